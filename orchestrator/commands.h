@@ -1,0 +1,21 @@
+/* The CLI's command table entries and what they share. */
+#ifndef TESTBED_COMMANDS_H
+#define TESTBED_COMMANDS_H
+
+#include <stdio.h>
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const char *help;
+	/* argv[0] is the command's name; returns the exit code. */
+	int (*run)(const struct command *cmd, int argc, char **argv);
+};
+
+void command_usage(const struct command *cmd, FILE *out);
+int command_parse_common(const struct command *cmd, int argc, char **argv);
+
+int cmd_validate(const struct command *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,66 @@
+#define _GNU_SOURCE
+#include "diag.h"
+
+#include "jsondoc.h"
+#include "util.h"
+
+void diag_init(struct diag *d, const char *file)
+{
+	*d = (struct diag){.file = file};
+}
+
+void diag_free(struct diag *d)
+{
+	for (size_t i = 0; i < d->count; i++)
+		free(d->messages[i]);
+	free(d->messages);
+	*d = (struct diag){0};
+}
+
+static void diag_push(struct diag *d, char *message)
+{
+	grow_array((void **)&d->messages, &d->cap, d->count + 1, sizeof(*d->messages));
+	d->messages[d->count++] = message;
+}
+
+static const char *diag_file(const struct diag *d)
+{
+	if (d->doc)
+		return d->doc->file;
+	return d->file ? d->file : "topology";
+}
+
+void diag_error(struct diag *d, const cJSON *item, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+
+	int line = (d->doc && item) ? json_doc_line(d->doc, item) : 0;
+	autofree char *where = line > 0 ? xasprintf("%s:%d", diag_file(d), line) : xstrdup(diag_file(d));
+	if (path && *path)
+		diag_push(d, xasprintf("%s: %s: %s", where, path, what));
+	else
+		diag_push(d, xasprintf("%s: %s", where, what));
+}
+
+void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *what = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (line > 0 && column > 0)
+		diag_push(d, xasprintf("%s:%d:%d: %s", diag_file(d), line, column, what));
+	else if (line > 0)
+		diag_push(d, xasprintf("%s:%d: %s", diag_file(d), line, what));
+	else
+		diag_push(d, xasprintf("%s: %s", diag_file(d), what));
+}
+
+void diag_print(const struct diag *d, FILE *out)
+{
+	for (size_t i = 0; i < d->count; i++)
+		fprintf(out, "%s\n", d->messages[i]);
+}

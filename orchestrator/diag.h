@@ -1,0 +1,35 @@
+/* Diagnostics: a list of error messages, each naming the file, the line
+ * where known and the JSON path, e.g.
+ *   lab.json:14: nodes[1].pods[0].name: duplicate name "web" (first at nodes[0].pods[2])
+ * Collected rather than printed so that validation reports every error at
+ * once and tests can compare them. */
+#ifndef TESTBED_DIAG_H
+#define TESTBED_DIAG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+struct json_doc;
+
+struct diag {
+	const struct json_doc *doc; /* for lines; may be NULL */
+	const char *file;           /* used when doc is NULL */
+	char **messages;
+	size_t count, cap;
+};
+
+void diag_init(struct diag *d, const char *file);
+void diag_free(struct diag *d);
+/* An error about ITEM (its line is looked up; NULL: no line) at PATH
+ * (NULL or "": the document as a whole). */
+void diag_error(struct diag *d, const cJSON *item, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An error with an explicit position (line, and column if > 0). */
+void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void diag_print(const struct diag *d, FILE *out);
+
+#endif

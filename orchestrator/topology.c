@@ -1,0 +1,729 @@
+/* Parsing a topology file into the model: types, required and unknown
+ * keys, and the shape of each value. What spans several entities (unique
+ * names, references, overlaps) is checked in validate.c, addresses are
+ * assigned in ipam.c. */
+#define _GNU_SOURCE
+#include "topology.h"
+
+#include <ctype.h>
+#include <libgen.h>
+#include <math.h>
+#include <string.h>
+
+#include "diag.h"
+#include "jsondoc.h"
+#include "util.h"
+
+struct parser {
+	struct tb_topology *t;
+	struct diag *d;
+};
+
+/* "nodes[1]" + "name" -> "nodes[1].name"; "" + "name" -> "name". */
+static char *path_key(const char *path, const char *key)
+{
+	return *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+}
+
+static char *path_index(const char *path, size_t i)
+{
+	return xasprintf("%s[%zu]", path, i);
+}
+
+static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
+				       "links",   "cluster",     "nodes",    "services", "ingress", "policies",
+				       "expect",  NULL};
+static const char *const host_keys[] = {"name", "image", "http", "interfaces", NULL};
+static const char *const bridge_keys[] = {"name", "address", NULL};
+static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
+static const char *const node_keys[] = {"name", "image", "podCIDR", "pods", NULL};
+static const char *const pod_keys[] = {"name", "image", "labels", "http", "command", NULL};
+
+static bool key_allowed(const char *const *allowed, const char *key)
+{
+	for (; *allowed; allowed++)
+		if (strcmp(*allowed, key) == 0)
+			return true;
+	return false;
+}
+
+/* Rejects unknown keys, so that a typo ("podCidr") is an error rather than
+ * a silently ignored setting. */
+static void check_keys(struct parser *p, const cJSON *obj, const char *path, const char *const *allowed)
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		if (key_allowed(allowed, c->string))
+			continue;
+		size_t len = 0;
+		for (const char *const *a = allowed; *a; a++)
+			len += strlen(*a) + 2;
+		autofree char *list = xcalloc(1, len + 1);
+		for (const char *const *a = allowed; *a; a++) {
+			if (**a == '$')
+				continue;
+			if (*list)
+				strcat(list, ", ");
+			strcat(list, *a);
+		}
+		autofree char *where = path_key(path, c->string);
+		diag_error(p->d, c, where, "unknown key (expected one of: %s)", list);
+	}
+}
+
+/* JSON allows an object to repeat a key; cJSON keeps both and reads the
+ * first. A repeated key is almost always a mistake, so reject it. */
+static void check_duplicate_keys(struct parser *p, const cJSON *item, const char *path)
+{
+	size_t i = 0;
+	for (const cJSON *c = item->child; c; c = c->next, i++) {
+		autofree char *where = cJSON_IsObject(item) ? path_key(path, c->string) : path_index(path, i);
+		if (cJSON_IsObject(item))
+			for (const cJSON *prev = item->child; prev != c; prev = prev->next)
+				if (strcmp(prev->string, c->string) == 0) {
+					diag_error(p->d, c, where, "duplicate key (first on line %d)",
+						   json_doc_line(p->t->doc, prev));
+					break;
+				}
+		check_duplicate_keys(p, c, where);
+	}
+}
+
+static bool want(struct parser *p, const cJSON *item, const char *path, cJSON_bool ok, const char *what)
+{
+	if (!ok)
+		diag_error(p->d, item, path, "expected %s, got %s", what, json_type_name(item));
+	return ok;
+}
+
+/* A required or optional member of OBJ. Returns NULL when absent (after
+ * reporting it if required). */
+static const cJSON *member(struct parser *p, const cJSON *obj, const char *path, const char *key, bool required)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!item && required)
+		diag_error(p->d, obj, path, "missing required key \"%s\"", key);
+	return item;
+}
+
+static bool is_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TB_DNS_LABEL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return s[0] != '-' && s[n - 1] != '-';
+}
+
+static bool is_lab_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TB_LAB_NAME_MAX || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* What the kernel accepts as an interface name (dev_valid_name). */
+static const char *ifname_problem(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0)
+		return "is empty";
+	if (n > TB_IFNAME_MAX)
+		return "is longer than 15 bytes, the kernel's limit for interface names";
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return "is not a valid interface name";
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+			return "may not contain '/', ':', spaces or control characters";
+	return NULL;
+}
+
+/* Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a
+ * name of at most 63 alphanumerics, '-', '_' and '.', alphanumeric at both
+ * ends. Values follow the name rule and may be empty. */
+static bool is_label_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+static bool is_label_key(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash)
+		return is_label_name(s, strlen(s));
+	size_t plen = (size_t)(slash - s);
+	if (plen == 0 || plen > 253)
+		return false;
+	for (size_t i = 0; i < plen; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+			return false;
+	return is_label_name(slash + 1, strlen(slash + 1));
+}
+
+static const char *parse_name(struct parser *p, const cJSON *obj, const char *path)
+{
+	const cJSON *item = member(p, obj, path, "name", true);
+	if (!item)
+		return NULL;
+	autofree char *where = path_key(path, "name");
+	if (!want(p, item, where, cJSON_IsString(item), "a string"))
+		return NULL;
+	if (!is_dns_label(item->valuestring)) {
+		diag_error(p->d, item, where,
+			   "\"%s\" is not a valid name: 1-63 characters of a-z, 0-9 and '-', "
+			   "starting and ending with a letter or digit",
+			   item->valuestring);
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+/* "image": a name from the images object; DEFAULT when absent. */
+static const char *parse_image_ref(struct parser *p, const cJSON *obj, const char *path, const char *fallback)
+{
+	const cJSON *item = member(p, obj, path, "image", false);
+	if (!item)
+		return fallback;
+	autofree char *where = path_key(path, "image");
+	if (!want(p, item, where, cJSON_IsString(item), "a string naming an entry of \"images\""))
+		return NULL;
+	return item->valuestring;
+}
+
+/* "http": a port, or false for no server. */
+static int parse_http(struct parser *p, const cJSON *obj, const char *path, int fallback)
+{
+	const cJSON *item = member(p, obj, path, "http", false);
+	if (!item)
+		return fallback;
+	autofree char *where = path_key(path, "http");
+	if (cJSON_IsFalse(item))
+		return 0;
+	double v = item->valuedouble;
+	if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
+		if (cJSON_IsNumber(item))
+			diag_error(p->d, item, where, "%g is not a port: expected a whole number from 1 to 65535",
+				   v);
+		else
+			diag_error(p->d, item, where, "expected a port number or false, got %s",
+				   json_type_name(item));
+		return 0;
+	}
+	return (int)v;
+}
+
+/* A CIDR value. NETWORK: it names a network, so host bits must be clear;
+ * otherwise it is an interface address, which must be usable. */
+static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bool network,
+		       struct ipv4_prefix *out)
+{
+	if (!want(p, item, path, cJSON_IsString(item), "a string with a CIDR like 10.0.1.0/24"))
+		return false;
+	const char *why;
+	if (!ipv4_prefix_parse(item->valuestring, out, &why)) {
+		diag_error(p->d, item, path, "\"%s\": %s", item->valuestring, why);
+		return false;
+	}
+	char buf[IPV4_PREFIX_STRLEN];
+	if (network && !ipv4_is_network(*out)) {
+		diag_error(p->d, item, path, "\"%s\" has host bits set (did you mean %s?)", item->valuestring,
+			   ipv4_network_format(*out, buf));
+		return false;
+	}
+	if (!network && out->len == 0) {
+		diag_error(p->d, item, path, "\"%s\": an interface address needs a prefix length from 1 to 32",
+			   item->valuestring);
+		return false;
+	}
+	if (!network && !ipv4_is_usable_host(*out)) {
+		bool is_net = out->addr == ipv4_network(*out);
+		diag_error(p->d, item, path, "\"%s\" is the %s address of %s, not usable by an interface",
+			   item->valuestring, is_net ? "network" : "broadcast", ipv4_network_format(*out, buf));
+		return false;
+	}
+	return true;
+}
+
+static void parse_images(struct parser *p, const cJSON *obj)
+{
+	if (!want(p, obj, "images", cJSON_IsObject(obj), "an object mapping image names to tarball paths"))
+		return;
+	struct tb_topology *t = p->t;
+	size_t n = (size_t)cJSON_GetArraySize(obj);
+	t->images = xcalloc(n, sizeof(*t->images));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key("images", c->string);
+		if (!is_dns_label(c->string)) {
+			diag_error(p->d, c, where,
+				   "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
+				   c->string);
+			continue;
+		}
+		if (!want(p, c, where, cJSON_IsString(c), "a string with the path of a rootfs tarball"))
+			continue;
+		if (!*c->valuestring) {
+			diag_error(p->d, c, where, "the path is empty");
+			continue;
+		}
+		struct tb_image *img = &t->images[t->n_images++];
+		img->name = c->string;
+		img->path = c->valuestring;
+		img->src = c;
+		img->resolved = c->valuestring[0] == '/' ? xstrdup(c->valuestring)
+							  : xasprintf("%s/%s", t->dir, c->valuestring);
+	}
+}
+
+static void parse_interfaces(struct parser *p, struct tb_host *h, const cJSON *obj, const char *path)
+{
+	if (!want(p, obj, path, cJSON_IsObject(obj), "an object mapping interface names to addresses"))
+		return;
+	h->ifaces = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*h->ifaces));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key(path, c->string);
+		const char *problem = ifname_problem(c->string);
+		if (problem) {
+			diag_error(p->d, c, where, "interface name \"%s\" %s", c->string, problem);
+			continue;
+		}
+		if (strcmp(c->string, "lo") == 0) {
+			diag_error(p->d, c, where, "\"lo\" is the loopback interface, which every host has already");
+			continue;
+		}
+		struct tb_iface iface = {.name = c->string, .src = c};
+		if (!parse_cidr(p, c, where, false, &iface.address))
+			continue;
+		h->ifaces[h->n_ifaces++] = iface;
+	}
+}
+
+static void parse_hosts(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "hosts", cJSON_IsArray(arr), "an array of hosts"))
+		return;
+	struct tb_topology *t = p->t;
+	t->hosts = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->hosts));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("hosts", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, host_keys);
+		struct tb_host *h = &t->hosts[t->n_hosts++];
+		h->src = obj;
+		h->name = parse_name(p, obj, path);
+		h->image = parse_image_ref(p, obj, path, "pod");
+		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
+		const cJSON *ifs = member(p, obj, path, "interfaces", false);
+		if (ifs) {
+			autofree char *where = path_key(path, "interfaces");
+			parse_interfaces(p, h, ifs, where);
+		}
+	}
+}
+
+static void parse_bridges(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "bridges", cJSON_IsArray(arr), "an array of bridges"))
+		return;
+	struct tb_topology *t = p->t;
+	t->bridges = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->bridges));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("bridges", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, bridge_keys);
+		struct tb_bridge *b = &t->bridges[t->n_bridges++];
+		b->src = obj;
+		const cJSON *name = member(p, obj, path, "name", true);
+		autofree char *name_path = path_key(path, "name");
+		if (name && want(p, name, name_path, cJSON_IsString(name), "a string")) {
+			const char *problem = ifname_problem(name->valuestring);
+			if (problem)
+				diag_error(p->d, name, name_path, "bridge name \"%s\" %s", name->valuestring,
+					   problem);
+			else if (str_has_prefix(name->valuestring, TB_RESERVED_IFNAME_PREFIX) ||
+				 strcmp(name->valuestring, "lo") == 0)
+				diag_error(p->d, name, name_path,
+					   "\"%s\" is reserved: testbed names its own interfaces \"lo\" and "
+					   "\"" TB_RESERVED_IFNAME_PREFIX "*\"",
+					   name->valuestring);
+			else
+				b->name = name->valuestring;
+		}
+		const cJSON *addr = member(p, obj, path, "address", false);
+		if (addr) {
+			autofree char *where = path_key(path, "address");
+			b->has_address = parse_cidr(p, addr, where, false, &b->address);
+		}
+	}
+}
+
+static void parse_links(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "links", cJSON_IsArray(arr), "an array of links"))
+		return;
+	struct tb_topology *t = p->t;
+	t->links = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->links));
+	size_t i = 0;
+	for (const cJSON *l = arr->child; l; l = l->next, i++) {
+		autofree char *path = path_index("links", i);
+		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) != 2) {
+			diag_error(p->d, l, path,
+				   "expected a pair of endpoints like [\"net0:eth0\", \"net1:eth0\"] or "
+				   "[\"net0:eth0\", \"br0\"]");
+			continue;
+		}
+		struct tb_link link = {.src = l};
+		bool ok = true;
+		size_t j = 0;
+		for (const cJSON *e = l->child; e; e = e->next, j++) {
+			autofree char *where = path_index(path, j);
+			if (!want(p, e, where, cJSON_IsString(e), "a string: \"host:interface\" or \"bridge\"")) {
+				ok = false;
+				continue;
+			}
+			/* Resolved to an index by validation; the name stays in src. */
+			link.ends[j].src = e;
+			const char *colon = strchr(e->valuestring, ':');
+			link.ends[j].kind = colon ? TB_ENDPOINT_HOST : TB_ENDPOINT_BRIDGE;
+			link.ends[j].ifname = colon ? colon + 1 : NULL;
+			if (colon && (colon == e->valuestring || !colon[1])) {
+				diag_error(p->d, e, where,
+					   "\"%s\": expected \"host:interface\", like \"net0:eth0\"",
+					   e->valuestring);
+				ok = false;
+			} else if (colon && ifname_problem(colon + 1)) {
+				diag_error(p->d, e, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
+					   colon + 1, ifname_problem(colon + 1));
+				ok = false;
+			}
+		}
+		if (ok)
+			t->links[t->n_links++] = link;
+	}
+}
+
+static void parse_cluster(struct parser *p, const cJSON *obj)
+{
+	struct tb_cluster *c = &p->t->cluster;
+	if (!want(p, obj, "cluster", cJSON_IsObject(obj), "an object"))
+		return;
+	c->src = obj;
+	check_keys(p, obj, "cluster", cluster_keys);
+	static const struct {
+		const char *key;
+		size_t offset;
+	} cidrs[] = {
+		{"podCIDR", offsetof(struct tb_cluster, pod_cidr)},
+		{"serviceCIDR", offsetof(struct tb_cluster, service_cidr)},
+		{"underlay", offsetof(struct tb_cluster, underlay)},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
+		const cJSON *item = member(p, obj, "cluster", cidrs[i].key, false);
+		if (!item)
+			continue;
+		autofree char *where = path_key("cluster", cidrs[i].key);
+		struct ipv4_prefix *dst = (struct ipv4_prefix *)((char *)c + cidrs[i].offset);
+		struct ipv4_prefix v;
+		if (parse_cidr(p, item, where, true, &v))
+			*dst = v;
+	}
+	const cJSON *routing = member(p, obj, "cluster", "routing", false);
+	if (routing && want(p, routing, "cluster.routing", cJSON_IsString(routing), "a string")) {
+		const char *r = routing->valuestring;
+		if (strcmp(r, "gateway") == 0)
+			c->routing = TB_ROUTING_GATEWAY;
+		else if (strcmp(r, "host-gw") == 0)
+			c->routing = TB_ROUTING_HOST_GW;
+		else if (strcmp(r, "vxlan") == 0)
+			c->routing = TB_ROUTING_VXLAN;
+		else
+			diag_error(p->d, routing, "cluster.routing",
+				   "\"%s\" is not a routing mode: expected \"gateway\", \"host-gw\" or \"vxlan\"", r);
+	}
+}
+
+static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj, const char *path)
+{
+	if (!want(p, obj, path, cJSON_IsObject(obj), "an object of string labels"))
+		return;
+	pod->labels = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*pod->labels));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key(path, c->string);
+		if (!is_label_key(c->string)) {
+			diag_error(p->d, c, where,
+				   "\"%s\" is not a valid label key: an optional DNS prefix and '/', then up to "
+				   "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends",
+				   c->string);
+			continue;
+		}
+		if (!want(p, c, where, cJSON_IsString(c), "a string"))
+			continue;
+		const char *v = c->valuestring;
+		if (*v && !is_label_name(v, strlen(v))) {
+			diag_error(p->d, c, where,
+				   "\"%s\" is not a valid label value: up to 63 of a-z, A-Z, 0-9, '-', '_', '.', "
+				   "alphanumeric at both ends",
+				   v);
+			continue;
+		}
+		pod->labels[pod->n_labels++] = (struct tb_label){.key = c->string, .value = v};
+	}
+}
+
+static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr, const char *path)
+{
+	if (!want(p, arr, path, cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0,
+		  "a non-empty array of strings (the program and its arguments)"))
+		return;
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	const char **argv = xcalloc(n + 1, sizeof(*argv));
+	for (const cJSON *c = arr->child; c; c = c->next, i++) {
+		autofree char *where = path_index(path, i);
+		if (!want(p, c, where, cJSON_IsString(c), "a string")) {
+			free(argv);
+			return;
+		}
+		argv[i] = c->valuestring;
+	}
+	if (!*argv[0]) {
+		autofree char *where = path_index(path, 0);
+		diag_error(p->d, arr->child, where, "the program name is empty");
+		free(argv);
+		return;
+	}
+	pod->command = argv;
+	pod->n_command = n;
+}
+
+static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr, const char *path)
+{
+	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of pods"))
+		return;
+	node->pods = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*node->pods));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *pod_path = path_index(path, i);
+		if (!want(p, obj, pod_path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, pod_path, pod_keys);
+		struct tb_pod *pod = &node->pods[node->n_pods++];
+		pod->src = obj;
+		pod->name = parse_name(p, obj, pod_path);
+		pod->image = parse_image_ref(p, obj, pod_path, "pod");
+		const cJSON *labels = member(p, obj, pod_path, "labels", false);
+		if (labels) {
+			autofree char *where = path_key(pod_path, "labels");
+			parse_labels(p, pod, labels, where);
+		}
+		const cJSON *command = member(p, obj, pod_path, "command", false);
+		if (command) {
+			autofree char *where = path_key(pod_path, "command");
+			parse_command(p, pod, command, where);
+		}
+		/* A custom command serves nothing testbed knows of unless "http"
+		 * says which port it listens on. */
+		pod->http_port = parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT);
+	}
+	p->t->n_pods += node->n_pods;
+}
+
+static void parse_nodes(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "nodes", cJSON_IsArray(arr), "an array of nodes"))
+		return;
+	struct tb_topology *t = p->t;
+	t->nodes = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->nodes));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("nodes", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, node_keys);
+		struct tb_node *n = &t->nodes[t->n_nodes++];
+		n->src = obj;
+		n->name = parse_name(p, obj, path);
+		n->image = parse_image_ref(p, obj, path, "node");
+		const cJSON *cidr = member(p, obj, path, "podCIDR", false);
+		if (cidr) {
+			autofree char *where = path_key(path, "podCIDR");
+			n->pod_cidr_given = parse_cidr(p, cidr, where, true, &n->pod_cidr);
+		}
+		const cJSON *pods = member(p, obj, path, "pods", false);
+		if (pods) {
+			autofree char *where = path_key(path, "pods");
+			parse_pods(p, n, pods, where);
+		}
+	}
+}
+
+/* services, ingress, policies, expect: later features own their contents;
+ * for now they must be arrays of objects. */
+static const cJSON *parse_reserved(struct parser *p, const cJSON *root, const char *key)
+{
+	const cJSON *arr = member(p, root, "", key, false);
+	if (!arr)
+		return NULL;
+	if (!want(p, arr, key, cJSON_IsArray(arr), "an array of objects"))
+		return NULL;
+	size_t i = 0;
+	for (const cJSON *c = arr->child; c; c = c->next, i++) {
+		autofree char *where = path_index(key, i);
+		want(p, c, where, cJSON_IsObject(c), "an object");
+	}
+	return arr;
+}
+
+static void parse_top(struct parser *p, const cJSON *root)
+{
+	struct tb_topology *t = p->t;
+	if (!want(p, root, "", cJSON_IsObject(root), "a JSON object at the top level"))
+		return;
+	check_duplicate_keys(p, root, "");
+	check_keys(p, root, "", top_keys);
+
+	const cJSON *name = member(p, root, "", "name", true);
+	if (name && want(p, name, "name", cJSON_IsString(name), "a string")) {
+		if (is_lab_name(name->valuestring))
+			t->name = name->valuestring;
+		else
+			diag_error(p->d, name, "name",
+				   "\"%s\" is not a valid lab name: 1-12 characters of a-z, 0-9 and '-', "
+				   "starting with a letter",
+				   name->valuestring);
+	}
+	const cJSON *desc = member(p, root, "", "description", false);
+	if (desc)
+		want(p, desc, "description", cJSON_IsString(desc), "a string");
+	const cJSON *schema = member(p, root, "", "$schema", false);
+	if (schema)
+		want(p, schema, "$schema", cJSON_IsString(schema), "a string");
+
+	const cJSON *item;
+	if ((item = member(p, root, "", "images", false)))
+		parse_images(p, item);
+	if ((item = member(p, root, "", "hosts", false)))
+		parse_hosts(p, item);
+	if ((item = member(p, root, "", "bridges", false)))
+		parse_bridges(p, item);
+	if ((item = member(p, root, "", "links", false)))
+		parse_links(p, item);
+	if ((item = member(p, root, "", "cluster", false)))
+		parse_cluster(p, item);
+	if ((item = member(p, root, "", "nodes", false)))
+		parse_nodes(p, item);
+	t->services = parse_reserved(p, root, "services");
+	t->ingress = parse_reserved(p, root, "ingress");
+	t->policies = parse_reserved(p, root, "policies");
+	t->expect = parse_reserved(p, root, "expect");
+}
+
+static void cluster_defaults(struct tb_cluster *c)
+{
+	ipv4_prefix_parse("10.244.0.0/16", &c->pod_cidr, &(const char *){NULL});
+	ipv4_prefix_parse("10.96.0.0/16", &c->service_cidr, &(const char *){NULL});
+	ipv4_prefix_parse("10.10.0.0/24", &c->underlay, &(const char *){NULL});
+	c->routing = TB_ROUTING_GATEWAY;
+}
+
+struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+{
+	struct tb_topology *t = xcalloc(1, sizeof(*t));
+	t->doc = doc;
+	t->dir = xstrdup(dir);
+	cluster_defaults(&t->cluster);
+	const struct json_doc *saved = d->doc;
+	d->doc = doc;
+	size_t errors = d->count;
+
+	struct parser p = {.t = t, .d = d};
+	parse_top(&p, doc->root);
+	/* Cross-entity checks on a half-parsed file would mostly repeat the
+	 * errors above; addresses are only assigned on a valid model. */
+	if (d->count == errors)
+		topology_validate(t, d);
+	if (d->count == errors)
+		ipam_assign(t, d);
+
+	d->doc = saved;
+	if (d->count != errors) {
+		topology_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct tb_topology *topology_load(const char *file, struct diag *d)
+{
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return NULL;
+	autofree char *copy = xstrdup(file);
+	return topology_from_doc(doc, dirname(copy), d);
+}
+
+void topology_free(struct tb_topology *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_images; i++)
+		free(t->images[i].resolved);
+	free(t->images);
+	for (size_t i = 0; i < t->n_hosts; i++)
+		free(t->hosts[i].ifaces);
+	free(t->hosts);
+	free(t->bridges);
+	free(t->links);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
+			free(t->nodes[i].pods[j].labels);
+			free(t->nodes[i].pods[j].command);
+		}
+		free(t->nodes[i].pods);
+	}
+	free(t->nodes);
+	json_doc_free(t->doc);
+	free(t->dir);
+	free(t);
+}
+
+const char *tb_routing_name(enum tb_routing r)
+{
+	switch (r) {
+	case TB_ROUTING_GATEWAY:
+		return "gateway";
+	case TB_ROUTING_HOST_GW:
+		return "host-gw";
+	case TB_ROUTING_VXLAN:
+		return "vxlan";
+	}
+	return "?";
+}
+
+const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_images; i++)
+		if (strcmp(t->images[i].name, name) == 0)
+			return &t->images[i];
+	return NULL;
+}
+
+const struct tb_node *topology_find_node(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].name && strcmp(t->nodes[i].name, name) == 0)
+			return &t->nodes[i];
+	return NULL;
+}

@@ -1,0 +1,162 @@
+/* The topology model: what a lab file says, parsed and validated, with the
+ * addresses IPAM assigned. Nothing here touches the system; the format is
+ * documented in docs/topology.md and docs/topology.schema.json.
+ *
+ * Strings are borrowed from the JSON tree, which lives as long as the
+ * topology. Every entity keeps its JSON object (src) so later stages can
+ * still report errors with a line number. */
+#ifndef TESTBED_TOPOLOGY_H
+#define TESTBED_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "ipv4.h"
+
+struct diag;
+struct json_doc;
+
+#define TB_LAB_NAME_MAX 12
+#define TB_DNS_LABEL_MAX 63
+#define TB_IFNAME_MAX 15
+#define TB_DEFAULT_HTTP_PORT 8000
+
+/* Names the CLI uses for targets that are not topology entities. */
+#define TB_TARGET_LAB "lab"
+#define TB_TARGET_GATEWAY "gateway"
+/* Interfaces testbed names itself in the lab namespace start with this, so
+ * bridges may not. */
+#define TB_RESERVED_IFNAME_PREFIX "tb-"
+
+enum tb_routing {
+	TB_ROUTING_GATEWAY, /* the article's default gateway (figure 3.3) */
+	TB_ROUTING_HOST_GW,
+	TB_ROUTING_VXLAN,
+};
+
+struct tb_image {
+	const char *name;
+	const char *path; /* as written */
+	char *resolved;   /* relative paths resolved against the file's folder */
+	const cJSON *src;
+};
+
+struct tb_iface {
+	const char *name;
+	struct ipv4_prefix address;
+	const cJSON *src;
+	bool linked; /* some link creates it */
+};
+
+struct tb_host {
+	const char *name;
+	const char *image;
+	int http_port; /* 0: no HTTP server */
+	struct tb_iface *ifaces;
+	size_t n_ifaces;
+	const cJSON *src;
+};
+
+struct tb_bridge {
+	const char *name;
+	bool has_address;
+	struct ipv4_prefix address;
+	const cJSON *src;
+};
+
+enum tb_endpoint_kind { TB_ENDPOINT_HOST, TB_ENDPOINT_BRIDGE };
+
+struct tb_endpoint {
+	enum tb_endpoint_kind kind;
+	size_t index;       /* into hosts or bridges */
+	const char *ifname; /* the host's interface; NULL for a bridge */
+	const cJSON *src;
+};
+
+struct tb_link {
+	struct tb_endpoint ends[2];
+	const cJSON *src;
+};
+
+struct tb_label {
+	const char *key;
+	const char *value;
+};
+
+struct tb_pod {
+	const char *name;
+	const char *image;
+	struct tb_label *labels;
+	size_t n_labels;
+	int http_port;          /* 0: no HTTP server */
+	const char **command;   /* NULL: run the pod HTTP server */
+	size_t n_command;
+	uint32_t address;       /* IPAM: from the node's pod CIDR */
+	const cJSON *src;
+};
+
+struct tb_node {
+	const char *name;
+	const char *image;
+	bool pod_cidr_given;
+	struct ipv4_prefix pod_cidr; /* given, or assigned by IPAM */
+	struct tb_pod *pods;
+	size_t n_pods;
+	uint32_t bridge_address;   /* IPAM: cbr0, the first of the pod CIDR */
+	uint32_t underlay_address; /* IPAM: eth0 on the underlay */
+	const cJSON *src;
+};
+
+struct tb_cluster {
+	struct ipv4_prefix pod_cidr;
+	struct ipv4_prefix service_cidr;
+	struct ipv4_prefix underlay;
+	enum tb_routing routing;
+	uint32_t gateway_address; /* IPAM: the underlay's first address */
+	const cJSON *src;         /* NULL when the file has no "cluster" */
+};
+
+struct tb_topology {
+	struct json_doc *doc;
+	char *dir; /* folder of the topology file */
+	const char *name;
+	struct tb_image *images;
+	size_t n_images;
+	struct tb_host *hosts;
+	size_t n_hosts;
+	struct tb_bridge *bridges;
+	size_t n_bridges;
+	struct tb_link *links;
+	size_t n_links;
+	struct tb_cluster cluster;
+	struct tb_node *nodes;
+	size_t n_nodes;
+	size_t n_pods; /* over all nodes */
+	/* Reserved for later features: checked to be arrays of objects. */
+	const cJSON *services, *ingress, *policies, *expect;
+};
+
+/* Read, parse, validate FILE and assign addresses. Returns NULL after
+ * reporting every error found through D. */
+struct tb_topology *topology_load(const char *file, struct diag *d);
+/* The same for a document already parsed (tests use this). DIR resolves
+ * relative image paths. Takes ownership of DOC. */
+struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
+void topology_free(struct tb_topology *t);
+
+const char *tb_routing_name(enum tb_routing r);
+
+/* Parsing the structure (topology.c) fills the model; these later stages
+ * check what spans entities. Each reports through D and returns false on
+ * error. */
+bool topology_validate(struct tb_topology *t, struct diag *d);
+bool ipam_assign(struct tb_topology *t, struct diag *d);
+
+/* The lookups other modules need. */
+const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);
+const struct tb_node *topology_find_node(const struct tb_topology *t, const char *name);
+
+#endif

@@ -1,0 +1,52 @@
+/* Small helpers shared by every part of testbed: allocation that cannot
+ * return NULL, string formatting, and the cleanup attributes used for
+ * scope-bound resources (the same style as crun and bubblewrap). */
+#ifndef TESTBED_UTIL_H
+#define TESTBED_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+
+/* Exit codes, shared by every command. */
+enum tb_exit {
+	TB_EXIT_OK = 0,
+	TB_EXIT_EXPECTATIONS = 1, /* the lab ran, but expectations failed */
+	TB_EXIT_USAGE = 2,        /* bad input or usage */
+	TB_EXIT_SYSTEM = 3,       /* the system refused something */
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Out of memory is not user input: dying is the only sane answer. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/* Grow *items (of *cap elements of elem_size) so that it holds need. */
+void grow_array(void **items, size_t *cap, size_t need, size_t elem_size);
+
+static inline void free_ptr(void *p) { free(*(void **)p); }
+static inline void close_file(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+void close_fd(int *fd);
+
+#define autofree __attribute__((cleanup(free_ptr)))
+#define autoclose_file __attribute__((cleanup(close_file)))
+#define autoclose __attribute__((cleanup(close_fd)))
+
+/* Read a whole file into a NUL-terminated buffer. Returns NULL with errno set. */
+char *read_file(const char *path, size_t *len);
+
+bool str_has_prefix(const char *s, const char *prefix);
+
+#endif
