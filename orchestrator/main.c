@@ -2,7 +2,6 @@
  * and the dispatch. Commands live in their own files; this one only holds
  * what every command shares. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,38 +40,6 @@ static void print_usage(FILE *out)
 		"Run `testbed COMMAND --help` for a command's options.\n"
 		"Exit codes: 0 ok, 1 expectations failed, 2 bad input or usage, 3 system failure.\n"
 		"The topology format is described in docs/topology.md.\n");
-}
-
-void command_usage(const struct command *cmd, FILE *out)
-{
-	fprintf(out, "Usage: testbed %s [--help] %s\n\n%s", cmd->name, cmd->args, cmd->help);
-}
-
-/* Handles the options every command has (--help) and returns the index of
- * the first operand, or -1 after printing help (exit 0), or -2 on a usage
- * error (already reported). Commands with their own options parse them in
- * their own files with the same conventions. */
-int command_parse_common(const struct command *cmd, int argc, char **argv)
-{
-	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	optind = 1;
-	opterr = 0;
-	int c;
-	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			command_usage(cmd, stdout);
-			return -1;
-		default:
-			fprintf(stderr, "testbed %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
-			fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
-			return -2;
-		}
-	}
-	return optind;
 }
 
 static const struct command *find_command(const char *name)

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <libgen.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "diag.h"
@@ -47,6 +48,33 @@ static bool key_allowed(const char *const *allowed, const char *key)
 	return false;
 }
 
+/* Edit distance, to suggest the key a typo meant. Keys are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	size_t row[33];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
 /* Rejects unknown keys, so that a typo ("podCidr") is an error rather than
  * a silently ignored setting. */
 static void check_keys(struct parser *p, const cJSON *obj, const char *path, const char *const *allowed)
@@ -54,6 +82,20 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		if (key_allowed(allowed, c->string))
 			continue;
+		autofree char *where = path_key(path, c->string);
+		const char *closest = NULL;
+		size_t best = 3; /* suggest only close matches */
+		for (const char *const *a = allowed; *a; a++) {
+			size_t dist = edit_distance(c->string, *a);
+			if (dist < best) {
+				best = dist;
+				closest = *a;
+			}
+		}
+		if (closest) {
+			diag_error(p->d, c, where, "unknown key (did you mean \"%s\"?)", closest);
+			continue;
+		}
 		size_t len = 0;
 		for (const char *const *a = allowed; *a; a++)
 			len += strlen(*a) + 2;
@@ -65,7 +107,6 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 				strcat(list, ", ");
 			strcat(list, *a);
 		}
-		autofree char *where = path_key(path, c->string);
 		diag_error(p->d, c, where, "unknown key (expected one of: %s)", list);
 	}
 }
@@ -485,9 +526,12 @@ static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj,
 
 static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr, const char *path)
 {
-	if (!want(p, arr, path, cJSON_IsArray(arr) && cJSON_GetArraySize(arr) > 0,
-		  "a non-empty array of strings (the program and its arguments)"))
+	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of strings (the program and its arguments)"))
 		return;
+	if (cJSON_GetArraySize(arr) == 0) {
+		diag_error(p->d, arr, path, "is empty: give the program and its arguments, or leave \"command\" out");
+		return;
+	}
 	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
 	const char **argv = xcalloc(n + 1, sizeof(*argv));
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {

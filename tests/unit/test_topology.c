@@ -1,0 +1,184 @@
+/* Parsing and address assignment of valid topologies. Relative image paths
+ * resolve against tests/bad, which holds a stand-in image file. */
+#include "diag.h"
+#include "harness.h"
+#include "jsondoc.h"
+#include "topology.h"
+
+static struct tb_topology *load(const char *text, struct diag *d)
+{
+	diag_init(d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json", text, d);
+	if (!doc)
+		return NULL;
+	struct tb_topology *t = topology_from_doc(doc, "../bad", d);
+	for (size_t i = 0; i < d->count; i++)
+		fprintf(stderr, "  unexpected: %s\n", d->messages[i]);
+	return t;
+}
+
+static const char *addr(uint32_t a)
+{
+	static char buf[4][IPV4_PREFIX_STRLEN];
+	static int i;
+	return ipv4_addr_format(a, buf[i++ % 4]);
+}
+
+static const char *prefix(struct ipv4_prefix p)
+{
+	static char buf[4][IPV4_PREFIX_STRLEN];
+	static int i;
+	return ipv4_prefix_format(p, buf[i++ % 4]);
+}
+
+#define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
+
+TEST(topology_minimal_lab_has_defaults)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"lab1\"}", &d);
+	CHECK(t != NULL);
+	if (t) {
+		CHECK_STR(t->name, "lab1");
+		CHECK_INT(t->n_nodes + t->n_hosts + t->n_pods + t->n_links + t->n_bridges, 0);
+		CHECK_STR(prefix(t->cluster.pod_cidr), "10.244.0.0/16");
+		CHECK_STR(prefix(t->cluster.service_cidr), "10.96.0.0/16");
+		CHECK_STR(prefix(t->cluster.underlay), "10.10.0.0/24");
+		CHECK_INT(t->cluster.routing, TB_ROUTING_GATEWAY);
+		CHECK(t->expect == NULL);
+	}
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(topology_hosts_bridges_and_links)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"b\", " IMAGES ", \"bridges\": [{\"name\": \"br0\", \"address\": "
+				     "\"10.0.1.1/24\"}], \"hosts\": [{\"name\": \"net0\", \"http\": false, "
+				     "\"interfaces\": {\"eth0\": \"10.0.1.2/24\"}}, {\"name\": \"net1\", \"image\": "
+				     "\"node\", \"http\": 8080, \"interfaces\": {\"eth0\": \"10.0.1.3/24\"}}], "
+				     "\"links\": [[\"net0:eth0\", \"br0\"], [\"br0\", \"net1:eth0\"], [\"net0:x\", "
+				     "\"net1:y\"]]}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_INT(t->n_hosts, 2);
+	CHECK_INT(t->hosts[0].http_port, 0);
+	CHECK_STR(t->hosts[0].image, "pod");
+	CHECK_INT(t->hosts[1].http_port, 8080);
+	CHECK_STR(t->hosts[1].image, "node");
+	CHECK_STR(prefix(t->hosts[1].ifaces[0].address), "10.0.1.3/24");
+	CHECK(t->hosts[1].ifaces[0].linked);
+	CHECK_INT(t->n_bridges, 1);
+	CHECK(t->bridges[0].has_address);
+	CHECK_INT(t->n_links, 3);
+	CHECK_INT(t->links[0].ends[0].kind, TB_ENDPOINT_HOST);
+	CHECK_INT(t->links[0].ends[0].index, 0);
+	CHECK_STR(t->links[0].ends[0].ifname, "eth0");
+	CHECK_INT(t->links[0].ends[1].kind, TB_ENDPOINT_BRIDGE);
+	CHECK_INT(t->links[1].ends[1].index, 1);
+	CHECK_STR(t->links[2].ends[1].ifname, "y");
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(ipam_assigns_underlay_node_cidrs_and_pod_addresses)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"k\", " IMAGES ", \"nodes\": ["
+				     "{\"name\": \"n1\", \"pods\": [{\"name\": \"a\"}, {\"name\": \"b\"}]},"
+				     "{\"name\": \"n2\", \"podCIDR\": \"10.244.1.0/24\", \"pods\": [{\"name\": \"c\"}]},"
+				     "{\"name\": \"n3\"}]}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_STR(addr(t->cluster.gateway_address), "10.10.0.1");
+	CHECK_STR(addr(t->nodes[0].underlay_address), "10.10.0.2");
+	CHECK_STR(addr(t->nodes[1].underlay_address), "10.10.0.3");
+	CHECK_STR(addr(t->nodes[2].underlay_address), "10.10.0.4");
+	/* The explicit 10.244.1.0/24 is reserved first; defaults fill around it. */
+	CHECK_STR(prefix(t->nodes[0].pod_cidr), "10.244.0.0/24");
+	CHECK_STR(prefix(t->nodes[1].pod_cidr), "10.244.1.0/24");
+	CHECK_STR(prefix(t->nodes[2].pod_cidr), "10.244.2.0/24");
+	CHECK_STR(addr(t->nodes[0].bridge_address), "10.244.0.1");
+	CHECK_STR(addr(t->nodes[0].pods[0].address), "10.244.0.2");
+	CHECK_STR(addr(t->nodes[0].pods[1].address), "10.244.0.3");
+	CHECK_STR(addr(t->nodes[1].bridge_address), "10.244.1.1");
+	CHECK_STR(addr(t->nodes[1].pods[0].address), "10.244.1.2");
+	CHECK_INT(t->n_pods, 3);
+	CHECK_STR(t->nodes[0].image, "node");
+	CHECK_STR(t->nodes[0].pods[0].image, "pod");
+	CHECK_INT(t->nodes[0].pods[0].http_port, TB_DEFAULT_HTTP_PORT);
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(ipam_fills_a_full_slash_24_with_253_pods)
+{
+	/* 253 pods fit: .1 is cbr0, .2 to .254 the pods. */
+	char text[20000];
+	int n = snprintf(text, sizeof(text), "{\"name\": \"big\", " IMAGES ", \"nodes\": [{\"name\": \"n\", \"pods\": [");
+	for (int i = 0; i < 253; i++)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "%s{\"name\": \"p%d\"}", i ? "," : "", i);
+	snprintf(text + n, sizeof(text) - (size_t)n, "]}]}");
+	struct diag d;
+	struct tb_topology *t = load(text, &d);
+	CHECK(t != NULL);
+	if (t) {
+		CHECK_STR(addr(t->nodes[0].pods[252].address), "10.244.0.254");
+		CHECK_INT(t->n_pods, 253);
+	}
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(ipam_explicit_cidr_sizes_and_custom_ranges)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"k\", " IMAGES ", \"cluster\": {\"podCIDR\": \"10.0.0.0/16\", "
+				     "\"underlay\": \"192.168.7.0/29\", \"serviceCIDR\": \"10.1.0.0/24\", \"routing\": "
+				     "\"vxlan\"}, \"nodes\": [{\"name\": \"n1\", \"podCIDR\": \"10.0.0.0/23\"}, "
+				     "{\"name\": \"n2\"}, {\"name\": \"n3\", \"podCIDR\": \"10.0.4.0/30\", \"pods\": "
+				     "[{\"name\": \"only\", \"command\": [\"sleep\", \"1\"]}]}]}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_INT(t->cluster.routing, TB_ROUTING_VXLAN);
+	CHECK_STR(addr(t->cluster.gateway_address), "192.168.7.1");
+	CHECK_STR(addr(t->nodes[2].underlay_address), "192.168.7.4");
+	/* 10.0.0.0/23 covers 10.0.1.0/24 too, so the default is 10.0.2.0/24. */
+	CHECK_STR(prefix(t->nodes[1].pod_cidr), "10.0.2.0/24");
+	CHECK_STR(addr(t->nodes[2].bridge_address), "10.0.4.1");
+	CHECK_STR(addr(t->nodes[2].pods[0].address), "10.0.4.2");
+	/* A custom command has no HTTP server unless told. */
+	CHECK_INT(t->nodes[2].pods[0].http_port, 0);
+	CHECK_INT(t->nodes[2].pods[0].n_command, 2);
+	CHECK_STR(t->nodes[2].pods[0].command[1], "1");
+	CHECK(t->nodes[2].pods[0].command[2] == NULL);
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(topology_keeps_labels_and_reserved_sections)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"k\", " IMAGES ", \"nodes\": [{\"name\": \"n1\", \"pods\": "
+				     "[{\"name\": \"a\", \"labels\": {\"app\": \"web\", \"example.com/tier\": \"\"}}]}], "
+				     "\"services\": [{\"name\": \"web\"}], \"expect\": [], \"policies\": [], "
+				     "\"ingress\": []}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_INT(t->nodes[0].pods[0].n_labels, 2);
+	CHECK_STR(t->nodes[0].pods[0].labels[1].key, "example.com/tier");
+	CHECK_STR(t->nodes[0].pods[0].labels[1].value, "");
+	CHECK(t->services != NULL && cJSON_GetArraySize(t->services) == 1);
+	CHECK(t->expect != NULL);
+	topology_free(t);
+	diag_free(&d);
+}
