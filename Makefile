@@ -67,7 +67,9 @@ test-unit: build/unit-tests bin/testbed
 test-asan: build/asan/unit-tests
 	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/unit-tests
 
-test-bats: bin/testbed
+# Images are built before the suites enter their scratch namespace,
+# which has no network.
+test-bats: bin/testbed images
 	./tests/run-bats.sh
 
 install: bin/testbed
