@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void out_of_memory(void)
@@ -121,4 +122,71 @@ char *read_file(const char *path, size_t *len)
 bool str_has_prefix(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int tb_fail(struct tb_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int tb_context(struct tb_err *e, const char *fmt, ...)
+{
+	char prefix[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	autofree char *joined = xasprintf("%s: %s", prefix, e->msg);
+	size_t n = strlen(joined);
+	if (n >= sizeof(e->msg))
+		n = sizeof(e->msg) - 1;
+	memcpy(e->msg, joined, n);
+	e->msg[n] = '\0';
+	return -1;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(const char *path, const char *data, size_t len, struct tb_err *e)
+{
+	autofree char *tmp = xasprintf("%s.tmp", path);
+	autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return tb_fail(e, "creating %s: %s", tmp, strerror(errno));
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		int err = errno;
+		unlink(tmp);
+		return tb_fail(e, "writing %s: %s", tmp, strerror(err));
+	}
+	if (rename(tmp, path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		return tb_fail(e, "renaming %s: %s", tmp, strerror(err));
+	}
+	return 0;
+}
+
+long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -49,4 +49,21 @@ char *read_file(const char *path, size_t *len);
 
 bool str_has_prefix(const char *s, const char *prefix);
 
+/* An error on a system path: what failed and why, composed from the
+ * innermost step outwards ("pod-a: creating eth0: File exists"). */
+struct tb_err {
+	char msg[1024];
+};
+/* Sets the message and returns -1, so that `return tb_fail(e, ...)` reads. */
+int tb_fail(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prefixes the existing message with more context; returns -1. */
+int tb_context(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Write all of BUF, retrying short writes and EINTR. */
+int write_all(int fd, const void *buf, size_t len);
+/* Write a whole file atomically: a temporary beside it, then rename. */
+int write_file_atomic(const char *path, const char *data, size_t len, struct tb_err *e);
+/* Monotonic clock in milliseconds. */
+long long now_ms(void);
+
 #endif

@@ -1,0 +1,37 @@
+/* The netlink executor: links, addresses and routes through libnl-route-3.
+ *
+ * ifindexes are per namespace, and an address sent through a socket of
+ * another namespace silently lands on whatever link has that index there.
+ * So every call takes a socket bound to the namespace it acts on: open one
+ * per namespace with nl_open_in(). */
+#ifndef TESTBED_NETLINK_H
+#define TESTBED_NETLINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ipv4.h"
+#include "util.h"
+
+struct nl_sock;
+
+/* A NETLINK_ROUTE socket in the network namespace NETNS_FD (-1: the
+ * caller's own). */
+struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e);
+void nl_close(struct nl_sock *sk);
+
+/* 0 when there is no such link. */
+int nl_ifindex(struct nl_sock *sk, const char *name);
+int nl_link_up(struct nl_sock *sk, const char *name, struct tb_err *e);
+int nl_bridge_create(struct nl_sock *sk, const char *name, struct tb_err *e);
+/* One request creates the pair: NAME here (up, enslaved to MASTER unless
+ * NULL) and PEER_NAME directly in the namespace PEER_NETNS_FD (up). */
+int nl_veth_create(struct nl_sock *sk, const char *name, const char *master, const char *peer_name,
+		   int peer_netns_fd, struct tb_err *e);
+/* Hairpin mode on a bridge port, as kubenet sets it on cbr0's ports. */
+int nl_bridge_port_hairpin(struct nl_sock *sk, const char *port, struct tb_err *e);
+int nl_addr_add(struct nl_sock *sk, const char *ifname, struct ipv4_prefix address, struct tb_err *e);
+/* A route to DST via the gateway VIA (0: directly connected on IFNAME). */
+int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const char *ifname, struct tb_err *e);
+
+#endif
