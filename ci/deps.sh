@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential pkg-config
-	libnl-3-dev libnl-route-3-dev libcjson-dev libarchive-dev libnftables-dev
+	libnl-3-dev libnl-route-3-dev libcjson-dev libarchive-dev libnftables-dev libssl-dev
 	# rootfs images
 	mmdebstrap zstd
 	# runtime and tests

@@ -17,5 +17,9 @@ void command_usage(const struct command *cmd, FILE *out);
 int command_parse_common(const struct command *cmd, int argc, char **argv);
 
 int cmd_validate(const struct command *cmd, int argc, char **argv);
+int cmd_up(const struct command *cmd, int argc, char **argv);
+int cmd_down(const struct command *cmd, int argc, char **argv);
+int cmd_status(const struct command *cmd, int argc, char **argv);
+int cmd_exec(const struct command *cmd, int argc, char **argv);
 
 #endif

@@ -22,6 +22,56 @@ static const struct command commands[] = {
 			"otherwise every error found, one a line, as FILE:LINE: PATH: MESSAGE.\n",
 		.run = cmd_validate,
 	},
+	{
+		.name = "up",
+		.args = "FILE",
+		.summary = "bring a lab up (root)",
+		.help = "Build the lab FILE describes: its namespaces, root filesystems, bridges, veth pairs,\n"
+			"addresses and routes, and start the HTTP servers. Returns once every server accepts\n"
+			"connections, printing what runs where. On failure removes all it made, exits 3.\n"
+			"\n"
+			"Options:\n"
+			"  --timeout SECONDS   how long servers may take to accept connections (30)\n"
+			"  --quiet             print nothing on success\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
+			"Environment: TESTBED_CACHE_DIR, where images are unpacked (/var/cache/testbed/images).\n",
+		.run = cmd_up,
+	},
+	{
+		.name = "down",
+		.args = "FILE|NAME",
+		.summary = "stop a lab and remove every trace of it (root)",
+		.help = "Stop every process of the lab, which frees its namespaces, links and mounts, and\n"
+			"remove its state. Works after an interrupted up; a lab that is not up is no error.\n"
+			"\n"
+			"Options:\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.run = cmd_down,
+	},
+	{
+		.name = "status",
+		.args = "[NAME]",
+		.summary = "show labs, their machines, addresses and PIDs",
+		.help = "Show every lab that is up, or lab NAME: each pod, node, host, the gateway and the\n"
+			"lab namespace, with node, address, HTTP port, PID and whether it still runs.\n"
+			"\n"
+			"Options:\n"
+			"  --json              machine-readable output\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.run = cmd_status,
+	},
+	{
+		.name = "exec",
+		.args = "NAME TARGET [--] [CMD [ARGS]]",
+		.summary = "run a command in a pod, node, host, gateway or the lab (root)",
+		.help = "Run CMD (default /bin/sh) inside TARGET of lab NAME: a pod, node or host, \"gateway\",\n"
+			"or \"lab\" for the lab's own network namespace (with the host's files). It joins all\n"
+			"the target's namespaces and root; a terminal works. Exits with CMD's exit code.\n"
+			"\n"
+			"Options (before NAME):\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.run = cmd_exec,
+	},
 };
 
 static void print_usage(FILE *out)
@@ -34,7 +84,7 @@ static void print_usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-10s %-6s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+		fprintf(out, "  %-9s %-32s %s\n", commands[i].name, commands[i].args, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Run `testbed COMMAND --help` for a command's options.\n"

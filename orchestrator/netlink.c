@@ -31,28 +31,68 @@ static void put_addr(struct nl_addr **a)
 }
 #define autonladdr __attribute__((cleanup(put_addr))) struct nl_addr *
 
-struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e)
+/* Enter NETNS_FD with the calling thread; *SELF keeps the way back. */
+static int enter_netns(int netns_fd, int *self, struct tb_err *e)
 {
-	autoclose int self = -1;
-	if (netns_fd >= 0) {
-		self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self < 0) {
-			tb_fail(e, "opening own network namespace: %s", strerror(errno));
-			return NULL;
-		}
-		if (setns(netns_fd, CLONE_NEWNET) < 0) {
-			tb_fail(e, "entering network namespace: %s", strerror(errno));
-			return NULL;
-		}
+	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*self < 0)
+		return tb_fail(e, "opening own network namespace: %s", strerror(errno));
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		close_fd(self);
+		*self = -1;
+		return tb_fail(e, "entering network namespace: %s", strerror(errno));
 	}
-	/* The socket keeps the namespace it was created in. */
-	struct nl_sock *sk = nl_socket_alloc();
-	int rc = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
-	if (self >= 0 && setns(self, CLONE_NEWNET) < 0) {
-		/* Staying in a lab namespace would be worse than dying. */
+	return 0;
+}
+
+static void leave_netns(int *self)
+{
+	if (*self < 0)
+		return;
+	if (setns(*self, CLONE_NEWNET) < 0) {
+		/* Acting on a lab namespace as if it were ours would be worse. */
 		fprintf(stderr, "testbed: cannot return to own network namespace: %s\n", strerror(errno));
 		abort();
 	}
+	close_fd(self);
+	*self = -1;
+}
+
+int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e)
+{
+	int self;
+	if (enter_netns(netns_fd, &self, e) < 0)
+		return -1;
+	autofree char *path = xasprintf("/proc/sys/%s", key);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int rc = (fd < 0 || write_all(fd, value, strlen(value)) < 0) ? tb_fail(e, "%s: %s", path, strerror(errno)) : 0;
+	close_fd(&fd);
+	leave_netns(&self);
+	return rc;
+}
+
+int netns_socket(int netns_fd, int domain, int type, struct tb_err *e)
+{
+	int self;
+	if (enter_netns(netns_fd, &self, e) < 0)
+		return -1;
+	int fd = socket(domain, type | SOCK_CLOEXEC, 0);
+	int err = errno;
+	leave_netns(&self);
+	if (fd < 0)
+		return tb_fail(e, "socket: %s", strerror(err));
+	return fd;
+}
+
+struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e)
+{
+	int self = -1;
+	if (netns_fd >= 0 && enter_netns(netns_fd, &self, e) < 0)
+		return NULL;
+	/* The socket keeps the namespace it was created in. */
+	struct nl_sock *sk = nl_socket_alloc();
+	int rc = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+	leave_netns(&self);
 	if (rc < 0) {
 		tb_fail(e, "opening a netlink socket: %s", nl_geterror(rc));
 		if (sk)

@@ -34,4 +34,10 @@ int nl_addr_add(struct nl_sock *sk, const char *ifname, struct ipv4_prefix addre
 /* A route to DST via the gateway VIA (0: directly connected on IFNAME). */
 int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const char *ifname, struct tb_err *e);
 
+/* Writes VALUE to /proc/sys/KEY as seen from the network namespace
+ * NETNS_FD: /proc/sys/net follows the netns of whoever opens it. */
+int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e);
+/* Runs with the calling thread in NETNS_FD: socket() there, then back. */
+int netns_socket(int netns_fd, int domain, int type, struct tb_err *e);
+
 #endif

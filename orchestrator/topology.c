@@ -157,7 +157,7 @@ static bool is_dns_label(const char *s)
 	return s[0] != '-' && s[n - 1] != '-';
 }
 
-static bool is_lab_name(const char *s)
+bool topology_is_lab_name(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > TB_LAB_NAME_MAX || !islower((unsigned char)s[0]))
@@ -640,7 +640,7 @@ static void parse_top(struct parser *p, const cJSON *root)
 
 	const cJSON *name = member(p, root, "", "name", true);
 	if (name && want(p, name, "name", cJSON_IsString(name), "a string")) {
-		if (is_lab_name(name->valuestring))
+		if (topology_is_lab_name(name->valuestring))
 			t->name = name->valuestring;
 		else
 			diag_error(p->d, name, "name",

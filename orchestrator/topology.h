@@ -148,6 +148,8 @@ struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, str
 void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
+/* 1-12 of [a-z0-9-], starting with a letter: also a safe directory name. */
+bool topology_is_lab_name(const char *s);
 
 /* Parsing the structure (topology.c) fills the model; these later stages
  * check what spans entities. Each reports through D and returns false on

@@ -1,0 +1,399 @@
+#define _GNU_SOURCE
+#include "machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rootfs.h"
+
+#define STACK_SIZE (256 * 1024)
+#define CTL_FD 3
+#define STATUS_FD 4
+#define FIRST_FREE_FD 5
+
+int pidfd_open_pid(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+int pidfd_kill(int pidfd, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+bool pidfd_wait_exit(int pidfd, int timeout_ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	long long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		long long left = deadline - now_ms();
+		int n = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (n > 0)
+			return true;
+		if (n == 0)
+			return false;
+		if (errno != EINTR)
+			return false;
+	}
+}
+
+struct child_args {
+	const struct machine_spec *spec;
+	int ctl;
+	int status;
+};
+
+static void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void report(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		write_all(STATUS_FD, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* Only the init of a PID namespace may signal "every process": elsewhere
+ * kill(-1) would reach the whole host. */
+static void signal_machine(int sig)
+{
+	if (getpid() == 1)
+		kill(-1, sig);
+}
+
+static void reap(pid_t workload, const char *name)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		if (pid == workload) {
+			if (WIFEXITED(status))
+				fprintf(stderr, "testbed init: %s: workload exited with status %d\n", name,
+					WEXITSTATUS(status));
+			else if (WIFSIGNALED(status))
+				fprintf(stderr, "testbed init: %s: workload killed by signal %d\n", name,
+					WTERMSIG(status));
+		}
+}
+
+static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	sigprocmask(SIG_UNBLOCK, blocked, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	setsid();
+	if (chdir("/") < 0)
+		_exit(127);
+	char node[256];
+	snprintf(node, sizeof(node), "TESTBED_NODE=%s", s->node ? s->node : "");
+	char host[256];
+	snprintf(host, sizeof(host), "HOSTNAME=%s", s->name);
+	char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			"HOME=/root",
+			"LANG=C.UTF-8",
+			"PYTHONUNBUFFERED=1",
+			node,
+			host,
+			NULL};
+	execvpe(s->argv[0], s->argv, envp);
+	fprintf(stderr, "testbed init: %s: cannot run %s: %s\n", s->name, s->argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Ends the machine: as PID 1, exiting makes the kernel kill every process
+ * left in the PID namespace. */
+static void shut_down(int sfd, pid_t workload, const char *name)
+{
+	signal_machine(SIGTERM);
+	long long deadline = now_ms() + 1000;
+	struct pollfd p = {.fd = sfd, .events = POLLIN};
+	while (now_ms() < deadline) {
+		if (waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+			break;
+		struct signalfd_siginfo si;
+		if (poll(&p, 1, 50) > 0 && read(sfd, &si, sizeof(si)) < 0)
+			break;
+		reap(workload, name);
+	}
+	_exit(0);
+}
+
+static int machine_child(void *arg)
+{
+	struct child_args *a = arg;
+	const struct machine_spec *s = a->spec;
+
+	/* Keep only our own pipes and log, at known numbers: the pipes of other
+	 * machines must not stay open here, or their EOF would never come. */
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int log = s->log_fd >= 0 ? s->log_fd : null;
+	int ctl = fcntl(a->ctl, F_DUPFD_CLOEXEC, 100);
+	int status = fcntl(a->status, F_DUPFD_CLOEXEC, 100);
+	int out = fcntl(log, F_DUPFD, 100);
+	int in = fcntl(null, F_DUPFD, 100);
+	if (ctl < 0 || status < 0 || out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+	    dup3(ctl, CTL_FD, O_CLOEXEC) < 0 || dup3(status, STATUS_FD, O_CLOEXEC) < 0)
+		_exit(126);
+	close_range(FIRST_FREE_FD, ~0U, 0);
+	signal(SIGPIPE, SIG_IGN);
+	/* The kernel attaches our PID to this message, as up sees it. */
+	report("hello");
+
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
+	int sfd = signalfd(-1, &blocked, SFD_CLOEXEC);
+	if (sfd < 0) {
+		report("signalfd: %s", strerror(errno));
+		_exit(1);
+	}
+	if ((s->clone_flags & CLONE_NEWUTS) && sethostname(s->name, strlen(s->name)) < 0) {
+		report("sethostname: %s", strerror(errno));
+		_exit(1);
+	}
+	if (s->rootfs) {
+		struct tb_err e;
+		if (rootfs_enter(s->rootfs, s->scratch, s->name, s->address, &e) < 0) {
+			report("%s", e.msg);
+			_exit(1);
+		}
+	}
+	report("ok\n");
+
+	char c = 0;
+	ssize_t n;
+	while ((n = read(CTL_FD, &c, 1)) < 0 && errno == EINTR)
+		;
+	if (n != 1 || c != 'g')
+		_exit(1); /* up failed or died: nothing to keep */
+
+	pid_t workload = s->argv ? start_workload(s, &blocked) : -1;
+	if (workload < 0 && s->argv)
+		fprintf(stderr, "testbed init: %s: fork: %s\n", s->name, strerror(errno));
+
+	bool committed = false;
+	for (;;) {
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = committed ? -1 : CTL_FD, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (p[1].revents) {
+			n = read(CTL_FD, &c, 1);
+			if (n == 1 && c == 'c') {
+				committed = true;
+				close(CTL_FD);
+				close(STATUS_FD);
+			} else if (n == 0 || (n < 0 && errno != EINTR)) {
+				_exit(1); /* up died before the lab was complete */
+			}
+		}
+		if (p[0].revents) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGCHLD)
+				reap(workload, s->name);
+			else
+				shut_down(sfd, workload, s->name);
+		}
+	}
+}
+
+/* Receives the child's "hello" and, with it, its PID in our namespace. */
+static pid_t receive_pid(int sock, struct tb_err *e)
+{
+	char data[16];
+	char control[CMSG_SPACE(sizeof(struct ucred))];
+	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+	struct pollfd p = {.fd = sock, .events = POLLIN};
+	if (poll(&p, 1, 10000) <= 0)
+		return tb_fail(e, "the new machine did not report");
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return tb_fail(e, "the new machine exited at once");
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+			struct ucred cred;
+			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+			return cred.pid;
+		}
+	return tb_fail(e, "the new machine's PID did not arrive");
+}
+
+int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err *e)
+{
+	*m = (struct machine)MACHINE_INIT;
+	int ctl[2] = {-1, -1}, status[2] = {-1, -1};
+	autoclose int own_pidns = -1;
+	void *stack = MAP_FAILED;
+	int rc = -1;
+	int one = 1;
+
+	if (pipe2(ctl, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, status) < 0 ||
+	    setsockopt(status[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		tb_fail(e, "creating the machine's pipes: %s", strerror(errno));
+		goto out;
+	}
+	stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		tb_fail(e, "mmap: %s", strerror(errno));
+		goto out;
+	}
+	struct child_args args = {.spec = s, .ctl = ctl[0], .status = status[1]};
+	int flags = s->clone_flags | CLONE_NEWPID | SIGCHLD;
+	if (s->pid_ns_fd < 0) {
+		pid_t pid = clone(machine_child, (char *)stack + STACK_SIZE, flags, &args);
+		if (pid < 0) {
+			tb_fail(e, "clone: %s", strerror(errno));
+			goto out;
+		}
+		m->pid = pid;
+		m->is_child = true;
+	} else {
+		/* The kernel creates a PID namespace only as a child of the
+		 * creator's active one. So a helper forked into the parent
+		 * namespace clones the machine and exits; the parent namespace's
+		 * init (the node) then reaps the machine. */
+		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0 || setns(s->pid_ns_fd, CLONE_NEWPID) < 0) {
+			tb_fail(e, "entering the parent PID namespace: %s", strerror(errno));
+			goto out;
+		}
+		pid_t helper = fork();
+		if (helper == 0)
+			_exit(clone(machine_child, (char *)stack + STACK_SIZE, flags, &args) < 0 ? 1 : 0);
+		int fork_errno = errno;
+		if (setns(own_pidns, CLONE_NEWPID) < 0) {
+			fprintf(stderr, "testbed: cannot return to own PID namespace: %s\n", strerror(errno));
+			abort();
+		}
+		int st = 0;
+		if (helper < 0 || waitpid(helper, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			tb_fail(e, "creating the machine in its parent's PID namespace: %s",
+				helper < 0 ? strerror(fork_errno) : "clone failed");
+			goto out;
+		}
+	}
+	close_fd(&ctl[0]);
+	close_fd(&status[1]);
+	ctl[0] = status[1] = -1;
+	pid_t reported = receive_pid(status[0], e);
+	if (reported < 0)
+		goto out;
+	m->pid = reported;
+	m->pidfd = pidfd_open_pid(m->pid);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", m->pid);
+	m->netns = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", m->pid);
+	m->pidns = open(path, O_RDONLY | O_CLOEXEC);
+	if (m->pidfd < 0 || m->netns < 0 || m->pidns < 0) {
+		tb_fail(e, "opening the new machine's namespaces: %s", strerror(errno));
+		goto out;
+	}
+	m->ctl = ctl[1];
+	m->status = status[0];
+	ctl[1] = status[0] = -1;
+	rc = 0;
+out:
+	if (stack != MAP_FAILED)
+		munmap(stack, STACK_SIZE);
+	for (int i = 0; i < 2; i++) {
+		close_fd(&ctl[i]);
+		close_fd(&status[i]);
+	}
+	if (rc < 0 && m->pid > 0)
+		machine_kill(m);
+	return rc;
+}
+
+int machine_wait_ready(struct machine *m, int timeout_ms, struct tb_err *e)
+{
+	char buf[1024];
+	size_t used = 0;
+	long long deadline = now_ms() + timeout_ms;
+	for (;;) {
+		long long left = deadline - now_ms();
+		struct pollfd p = {.fd = m->status, .events = POLLIN};
+		int n = poll(&p, 1, left > 0 ? (int)left : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return tb_fail(e, "setup did not finish within %d s", timeout_ms / 1000);
+		ssize_t r = read(m->status, buf + used, sizeof(buf) - 1 - used);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0)
+			used += (size_t)r;
+		buf[used] = '\0';
+		if (strcmp(buf, "ok\n") == 0)
+			return 0;
+		if (r <= 0 || used == sizeof(buf) - 1) {
+			if (used == 0)
+				return tb_fail(e, "the machine's init exited during setup");
+			buf[strcspn(buf, "\n")] = '\0';
+			return tb_fail(e, "%s", buf);
+		}
+	}
+}
+
+int machine_start(struct machine *m, struct tb_err *e)
+{
+	if (write_all(m->ctl, "g", 1) < 0)
+		return tb_fail(e, "starting: %s", strerror(errno));
+	return 0;
+}
+
+void machine_commit(struct machine *m)
+{
+	write_all(m->ctl, "c", 1);
+	close_fd(&m->ctl);
+	close_fd(&m->status);
+	close_fd(&m->netns);
+	close_fd(&m->pidns);
+	close_fd(&m->pidfd);
+	m->ctl = m->status = m->netns = m->pidns = m->pidfd = -1;
+}
+
+void machine_kill(struct machine *m)
+{
+	if (m->pid > 0) {
+		if (m->pidfd >= 0)
+			pidfd_kill(m->pidfd, SIGKILL);
+		else if (m->is_child)
+			kill(m->pid, SIGKILL);
+		if (m->is_child)
+			while (waitpid(m->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		else if (m->pidfd >= 0)
+			pidfd_wait_exit(m->pidfd, 10000);
+	}
+	int *fds[] = {&m->ctl, &m->status, &m->netns, &m->pidns, &m->pidfd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		close_fd(fds[i]);
+		*fds[i] = -1;
+	}
+	m->pid = -1;
+}

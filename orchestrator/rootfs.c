@@ -1,0 +1,295 @@
+#define _GNU_SOURCE
+#include "rootfs.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+static int sha256_file(int fd, char hex[65], struct tb_err *e)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return tb_fail(e, "cannot start SHA-256");
+	}
+	static char buf[1 << 16];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = tb_fail(e, "reading: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	unsigned char md[32];
+	unsigned int len = 0;
+	if (rc == 0 && EVP_DigestFinal_ex(ctx, md, &len) == 1 && len == 32) {
+		for (unsigned i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	} else if (rc == 0) {
+		rc = tb_fail(e, "SHA-256 failed");
+	}
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Removes a tree without following symlinks in it. */
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* Extracts FD's archive into the current directory. */
+static int extract_here(int fd, struct tb_err *e)
+{
+	struct archive *in = archive_read_new();
+	struct archive *out = archive_write_disk_new();
+	int rc = 0;
+	archive_read_support_filter_all(in);
+	archive_read_support_format_all(in);
+	/* Numeric owners (no lookup through the host's passwd), and refuse
+	 * "..", absolute paths and writing through symlinks. */
+	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
+						    ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+						    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	if (archive_read_open_fd(in, fd, 1 << 16) != ARCHIVE_OK) {
+		rc = tb_fail(e, "%s", archive_error_string(in));
+		goto out;
+	}
+	for (;;) {
+		struct archive_entry *entry;
+		int r = archive_read_next_header(in, &entry);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			rc = tb_fail(e, "%s", archive_error_string(in));
+			goto out;
+		}
+		/* Devices come from the machine's own /dev, never from an image. */
+		mode_t type = archive_entry_filetype(entry);
+		if (type == AE_IFCHR || type == AE_IFBLK)
+			continue;
+		r = archive_write_header(out, entry);
+		if (r < ARCHIVE_WARN) {
+			rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry), archive_error_string(out));
+			goto out;
+		}
+		if (archive_entry_size(entry) > 0) {
+			const void *buf;
+			size_t size;
+			la_int64_t offset;
+			while ((r = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
+				if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN) {
+					r = ARCHIVE_FATAL;
+					break;
+				}
+			if (r != ARCHIVE_EOF) {
+				rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry),
+					     archive_error_string(r == ARCHIVE_FATAL ? out : in));
+				goto out;
+			}
+		}
+		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry), archive_error_string(out));
+			goto out;
+		}
+	}
+	if (archive_write_close(out) != ARCHIVE_OK)
+		rc = tb_fail(e, "%s", archive_error_string(out));
+out:
+	archive_read_free(in);
+	archive_write_free(out);
+	return rc;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	autofree char *copy = xstrdup(path);
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(copy, mode) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+char *image_unpack(const char *cache_dir, const char *image, struct tb_err *e)
+{
+	/* The path becomes an overlayfs mount option, which cannot quote. */
+	if (strpbrk(cache_dir, ",:")) {
+		tb_fail(e, "cache directory %s: may not contain ',' or ':'", cache_dir);
+		return NULL;
+	}
+	autoclose int fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tb_fail(e, "image %s: %s", image, strerror(errno));
+		return NULL;
+	}
+	char hash[65];
+	if (sha256_file(fd, hash, e) < 0) {
+		tb_context(e, "image %s", image);
+		return NULL;
+	}
+	char *rootfs = xasprintf("%s/%s", cache_dir, hash);
+	autofree char *lock_path = xasprintf("%s/.lock", cache_dir);
+	autofree char *tmp = xasprintf("%s/.unpack-XXXXXX", cache_dir);
+	autoclose int lock = -1;
+	autoclose int cwd = -1;
+	struct stat st;
+	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+		return rootfs;
+
+	if (mkdir_p(cache_dir, 0700) < 0) {
+		tb_fail(e, "creating %s: %s", cache_dir, strerror(errno));
+		goto fail;
+	}
+	/* Concurrent ups unpack each image once: the first holds the lock, the
+	 * others then find the result. */
+	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		tb_fail(e, "locking %s: %s", lock_path, strerror(errno));
+		goto fail;
+	}
+	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+		return rootfs;
+
+	if (!mkdtemp(tmp)) {
+		tb_fail(e, "creating a directory in %s: %s", cache_dir, strerror(errno));
+		goto fail;
+	}
+	chmod(tmp, 0755);
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(tmp) < 0) {
+		tb_fail(e, "entering %s: %s", tmp, strerror(errno));
+		remove_tree(tmp);
+		goto fail;
+	}
+	/* libarchive's secure flags only hold for relative paths, hence the
+	 * chdir (testbed is single-threaded). */
+	lseek(fd, 0, SEEK_SET);
+	int rc = extract_here(fd, e);
+	if (fchdir(cwd) < 0)
+		rc = tb_fail(e, "returning to the working directory: %s", strerror(errno));
+	if (rc == 0 && rename(tmp, rootfs) < 0)
+		rc = tb_fail(e, "renaming %s: %s", tmp, strerror(errno));
+	if (rc < 0) {
+		remove_tree(tmp);
+		tb_context(e, "unpacking image %s", image);
+		goto fail;
+	}
+	return rootfs;
+fail:
+	free(rootfs);
+	return NULL;
+}
+
+static int make_dev(const char *name, unsigned major, unsigned minor, struct tb_err *e)
+{
+	if (mknod(name, S_IFCHR | 0666, makedev(major, minor)) < 0)
+		return tb_fail(e, "mknod %s: %s", name, strerror(errno));
+	chmod(name, 0666); /* mknod honours the umask */
+	return 0;
+}
+
+/* Runs after pivot_root: every path below resolves inside the new root. */
+static int mount_system_dirs(struct tb_err *e)
+{
+	static const struct {
+		const char *dir, *type, *opts;
+		unsigned long flags;
+	} mounts[] = {
+		{"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
+		{"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY},
+		{"/dev", "tmpfs", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC},
+		{"/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620", MS_NOSUID | MS_NOEXEC},
+		{"/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(mounts); i++) {
+		if (mkdir(mounts[i].dir, 0755) < 0 && errno != EEXIST)
+			return tb_fail(e, "mkdir %s: %s", mounts[i].dir, strerror(errno));
+		if (mount(mounts[i].type, mounts[i].dir, mounts[i].type, mounts[i].flags, mounts[i].opts) < 0)
+			return tb_fail(e, "mounting %s on %s: %s", mounts[i].type, mounts[i].dir, strerror(errno));
+		if (strcmp(mounts[i].dir, "/dev") == 0) {
+			if (make_dev("/dev/null", 1, 3, e) < 0 || make_dev("/dev/zero", 1, 5, e) < 0 ||
+			    make_dev("/dev/full", 1, 7, e) < 0 || make_dev("/dev/random", 1, 8, e) < 0 ||
+			    make_dev("/dev/urandom", 1, 9, e) < 0 || make_dev("/dev/tty", 5, 0, e) < 0)
+				return -1;
+			if (symlink("/proc/self/fd", "/dev/fd") < 0 || symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
+			    symlink("/proc/self/fd/1", "/dev/stdout") < 0 ||
+			    symlink("/proc/self/fd/2", "/dev/stderr") < 0 || symlink("pts/ptmx", "/dev/ptmx") < 0)
+				return tb_fail(e, "creating /dev links: %s", strerror(errno));
+		}
+	}
+	return 0;
+}
+
+static int write_text(const char *path, const char *text, struct tb_err *e)
+{
+	/* After pivot_root; O_NOFOLLOW still refuses a planted symlink. */
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+		return tb_fail(e, "writing %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int rootfs_enter(const char *lower, const char *scratch, const char *hostname, const char *address,
+		 struct tb_err *e)
+{
+	/* Without this, the mounts below would propagate to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return tb_fail(e, "making / private: %s", strerror(errno));
+	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return tb_fail(e, "mounting a tmpfs on %s: %s", scratch, strerror(errno));
+	autofree char *upper = xasprintf("%s/upper", scratch);
+	autofree char *work = xasprintf("%s/work", scratch);
+	autofree char *root = xasprintf("%s/root", scratch);
+	if (mkdir(upper, 0755) < 0 || mkdir(work, 0755) < 0 || mkdir(root, 0755) < 0)
+		return tb_fail(e, "preparing %s: %s", scratch, strerror(errno));
+	autofree char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	if (mount("overlay", root, "overlay", MS_NOSUID, opts) < 0)
+		return tb_fail(e, "mounting the overlay of %s: %s", lower, strerror(errno));
+	/* pivot_root(".", ".") stacks the old root on the new one; detaching
+	 * it leaves only the new root (the approach runc and lxc take). */
+	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		return tb_fail(e, "pivot_root into %s: %s", root, strerror(errno));
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return tb_fail(e, "detaching the old root: %s", strerror(errno));
+	if (mount_system_dirs(e) < 0)
+		return -1;
+	autofree char *hostname_text = xasprintf("%s\n", hostname);
+	autofree char *hosts_text =
+		xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s%s%s%s",
+			  address ? address : "", address ? "\t" : "", address ? hostname : "", address ? "\n" : "");
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return tb_fail(e, "mkdir /etc: %s", strerror(errno));
+	if (write_text("/etc/hostname", hostname_text, e) < 0 || write_text("/etc/hosts", hosts_text, e) < 0)
+		return -1;
+	return 0;
+}
