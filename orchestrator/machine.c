@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -151,6 +152,10 @@ static int machine_child(void *arg)
 		_exit(126);
 	close_range(FIRST_FREE_FD, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
+	char title[128];
+	snprintf(title, sizeof(title), "testbed-init: %s", s->name);
+	proc_title_set(title);
+	prctl(PR_SET_NAME, "testbed-init");
 	/* The kernel attaches our PID to this message, as up sees it. */
 	report("hello");
 

@@ -190,3 +190,27 @@ long long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+static char *title_start;
+static size_t title_len;
+
+void proc_title_init(int argc, char **argv)
+{
+	if (argc < 1)
+		return;
+	/* argv strings are contiguous; their span is what ps shows. */
+	title_start = argv[0];
+	char *end = argv[argc - 1] + strlen(argv[argc - 1]);
+	title_len = (size_t)(end - title_start);
+}
+
+void proc_title_set(const char *title)
+{
+	if (!title_start || title_len == 0)
+		return;
+	size_t n = strlen(title);
+	if (n > title_len)
+		n = title_len;
+	memcpy(title_start, title, n);
+	memset(title_start + n, 0, title_len - n + 1);
+}
