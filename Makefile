@@ -54,7 +54,7 @@ build/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 build/asan/unit-tests: $(ASAN_LIB_OBJS) $(ASAN_TEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
--include images/images.mk
+include images/images.mk
 
 deps:
 	./ci/deps.sh

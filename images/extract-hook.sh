@@ -1,0 +1,36 @@
+#!/bin/sh
+# mmdebstrap --variant=extract runs no maintainer scripts: this hook does the
+# little they would have done that the images need. $1 is the new rootfs,
+# $2 the image kind, $3 the repository's images/ folder. It only adds files;
+# it must not remove etc/apt or var/lib/apt (mmdebstrap still needs them).
+set -eu
+root=$1 kind=$2 src=$3
+
+# busybox applets (sh, ip, ping, wget, nc, ps, ...) as links; files from
+# real packages (iproute2's ip, for example) are kept.
+chroot "$root" /bin/busybox --install -s /bin
+
+# The alternatives and links postinst scripts would create.
+[ -e "$root/usr/bin/python3" ] || for p in "$root"/usr/bin/python3.[0-9]*; do
+	case "$p" in *[0-9]) ln -s "${p##*/}" "$root/usr/bin/python3"; break ;; esac
+done
+if [ -e "$root/usr/sbin/xtables-nft-multi" ]; then
+	for t in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+		[ -e "$root/usr/sbin/$t" ] || ln -s xtables-nft-multi "$root/usr/sbin/$t"
+	done
+fi
+
+# A root user, so tools print names instead of numbers.
+[ -e "$root/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+[ -e "$root/etc/group" ] || echo 'root:x:0:' > "$root/etc/group"
+mkdir -p "$root/root" "$root/tmp"
+chmod 1777 "$root/tmp"
+
+# Documentation, manuals and translations are never read in a lab; they are
+# a sixth of the image.
+rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/info" \
+	"$root/usr/share/locale" "$root/usr/share/lintian"
+
+if [ "$kind" = pod ]; then
+	install -D -m 0755 "$src/pod/testbed-http.py" "$root/usr/local/bin/testbed-http"
+fi
