@@ -20,9 +20,14 @@ if [ -e "$root/usr/sbin/xtables-nft-multi" ]; then
 	done
 fi
 
-# A root user, so tools print names instead of numbers.
+# A root user, so tools print names instead of numbers; tcpdump drops its
+# privileges to a user of its own, which its postinst would have created.
 [ -e "$root/etc/passwd" ] || echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
 [ -e "$root/etc/group" ] || echo 'root:x:0:' > "$root/etc/group"
+if [ -e "$root/usr/bin/tcpdump" ] && ! grep -q '^tcpdump:' "$root/etc/passwd"; then
+	echo 'tcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin' >> "$root/etc/passwd"
+	echo 'tcpdump:x:101:' >> "$root/etc/group"
+fi
 mkdir -p "$root/root" "$root/tmp"
 chmod 1777 "$root/tmp"
 

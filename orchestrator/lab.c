@@ -381,11 +381,18 @@ static int kill_machines(const struct lab_record *r, struct tb_err *e)
 		pidfd_kill(fd, SIGKILL);
 		pidfds[i] = fd;
 	}
+	long long deadline = now_ms() + 10000;
 	for (size_t i = 0; i < r->n_machines; i++) {
 		if (pidfds[i] < 0)
 			continue;
-		if (!pidfd_wait_exit(pidfds[i], 10000) && rc == 0)
-			rc = tb_fail(e, "%s (pid %d) did not exit", r->machines[i].name, r->machines[i].pid);
+		const struct machine_record *m = &r->machines[i];
+		long long left = deadline - now_ms();
+		if (!pidfd_wait_exit(pidfds[i], left > 0 ? (int)left : 0) && rc == 0)
+			rc = tb_fail(e, "%s (pid %d) did not exit", m->name, m->pid);
+		/* Exited is not yet gone: the orphaned init is reaped by the host's
+		 * init, so wait until its process entry has disappeared too. */
+		while (machine_record_alive(m) && now_ms() < deadline)
+			usleep(2000);
 		close(pidfds[i]);
 	}
 	free(pidfds);
