@@ -70,7 +70,7 @@ python=${PYTHON:-$(apt-cache depends python3-minimal 2>/dev/null |
 
 case "$kind" in
 pod) packages="busybox-static,$python-minimal,lib$python-stdlib,media-types" ;;
-node) packages="busybox-static,iproute2,iputils-ping,nftables,iptables,tcpdump,netbase" ;;
+node) packages="busybox-static,dash,iproute2,iputils-ping,nftables,iptables,tcpdump,netbase" ;;
 esac
 
 echo "build-image: $kind from $suite at $mirror: $packages"

@@ -6,6 +6,13 @@
 set -eu
 root=$1 kind=$2 src=$3
 
+# Debian's static busybox shell runs its own applets before programs on
+# PATH, so where real tools are installed (the node image) /bin/sh must be
+# dash, or `sh -c "ip ..."` would run busybox's ip instead of iproute2's.
+if [ -e "$root/bin/dash" ] && [ ! -e "$root/bin/sh" ]; then
+	ln -s dash "$root/bin/sh"
+fi
+
 # busybox applets (sh, ip, ping, wget, nc, ps, ...) as links; files from
 # real packages (iproute2's ip, for example) are kept.
 chroot "$root" /bin/busybox --install -s /bin

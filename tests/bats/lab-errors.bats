@@ -1,0 +1,141 @@
+# What up, down, status and exec do when things go wrong: nothing may be
+# left behind, and the exit code says what kind of failure it was.
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup_file() {
+	require_lab_sandbox
+}
+
+setup() {
+	use_lab_dirs
+	host_snapshot >"$BATS_TEST_TMPDIR/host.before"
+	# Topologies written here use the real images by absolute path.
+	IMAGES="\"images\": {\"pod\": \"$REPO/images/pod.tar.zst\", \"node\": \"$REPO/images/node.tar.zst\"}"
+}
+
+teardown() {
+	for lab in errs killed intr noserve; do
+		"$TESTBED" down "$lab" >/dev/null 2>&1 || true
+	done
+}
+
+assert_nothing_left() {
+	[ ! -e "$TESTBED_STATE_DIR" ] || { ls -R "$TESTBED_STATE_DIR" >&2; return 1; }
+	host_snapshot >"$BATS_TEST_TMPDIR/host.after"
+	diff "$BATS_TEST_TMPDIR/host.before" "$BATS_TEST_TMPDIR/host.after"
+}
+
+@test "up with a missing image file exits 2 and creates nothing" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "errs", "images": {"pod": "missing/pod.tar.zst"}, "hosts": [{"name": "h1"}]}
+	JSON
+	run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output --partial 'images.pod: "missing/pod.tar.zst": No such file or directory'
+	assert_nothing_left
+}
+
+@test "up of an invalid topology exits 2 with every error" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "errs", $IMAGES, "nodes": [{"name": "web"}, {"name": "web", "podCidr": "x"}]}
+	JSON
+	run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output --partial 'nodes[1].podCidr: unknown key (did you mean "podCIDR"?)'
+	assert_nothing_left
+}
+
+@test "routing modes not built yet are refused with a clear message" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "errs", $IMAGES, "cluster": {"routing": "host-gw"}, "nodes": [{"name": "n1"}]}
+	JSON
+	run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output --partial 'cluster.routing "host-gw" is not implemented yet; use "gateway"'
+	assert_nothing_left
+}
+
+@test "down of an unknown lab exits 0 and says there is nothing to do" {
+	run "$TESTBED" down nosuchlab
+	assert_success
+	assert_output "lab nosuchlab is not up: nothing to do"
+	run "$TESTBED" down ../etc
+	assert_failure 2
+}
+
+@test "status with no labs, and exec into a lab that is not up" {
+	run "$TESTBED" status
+	assert_success
+	assert_output "no labs are up"
+	run "$TESTBED" status nosuchlab
+	assert_failure 2
+	run "$TESTBED" exec nosuchlab pod-a -- true
+	assert_failure 2
+	assert_output --partial "lab nosuchlab is not up"
+}
+
+@test "a server that never listens fails up with exit 3, and up removes all it made" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "noserve", $IMAGES, "nodes": [{"name": "n1", "pods": [
+	  {"name": "ok"}, {"name": "mute", "command": ["sleep", "600"], "http": 8000}]}]}
+	JSON
+	run "$TESTBED" up --timeout 2 "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 3
+	assert_output --partial "mute (10.244.0.3:8000: Connection refused)"
+	run pgrep -f "sleep 600"
+	assert_failure
+	assert_nothing_left
+}
+
+@test "up killed with SIGKILL midway, then down: nothing is left" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "killed", $IMAGES, "cluster": {"podCIDR": "10.0.0.0/16"}, "nodes": [
+	  {"name": "n1", "pods": [{"name": "a"}, {"name": "b"}, {"name": "c"}]},
+	  {"name": "n2", "pods": [{"name": "d"}, {"name": "e"}, {"name": "f"}]}]}
+	JSON
+	"$TESTBED" up "$BATS_TEST_TMPDIR/lab.json" >/dev/null 2>&1 &
+	up=$!
+	journal=$TESTBED_STATE_DIR/killed/machines.jsonl
+	for i in $(seq 1000); do
+		[ "$(wc -l <"$journal" 2>/dev/null || echo 0)" -ge 4 ] && break
+		sleep 0.01
+	done
+	kill -9 "$up"
+	wait "$up" || true
+	pids=$(jq -r .pid "$journal")
+	[ -n "$pids" ]
+	run "$TESTBED" status killed
+	assert_output --partial "lab killed: starting"
+	run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output --partial "leftovers of an interrupted up"
+	run "$TESTBED" down killed
+	assert_success
+	assert_pids_gone $pids
+	assert_nothing_left
+}
+
+@test "Ctrl-C during up cleans up and exits 3" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "intr", $IMAGES, "nodes": [{"name": "n1", "pods": [
+	  {"name": "slow", "command": ["sleep", "600"], "http": 8000}]}]}
+	JSON
+	"$TESTBED" up --timeout 30 "$BATS_TEST_TMPDIR/lab.json" >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	up=$!
+	journal=$TESTBED_STATE_DIR/intr/machines.jsonl
+	for i in $(seq 1000); do
+		[ "$(wc -l <"$journal" 2>/dev/null || echo 0)" -ge 3 ] && break
+		sleep 0.01
+	done
+	sleep 0.3
+	pids=$(jq -r .pid "$journal")
+	kill -INT "$up"
+	status=0
+	wait "$up" || status=$?
+	assert_equal "$status" 3
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_output --partial "interrupted"
+	assert_pids_gone $pids
+	assert_nothing_left
+}
