@@ -1,0 +1,94 @@
+# The examples, the JSON Schema and the command line: no root needed.
+bats_require_minimum_version 1.5.0
+load helpers
+
+@test "every example validates" {
+	[ -f "$REPO/images/pod.tar.zst" ] || skip "images not built"
+	for f in "$REPO"/topologies/*.json; do
+		run "$TESTBED" validate "$f"
+		assert_success
+		assert_output --regexp '^ok: [0-9]+ nodes, [0-9]+ pods, [0-9]+ hosts$'
+	done
+	run "$TESTBED" validate "$REPO/topologies/kubenet-two-nodes.json"
+	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+}
+
+@test "every example matches the JSON Schema" {
+	run "$REPO/tests/check-schema.py" "$REPO"/topologies/*.json
+	assert_success
+	[ "${#lines[@]}" -eq "$(ls "$REPO"/topologies/*.json | wc -l)" ]
+}
+
+@test "the schema rejects every bad topology whose error is structural" {
+	cd "$REPO/tests/bad"
+	semantic=$(grep -v '^#' "$REPO/tests/schema-semantic-cases.txt")
+	checked=0
+	for f in *.json; do
+		grep -qx "${f%.json}" <<<"$semantic" && continue
+		run "$REPO/tests/check-schema.py" "$f"
+		[ "$status" -eq 1 ] || { echo "schema accepts $f, which validate rejects" >&2; return 1; }
+		checked=$((checked + 1))
+	done
+	[ "$checked" -ge 30 ]
+}
+
+@test "the schema rejects http true, bad names and unknown keys" {
+	printf '{"name": "Lab1", "hosts": [{"name": "h", "http": true}], "nodez": []}' >"$BATS_TEST_TMPDIR/t.json"
+	run "$REPO/tests/check-schema.py" "$BATS_TEST_TMPDIR/t.json"
+	assert_failure 1
+	assert_output --partial "'nodez' was unexpected"
+	assert_output --partial "hosts[0].http"
+	assert_output --partial "name: 'Lab1' does not match"
+}
+
+@test "validate: a missing file exits 2 and names it" {
+	run "$TESTBED" validate "$BATS_TEST_TMPDIR/nope.json"
+	assert_failure 2
+	assert_output "$BATS_TEST_TMPDIR/nope.json: cannot read: No such file or directory"
+}
+
+@test "validate creates nothing and needs no root" {
+	command -v setpriv >/dev/null || skip "setpriv missing"
+	# Bats' own temporary folders are private; nobody needs a readable one.
+	dir=$(mktemp -d /tmp/testbed-validate.XXXXXX)
+	chmod 755 "$dir"
+	cp "$REPO/tests/bad/img.tar" "$dir/img.tar"
+	printf '{"name": "lab1", "images": {"pod": "img.tar", "node": "img.tar"}, "nodes": [{"name": "n1", "pods": [{"name": "p"}]}]}' >"$dir/lab.json"
+	chmod -R a+rX "$dir"
+	before=$(find /run /tmp "$dir" -maxdepth 1 2>/dev/null | sort)
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$TESTBED" validate "$dir/lab.json"
+	after=$(find /run /tmp "$dir" -maxdepth 1 2>/dev/null | sort)
+	rm -rf "$dir"
+	assert_success
+	assert_output "ok: 1 nodes, 1 pods, 0 hosts"
+	[ "$before" = "$after" ]
+}
+
+@test "--help, COMMAND --help and --version" {
+	run "$TESTBED" --help
+	assert_success
+	assert_output --partial "validate"
+	assert_output --partial "exec"
+	run "$TESTBED" validate --help
+	assert_success
+	assert_output --partial "Usage: testbed validate"
+	run "$TESTBED" up --help
+	assert_success
+	assert_output --partial "--timeout SECONDS"
+	run "$TESTBED" --version
+	assert_output "testbed $(cat "$REPO/VERSION")"
+}
+
+@test "usage errors exit 2" {
+	run "$TESTBED"
+	assert_failure 2
+	run "$TESTBED" frobnicate
+	assert_failure 2
+	assert_output --partial "unknown command 'frobnicate'"
+	run "$TESTBED" validate
+	assert_failure 2
+	run "$TESTBED" validate --bogus x.json
+	assert_failure 2
+	run "$TESTBED" up --timeout 0 x.json
+	assert_failure 2
+}
