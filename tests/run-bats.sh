@@ -2,7 +2,7 @@
 # Runs the bats suites inside a scratch network and mount namespace, so that
 # even a bug cannot send a lab's packet to the machine's real interfaces;
 # inside, that namespace plays the host. Afterwards the machine's network
-# namespaces, links and mounts must be exactly as before.
+# namespaces, links, addresses, routes, rules, nft ruleset and mounts must be exactly as before.
 #   tests/run-bats.sh [SUITE.bats ...]     default: every suite in tests/bats
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +19,10 @@ snapshot() {
 	echo "== netns"; ip netns list
 	echo "== links"; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	echo "== mounts"; findmnt -rn -o TARGET | sort
+	echo "== addresses"; ip -o addr show | awk '{print $2, $3, $4}' | sort
+	echo "== routes"; ip route show table all | sort
+	echo "== rules"; ip rule show
+	echo "== nft"; nft list ruleset 2>/dev/null || true
 	echo "== ip_forward"; sysctl -n net.ipv4.ip_forward
 }
 before=$(snapshot)

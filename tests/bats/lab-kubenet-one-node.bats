@@ -67,6 +67,14 @@ teardown_file() {
 	assert_output "pod-a"
 }
 
+@test "exec gives an interactive shell on a terminal and returns its exit code" {
+	run bash -c "printf 'echo in-\$(hostname)\ntest -t 0 && echo stdin-is-a-tty\nexit 3\n' |
+		script -qefc '$TESTBED exec $LAB pod-b' /dev/null"
+	assert_failure 3
+	assert_output --partial "in-pod-b"
+	assert_output --partial "stdin-is-a-tty"
+}
+
 @test "down leaves the host as it was" {
 	pids=$(lab_pids "$LAB")
 	run "$TESTBED" down "$LAB"
