@@ -13,6 +13,8 @@ packages=(
 	# runtime and tests
 	nftables iproute2 util-linux procps python3 python3-jsonschema
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump
+	# report parsers the check suites use: prove (perl) for TAP, python-markdown
+	perl python3-markdown
 )
 # mmdebstrap checks signatures with the distribution's keyring.
 . /etc/os-release

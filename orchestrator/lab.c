@@ -21,6 +21,7 @@
 
 #include "diag.h"
 #include "jsondoc.h"
+#include "live.h"
 #include "machine.h"
 #include "netlink.h"
 #include "plan.h"
@@ -335,32 +336,6 @@ int lab_up(const char *file, const struct lab_options *o)
 	return rc;
 }
 
-/* A lab named directly, or by its topology file (read only for its name,
- * so that a file edited since up still takes its lab down). */
-static char *resolve_lab_name(const char *arg, const char *cmd)
-{
-	if (topology_is_lab_name(arg))
-		return xstrdup(arg);
-	if (strchr(arg, '/') || strstr(arg, ".json")) {
-		struct diag d;
-		diag_init(&d, arg);
-		struct json_doc *doc = json_doc_load(arg, &d);
-		const cJSON *name = doc ? cJSON_GetObjectItemCaseSensitive(doc->root, "name") : NULL;
-		char *result = NULL;
-		if (cJSON_IsString(name) && topology_is_lab_name(name->valuestring))
-			result = xstrdup(name->valuestring);
-		else if (doc)
-			fprintf(stderr, "testbed %s: %s: no valid lab \"name\"\n", cmd, arg);
-		else
-			diag_print(&d, stderr);
-		json_doc_free(doc);
-		diag_free(&d);
-		return result;
-	}
-	fprintf(stderr, "testbed %s: \"%s\" is neither a lab name nor a topology file\n", cmd, arg);
-	return NULL;
-}
-
 /* Ends every recorded machine that still runs (checking PID and start
  * time, so a reused PID is never hit) and waits for them to be gone. */
 static int kill_machines(const struct lab_record *r, struct tb_err *e)
@@ -401,7 +376,7 @@ static int kill_machines(const struct lab_record *r, struct tb_err *e)
 
 int lab_down(const char *arg, const struct lab_options *o)
 {
-	autofree char *name = resolve_lab_name(arg, "down");
+	autofree char *name = lab_name_from_arg(arg, "down");
 	if (!name)
 		return TB_EXIT_USAGE;
 	struct lab_dir dir;

@@ -72,6 +72,28 @@ static const struct command commands[] = {
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
 		.run = cmd_exec,
 	},
+	{
+		.name = "check",
+		.args = "FILE|NAME",
+		.summary = "probe what reaches what in a running lab and report it (root)",
+		.help = "Run the lab's expectations (its topology's \"expect\" list; without one, the Kubernetes\n"
+			"model: every pod reaches every other pod over http and ping, and sees its real\n"
+			"address) as probes from inside the lab's namespaces, all at once, and report them.\n"
+			"Given FILE, its \"expect\" list is used; the rest must match the running lab.\n"
+			"Exits 0 when every expectation holds, 1 when some do not.\n"
+			"\n"
+			"Options:\n"
+			"  --format FORMAT     text (default), json, junit, tap or markdown\n"
+			"  --output PATH       write the report to PATH (the text report still goes to stdout)\n"
+			"  --timeout SECONDS   per probe (1; fractions allowed)\n"
+			"  --retries N         try a failing probe N more times (0)\n"
+			"  --parallel N        probes in flight at once (128)\n"
+			"  -v, --verbose       text: every probe, and the neighbour entries failing paths need\n"
+			"  -q, --quiet         no text report on stdout when --output is given\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
+			"Colour only on a terminal, and never with NO_COLOR set.\n",
+		.run = cmd_check,
+	},
 };
 
 static void print_usage(FILE *out)

@@ -39,5 +39,8 @@ int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const
 int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e);
 /* Runs with the calling thread in NETNS_FD: socket() there, then back. */
 int netns_socket(int netns_fd, int domain, int type, struct tb_err *e);
+/* The same for callers making many sockets: HOME_FD is the caller's own
+ * network namespace, opened once. */
+int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e);
 
 #endif

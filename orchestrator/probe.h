@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "check.h"
 #include "ipv4.h"
 #include "util.h"
 
@@ -25,5 +26,22 @@ struct listen_wait {
  * targets still not ready. STOP, when it becomes true, aborts the wait. */
 int wait_listening(struct listen_wait *targets, size_t n, int timeout_ms, volatile const int *stop,
 		   struct tb_err *e);
+
+struct probe_options {
+	int timeout_ms;    /* per attempt */
+	int retries;       /* extra attempts after a failure */
+	int max_in_flight; /* probes running at once */
+};
+
+/* Runs every probe of RUN concurrently, at most max_in_flight at a time:
+ *   http  GET /hostname; passes on a 200 whose body names the target (and,
+ *         with client_ip, GET /clientip shows the expected client address)
+ *   tcp   the connection is accepted
+ *   ping  an ICMP echo reply from the target's address
+ * FROM_NETNS[i] is the network namespace of probe i's source. Fills in each
+ * probe's outcome, latency and error; returns -1 only when probing itself
+ * broke (or STOP became true), not when a probe fails. */
+int probe_run(struct check_run *run, const int *from_netns, const struct probe_options *o, volatile const int *stop,
+	      struct tb_err *e);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "check.h"
 #include "diag.h"
 #include "jsondoc.h"
 #include "util.h"
@@ -39,6 +40,7 @@ static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
 static const char *const node_keys[] = {"name", "image", "podCIDR", "pods", NULL};
 static const char *const pod_keys[] = {"name", "image", "labels", "http", "command", NULL};
+static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
 
 static bool key_allowed(const char *const *allowed, const char *key)
 {
@@ -613,8 +615,8 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 	}
 }
 
-/* services, ingress, policies, expect: later features own their contents;
- * for now they must be arrays of objects. */
+/* services, ingress, policies: later features own their contents; for now
+ * they must be arrays of objects. */
 static const cJSON *parse_reserved(struct parser *p, const cJSON *root, const char *key)
 {
 	const cJSON *arr = member(p, root, "", key, false);
@@ -628,6 +630,138 @@ static const cJSON *parse_reserved(struct parser *p, const cJSON *root, const ch
 		want(p, c, where, cJSON_IsObject(c), "an object");
 	}
 	return arr;
+}
+
+/* One of the strings in CHOICES (NULL-terminated); returns its index, or
+ * -1 after reporting. */
+static int parse_choice(struct parser *p, const cJSON *item, const char *path, const char *const *choices)
+{
+	size_t len = 0;
+	for (const char *const *c = choices; *c; c++)
+		len += strlen(*c) + 4;
+	autofree char *list = xcalloc(1, len + 1);
+	for (const char *const *c = choices; *c; c++) {
+		if (*list)
+			strcat(list, c[1] ? ", " : " or ");
+		strcat(list, "\"");
+		strcat(list, *c);
+		strcat(list, "\"");
+	}
+	if (cJSON_IsString(item))
+		for (const char *const *c = choices; *c; c++)
+			if (strcmp(item->valuestring, *c) == 0)
+				return (int)(c - choices);
+	if (cJSON_IsString(item))
+		diag_error(p->d, item, path, "\"%s\": expected %s", item->valuestring, list);
+	else
+		diag_error(p->d, item, path, "expected %s, got %s", list, json_type_name(item));
+	return -1;
+}
+
+/* A probe's end: a pod, node or host by name (resolved by validation),
+ * "gateway", or "*" for every pod. Later features add kinds written as
+ * "kind:name" (service:web) or reserved words (internet). */
+static bool parse_target(struct parser *p, const cJSON *item, const char *path, struct tb_target *out)
+{
+	if (!want(p, item, path, cJSON_IsString(item), "a string naming a pod, node or host, or \"*\""))
+		return false;
+	const char *s = item->valuestring;
+	if (strcmp(s, "*") == 0) {
+		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS};
+		return true;
+	}
+	if (strcmp(s, TB_TARGET_GATEWAY) == 0) {
+		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = s};
+		return true;
+	}
+	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
+		diag_error(p->d, item, path,
+			   "\"%s\": services, the internet host and ingress are not implemented yet; "
+			   "name a pod, node or host, \"gateway\" or \"*\"",
+			   s);
+		return false;
+	}
+	if (!is_dns_label(s)) {
+		diag_error(p->d, item, path,
+			   "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
+			   "(every pod)",
+			   s);
+		return false;
+	}
+	*out = (struct tb_target){.kind = TB_KIND_POD, .name = s}; /* kind settled by validation */
+	return true;
+}
+
+static void parse_expect(struct parser *p, const cJSON *arr)
+{
+	static const char *const protos[] = {"http", "tcp", "ping", NULL};
+	static const char *const results[] = {"pass", "fail", NULL};
+	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
+	struct tb_topology *t = p->t;
+	t->has_expect = true;
+	if (!want(p, arr, "expect", cJSON_IsArray(arr), "an array of expectations"))
+		return;
+	t->expects = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*t->expects));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("expect", i);
+		struct tb_expect *x = &t->expects[t->n_expects];
+		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .src = obj};
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
+			continue;
+		check_keys(p, obj, path, expect_keys);
+		bool ok = true;
+		const cJSON *item;
+		if ((item = member(p, obj, path, "from", true))) {
+			autofree char *where = path_key(path, "from");
+			ok &= parse_target(p, item, where, &x->from);
+		} else {
+			ok = false;
+		}
+		if ((item = member(p, obj, path, "to", true))) {
+			autofree char *where = path_key(path, "to");
+			ok &= parse_target(p, item, where, &x->to);
+		} else {
+			ok = false;
+		}
+		if ((item = member(p, obj, path, "proto", false))) {
+			autofree char *where = path_key(path, "proto");
+			int v = parse_choice(p, item, where, protos);
+			ok &= v >= 0;
+			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : TB_PROTO_HTTP;
+		}
+		if ((item = member(p, obj, path, "result", false))) {
+			autofree char *where = path_key(path, "result");
+			int v = parse_choice(p, item, where, results);
+			ok &= v >= 0;
+			x->expect_pass = v != 1;
+		}
+		if ((item = member(p, obj, path, "port", false))) {
+			autofree char *where = path_key(path, "port");
+			double v = item->valuedouble;
+			if (x->proto == TB_PROTO_PING) {
+				diag_error(p->d, item, where, "ping has no port");
+				ok = false;
+			} else if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
+				diag_error(p->d, item, where, "expected a port: a whole number from 1 to 65535");
+				ok = false;
+			} else {
+				x->port = (int)v;
+			}
+		}
+		if ((item = member(p, obj, path, "clientIP", false))) {
+			autofree char *where = path_key(path, "clientIP");
+			int v = parse_choice(p, item, where, client_ips);
+			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
+				diag_error(p->d, item, where, "only http probes see the client's address");
+				v = -1;
+			}
+			ok &= v >= 0;
+			x->client_ip = v == 0 ? TB_CLIENT_IP_PRESERVED : v == 1 ? TB_CLIENT_IP_REWRITTEN : TB_CLIENT_IP_ANY;
+		}
+		if (ok)
+			t->n_expects++;
+	}
 }
 
 static void parse_top(struct parser *p, const cJSON *root)
@@ -671,7 +805,8 @@ static void parse_top(struct parser *p, const cJSON *root)
 	t->services = parse_reserved(p, root, "services");
 	t->ingress = parse_reserved(p, root, "ingress");
 	t->policies = parse_reserved(p, root, "policies");
-	t->expect = parse_reserved(p, root, "expect");
+	if ((item = member(p, root, "", "expect", false)))
+		parse_expect(p, item);
 }
 
 static void cluster_defaults(struct tb_cluster *c)
@@ -682,10 +817,11 @@ static void cluster_defaults(struct tb_cluster *c)
 	c->routing = TB_ROUTING_GATEWAY;
 }
 
-struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool check_image_files, struct diag *d)
 {
 	struct tb_topology *t = xcalloc(1, sizeof(*t));
 	t->doc = doc;
+	t->check_image_files = check_image_files;
 	t->dir = xstrdup(dir);
 	cluster_defaults(&t->cluster);
 	const struct json_doc *saved = d->doc;
@@ -700,6 +836,8 @@ struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, str
 		topology_validate(t, d);
 	if (d->count == errors)
 		ipam_assign(t, d);
+	if (d->count == errors)
+		check_validate(t, d);
 
 	d->doc = saved;
 	if (d->count != errors) {
@@ -709,13 +847,27 @@ struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, str
 	return t;
 }
 
+struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+{
+	return from_doc(doc, dir, true, d);
+}
+
 struct tb_topology *topology_load(const char *file, struct diag *d)
 {
 	struct json_doc *doc = json_doc_load(file, d);
 	if (!doc)
 		return NULL;
 	autofree char *copy = xstrdup(file);
-	return topology_from_doc(doc, dirname(copy), d);
+	return from_doc(doc, dirname(copy), true, d);
+}
+
+struct tb_topology *topology_load_recorded(const char *copy, const char *original, struct diag *d)
+{
+	struct json_doc *doc = json_doc_load(copy, d);
+	if (!doc)
+		return NULL;
+	autofree char *path = xstrdup(original);
+	return from_doc(doc, dirname(path), false, d);
 }
 
 void topology_free(struct tb_topology *t)
@@ -738,6 +890,7 @@ void topology_free(struct tb_topology *t)
 		free(t->nodes[i].pods);
 	}
 	free(t->nodes);
+	free(t->expects);
 	json_doc_free(t->doc);
 	free(t->dir);
 	free(t);
@@ -761,6 +914,26 @@ const struct tb_image *topology_find_image(const struct tb_topology *t, const ch
 	for (size_t i = 0; i < t->n_images; i++)
 		if (strcmp(t->images[i].name, name) == 0)
 			return &t->images[i];
+	return NULL;
+}
+
+const struct tb_host *topology_find_host(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_hosts; i++)
+		if (t->hosts[i].name && strcmp(t->hosts[i].name, name) == 0)
+			return &t->hosts[i];
+	return NULL;
+}
+
+const struct tb_pod *topology_find_pod(const struct tb_topology *t, const char *name, const struct tb_node **node)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		for (size_t j = 0; j < t->nodes[i].n_pods; j++)
+			if (t->nodes[i].pods[j].name && strcmp(t->nodes[i].pods[j].name, name) == 0) {
+				if (node)
+					*node = &t->nodes[i];
+				return &t->nodes[i].pods[j];
+			}
 	return NULL;
 }
 

@@ -110,6 +110,39 @@ struct tb_node {
 	const cJSON *src;
 };
 
+/* Expectations (`expect`): what `testbed check` probes. Target kinds are
+ * open: later features add services, the internet host and ingress. */
+enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING };
+
+/* What an http probe's server must see as the client's address. */
+enum tb_client_ip {
+	TB_CLIENT_IP_ANY,       /* not checked */
+	TB_CLIENT_IP_PRESERVED, /* the source's own address: no NAT on the way */
+	TB_CLIENT_IP_REWRITTEN, /* some other address: SNAT or masquerade */
+};
+
+enum tb_target_kind {
+	TB_KIND_POD,
+	TB_KIND_NODE,
+	TB_KIND_HOST,
+	TB_KIND_GATEWAY,  /* the default gateway of routing "gateway" */
+	TB_KIND_ALL_PODS, /* "*" */
+};
+
+struct tb_target {
+	enum tb_target_kind kind;
+	const char *name; /* NULL for TB_KIND_ALL_PODS */
+};
+
+struct tb_expect {
+	struct tb_target from, to;
+	enum tb_proto proto;
+	int port; /* 0: the target's HTTP port, or the default one; ping: 0 */
+	bool expect_pass;
+	enum tb_client_ip client_ip;
+	const cJSON *src;
+};
+
 struct tb_cluster {
 	struct ipv4_prefix pod_cidr;
 	struct ipv4_prefix service_cidr;
@@ -121,6 +154,7 @@ struct tb_cluster {
 
 struct tb_topology {
 	struct json_doc *doc;
+	bool check_image_files; /* false for a lab's recorded copy: its images were unpacked already */
 	char *dir; /* folder of the topology file */
 	const char *name;
 	struct tb_image *images;
@@ -135,8 +169,11 @@ struct tb_topology {
 	struct tb_node *nodes;
 	size_t n_nodes;
 	size_t n_pods; /* over all nodes */
+	struct tb_expect *expects;
+	size_t n_expects;
+	bool has_expect; /* the file has "expect" (even empty) */
 	/* Reserved for later features: checked to be arrays of objects. */
-	const cJSON *services, *ingress, *policies, *expect;
+	const cJSON *services, *ingress, *policies;
 };
 
 /* Read, parse, validate FILE and assign addresses. Returns NULL after
@@ -145,6 +182,9 @@ struct tb_topology *topology_load(const char *file, struct diag *d);
 /* The same for a document already parsed (tests use this). DIR resolves
  * relative image paths. Takes ownership of DOC. */
 struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
+/* The copy a running lab recorded of its topology, read as if it were
+ * still at ORIGINAL, without requiring its image files to exist. */
+struct tb_topology *topology_load_recorded(const char *copy, const char *original, struct diag *d);
 void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
@@ -160,5 +200,8 @@ bool ipam_assign(struct tb_topology *t, struct diag *d);
 /* The lookups other modules need. */
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);
 const struct tb_node *topology_find_node(const struct tb_topology *t, const char *name);
+const struct tb_host *topology_find_host(const struct tb_topology *t, const char *name);
+/* The pod called NAME, and its node through NODE (may be NULL). */
+const struct tb_pod *topology_find_pod(const struct tb_topology *t, const char *name, const struct tb_node **node);
 
 #endif

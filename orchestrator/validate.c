@@ -295,6 +295,34 @@ static void check_addresses(const struct tb_topology *t, struct diag *d)
 	free(list);
 }
 
+static void resolve_target(const struct tb_topology *t, struct diag *d, const struct names *names,
+			   struct tb_target *x, const cJSON *src, size_t i, const char *key)
+{
+	autofree char *path = xasprintf("expect[%zu].%s", i, key);
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(src, key);
+	switch (x->kind) {
+	case TB_KIND_ALL_PODS:
+		if (t->n_pods == 0)
+			diag_error(d, item, path, "\"*\" means every pod, and the lab has none");
+		return;
+	case TB_KIND_GATEWAY:
+		if (t->n_nodes == 0)
+			diag_error(d, item, path, "the lab has no nodes, so no gateway");
+		return;
+	case TB_KIND_POD:
+	case TB_KIND_NODE:
+	case TB_KIND_HOST:
+		break;
+	}
+	const struct named *n = names_find(names, x->name, strlen(x->name));
+	if (!n) {
+		diag_error(d, item, path, "no pod, node or host is named \"%s\"", x->name);
+		return;
+	}
+	x->kind = strcmp(n->kind, "pod") == 0 ? TB_KIND_POD : strcmp(n->kind, "node") == 0 ? TB_KIND_NODE
+											  : TB_KIND_HOST;
+}
+
 bool topology_validate(struct tb_topology *t, struct diag *d)
 {
 	size_t errors = d->count;
@@ -309,9 +337,15 @@ bool topology_validate(struct tb_topology *t, struct diag *d)
 				  n->pods[j].src);
 	}
 	check_bridge_names(t, d);
-	check_images(t, d);
+	if (t->check_image_files)
+		check_images(t, d);
 	check_links(t, d, &names);
 	check_addresses(t, d);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		struct tb_expect *x = &t->expects[i];
+		resolve_target(t, d, &names, &x->from, x->src, i, "from");
+		resolve_target(t, d, &names, &x->to, x->src, i, "to");
+	}
 	names_free(&names);
 	return d->count == errors;
 }

@@ -59,6 +59,12 @@ teardown_file() {
 	assert_output --regexp "lladdr $mac"
 }
 
+@test "check: the expectations in bridge.json hold" {
+	run "$TESTBED" check "$FILE"
+	assert_success
+	assert_line "12 passed, 0 failed"
+}
+
 @test "down leaves the host as it was" {
 	pids=$(lab_pids "$LAB")
 	run "$TESTBED" down "$FILE"

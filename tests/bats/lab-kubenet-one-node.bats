@@ -75,6 +75,12 @@ teardown_file() {
 	assert_output --partial "stdin-is-a-tty"
 }
 
+@test "check: the Kubernetes model holds on one node" {
+	run "$TESTBED" check "$LAB"
+	assert_success
+	assert_line "12 passed, 0 failed"
+}
+
 @test "down leaves the host as it was" {
 	pids=$(lab_pids "$LAB")
 	run "$TESTBED" down "$LAB"

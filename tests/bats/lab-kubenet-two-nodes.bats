@@ -157,6 +157,12 @@ teardown_file() {
 	assert_output --partial 'no pod, node or host "pod-zz"'
 }
 
+@test "check: the Kubernetes model holds: every pod reaches every other over http and ping, unNATed" {
+	run "$TESTBED" check "$LAB"
+	assert_success
+	assert_line "24 passed, 0 failed"
+}
+
 @test "down removes every trace: processes, state, and the host is as before" {
 	pids=$(lab_pids "$LAB")
 	[ -n "$pids" ]

@@ -67,6 +67,12 @@ teardown_file() {
 	assert_output --regexp '^10\.0\.1\.2:[0-9]+$'
 }
 
+@test "check: the expectations in veth-pair.json hold" {
+	run "$TESTBED" check "$FILE"
+	assert_success
+	assert_line "4 passed, 0 failed"
+}
+
 @test "down leaves the host as it was" {
 	pids=$(lab_pids "$LAB")
 	run "$TESTBED" down "$LAB"

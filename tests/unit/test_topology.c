@@ -45,7 +45,7 @@ TEST(topology_minimal_lab_has_defaults)
 		CHECK_STR(prefix(t->cluster.service_cidr), "10.96.0.0/16");
 		CHECK_STR(prefix(t->cluster.underlay), "10.10.0.0/24");
 		CHECK_INT(t->cluster.routing, TB_ROUTING_GATEWAY);
-		CHECK(t->expect == NULL);
+		CHECK(!t->has_expect && t->n_expects == 0);
 	}
 	topology_free(t);
 	diag_free(&d);
@@ -178,7 +178,7 @@ TEST(topology_keeps_labels_and_reserved_sections)
 	CHECK_STR(t->nodes[0].pods[0].labels[1].key, "example.com/tier");
 	CHECK_STR(t->nodes[0].pods[0].labels[1].value, "");
 	CHECK(t->services != NULL && cJSON_GetArraySize(t->services) == 1);
-	CHECK(t->expect != NULL);
+	CHECK(t->has_expect && t->n_expects == 0);
 	topology_free(t);
 	diag_free(&d);
 }

@@ -1,0 +1,106 @@
+/* Opening a running lab for a look inside. */
+#define _GNU_SOURCE
+#include "live.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "jsondoc.h"
+#include "machine.h"
+
+int live_open(const char *name, const char *state_dir, struct live_lab *l, struct tb_err *e)
+{
+	*l = (struct live_lab){.dir = {.fd = -1}};
+	int locked = lab_dir_lock(state_root(state_dir), name, false, &l->dir, e);
+	if (locked < 0)
+		return TB_EXIT_SYSTEM;
+	if (locked == 0) {
+		tb_fail(e, "lab %s is not up", name);
+		return TB_EXIT_USAGE;
+	}
+	if (lab_read(l->dir.path, &l->record, e) < 0 || strcmp(l->record.phase, "up") != 0) {
+		tb_fail(e, "lab %s is not up (its state says it was interrupted; testbed down %s cleans up)", name,
+			name);
+		live_close(l);
+		return TB_EXIT_USAGE;
+	}
+	autofree char *copy = lab_path(&l->dir, "topology.json");
+	struct diag d;
+	diag_init(&d, copy);
+	l->topology = topology_load_recorded(copy, l->record.topology, &d);
+	if (!l->topology) {
+		tb_fail(e, "reading the topology lab %s was brought up with: %s", name,
+			d.count ? d.messages[0] : "unreadable");
+		diag_free(&d);
+		live_close(l);
+		return TB_EXIT_SYSTEM;
+	}
+	diag_free(&d);
+	if (plan_build(l->topology, &l->plan, e) < 0) {
+		live_close(l);
+		return TB_EXIT_SYSTEM;
+	}
+	l->netns = xcalloc(l->plan.n_machines, sizeof(*l->netns));
+	for (size_t i = 0; i < l->plan.n_machines; i++) {
+		l->netns[i] = -1;
+		const struct machine_record *m = NULL;
+		for (size_t k = 0; k < l->record.n_machines; k++)
+			if (strcmp(l->record.machines[k].name, l->plan.machines[i].name) == 0)
+				m = &l->record.machines[k];
+		if (!m)
+			continue;
+		/* Through a pidfd checked after opening, so a reused PID is never entered. */
+		autoclose int pidfd = pidfd_open_pid(m->pid);
+		if (pidfd < 0 || !machine_record_alive(m))
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", m->pid);
+		l->netns[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (l->netns[i] >= 0 && !machine_record_alive(m))
+			close_fd(&l->netns[i]);
+	}
+	return TB_EXIT_OK;
+}
+
+void live_close(struct live_lab *l)
+{
+	if (l->netns)
+		for (size_t i = 0; i < l->plan.n_machines; i++)
+			close_fd(&l->netns[i]);
+	free(l->netns);
+	l->netns = NULL;
+	plan_free(&l->plan);
+	topology_free(l->topology);
+	l->topology = NULL;
+	lab_record_free(&l->record);
+	if (l->dir.fd >= 0)
+		lab_dir_close(&l->dir);
+}
+
+char *lab_name_from_arg(const char *arg, const char *cmd)
+{
+	if (topology_is_lab_name(arg))
+		return xstrdup(arg);
+	if (strchr(arg, '/') || strstr(arg, ".json")) {
+		struct diag d;
+		diag_init(&d, arg);
+		struct json_doc *doc = json_doc_load(arg, &d);
+		const cJSON *name = doc ? cJSON_GetObjectItemCaseSensitive(doc->root, "name") : NULL;
+		char *result = NULL;
+		if (cJSON_IsString(name) && topology_is_lab_name(name->valuestring))
+			result = xstrdup(name->valuestring);
+		else if (doc)
+			fprintf(stderr, "testbed %s: %s: no valid lab \"name\"\n", cmd, arg);
+		else
+			diag_print(&d, stderr);
+		json_doc_free(doc);
+		diag_free(&d);
+		return result;
+	}
+	fprintf(stderr, "testbed %s: \"%s\" is neither a lab name nor a topology file\n", cmd, arg);
+	return NULL;
+}

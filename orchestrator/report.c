@@ -1,0 +1,576 @@
+/* Report writers. Each is a pure function of a check run, so the unit
+ * tests pin their exact output. */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+#define WIDE_TABLE 120 /* wider than this, column names are printed vertically */
+
+static const char *const format_names[] = {
+	[REPORT_TEXT] = "text", [REPORT_JSON] = "json", [REPORT_JUNIT] = "junit",
+	[REPORT_TAP] = "tap",   [REPORT_MARKDOWN] = "markdown",
+};
+
+bool report_format_parse(const char *name, enum report_format *f)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(format_names); i++)
+		if (strcmp(name, format_names[i]) == 0) {
+			*f = (enum report_format)i;
+			return true;
+		}
+	return false;
+}
+
+const char *report_format_name(enum report_format f)
+{
+	return (size_t)f < ARRAY_SIZE(format_names) ? format_names[f] : "?";
+}
+
+/* ---- what every format says about a probe ---- */
+
+static char *probe_label(const struct check_probe *p)
+{
+	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
+			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
+								      : "";
+	if (p->proto == TB_PROTO_PING)
+		return xasprintf("%s -> %s ping%s", p->from_name, p->to_name, client);
+	return xasprintf("%s -> %s %s:%u%s", p->from_name, p->to_name, tb_proto_name(p->proto), p->port, client);
+}
+
+static const char *expected_word(const struct check_probe *p)
+{
+	return p->expect_pass ? "pass" : "fail";
+}
+
+static const char *got_word(const struct check_probe *p)
+{
+	switch (p->outcome) {
+	case PROBE_PASS:
+		return "pass";
+	case PROBE_FAIL:
+		return "fail";
+	case PROBE_NOT_RUN:
+		break;
+	}
+	return "not run";
+}
+
+/* "expected pass, got fail: connection refused" and the like. */
+static char *probe_reason(const struct check_probe *p)
+{
+	char *s = xasprintf("expected %s, got %s", expected_word(p), got_word(p));
+	char *more;
+	if (p->error[0]) {
+		more = xasprintf("%s: %s", s, p->error);
+		free(s);
+		s = more;
+	} else if (p->answered_by[0] && p->outcome == PROBE_PASS) {
+		more = xasprintf("%s (answered by %s)", s, p->answered_by);
+		free(s);
+		s = more;
+	}
+	return s;
+}
+
+/* ---- truth tables ---- */
+
+enum mark { MARK_NONE, MARK_PASS, MARK_BLOCKED, MARK_UNEXPECTED_FAIL, MARK_UNEXPECTED_PASS };
+
+static enum mark probe_mark(const struct check_probe *p)
+{
+	if (check_probe_ok(p))
+		return p->expect_pass ? MARK_PASS : MARK_BLOCKED;
+	return p->expect_pass ? MARK_UNEXPECTED_FAIL : MARK_UNEXPECTED_PASS;
+}
+
+static bool mark_is_bad(enum mark m)
+{
+	return m == MARK_UNEXPECTED_FAIL || m == MARK_UNEXPECTED_PASS;
+}
+
+static const char text_marks[] = {[MARK_NONE] = '-', [MARK_PASS] = '.', [MARK_BLOCKED] = 'x',
+				  [MARK_UNEXPECTED_FAIL] = 'F', [MARK_UNEXPECTED_PASS] = 'P'};
+
+/* Distinct names in order of first appearance, found again in constant
+ * time: equal names are one pointer into the topology, but compare the
+ * text too, so hand-built runs work as well. */
+struct name_set {
+	const char **names;
+	size_t count, cap;
+	size_t *table; /* index + 1 */
+	size_t table_size;
+};
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static size_t *name_slot(const struct name_set *set, const char *name)
+{
+	size_t mask = set->table_size - 1;
+	for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask)
+		if (!set->table[k] || strcmp(set->names[set->table[k] - 1], name) == 0)
+			return &set->table[k];
+}
+
+static size_t name_index(struct name_set *set, const char *name)
+{
+	if (2 * (set->count + 1) > set->table_size) {
+		size_t *old = set->table, old_size = set->table_size;
+		set->table_size = old_size ? old_size * 2 : 64;
+		set->table = xcalloc(set->table_size, sizeof(*set->table));
+		for (size_t k = 0; k < old_size; k++)
+			if (old[k])
+				*name_slot(set, set->names[old[k] - 1]) = old[k];
+		free(old);
+	}
+	size_t *slot = name_slot(set, name);
+	if (!*slot) {
+		grow_array((void **)&set->names, &set->cap, set->count + 1, sizeof(*set->names));
+		set->names[set->count++] = name;
+		*slot = set->count;
+	}
+	return *slot - 1;
+}
+
+static void name_set_free(struct name_set *set)
+{
+	free(set->names);
+	free(set->table);
+}
+
+struct table {
+	enum tb_proto proto;
+	struct name_set rows, cols;
+	enum mark *cells; /* rows x cols */
+};
+
+static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING};
+
+/* The table of RUN's probes of PROTO; false when there are none. */
+static bool table_build(const struct check_run *run, enum tb_proto proto, struct table *t)
+{
+	*t = (struct table){.proto = proto};
+	for (size_t i = 0; i < run->n_probes; i++)
+		if (run->probes[i].proto == proto) {
+			name_index(&t->rows, run->probes[i].from_name);
+			name_index(&t->cols, run->probes[i].to_name);
+		}
+	if (t->rows.count == 0)
+		return false;
+	t->cells = xcalloc(t->rows.count * t->cols.count, sizeof(*t->cells));
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		if (p->proto != proto)
+			continue;
+		enum mark *cell = &t->cells[name_index(&t->rows, p->from_name) * t->cols.count +
+					    name_index(&t->cols, p->to_name)];
+		enum mark m = probe_mark(p);
+		/* Several probes in one cell (two ports, say): the worst shows. */
+		if (*cell == MARK_NONE || (mark_is_bad(m) && !mark_is_bad(*cell)))
+			*cell = m;
+	}
+	return true;
+}
+
+static void table_free(struct table *t)
+{
+	name_set_free(&t->rows);
+	name_set_free(&t->cols);
+	free(t->cells);
+}
+
+static size_t longest(const struct name_set *set)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < set->count; i++)
+		if (strlen(set->names[i]) > n)
+			n = strlen(set->names[i]);
+	return n;
+}
+
+/* ---- text ---- */
+
+#define BOLD "\033[1m"
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define RESET "\033[0m"
+
+static const char *colour_of(enum mark m, const struct report_style *s)
+{
+	if (!s->colour || m == MARK_NONE)
+		return "";
+	return mark_is_bad(m) ? RED : GREEN;
+}
+
+static void text_table(FILE *out, const struct table *t, const struct report_style *s)
+{
+	size_t label = longest(&t->rows);
+	if (label < strlen(tb_proto_name(t->proto)))
+		label = strlen(tb_proto_name(t->proto));
+	size_t wide = label;
+	for (size_t c = 0; c < t->cols.count; c++)
+		wide += 2 + strlen(t->cols.names[c]);
+	bool vertical = wide > WIDE_TABLE;
+	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
+	if (vertical) {
+		size_t height = longest(&t->cols);
+		for (size_t line = 0; line < height; line++) {
+			fprintf(out, "%s%-*s%s", bold, (int)label, line + 1 == height ? tb_proto_name(t->proto) : "",
+				reset);
+			for (size_t c = 0; c < t->cols.count; c++) {
+				const char *name = t->cols.names[c];
+				size_t len = strlen(name);
+				/* Bottom-aligned, so every name ends on the row above the marks. */
+				fprintf(out, " %c", line + len >= height ? name[line + len - height] : ' ');
+			}
+			fputc('\n', out);
+		}
+	} else {
+		fprintf(out, "%s%-*s%s", bold, (int)label, tb_proto_name(t->proto), reset);
+		for (size_t c = 0; c < t->cols.count; c++)
+			fprintf(out, "  %s", t->cols.names[c]);
+		fputc('\n', out);
+	}
+	for (size_t r = 0; r < t->rows.count; r++) {
+		fprintf(out, "%-*s", (int)label, t->rows.names[r]);
+		for (size_t c = 0; c < t->cols.count; c++) {
+			enum mark m = t->cells[r * t->cols.count + c];
+			int pad = vertical ? 0 : (int)strlen(t->cols.names[c]) - 1;
+			fprintf(out, vertical ? " " : "  ");
+			fprintf(out, "%s%c%s%*s", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "", pad, "");
+		}
+		fputc('\n', out);
+	}
+}
+
+static void print_indented(FILE *out, const char *text, const char *indent)
+{
+	const char *line = text;
+	while (*line) {
+		size_t len = strcspn(line, "\n");
+		fprintf(out, "%s%.*s\n", indent, (int)len, line);
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+}
+
+static void text_report(FILE *out, const struct check_run *run, const struct report_style *s)
+{
+	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
+	fprintf(out, "%stestbed check %s%s: %zu probe%s%s, %.0f ms\n", bold, run->lab, reset, run->n_probes,
+		run->n_probes == 1 ? "" : "s",
+		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "",
+		run->duration_ms);
+	bool any_table = false;
+	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
+		struct table t;
+		if (table_build(run, table_order[i], &t)) {
+			fputc('\n', out);
+			text_table(out, &t, s);
+			any_table = true;
+		}
+		table_free(&t);
+	}
+	if (any_table)
+		fprintf(out, "\n. passed as expected   x blocked as expected   F failed, expected to pass   "
+			     "P passed, expected to fail   - not probed\n");
+	if (s->verbose && run->n_probes) {
+		fprintf(out, "\n%sprobes:%s\n", bold, reset);
+		for (size_t i = 0; i < run->n_probes; i++) {
+			const struct check_probe *p = &run->probes[i];
+			enum mark m = probe_mark(p);
+			autofree char *label = probe_label(p);
+			fprintf(out, "  %s%c%s %s: %s, %.2f ms", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "",
+				label, got_word(p), p->latency_ms);
+			if (p->answered_by[0])
+				fprintf(out, ", answered by %s", p->answered_by);
+			if (p->client[0])
+				fprintf(out, ", client %s", p->client);
+			if (p->error[0])
+				fprintf(out, ": %s", p->error);
+			fputc('\n', out);
+		}
+	}
+	size_t ok = check_count_ok(run);
+	if (ok != run->n_probes) {
+		fprintf(out, "\n%s%sfailures:%s\n", bold, s->colour ? RED : "", reset);
+		for (size_t i = 0; i < run->n_probes; i++) {
+			const struct check_probe *p = &run->probes[i];
+			if (check_probe_ok(p))
+				continue;
+			autofree char *label = probe_label(p);
+			autofree char *reason = probe_reason(p);
+			fprintf(out, "  %s: %s", label, reason);
+			if (p->outcome != PROBE_NOT_RUN)
+				fprintf(out, " (%.1f ms)", p->latency_ms);
+			fputc('\n', out);
+			if (p->path_note)
+				print_indented(out, p->path_note, "    ");
+		}
+	}
+	const char *tone = !s->colour ? "" : ok == run->n_probes ? GREEN : RED;
+	fprintf(out, "\n%s%zu passed, %zu failed%s\n", tone, ok, run->n_probes - ok, s->colour ? RESET : "");
+}
+
+/* ---- json ---- */
+
+static void json_string_or_null(cJSON *o, const char *key, const char *value)
+{
+	if (value && *value)
+		cJSON_AddStringToObject(o, key, value);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static double round2(double v)
+{
+	return (double)(long long)(v * 100 + (v >= 0 ? 0.5 : -0.5)) / 100;
+}
+
+static void json_report(FILE *out, const struct check_run *run)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "lab", run->lab);
+	cJSON_AddStringToObject(root, "model", run->default_model ? "kubernetes" : "expect");
+	cJSON_AddNumberToObject(root, "timeoutMs", run->timeout_ms);
+	cJSON_AddNumberToObject(root, "durationMs", round2(run->duration_ms));
+	size_t ok = check_count_ok(run);
+	cJSON *summary = cJSON_AddObjectToObject(root, "summary");
+	cJSON_AddNumberToObject(summary, "total", (double)run->n_probes);
+	cJSON_AddNumberToObject(summary, "passed", (double)ok);
+	cJSON_AddNumberToObject(summary, "failed", (double)(run->n_probes - ok));
+	cJSON *probes = cJSON_AddArrayToObject(root, "probes");
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "from", p->from_name);
+		cJSON_AddStringToObject(o, "to", p->to_name);
+		cJSON_AddStringToObject(o, "proto", tb_proto_name(p->proto));
+		if (p->proto == TB_PROTO_PING)
+			cJSON_AddNullToObject(o, "port");
+		else
+			cJSON_AddNumberToObject(o, "port", p->port);
+		cJSON_AddStringToObject(o, "expected", expected_word(p));
+		cJSON_AddStringToObject(o, "got", got_word(p));
+		cJSON_AddBoolToObject(o, "ok", check_probe_ok(p));
+		cJSON_AddNumberToObject(o, "latencyMs", round2(p->latency_ms));
+		cJSON_AddNumberToObject(o, "attempts", p->attempts);
+		json_string_or_null(o, "error", p->error);
+		json_string_or_null(o, "answeredBy", p->answered_by);
+		json_string_or_null(o, "clientIP", p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
+						   : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"
+											    : NULL);
+		json_string_or_null(o, "client", p->client);
+		if (p->path_note)
+			cJSON_AddStringToObject(o, "path", p->path_note);
+		cJSON_AddItemToArray(probes, o);
+	}
+	char *text = cJSON_Print(root);
+	fprintf(out, "%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}
+
+/* ---- junit ---- */
+
+static void xml_escaped(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&apos;", out);
+			break;
+		default:
+			/* XML 1.0 has no place for other control characters. */
+			if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+				fputc(' ', out);
+			else
+				fputc(*s, out);
+		}
+	}
+}
+
+static void junit_report(FILE *out, const struct check_run *run)
+{
+	size_t ok = check_count_ok(run);
+	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(out, "<testsuites name=\"testbed check ");
+	xml_escaped(out, run->lab);
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", run->n_probes,
+		run->n_probes - ok, run->duration_ms / 1000);
+	fprintf(out, "  <testsuite name=\"");
+	xml_escaped(out, run->lab);
+	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n", run->n_probes,
+		run->n_probes - ok, run->duration_ms / 1000);
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		autofree char *label = probe_label(p);
+		fprintf(out, "    <testcase classname=\"testbed.");
+		xml_escaped(out, run->lab);
+		fprintf(out, ".%s\" name=\"", tb_proto_name(p->proto));
+		xml_escaped(out, label);
+		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), p->latency_ms / 1000);
+		if (check_probe_ok(p)) {
+			fprintf(out, "/>\n");
+			continue;
+		}
+		autofree char *reason = probe_reason(p);
+		fprintf(out, ">\n      <failure message=\"");
+		xml_escaped(out, reason);
+		fprintf(out, "\" type=\"%s\">", p->expect_pass ? "unexpected fail" : "unexpected pass");
+		xml_escaped(out, label);
+		fprintf(out, ": ");
+		xml_escaped(out, reason);
+		if (p->path_note) {
+			fputc('\n', out);
+			xml_escaped(out, p->path_note);
+		}
+		fprintf(out, "</failure>\n    </testcase>\n");
+	}
+	fprintf(out, "  </testsuite>\n</testsuites>\n");
+}
+
+/* ---- tap ---- */
+
+/* A YAML single-quoted scalar: quotes doubled, one line. */
+static void yaml_quoted(FILE *out, const char *s)
+{
+	fputc('\'', out);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("''", out);
+		else if (*s == '\n')
+			fputc(' ', out);
+		else
+			fputc(*s, out);
+	}
+	fputc('\'', out);
+}
+
+static void tap_report(FILE *out, const struct check_run *run)
+{
+	fprintf(out, "TAP version 13\n1..%zu\n", run->n_probes);
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		autofree char *label = probe_label(p);
+		bool ok = check_probe_ok(p);
+		/* '#' would start a TAP directive; names and ports never hold one. */
+		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
+		if (ok)
+			continue;
+		autofree char *reason = probe_reason(p);
+		fprintf(out, "  ---\n  message: ");
+		yaml_quoted(out, reason);
+		fprintf(out, "\n  expected: %s\n  got: %s\n", expected_word(p), got_word(p));
+		if (p->answered_by[0]) {
+			fprintf(out, "  answered_by: ");
+			yaml_quoted(out, p->answered_by);
+			fputc('\n', out);
+		}
+		fprintf(out, "  latency_ms: %.2f\n  ...\n", p->latency_ms);
+	}
+}
+
+/* ---- markdown ---- */
+
+static const char *const markdown_marks[] = {[MARK_NONE] = "–",
+					     [MARK_PASS] = "✅",
+					     [MARK_BLOCKED] = "🚫",
+					     [MARK_UNEXPECTED_FAIL] = "❌",
+					     [MARK_UNEXPECTED_PASS] = "⚠️"};
+
+static void markdown_report(FILE *out, const struct check_run *run)
+{
+	size_t ok = check_count_ok(run);
+	fprintf(out, "### testbed check %s\n\n%s **%zu passed, %zu failed** of %zu probe%s%s\n", run->lab,
+		ok == run->n_probes ? "✅" : "❌", ok, run->n_probes - ok, run->n_probes, run->n_probes == 1 ? "" : "s",
+		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "");
+	bool any_table = false;
+	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
+		struct table t;
+		if (table_build(run, table_order[i], &t)) {
+			fprintf(out, "\n**%s**\n\n| from \\\\ to |", tb_proto_name(t.proto));
+			for (size_t c = 0; c < t.cols.count; c++)
+				fprintf(out, " %s |", t.cols.names[c]);
+			fprintf(out, "\n|---|");
+			for (size_t c = 0; c < t.cols.count; c++)
+				fprintf(out, ":---:|");
+			fputc('\n', out);
+			for (size_t r = 0; r < t.rows.count; r++) {
+				fprintf(out, "| %s |", t.rows.names[r]);
+				for (size_t c = 0; c < t.cols.count; c++)
+					fprintf(out, " %s |", markdown_marks[t.cells[r * t.cols.count + c]]);
+				fputc('\n', out);
+			}
+			any_table = true;
+		}
+		table_free(&t);
+	}
+	if (any_table)
+		fprintf(out, "\n✅ passed as expected · 🚫 blocked as expected · ❌ failed, expected to pass · "
+			     "⚠️ passed, expected to fail · – not probed\n");
+	if (ok != run->n_probes) {
+		fprintf(out, "\n#### Failures\n\n");
+		for (size_t i = 0; i < run->n_probes; i++) {
+			const struct check_probe *p = &run->probes[i];
+			if (check_probe_ok(p))
+				continue;
+			autofree char *label = probe_label(p);
+			autofree char *reason = probe_reason(p);
+			fprintf(out, "- `%s`: %s\n", label, reason);
+		}
+	}
+}
+
+int report_write(FILE *out, enum report_format f, const struct check_run *run, const struct report_style *s)
+{
+	switch (f) {
+	case REPORT_TEXT:
+		text_report(out, run, s);
+		break;
+	case REPORT_JSON:
+		json_report(out, run);
+		break;
+	case REPORT_JUNIT:
+		junit_report(out, run);
+		break;
+	case REPORT_TAP:
+		tap_report(out, run);
+		break;
+	case REPORT_MARKDOWN:
+		markdown_report(out, run);
+		break;
+	}
+	if (fflush(out) != 0 || ferror(out)) {
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,221 @@
+/* Report writers on hand-built check runs: the exact text, the tables'
+ * marks, escaping, and that each format parses back. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness.h"
+#include "report.h"
+
+static struct check_probe probe(const char *from, const char *to, enum tb_proto proto, uint16_t port, bool expect_pass,
+				enum probe_outcome outcome, const char *error)
+{
+	struct check_probe p = {.from_name = from, .to_name = to, .proto = proto, .port = port,
+				.expect_pass = expect_pass, .outcome = outcome, .latency_ms = 1.25, .attempts = 1};
+	snprintf(p.error, sizeof(p.error), "%s", error ? error : "");
+	if (proto == TB_PROTO_HTTP && outcome == PROBE_PASS)
+		snprintf(p.answered_by, sizeof(p.answered_by), "%s", to);
+	return p;
+}
+
+/* a->b http passes; b->a http refused (F); a->c tcp blocked as expected (x);
+ * c->a tcp passes though it should not (P); a->b ping passes. */
+static struct check_run sample(struct check_probe *probes)
+{
+	probes[0] = probe("a", "b", TB_PROTO_HTTP, 8000, true, PROBE_PASS, NULL);
+	probes[1] = probe("b", "a", TB_PROTO_HTTP, 8000, true, PROBE_FAIL, "connection refused");
+	probes[2] = probe("a", "c", TB_PROTO_TCP, 81, false, PROBE_FAIL, "connection refused");
+	probes[3] = probe("c", "a", TB_PROTO_TCP, 81, false, PROBE_PASS, NULL);
+	probes[4] = probe("a", "b", TB_PROTO_PING, 0, true, PROBE_PASS, NULL);
+	return (struct check_run){.lab = "lab1", .probes = probes, .n_probes = 5, .duration_ms = 12, .timeout_ms = 1000};
+}
+
+static char *render(enum report_format f, const struct check_run *run, bool colour, bool verbose)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct report_style s = {.colour = colour, .verbose = verbose};
+	CHECK_INT(report_write(out, f, run, &s), 0);
+	fclose(out);
+	return buf;
+}
+
+TEST(report_formats_parse_by_name)
+{
+	enum report_format f;
+	CHECK(report_format_parse("junit", &f) && f == REPORT_JUNIT);
+	CHECK(report_format_parse("markdown", &f) && f == REPORT_MARKDOWN);
+	CHECK(!report_format_parse("yaml", &f));
+	CHECK_STR(report_format_name(REPORT_TAP), "tap");
+}
+
+TEST(report_text_has_truth_tables_failures_and_a_summary_line)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *text = render(REPORT_TEXT, &run, false, false);
+	CHECK_STR(text, "testbed check lab1: 5 probes, 12 ms\n"
+			"\n"
+			"http  b  a\n"
+			"a     .  -\n"
+			"b     -  F\n"
+			"\n"
+			"tcp  c  a\n"
+			"a    x  -\n"
+			"c    -  P\n"
+			"\n"
+			"ping  b\n"
+			"a     .\n"
+			"\n"
+			". passed as expected   x blocked as expected   F failed, expected to pass   "
+			"P passed, expected to fail   - not probed\n"
+			"\n"
+			"failures:\n"
+			"  b -> a http:8000: expected pass, got fail: connection refused (1.2 ms)\n"
+			"  c -> a tcp:81: expected fail, got pass (1.2 ms)\n"
+			"\n"
+			"3 passed, 2 failed\n");
+	CHECK(strchr(text, '\033') == NULL);
+	free(text);
+}
+
+TEST(report_text_colours_only_when_asked)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *text = render(REPORT_TEXT, &run, true, false);
+	CHECK(strstr(text, "\033[31mF\033[0m") != NULL);
+	CHECK(strstr(text, "\033[32m.\033[0m") != NULL);
+	free(text);
+}
+
+TEST(report_text_worst_mark_wins_in_a_cell)
+{
+	struct check_probe probes[2] = {probe("a", "b", TB_PROTO_TCP, 80, true, PROBE_PASS, NULL),
+					probe("a", "b", TB_PROTO_TCP, 81, true, PROBE_FAIL, "connection refused")};
+	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 2};
+	char *text = render(REPORT_TEXT, &run, false, false);
+	CHECK(strstr(text, "tcp  b\na    F\n") != NULL);
+	free(text);
+}
+
+TEST(report_text_verbose_lists_every_probe_and_path_notes)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	probes[1].path_note = xstrdup("b eth0 -> 10.0.0.1: ARP needed\nnode1 eth0 -> 10.10.0.1: REACHABLE");
+	char *text = render(REPORT_TEXT, &run, false, true);
+	CHECK(strstr(text, "probes:\n  . a -> b http:8000: pass, 1.25 ms, answered by b\n") != NULL);
+	CHECK(strstr(text, "    b eth0 -> 10.0.0.1: ARP needed\n    node1 eth0 -> 10.10.0.1: REACHABLE\n") != NULL);
+	free(probes[1].path_note);
+	free(text);
+}
+
+TEST(report_text_prints_wide_tables_with_vertical_names)
+{
+	enum { N = 60 };
+	static char names[N][16];
+	static struct check_probe probes[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "pod-%04d", i);
+		probes[i] = probe("client", names[i], TB_PROTO_PING, 0, true, PROBE_PASS, NULL);
+	}
+	struct check_run run = {.lab = "wide", .probes = probes, .n_probes = N};
+	char *text = render(REPORT_TEXT, &run, false, false);
+	size_t longest = 0;
+	for (char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		if (len > longest)
+			longest = len;
+		line += len + (line[len] == '\n');
+	}
+	CHECK(longest <= 130);
+	/* The last header line holds each name's last character. */
+	CHECK(strstr(text, "ping   0 1 2 3 4 5 6 7 8 9 0 1") != NULL);
+	CHECK(strstr(text, "client . . . .") != NULL);
+	free(text);
+}
+
+TEST(report_json_parses_back_with_every_field)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *text = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(text);
+	CHECK(root != NULL);
+	if (root) {
+		cJSON *summary = cJSON_GetObjectItem(root, "summary");
+		CHECK_INT(cJSON_GetObjectItem(summary, "passed")->valuedouble, 3);
+		CHECK_INT(cJSON_GetObjectItem(summary, "failed")->valuedouble, 2);
+		cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "probes"), 1);
+		CHECK_STR(cJSON_GetObjectItem(p, "from")->valuestring, "b");
+		CHECK_STR(cJSON_GetObjectItem(p, "got")->valuestring, "fail");
+		CHECK_STR(cJSON_GetObjectItem(p, "error")->valuestring, "connection refused");
+		CHECK(cJSON_IsFalse(cJSON_GetObjectItem(p, "ok")));
+		CHECK_INT(cJSON_GetObjectItem(p, "port")->valuedouble, 8000);
+		CHECK(cJSON_IsNull(cJSON_GetObjectItem(p, "answeredBy")));
+		p = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "probes"), 4);
+		CHECK(cJSON_IsNull(cJSON_GetObjectItem(p, "port")));
+		CHECK(cJSON_GetObjectItem(p, "latencyMs")->valuedouble == 1.25);
+	}
+	cJSON_Delete(root);
+	free(text);
+}
+
+TEST(report_junit_escapes_what_it_quotes)
+{
+	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "<&\"'>")};
+	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 1};
+	char *xml = render(REPORT_JUNIT, &run, false, false);
+	CHECK(strstr(xml, "tests=\"1\" failures=\"1\"") != NULL);
+	CHECK(strstr(xml, "message=\"expected pass, got fail: &lt;&amp;&quot;&apos;&gt;\"") != NULL);
+	CHECK(strstr(xml, "<&") == NULL);
+	CHECK(strstr(xml, "classname=\"testbed.l.http\" name=\"a -&gt; b http:80 expected pass\"") != NULL);
+	free(xml);
+}
+
+TEST(report_tap_counts_and_explains_failures)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *tap = render(REPORT_TAP, &run, false, false);
+	CHECK(strncmp(tap, "TAP version 13\n1..5\nok 1 - a -> b http:8000 expected pass\n"
+			   "not ok 2 - b -> a http:8000 expected pass\n  ---\n"
+			   "  message: 'expected pass, got fail: connection refused'\n",
+		      strlen("TAP version 13\n1..5\nok 1 - a -> b http:8000 expected pass\n"
+			     "not ok 2 - b -> a http:8000 expected pass\n  ---\n"
+			     "  message: 'expected pass, got fail: connection refused'\n")) == 0);
+	free(tap);
+	struct check_probe quote[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "it's")};
+	run = (struct check_run){.lab = "l", .probes = quote, .n_probes = 1};
+	tap = render(REPORT_TAP, &run, false, false);
+	CHECK(strstr(tap, "message: 'expected pass, got fail: it''s'") != NULL);
+	free(tap);
+}
+
+TEST(report_markdown_tables_have_a_cell_per_column)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, "| from \\\\ to | b | a |\n|---|:---:|:---:|\n| a | ✅ | – |\n| b | – | ❌ |\n") != NULL);
+	CHECK(strstr(md, "| a | 🚫 | – |\n| c | – | ⚠️ |\n") != NULL);
+	CHECK(strstr(md, "- `b -> a http:8000`: expected pass, got fail: connection refused\n") != NULL);
+	free(md);
+}
+
+TEST(report_an_empty_run_is_valid_in_every_format)
+{
+	struct check_run run = {.lab = "empty"};
+	for (int f = REPORT_TEXT; f <= REPORT_MARKDOWN; f++) {
+		char *out = render((enum report_format)f, &run, false, false);
+		CHECK(out && *out);
+		if (f == REPORT_TEXT)
+			CHECK(strstr(out, "\n0 passed, 0 failed\n") != NULL);
+		if (f == REPORT_TAP)
+			CHECK_STR(out, "TAP version 13\n1..0\n");
+		free(out);
+	}
+}
