@@ -17,6 +17,7 @@
 #include "probe.h"
 #include "report.h"
 #include "topology.h"
+#include "trace.h"
 #include "util.h"
 
 enum { OPT_STATE_DIR = 256, OPT_FORMAT, OPT_OUTPUT, OPT_TIMEOUT, OPT_RETRIES, OPT_PARALLEL };
@@ -228,6 +229,13 @@ static int run_probes(struct live_lab *l, struct check_run *run, const struct ch
 		fprintf(stderr, "testbed check: %s: %s\n", run->lab, e.msg);
 		return TB_EXIT_SYSTEM;
 	}
+	/* Verbose: what the failing paths need from the neighbour tables. */
+	if (o->verbose)
+		for (size_t i = 0; i < run->n_probes; i++) {
+			struct check_probe *p = &run->probes[i];
+			if (!check_probe_ok(p) && p->from != PLAN_NONE && p->to_address && l->netns[p->from] >= 0)
+				p->path_note = trace_neighbour_note(l, p->from, p->to_address);
+		}
 	return TB_EXIT_OK;
 }
 

@@ -22,5 +22,6 @@ int cmd_down(const struct command *cmd, int argc, char **argv);
 int cmd_status(const struct command *cmd, int argc, char **argv);
 int cmd_exec(const struct command *cmd, int argc, char **argv);
 int cmd_check(const struct command *cmd, int argc, char **argv);
+int cmd_trace(const struct command *cmd, int argc, char **argv);
 
 #endif

@@ -94,6 +94,21 @@ static const struct command commands[] = {
 			"Colour only on a terminal, and never with NO_COLOR set.\n",
 		.run = cmd_check,
 	},
+	{
+		.name = "trace",
+		.args = "NAME FROM TO",
+		.summary = "show the path a packet takes, hop by hop, from the kernel's tables (root)",
+		.help = "Follow a packet from FROM to TO (pods, nodes, hosts or \"gateway\") through lab NAME,\n"
+			"asking each namespace on the way what its kernel would do: the route it picks, the\n"
+			"interface, the next hop and that hop's MAC address from the neighbour table (or\n"
+			"\"ARP needed\" when it is not resolved yet), then across the veth or bridge to the\n"
+			"next namespace, until the packet is delivered or dropped.\n"
+			"\n"
+			"Options:\n"
+			"  --json              machine-readable output\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.run = cmd_trace,
+	},
 };
 
 static void print_usage(FILE *out)

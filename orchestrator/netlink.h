@@ -34,6 +34,30 @@ int nl_addr_add(struct nl_sock *sk, const char *ifname, struct ipv4_prefix addre
 /* A route to DST via the gateway VIA (0: directly connected on IFNAME). */
 int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const char *ifname, struct tb_err *e);
 
+/* Lookups, for tracing what the kernel would do. Sockets for them come
+ * from nl_open_in() too. */
+struct nl_route_answer {
+	int error;          /* the kernel's answer when it has no route: ENETUNREACH, ... */
+	int type;           /* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
+	struct ipv4_prefix matched; /* the FIB entry that matched: 0.0.0.0/0 for the default */
+	int ifindex;
+	uint32_t gateway;   /* 0: directly connected */
+	uint32_t prefsrc;
+};
+/* Which route the kernel picks for a packet to DST sent from here. */
+int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a, struct tb_err *e);
+/* The name of link IFINDEX (into NAME, IFNAMSIZ bytes). */
+int nl_ifname(struct nl_sock *sk, int ifindex, char *name, struct tb_err *e);
+
+struct nl_neighbour {
+	bool found;
+	bool resolved;  /* has a usable MAC: reachable, stale, delay, probe, permanent */
+	char mac[18];
+	char state[32]; /* REACHABLE, STALE, FAILED, INCOMPLETE, ... */
+};
+/* The neighbour (ARP) entry for ADDR on IFINDEX, if the kernel has one. */
+int nl_neighbour_lookup(struct nl_sock *sk, int ifindex, uint32_t addr, struct nl_neighbour *n, struct tb_err *e);
+
 /* Writes VALUE to /proc/sys/KEY as seen from the network namespace
  * NETNS_FD: /proc/sys/net follows the netns of whoever opens it. */
 int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e);

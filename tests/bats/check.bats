@@ -138,12 +138,16 @@ teardown_file() {
 	refute_output --partial $'\e['
 }
 
-@test "verbose lists every probe with its latency and answerer" {
+@test "verbose lists every probe, and the neighbour entries each failing path needs" {
 	run "$TESTBED" check --verbose "$LAB"
 	assert_failure 1
 	assert_line --regexp '^  \. pod-a -> pod-c http:8000 \(client IP preserved\): pass, [0-9.]+ ms, answered by pod-c, client 10\.244\.0\.2:[0-9]+$'
 	assert_line --regexp '^  x pod-c -> quiet tcp:8000: fail, [0-9.]+ ms: connection refused$'
 	assert_line --regexp '^  \. pod-a -> gateway ping: pass, [0-9.]+ ms$'
+	# Under the failure pod-a -> quiet: pod-a reaches quiet on cbr0 directly, and has its MAC.
+	assert_line --regexp '^    pod-a eth0 -> 10\.244\.0\.3: ([0-9a-f]{2}:){5}[0-9a-f]{2} [A-Z]+$'
+	# lonely has no route at all.
+	assert_line --regexp '^    lonely: dropped: Network is unreachable$'
 }
 
 @test "a topology FILE may bring its own expectations; one describing another lab is refused" {
