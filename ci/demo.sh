@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a bundled example lab: install, build, build the images,
 # then walk through the article's two-node lab (or the topology given):
-# bring it up, look around as the article does, and take it down again.
+# bring it up, look around as the article does, trace a packet, check what
+# reaches what, and take it down again.
 #   sudo ./ci/demo.sh [TOPOLOGY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +44,15 @@ if [ "$lab" = kubenet-two ]; then
 	echo
 	echo "# Figure 3.3: the gateway routes each node's pod CIDR to that node."
 	step bin/testbed exec "$lab" gateway -- ip route
+	echo
+	echo "# The same path, hop by hop, from each namespace's route and neighbour tables."
+	step bin/testbed trace "$lab" pod-a pod-c
 fi
+
+echo
+echo "# Proof: the lab's expectations (without any, the Kubernetes model: every pod reaches"
+echo "# every other pod over http and ping, unNATed), probed from inside the namespaces."
+step bin/testbed check "$lab"
 
 step bin/testbed down "$file"
 trap - EXIT

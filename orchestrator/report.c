@@ -163,11 +163,20 @@ static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROT
 static bool table_build(const struct check_run *run, enum tb_proto proto, struct table *t)
 {
 	*t = (struct table){.proto = proto};
+	struct name_set targets = {0};
 	for (size_t i = 0; i < run->n_probes; i++)
 		if (run->probes[i].proto == proto) {
 			name_index(&t->rows, run->probes[i].from_name);
-			name_index(&t->cols, run->probes[i].to_name);
+			name_index(&targets, run->probes[i].to_name);
 		}
+	/* Columns that are rows too come in the rows' order, so a mesh reads
+	 * as a square with its diagonal where one expects it. */
+	for (size_t r = 0; r < t->rows.count && targets.count; r++)
+		if (*name_slot(&targets, t->rows.names[r]))
+			name_index(&t->cols, t->rows.names[r]);
+	for (size_t c = 0; c < targets.count; c++)
+		name_index(&t->cols, targets.names[c]);
+	name_set_free(&targets);
 	if (t->rows.count == 0)
 		return false;
 	t->cells = xcalloc(t->rows.count * t->cols.count, sizeof(*t->cells));
@@ -248,7 +257,8 @@ static void text_table(FILE *out, const struct table *t, const struct report_sty
 		fprintf(out, "%-*s", (int)label, t->rows.names[r]);
 		for (size_t c = 0; c < t->cols.count; c++) {
 			enum mark m = t->cells[r * t->cols.count + c];
-			int pad = vertical ? 0 : (int)strlen(t->cols.names[c]) - 1;
+			bool last = c + 1 == t->cols.count;
+			int pad = vertical || last ? 0 : (int)strlen(t->cols.names[c]) - 1;
 			fprintf(out, vertical ? " " : "  ");
 			fprintf(out, "%s%c%s%*s", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "", pad, "");
 		}

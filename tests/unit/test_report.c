@@ -58,13 +58,13 @@ TEST(report_text_has_truth_tables_failures_and_a_summary_line)
 	char *text = render(REPORT_TEXT, &run, false, false);
 	CHECK_STR(text, "testbed check lab1: 5 probes, 12 ms\n"
 			"\n"
-			"http  b  a\n"
-			"a     .  -\n"
-			"b     -  F\n"
+			"http  a  b\n"
+			"a     -  .\n"
+			"b     F  -\n"
 			"\n"
-			"tcp  c  a\n"
-			"a    x  -\n"
-			"c    -  P\n"
+			"tcp  a  c\n"
+			"a    -  x\n"
+			"c    P  -\n"
 			"\n"
 			"ping  b\n"
 			"a     .\n"
@@ -200,8 +200,8 @@ TEST(report_markdown_tables_have_a_cell_per_column)
 	struct check_probe probes[5];
 	struct check_run run = sample(probes);
 	char *md = render(REPORT_MARKDOWN, &run, false, false);
-	CHECK(strstr(md, "| from \\\\ to | b | a |\n|---|:---:|:---:|\n| a | ✅ | – |\n| b | – | ❌ |\n") != NULL);
-	CHECK(strstr(md, "| a | 🚫 | – |\n| c | – | ⚠️ |\n") != NULL);
+	CHECK(strstr(md, "| from \\\\ to | a | b |\n|---|:---:|:---:|\n| a | – | ✅ |\n| b | ❌ | – |\n") != NULL);
+	CHECK(strstr(md, "| a | – | 🚫 |\n| c | ⚠️ | – |\n") != NULL);
 	CHECK(strstr(md, "- `b -> a http:8000`: expected pass, got fail: connection refused\n") != NULL);
 	free(md);
 }
