@@ -136,11 +136,14 @@ static void table_grow(struct compiler *c)
 	free(old);
 }
 
-static char *probe_label(const struct check_probe *p)
+char *check_probe_label(const struct check_probe *p)
 {
+	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
+			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
+								      : "";
 	if (p->proto == TB_PROTO_PING)
-		return xasprintf("%s -> %s ping", p->from_name, p->to_name);
-	return xasprintf("%s -> %s %s:%u", p->from_name, p->to_name, tb_proto_name(p->proto), p->port);
+		return xasprintf("%s -> %s ping%s", p->from_name, p->to_name, client);
+	return xasprintf("%s -> %s %s:%u%s", p->from_name, p->to_name, tb_proto_name(p->proto), p->port, client);
 }
 
 /* Adds P, or lets it override (or be overridden by) an earlier probe for
@@ -166,7 +169,7 @@ static bool add_probe(struct compiler *c, const struct tb_topology *t, struct di
 		}
 		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip)
 			return true;
-		autofree char *label = probe_label(&p);
+		autofree char *label = check_probe_label(&p);
 		autofree char *path = xasprintf("expect[%zu]", p.expect);
 		diag_error(d, t->expects[p.expect].src, path, "contradicts expect[%zu] for %s", old->expect, label);
 		return false;

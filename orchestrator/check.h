@@ -79,5 +79,7 @@ bool check_validate(const struct tb_topology *t, struct diag *d);
 size_t check_count_ok(const struct check_run *run);
 
 const char *tb_proto_name(enum tb_proto p);
+/* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
+char *check_probe_label(const struct check_probe *p);
 
 #endif

@@ -54,8 +54,7 @@ static int parse_options(const struct command *cmd, int argc, char **argv, struc
 			o->quiet = true;
 			break;
 		default:
-			fprintf(stderr, "testbed %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
-			fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
+			command_unknown_option(cmd, argv);
 			return -2;
 		}
 	}

@@ -37,8 +37,7 @@ int cmd_trace(const struct command *cmd, int argc, char **argv)
 			json = true;
 			break;
 		default:
-			fprintf(stderr, "testbed %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
-			fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
+			command_unknown_option(cmd, argv);
 			return TB_EXIT_USAGE;
 		}
 	}

@@ -29,10 +29,15 @@ int command_parse_common(const struct command *cmd, int argc, char **argv)
 			command_usage(cmd, stdout);
 			return -1;
 		default:
-			fprintf(stderr, "testbed %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
-			fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
+			command_unknown_option(cmd, argv);
 			return -2;
 		}
 	}
 	return optind;
+}
+
+void command_unknown_option(const struct command *cmd, char **argv)
+{
+	fprintf(stderr, "testbed %s: unknown option '%s'\n", cmd->name, argv[optind - 1]);
+	fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
 }

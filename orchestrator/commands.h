@@ -15,6 +15,8 @@ struct command {
 
 void command_usage(const struct command *cmd, FILE *out);
 int command_parse_common(const struct command *cmd, int argc, char **argv);
+/* After getopt_long returned '?': names the option and shows the usage line. */
+void command_unknown_option(const struct command *cmd, char **argv);
 
 int cmd_validate(const struct command *cmd, int argc, char **argv);
 int cmd_up(const struct command *cmd, int argc, char **argv);

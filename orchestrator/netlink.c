@@ -47,15 +47,20 @@ static int enter_netns(int netns_fd, int *self, struct tb_err *e)
 	return 0;
 }
 
-static void leave_netns(int *self)
+static void return_to_netns(int home_fd)
 {
-	if (*self < 0)
-		return;
-	if (setns(*self, CLONE_NEWNET) < 0) {
+	if (setns(home_fd, CLONE_NEWNET) < 0) {
 		/* Acting on a lab namespace as if it were ours would be worse. */
 		fprintf(stderr, "testbed: cannot return to own network namespace: %s\n", strerror(errno));
 		abort();
 	}
+}
+
+static void leave_netns(int *self)
+{
+	if (*self < 0)
+		return;
+	return_to_netns(*self);
 	close_fd(self);
 	*self = -1;
 }
@@ -87,11 +92,7 @@ int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int proto
 		return tb_fail(e, "entering network namespace: %s", strerror(errno));
 	int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
 	int err = errno;
-	if (setns(home_fd, CLONE_NEWNET) < 0) {
-		/* Acting on a lab namespace as if it were ours would be worse. */
-		fprintf(stderr, "testbed: cannot return to own network namespace: %s\n", strerror(errno));
-		abort();
-	}
+	return_to_netns(home_fd);
 	if (fd < 0)
 		return tb_fail(e, "socket: %s", strerror(err));
 	return fd;

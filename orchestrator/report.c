@@ -35,16 +35,6 @@ const char *report_format_name(enum report_format f)
 
 /* ---- what every format says about a probe ---- */
 
-static char *probe_label(const struct check_probe *p)
-{
-	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
-			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
-								      : "";
-	if (p->proto == TB_PROTO_PING)
-		return xasprintf("%s -> %s ping%s", p->from_name, p->to_name, client);
-	return xasprintf("%s -> %s %s:%u%s", p->from_name, p->to_name, tb_proto_name(p->proto), p->port, client);
-}
-
 static const char *expected_word(const struct check_probe *p)
 {
 	return p->expect_pass ? "pass" : "fail";
@@ -303,7 +293,7 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
 			enum mark m = probe_mark(p);
-			autofree char *label = probe_label(p);
+			autofree char *label = check_probe_label(p);
 			fprintf(out, "  %s%c%s %s: %s, %.2f ms", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "",
 				label, got_word(p), p->latency_ms);
 			if (p->answered_by[0])
@@ -322,7 +312,7 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = probe_label(p);
+			autofree char *label = check_probe_label(p);
 			autofree char *reason = probe_reason(p);
 			fprintf(out, "  %s: %s", label, reason);
 			if (p->outcome != PROBE_NOT_RUN)
@@ -440,7 +430,7 @@ static void junit_report(FILE *out, const struct check_run *run)
 		run->n_probes - ok, run->duration_ms / 1000);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		autofree char *label = probe_label(p);
+		autofree char *label = check_probe_label(p);
 		fprintf(out, "    <testcase classname=\"testbed.");
 		xml_escaped(out, run->lab);
 		fprintf(out, ".%s\" name=\"", tb_proto_name(p->proto));
@@ -488,7 +478,7 @@ static void tap_report(FILE *out, const struct check_run *run)
 	fprintf(out, "TAP version 13\n1..%zu\n", run->n_probes);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		autofree char *label = probe_label(p);
+		autofree char *label = check_probe_label(p);
 		bool ok = check_probe_ok(p);
 		/* '#' would start a TAP directive; names and ports never hold one. */
 		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
@@ -551,7 +541,7 @@ static void markdown_report(FILE *out, const struct check_run *run)
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = probe_label(p);
+			autofree char *label = check_probe_label(p);
 			autofree char *reason = probe_reason(p);
 			fprintf(out, "- `%s`: %s\n", label, reason);
 		}
