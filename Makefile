@@ -14,7 +14,7 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
 
-PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto
+PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables
 CFLAGS  ?= -O2 -g
 WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral

@@ -7,19 +7,6 @@
 
 #include "diag.h"
 
-const char *tb_proto_name(enum tb_proto p)
-{
-	switch (p) {
-	case TB_PROTO_HTTP:
-		return "http";
-	case TB_PROTO_TCP:
-		return "tcp";
-	case TB_PROTO_PING:
-		return "ping";
-	}
-	return "?";
-}
-
 size_t check_count_ok(const struct check_run *run)
 {
 	size_t ok = 0;
@@ -37,58 +24,36 @@ void check_run_free(struct check_run *run)
 	run->n_probes = 0;
 }
 
-/* One end of a probe, resolved from a target. */
+/* One end of a probe: a plan machine. */
 struct end {
+	size_t machine;
 	const char *name;
 	uint32_t address;
-	int http_port;      /* 0: no server */
-	bool testbed_http;  /* runs the pod HTTP server (answers /hostname) */
+	int http_port;   /* 0: no server */
+	bool pod_server; /* answers /hostname */
 };
 
-/* The ends TARGET stands for, appended to *ENDS. */
-static size_t expand_target(const struct tb_topology *t, const struct tb_target *target, struct end **ends)
+static struct end end_of(const struct plan *p, size_t m)
+{
+	const struct plan_machine *pm = &p->machines[m];
+	return (struct end){m, pm->name, pm->address, pm->http_port, pm->pod_server};
+}
+
+/* The ends TARGET stands for ("*": every pod), in *ENDS (malloc'd). */
+static size_t expand_target(const struct plan *p, const char *target, struct end **ends)
 {
 	size_t n = 0;
-	switch (target->kind) {
-	case TB_KIND_ALL_PODS:
-		*ends = xcalloc(t->n_pods ? t->n_pods : 1, sizeof(**ends));
-		for (size_t i = 0; i < t->n_nodes; i++)
-			for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
-				const struct tb_pod *pod = &t->nodes[i].pods[j];
-				(*ends)[n++] = (struct end){pod->name, pod->address, pod->http_port, !pod->command};
-			}
+	*ends = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(**ends));
+	if (strcmp(target, "*") == 0) {
+		for (size_t i = 0; i < p->n_machines; i++)
+			if (p->machines[i].kind == MACHINE_POD)
+				(*ends)[n++] = end_of(p, i);
 		return n;
-	case TB_KIND_POD: {
-		const struct tb_pod *pod = topology_find_pod(t, target->name, NULL);
-		if (!pod)
-			return 0;
-		*ends = xcalloc(1, sizeof(**ends));
-		(*ends)[0] = (struct end){pod->name, pod->address, pod->http_port, !pod->command};
-		return 1;
 	}
-	case TB_KIND_NODE: {
-		const struct tb_node *node = topology_find_node(t, target->name);
-		if (!node)
-			return 0;
-		*ends = xcalloc(1, sizeof(**ends));
-		(*ends)[0] = (struct end){node->name, node->underlay_address, 0, false};
-		return 1;
-	}
-	case TB_KIND_HOST: {
-		const struct tb_host *host = topology_find_host(t, target->name);
-		if (!host)
-			return 0;
-		*ends = xcalloc(1, sizeof(**ends));
-		(*ends)[0] = (struct end){host->name, host->n_ifaces ? host->ifaces[0].address.addr : 0,
-					  host->http_port, host->http_port > 0};
-		return 1;
-	}
-	case TB_KIND_GATEWAY:
-		*ends = xcalloc(1, sizeof(**ends));
-		(*ends)[0] = (struct end){TB_TARGET_GATEWAY, t->cluster.gateway_address, 0, false};
-		return 1;
-	}
-	return 0;
+	size_t m = plan_find(p, target);
+	if (m != PLAN_NONE)
+		(*ends)[n++] = end_of(p, m);
+	return n;
 }
 
 /* Probes by (from, to, proto, port), so that overlapping expectations
@@ -148,7 +113,7 @@ char *check_probe_label(const struct check_probe *p)
 
 /* Adds P, or lets it override (or be overridden by) an earlier probe for
  * the same ends, protocol and port. */
-static bool add_probe(struct compiler *c, const struct tb_topology *t, struct diag *d, struct check_probe p,
+static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *d, struct check_probe p,
 		      int specificity)
 {
 	struct check_run *run = c->run;
@@ -170,8 +135,8 @@ static bool add_probe(struct compiler *c, const struct tb_topology *t, struct di
 		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip)
 			return true;
 		autofree char *label = check_probe_label(&p);
-		autofree char *path = xasprintf("expect[%zu]", p.expect);
-		diag_error(d, t->expects[p.expect].src, path, "contradicts expect[%zu] for %s", old->expect, label);
+		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%zu]: contradicts expect[%zu] for %s", p.expect,
+			      old->expect, label);
 		return false;
 	}
 	grow_array((void **)&run->probes, &c->cap, run->n_probes + 1, sizeof(*run->probes));
@@ -189,8 +154,8 @@ static struct check_probe new_probe(size_t expect, const struct end *from, const
 		port = to->http_port ? to->http_port : TB_DEFAULT_HTTP_PORT;
 	return (struct check_probe){
 		.expect = expect,
-		.from = SIZE_MAX,
-		.to = SIZE_MAX,
+		.from = from->machine,
+		.to = to->machine,
 		.from_name = from->name,
 		.to_name = to->name,
 		.proto = proto,
@@ -204,19 +169,18 @@ static struct check_probe new_probe(size_t expect, const struct end *from, const
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer. */
-static void compile_default_model(struct compiler *c, const struct tb_topology *t)
+static void compile_default_model(struct compiler *c, const struct plan *t)
 {
-	struct tb_target all = {.kind = TB_KIND_ALL_PODS};
 	autofree struct end *pods = NULL;
-	size_t n = expand_target(t, &all, &pods);
+	size_t n = expand_target(t, "*", &pods);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
 			if (i == j)
 				continue;
 			if (pods[j].http_port) {
 				struct check_probe p = new_probe(SIZE_MAX, &pods[i], &pods[j],
-								 pods[j].testbed_http ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
-				if (pods[j].testbed_http)
+								 pods[j].pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
+				if (pods[j].pod_server)
 					p.client_ip = TB_CLIENT_IP_PRESERVED;
 				add_probe(c, t, NULL, p, 0);
 			}
@@ -224,22 +188,22 @@ static void compile_default_model(struct compiler *c, const struct tb_topology *
 		}
 }
 
-bool check_compile(const struct tb_topology *t, struct check_run *run, struct diag *d)
+bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 {
-	*run = (struct check_run){.lab = t->name, .default_model = !t->has_expect};
+	*run = (struct check_run){.lab = t->lab, .plan = t, .default_model = !t->has_expect};
 	struct compiler c = {.run = run};
 	bool ok = true;
 	if (!t->has_expect)
 		compile_default_model(&c, t);
 	for (size_t i = 0; i < t->n_expects; i++) {
-		const struct tb_expect *x = &t->expects[i];
+		const struct plan_expect *x = &t->expects[i];
 		autofree struct end *froms = NULL, *tos = NULL;
-		size_t n_from = expand_target(t, &x->from, &froms), n_to = expand_target(t, &x->to, &tos);
-		bool wildcard = x->from.kind == TB_KIND_ALL_PODS || x->to.kind == TB_KIND_ALL_PODS;
-		int specificity = (x->from.kind != TB_KIND_ALL_PODS) + (x->to.kind != TB_KIND_ALL_PODS);
+		size_t n_from = expand_target(t, x->from, &froms), n_to = expand_target(t, x->to, &tos);
+		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
+		int specificity = !from_all + !to_all;
 		for (size_t a = 0; a < n_from; a++)
 			for (size_t b = 0; b < n_to; b++) {
-				if (wildcard && froms[a].name == tos[b].name)
+				if ((from_all || to_all) && froms[a].machine == tos[b].machine)
 					continue;
 				struct check_probe p = new_probe(i, &froms[a], &tos[b], x->proto, x->port);
 				p.expect_pass = x->expect_pass;
@@ -256,12 +220,12 @@ bool check_compile(const struct tb_topology *t, struct check_run *run, struct di
 	return ok;
 }
 
-bool check_validate(const struct tb_topology *t, struct diag *d)
+bool check_validate(const struct plan *p, struct diag *d)
 {
-	if (!t->has_expect)
+	if (!p->has_expect)
 		return true; /* the default model cannot contradict itself */
 	struct check_run run;
-	bool ok = check_compile(t, &run, d);
+	bool ok = check_compile(p, &run, d);
 	check_run_free(&run);
 	return ok;
 }

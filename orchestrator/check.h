@@ -1,11 +1,11 @@
 /* Checks: a lab's expectations compiled into probes, run, and judged.
  *
- * check_compile() turns the topology's `expect` list (or, without one, the
+ * check_compile() turns a plan's `expect` list (or, without one, the
  * Kubernetes networking model: every pod reaches every other pod over http
  * and ping, with its own source address) into a flat list of probes, one
- * per (from, to, proto, port). It is pure: addresses come from IPAM, so it
- * is unit-tested, and `validate` runs it too. probe_run() (probe.c) fills in
- * the results from inside the lab's namespaces; report.c writes them out.
+ * per (from, to, proto, port), between the plan's machines. It is pure, so
+ * it is unit-tested, and `validate` runs it too. probe_run() (probe.c) fills
+ * in the results from inside the lab's namespaces; report.c writes them out.
  *
  * "*" expands to every pod (a pod is not its own peer there). When several
  * expectations cover one probe, the more specific wins: naming both ends
@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "plan.h"
 #include "topology.h"
 #include "util.h"
 
@@ -34,8 +35,8 @@ enum probe_outcome {
 };
 
 struct check_probe {
-	size_t expect;   /* index into topology.expects; SIZE_MAX: the default model */
-	size_t from, to; /* plan machines: set by whoever runs the probes; SIZE_MAX until then */
+	size_t expect;   /* index into plan.expects; SIZE_MAX: the default model */
+	size_t from, to; /* plan machines */
 	const char *from_name, *to_name;
 	enum tb_proto proto;
 	uint16_t port;              /* 0 for ping */
@@ -62,6 +63,7 @@ static inline bool check_probe_ok(const struct check_probe *p)
 
 struct check_run {
 	const char *lab;
+	const struct plan *plan; /* the lab's: its version, images and timings go into reports */
 	bool default_model; /* no `expect` in the topology: the Kubernetes model */
 	struct check_probe *probes;
 	size_t n_probes;
@@ -69,16 +71,16 @@ struct check_run {
 	int timeout_ms;     /* per probe */
 };
 
-/* Expands T's expectations (validated) into RUN's probes. Reports
- * contradictions through D and returns false. */
-bool check_compile(const struct tb_topology *t, struct check_run *run, struct diag *d);
+/* Expands P's expectations into RUN's probes between P's machines.
+ * Reports contradictions through D (at the expectations' lines) and
+ * returns false. */
+bool check_compile(const struct plan *p, struct check_run *run, struct diag *d);
 void check_run_free(struct check_run *run);
 /* Part of validating a topology: do its expectations contradict each other? */
-bool check_validate(const struct tb_topology *t, struct diag *d);
+bool check_validate(const struct plan *p, struct diag *d);
 
 size_t check_count_ok(const struct check_run *run);
 
-const char *tb_proto_name(enum tb_proto p);
 /* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
 char *check_probe_label(const struct check_probe *p);
 

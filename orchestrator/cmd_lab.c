@@ -1,118 +1,219 @@
-/* testbed up | down | status | exec: option parsing; the work is in lab.c. */
+/* testbed up | down | status | exec: what the user sees; the work is in lab.c. */
 #define _GNU_SOURCE
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "commands.h"
+#include "compile.h"
 #include "lab.h"
+#include "live.h"
+#include "topology.h"
 #include "util.h"
 
-enum { OPT_STATE_DIR = 256, OPT_TIMEOUT, OPT_JSON, OPT_QUIET };
-
-/* Parses the options of every lab command; returns the index of the first
- * operand, -1 after --help, -2 on a usage error. */
-static int parse_options(const struct command *cmd, int argc, char **argv, struct lab_options *o)
+static void print_table(const struct plan *p, const pid_t *pids)
 {
-	static const struct option options[] = {
-		{"help", no_argument, NULL, 'h'},
-		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
-		{"timeout", required_argument, NULL, OPT_TIMEOUT},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"quiet", no_argument, NULL, OPT_QUIET},
-		{0},
-	};
-	*o = (struct lab_options){.timeout_s = 30};
-	optind = 1;
-	opterr = 0;
-	int c;
-	/* '+': stop at the first operand, so exec's command keeps its options. */
-	while ((c = getopt_long(argc, argv, "+hq", options, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			command_usage(cmd, stdout);
-			return -1;
-		case OPT_STATE_DIR:
-			o->state_dir = optarg;
-			break;
-		case OPT_TIMEOUT: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 1 || v > 3600) {
-				fprintf(stderr, "testbed %s: --timeout: expected seconds from 1 to 3600\n", cmd->name);
-				return -2;
-			}
-			o->timeout_s = (int)v;
-			break;
-		}
-		case OPT_JSON:
-			o->json = true;
-			break;
-		case 'q':
-		case OPT_QUIET:
-			o->quiet = true;
-			break;
-		default:
-			command_unknown_option(cmd, argv);
-			return -2;
-		}
+	int wname = 4, wkind = 7;
+	for (size_t i = 0; i < p->n_machines; i++)
+		if ((int)strlen(p->machines[i].name) > wname)
+			wname = (int)strlen(p->machines[i].name);
+	printf("%-*s  %-*s  %-*s  %-15s  %s\n", wname, "NAME", wkind, "KIND", wname, "NODE", "ADDRESS", "PID");
+	for (size_t i = 0; i < p->n_machines; i++) {
+		const struct plan_machine *pm = &p->machines[i];
+		char addr[IPV4_PREFIX_STRLEN] = "-";
+		if (pm->address)
+			ipv4_addr_format(pm->address, addr);
+		printf("%-*s  %-*s  %-*s  %-15s  %d\n", wname, pm->name, wkind, machine_kind_name(pm->kind), wname,
+		       pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "-", addr, pids[i]);
 	}
-	return optind;
 }
 
-static int usage_error(const struct command *cmd, const char *what)
+int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
-	fprintf(stderr, "testbed %s: %s\n", cmd->name, what);
-	fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
-	return TB_EXIT_USAGE;
+	if (n != 1)
+		return command_usage_error(cmd, "expected one topology FILE");
+	int timeout_s = 30;
+	if (o->timeout) {
+		char *end;
+		long v = strtol(o->timeout, &end, 10);
+		if (*end || end == o->timeout || v < 1 || v > 3600)
+			return command_usage_error(cmd, "--timeout: expected seconds from 1 to 3600");
+		timeout_s = (int)v;
+	}
+	struct diag d;
+	diag_init(&d, operands[0]);
+	struct plan p;
+	if (compile_topology_file(operands[0], &p, &d) < 0) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		return TB_EXIT_USAGE;
+	}
+	diag_free(&d);
+	if (geteuid() != 0) {
+		plan_free(&p);
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
+	}
+	pid_t *pids;
+	struct tb_err e;
+	int rc = lab_up(&p, o->state_dir, timeout_s, &pids, &e);
+	if (rc != TB_EXIT_OK)
+		command_fail(cmd, rc, "%s", e.msg);
+	else if (!o->quiet)
+		print_table(&p, pids);
+	free(pids);
+	plan_free(&p);
+	return rc;
 }
 
-int cmd_up(const struct command *cmd, int argc, char **argv)
+int cmd_down(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
-	struct lab_options o;
-	int first = parse_options(cmd, argc, argv, &o);
-	if (first < 0)
-		return first == -1 ? TB_EXIT_OK : TB_EXIT_USAGE;
-	if (o.json)
-		return usage_error(cmd, "--json is an option of status");
-	if (argc - first != 1)
-		return usage_error(cmd, "expected one topology FILE");
-	return lab_up(argv[first], &o);
+	if (n != 1)
+		return command_usage_error(cmd, "expected a lab NAME or its topology FILE");
+	struct tb_err e;
+	autofree char *name = lab_name_from_arg(operands[0], &e);
+	if (!name)
+		return command_fail(cmd, TB_EXIT_USAGE, "%s", e.msg);
+	bool was_up;
+	int rc = lab_down(name, o->state_dir, &was_up, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s: %s", name, e.msg);
+	if (was_up)
+		printf("lab %s is down\n", name);
+	else
+		printf("lab %s is not up: nothing to do\n", name);
+	return TB_EXIT_OK;
 }
 
-int cmd_down(const struct command *cmd, int argc, char **argv)
+/* What the saved plan tells of how the lab was built, for status --json
+ * and check reports: testbed's version, each image's sha256, the phases' times. */
+static cJSON *plan_summary_json(const struct lab_status *s)
 {
-	struct lab_options o;
-	int first = parse_options(cmd, argc, argv, &o);
-	if (first < 0)
-		return first == -1 ? TB_EXIT_OK : TB_EXIT_USAGE;
-	if (argc - first != 1)
-		return usage_error(cmd, "expected a lab NAME or its topology FILE");
-	return lab_down(argv[first], &o);
+	cJSON *o = cJSON_CreateObject();
+	if (!s->has_plan) {
+		cJSON_AddStringToObject(o, "error", s->plan_error);
+		return o;
+	}
+	autofree char *text = plan_to_json(&s->plan, true);
+	cJSON *full = cJSON_Parse(text);
+	const char *keep[] = {"format", "testbed", "routing", "images", "timings"};
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		cJSON *item = cJSON_DetachItemFromObjectCaseSensitive(full, keep[i]);
+		if (item)
+			cJSON_AddItemToObject(o, keep[i], item);
+	}
+	cJSON_Delete(full);
+	return o;
 }
 
-int cmd_status(const struct command *cmd, int argc, char **argv)
+static void status_json_lab(cJSON *labs, const struct lab_status *s)
 {
-	struct lab_options o;
-	int first = parse_options(cmd, argc, argv, &o);
-	if (first < 0)
-		return first == -1 ? TB_EXIT_OK : TB_EXIT_USAGE;
-	if (argc - first > 1)
-		return usage_error(cmd, "expected at most one lab NAME");
-	return lab_status(argc - first == 1 ? argv[first] : NULL, &o);
+	const struct lab_record *r = &s->record;
+	cJSON *lab = cJSON_CreateObject();
+	cJSON_AddStringToObject(lab, "name", r->name);
+	cJSON_AddStringToObject(lab, "phase", r->phase);
+	cJSON_AddStringToObject(lab, "topology", r->topology);
+	cJSON_AddItemToObject(lab, "plan", plan_summary_json(s));
+	cJSON *machines = cJSON_AddArrayToObject(lab, "machines");
+	for (size_t i = 0; i < r->n_machines; i++) {
+		const struct machine_record *m = &r->machines[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", m->name);
+		cJSON_AddStringToObject(o, "kind", m->kind);
+		if (*m->node)
+			cJSON_AddStringToObject(o, "node", m->node);
+		else
+			cJSON_AddNullToObject(o, "node");
+		if (*m->address)
+			cJSON_AddStringToObject(o, "address", m->address);
+		else
+			cJSON_AddNullToObject(o, "address");
+		if (m->http_port)
+			cJSON_AddNumberToObject(o, "http", m->http_port);
+		else
+			cJSON_AddFalseToObject(o, "http");
+		cJSON_AddNumberToObject(o, "pid", m->pid);
+		cJSON_AddBoolToObject(o, "running", machine_record_alive(m));
+		cJSON_AddItemToArray(machines, o);
+	}
+	cJSON_AddItemToArray(labs, lab);
 }
 
-int cmd_exec(const struct command *cmd, int argc, char **argv)
+static void status_text_lab(const struct lab_status *s)
 {
-	struct lab_options o;
-	int first = parse_options(cmd, argc, argv, &o);
-	if (first < 0)
-		return first == -1 ? TB_EXIT_OK : TB_EXIT_USAGE;
-	if (argc - first < 2)
-		return usage_error(cmd, "expected a lab NAME and a TARGET");
-	char **command = argv + first + 2;
+	const struct lab_record *r = &s->record;
+	printf("lab %s: %s (%s)\n", r->name, r->phase, r->topology);
+	if (!s->has_plan)
+		printf("  plan: %s\n", s->plan_error);
+	int wname = 4;
+	for (size_t i = 0; i < r->n_machines; i++)
+		if ((int)strlen(r->machines[i].name) > wname)
+			wname = (int)strlen(r->machines[i].name);
+	printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7s  %s\n", wname, "NAME", "KIND", wname, "NODE", "ADDRESS", "HTTP",
+	       "PID", "STATE");
+	for (size_t i = 0; i < r->n_machines; i++) {
+		const struct machine_record *m = &r->machines[i];
+		char http[8] = "-";
+		if (m->http_port)
+			snprintf(http, sizeof(http), "%d", m->http_port);
+		printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7d  %s\n", wname, m->name, m->kind, wname,
+		       *m->node ? m->node : "-", *m->address ? m->address : "-", http, m->pid,
+		       machine_record_alive(m) ? "running" : "dead");
+	}
+}
+
+int cmd_status(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	if (n > 1)
+		return command_usage_error(cmd, "expected at most one lab NAME");
+	const char *name = n == 1 ? operands[0] : NULL;
+	if (name && !topology_is_lab_name(name))
+		return command_fail(cmd, TB_EXIT_USAGE, "\"%s\" is not a lab name", name);
+	struct lab_status *labs;
+	size_t count;
+	struct tb_err e;
+	int rc = lab_status_read(name, o->state_dir, &labs, &count, &e);
+	if (rc != TB_EXIT_OK) {
+		lab_status_free(labs, count);
+		return command_fail(cmd, rc, "%s", e.msg);
+	}
+	/* A named lab saved by an incompatible testbed is refused, naming both. */
+	if (name && count == 1 && !labs[0].has_plan && strcmp(labs[0].record.phase, "up") == 0) {
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s: %s", name, labs[0].plan_error);
+		lab_status_free(labs, count);
+		return TB_EXIT_USAGE;
+	}
+	if (o->json) {
+		cJSON *doc = cJSON_CreateObject();
+		cJSON *list = cJSON_AddArrayToObject(doc, "labs");
+		for (size_t i = 0; i < count; i++)
+			status_json_lab(list, &labs[i]);
+		char *text = cJSON_Print(doc);
+		printf("%s\n", text);
+		cJSON_free(text);
+		cJSON_Delete(doc);
+	} else {
+		for (size_t i = 0; i < count; i++)
+			status_text_lab(&labs[i]);
+		if (count == 0)
+			printf("no labs are up\n");
+	}
+	lab_status_free(labs, count);
+	return TB_EXIT_OK;
+}
+
+int cmd_exec(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	if (n < 2)
+		return command_usage_error(cmd, "expected a lab NAME and a TARGET");
+	char **command = operands + 2;
 	if (command[0] && strcmp(command[0], "--") == 0)
 		command++;
-	return lab_exec(argv[first], argv[first + 1], command, &o);
+	struct tb_err e = {.msg = ""};
+	int rc = lab_exec(operands[0], operands[1], command, o->state_dir, &e);
+	if (e.msg[0])
+		command_fail(cmd, rc, "%s", e.msg);
+	return rc;
 }

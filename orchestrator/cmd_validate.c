@@ -2,33 +2,28 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "diag.h"
-#include "topology.h"
+#include "compile.h"
 #include "util.h"
 
-int cmd_validate(const struct command *cmd, int argc, char **argv)
+int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
-	int first = command_parse_common(cmd, argc, argv);
-	if (first == -1)
-		return TB_EXIT_OK;
-	if (first < 0)
-		return TB_EXIT_USAGE;
-	if (argc - first != 1) {
-		fprintf(stderr, "testbed validate: expected one topology FILE\n");
-		fprintf(stderr, "Usage: testbed %s [--help] %s\n", cmd->name, cmd->args);
-		return TB_EXIT_USAGE;
-	}
+	(void)o;
+	if (n != 1)
+		return command_usage_error(cmd, "expected one topology FILE");
 	struct diag d;
-	diag_init(&d, argv[first]);
-	struct tb_topology *t = topology_load(argv[first], &d);
-	if (!t) {
+	diag_init(&d, operands[0]);
+	struct plan p;
+	if (compile_topology_file(operands[0], &p, &d) < 0) {
 		diag_print(&d, stderr);
 		diag_free(&d);
 		return TB_EXIT_USAGE;
 	}
-	/* A fixed shape, always plural: scripts read this line. */
-	printf("ok: %zu nodes, %zu pods, %zu hosts\n", t->n_nodes, t->n_pods, t->n_hosts);
-	topology_free(t);
 	diag_free(&d);
+	size_t count[MACHINE_POD + 1] = {0};
+	for (size_t i = 0; i < p.n_machines; i++)
+		count[p.machines[i].kind]++;
+	/* A fixed shape, always plural: scripts read this line. */
+	printf("ok: %zu nodes, %zu pods, %zu hosts\n", count[MACHINE_NODE], count[MACHINE_POD], count[MACHINE_HOST]);
+	plan_free(&p);
 	return TB_EXIT_OK;
 }

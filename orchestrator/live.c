@@ -8,11 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "machine.h"
+#include <cjson/cJSON.h>
 
-int live_open(const char *name, const char *state_dir, struct live_lab *l, struct tb_err *e)
+#include "machine.h"
+#include "topology.h"
+
+int live_open(const char *name, const char *state_dir, bool netns, struct live_lab *l, struct tb_err *e)
 {
 	*l = (struct live_lab){.dir = {.fd = -1}};
 	int locked = lab_dir_lock(state_root(state_dir), name, false, &l->dir, e);
@@ -28,22 +29,13 @@ int live_open(const char *name, const char *state_dir, struct live_lab *l, struc
 		live_close(l);
 		return TB_EXIT_USAGE;
 	}
-	autofree char *copy = lab_path(&l->dir, "topology.json");
-	struct diag d;
-	diag_init(&d, copy);
-	l->topology = topology_load_recorded(copy, l->record.topology, &d);
-	if (!l->topology) {
-		tb_fail(e, "reading the topology lab %s was brought up with: %s", name,
-			d.count ? d.messages[0] : "unreadable");
-		diag_free(&d);
+	if (lab_load_plan(l->dir.path, &l->plan, e) < 0) {
+		tb_context(e, "lab %s", name);
 		live_close(l);
-		return TB_EXIT_SYSTEM;
+		return TB_EXIT_USAGE;
 	}
-	diag_free(&d);
-	if (plan_build(l->topology, &l->plan, e) < 0) {
-		live_close(l);
-		return TB_EXIT_SYSTEM;
-	}
+	if (!netns)
+		return TB_EXIT_OK;
 	l->netns = xcalloc(l->plan.n_machines, sizeof(*l->netns));
 	for (size_t i = 0; i < l->plan.n_machines; i++) {
 		l->netns[i] = -1;
@@ -74,33 +66,31 @@ void live_close(struct live_lab *l)
 	free(l->netns);
 	l->netns = NULL;
 	plan_free(&l->plan);
-	topology_free(l->topology);
-	l->topology = NULL;
 	lab_record_free(&l->record);
 	if (l->dir.fd >= 0)
 		lab_dir_close(&l->dir);
 }
 
-char *lab_name_from_arg(const char *arg, const char *cmd)
+char *lab_name_from_arg(const char *arg, struct tb_err *e)
 {
 	if (topology_is_lab_name(arg))
 		return xstrdup(arg);
 	if (strchr(arg, '/') || strstr(arg, ".json")) {
-		struct diag d;
-		diag_init(&d, arg);
-		struct json_doc *doc = json_doc_load(arg, &d);
-		const cJSON *name = doc ? cJSON_GetObjectItemCaseSensitive(doc->root, "name") : NULL;
+		autofree char *text = read_file(arg, NULL);
+		if (!text) {
+			tb_fail(e, "%s: cannot read: %s", arg, strerror(errno));
+			return NULL;
+		}
+		cJSON *doc = cJSON_Parse(text);
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(doc, "name");
 		char *result = NULL;
 		if (cJSON_IsString(name) && topology_is_lab_name(name->valuestring))
 			result = xstrdup(name->valuestring);
-		else if (doc)
-			fprintf(stderr, "testbed %s: %s: no valid lab \"name\"\n", cmd, arg);
 		else
-			diag_print(&d, stderr);
-		json_doc_free(doc);
-		diag_free(&d);
+			tb_fail(e, "%s: no valid lab \"name\"", arg);
+		cJSON_Delete(doc);
 		return result;
 	}
-	fprintf(stderr, "testbed %s: \"%s\" is neither a lab name nor a topology file\n", cmd, arg);
+	tb_fail(e, "\"%s\" is neither a lab name nor a topology file", arg);
 	return NULL;
 }

@@ -35,6 +35,7 @@ static const struct command commands[] = {
 			"  --quiet             print nothing on success\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
 			"Environment: TESTBED_CACHE_DIR, where images are unpacked (/var/cache/testbed/images).\n",
+		.options = CLI_STATE_DIR | CLI_TIMEOUT | CLI_QUIET,
 		.run = cmd_up,
 	},
 	{
@@ -46,6 +47,7 @@ static const struct command commands[] = {
 			"\n"
 			"Options:\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR,
 		.run = cmd_down,
 	},
 	{
@@ -58,6 +60,7 @@ static const struct command commands[] = {
 			"Options:\n"
 			"  --json              machine-readable output\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_JSON,
 		.run = cmd_status,
 	},
 	{
@@ -70,6 +73,8 @@ static const struct command commands[] = {
 			"\n"
 			"Options (before NAME):\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR,
+		.stop_at_operand = true,
 		.run = cmd_exec,
 	},
 	{
@@ -92,6 +97,8 @@ static const struct command commands[] = {
 			"  -q, --quiet         no text report on stdout when --output is given\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
 			"Colour only on a terminal, and never with NO_COLOR set.\n",
+		.options = CLI_STATE_DIR | CLI_FORMAT | CLI_OUTPUT | CLI_TIMEOUT | CLI_RETRIES | CLI_PARALLEL | CLI_VERBOSE |
+			   CLI_QUIET,
 		.run = cmd_check,
 	},
 	{
@@ -107,7 +114,39 @@ static const struct command commands[] = {
 			"Options:\n"
 			"  --json              machine-readable output\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_JSON,
 		.run = cmd_trace,
+	},
+	{
+		.name = "plan",
+		.args = "FILE|NAME",
+		.summary = "print how to build a lab by hand: the plan's steps as commands",
+		.help = "Print the plan of lab NAME (as it was brought up) or of the topology FILE: every step,\n"
+			"in the order up applies it. As a shell script (sh, the default): the ip netns, ip link,\n"
+			"ip addr, ip route, ip neigh, bridge fdb, sysctl and nft commands that build the same\n"
+			"network by hand, with comments naming the article's sections. As json: the saved plan\n"
+			"(see docs/plan.md). FILE needs no root.\n"
+			"\n"
+			"Options:\n"
+			"  --format FORMAT     sh (default) or json\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_FORMAT,
+		.run = cmd_plan,
+	},
+	{
+		.name = "graph",
+		.args = "FILE|NAME",
+		.summary = "draw a lab: machines, bridges, links, addresses and routing paths",
+		.help = "Print lab NAME (as it was brought up) or the topology FILE as a graph: machines as boxes\n"
+			"grouped by node, bridges, links labelled with interface names and addresses, and the\n"
+			"paths of the routing mode. mermaid renders in Markdown and GitHub job summaries; dot\n"
+			"is for Graphviz (dot -Tsvg). FILE needs no root.\n"
+			"\n"
+			"Options:\n"
+			"  --format FORMAT     mermaid (default) or dot\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_FORMAT,
+		.run = cmd_graph,
 	},
 };
 
@@ -121,7 +160,7 @@ static void print_usage(FILE *out)
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-9s %-32s %s\n", commands[i].name, commands[i].args, commands[i].summary);
+		fprintf(out, "  %-9s %-30s %s\n", commands[i].name, commands[i].args, commands[i].summary);
 	fprintf(out,
 		"\n"
 		"Run `testbed COMMAND --help` for a command's options.\n"
@@ -172,5 +211,5 @@ int main(int argc, char **argv)
 			first);
 		return TB_EXIT_USAGE;
 	}
-	return cmd->run(cmd, argc - 1, argv + 1);
+	return command_run(cmd, argc - 1, argv + 1);
 }

@@ -19,22 +19,28 @@
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
 
-static void put_link(struct rtnl_link **l)
+void nl_put_link(struct rtnl_link **l)
 {
 	if (*l)
 		rtnl_link_put(*l);
 }
-#define autolink __attribute__((cleanup(put_link))) struct rtnl_link *
 
-static void put_addr(struct nl_addr **a)
+void nl_put_addr(struct nl_addr **a)
 {
 	if (*a)
 		nl_addr_put(*a);
 }
-#define autonladdr __attribute__((cleanup(put_addr))) struct nl_addr *
 
-/* Enter NETNS_FD with the calling thread; *SELF keeps the way back. */
-static int enter_netns(int netns_fd, int *self, struct tb_err *e)
+struct nl_addr *nl_addr_v4(uint32_t addr, unsigned len)
+{
+	uint32_t be = htonl(addr);
+	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof(be));
+	if (a)
+		nl_addr_set_prefixlen(a, (int)len);
+	return a;
+}
+
+int netns_enter(int netns_fd, int *self, struct tb_err *e)
 {
 	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*self < 0)
@@ -56,7 +62,7 @@ static void return_to_netns(int home_fd)
 	}
 }
 
-static void leave_netns(int *self)
+void netns_leave(int *self)
 {
 	if (*self < 0)
 		return;
@@ -68,13 +74,13 @@ static void leave_netns(int *self)
 int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e)
 {
 	int self;
-	if (enter_netns(netns_fd, &self, e) < 0)
+	if (netns_enter(netns_fd, &self, e) < 0)
 		return -1;
 	autofree char *path = xasprintf("/proc/sys/%s", key);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	int rc = (fd < 0 || write_all(fd, value, strlen(value)) < 0) ? tb_fail(e, "%s: %s", path, strerror(errno)) : 0;
 	close_fd(&fd);
-	leave_netns(&self);
+	netns_leave(&self);
 	return rc;
 }
 
@@ -101,12 +107,12 @@ int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int proto
 struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e)
 {
 	int self = -1;
-	if (netns_fd >= 0 && enter_netns(netns_fd, &self, e) < 0)
+	if (netns_fd >= 0 && netns_enter(netns_fd, &self, e) < 0)
 		return NULL;
 	/* The socket keeps the namespace it was created in. */
 	struct nl_sock *sk = nl_socket_alloc();
 	int rc = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
-	leave_netns(&self);
+	netns_leave(&self);
 	if (rc < 0) {
 		tb_fail(e, "opening a netlink socket: %s", nl_geterror(rc));
 		if (sk)
@@ -131,7 +137,7 @@ int nl_ifindex(struct nl_sock *sk, const char *name)
 	return rtnl_link_get_ifindex(link);
 }
 
-static int need_ifindex(struct nl_sock *sk, const char *name, struct tb_err *e)
+int nl_need_ifindex(struct nl_sock *sk, const char *name, struct tb_err *e)
 {
 	int ifindex = nl_ifindex(sk, name);
 	if (ifindex <= 0)
@@ -150,146 +156,6 @@ int nl_link_up(struct nl_sock *sk, const char *name, struct tb_err *e)
 	rc = rtnl_link_change(sk, orig, change, 0);
 	if (rc < 0)
 		return tb_fail(e, "setting %s up: %s", name, nl_geterror(rc));
-	return 0;
-}
-
-int nl_bridge_create(struct nl_sock *sk, const char *name, struct tb_err *e)
-{
-	autolink link = rtnl_link_bridge_alloc();
-	if (!link)
-		return tb_fail(e, "creating bridge %s: out of memory", name);
-	rtnl_link_set_name(link, name);
-	rtnl_link_set_flags(link, IFF_UP);
-	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (rc < 0)
-		return tb_fail(e, "creating bridge %s: %s", name, nl_geterror(rc));
-	return 0;
-}
-
-int nl_veth_create(struct nl_sock *sk, const char *name, const char *master, const char *peer_name,
-		   int peer_netns_fd, struct tb_err *e)
-{
-	autolink link = rtnl_link_veth_alloc();
-	if (!link)
-		return tb_fail(e, "creating veth %s: out of memory", name);
-	rtnl_link_set_name(link, name);
-	rtnl_link_set_flags(link, IFF_UP);
-	if (master) {
-		int m = need_ifindex(sk, master, e);
-		if (m < 0)
-			return tb_context(e, "creating veth %s", name);
-		rtnl_link_set_master(link, m);
-	}
-	struct rtnl_link *peer = rtnl_link_veth_get_peer(link);
-	/* The peer is brought up by its own namespace's socket: asking for
-	 * IFF_UP here makes the kernel refuse the whole request. */
-	rtnl_link_set_name(peer, peer_name);
-	if (peer_netns_fd >= 0)
-		rtnl_link_set_ns_fd(peer, peer_netns_fd);
-	rtnl_link_put(peer);
-	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (rc < 0)
-		return tb_fail(e, "creating veth pair %s/%s: %s", name, peer_name, nl_geterror(rc));
-	return 0;
-}
-
-int nl_bridge_port_hairpin(struct nl_sock *sk, const char *port, struct tb_err *e)
-{
-	int ifindex = need_ifindex(sk, port, e);
-	if (ifindex < 0)
-		return tb_context(e, "setting hairpin mode");
-	/* What `bridge link set dev PORT hairpin on` sends: an AF_BRIDGE
-	 * RTM_SETLINK with the port flag nested in IFLA_PROTINFO. (libnl's
-	 * rtnl_link_change asserts when the family differs from the link's.) */
-	struct ifinfomsg ifi = {.ifi_family = AF_BRIDGE, .ifi_index = ifindex};
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
-	int rc = -NLE_NOMEM;
-	if (!msg)
-		goto out;
-	struct nlattr *info;
-	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
-	    !(info = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
-	    nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0)
-		goto out;
-	nla_nest_end(msg, info);
-	rc = nl_send_auto(sk, msg);
-	if (rc >= 0)
-		rc = nl_wait_for_ack(sk);
-out:
-	if (msg)
-		nlmsg_free(msg);
-	if (rc < 0)
-		return tb_fail(e, "setting hairpin mode on %s: %s", port, nl_geterror(rc));
-	return 0;
-}
-
-static struct nl_addr *nl_addr_v4(uint32_t addr, unsigned len)
-{
-	uint32_t be = htonl(addr);
-	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof(be));
-	if (a)
-		nl_addr_set_prefixlen(a, (int)len);
-	return a;
-}
-
-int nl_addr_add(struct nl_sock *sk, const char *ifname, struct ipv4_prefix address, struct tb_err *e)
-{
-	char buf[IPV4_PREFIX_STRLEN];
-	int ifindex = need_ifindex(sk, ifname, e);
-	if (ifindex < 0)
-		return tb_context(e, "adding %s", ipv4_prefix_format(address, buf));
-	struct rtnl_addr *addr = rtnl_addr_alloc();
-	autonladdr local = nl_addr_v4(address.addr, address.len);
-	if (!addr || !local) {
-		if (addr)
-			rtnl_addr_put(addr);
-		return tb_fail(e, "adding %s to %s: out of memory", ipv4_prefix_format(address, buf), ifname);
-	}
-	rtnl_addr_set_ifindex(addr, ifindex);
-	rtnl_addr_set_local(addr, local);
-	int rc = rtnl_addr_add(sk, addr, NLM_F_CREATE | NLM_F_EXCL);
-	rtnl_addr_put(addr);
-	if (rc < 0)
-		return tb_fail(e, "adding %s to %s: %s", ipv4_prefix_format(address, buf), ifname, nl_geterror(rc));
-	return 0;
-}
-
-int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const char *ifname, struct tb_err *e)
-{
-	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN];
-	struct rtnl_route *route = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	autonladdr dst_addr = nl_addr_v4(ipv4_network(dst), dst.len);
-	autonladdr gw = via ? nl_addr_v4(via, 32) : NULL;
-	int rc = -NLE_NOMEM;
-	if (!route || !nh || !dst_addr || (via && !gw))
-		goto out;
-	rtnl_route_set_family(route, AF_INET);
-	rtnl_route_set_table(route, RT_TABLE_MAIN);
-	rtnl_route_set_protocol(route, RTPROT_STATIC);
-	rtnl_route_set_scope(route, via ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-	rtnl_route_set_dst(route, dst_addr);
-	if (gw)
-		rtnl_route_nh_set_gateway(nh, gw);
-	if (ifname) {
-		int ifindex = nl_ifindex(sk, ifname);
-		if (ifindex <= 0) {
-			rc = -NLE_NODEV;
-			goto out;
-		}
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-	}
-	rtnl_route_add_nexthop(route, nh);
-	nh = NULL; /* the route owns it now */
-	rc = rtnl_route_add(sk, route, NLM_F_CREATE | NLM_F_EXCL);
-out:
-	if (nh)
-		rtnl_route_nh_free(nh);
-	if (route)
-		rtnl_route_put(route);
-	if (rc < 0)
-		return tb_fail(e, "adding route %s%s%s: %s", ipv4_prefix_format(dst, d), via ? " via " : "",
-			       via ? ipv4_addr_format(via, g) : "", nl_geterror(rc));
 	return 0;
 }
 

@@ -1,4 +1,5 @@
-/* The netlink executor: links, addresses and routes through libnl-route-3.
+/* Netlink plumbing shared by the step executors (step_*.c) and by trace:
+ * sockets bound to a namespace, link lookups, route and neighbour queries.
  *
  * ifindexes are per namespace, and an address sent through a socket of
  * another namespace silently lands on whatever link has that index there.
@@ -22,17 +23,19 @@ void nl_close(struct nl_sock *sk);
 
 /* 0 when there is no such link. */
 int nl_ifindex(struct nl_sock *sk, const char *name);
+/* The same, failing with "no interface NAME". */
+int nl_need_ifindex(struct nl_sock *sk, const char *name, struct tb_err *e);
 int nl_link_up(struct nl_sock *sk, const char *name, struct tb_err *e);
-int nl_bridge_create(struct nl_sock *sk, const char *name, struct tb_err *e);
-/* One request creates the pair: NAME here (up, enslaved to MASTER unless
- * NULL) and PEER_NAME directly in the namespace PEER_NETNS_FD (up). */
-int nl_veth_create(struct nl_sock *sk, const char *name, const char *master, const char *peer_name,
-		   int peer_netns_fd, struct tb_err *e);
-/* Hairpin mode on a bridge port, as kubenet sets it on cbr0's ports. */
-int nl_bridge_port_hairpin(struct nl_sock *sk, const char *port, struct tb_err *e);
-int nl_addr_add(struct nl_sock *sk, const char *ifname, struct ipv4_prefix address, struct tb_err *e);
-/* A route to DST via the gateway VIA (0: directly connected on IFNAME). */
-int nl_route_add(struct nl_sock *sk, struct ipv4_prefix dst, uint32_t via, const char *ifname, struct tb_err *e);
+
+/* For the step executors (step_*.c), which build libnl objects. */
+struct rtnl_link;
+struct nl_addr;
+void nl_put_link(struct rtnl_link **l);
+void nl_put_addr(struct nl_addr **a);
+#define autolink __attribute__((cleanup(nl_put_link))) struct rtnl_link *
+#define autonladdr __attribute__((cleanup(nl_put_addr))) struct nl_addr *
+/* ADDR/LEN as a libnl address (NULL when out of memory). */
+struct nl_addr *nl_addr_v4(uint32_t addr, unsigned len);
 
 /* Lookups, for tracing what the kernel would do. Sockets for them come
  * from nl_open_in() too. */
@@ -58,6 +61,10 @@ struct nl_neighbour {
 /* The neighbour (ARP) entry for ADDR on IFINDEX, if the kernel has one. */
 int nl_neighbour_lookup(struct nl_sock *sk, int ifindex, uint32_t addr, struct nl_neighbour *n, struct tb_err *e);
 
+/* Enters NETNS_FD with the calling thread; *SELF keeps the way back for
+ * netns_leave(), which aborts rather than go on in the wrong namespace. */
+int netns_enter(int netns_fd, int *self, struct tb_err *e);
+void netns_leave(int *self);
 /* Writes VALUE to /proc/sys/KEY as seen from the network namespace
  * NETNS_FD: /proc/sys/net follows the netns of whoever opens it. */
 int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e);

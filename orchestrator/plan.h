@@ -1,14 +1,17 @@
-/* The plan: what `up` builds, compiled from a validated topology. Pure data,
- * no system calls, so it is unit-tested and can be printed.
+/* The plan: the lab's contract. `up` compiles a validated topology into a
+ * plan (plan.c: IPAM's addresses, machines, and an ordered list of typed
+ * steps), saves it in the lab's state before touching the kernel
+ * (plan_json.c), and walks its steps through the executors (one file per
+ * step kind: step_*.c, dispatched through step.h). Everything that looks at
+ * a running lab afterwards (down, status, check, trace, graph, plan) reads
+ * the saved plan, never the topology file.
  *
- * A lab is a set of machines (each a group of namespaces held by a small
- * init), bridges inside machines, veth pairs between machines, addresses,
- * routes and sysctls. Executors apply them in that order. Routing modes add
- * their own machines and routes (plan_routing_gateway), so host-gw and
- * vxlan plug in beside it. */
+ * Pure data: building, saving and loading make no system calls besides
+ * file I/O, so plans are unit-tested and printed (`testbed plan`). */
 #ifndef TESTBED_PLAN_H
 #define TESTBED_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,8 +19,19 @@
 #include "topology.h"
 #include "util.h"
 
+/* Bumped whenever a saved plan's meaning changes: a lab saved with another
+ * format is refused by the commands that read it. */
+#define PLAN_FORMAT 1
 #define PLAN_NONE SIZE_MAX
 #define PLAN_IFNAME 16 /* IFNAMSIZ */
+
+/* flannel's vxlan backend: VNI 1, Linux's default port (not IANA's 4789),
+ * a device per node called flannel.1, 50 bytes of encapsulation. */
+#define PLAN_VXLAN_DEVICE "flannel.1"
+#define PLAN_VXLAN_VNI 1
+#define PLAN_VXLAN_PORT 8472
+#define PLAN_UNDERLAY_MTU 1500
+#define PLAN_VXLAN_OVERHEAD 50
 
 enum machine_kind {
 	MACHINE_LAB,     /* the lab namespace: plays the article's host */
@@ -27,67 +41,180 @@ enum machine_kind {
 	MACHINE_POD,
 };
 
+struct plan_image {
+	char *name;
+	char *path;      /* absolute path of the tarball */
+	char sha256[65]; /* "" until up has read it */
+};
+
 struct plan_machine {
 	enum machine_kind kind;
-	const char *name;
-	size_t parent;          /* pods: their node; PLAN_NONE otherwise */
-	const char *image;      /* resolved tarball path; NULL: the host's files */
-	int http_port;          /* 0: nothing to wait for */
-	char **argv;            /* the workload; NULL: none (owned, NULL-terminated) */
-	uint32_t address;       /* the address to show and to reach it by; 0: none */
+	char *name;
+	size_t parent;      /* pods: their node; PLAN_NONE otherwise */
+	size_t image;       /* index into images; PLAN_NONE: the host's files */
+	char **argv;        /* the workload; NULL: none (NULL-terminated) */
+	int http_port;      /* 0: nothing to wait for */
+	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
+	uint32_t address;   /* the address to show and to reach it by; 0: none */
 };
 
-struct plan_bridge {
-	size_t machine;
+/* Step kinds, in the order `up` applies them: a step may only depend on
+ * steps of its own kind before it or on kinds before its own. */
+enum step_kind {
+	STEP_MACHINE,  /* a machine: namespaces, root filesystem, lo, its workload (started last) */
+	STEP_BRIDGE,   /* a Linux bridge */
+	STEP_VETH,     /* a veth pair, one end possibly a bridge port */
+	STEP_VXLAN,    /* a vxlan device on an underlay link */
+	STEP_ADDRESS,  /* an IPv4 address on a link */
+	STEP_ROUTE,    /* a route in some table */
+	STEP_NEIGH,    /* a permanent neighbour (ARP) entry */
+	STEP_FDB,      /* a forwarding database entry (vxlan: MAC -> remote) */
+	STEP_SYSCTL,   /* a /proc/sys/net setting of the machine's namespace */
+	STEP_NFT,      /* an nftables rule set, applied atomically */
+	STEP_KIND_COUNT,
+};
+
+struct step_bridge {
 	char name[PLAN_IFNAME];
+	int mtu; /* 0: the kernel's default */
 };
 
-struct plan_veth {
-	size_t machine[2];
-	char name[2][PLAN_IFNAME];
-	char master[PLAN_IFNAME]; /* bridge for end 0; "" for none */
-	int hairpin;              /* set hairpin mode on end 0's bridge port */
+struct step_veth {
+	char name[PLAN_IFNAME]; /* in the step's machine */
+	size_t peer_machine;
+	char peer_name[PLAN_IFNAME];
+	char master[PLAN_IFNAME]; /* bridge for this end; "" for none */
+	bool hairpin;             /* hairpin mode on this end's bridge port */
+	int mtu;                  /* both ends; 0: default */
 };
 
-struct plan_address {
-	size_t machine;
+struct step_vxlan {
+	char name[PLAN_IFNAME];
+	uint32_t vni;
+	uint16_t port;
+	uint32_t local;             /* the node's underlay address */
+	char dev[PLAN_IFNAME];      /* the underlay link */
+	char mac[18];               /* fixed, so that other nodes' entries can name it */
+	int mtu;
+};
+
+struct step_address {
 	char ifname[PLAN_IFNAME];
 	struct ipv4_prefix prefix;
 };
 
-struct plan_route {
-	size_t machine;
+enum route_scope { ROUTE_SCOPE_UNIVERSE, ROUTE_SCOPE_LINK };
+
+struct step_route {
+	uint32_t table; /* 254: main */
 	struct ipv4_prefix dst;
-	uint32_t via;
+	uint32_t via;           /* 0: directly connected */
+	char dev[PLAN_IFNAME];  /* "": the kernel picks it from via */
+	enum route_scope scope;
+	bool onlink;            /* via is reachable on dev without an address in its subnet */
 };
 
-struct plan_sysctl {
-	size_t machine;
-	const char *key; /* under /proc/sys, e.g. "net/ipv4/ip_forward" */
-	const char *value;
+struct step_neigh {
+	char dev[PLAN_IFNAME];
+	uint32_t address;
+	char mac[18];
+};
+
+struct step_fdb {
+	char dev[PLAN_IFNAME];
+	char mac[18];
+	uint32_t dst; /* the remote end (vxlan): an underlay address */
+};
+
+struct step_sysctl {
+	char *key; /* under /proc/sys, with '/' separators: "net/ipv4/ip_forward" */
+	char *value;
+};
+
+struct step_nft {
+	char *table;   /* "family name", for messages: "ip testbed-services" */
+	char *ruleset; /* the text for `nft -f -` */
+};
+
+struct step {
+	enum step_kind kind;
+	size_t machine; /* where the step applies */
+	char *note;     /* the article's section or why this step exists; may be NULL */
+	union {
+		struct step_bridge bridge;
+		struct step_veth veth;
+		struct step_vxlan vxlan;
+		struct step_address address;
+		struct step_route route;
+		struct step_neigh neigh;
+		struct step_fdb fdb;
+		struct step_sysctl sysctl;
+		struct step_nft nft;
+	} u;
+};
+
+/* An expectation, kept with the plan so that `check NAME` needs nothing
+ * but the saved plan. Targets are names as the topology wrote them. */
+struct plan_expect {
+	char *from, *to; /* a machine name, "gateway" or "*" */
+	enum tb_proto proto;
+	int port; /* 0: the target's HTTP port, or the default one */
+	bool expect_pass;
+	enum tb_client_ip client_ip;
+	int line; /* in the topology file; 0 when not known */
+};
+
+/* How long each phase of `up` took, in milliseconds (-1: not measured). */
+struct plan_timings {
+	double images, machines, network, servers, total;
 };
 
 struct plan {
+	char *lab;
+	char *topology; /* the file it was compiled from, as an absolute path when known */
+	char *version;  /* of the testbed that compiled it */
+	enum tb_routing routing;
+	struct ipv4_prefix pod_cidr, service_cidr, underlay;
+	struct plan_image *images;
+	size_t n_images, cap_images;
 	struct plan_machine *machines;
 	size_t n_machines, cap_machines;
-	struct plan_bridge *bridges;
-	size_t n_bridges, cap_bridges;
-	struct plan_veth *veths;
-	size_t n_veths, cap_veths;
-	struct plan_address *addresses;
-	size_t n_addresses, cap_addresses;
-	struct plan_route *routes;
-	size_t n_routes, cap_routes;
-	struct plan_sysctl *sysctls;
-	size_t n_sysctls, cap_sysctls;
+	struct step *steps;
+	size_t n_steps, cap_steps;
+	bool has_expect; /* false: the Kubernetes model is checked */
+	struct plan_expect *expects;
+	size_t n_expects;
+	struct plan_timings timings;
 };
 
-/* Compile T. Fails (with a message) only for features not built yet. */
-int plan_build(const struct tb_topology *t, struct plan *p, struct tb_err *e);
+/* Compile T, read from SOURCE (the topology file's absolute path, for
+ * the record; may be NULL). Fails (with a message) only for features not
+ * built yet. */
+int plan_build(const struct tb_topology *t, const char *source, struct plan *p, struct tb_err *e);
 void plan_free(struct plan *p);
 
 const char *machine_kind_name(enum machine_kind kind);
+bool machine_kind_parse(const char *name, enum machine_kind *kind);
 /* Index of the machine called NAME, or PLAN_NONE. */
 size_t plan_find(const struct plan *p, const char *name);
+
+/* Appending, for plan.c and for readers of saved plans. The plan owns
+ * copies of every string it is given. */
+size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
+struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
+size_t plan_add_image(struct plan *p, const char *name, const char *path);
+
+/* Iterating steps of one kind: for (s = plan_next(p, NULL, K); s; s = plan_next(p, s, K)). */
+const struct step *plan_next(const struct plan *p, const struct step *after, enum step_kind kind);
+
+/* The saved form (plan_json.c): JSON, documented in docs/plan.md. */
+char *plan_to_json(const struct plan *p, bool with_state);
+/* Reads a saved plan. A plan of another format is refused naming both
+ * testbed versions; E says why. */
+int plan_from_json(const char *text, struct plan *p, struct tb_err *e);
+/* The plan minus what differs between two builds of one lab (timings,
+ * image hashes, the topology's path, expectations): equal strings mean
+ * the same lab. */
+char *plan_shape(const struct plan *p);
 
 #endif

@@ -140,7 +140,7 @@ static int mkdir_p(const char *path, mode_t mode)
 	return mkdir(copy, mode) < 0 && errno != EEXIST ? -1 : 0;
 }
 
-char *image_unpack(const char *cache_dir, const char *image, struct tb_err *e)
+char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e)
 {
 	/* The path becomes an overlayfs mount option, which cannot quote. */
 	if (strpbrk(cache_dir, ",:")) {
@@ -152,7 +152,6 @@ char *image_unpack(const char *cache_dir, const char *image, struct tb_err *e)
 		tb_fail(e, "image %s: %s", image, strerror(errno));
 		return NULL;
 	}
-	char hash[65];
 	if (sha256_file(fd, hash, e) < 0) {
 		tb_context(e, "image %s", image);
 		return NULL;

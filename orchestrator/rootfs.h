@@ -11,8 +11,8 @@
 #include "util.h"
 
 /* Unpacks IMAGE into the cache unless already there; returns the rootfs
- * directory (malloc'd) or NULL. */
-char *image_unpack(const char *cache_dir, const char *image, struct tb_err *e);
+ * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256. */
+char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
 
 /* For a new machine, in its own mount namespace (and PID namespace, for
  * /proc): build an overlay of LOWER with its upper layer on a tmpfs mounted

@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include "state.h"
 
+#ifndef TESTBED_VERSION
+#define TESTBED_VERSION "unknown"
+#endif
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -135,6 +139,27 @@ int lab_append_machine(const struct lab_dir *d, const struct machine_record *m, 
 	int rc = (fd < 0 || write_all(fd, line, len + 1) < 0) ? tb_fail(e, "writing %s: %s", path, strerror(errno)) : 0;
 	cJSON_free(line);
 	return rc;
+}
+
+int lab_save_plan(const struct lab_dir *d, const struct plan *p, struct tb_err *e)
+{
+	autofree char *text = plan_to_json(p, true);
+	autofree char *path = lab_path(d, "plan.json");
+	return write_file_atomic(path, text, strlen(text), e);
+}
+
+int lab_load_plan(const char *path, struct plan *p, struct tb_err *e)
+{
+	autofree char *file = xasprintf("%s/plan.json", path);
+	autofree char *text = read_file(file, NULL);
+	if (!text) {
+		*p = (struct plan){0};
+		if (errno == ENOENT)
+			return tb_fail(e, "it has no saved plan: it was brought up by a testbed older than %s",
+				       TESTBED_VERSION);
+		return tb_fail(e, "reading %s: %s", file, strerror(errno));
+	}
+	return plan_from_json(text, p, e);
 }
 
 static char *json_string(const cJSON *o, const char *key)

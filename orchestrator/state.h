@@ -1,8 +1,9 @@
 /* Lab state: STATE_ROOT/NAME/ (default /run/testbed, or --state-dir, or
  * TESTBED_STATE_DIR) holds
  *   lab.json        the lab: name, topology file, phase ("starting", "up")
+ *   plan.json       the plan up built it from (docs/plan.md), written before
+ *                   the first change to the kernel
  *   machines.jsonl  one line per machine, appended just after it is spawned
- *   topology.json   the topology as it was brought up
  *   logs/NAME.log   each machine's init and workload output
  *   mnt/            an empty directory where machines mount their tmpfs
  * The lab directory itself is flock()ed while up or down work on it, so
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plan.h"
 #include "util.h"
 
 #define TB_DEFAULT_STATE_DIR "/run/testbed"
@@ -58,6 +60,9 @@ char *lab_path(const struct lab_dir *d, const char *name);
 int lab_write(const struct lab_dir *d, const char *name, const char *topology, const char *phase,
 	      struct tb_err *e);
 int lab_append_machine(const struct lab_dir *d, const struct machine_record *m, struct tb_err *e);
+/* The saved plan: written atomically; read back, refusing another format. */
+int lab_save_plan(const struct lab_dir *d, const struct plan *p, struct tb_err *e);
+int lab_load_plan(const char *lab_path, struct plan *p, struct tb_err *e);
 /* Reads a lab's records; 0 on success, -1 when missing or unreadable. */
 int lab_read(const char *lab_path, struct lab_record *r, struct tb_err *e);
 void lab_record_free(struct lab_record *r);

@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
 #include "diag.h"
 #include "jsondoc.h"
 #include "util.h"
@@ -836,8 +835,6 @@ static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool 
 		topology_validate(t, d);
 	if (d->count == errors)
 		ipam_assign(t, d);
-	if (d->count == errors)
-		check_validate(t, d);
 
 	d->doc = saved;
 	if (d->count != errors) {
@@ -905,6 +902,19 @@ const char *tb_routing_name(enum tb_routing r)
 		return "host-gw";
 	case TB_ROUTING_VXLAN:
 		return "vxlan";
+	}
+	return "?";
+}
+
+const char *tb_proto_name(enum tb_proto p)
+{
+	switch (p) {
+	case TB_PROTO_HTTP:
+		return "http";
+	case TB_PROTO_TCP:
+		return "tcp";
+	case TB_PROTO_PING:
+		return "ping";
 	}
 	return "?";
 }

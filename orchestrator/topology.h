@@ -188,6 +188,7 @@ struct tb_topology *topology_load_recorded(const char *copy, const char *origina
 void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
+const char *tb_proto_name(enum tb_proto p);
 /* 1-12 of [a-z0-9-], starting with a letter: also a safe directory name. */
 bool topology_is_lab_name(const char *s);
 

@@ -4,39 +4,54 @@
 
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
+#include "step.h"
 #include "util.h"
 
-/* The veth end called IFNAME in MACHINE, and which end of the pair it is. */
-static const struct plan_veth *find_veth(const struct plan *p, size_t machine, const char *ifname, int *end)
+/* The veth step with an end called IFNAME in MACHINE, and which end (0:
+ * the step's own machine, 1: its peer). */
+static const struct step *find_veth(const struct plan *p, size_t machine, const char *ifname, int *end)
 {
-	for (size_t i = 0; i < p->n_veths; i++)
-		for (int k = 0; k < 2; k++)
-			if (p->veths[i].machine[k] == machine && strcmp(p->veths[i].name[k], ifname) == 0) {
-				*end = k;
-				return &p->veths[i];
-			}
+	for (const struct step *s = plan_next(p, NULL, STEP_VETH); s; s = plan_next(p, s, STEP_VETH)) {
+		if (s->machine == machine && strcmp(s->u.veth.name, ifname) == 0) {
+			*end = 0;
+			return s;
+		}
+		if (s->u.veth.peer_machine == machine && strcmp(s->u.veth.peer_name, ifname) == 0) {
+			*end = 1;
+			return s;
+		}
+	}
 	return NULL;
 }
 
 static bool is_bridge(const struct plan *p, size_t machine, const char *name)
 {
-	for (size_t i = 0; i < p->n_bridges; i++)
-		if (p->bridges[i].machine == machine && strcmp(p->bridges[i].name, name) == 0)
+	for (const struct step *s = plan_next(p, NULL, STEP_BRIDGE); s; s = plan_next(p, s, STEP_BRIDGE))
+		if (s->machine == machine && strcmp(s->u.bridge.name, name) == 0)
 			return true;
 	return false;
+}
+
+static const struct step *find_vxlan(const struct plan *p, size_t machine, const char *name)
+{
+	for (const struct step *s = plan_next(p, NULL, STEP_VXLAN); s; s = plan_next(p, s, STEP_VXLAN))
+		if (s->machine == machine && strcmp(s->u.vxlan.name, name) == 0)
+			return s;
+	return NULL;
 }
 
 /* The machine holding ADDR on IFNAME ("" for any interface), or PLAN_NONE. */
 static size_t owner_of(const struct plan *p, uint32_t addr, size_t machine_only, const char *ifname)
 {
-	for (size_t i = 0; i < p->n_addresses; i++) {
-		const struct plan_address *a = &p->addresses[i];
-		if (a->prefix.addr == addr && (machine_only == PLAN_NONE || a->machine == machine_only) &&
+	for (const struct step *s = plan_next(p, NULL, STEP_ADDRESS); s; s = plan_next(p, s, STEP_ADDRESS)) {
+		const struct step_address *a = &s->u.address;
+		if (a->prefix.addr == addr && (machine_only == PLAN_NONE || s->machine == machine_only) &&
 		    (!*ifname || strcmp(a->ifname, ifname) == 0))
-			return a->machine;
+			return s->machine;
 	}
 	return PLAN_NONE;
 }
@@ -60,37 +75,78 @@ static size_t through_bridge(const struct plan *p, size_t machine, const char *b
 	append(path, size, " -> bridge %s (%s)", bridge, p->machines[machine].name);
 	if (owner_of(p, next_hop, machine, bridge) != PLAN_NONE)
 		return machine;
-	for (size_t i = 0; i < p->n_veths; i++) {
-		const struct plan_veth *v = &p->veths[i];
-		if (v->machine[0] != machine || strcmp(v->master, bridge) != 0)
+	for (const struct step *s = plan_next(p, NULL, STEP_VETH); s; s = plan_next(p, s, STEP_VETH)) {
+		const struct step_veth *v = &s->u.veth;
+		if (s->machine != machine || strcmp(v->master, bridge) != 0)
 			continue;
-		if (owner_of(p, next_hop, v->machine[1], v->name[1]) == PLAN_NONE)
+		if (owner_of(p, next_hop, v->peer_machine, v->peer_name) == PLAN_NONE)
 			continue;
-		append(path, size, " -> %s %s -> %s %s", p->machines[machine].name, v->name[0],
-		       p->machines[v->machine[1]].name, v->name[1]);
-		return v->machine[1];
+		append(path, size, " -> %s %s -> %s %s", p->machines[machine].name, v->name,
+		       p->machines[v->peer_machine].name, v->peer_name);
+		return v->peer_machine;
 	}
 	return PLAN_NONE;
 }
 
-/* Across the wire out of DEV in MACHINE towards NEXT_HOP: the namespace
- * that receives the packet, or PLAN_NONE. */
-static size_t across(const struct plan *p, size_t machine, const char *dev, uint32_t next_hop, char *path, size_t size)
+/* Through the vxlan device DEV in MACHINE towards NEXT_HOP: the tunnel end's
+ * MAC from the neighbour table (as the kernel resolved it, HOP), the FDB
+ * entry that sends that MAC to a node's underlay address, and that node. */
+static size_t through_vxlan(const struct plan *p, size_t machine, const struct step *vx, const struct trace_hop *hop,
+			    struct trace_hop *wire)
 {
+	const char *mac = hop->neighbour.resolved ? hop->neighbour.mac : NULL;
+	for (const struct step *s = plan_next(p, NULL, STEP_NEIGH); !mac && s; s = plan_next(p, s, STEP_NEIGH))
+		if (s->machine == machine && s->u.neigh.address == hop->next_hop && strcmp(s->u.neigh.dev, vx->u.vxlan.name) == 0)
+			mac = s->u.neigh.mac;
+	for (const struct step *s = plan_next(p, NULL, STEP_FDB); mac && s; s = plan_next(p, s, STEP_FDB)) {
+		if (s->machine != machine || strcmp(s->u.fdb.dev, vx->u.vxlan.name) != 0 || strcasecmp(s->u.fdb.mac, mac) != 0)
+			continue;
+		for (const struct step *r = plan_next(p, NULL, STEP_VXLAN); r; r = plan_next(p, r, STEP_VXLAN)) {
+			if (r->u.vxlan.local != s->u.fdb.dst || r->u.vxlan.vni != vx->u.vxlan.vni)
+				continue;
+			char src[IPV4_PREFIX_STRLEN], dst[IPV4_PREFIX_STRLEN];
+			wire->vxlan = true;
+			wire->vni = vx->u.vxlan.vni;
+			wire->port = vx->u.vxlan.port;
+			wire->outer_src = vx->u.vxlan.local;
+			wire->outer_dst = s->u.fdb.dst;
+			append(wire->path, sizeof(wire->path), " -> vxlan %u: UDP %s -> %s:%u over %s -> %s %s", wire->vni,
+			       ipv4_addr_format(wire->outer_src, src), ipv4_addr_format(wire->outer_dst, dst), wire->port,
+			       vx->u.vxlan.dev, p->machines[r->machine].name, r->u.vxlan.name);
+			return r->machine;
+		}
+	}
+	return PLAN_NONE;
+}
+
+/* Across the wire out of HOP's device towards its next hop: the namespace
+ * that receives the packet, or PLAN_NONE. */
+static size_t across(const struct plan *p, size_t machine, const struct trace_hop *hop, struct trace_hop *wire)
+{
+	char *path = wire->path;
+	size_t size = sizeof(wire->path);
+	const char *dev = hop->dev;
 	path[0] = '\0';
 	if (is_bridge(p, machine, dev)) {
 		append(path, size, "%s", p->machines[machine].name);
-		return through_bridge(p, machine, dev, next_hop, path, size);
+		return through_bridge(p, machine, dev, hop->next_hop, path, size);
+	}
+	const struct step *vx = find_vxlan(p, machine, dev);
+	if (vx) {
+		append(path, size, "%s %s", p->machines[machine].name, dev);
+		return through_vxlan(p, machine, vx, hop, wire);
 	}
 	int end;
-	const struct plan_veth *v = find_veth(p, machine, dev, &end);
-	if (!v)
+	const struct step *s = find_veth(p, machine, dev, &end);
+	if (!s)
 		return PLAN_NONE;
-	size_t peer = v->machine[!end];
-	append(path, size, "%s %s -> %s %s", p->machines[machine].name, dev, p->machines[peer].name, v->name[!end]);
-	/* Bridge ports are always end 0 of their pair. */
+	const struct step_veth *v = &s->u.veth;
+	size_t peer = end == 0 ? v->peer_machine : s->machine;
+	append(path, size, "%s %s -> %s %s", p->machines[machine].name, dev, p->machines[peer].name,
+	       end == 0 ? v->peer_name : v->name);
+	/* Bridge ports are always the step's own end of their pair. */
 	if (end == 1 && v->master[0])
-		return through_bridge(p, peer, v->master, next_hop, path, size);
+		return through_bridge(p, peer, v->master, hop->next_hop, path, size);
 	return peer;
 }
 
@@ -145,7 +201,7 @@ int trace_run(const struct live_lab *l, size_t from, uint32_t dst, struct trace 
 		hop->via = a.gateway;
 		struct trace_hop *wire = &t->hops[t->n_hops++];
 		*wire = (struct trace_hop){.kind = HOP_WIRE, .machine = cur};
-		size_t next = across(p, cur, hop->dev, hop->next_hop, wire->path, sizeof(wire->path));
+		size_t next = across(p, cur, hop, wire);
 		if (next == PLAN_NONE) {
 			char why[sizeof(wire->reason)], a_buf[16];
 			snprintf(why, sizeof(why), "nobody on %s's %s holds %s", p->machines[cur].name, hop->dev,
@@ -264,6 +320,13 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 			cJSON_AddBoolToObject(n, "resolved", h->neighbour.resolved);
 		} else if (h->kind == HOP_WIRE) {
 			cJSON_AddStringToObject(o, "path", h->path);
+			if (h->vxlan) {
+				cJSON *v = cJSON_AddObjectToObject(o, "vxlan");
+				cJSON_AddNumberToObject(v, "vni", h->vni);
+				cJSON_AddNumberToObject(v, "port", h->port);
+				cJSON_AddStringToObject(v, "outerSource", ipv4_addr_format(h->outer_src, buf));
+				cJSON_AddStringToObject(v, "outerDestination", ipv4_addr_format(h->outer_dst, buf));
+			}
 		} else if (h->kind == HOP_DROP) {
 			cJSON_AddStringToObject(o, "reason", h->reason);
 		}

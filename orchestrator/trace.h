@@ -1,8 +1,8 @@
 /* Tracing a packet through a running lab, hop by hop, by asking each
  * namespace on the way what its kernel would do: the route it picks, the
  * interface and next hop, and that hop's neighbour (ARP) entry. The wires
- * between namespaces (veth pairs, bridge ports) are the lab's plan, which
- * `up` built them from. */
+ * between namespaces (veth pairs, bridge ports, vxlan tunnels) are the lab's
+ * saved plan, which `up` built them from. */
 #ifndef TESTBED_TRACE_H
 #define TESTBED_TRACE_H
 
@@ -33,6 +33,9 @@ struct trace_hop {
 	struct nl_neighbour neighbour;
 	/* HOP_WIRE: "pod-a eth0 -> node1 veth0 -> bridge cbr0 (node1)" */
 	char path[256];
+	bool vxlan; /* the wire is a vxlan tunnel: these are its outer packet's */
+	uint32_t vni, outer_src, outer_dst;
+	uint16_t port;
 	/* HOP_DROP */
 	char reason[128];
 };

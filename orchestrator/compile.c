@@ -1,0 +1,38 @@
+#define _GNU_SOURCE
+#include "compile.h"
+
+#include <limits.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "topology.h"
+
+int compile_topology_file(const char *file, struct plan *p, struct diag *d)
+{
+	*p = (struct plan){0};
+	struct tb_topology *t = topology_load(file, d);
+	if (!t)
+		return -1;
+	char abs[PATH_MAX];
+	struct tb_err e;
+	int rc = plan_build(t, realpath(file, abs) ? abs : file, p, &e);
+	topology_free(t);
+	if (rc < 0) {
+		diag_error_at(d, 0, 0, "%s", e.msg);
+		return -1;
+	}
+	/* Images by their real path, so that two files naming one tarball
+	 * differently plan the same lab. */
+	for (size_t i = 0; i < p->n_images; i++) {
+		char *real = realpath(p->images[i].path, NULL);
+		if (real) {
+			free(p->images[i].path);
+			p->images[i].path = real;
+		}
+	}
+	if (!check_validate(p, d)) {
+		plan_free(p);
+		return -1;
+	}
+	return 0;
+}

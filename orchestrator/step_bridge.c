@@ -1,0 +1,70 @@
+/* Bridges: cbr0 in each node (kubenet), the underlay switch and the
+ * topology's own bridges in the lab namespace. `ip link add NAME type bridge`. */
+#define _GNU_SOURCE
+#include <net/if.h>
+#include <stdio.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/bridge.h>
+
+#include "netlink.h"
+#include "step.h"
+
+static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+{
+	const struct step_bridge *b = &s->u.bridge;
+	struct nl_sock *sk = exec_sock(ctx, s->machine, e);
+	if (!sk)
+		return -1;
+	autolink link = rtnl_link_bridge_alloc();
+	if (!link)
+		return tb_fail(e, "creating bridge %s: out of memory", b->name);
+	rtnl_link_set_name(link, b->name);
+	rtnl_link_set_flags(link, IFF_UP);
+	if (b->mtu)
+		rtnl_link_set_mtu(link, (unsigned)b->mtu);
+	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (rc < 0)
+		return tb_fail(e, "%s: creating bridge %s: %s", ctx->plan->machines[s->machine].name, b->name,
+			       nl_geterror(rc));
+	return 0;
+}
+
+static void render(const struct render_ctx *r, const struct step *s)
+{
+	const struct step_bridge *b = &s->u.bridge;
+	const char *ns = render_ns(r, s->machine);
+	if (b->mtu)
+		fprintf(r->out, "ip -n %s link add %s mtu %d type bridge\n", ns, b->name, b->mtu);
+	else
+		fprintf(r->out, "ip -n %s link add %s type bridge\n", ns, b->name);
+	fprintf(r->out, "ip -n %s link set %s up\n", ns, b->name);
+}
+
+static void to_json(const struct plan *p, const struct step *s, cJSON *o)
+{
+	(void)p;
+	json_put_str(o, "name", s->u.bridge.name);
+	if (s->u.bridge.mtu)
+		cJSON_AddNumberToObject(o, "mtu", s->u.bridge.mtu);
+}
+
+static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
+{
+	(void)p;
+	long mtu = 0;
+	if (json_get_str(o, "name", s->u.bridge.name, PLAN_IFNAME, true, e) < 0 ||
+	    json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0)
+		return -1;
+	s->u.bridge.mtu = (int)mtu;
+	return 0;
+}
+
+const struct step_ops step_bridge_ops = {
+	.name = "bridge",
+	.apply = apply,
+	.render = render,
+	.to_json = to_json,
+	.from_json = from_json,
+};
