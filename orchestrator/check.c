@@ -171,7 +171,7 @@ static bool add_probe(struct compiler *c, const struct tb_topology *t, struct di
 			return true;
 		autofree char *label = check_probe_label(&p);
 		autofree char *path = xasprintf("expect[%zu]", p.expect);
-		diag_error(d, t->expects[p.expect].src, path, "contradicts expect[%zu] for %s", old->expect, label);
+		diag_error(d, t->expects[p.expect].line, path, "contradicts expect[%zu] for %s", old->expect, label);
 		return false;
 	}
 	grow_array((void **)&run->probes, &c->cap, run->n_probes + 1, sizeof(*run->probes));

@@ -314,7 +314,7 @@ int lab_up(const char *file, const struct lab_options *o)
 	if (!realpath(file, abs))
 		snprintf(abs, sizeof(abs), "%s", file);
 
-	if (lab_write(&u.dir, t->name, abs, "starting", &e) < 0 || make_lab_dirs(&u.dir, t->doc->text, &e) < 0 ||
+	if (lab_write(&u.dir, t->name, abs, "starting", &e) < 0 || make_lab_dirs(&u.dir, t->text, &e) < 0 ||
 	    unpack_images(&u, &e) < 0 || spawn_machines(&u, &e) < 0 || wire_network(&u, &e) < 0 ||
 	    start_workloads(&u, o->timeout_s, &e) < 0 || check_interrupted(&e) < 0 ||
 	    lab_write(&u.dir, t->name, abs, "up", &e) < 0) {

@@ -66,7 +66,7 @@ static const char *image_path(const struct tb_topology *t, const char *name)
 }
 
 /* The pod HTTP server, or the pod's own command. */
-static char **workload(const char *name, const char *node, int http_port, const char **command, size_t n_command)
+static char **workload(const char *name, const char *node, int http_port, char *const *command, size_t n_command)
 {
 	if (command) {
 		char **argv = xcalloc(n_command + 1, sizeof(*argv));

@@ -168,3 +168,23 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 	diag_free(&d);
 	free(full);
 }
+
+/* Loading a topology leaves contradictions to check_validate, which finds
+ * the expectation's line in the model. */
+TEST(check_validate_reports_contradictions_on_a_loaded_model)
+{
+	struct diag d;
+	struct tb_topology *t = load("{" LAB ", \"expect\": [\n"
+				     "{\"from\": \"*\", \"to\": \"b\", \"result\": \"pass\"},\n"
+				     "{\"from\": \"a\", \"to\": \"*\", \"result\": \"fail\"}]}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(!check_validate(t, &d));
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], "t.json:3: expect[1]: contradicts expect[0] for a -> b http:8080");
+	topology_free(t);
+	diag_free(&d);
+}
