@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "diag.h"
 
-#include "jsondoc.h"
 #include "util.h"
 
 void diag_init(struct diag *d, const char *file)
@@ -25,19 +24,16 @@ static void diag_push(struct diag *d, char *message)
 
 static const char *diag_file(const struct diag *d)
 {
-	if (d->doc)
-		return d->doc->file;
 	return d->file ? d->file : "topology";
 }
 
-void diag_error(struct diag *d, const cJSON *item, const char *path, const char *fmt, ...)
+void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	autofree char *what = xvasprintf(fmt, ap);
 	va_end(ap);
 
-	int line = (d->doc && item) ? json_doc_line(d->doc, item) : 0;
 	autofree char *where = line > 0 ? xasprintf("%s:%d", diag_file(d), line) : xstrdup(diag_file(d));
 	if (path && *path)
 		diag_push(d, xasprintf("%s: %s: %s", where, path, what));

@@ -10,22 +10,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include <cjson/cJSON.h>
-
-struct json_doc;
-
 struct diag {
-	const struct json_doc *doc; /* for lines; may be NULL */
-	const char *file;           /* used when doc is NULL */
+	const char *file; /* named in every message; NULL: "topology" */
 	char **messages;
 	size_t count, cap;
 };
 
 void diag_init(struct diag *d, const char *file);
 void diag_free(struct diag *d);
-/* An error about ITEM (its line is looked up; NULL: no line) at PATH
- * (NULL or "": the document as a whole). */
-void diag_error(struct diag *d, const cJSON *item, const char *path, const char *fmt, ...)
+/* An error on LINE (0: unknown) at PATH (NULL or "": the document as a
+ * whole). Callers know their lines (topology.h keeps them), so diag needs
+ * no JSON. */
+void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* An error with an explicit position (line, and column if > 0). */
 void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)

@@ -15,12 +15,6 @@
 
 #define NODE_DEFAULT_PREFIX 24
 
-static const cJSON *cluster_item(const struct tb_topology *t, const char *key)
-{
-	const cJSON *item = t->cluster.src ? cJSON_GetObjectItemCaseSensitive(t->cluster.src, key) : NULL;
-	return item ? item : t->cluster.src;
-}
-
 static bool assign_underlay(struct tb_topology *t, struct diag *d)
 {
 	struct tb_cluster *c = &t->cluster;
@@ -29,7 +23,8 @@ static bool assign_underlay(struct tb_topology *t, struct diag *d)
 		return true;
 	char buf[IPV4_PREFIX_STRLEN];
 	if (usable < 1 + (uint64_t)t->n_nodes) {
-		diag_error(d, cluster_item(t, "underlay"), "cluster.underlay",
+		/* Where the underlay is given, else the cluster that defaults it. */
+		diag_error(d, c->underlay_line ? c->underlay_line : c->line, "cluster.underlay",
 			   "%s has room for %llu node(s) besides the gateway; the lab has %zu",
 			   ipv4_prefix_format(c->underlay, buf), (unsigned long long)(usable ? usable - 1 : 0),
 			   t->n_nodes);
@@ -62,16 +57,15 @@ static bool assign_pod_cidrs(struct tb_topology *t, struct diag *d)
 		struct tb_node *n = &t->nodes[i];
 		if (!n->pod_cidr_given)
 			continue;
-		const cJSON *item = cJSON_GetObjectItemCaseSensitive(n->src, "podCIDR");
 		autofree char *path = xasprintf("nodes[%zu].podCIDR", i);
 		if (!ipv4_prefix_within(n->pod_cidr, cluster)) {
-			diag_error(d, item, path, "%s is not inside cluster.podCIDR %s",
+			diag_error(d, n->pod_cidr_line, path, "%s is not inside cluster.podCIDR %s",
 				   ipv4_prefix_format(n->pod_cidr, a), ipv4_prefix_format(cluster, b));
 			ok = false;
 			continue;
 		}
 		if (n->pod_cidr.len > 30) {
-			diag_error(d, item, path,
+			diag_error(d, n->pod_cidr_line, path,
 				   "%s is too small: a node's pod CIDR holds cbr0 and at least one pod (/30 or larger)",
 				   ipv4_prefix_format(n->pod_cidr, a));
 			ok = false;
@@ -79,8 +73,9 @@ static bool assign_pod_cidrs(struct tb_topology *t, struct diag *d)
 		}
 		ssize_t other = overlapping_node(t, n->pod_cidr, has, i);
 		if (other >= 0) {
-			diag_error(d, item, path, "%s overlaps nodes[%zd].podCIDR %s", ipv4_prefix_format(n->pod_cidr, a),
-				   other, ipv4_prefix_format(t->nodes[other].pod_cidr, b));
+			diag_error(d, n->pod_cidr_line, path, "%s overlaps nodes[%zd].podCIDR %s",
+				   ipv4_prefix_format(n->pod_cidr, a), other,
+				   ipv4_prefix_format(t->nodes[other].pod_cidr, b));
 			ok = false;
 			continue;
 		}
@@ -97,7 +92,7 @@ static bool assign_pod_cidrs(struct tb_topology *t, struct diag *d)
 			continue;
 		autofree char *path = xasprintf("nodes[%zu]", i);
 		if (cluster.len > NODE_DEFAULT_PREFIX) {
-			diag_error(d, n->src, path,
+			diag_error(d, n->line, path,
 				   "cluster.podCIDR %s is smaller than the /%d a node gets by default; give the node "
 				   "a \"podCIDR\"",
 				   ipv4_prefix_format(cluster, a), NODE_DEFAULT_PREFIX);
@@ -117,7 +112,7 @@ static bool assign_pod_cidrs(struct tb_topology *t, struct diag *d)
 				break;
 		}
 		if (!found) {
-			diag_error(d, n->src, path, "no free /%d left in cluster.podCIDR %s for this node",
+			diag_error(d, n->line, path, "no free /%d left in cluster.podCIDR %s for this node",
 				   NODE_DEFAULT_PREFIX, ipv4_prefix_format(cluster, a));
 			return false;
 		}
@@ -134,7 +129,7 @@ static bool assign_pods(struct tb_topology *t, struct diag *d)
 		uint64_t room = ipv4_usable_count(n->pod_cidr) - 1; /* cbr0 takes one */
 		if (n->n_pods > room) {
 			autofree char *path = xasprintf("nodes[%zu].pods", i);
-			diag_error(d, cJSON_GetObjectItemCaseSensitive(n->src, "pods"), path,
+			diag_error(d, n->pods_line, path,
 				   "%zu pods do not fit in %s, which holds at most %llu (cbr0 takes the first address)",
 				   n->n_pods, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room);
 			ok = false;

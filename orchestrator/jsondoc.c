@@ -135,8 +135,6 @@ struct json_doc *json_doc_parse(const char *file, const char *text, struct diag 
 		size_t n = strcspn(at, "\r\n");
 		if (n > 24)
 			n = 24;
-		const struct json_doc *saved = d->doc;
-		d->doc = NULL;
 		const char *saved_file = d->file;
 		d->file = file;
 		bool blank = true;
@@ -149,7 +147,6 @@ struct json_doc *json_doc_parse(const char *file, const char *text, struct diag 
 			diag_error_at(d, line, column, "invalid JSON: unexpected end of file");
 		else
 			diag_error_at(d, line, column, "invalid JSON near \"%.*s\"", (int)n, at);
-		d->doc = saved;
 		d->file = saved_file;
 		return NULL;
 	}

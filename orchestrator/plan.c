@@ -407,9 +407,25 @@ static void plan_expectations(const struct tb_topology *t, struct plan *p)
 			.port = x->port,
 			.expect_pass = x->expect_pass,
 			.client_ip = x->client_ip,
-			.line = 0, /* MERGE: x->line */
+			.line = x->line,
 		};
 	}
+}
+
+/* Steps in the order of their kinds, keeping the order within a kind:
+ * then every step finds what it needs (its machines, links, addresses)
+ * made by an earlier one, and `up` can apply one kind at a time. */
+static void order_steps(struct plan *p)
+{
+	struct step *sorted = xcalloc(p->n_steps ? p->n_steps : 1, sizeof(*sorted));
+	size_t n = 0;
+	for (int kind = 0; kind < STEP_KIND_COUNT; kind++)
+		for (size_t i = 0; i < p->n_steps; i++)
+			if (p->steps[i].kind == (enum step_kind)kind)
+				sorted[n++] = p->steps[i];
+	free(p->steps);
+	p->steps = sorted;
+	p->cap_steps = p->n_steps;
 }
 
 int plan_build(const struct tb_topology *t, const char *source, struct plan *p, struct tb_err *e)
@@ -445,6 +461,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_sysctls(t, p, &c);
 	}
 	free(c.first_pod);
+	order_steps(p);
 	plan_expectations(t, p);
 	return 0;
 }

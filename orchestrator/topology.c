@@ -18,7 +18,21 @@
 struct parser {
 	struct tb_topology *t;
 	struct diag *d;
+	const struct json_doc *doc;
 };
+
+/* The line ITEM starts on, 0 for none. The model keeps lines, not items,
+ * so that it can outlive the document. */
+static int line_of(const struct parser *p, const cJSON *item)
+{
+	return item ? json_doc_line(p->doc, item) : 0;
+}
+
+/* The line of OBJ's member KEY; 0 when OBJ has none. */
+static int key_line(const struct parser *p, const cJSON *obj, const char *key)
+{
+	return line_of(p, cJSON_GetObjectItemCaseSensitive(obj, key));
+}
 
 /* "nodes[1]" + "name" -> "nodes[1].name"; "" + "name" -> "name". */
 static char *path_key(const char *path, const char *key)
@@ -94,7 +108,7 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 			}
 		}
 		if (closest) {
-			diag_error(p->d, c, where, "unknown key (did you mean \"%s\"?)", closest);
+			diag_error(p->d, line_of(p, c), where, "unknown key (did you mean \"%s\"?)", closest);
 			continue;
 		}
 		size_t len = 0;
@@ -108,7 +122,7 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 				strcat(list, ", ");
 			strcat(list, *a);
 		}
-		diag_error(p->d, c, where, "unknown key (expected one of: %s)", list);
+		diag_error(p->d, line_of(p, c), where, "unknown key (expected one of: %s)", list);
 	}
 }
 
@@ -122,8 +136,8 @@ static void check_duplicate_keys(struct parser *p, const cJSON *item, const char
 		if (cJSON_IsObject(item))
 			for (const cJSON *prev = item->child; prev != c; prev = prev->next)
 				if (strcmp(prev->string, c->string) == 0) {
-					diag_error(p->d, c, where, "duplicate key (first on line %d)",
-						   json_doc_line(p->t->doc, prev));
+					diag_error(p->d, line_of(p, c), where, "duplicate key (first on line %d)",
+						   line_of(p, prev));
 					break;
 				}
 		check_duplicate_keys(p, c, where);
@@ -133,7 +147,7 @@ static void check_duplicate_keys(struct parser *p, const cJSON *item, const char
 static bool want(struct parser *p, const cJSON *item, const char *path, cJSON_bool ok, const char *what)
 {
 	if (!ok)
-		diag_error(p->d, item, path, "expected %s, got %s", what, json_type_name(item));
+		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", what, json_type_name(item));
 	return ok;
 }
 
@@ -143,7 +157,7 @@ static const cJSON *member(struct parser *p, const cJSON *obj, const char *path,
 {
 	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
 	if (!item && required)
-		diag_error(p->d, obj, path, "missing required key \"%s\"", key);
+		diag_error(p->d, line_of(p, obj), path, "missing required key \"%s\"", key);
 	return item;
 }
 
@@ -212,7 +226,7 @@ static bool is_label_key(const char *s)
 	return is_label_name(slash + 1, strlen(slash + 1));
 }
 
-static const char *parse_name(struct parser *p, const cJSON *obj, const char *path)
+static char *parse_name(struct parser *p, const cJSON *obj, const char *path)
 {
 	const cJSON *item = member(p, obj, path, "name", true);
 	if (!item)
@@ -221,25 +235,25 @@ static const char *parse_name(struct parser *p, const cJSON *obj, const char *pa
 	if (!want(p, item, where, cJSON_IsString(item), "a string"))
 		return NULL;
 	if (!is_dns_label(item->valuestring)) {
-		diag_error(p->d, item, where,
+		diag_error(p->d, line_of(p, item), where,
 			   "\"%s\" is not a valid name: 1-63 characters of a-z, 0-9 and '-', "
 			   "starting and ending with a letter or digit",
 			   item->valuestring);
 		return NULL;
 	}
-	return item->valuestring;
+	return xstrdup(item->valuestring);
 }
 
 /* "image": a name from the images object; DEFAULT when absent. */
-static const char *parse_image_ref(struct parser *p, const cJSON *obj, const char *path, const char *fallback)
+static char *parse_image_ref(struct parser *p, const cJSON *obj, const char *path, const char *fallback)
 {
 	const cJSON *item = member(p, obj, path, "image", false);
 	if (!item)
-		return fallback;
+		return xstrdup(fallback);
 	autofree char *where = path_key(path, "image");
 	if (!want(p, item, where, cJSON_IsString(item), "a string naming an entry of \"images\""))
 		return NULL;
-	return item->valuestring;
+	return xstrdup(item->valuestring);
 }
 
 /* "http": a port, or false for no server. */
@@ -254,10 +268,10 @@ static int parse_http(struct parser *p, const cJSON *obj, const char *path, int 
 	double v = item->valuedouble;
 	if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
 		if (cJSON_IsNumber(item))
-			diag_error(p->d, item, where, "%g is not a port: expected a whole number from 1 to 65535",
-				   v);
+			diag_error(p->d, line_of(p, item), where,
+				   "%g is not a port: expected a whole number from 1 to 65535", v);
 		else
-			diag_error(p->d, item, where, "expected a port number or false, got %s",
+			diag_error(p->d, line_of(p, item), where, "expected a port number or false, got %s",
 				   json_type_name(item));
 		return 0;
 	}
@@ -273,23 +287,23 @@ static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bo
 		return false;
 	const char *why;
 	if (!ipv4_prefix_parse(item->valuestring, out, &why)) {
-		diag_error(p->d, item, path, "\"%s\": %s", item->valuestring, why);
+		diag_error(p->d, line_of(p, item), path, "\"%s\": %s", item->valuestring, why);
 		return false;
 	}
 	char buf[IPV4_PREFIX_STRLEN];
 	if (network && !ipv4_is_network(*out)) {
-		diag_error(p->d, item, path, "\"%s\" has host bits set (did you mean %s?)", item->valuestring,
-			   ipv4_network_format(*out, buf));
+		diag_error(p->d, line_of(p, item), path, "\"%s\" has host bits set (did you mean %s?)",
+			   item->valuestring, ipv4_network_format(*out, buf));
 		return false;
 	}
 	if (!network && out->len == 0) {
-		diag_error(p->d, item, path, "\"%s\": an interface address needs a prefix length from 1 to 32",
-			   item->valuestring);
+		diag_error(p->d, line_of(p, item), path,
+			   "\"%s\": an interface address needs a prefix length from 1 to 32", item->valuestring);
 		return false;
 	}
 	if (!network && !ipv4_is_usable_host(*out)) {
 		bool is_net = out->addr == ipv4_network(*out);
-		diag_error(p->d, item, path, "\"%s\" is the %s address of %s, not usable by an interface",
+		diag_error(p->d, line_of(p, item), path, "\"%s\" is the %s address of %s, not usable by an interface",
 			   item->valuestring, is_net ? "network" : "broadcast", ipv4_network_format(*out, buf));
 		return false;
 	}
@@ -306,7 +320,7 @@ static void parse_images(struct parser *p, const cJSON *obj)
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		autofree char *where = path_key("images", c->string);
 		if (!is_dns_label(c->string)) {
-			diag_error(p->d, c, where,
+			diag_error(p->d, line_of(p, c), where,
 				   "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
 				   c->string);
 			continue;
@@ -314,13 +328,13 @@ static void parse_images(struct parser *p, const cJSON *obj)
 		if (!want(p, c, where, cJSON_IsString(c), "a string with the path of a rootfs tarball"))
 			continue;
 		if (!*c->valuestring) {
-			diag_error(p->d, c, where, "the path is empty");
+			diag_error(p->d, line_of(p, c), where, "the path is empty");
 			continue;
 		}
 		struct tb_image *img = &t->images[t->n_images++];
-		img->name = c->string;
-		img->path = c->valuestring;
-		img->src = c;
+		img->name = xstrdup(c->string);
+		img->path = xstrdup(c->valuestring);
+		img->line = line_of(p, c);
 		img->resolved = c->valuestring[0] == '/' ? xstrdup(c->valuestring)
 							  : xasprintf("%s/%s", t->dir, c->valuestring);
 	}
@@ -335,16 +349,18 @@ static void parse_interfaces(struct parser *p, struct tb_host *h, const cJSON *o
 		autofree char *where = path_key(path, c->string);
 		const char *problem = ifname_problem(c->string);
 		if (problem) {
-			diag_error(p->d, c, where, "interface name \"%s\" %s", c->string, problem);
+			diag_error(p->d, line_of(p, c), where, "interface name \"%s\" %s", c->string, problem);
 			continue;
 		}
 		if (strcmp(c->string, "lo") == 0) {
-			diag_error(p->d, c, where, "\"lo\" is the loopback interface, which every host has already");
+			diag_error(p->d, line_of(p, c), where,
+				   "\"lo\" is the loopback interface, which every host has already");
 			continue;
 		}
-		struct tb_iface iface = {.name = c->string, .src = c};
+		struct tb_iface iface = {.line = line_of(p, c)};
 		if (!parse_cidr(p, c, where, false, &iface.address))
 			continue;
+		iface.name = xstrdup(c->string);
 		h->ifaces[h->n_ifaces++] = iface;
 	}
 }
@@ -362,7 +378,9 @@ static void parse_hosts(struct parser *p, const cJSON *arr)
 			continue;
 		check_keys(p, obj, path, host_keys);
 		struct tb_host *h = &t->hosts[t->n_hosts++];
-		h->src = obj;
+		h->line = line_of(p, obj);
+		h->name_line = key_line(p, obj, "name");
+		h->image_line = key_line(p, obj, "image");
 		h->name = parse_name(p, obj, path);
 		h->image = parse_image_ref(p, obj, path, "pod");
 		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
@@ -387,22 +405,24 @@ static void parse_bridges(struct parser *p, const cJSON *arr)
 			continue;
 		check_keys(p, obj, path, bridge_keys);
 		struct tb_bridge *b = &t->bridges[t->n_bridges++];
-		b->src = obj;
+		b->line = line_of(p, obj);
+		b->name_line = key_line(p, obj, "name");
+		b->address_line = key_line(p, obj, "address");
 		const cJSON *name = member(p, obj, path, "name", true);
 		autofree char *name_path = path_key(path, "name");
 		if (name && want(p, name, name_path, cJSON_IsString(name), "a string")) {
 			const char *problem = ifname_problem(name->valuestring);
 			if (problem)
-				diag_error(p->d, name, name_path, "bridge name \"%s\" %s", name->valuestring,
+				diag_error(p->d, line_of(p, name), name_path, "bridge name \"%s\" %s", name->valuestring,
 					   problem);
 			else if (str_has_prefix(name->valuestring, TB_RESERVED_IFNAME_PREFIX) ||
 				 strcmp(name->valuestring, "lo") == 0)
-				diag_error(p->d, name, name_path,
+				diag_error(p->d, line_of(p, name), name_path,
 					   "\"%s\" is reserved: testbed names its own interfaces \"lo\" and "
 					   "\"" TB_RESERVED_IFNAME_PREFIX "*\"",
 					   name->valuestring);
 			else
-				b->name = name->valuestring;
+				b->name = xstrdup(name->valuestring);
 		}
 		const cJSON *addr = member(p, obj, path, "address", false);
 		if (addr) {
@@ -422,12 +442,12 @@ static void parse_links(struct parser *p, const cJSON *arr)
 	for (const cJSON *l = arr->child; l; l = l->next, i++) {
 		autofree char *path = path_index("links", i);
 		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) != 2) {
-			diag_error(p->d, l, path,
+			diag_error(p->d, line_of(p, l), path,
 				   "expected a pair of endpoints like [\"net0:eth0\", \"net1:eth0\"] or "
 				   "[\"net0:eth0\", \"br0\"]");
 			continue;
 		}
-		struct tb_link link = {.src = l};
+		struct tb_link link = {.line = line_of(p, l)};
 		bool ok = true;
 		size_t j = 0;
 		for (const cJSON *e = l->child; e; e = e->next, j++) {
@@ -436,24 +456,30 @@ static void parse_links(struct parser *p, const cJSON *arr)
 				ok = false;
 				continue;
 			}
-			/* Resolved to an index by validation; the name stays in src. */
-			link.ends[j].src = e;
-			const char *colon = strchr(e->valuestring, ':');
-			link.ends[j].kind = colon ? TB_ENDPOINT_HOST : TB_ENDPOINT_BRIDGE;
-			link.ends[j].ifname = colon ? colon + 1 : NULL;
-			if (colon && (colon == e->valuestring || !colon[1])) {
-				diag_error(p->d, e, where,
+			/* Resolved to an index by validation, which names it by its text. */
+			struct tb_endpoint *end = &link.ends[j];
+			end->text = xstrdup(e->valuestring);
+			end->line = line_of(p, e);
+			const char *colon = strchr(end->text, ':');
+			end->kind = colon ? TB_ENDPOINT_HOST : TB_ENDPOINT_BRIDGE;
+			end->ifname = colon ? colon + 1 : NULL;
+			if (colon && (colon == end->text || !colon[1])) {
+				diag_error(p->d, end->line, where,
 					   "\"%s\": expected \"host:interface\", like \"net0:eth0\"",
 					   e->valuestring);
 				ok = false;
 			} else if (colon && ifname_problem(colon + 1)) {
-				diag_error(p->d, e, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
+				diag_error(p->d, end->line, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
 					   colon + 1, ifname_problem(colon + 1));
 				ok = false;
 			}
 		}
-		if (ok)
+		if (ok) {
 			t->links[t->n_links++] = link;
+		} else {
+			free(link.ends[0].text);
+			free(link.ends[1].text);
+		}
 	}
 }
 
@@ -462,7 +488,10 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 	struct tb_cluster *c = &p->t->cluster;
 	if (!want(p, obj, "cluster", cJSON_IsObject(obj), "an object"))
 		return;
-	c->src = obj;
+	c->line = line_of(p, obj);
+	c->pod_cidr_line = key_line(p, obj, "podCIDR");
+	c->service_cidr_line = key_line(p, obj, "serviceCIDR");
+	c->underlay_line = key_line(p, obj, "underlay");
 	check_keys(p, obj, "cluster", cluster_keys);
 	static const struct {
 		const char *key;
@@ -492,7 +521,7 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 		else if (strcmp(r, "vxlan") == 0)
 			c->routing = TB_ROUTING_VXLAN;
 		else
-			diag_error(p->d, routing, "cluster.routing",
+			diag_error(p->d, line_of(p, routing), "cluster.routing",
 				   "\"%s\" is not a routing mode: expected \"gateway\", \"host-gw\" or \"vxlan\"", r);
 	}
 }
@@ -505,7 +534,7 @@ static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj,
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		autofree char *where = path_key(path, c->string);
 		if (!is_label_key(c->string)) {
-			diag_error(p->d, c, where,
+			diag_error(p->d, line_of(p, c), where,
 				   "\"%s\" is not a valid label key: an optional DNS prefix and '/', then up to "
 				   "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends",
 				   c->string);
@@ -515,14 +544,22 @@ static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj,
 			continue;
 		const char *v = c->valuestring;
 		if (*v && !is_label_name(v, strlen(v))) {
-			diag_error(p->d, c, where,
+			diag_error(p->d, line_of(p, c), where,
 				   "\"%s\" is not a valid label value: up to 63 of a-z, A-Z, 0-9, '-', '_', '.', "
 				   "alphanumeric at both ends",
 				   v);
 			continue;
 		}
-		pod->labels[pod->n_labels++] = (struct tb_label){.key = c->string, .value = v};
+		pod->labels[pod->n_labels++] = (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(v)};
 	}
+}
+
+/* A NULL-terminated array of strings, and the strings. */
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
 }
 
 static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr, const char *path)
@@ -530,23 +567,24 @@ static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr
 	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of strings (the program and its arguments)"))
 		return;
 	if (cJSON_GetArraySize(arr) == 0) {
-		diag_error(p->d, arr, path, "is empty: give the program and its arguments, or leave \"command\" out");
+		diag_error(p->d, line_of(p, arr), path,
+			   "is empty: give the program and its arguments, or leave \"command\" out");
 		return;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
-	const char **argv = xcalloc(n + 1, sizeof(*argv));
+	char **argv = xcalloc(n + 1, sizeof(*argv));
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {
 		autofree char *where = path_index(path, i);
 		if (!want(p, c, where, cJSON_IsString(c), "a string")) {
-			free(argv);
+			free_strv(argv);
 			return;
 		}
-		argv[i] = c->valuestring;
+		argv[i] = xstrdup(c->valuestring);
 	}
 	if (!*argv[0]) {
 		autofree char *where = path_index(path, 0);
-		diag_error(p->d, arr->child, where, "the program name is empty");
-		free(argv);
+		diag_error(p->d, line_of(p, arr->child), where, "the program name is empty");
+		free_strv(argv);
 		return;
 	}
 	pod->command = argv;
@@ -565,7 +603,9 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 			continue;
 		check_keys(p, obj, pod_path, pod_keys);
 		struct tb_pod *pod = &node->pods[node->n_pods++];
-		pod->src = obj;
+		pod->line = line_of(p, obj);
+		pod->name_line = key_line(p, obj, "name");
+		pod->image_line = key_line(p, obj, "image");
 		pod->name = parse_name(p, obj, pod_path);
 		pod->image = parse_image_ref(p, obj, pod_path, "pod");
 		const cJSON *labels = member(p, obj, pod_path, "labels", false);
@@ -598,7 +638,11 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 			continue;
 		check_keys(p, obj, path, node_keys);
 		struct tb_node *n = &t->nodes[t->n_nodes++];
-		n->src = obj;
+		n->line = line_of(p, obj);
+		n->name_line = key_line(p, obj, "name");
+		n->image_line = key_line(p, obj, "image");
+		n->pod_cidr_line = key_line(p, obj, "podCIDR");
+		n->pods_line = key_line(p, obj, "pods");
 		n->name = parse_name(p, obj, path);
 		n->image = parse_image_ref(p, obj, path, "node");
 		const cJSON *cidr = member(p, obj, path, "podCIDR", false);
@@ -615,20 +659,20 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 }
 
 /* services, ingress, policies: later features own their contents; for now
- * they must be arrays of objects. */
-static const cJSON *parse_reserved(struct parser *p, const cJSON *root, const char *key)
+ * they must be arrays of objects. Returns how many. */
+static size_t parse_reserved(struct parser *p, const cJSON *root, const char *key)
 {
 	const cJSON *arr = member(p, root, "", key, false);
 	if (!arr)
-		return NULL;
+		return 0;
 	if (!want(p, arr, key, cJSON_IsArray(arr), "an array of objects"))
-		return NULL;
+		return 0;
 	size_t i = 0;
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {
 		autofree char *where = path_index(key, i);
 		want(p, c, where, cJSON_IsObject(c), "an object");
 	}
-	return arr;
+	return i;
 }
 
 /* One of the strings in CHOICES (NULL-terminated); returns its index, or
@@ -651,9 +695,9 @@ static int parse_choice(struct parser *p, const cJSON *item, const char *path, c
 			if (strcmp(item->valuestring, *c) == 0)
 				return (int)(c - choices);
 	if (cJSON_IsString(item))
-		diag_error(p->d, item, path, "\"%s\": expected %s", item->valuestring, list);
+		diag_error(p->d, line_of(p, item), path, "\"%s\": expected %s", item->valuestring, list);
 	else
-		diag_error(p->d, item, path, "expected %s, got %s", list, json_type_name(item));
+		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", list, json_type_name(item));
 	return -1;
 }
 
@@ -665,29 +709,31 @@ static bool parse_target(struct parser *p, const cJSON *item, const char *path, 
 	if (!want(p, item, path, cJSON_IsString(item), "a string naming a pod, node or host, or \"*\""))
 		return false;
 	const char *s = item->valuestring;
+	int line = line_of(p, item);
 	if (strcmp(s, "*") == 0) {
-		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS};
+		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS, .line = line};
 		return true;
 	}
 	if (strcmp(s, TB_TARGET_GATEWAY) == 0) {
-		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = s};
+		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = xstrdup(s), .line = line};
 		return true;
 	}
 	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
-		diag_error(p->d, item, path,
+		diag_error(p->d, line, path,
 			   "\"%s\": services, the internet host and ingress are not implemented yet; "
 			   "name a pod, node or host, \"gateway\" or \"*\"",
 			   s);
 		return false;
 	}
 	if (!is_dns_label(s)) {
-		diag_error(p->d, item, path,
+		diag_error(p->d, line, path,
 			   "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
 			   "(every pod)",
 			   s);
 		return false;
 	}
-	*out = (struct tb_target){.kind = TB_KIND_POD, .name = s}; /* kind settled by validation */
+	/* The kind is settled by validation. */
+	*out = (struct tb_target){.kind = TB_KIND_POD, .name = xstrdup(s), .line = line};
 	return true;
 }
 
@@ -705,7 +751,7 @@ static void parse_expect(struct parser *p, const cJSON *arr)
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
 		autofree char *path = path_index("expect", i);
 		struct tb_expect *x = &t->expects[t->n_expects];
-		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .src = obj};
+		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .line = line_of(p, obj)};
 		if (!want(p, obj, path, cJSON_IsObject(obj), "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
 			continue;
 		check_keys(p, obj, path, expect_keys);
@@ -739,10 +785,11 @@ static void parse_expect(struct parser *p, const cJSON *arr)
 			autofree char *where = path_key(path, "port");
 			double v = item->valuedouble;
 			if (x->proto == TB_PROTO_PING) {
-				diag_error(p->d, item, where, "ping has no port");
+				diag_error(p->d, line_of(p, item), where, "ping has no port");
 				ok = false;
 			} else if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
-				diag_error(p->d, item, where, "expected a port: a whole number from 1 to 65535");
+				diag_error(p->d, line_of(p, item), where,
+					   "expected a port: a whole number from 1 to 65535");
 				ok = false;
 			} else {
 				x->port = (int)v;
@@ -752,14 +799,19 @@ static void parse_expect(struct parser *p, const cJSON *arr)
 			autofree char *where = path_key(path, "clientIP");
 			int v = parse_choice(p, item, where, client_ips);
 			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
-				diag_error(p->d, item, where, "only http probes see the client's address");
+				diag_error(p->d, line_of(p, item), where, "only http probes see the client's address");
 				v = -1;
 			}
 			ok &= v >= 0;
 			x->client_ip = v == 0 ? TB_CLIENT_IP_PRESERVED : v == 1 ? TB_CLIENT_IP_REWRITTEN : TB_CLIENT_IP_ANY;
 		}
-		if (ok)
+		if (ok) {
 			t->n_expects++;
+		} else {
+			/* The slot is reused by the next expectation. */
+			free(x->from.name);
+			free(x->to.name);
+		}
 	}
 }
 
@@ -774,9 +826,9 @@ static void parse_top(struct parser *p, const cJSON *root)
 	const cJSON *name = member(p, root, "", "name", true);
 	if (name && want(p, name, "name", cJSON_IsString(name), "a string")) {
 		if (topology_is_lab_name(name->valuestring))
-			t->name = name->valuestring;
+			t->name = xstrdup(name->valuestring);
 		else
-			diag_error(p->d, name, "name",
+			diag_error(p->d, line_of(p, name), "name",
 				   "\"%s\" is not a valid lab name: 1-12 characters of a-z, 0-9 and '-', "
 				   "starting with a letter",
 				   name->valuestring);
@@ -801,9 +853,9 @@ static void parse_top(struct parser *p, const cJSON *root)
 		parse_cluster(p, item);
 	if ((item = member(p, root, "", "nodes", false)))
 		parse_nodes(p, item);
-	t->services = parse_reserved(p, root, "services");
-	t->ingress = parse_reserved(p, root, "ingress");
-	t->policies = parse_reserved(p, root, "policies");
+	t->n_services = parse_reserved(p, root, "services");
+	t->n_ingress = parse_reserved(p, root, "ingress");
+	t->n_policies = parse_reserved(p, root, "policies");
 	if ((item = member(p, root, "", "expect", false)))
 		parse_expect(p, item);
 }
@@ -819,15 +871,20 @@ static void cluster_defaults(struct tb_cluster *c)
 static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool check_image_files, struct diag *d)
 {
 	struct tb_topology *t = xcalloc(1, sizeof(*t));
-	t->doc = doc;
+	t->text = xstrdup(doc->text);
 	t->check_image_files = check_image_files;
-	t->dir = xstrdup(dir);
+	/* Absolute, so that resolved image paths do not depend on the working
+	 * directory of whoever uses the model later. */
+	t->dir = realpath(dir, NULL);
+	if (!t->dir)
+		t->dir = xstrdup(dir);
 	cluster_defaults(&t->cluster);
-	const struct json_doc *saved = d->doc;
-	d->doc = doc;
+	/* Messages name the file the document was read from. */
+	const char *saved_file = d->file;
+	d->file = doc->file;
 	size_t errors = d->count;
 
-	struct parser p = {.t = t, .d = d};
+	struct parser p = {.t = t, .d = d, .doc = doc};
 	parse_top(&p, doc->root);
 	/* Cross-entity checks on a half-parsed file would mostly repeat the
 	 * errors above; addresses are only assigned on a valid model. */
@@ -836,7 +893,8 @@ static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool 
 	if (d->count == errors)
 		ipam_assign(t, d);
 
-	d->doc = saved;
+	d->file = saved_file;
+	json_doc_free(doc);
 	if (d->count != errors) {
 		topology_free(t);
 		return NULL;
@@ -867,29 +925,61 @@ struct tb_topology *topology_load_recorded(const char *copy, const char *origina
 	return from_doc(doc, dirname(path), false, d);
 }
 
+/* Frees what parsing got to: entities are counted before they are filled,
+ * so any of their strings may still be NULL. */
 void topology_free(struct tb_topology *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n_images; i++)
+	for (size_t i = 0; i < t->n_images; i++) {
+		free(t->images[i].name);
+		free(t->images[i].path);
 		free(t->images[i].resolved);
+	}
 	free(t->images);
-	for (size_t i = 0; i < t->n_hosts; i++)
-		free(t->hosts[i].ifaces);
+	for (size_t i = 0; i < t->n_hosts; i++) {
+		struct tb_host *h = &t->hosts[i];
+		for (size_t j = 0; j < h->n_ifaces; j++)
+			free(h->ifaces[j].name);
+		free(h->ifaces);
+		free(h->name);
+		free(h->image);
+	}
 	free(t->hosts);
+	for (size_t i = 0; i < t->n_bridges; i++)
+		free(t->bridges[i].name);
 	free(t->bridges);
+	for (size_t i = 0; i < t->n_links; i++) {
+		free(t->links[i].ends[0].text);
+		free(t->links[i].ends[1].text);
+	}
 	free(t->links);
 	for (size_t i = 0; i < t->n_nodes; i++) {
-		for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
-			free(t->nodes[i].pods[j].labels);
-			free(t->nodes[i].pods[j].command);
+		struct tb_node *n = &t->nodes[i];
+		for (size_t j = 0; j < n->n_pods; j++) {
+			struct tb_pod *pod = &n->pods[j];
+			for (size_t k = 0; k < pod->n_labels; k++) {
+				free(pod->labels[k].key);
+				free(pod->labels[k].value);
+			}
+			free(pod->labels);
+			free_strv(pod->command);
+			free(pod->name);
+			free(pod->image);
 		}
-		free(t->nodes[i].pods);
+		free(n->pods);
+		free(n->name);
+		free(n->image);
 	}
 	free(t->nodes);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		free(t->expects[i].from.name);
+		free(t->expects[i].to.name);
+	}
 	free(t->expects);
-	json_doc_free(t->doc);
+	free(t->name);
 	free(t->dir);
+	free(t->text);
 	free(t);
 }
 

@@ -2,17 +2,16 @@
  * addresses IPAM assigned. Nothing here touches the system; the format is
  * documented in docs/topology.md and docs/topology.schema.json.
  *
- * Strings are borrowed from the JSON tree, which lives as long as the
- * topology. Every entity keeps its JSON object (src) so later stages can
- * still report errors with a line number. */
+ * The model owns its strings and keeps no JSON: the document is freed once
+ * the file is parsed, validated and given addresses. For errors found later
+ * each entity keeps the lines it was written on (0: unknown, or for an
+ * optional key, not given). */
 #ifndef TESTBED_TOPOLOGY_H
 #define TESTBED_TOPOLOGY_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cjson/cJSON.h>
 
 #include "ipv4.h"
 
@@ -38,76 +37,82 @@ enum tb_routing {
 };
 
 struct tb_image {
-	const char *name;
-	const char *path; /* as written */
-	char *resolved;   /* relative paths resolved against the file's folder */
-	const cJSON *src;
+	char *name;
+	char *path;     /* as written */
+	char *resolved; /* relative paths resolved against the file's folder */
+	int line;
 };
 
 struct tb_iface {
-	const char *name;
+	char *name;
 	struct ipv4_prefix address;
-	const cJSON *src;
+	int line;
 	bool linked; /* some link creates it */
 };
 
 struct tb_host {
-	const char *name;
-	const char *image;
+	char *name;
+	char *image;
 	int http_port; /* 0: no HTTP server */
 	struct tb_iface *ifaces;
 	size_t n_ifaces;
-	const cJSON *src;
+	int line, name_line;
+	int image_line; /* 0: no "image", the default one */
 };
 
 struct tb_bridge {
-	const char *name;
+	char *name;
 	bool has_address;
 	struct ipv4_prefix address;
-	const cJSON *src;
+	int line, name_line, address_line;
 };
 
 enum tb_endpoint_kind { TB_ENDPOINT_HOST, TB_ENDPOINT_BRIDGE };
 
 struct tb_endpoint {
 	enum tb_endpoint_kind kind;
-	size_t index;       /* into hosts or bridges */
-	const char *ifname; /* the host's interface; NULL for a bridge */
-	const cJSON *src;
+	size_t index;       /* into hosts or bridges; set by validation */
+	char *text;         /* as written: "host:interface" or "bridge" */
+	const char *ifname; /* the host's interface, inside text; NULL for a bridge */
+	int line;
 };
 
 struct tb_link {
 	struct tb_endpoint ends[2];
-	const cJSON *src;
+	int line;
 };
 
 struct tb_label {
-	const char *key;
-	const char *value;
+	char *key;
+	char *value;
 };
 
 struct tb_pod {
-	const char *name;
-	const char *image;
+	char *name;
+	char *image;
 	struct tb_label *labels;
 	size_t n_labels;
-	int http_port;          /* 0: no HTTP server */
-	const char **command;   /* NULL: run the pod HTTP server */
+	int http_port;    /* 0: no HTTP server */
+	char **command;   /* NULL-terminated; NULL: run the pod HTTP server */
 	size_t n_command;
-	uint32_t address;       /* IPAM: from the node's pod CIDR */
-	const cJSON *src;
+	uint32_t address; /* IPAM: from the node's pod CIDR */
+	int line, name_line;
+	int image_line; /* 0: no "image", the default one */
 };
 
 struct tb_node {
-	const char *name;
-	const char *image;
+	char *name;
+	char *image;
 	bool pod_cidr_given;
 	struct ipv4_prefix pod_cidr; /* given, or assigned by IPAM */
 	struct tb_pod *pods;
 	size_t n_pods;
 	uint32_t bridge_address;   /* IPAM: cbr0, the first of the pod CIDR */
 	uint32_t underlay_address; /* IPAM: eth0 on the underlay */
-	const cJSON *src;
+	int line, name_line;
+	int image_line;   /* 0: no "image", the default one */
+	int pod_cidr_line; /* 0: no "podCIDR" */
+	int pods_line;     /* 0: no "pods" */
 };
 
 /* Expectations (`expect`): what `testbed check` probes. Target kinds are
@@ -131,7 +136,8 @@ enum tb_target_kind {
 
 struct tb_target {
 	enum tb_target_kind kind;
-	const char *name; /* NULL for TB_KIND_ALL_PODS */
+	char *name; /* NULL for TB_KIND_ALL_PODS */
+	int line;
 };
 
 struct tb_expect {
@@ -140,7 +146,7 @@ struct tb_expect {
 	int port; /* 0: the target's HTTP port, or the default one; ping: 0 */
 	bool expect_pass;
 	enum tb_client_ip client_ip;
-	const cJSON *src;
+	int line;
 };
 
 struct tb_cluster {
@@ -149,14 +155,16 @@ struct tb_cluster {
 	struct ipv4_prefix underlay;
 	enum tb_routing routing;
 	uint32_t gateway_address; /* IPAM: the underlay's first address */
-	const cJSON *src;         /* NULL when the file has no "cluster" */
+	int line; /* 0: the file has no "cluster" */
+	/* 0: the range is not given, so it is the default */
+	int pod_cidr_line, service_cidr_line, underlay_line;
 };
 
 struct tb_topology {
-	struct json_doc *doc;
+	char *text; /* the file as read: `up` records it, `check FILE` compares it */
 	bool check_image_files; /* false for a lab's recorded copy: its images were unpacked already */
-	char *dir; /* folder of the topology file */
-	const char *name;
+	char *dir; /* absolute folder of the topology file (as given if it does not exist) */
+	char *name;
 	struct tb_image *images;
 	size_t n_images;
 	struct tb_host *hosts;
@@ -172,15 +180,17 @@ struct tb_topology {
 	struct tb_expect *expects;
 	size_t n_expects;
 	bool has_expect; /* the file has "expect" (even empty) */
-	/* Reserved for later features: checked to be arrays of objects. */
-	const cJSON *services, *ingress, *policies;
+	/* Reserved for later features: checked to be arrays of objects,
+	 * counted, not kept. */
+	size_t n_services, n_ingress, n_policies;
 };
 
 /* Read, parse, validate FILE and assign addresses. Returns NULL after
- * reporting every error found through D. */
+ * reporting every error found through D. Whether expectations contradict
+ * each other is for check_validate() (check.h) to say. */
 struct tb_topology *topology_load(const char *file, struct diag *d);
 /* The same for a document already parsed (tests use this). DIR resolves
- * relative image paths. Takes ownership of DOC. */
+ * relative image paths. Takes ownership of DOC and frees it. */
 struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
 /* The copy a running lab recorded of its topology, read as if it were
  * still at ORIGINAL, without requiring its image files to exist. */

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 
 #include "diag.h"
-#include "jsondoc.h"
 #include "topology.h"
 #include "util.h"
 
@@ -16,7 +15,7 @@ struct named {
 	const char *name;
 	char *path; /* "nodes[0].pods[2]" */
 	const char *kind;
-	const cJSON *src;
+	size_t index; /* into the hosts, nodes or the node's pods */
 };
 
 struct names {
@@ -33,12 +32,11 @@ static const struct named *names_find(const struct names *n, const char *name, s
 }
 
 static void names_add(struct names *n, struct diag *d, const char *name, char *path, const char *kind,
-		      const cJSON *src)
+		      size_t index, int name_line)
 {
-	const cJSON *name_item = cJSON_GetObjectItemCaseSensitive(src, "name");
 	autofree char *name_path = xasprintf("%s.name", path);
 	if (strcmp(name, TB_TARGET_LAB) == 0 || strcmp(name, TB_TARGET_GATEWAY) == 0) {
-		diag_error(d, name_item, name_path,
+		diag_error(d, name_line, name_path,
 			   "\"%s\" is reserved: commands use it for the lab's own %s namespace", name,
 			   strcmp(name, TB_TARGET_LAB) == 0 ? "root" : "gateway");
 		free(path);
@@ -46,12 +44,12 @@ static void names_add(struct names *n, struct diag *d, const char *name, char *p
 	}
 	const struct named *first = names_find(n, name, strlen(name));
 	if (first) {
-		diag_error(d, name_item, name_path, "duplicate name \"%s\" (first at %s)", name, first->path);
+		diag_error(d, name_line, name_path, "duplicate name \"%s\" (first at %s)", name, first->path);
 		free(path);
 		return;
 	}
 	grow_array((void **)&n->items, &n->cap, n->count + 1, sizeof(*n->items));
-	n->items[n->count++] = (struct named){.name = name, .path = path, .kind = kind, .src = src};
+	n->items[n->count++] = (struct named){.name = name, .path = path, .kind = kind, .index = index};
 }
 
 static void names_free(struct names *n)
@@ -61,17 +59,17 @@ static void names_free(struct names *n)
 	free(n->items);
 }
 
-static void check_image_ref(const struct tb_topology *t, struct diag *d, const char *image, const cJSON *src,
-			    const char *path)
+/* IMAGE_LINE: where "image" names it; 0: it is the default for the entity on LINE. */
+static void check_image_ref(const struct tb_topology *t, struct diag *d, const char *image, int line,
+			    int image_line, const char *path)
 {
 	if (topology_find_image(t, image))
 		return;
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(src, "image");
 	autofree char *where = xasprintf("%s.image", path);
-	if (item)
-		diag_error(d, item, where, "unknown image \"%s\": add it to \"images\"", image);
+	if (image_line)
+		diag_error(d, image_line, where, "unknown image \"%s\": add it to \"images\"", image);
 	else
-		diag_error(d, src, path, "uses the default image \"%s\", which \"images\" does not define", image);
+		diag_error(d, line, path, "uses the default image \"%s\", which \"images\" does not define", image);
 }
 
 static void check_images(const struct tb_topology *t, struct diag *d)
@@ -85,23 +83,23 @@ static void check_images(const struct tb_topology *t, struct diag *d)
 			/* The bundled images are build outputs, not in the repository. */
 			const char *base = strrchr(img->path, '/') ? strrchr(img->path, '/') + 1 : img->path;
 			bool bundled = strcmp(base, "pod.tar.zst") == 0 || strcmp(base, "node.tar.zst") == 0;
-			diag_error(d, img->src, where, "\"%s\": %s%s", img->path, strerror(err),
+			diag_error(d, img->line, where, "\"%s\": %s%s", img->path, strerror(err),
 				   err == ENOENT && bundled ? " (build the bundled images with `make images`)" : "");
 		}
 		else if (!S_ISREG(st.st_mode))
-			diag_error(d, img->src, where, "\"%s\" is not a regular file", img->path);
+			diag_error(d, img->line, where, "\"%s\" is not a regular file", img->path);
 	}
 	for (size_t i = 0; i < t->n_hosts; i++) {
 		autofree char *path = xasprintf("hosts[%zu]", i);
-		check_image_ref(t, d, t->hosts[i].image, t->hosts[i].src, path);
+		check_image_ref(t, d, t->hosts[i].image, t->hosts[i].line, t->hosts[i].image_line, path);
 	}
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
 		autofree char *path = xasprintf("nodes[%zu]", i);
-		check_image_ref(t, d, n->image, n->src, path);
+		check_image_ref(t, d, n->image, n->line, n->image_line, path);
 		for (size_t j = 0; j < n->n_pods; j++) {
 			autofree char *pod_path = xasprintf("nodes[%zu].pods[%zu]", i, j);
-			check_image_ref(t, d, n->pods[j].image, n->pods[j].src, pod_path);
+			check_image_ref(t, d, n->pods[j].image, n->pods[j].line, n->pods[j].image_line, pod_path);
 		}
 	}
 }
@@ -126,7 +124,7 @@ static struct tb_iface *find_iface(struct tb_host *h, const char *name)
 static bool resolve_endpoint(struct tb_topology *t, struct diag *d, const struct names *names,
 			     struct tb_endpoint *e, const char *path)
 {
-	const char *text = e->src->valuestring;
+	const char *text = e->text;
 	if (e->kind == TB_ENDPOINT_BRIDGE) {
 		ssize_t b = find_bridge(t, text);
 		if (b >= 0) {
@@ -135,26 +133,24 @@ static bool resolve_endpoint(struct tb_topology *t, struct diag *d, const struct
 		}
 		const struct named *other = names_find(names, text, strlen(text));
 		if (other && strcmp(other->kind, "host") == 0)
-			diag_error(d, e->src, path,
+			diag_error(d, e->line, path,
 				   "\"%s\" is a host: name its interface too, like \"%s:eth0\"", text, text);
 		else
-			diag_error(d, e->src, path, "unknown bridge \"%s\"", text);
+			diag_error(d, e->line, path, "unknown bridge \"%s\"", text);
 		return false;
 	}
 	size_t len = (size_t)(e->ifname - 1 - text);
 	const struct named *host = names_find(names, text, len);
 	if (!host) {
-		diag_error(d, e->src, path, "unknown host \"%.*s\"", (int)len, text);
+		diag_error(d, e->line, path, "unknown host \"%.*s\"", (int)len, text);
 		return false;
 	}
 	if (strcmp(host->kind, "host") != 0) {
-		diag_error(d, e->src, path, "\"%.*s\" is a %s; links connect hosts and bridges", (int)len, text,
+		diag_error(d, e->line, path, "\"%.*s\" is a %s; links connect hosts and bridges", (int)len, text,
 			   host->kind);
 		return false;
 	}
-	for (size_t i = 0; i < t->n_hosts; i++)
-		if (t->hosts[i].src == host->src)
-			e->index = i;
+	e->index = host->index;
 	return true;
 }
 
@@ -171,12 +167,12 @@ static void check_links(struct tb_topology *t, struct diag *d, const struct name
 			continue;
 		autofree char *path = xasprintf("links[%zu]", i);
 		if (l->ends[0].kind == TB_ENDPOINT_BRIDGE && l->ends[1].kind == TB_ENDPOINT_BRIDGE) {
-			diag_error(d, l->src, path, "links two bridges; a link needs at least one host interface");
+			diag_error(d, l->line, path, "links two bridges; a link needs at least one host interface");
 			continue;
 		}
 		if (l->ends[0].kind == TB_ENDPOINT_HOST && l->ends[1].kind == TB_ENDPOINT_HOST &&
 		    l->ends[0].index == l->ends[1].index && strcmp(l->ends[0].ifname, l->ends[1].ifname) == 0) {
-			diag_error(d, l->src, path, "links \"%s\" to itself", l->ends[0].src->valuestring);
+			diag_error(d, l->line, path, "links \"%s\" to itself", l->ends[0].text);
 			continue;
 		}
 		for (size_t j = 0; j < 2; j++) {
@@ -190,9 +186,9 @@ static void check_links(struct tb_topology *t, struct diag *d, const struct name
 					if (o->kind == TB_ENDPOINT_HOST && o->index == e->index && o->ifname &&
 					    strcmp(o->ifname, e->ifname) == 0) {
 						autofree char *ep = xasprintf("links[%zu][%zu]", i, j);
-						diag_error(d, e->src, ep,
+						diag_error(d, e->line, ep,
 							   "interface \"%s\" is already linked (at links[%zu])",
-							   e->src->valuestring, k);
+							   e->text, k);
 						goto next_end;
 					}
 				}
@@ -208,7 +204,7 @@ static void check_links(struct tb_topology *t, struct diag *d, const struct name
 			if (iface->linked)
 				continue;
 			autofree char *path = xasprintf("hosts[%zu].interfaces.%s", i, iface->name);
-			diag_error(d, iface->src, path,
+			diag_error(d, iface->line, path,
 				   "no link creates this interface (add a link with \"%s:%s\" to \"links\")",
 				   t->hosts[i].name, iface->name);
 		}
@@ -220,7 +216,7 @@ static void check_bridge_names(const struct tb_topology *t, struct diag *d)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(t->bridges[i].name, t->bridges[j].name) == 0) {
 				autofree char *path = xasprintf("bridges[%zu].name", i);
-				diag_error(d, cJSON_GetObjectItemCaseSensitive(t->bridges[i].src, "name"), path,
+				diag_error(d, t->bridges[i].name_line, path,
 					   "duplicate bridge name \"%s\" (first at bridges[%zu])",
 					   t->bridges[i].name, j);
 				break;
@@ -231,7 +227,7 @@ static void check_bridge_names(const struct tb_topology *t, struct diag *d)
 struct given_address {
 	struct ipv4_prefix prefix;
 	char *path;
-	const cJSON *src;
+	int line;
 };
 
 static void check_addresses(const struct tb_topology *t, struct diag *d)
@@ -243,21 +239,21 @@ static void check_addresses(const struct tb_topology *t, struct diag *d)
 			const struct tb_iface *f = &t->hosts[i].ifaces[j];
 			grow_array((void **)&list, &cap, count + 1, sizeof(*list));
 			list[count++] = (struct given_address){
-				f->address, xasprintf("hosts[%zu].interfaces.%s", i, f->name), f->src};
+				f->address, xasprintf("hosts[%zu].interfaces.%s", i, f->name), f->line};
 		}
 	for (size_t i = 0; i < t->n_bridges; i++)
 		if (t->bridges[i].has_address) {
 			grow_array((void **)&list, &cap, count + 1, sizeof(*list));
 			list[count++] = (struct given_address){
 				t->bridges[i].address, xasprintf("bridges[%zu].address", i),
-				cJSON_GetObjectItemCaseSensitive(t->bridges[i].src, "address")};
+				t->bridges[i].address_line};
 		}
 
 	char a[IPV4_PREFIX_STRLEN], b[IPV4_PREFIX_STRLEN];
 	for (size_t i = 0; i < count; i++)
 		for (size_t j = 0; j < i; j++)
 			if (list[i].prefix.addr == list[j].prefix.addr) {
-				diag_error(d, list[i].src, list[i].path, "address %s is already used by %s",
+				diag_error(d, list[i].line, list[i].path, "address %s is already used by %s",
 					   ipv4_addr_format(list[i].prefix.addr, a), list[j].path);
 				break;
 			}
@@ -265,29 +261,31 @@ static void check_addresses(const struct tb_topology *t, struct diag *d)
 	/* The cluster's ranges are routed inside the lab; a host network on top
 	 * of them would make routing ambiguous. Only relevant with a cluster. */
 	const struct tb_cluster *c = &t->cluster;
-	if (t->n_nodes > 0 || c->src) {
+	if (t->n_nodes > 0 || c->line) {
 		const struct {
 			const char *key;
 			struct ipv4_prefix prefix;
-		} ranges[] = {{"podCIDR", c->pod_cidr}, {"serviceCIDR", c->service_cidr}, {"underlay", c->underlay}};
+			int line; /* 0: the default */
+		} ranges[] = {{"podCIDR", c->pod_cidr, c->pod_cidr_line},
+			      {"serviceCIDR", c->service_cidr, c->service_cidr_line},
+			      {"underlay", c->underlay, c->underlay_line}};
 		for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
-			const cJSON *item = c->src ? cJSON_GetObjectItemCaseSensitive(c->src, ranges[i].key) : NULL;
 			for (size_t j = 0; j < i; j++)
 				if (ipv4_overlaps(ranges[i].prefix, ranges[j].prefix)) {
 					autofree char *path = xasprintf("cluster.%s", ranges[i].key);
-					diag_error(d, item ? item : c->src, path, "%s overlaps cluster.%s %s%s",
+					/* Where the range is given, else the cluster that defaults it. */
+					int line = ranges[i].line ? ranges[i].line : c->line;
+					diag_error(d, line, path, "%s overlaps cluster.%s %s%s",
 						   ipv4_prefix_format(ranges[i].prefix, a), ranges[j].key,
 						   ipv4_prefix_format(ranges[j].prefix, b),
-						   cJSON_GetObjectItemCaseSensitive(c->src, ranges[j].key)
-							   ? ""
-							   : " (the default)");
+						   ranges[j].line ? "" : " (the default)");
 				}
 			for (size_t k = 0; k < count; k++)
 				if (ipv4_overlaps(list[k].prefix, ranges[i].prefix))
-					diag_error(d, list[k].src, list[k].path, "%s overlaps cluster.%s %s%s",
+					diag_error(d, list[k].line, list[k].path, "%s overlaps cluster.%s %s%s",
 						   ipv4_network_format(list[k].prefix, a), ranges[i].key,
 						   ipv4_prefix_format(ranges[i].prefix, b),
-						   item ? "" : " (the default)");
+						   ranges[i].line ? "" : " (the default)");
 		}
 	}
 	for (size_t i = 0; i < count; i++)
@@ -296,18 +294,17 @@ static void check_addresses(const struct tb_topology *t, struct diag *d)
 }
 
 static void resolve_target(const struct tb_topology *t, struct diag *d, const struct names *names,
-			   struct tb_target *x, const cJSON *src, size_t i, const char *key)
+			   struct tb_target *x, size_t i, const char *key)
 {
 	autofree char *path = xasprintf("expect[%zu].%s", i, key);
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(src, key);
 	switch (x->kind) {
 	case TB_KIND_ALL_PODS:
 		if (t->n_pods == 0)
-			diag_error(d, item, path, "\"*\" means every pod, and the lab has none");
+			diag_error(d, x->line, path, "\"*\" means every pod, and the lab has none");
 		return;
 	case TB_KIND_GATEWAY:
 		if (t->n_nodes == 0)
-			diag_error(d, item, path, "the lab has no nodes, so no gateway");
+			diag_error(d, x->line, path, "the lab has no nodes, so no gateway");
 		return;
 	case TB_KIND_POD:
 	case TB_KIND_NODE:
@@ -316,7 +313,7 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 	}
 	const struct named *n = names_find(names, x->name, strlen(x->name));
 	if (!n) {
-		diag_error(d, item, path, "no pod, node or host is named \"%s\"", x->name);
+		diag_error(d, x->line, path, "no pod, node or host is named \"%s\"", x->name);
 		return;
 	}
 	x->kind = strcmp(n->kind, "pod") == 0 ? TB_KIND_POD : strcmp(n->kind, "node") == 0 ? TB_KIND_NODE
@@ -328,13 +325,13 @@ bool topology_validate(struct tb_topology *t, struct diag *d)
 	size_t errors = d->count;
 	struct names names = {0};
 	for (size_t i = 0; i < t->n_hosts; i++)
-		names_add(&names, d, t->hosts[i].name, xasprintf("hosts[%zu]", i), "host", t->hosts[i].src);
+		names_add(&names, d, t->hosts[i].name, xasprintf("hosts[%zu]", i), "host", i, t->hosts[i].name_line);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
-		names_add(&names, d, n->name, xasprintf("nodes[%zu]", i), "node", n->src);
+		names_add(&names, d, n->name, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
 		for (size_t j = 0; j < n->n_pods; j++)
-			names_add(&names, d, n->pods[j].name, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod",
-				  n->pods[j].src);
+			names_add(&names, d, n->pods[j].name, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod", j,
+				  n->pods[j].name_line);
 	}
 	check_bridge_names(t, d);
 	if (t->check_image_files)
@@ -343,8 +340,8 @@ bool topology_validate(struct tb_topology *t, struct diag *d)
 	check_addresses(t, d);
 	for (size_t i = 0; i < t->n_expects; i++) {
 		struct tb_expect *x = &t->expects[i];
-		resolve_target(t, d, &names, &x->from, x->src, i, "from");
-		resolve_target(t, d, &names, &x->to, x->src, i, "to");
+		resolve_target(t, d, &names, &x->from, i, "from");
+		resolve_target(t, d, &names, &x->to, i, "to");
 	}
 	names_free(&names);
 	return d->count == errors;

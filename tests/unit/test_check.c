@@ -3,6 +3,7 @@
 #include "diag.h"
 #include "harness.h"
 #include "jsondoc.h"
+#include "plan.h"
 #include "topology.h"
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
@@ -16,11 +17,30 @@
 	"{\"name\": \"n2\", \"pods\": [{\"name\": \"c\", \"http\": false}, {\"name\": \"d\", \"http\": 7000, \"command\": "     \
 	"[\"/bin/sleep\", \"1d\"]}]}]"
 
-static struct tb_topology *load(const char *text, struct diag *d)
+static void free_plan(struct plan *p)
+{
+	if (p)
+		plan_free(p);
+	free(p);
+}
+
+/* Parses TEXT and compiles its plan, where expectations are checked. */
+static struct plan *load(const char *text, struct diag *d)
 {
 	diag_init(d, "t.json");
 	struct json_doc *doc = json_doc_parse("t.json", text, d);
-	return doc ? topology_from_doc(doc, "../bad", d) : NULL;
+	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", d) : NULL;
+	if (!t)
+		return NULL;
+	struct plan *p = xcalloc(1, sizeof(*p));
+	struct tb_err e;
+	if (plan_build(t, "t.json", p, &e) < 0) {
+		harness_fail(__FILE__, __LINE__, "plan_build: %s", e.msg);
+		free(p);
+		p = NULL;
+	}
+	topology_free(t);
+	return p;
 }
 
 static const struct check_probe *find(const struct check_run *r, const char *from, const char *to, enum tb_proto proto)
@@ -35,7 +55,7 @@ static const struct check_probe *find(const struct check_run *r, const char *fro
 TEST(check_default_model_is_every_pod_to_every_other_pod)
 {
 	struct diag d;
-	struct tb_topology *t = load("{" LAB "}", &d);
+	struct plan *t = load("{" LAB "}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -46,7 +66,7 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	CHECK_INT(r.n_probes, 12 + 3 * 2 + 3);
 	const struct check_probe *p = find(&r, "a", "b", TB_PROTO_HTTP);
 	CHECK(p && p->port == 8080 && p->expect_pass && p->client_ip == TB_CLIENT_IP_PRESERVED);
-	CHECK(p && p->from_address == t->nodes[0].pods[0].address && p->to_address == t->nodes[0].pods[1].address);
+	CHECK(p && p->from_address == t->machines[plan_find(t, "a")].address && p->to_address == t->machines[plan_find(t, "b")].address);
 	CHECK(find(&r, "a", "c", TB_PROTO_HTTP) == NULL);
 	CHECK(find(&r, "a", "c", TB_PROTO_PING) != NULL);
 	p = find(&r, "a", "d", TB_PROTO_TCP);
@@ -54,14 +74,14 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	CHECK(find(&r, "a", "a", TB_PROTO_PING) == NULL);
 	CHECK(find(&r, "h", "a", TB_PROTO_PING) == NULL);
 	check_run_free(&r);
-	topology_free(t);
+	free_plan(t);
 	diag_free(&d);
 }
 
 TEST(check_expectations_expand_and_default_their_ports)
 {
 	struct diag d;
-	struct tb_topology *t = load("{" LAB ", \"expect\": ["
+	struct plan *t = load("{" LAB ", \"expect\": ["
 				     "{\"from\": \"*\", \"to\": \"b\", \"proto\": \"tcp\"},"
 				     "{\"from\": \"h\", \"to\": \"gateway\", \"proto\": \"ping\", \"result\": \"fail\"},"
 				     "{\"from\": \"a\", \"to\": \"h\"},"
@@ -80,20 +100,20 @@ TEST(check_expectations_expand_and_default_their_ports)
 	CHECK(p && p->port == 8080 && p->expect == 0);
 	CHECK(find(&r, "b", "b", TB_PROTO_TCP) == NULL);
 	p = find(&r, "h", "gateway", TB_PROTO_PING);
-	CHECK(p && !p->expect_pass && p->port == 0 && p->to_address == t->cluster.gateway_address);
+	CHECK(p && !p->expect_pass && p->port == 0 && p->to_address == t->machines[plan_find(t, "gateway")].address);
 	p = find(&r, "a", "h", TB_PROTO_HTTP);
-	CHECK(p && p->port == 9000 && p->to_address == t->hosts[0].ifaces[0].address.addr);
+	CHECK(p && p->port == 9000 && p->to_address == t->machines[plan_find(t, "h")].address);
 	p = find(&r, "n1", "c", TB_PROTO_HTTP);
-	CHECK(p && p->port == 81 && p->from_address == t->nodes[0].underlay_address);
+	CHECK(p && p->port == 81 && p->from_address == t->machines[plan_find(t, "n1")].address);
 	check_run_free(&r);
-	topology_free(t);
+	free_plan(t);
 	diag_free(&d);
 }
 
 TEST(check_the_more_specific_expectation_wins)
 {
 	struct diag d;
-	struct tb_topology *t = load("{" LAB ", \"expect\": ["
+	struct plan *t = load("{" LAB ", \"expect\": ["
 				     "{\"from\": \"a\", \"to\": \"b\", \"result\": \"fail\"},"
 				     "{\"from\": \"*\", \"to\": \"*\", \"result\": \"pass\"},"
 				     "{\"from\": \"*\", \"to\": \"a\", \"result\": \"fail\"}]}",
@@ -113,14 +133,14 @@ TEST(check_the_more_specific_expectation_wins)
 	p = find(&r, "b", "c", TB_PROTO_HTTP);
 	CHECK(p && p->expect_pass && p->expect == 1 && p->port == 8000);
 	check_run_free(&r);
-	topology_free(t);
+	free_plan(t);
 	diag_free(&d);
 }
 
 TEST(check_an_empty_expect_list_checks_nothing)
 {
 	struct diag d;
-	struct tb_topology *t = load("{" LAB ", \"expect\": []}", &d);
+	struct plan *t = load("{" LAB ", \"expect\": []}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -129,7 +149,7 @@ TEST(check_an_empty_expect_list_checks_nothing)
 	CHECK(!r.default_model);
 	CHECK_INT(r.n_probes, 0);
 	check_run_free(&r);
-	topology_free(t);
+	free_plan(t);
 	diag_free(&d);
 }
 
@@ -154,7 +174,7 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 	free(text);
 	struct diag d;
 	long long start = now_ms();
-	struct tb_topology *t = load(full, &d);
+	struct plan *t = load(full, &d);
 	CHECK(t != NULL);
 	if (t) {
 		struct check_run r;
@@ -164,7 +184,27 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 	}
 	/* Generous: a linear search per probe would take minutes. */
 	CHECK(now_ms() - start < 20000);
-	topology_free(t);
+	free_plan(t);
 	diag_free(&d);
 	free(full);
+}
+
+/* Loading a topology leaves contradictions to check_validate, which finds
+ * the expectation's line in the model. */
+TEST(check_validate_reports_contradictions_on_a_loaded_model)
+{
+	struct diag d;
+	struct plan *t = load("{" LAB ", \"expect\": [\n"
+				     "{\"from\": \"*\", \"to\": \"b\", \"result\": \"pass\"},\n"
+				     "{\"from\": \"a\", \"to\": \"*\", \"result\": \"fail\"}]}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(!check_validate(t, &d));
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], "t.json:3: expect[1]: contradicts expect[0] for a -> b http:8080");
+	free_plan(t);
+	diag_free(&d);
 }

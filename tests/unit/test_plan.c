@@ -1,8 +1,12 @@
+#define _GNU_SOURCE
 /* The plan compiled from topologies: machines, links, addresses, routes. */
 #include "diag.h"
 #include "harness.h"
 #include "jsondoc.h"
 #include "plan.h"
+#include "plan_render.h"
+#include "step.h"
+#include "util.h"
 #include "topology.h"
 
 static struct tb_topology *load(const char *text)
@@ -24,20 +28,37 @@ static const char *fmt(struct ipv4_prefix p)
 	return ipv4_prefix_format(p, buf[i++ % 8]);
 }
 
-static const struct plan_route *route_of(const struct plan *p, size_t machine, const char *dst)
+static const struct step_route *route_of(const struct plan *p, size_t machine, const char *dst)
 {
-	for (size_t i = 0; i < p->n_routes; i++)
-		if (p->routes[i].machine == machine && strcmp(fmt(p->routes[i].dst), dst) == 0)
-			return &p->routes[i];
+	for (const struct step *s = plan_next(p, NULL, STEP_ROUTE); s; s = plan_next(p, s, STEP_ROUTE))
+		if (s->machine == machine && strcmp(fmt(s->u.route.dst), dst) == 0)
+			return &s->u.route;
 	return NULL;
 }
 
-static const struct plan_address *address_of(const struct plan *p, size_t machine, const char *ifname)
+static size_t count_steps(const struct plan *p, enum step_kind kind, size_t machine)
 {
-	for (size_t i = 0; i < p->n_addresses; i++)
-		if (p->addresses[i].machine == machine && strcmp(p->addresses[i].ifname, ifname) == 0)
-			return &p->addresses[i];
+	size_t n = 0;
+	for (const struct step *s = plan_next(p, NULL, kind); s; s = plan_next(p, s, kind))
+		n += machine == PLAN_NONE || s->machine == machine;
+	return n;
+}
+
+static const struct step_address *address_of(const struct plan *p, size_t machine, const char *ifname)
+{
+	for (const struct step *s = plan_next(p, NULL, STEP_ADDRESS); s; s = plan_next(p, s, STEP_ADDRESS))
+		if (s->machine == machine && strcmp(s->u.address.ifname, ifname) == 0)
+			return &s->u.address;
 	return NULL;
+}
+
+/* The i-th step of KIND. */
+static const struct step *nth(const struct plan *p, enum step_kind kind, size_t i)
+{
+	const struct step *s = plan_next(p, NULL, kind);
+	while (s && i--)
+		s = plan_next(p, s, kind);
+	return s;
 }
 
 TEST(plan_two_nodes_behind_a_default_gateway)
@@ -52,7 +73,7 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 		return;
 	struct plan p;
 	struct tb_err e;
-	CHECK_INT(plan_build(t, &p, &e), 0);
+	CHECK_INT(plan_build(t, NULL, &p, &e), 0);
 	/* lab, two nodes, three pods, the gateway */
 	CHECK_INT(p.n_machines, 7);
 	size_t lab = plan_find(&p, "lab"), n1 = plan_find(&p, "node1"), a = plan_find(&p, "a"),
@@ -72,7 +93,7 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 	CHECK_STR(fmt(address_of(&p, n1, "cbr0")->prefix), "10.0.1.1/24");
 	CHECK_STR(fmt(address_of(&p, n1, "eth0")->prefix), "10.10.0.2/24");
 	CHECK_STR(fmt(address_of(&p, gw, "eth0")->prefix), "10.10.0.1/24");
-	const struct plan_route *r = route_of(&p, a, "0.0.0.0/0");
+	const struct step_route *r = route_of(&p, a, "0.0.0.0/0");
 	CHECK(r && r->via == 0x0A000101);
 	r = route_of(&p, n1, "0.0.0.0/0");
 	CHECK(r && r->via == 0x0A0A0001);
@@ -83,22 +104,27 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 	CHECK(r && r->via == 0x0A0A0002);
 
 	bool pod_veth = false, node_veth = false;
-	for (size_t i = 0; i < p.n_veths; i++) {
-		const struct plan_veth *v = &p.veths[i];
-		if (v->machine[1] == a) {
-			pod_veth = v->machine[0] == n1 && strcmp(v->name[1], "eth0") == 0 &&
+	for (const struct step *s = plan_next(&p, NULL, STEP_VETH); s; s = plan_next(&p, s, STEP_VETH)) {
+		const struct step_veth *v = &s->u.veth;
+		if (v->peer_machine == a) {
+			pod_veth = s->machine == n1 && strcmp(v->peer_name, "eth0") == 0 &&
 				   strcmp(v->master, "cbr0") == 0 && v->hairpin;
 		}
-		if (v->machine[1] == n1)
-			node_veth = v->machine[0] == lab && strcmp(v->master, "tb-underlay") == 0;
+		if (v->peer_machine == n1)
+			node_veth = s->machine == lab && strcmp(v->master, "tb-underlay") == 0;
 	}
 	CHECK(pod_veth);
 	CHECK(node_veth);
 	bool forwarding = false;
-	for (size_t i = 0; i < p.n_sysctls; i++)
-		if (p.sysctls[i].machine == n1 && strcmp(p.sysctls[i].key, "net/ipv4/ip_forward") == 0)
-			forwarding = strcmp(p.sysctls[i].value, "1") == 0;
+	for (const struct step *s = plan_next(&p, NULL, STEP_SYSCTL); s; s = plan_next(&p, s, STEP_SYSCTL))
+		if (s->machine == n1 && strcmp(s->u.sysctl.key, "net/ipv4/ip_forward") == 0)
+			forwarding = strcmp(s->u.sysctl.value, "1") == 0;
 	CHECK(forwarding);
+	/* Steps come in the order of their kinds: a step only depends on earlier ones. */
+	for (size_t i = 1; i < p.n_steps; i++)
+		CHECK(p.steps[i - 1].kind <= p.steps[i].kind);
+	/* Every machine is made by a step. */
+	CHECK_INT(count_steps(&p, STEP_MACHINE, PLAN_NONE), p.n_machines);
 	plan_free(&p);
 	topology_free(t);
 }
@@ -115,42 +141,184 @@ TEST(plan_hosts_veth_pairs_and_bridges)
 		return;
 	struct plan p;
 	struct tb_err e;
-	CHECK_INT(plan_build(t, &p, &e), 0);
+	CHECK_INT(plan_build(t, NULL, &p, &e), 0);
 	CHECK_INT(p.n_machines, 4);
-	CHECK_INT(p.n_bridges, 1);
-	CHECK_INT(p.n_veths, 2);
+	CHECK_INT(count_steps(&p, STEP_BRIDGE, PLAN_NONE), 1);
+	CHECK_INT(count_steps(&p, STEP_VETH, PLAN_NONE), 2);
 	size_t lab = plan_find(&p, "lab"), net0 = plan_find(&p, "net0"), net1 = plan_find(&p, "net1"),
 	       net2 = plan_find(&p, "net2");
 	/* bridge link: the lab's end is enslaved to br0 */
-	CHECK_INT(p.veths[0].machine[0], lab);
-	CHECK_STR(p.veths[0].master, "br0");
-	CHECK_INT(p.veths[0].machine[1], net0);
-	CHECK_STR(p.veths[0].name[1], "eth0");
+	const struct step *v0 = nth(&p, STEP_VETH, 0), *v1 = nth(&p, STEP_VETH, 1);
+	CHECK_INT(v0->machine, lab);
+	CHECK_STR(v0->u.veth.master, "br0");
+	CHECK_INT(v0->u.veth.peer_machine, net0);
+	CHECK_STR(v0->u.veth.peer_name, "eth0");
 	/* direct pair between two hosts, as in section 1.2 */
-	CHECK_INT(p.veths[1].machine[0], net1);
-	CHECK_STR(p.veths[1].name[0], "veth1");
-	CHECK_INT(p.veths[1].machine[1], net2);
-	CHECK_STR(p.veths[1].name[1], "veth2");
-	CHECK_STR(p.veths[1].master, "");
+	CHECK_INT(v1->machine, net1);
+	CHECK_STR(v1->u.veth.name, "veth1");
+	CHECK_INT(v1->u.veth.peer_machine, net2);
+	CHECK_STR(v1->u.veth.peer_name, "veth2");
+	CHECK_STR(v1->u.veth.master, "");
 	CHECK_STR(fmt(address_of(&p, net1, "veth1")->prefix), "10.0.2.3/24");
 	CHECK(address_of(&p, net2, "veth2") == NULL);
-	CHECK_INT(p.n_routes, 0);
+	CHECK_INT(count_steps(&p, STEP_ROUTE, PLAN_NONE), 0);
 	CHECK_INT(p.machines[net0].http_port, 8000);
 	CHECK(p.machines[net2].argv == NULL);
 	plan_free(&p);
 	topology_free(t);
 }
 
-TEST(plan_refuses_routing_modes_not_built_yet)
+#define TWO_NODES(routing)                                                                                   \
+	"{\"name\": \"k\", \"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"},"                           \
+	"\"cluster\": {\"podCIDR\": \"10.0.0.0/16\", \"routing\": \"" routing "\"}, \"nodes\": ["                  \
+	"{\"name\": \"node1\", \"podCIDR\": \"10.0.1.0/24\", \"pods\": [{\"name\": \"a\"}]},"                      \
+	"{\"name\": \"node2\", \"podCIDR\": \"10.0.2.0/24\", \"pods\": [{\"name\": \"c\"}]},"                      \
+	"{\"name\": \"node3\", \"podCIDR\": \"10.0.3.0/24\"}]}"
+
+static bool build(const char *text, struct plan *p)
 {
-	struct tb_topology *t = load("{\"name\": \"v\", \"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"},"
-				     "\"cluster\": {\"routing\": \"vxlan\"}, \"nodes\": [{\"name\": \"n1\"}]}");
-	CHECK(t != NULL);
-	if (!t)
+	struct tb_topology *t = load(text);
+	struct tb_err e;
+	bool ok = t && plan_build(t, NULL, p, &e) == 0;
+	topology_free(t);
+	return ok;
+}
+
+/* flannel's host-gw: nodes route each other's pod CIDRs over the underlay;
+ * the gateway knows none. */
+TEST(plan_host_gw_routes_pod_cidrs_between_nodes)
+{
+	struct plan p;
+	if (!build(TWO_NODES("host-gw"), &p)) {
+		CHECK(!"built");
 		return;
+	}
+	size_t n1 = plan_find(&p, "node1"), gw = plan_find(&p, "gateway");
+	const struct step_route *r = route_of(&p, n1, "10.0.2.0/24");
+	CHECK(r && r->via == 0x0A0A0003 && strcmp(r->dev, "eth0") == 0 && !r->onlink);
+	r = route_of(&p, n1, "10.0.3.0/24");
+	CHECK(r && r->via == 0x0A0A0004);
+	CHECK(route_of(&p, n1, "10.0.1.0/24") == NULL);
+	CHECK(route_of(&p, n1, "0.0.0.0/0") != NULL);
+	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 0);
+	CHECK_INT(count_steps(&p, STEP_VXLAN, PLAN_NONE), 0);
+	plan_free(&p);
+}
+
+/* flannel's vxlan: a device per node, the other nodes' VTEPs by route,
+ * permanent neighbour entry and FDB entry; pods' MTU lowered by 50. */
+TEST(plan_vxlan_tunnels_pod_cidrs_between_nodes)
+{
+	struct plan p;
+	if (!build(TWO_NODES("vxlan"), &p)) {
+		CHECK(!"built");
+		return;
+	}
+	size_t n1 = plan_find(&p, "node1"), n2 = plan_find(&p, "node2"), gw = plan_find(&p, "gateway");
+	CHECK_INT(count_steps(&p, STEP_VXLAN, PLAN_NONE), 3);
+	const struct step *v = nth(&p, STEP_VXLAN, 1);
+	CHECK_INT(v->machine, n2);
+	CHECK_STR(v->u.vxlan.name, "flannel.1");
+	CHECK_INT(v->u.vxlan.vni, 1);
+	CHECK_INT(v->u.vxlan.port, 8472);
+	CHECK_INT(v->u.vxlan.local, 0x0A0A0003);
+	CHECK_STR(v->u.vxlan.mac, "0a:58:0a:0a:00:03");
+	CHECK_INT(v->u.vxlan.mtu, 1450);
+	CHECK_STR(fmt(address_of(&p, n1, "flannel.1")->prefix), "10.0.1.0/32");
+	const struct step_route *r = route_of(&p, n1, "10.0.2.0/24");
+	CHECK(r && r->via == 0x0A000200 && strcmp(r->dev, "flannel.1") == 0 && r->onlink);
+	CHECK_INT(count_steps(&p, STEP_NEIGH, n1), 2);
+	CHECK_INT(count_steps(&p, STEP_FDB, n1), 2);
+	const struct step *f = nth(&p, STEP_FDB, 0);
+	CHECK_INT(f->machine, n1);
+	CHECK_STR(f->u.fdb.mac, "0a:58:0a:0a:00:03");
+	CHECK_INT(f->u.fdb.dst, 0x0A0A0003);
+	const struct step *nb = nth(&p, STEP_NEIGH, 0);
+	CHECK_INT(nb->u.neigh.address, 0x0A000200);
+	CHECK_STR(nb->u.neigh.mac, "0a:58:0a:0a:00:03");
+	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 0);
+	for (const struct step *s = plan_next(&p, NULL, STEP_VETH); s; s = plan_next(&p, s, STEP_VETH))
+		if (strcmp(s->u.veth.master, "cbr0") == 0)
+			CHECK_INT(s->u.veth.mtu, 1450);
+	plan_free(&p);
+}
+
+/* The saved form reads back into the same plan, in every routing mode. */
+TEST(plan_json_round_trip)
+{
+	const char *modes[] = {TWO_NODES("gateway"), TWO_NODES("host-gw"), TWO_NODES("vxlan")};
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+		struct plan p, q;
+		if (!build(modes[i], &p)) {
+			CHECK(!"built");
+			continue;
+		}
+		snprintf(p.images[0].sha256, sizeof(p.images[0].sha256), "%064d", 7);
+		p.timings = (struct plan_timings){1.5, 2, 3, 4, 10.5};
+		autofree char *text = plan_to_json(&p, true);
+		struct tb_err e;
+		CHECK_INT(plan_from_json(text, &q, &e), 0);
+		autofree char *again = plan_to_json(&q, true);
+		CHECK_STR(again, text);
+		autofree char *s1 = plan_shape(&p), *s2 = plan_shape(&q);
+		CHECK_STR(s1, s2);
+		CHECK(q.timings.total == 10.5);
+		plan_free(&p);
+		plan_free(&q);
+	}
+}
+
+TEST(plan_of_another_format_is_refused_naming_both_versions)
+{
 	struct plan p;
 	struct tb_err e;
-	CHECK_INT(plan_build(t, &p, &e), -1);
-	CHECK_STR(e.msg, "cluster.routing \"vxlan\" is not implemented yet; use \"gateway\"");
-	topology_free(t);
+	CHECK_INT(plan_from_json("{\"format\": 99, \"testbed\": \"9.9.9\", \"lab\": \"x\"}", &p, &e), -1);
+	autofree char *want = xasprintf("it was saved by testbed 9.9.9 in plan format 99; this is testbed %s, which "
+					"reads plan format %d",
+					TESTBED_VERSION, PLAN_FORMAT);
+	CHECK_STR(e.msg, want);
+	CHECK_INT(plan_from_json("{\"format\": 1, \"lab\": \"x\", \"routing\": \"gateway\", \"cluster\": {}}", &p, &e), -1);
+	CHECK_STR(e.msg, "cluster: \"podCIDR\": expected an IPv4 prefix");
+}
+
+/* The sh rendering: the commands the article types, in order. */
+TEST(plan_renders_the_commands_that_build_it_by_hand)
+{
+	struct plan p;
+	if (!build(TWO_NODES("vxlan"), &p)) {
+		CHECK(!"built");
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	plan_render_sh(&p, out);
+	fclose(out);
+	const char *want[] = {
+		"ip netns add node1\n",
+		"ip -n lab link add tb-n0 type veth peer name eth0 netns node1\n",
+		"ip -n node1 link add veth0 mtu 1450 type veth peer name eth0 mtu 1450 netns a\n",
+		"bridge -n node1 link set dev veth0 hairpin on\n",
+		"ip -n node1 link add flannel.1 address 0a:58:0a:0a:00:02 mtu 1450 type vxlan id 1 local 10.10.0.2 dev "
+		"eth0 dstport 8472 nolearning\n",
+		"ip -n a addr add 10.0.1.2/24 dev eth0\n",
+		"ip -n a route add default via 10.0.1.1\n",
+		"ip -n node1 route add 10.0.2.0/24 via 10.0.2.0 dev flannel.1 onlink\n",
+		"ip -n node1 neigh add 10.0.2.0 lladdr 0a:58:0a:0a:00:03 dev flannel.1 nud permanent\n",
+		"bridge -n node1 fdb append 0a:58:0a:0a:00:03 dev flannel.1 dst 10.10.0.3\n",
+		"ip netns exec node1 sysctl -qw net.ipv4.ip_forward=1\n",
+		"# Section 3.1: a pod is a network namespace on its node\n",
+	};
+	const char *at = text;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		const char *found = strstr(text, want[i]);
+		if (!found)
+			harness_fail(__FILE__, __LINE__, "missing: %s", want[i]);
+		else if (i < ARRAY_SIZE(want) - 1 && found < at)
+			harness_fail(__FILE__, __LINE__, "out of order: %s", want[i]);
+		else if (i < ARRAY_SIZE(want) - 1)
+			at = found;
+	}
+	free(text);
+	plan_free(&p);
 }

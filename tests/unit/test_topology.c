@@ -1,9 +1,13 @@
 /* Parsing and address assignment of valid topologies. Relative image paths
  * resolve against tests/bad, which holds a stand-in image file. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
 #include "diag.h"
 #include "harness.h"
 #include "jsondoc.h"
 #include "topology.h"
+#include "util.h"
 
 static struct tb_topology *load(const char *text, struct diag *d)
 {
@@ -177,8 +181,72 @@ TEST(topology_keeps_labels_and_reserved_sections)
 	CHECK_INT(t->nodes[0].pods[0].n_labels, 2);
 	CHECK_STR(t->nodes[0].pods[0].labels[1].key, "example.com/tier");
 	CHECK_STR(t->nodes[0].pods[0].labels[1].value, "");
-	CHECK(t->services != NULL && cJSON_GetArraySize(t->services) == 1);
+	CHECK_INT(t->n_services, 1);
+	CHECK_INT(t->n_ingress, 0);
+	CHECK_INT(t->n_policies, 0);
 	CHECK(t->has_expect && t->n_expects == 0);
+	topology_free(t);
+	diag_free(&d);
+}
+
+/* The model outlives the JSON document: its strings are its own and later
+ * stages find an entity's lines in the model itself. */
+TEST(topology_keeps_lines_and_owns_its_strings)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\n"
+				     "\"name\": \"k\",\n"
+				     "\"images\": {\"pod\": \"img.tar\",\n \"node\": \"img.tar\"},\n"
+				     "\"bridges\": [{\"name\": \"br0\",\n \"address\": \"10.0.1.1/24\"}],\n"
+				     "\"hosts\": [{\"name\": \"h\",\n \"interfaces\": {\"eth0\": \"10.0.1.2/24\"}}],\n"
+				     "\"links\": [[\"h:eth0\",\n \"br0\"]],\n"
+				     "\"cluster\": {\n \"underlay\": \"10.10.0.0/24\"},\n"
+				     "\"nodes\": [\n {\"name\": \"n1\",\n \"podCIDR\": \"10.244.5.0/24\",\n"
+				     " \"pods\": [{\"name\": \"a\", \"image\": \"pod\", \"command\": [\"/bin/sleep\", \"1d\"]}]}],\n"
+				     "\"expect\": [{\"from\": \"a\",\n \"to\": \"h\"}]\n"
+				     "}",
+				     &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK_STR(t->images[1].name, "node");
+	CHECK_INT(t->images[1].line, 4);
+	CHECK_INT(t->bridges[0].name_line, 5);
+	CHECK_INT(t->bridges[0].address_line, 6);
+	CHECK_INT(t->hosts[0].line, 7);
+	CHECK_INT(t->hosts[0].image_line, 0);
+	CHECK_INT(t->hosts[0].ifaces[0].line, 8);
+	CHECK_STR(t->links[0].ends[0].text, "h:eth0");
+	CHECK_INT(t->links[0].ends[0].line, 9);
+	CHECK_INT(t->links[0].ends[1].line, 10);
+	CHECK_INT(t->cluster.line, 11);
+	CHECK_INT(t->cluster.underlay_line, 12);
+	CHECK_INT(t->cluster.pod_cidr_line, 0);
+	CHECK_INT(t->nodes[0].line, 14);
+	CHECK_INT(t->nodes[0].pod_cidr_line, 15);
+	CHECK_INT(t->nodes[0].pods_line, 16);
+	CHECK_INT(t->nodes[0].pods[0].image_line, 16);
+	CHECK_STR(t->nodes[0].pods[0].command[1], "1d");
+	CHECK_INT(t->expects[0].from.line, 17);
+	CHECK_INT(t->expects[0].to.line, 18);
+	CHECK_STR(t->expects[0].to.name, "h");
+	CHECK_INT(t->expects[0].to.kind, TB_KIND_HOST);
+	topology_free(t);
+	diag_free(&d);
+}
+
+TEST(topology_resolves_image_paths_against_an_absolute_folder)
+{
+	struct diag d;
+	struct tb_topology *t = load("{\"name\": \"k\", " IMAGES "}", &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	autofree char *bad = realpath("../bad", NULL);
+	CHECK_STR(t->dir, bad);
+	autofree char *img = xasprintf("%s/img.tar", bad);
+	CHECK_STR(topology_find_image(t, "pod")->path, "img.tar");
+	CHECK_STR(topology_find_image(t, "pod")->resolved, img);
 	topology_free(t);
 	diag_free(&d);
 }

@@ -1,0 +1,21 @@
+/* Diagnostics: file, line where known, JSON path, message. */
+#include "diag.h"
+#include "harness.h"
+
+TEST(diag_names_the_line_only_when_known)
+{
+	struct diag d;
+	diag_init(&d, "lab.json");
+	diag_error(&d, 14, "nodes[1].name", "duplicate name \"%s\"", "web");
+	diag_error(&d, 0, "nodes", "expected %s", "an array");
+	diag_error(&d, 3, NULL, "whole document");
+	diag_error(&d, 0, "", "no line, no path");
+	CHECK_INT(d.count, 4);
+	if (d.count == 4) {
+		CHECK_STR(d.messages[0], "lab.json:14: nodes[1].name: duplicate name \"web\"");
+		CHECK_STR(d.messages[1], "lab.json: nodes: expected an array");
+		CHECK_STR(d.messages[2], "lab.json:3: whole document");
+		CHECK_STR(d.messages[3], "lab.json: no line, no path");
+	}
+	diag_free(&d);
+}
