@@ -268,6 +268,30 @@ static void print_indented(FILE *out, const char *text, const char *indent)
 	}
 }
 
+/* ---- how the lab was built: from the saved plan, so runs can be compared ---- */
+
+/* "testbed 0.2.0, routing vxlan; up took 1.23 s (images 0.05, machines 0.23, network 0.20, servers 0.74)" */
+static char *build_summary(const struct plan *p)
+{
+	const struct plan_timings *t = &p->timings;
+	if (t->total < 0)
+		return xasprintf("testbed %s, routing %s", p->version, tb_routing_name(p->routing));
+	return xasprintf("testbed %s, routing %s; up took %.2f s (images %.2f, machines %.2f, network %.2f, servers "
+			 "%.2f)",
+			 p->version, tb_routing_name(p->routing), t->total / 1000, t->images / 1000, t->machines / 1000,
+			 t->network / 1000, t->servers / 1000);
+}
+
+static void text_build(FILE *out, const struct plan *p)
+{
+	if (!p)
+		return;
+	autofree char *summary = build_summary(p);
+	fprintf(out, "built by %s\n", summary);
+	for (size_t i = 0; i < p->n_images; i++)
+		fprintf(out, "image %s sha256:%s\n", p->images[i].name, p->images[i].sha256[0] ? p->images[i].sha256 : "?");
+}
+
 static void text_report(FILE *out, const struct check_run *run, const struct report_style *s)
 {
 	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
@@ -275,6 +299,7 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		run->n_probes == 1 ? "" : "s",
 		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "",
 		run->duration_ms);
+	text_build(out, run->plan);
 	bool any_table = false;
 	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
 		struct table t;
@@ -353,6 +378,28 @@ static void json_report(FILE *out, const struct check_run *run)
 	cJSON_AddNumberToObject(summary, "total", (double)run->n_probes);
 	cJSON_AddNumberToObject(summary, "passed", (double)ok);
 	cJSON_AddNumberToObject(summary, "failed", (double)(run->n_probes - ok));
+	if (run->plan) {
+		const struct plan *pl = run->plan;
+		cJSON *build = cJSON_AddObjectToObject(root, "build");
+		cJSON_AddStringToObject(build, "testbed", pl->version);
+		cJSON_AddNumberToObject(build, "planFormat", PLAN_FORMAT);
+		cJSON_AddStringToObject(build, "routing", tb_routing_name(pl->routing));
+		cJSON *images = cJSON_AddArrayToObject(build, "images");
+		for (size_t i = 0; i < pl->n_images; i++) {
+			cJSON *img = cJSON_CreateObject();
+			cJSON_AddStringToObject(img, "name", pl->images[i].name);
+			cJSON_AddStringToObject(img, "path", pl->images[i].path);
+			json_string_or_null(img, "sha256", pl->images[i].sha256);
+			cJSON_AddItemToArray(images, img);
+		}
+		cJSON *timings = cJSON_AddObjectToObject(build, "timingsMs");
+		const double values[] = {pl->timings.images, pl->timings.machines, pl->timings.network,
+					 pl->timings.servers, pl->timings.total};
+		const char *names[] = {"images", "machines", "network", "servers", "total"};
+		for (size_t i = 0; i < ARRAY_SIZE(values); i++)
+			if (values[i] >= 0)
+				cJSON_AddNumberToObject(timings, names[i], round2(values[i]));
+	}
 	cJSON *probes = cJSON_AddArrayToObject(root, "probes");
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
@@ -416,6 +463,31 @@ static void xml_escaped(FILE *out, const char *s)
 	}
 }
 
+static void junit_property(FILE *out, const char *name, const char *value)
+{
+	fprintf(out, "      <property name=\"");
+	xml_escaped(out, name);
+	fprintf(out, "\" value=\"");
+	xml_escaped(out, value);
+	fprintf(out, "\"/>\n");
+}
+
+static void junit_properties(FILE *out, const struct plan *p)
+{
+	if (!p)
+		return;
+	fprintf(out, "    <properties>\n");
+	junit_property(out, "testbed.version", p->version);
+	junit_property(out, "testbed.routing", tb_routing_name(p->routing));
+	for (size_t i = 0; i < p->n_images; i++) {
+		autofree char *name = xasprintf("image.%s.sha256", p->images[i].name);
+		junit_property(out, name, p->images[i].sha256);
+	}
+	autofree char *summary = build_summary(p);
+	junit_property(out, "testbed.build", summary);
+	fprintf(out, "    </properties>\n");
+}
+
 static void junit_report(FILE *out, const struct check_run *run)
 {
 	size_t ok = check_count_ok(run);
@@ -428,6 +500,7 @@ static void junit_report(FILE *out, const struct check_run *run)
 	xml_escaped(out, run->lab);
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n", run->n_probes,
 		run->n_probes - ok, run->duration_ms / 1000);
+	junit_properties(out, run->plan);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
 		autofree char *label = check_probe_label(p);
@@ -476,6 +549,12 @@ static void yaml_quoted(FILE *out, const char *s)
 static void tap_report(FILE *out, const struct check_run *run)
 {
 	fprintf(out, "TAP version 13\n1..%zu\n", run->n_probes);
+	if (run->plan) {
+		autofree char *summary = build_summary(run->plan);
+		fprintf(out, "# built by %s\n", summary);
+		for (size_t i = 0; i < run->plan->n_images; i++)
+			fprintf(out, "# image %s sha256:%s\n", run->plan->images[i].name, run->plan->images[i].sha256);
+	}
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
 		autofree char *label = check_probe_label(p);
@@ -511,6 +590,14 @@ static void markdown_report(FILE *out, const struct check_run *run)
 	fprintf(out, "### testbed check %s\n\n%s **%zu passed, %zu failed** of %zu probe%s%s\n", run->lab,
 		ok == run->n_probes ? "✅" : "❌", ok, run->n_probes - ok, run->n_probes, run->n_probes == 1 ? "" : "s",
 		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "");
+	if (run->plan) {
+		autofree char *summary = build_summary(run->plan);
+		fprintf(out, "\nBuilt by %s; images:", summary);
+		for (size_t i = 0; i < run->plan->n_images; i++)
+			fprintf(out, "%s `%s` `sha256:%s`", i ? "," : "", run->plan->images[i].name,
+				run->plan->images[i].sha256);
+		fputc('\n', out);
+	}
 	bool any_table = false;
 	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
 		struct table t;

@@ -28,10 +28,13 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	autonladdr mac = NULL;
 	int rc = -NLE_NOMEM;
 	if (neigh && dst && nl_addr_parse(f->mac, AF_LLC, &mac) == 0) {
-		rtnl_neigh_set_family(neigh, AF_BRIDGE);
+		/* The remote is an IPv4 address in a bridge-family entry: libnl
+		 * refuses a destination of another family than the entry's, so
+		 * the family is set after it. */
 		rtnl_neigh_set_ifindex(neigh, ifindex);
 		rtnl_neigh_set_lladdr(neigh, mac);
 		rtnl_neigh_set_dst(neigh, dst);
+		rtnl_neigh_set_family(neigh, AF_BRIDGE);
 		rtnl_neigh_set_flags(neigh, NTF_SELF);
 		rtnl_neigh_set_state(neigh, NUD_NOARP | NUD_PERMANENT);
 		rc = rtnl_neigh_add(sk, neigh, NLM_F_CREATE | NLM_F_APPEND);

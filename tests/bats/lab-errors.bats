@@ -46,13 +46,23 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
-@test "routing modes not built yet are refused with a clear message" {
+@test "a lab saved in another plan format is refused naming both versions; down still removes it" {
 	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
-	{"name": "errs", $IMAGES, "cluster": {"routing": "host-gw"}, "nodes": [{"name": "n1"}]}
+	{"name": "errs", $IMAGES, "nodes": [{"name": "n1", "pods": [{"name": "p1", "http": false}]}]}
 	JSON
-	run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
-	assert_failure 2
-	assert_output --partial 'cluster.routing "host-gw" is not implemented yet; use "gateway"'
+	"$TESTBED" up --quiet "$BATS_TEST_TMPDIR/lab.json"
+	plan=$TESTBED_STATE_DIR/errs/plan.json
+	jq '.format = 0 | .testbed = "0.0.9"' "$plan" >"$plan.new" && mv "$plan.new" "$plan"
+	version=$("$TESTBED" --version | cut -d' ' -f2)
+	want="lab errs: it was saved by testbed 0.0.9 in plan format 0; this is testbed $version, which reads plan format 1"
+	for cmd in "status errs" "check errs" "trace errs p1 n1" "graph errs" "plan errs"; do
+		run $TESTBED $cmd
+		assert_failure 2
+		assert_output --partial "$want"
+	done
+	run "$TESTBED" down errs
+	assert_success
+	assert_output "lab errs is down"
 	assert_nothing_left
 }
 
