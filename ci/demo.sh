@@ -29,6 +29,13 @@ trap 'bin/testbed down "$lab" >/dev/null 2>&1 || true' EXIT
 step bin/testbed validate "$file"
 step bin/testbed up "$file"
 step bin/testbed status "$lab"
+echo
+echo "# What up did, as the commands that build the same network by hand (the saved plan):"
+printf '\n%s$ bin/testbed plan %s | grep -v "^#" | head -n 30%s\n' "$bold" "$lab" "$plain"
+bin/testbed plan "$lab" | grep -v '^#' | grep . | head -n 30
+echo
+echo "# The lab as a picture, for Markdown (mermaid) or Graphviz (--format dot):"
+step bin/testbed graph "$lab"
 
 if [ "$lab" = kubenet-two ]; then
 	echo

@@ -5,7 +5,7 @@
 
 #include "commands.h"
 #include "graph.h"
-#include "lab_plan.h"
+#include "cmd_plan.h"
 #include "util.h"
 
 int cmd_graph(const struct command *cmd, const struct cli_options *o, int n, char **operands)

@@ -6,7 +6,7 @@
 
 #include "commands.h"
 #include "compile.h"
-#include "lab_plan.h"
+#include "cmd_plan.h"
 #include "live.h"
 #include "plan_render.h"
 #include "topology.h"

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "step.h"
 #include "util.h"
 
 #define UNDERLAY_BRIDGE "tb-underlay"
@@ -473,10 +472,15 @@ void plan_free(struct plan *p)
 		free(p->machines[i].name);
 	}
 	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct step_ops *ops = step_ops(p->steps[i].kind);
-		if (ops && ops->free)
-			ops->free(&p->steps[i]);
-		free(p->steps[i].note);
+		struct step *s = &p->steps[i];
+		if (s->kind == STEP_SYSCTL) {
+			free(s->u.sysctl.key);
+			free(s->u.sysctl.value);
+		} else if (s->kind == STEP_NFT) {
+			free(s->u.nft.table);
+			free(s->u.nft.ruleset);
+		}
+		free(s->note);
 	}
 	for (size_t i = 0; i < p->n_images; i++) {
 		free(p->images[i].name);

@@ -126,6 +126,7 @@ struct step_fdb {
 	uint32_t dst; /* the remote end (vxlan): an underlay address */
 };
 
+/* Kinds that own strings are freed by plan_free(). */
 struct step_sysctl {
 	char *key; /* under /proc/sys, with '/' separators: "net/ipv4/ip_forward" */
 	char *value;

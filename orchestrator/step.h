@@ -46,7 +46,6 @@ struct step_ops {
 	void (*to_json)(const struct plan *p, const struct step *s, cJSON *o);
 	/* Fills S from O; reports what is missing or malformed through E. */
 	int (*from_json)(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e);
-	void (*free)(struct step *s); /* may be NULL */
 };
 
 const struct step_ops *step_ops(enum step_kind kind);

@@ -66,17 +66,10 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	return 0;
 }
 
-static void free_step(struct step *s)
-{
-	free(s->u.nft.table);
-	free(s->u.nft.ruleset);
-}
-
 const struct step_ops step_nft_ops = {
 	.name = "nft",
 	.apply = apply,
 	.render = render,
 	.to_json = to_json,
 	.from_json = from_json,
-	.free = free_step,
 };

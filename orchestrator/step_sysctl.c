@@ -57,17 +57,10 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	return 0;
 }
 
-static void free_step(struct step *s)
-{
-	free(s->u.sysctl.key);
-	free(s->u.sysctl.value);
-}
-
 const struct step_ops step_sysctl_ops = {
 	.name = "sysctl",
 	.apply = apply,
 	.render = render,
 	.to_json = to_json,
 	.from_json = from_json,
-	.free = free_step,
 };

@@ -1,8 +1,8 @@
-/* The plan behind FILE|NAME, for the commands that show a lab without
+/* cmd_plan.c: the plan behind FILE|NAME, for the commands that show a lab without
  * probing it (plan, graph): a running lab's saved plan, or a topology
  * file compiled on the spot. */
-#ifndef TESTBED_LAB_PLAN_H
-#define TESTBED_LAB_PLAN_H
+#ifndef TESTBED_CMD_PLAN_H
+#define TESTBED_CMD_PLAN_H
 
 #include <stdbool.h>
 
