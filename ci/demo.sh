@@ -32,7 +32,8 @@ step bin/testbed status "$lab"
 echo
 echo "# What up did, as the commands that build the same network by hand (the saved plan):"
 printf '\n%s$ bin/testbed plan %s | grep -v "^#" | head -n 30%s\n' "$bold" "$lab" "$plain"
-bin/testbed plan "$lab" | grep -v '^#' | grep . | head -n 30
+plan=$(bin/testbed plan "$lab")
+grep -v '^#' <<<"$plan" | grep . | head -n 30
 echo
 echo "# The lab as a picture, for Markdown (mermaid) or Graphviz (--format dot):"
 step bin/testbed graph "$lab"
