@@ -2,7 +2,7 @@
 #   make             build bin/testbed
 #   make deps        install the build and test dependencies (apt-get; root)
 #   make images      build the rootfs images (root)
-#   make test        unit tests, then the bats suites (root for the lab suites)
+#   make test        unit tests, the replay tool's self-test, the bats suites (root)
 #   make test-asan   unit tests under AddressSanitizer and UBSan
 #   make install     PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
@@ -59,13 +59,17 @@ include images/images.mk
 deps:
 	./ci/deps.sh
 
-test: test-unit test-bats
+test: test-unit test-tools test-bats
 
 test-unit: build/unit-tests bin/testbed
 	cd tests/unit && ../../build/unit-tests
 
 test-asan: build/asan/unit-tests
 	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/unit-tests
+
+# The replay suite's own tool: tests/netstate.py against hand-built labs.
+test-tools:
+	./tests/netstate-selftest.sh
 
 # Images are built before the suites enter their scratch namespace,
 # which has no network.
@@ -84,4 +88,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test test-unit test-asan test-bats install uninstall clean
+.PHONY: all deps test test-unit test-tools test-asan test-bats install uninstall clean

@@ -16,4 +16,4 @@ trap 'rm -f "$log"' EXIT
 make test 2>&1 | tee "$log"
 make test-asan 2>&1 | tee -a "$log"
 # One closing line for the whole run, from the runners' own summaries.
-awk '/^(unit|bats): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 } END { printf "total: %d passed, %d failed\n", p, f }' "$log"
+awk '/^(unit|bats|netstate-selftest): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 } END { printf "total: %d passed, %d failed\n", p, f }' "$log"

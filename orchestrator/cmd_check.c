@@ -16,6 +16,7 @@
 #include "report.h"
 #include "topology.h"
 #include "trace.h"
+#include "outfile.h"
 #include "util.h"
 
 static volatile int interrupted;
@@ -108,7 +109,7 @@ static int write_report_file(const struct command *cmd, const char *path, enum r
 		return -1;
 	}
 	struct tb_err e;
-	int rc = write_file_atomic(path, data, len, &e);
+	int rc = write_output_file(path, data, len, &e);
 	if (rc < 0)
 		command_fail(cmd, -1, "%s", e.msg);
 	free(data);

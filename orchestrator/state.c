@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "state.h"
 
+#include "outfile.h"
+
 #ifndef TESTBED_VERSION
 #define TESTBED_VERSION "unknown"
 #endif

@@ -165,25 +165,6 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const char *data, size_t len, struct tb_err *e)
-{
-	autofree char *tmp = xasprintf("%s.tmp", path);
-	autoclose int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return tb_fail(e, "creating %s: %s", tmp, strerror(errno));
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		int err = errno;
-		unlink(tmp);
-		return tb_fail(e, "writing %s: %s", tmp, strerror(err));
-	}
-	if (rename(tmp, path) < 0) {
-		int err = errno;
-		unlink(tmp);
-		return tb_fail(e, "renaming %s: %s", tmp, strerror(err));
-	}
-	return 0;
-}
-
 long long now_ms(void)
 {
 	struct timespec ts;

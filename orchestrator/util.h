@@ -61,8 +61,6 @@ int tb_context(struct tb_err *e, const char *fmt, ...) __attribute__((format(pri
 
 /* Write all of BUF, retrying short writes and EINTR. */
 int write_all(int fd, const void *buf, size_t len);
-/* Write a whole file atomically: a temporary beside it, then rename. */
-int write_file_atomic(const char *path, const char *data, size_t len, struct tb_err *e);
 /* Process titles: main() hands over argv once; a machine's init then shows
  * as "testbed-init: NAME" in ps instead of a copy of the up command line. */
 void proc_title_init(int argc, char **argv);

@@ -73,6 +73,13 @@ teardown_file() {
 		assert p["port"] is None and p["error"] == "network unreachable", p
 		p = by[("pod-c", "pod-a", "tcp")]
 		assert (p["expected"], p["got"], p["ok"]) == ("fail", "pass", False), p
+		# How the lab was built, from its saved plan, so runs can be compared.
+		b = r["build"]
+		assert b["planFormat"] == 1 and b["routing"] == "gateway", b
+		assert {i["name"] for i in b["images"]} == {"pod", "node"}, b
+		assert all(len(i["sha256"]) == 64 for i in b["images"]), b
+		assert all(b["timingsMs"][k] >= 0 for k in ("images", "machines", "network", "servers", "total")), b
+		assert b["timingsMs"]["total"] > 0, b
 	PY
 }
 
@@ -127,6 +134,60 @@ teardown_file() {
 	assert_equal "${lines[-1]}" "16 passed, 5 failed"
 	run jq -r '.summary.failed' "$BATS_TEST_TMPDIR/out.json"
 	assert_output 5
+}
+
+@test "--output never lets a planted symlink make root overwrite its target" {
+	dir=$(mktemp -d /tmp/testbed-output.XXXXXX)
+	chmod 1777 "$dir"
+	echo precious >"$BATS_TEST_TMPDIR/victim"
+	# The temporary name of earlier versions, planted: no longer used.
+	ln -s "$BATS_TEST_TMPDIR/victim" "$dir/r.json.tmp"
+	run "$TESTBED" check --format json --output "$dir/r.json" --quiet "$LAB"
+	assert_failure 1
+	[ -f "$dir/r.json" ] && [ ! -L "$dir/r.json" ]
+	jq -e '.lab == "check-neg"' "$dir/r.json"
+	# A symlink at PATH itself, owned by someone else in a folder anyone may write to.
+	ln -s "$BATS_TEST_TMPDIR/victim" "$dir/link.json"
+	chown -h 65534:65534 "$dir/link.json"
+	run "$TESTBED" check --format json --output "$dir/link.json" --quiet "$LAB"
+	assert_failure 3
+	assert_output --partial "refusing to write through it"
+	run cat "$BATS_TEST_TMPDIR/victim"
+	assert_output precious
+	[ -L "$dir/link.json" ]
+	ls -A "$dir" | grep -c . | grep -qx 3 # r.json, r.json.tmp, link.json: no temporary left
+	rm -rf "$dir"
+	# The user's own link, in the user's own folder, is followed.
+	ln -s "$BATS_TEST_TMPDIR/mine.json" "$BATS_TEST_TMPDIR/link.json"
+	chmod 700 "$BATS_TEST_TMPDIR"
+	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/link.json" --quiet "$LAB"
+	assert_failure 1
+	[ -L "$BATS_TEST_TMPDIR/link.json" ]
+	jq -e '.lab == "check-neg"' "$BATS_TEST_TMPDIR/mine.json"
+}
+
+@test "--output to a device or FIFO writes in place and never replaces it" {
+	run "$TESTBED" check --format json --output /dev/full --quiet "$LAB"
+	assert_failure 3
+	assert_output --partial "/dev/full: No space left on device"
+	[ -c /dev/full ]
+	run "$TESTBED" check --format json --output /dev/null --quiet "$LAB"
+	assert_failure 1
+	[ -c /dev/null ]
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	cat "$BATS_TEST_TMPDIR/fifo" >"$BATS_TEST_TMPDIR/got" &
+	reader=$!
+	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/fifo" --quiet "$LAB"
+	assert_failure 1
+	wait "$reader"
+	[ -p "$BATS_TEST_TMPDIR/fifo" ]
+	jq -e '.lab == "check-neg"' "$BATS_TEST_TMPDIR/got"
+	run "$TESTBED" check --format tap --output /dev/stdout --quiet "$LAB"
+	assert_failure 1
+	assert_line "TAP version 13"
+	run "$TESTBED" check --output "$BATS_TEST_TMPDIR" --quiet "$LAB"
+	assert_failure 3
+	assert_output --partial "is a directory"
 }
 
 @test "colour on a terminal only, and never with NO_COLOR" {

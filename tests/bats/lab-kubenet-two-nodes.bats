@@ -37,6 +37,12 @@ teardown_file() {
 	assert_success
 	run jq -r '.labs[0] | .phase, (.machines | length), ([.machines[] | select(.running)] | length)' <<<"$output"
 	assert_output $'up\n8\n8'
+	# The saved plan's record of the build: images by sha256, the phases of up.
+	sha=$(sha256sum "$REPO/images/pod.tar.zst" | cut -d' ' -f1)
+	run jq -r --arg sha "$sha" '.labs[0].plan | .format, .routing, (.images[] | select(.name == "pod") | .sha256 == $sha),
+		(.timings | [.images, .machines, .network, .servers] | all(. >= 0)), (.timings.total > 0)' \
+		< <("$TESTBED" status --json "$LAB")
+	assert_output $'1\ngateway\ntrue\ntrue\ntrue'
 	run jq -r '.labs[0].machines[] | select(.name == "pod-c") | "\(.kind) \(.node) \(.address) \(.http)"' \
 		< <("$TESTBED" status --json "$LAB")
 	assert_output "pod node2 10.0.2.2 8000"

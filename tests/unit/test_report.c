@@ -6,7 +6,9 @@
 #include <cjson/cJSON.h>
 
 #include "harness.h"
+#include "plan.h"
 #include "report.h"
+#include "util.h"
 
 static struct check_probe probe(const char *from, const char *to, enum tb_proto proto, uint16_t port, bool expect_pass,
 				enum probe_outcome outcome, const char *error)
@@ -218,4 +220,43 @@ TEST(report_an_empty_run_is_valid_in_every_format)
 			CHECK_STR(out, "TAP version 13\n1..0\n");
 		free(out);
 	}
+}
+
+/* Every format carries how the lab was built, from its saved plan: testbed's
+ * version, each image's sha256 and the phases of up. */
+TEST(report_formats_carry_the_build_of_the_lab)
+{
+	struct plan plan = {.version = "9.8.7", .routing = TB_ROUTING_VXLAN,
+			    .timings = {.images = 10, .machines = 20, .network = 30, .servers = 40, .total = 1234}};
+	struct plan_image images[] = {{.name = "pod", .path = "/i/pod.tar.zst"}};
+	snprintf(images[0].sha256, sizeof(images[0].sha256), "%s",
+		 "3211aff5051e8c8869cc172fbe73ca8d5e11a63ae76c678509928ac853b9ef35");
+	plan.images = images;
+	plan.n_images = 1;
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	run.plan = &plan;
+	const char *sha = "3211aff5051e8c8869cc172fbe73ca8d5e11a63ae76c678509928ac853b9ef35";
+	const char *summary = "testbed 9.8.7, routing vxlan; up took 1.23 s (images 0.01, machines 0.02, network 0.03, "
+			      "servers 0.04)";
+	enum report_format formats[] = {REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_TAP, REPORT_MARKDOWN};
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+		char *text = render(formats[i], &run, false, false);
+		if (!strstr(text, sha))
+			harness_fail(__FILE__, __LINE__, "%s: no image sha256", report_format_name(formats[i]));
+		if (formats[i] != REPORT_JSON && !strstr(text, summary))
+			harness_fail(__FILE__, __LINE__, "%s: no build summary", report_format_name(formats[i]));
+		free(text);
+	}
+	char *json = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *build = cJSON_GetObjectItemCaseSensitive(root, "build");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(build, "testbed")), "9.8.7");
+	const cJSON *timings = cJSON_GetObjectItemCaseSensitive(build, "timingsMs");
+	CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(timings, "total")) == 1234);
+	cJSON_Delete(root);
+	free(json);
+	char *tap = render(REPORT_TAP, &run, false, false);
+	CHECK(strstr(tap, "TAP version 13\n1..5\n# built by testbed 9.8.7") == tap);
+	free(tap);
 }
