@@ -1,0 +1,328 @@
+/* testbed graph: every machine, bridge and veth of a plan shows up in both
+ * formats, in the right group; tunnels and routing paths as each routing
+ * mode has them; ids and labels quoted for names with '-', '.' or worse. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "diag.h"
+#include "graph.h"
+#include "harness.h"
+#include "jsondoc.h"
+#include "plan.h"
+#include "topology.h"
+
+#define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
+/* Two nodes, one pod name with a dash on each, in routing mode %s. */
+#define CLUSTER                                                                                              \
+	"{\"name\": \"k\", " IMAGES ", \"cluster\": {\"podCIDR\": \"10.0.0.0/16\", \"routing\": \"%s\"}, "  \
+	"\"nodes\": [{\"name\": \"node1\", \"podCIDR\": \"10.0.1.0/24\", \"pods\": [{\"name\": \"pod-a\"}, " \
+	"{\"name\": \"b\"}]}, {\"name\": \"node2\", \"podCIDR\": \"10.0.2.0/24\", \"pods\": [{\"name\": \"pod-c\"}]}]}"
+
+static bool build(const char *text, struct plan *p)
+{
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json", text, &d);
+	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
+	diag_free(&d);
+	struct tb_err e;
+	bool ok = t && plan_build(t, NULL, p, &e) == 0;
+	topology_free(t);
+	return ok;
+}
+
+static bool build_cluster(const char *routing, struct plan *p)
+{
+	autofree char *text = xasprintf(CLUSTER, routing);
+	return build(text, p);
+}
+
+/* Not inlined: GCC then takes the memstream's hold on &text for a pointer
+ * to a dead local (-Wdangling-pointer), though fclose drops it. */
+__attribute__((noinline)) static char *render(const struct plan *p, enum graph_format f)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	graph_write(out, f, p);
+	fclose(out);
+	return text;
+}
+
+/* The id the graph gives a name when no other name meets it. */
+static char *id_of(const char *prefix, const char *a, const char *b)
+{
+	char *id = xasprintf("%s%s%s%s", prefix, a, b ? "_" : "", b ? b : "");
+	for (char *c = id + strlen(prefix); *c; c++)
+		if (*c == '-' || *c == '.')
+			*c = '_';
+	return id;
+}
+
+/* Is there a line in TEXT that holds A, then B, then C? */
+static bool has_line(const char *text, const char *a, const char *b, const char *c)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		autofree char *l = end ? strndup(line, (size_t)(end - line)) : strdup(line);
+		const char *x = strstr(l, a), *y = x ? strstr(x + strlen(a), b) : NULL;
+		if (y && strstr(y + strlen(b), c))
+			return true;
+		line = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *s = strstr(text, needle); s; s = strstr(s + 1, needle))
+		n++;
+	return n;
+}
+
+/* The text of the group (subgraph or cluster) GROUP_ID opens. */
+static char *group_text(const char *text, enum graph_format f, const char *group_id)
+{
+	autofree char *open = f == GRAPH_MERMAID ? xasprintf("subgraph %s[", group_id)
+						 : xasprintf("subgraph \"cluster_%s\" {", group_id);
+	const char *start = strstr(text, open);
+	if (!start)
+		return xstrdup("");
+	const char *end = strstr(start, f == GRAPH_MERMAID ? "\n  end\n" : "\n  }\n");
+	return end ? strndup(start, (size_t)(end - start)) : xstrdup("");
+}
+
+/* Node definitions: `id[` / `id{{` / `id([` in mermaid, `"id" [` in dot,
+ * each followed by a label starting with the element's name. */
+static void check_node(const char *text, enum graph_format f, const char *id, const char *open, const char *name)
+{
+	autofree char *def = f == GRAPH_MERMAID ? xasprintf("%s%s\"%s<br/>", id, open, name)
+						: xasprintf("\"%s\" [", id);
+	autofree char *label = xasprintf("label=\"%s\\n", name);
+	if (f == GRAPH_MERMAID ? !strstr(text, def) : !has_line(text, def, label, "];"))
+		harness_fail(__FILE__, __LINE__, "%s: no node %s labelled %s",
+			     f == GRAPH_MERMAID ? "mermaid" : "dot", id, name);
+}
+
+/* Every machine, bridge and veth of P, in format F. */
+static void check_elements(const struct plan *p, enum graph_format f, const char *text)
+{
+	for (size_t i = 0; i < p->n_machines; i++) {
+		autofree char *id = id_of("m_", p->machines[i].name, NULL);
+		check_node(text, f, id, "[", p->machines[i].name);
+		/* a pod sits in its node's group */
+		if (p->machines[i].kind == MACHINE_POD) {
+			autofree char *gid = id_of("g_", p->machines[p->machines[i].parent].name, NULL);
+			autofree char *group = group_text(text, f, gid);
+			autofree char *member = f == GRAPH_MERMAID ? xasprintf("%s[", id) : xasprintf("\"%s\" [", id);
+			if (!strstr(group, member))
+				harness_fail(__FILE__, __LINE__, "%s not in group %s", id, gid);
+		}
+	}
+	for (const struct step *s = plan_next(p, NULL, STEP_BRIDGE); s; s = plan_next(p, s, STEP_BRIDGE)) {
+		autofree char *id = id_of("b_", p->machines[s->machine].name, s->u.bridge.name);
+		check_node(text, f, id, "{{", s->u.bridge.name);
+		autofree char *gid = id_of("g_", p->machines[s->machine].name, NULL);
+		autofree char *group = group_text(text, f, gid);
+		if (!strstr(group, id))
+			harness_fail(__FILE__, __LINE__, "bridge %s not in group %s", id, gid);
+	}
+	for (const struct step *s = plan_next(p, NULL, STEP_VETH); s; s = plan_next(p, s, STEP_VETH)) {
+		const struct step_veth *v = &s->u.veth;
+		autofree char *from = v->master[0] ? id_of("b_", p->machines[s->machine].name, v->master)
+						   : id_of("m_", p->machines[s->machine].name, NULL);
+		autofree char *to = id_of("m_", p->machines[v->peer_machine].name, NULL);
+		autofree char *a = f == GRAPH_MERMAID ? xasprintf("%s ---|\"%s", from, v->name)
+						      : xasprintf("\"%s\" -> \"%s\" [dir=none, label=\"%s", from, to, v->name);
+		autofree char *b = xasprintf(" — %s", v->peer_name);
+		autofree char *c = f == GRAPH_MERMAID ? xasprintf("\"| %s", to) : xstrdup("\"];");
+		if (!has_line(text, a, b, c))
+			harness_fail(__FILE__, __LINE__, "no link %s — %s from %s to %s", v->name, v->peer_name, from, to);
+	}
+}
+
+static void check_both(const struct plan *p)
+{
+	autofree char *m = render(p, GRAPH_MERMAID);
+	autofree char *d = render(p, GRAPH_DOT);
+	CHECK(strncmp(m, "flowchart LR\n", 13) == 0);
+	CHECK(strstr(d, "digraph \"k\" {") != NULL);
+	check_elements(p, GRAPH_MERMAID, m);
+	check_elements(p, GRAPH_DOT, d);
+}
+
+TEST(graph_gateway_mode_routes_pod_cidrs_from_the_gateway)
+{
+	struct plan p;
+	CHECK(build_cluster("gateway", &p));
+	check_both(&p);
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	CHECK(strstr(m, "%% testbed graph: lab k, routing gateway\n") != NULL);
+	CHECK(strstr(d, "label=\"lab k (routing: gateway)\"") != NULL);
+	/* the article's figure 3.3, with addresses on both ends of each link */
+	CHECK(has_line(m, "b_node1_cbr0 ---|\"veth0 — eth0 10.0.1.2/24\"| m_pod_a", "", ""));
+	CHECK(has_line(m, "b_lab_tb_underlay ---|\"tb-gw — eth0 10.10.0.1/24\"| m_gateway", "", ""));
+	CHECK(has_line(m, "m_gateway -.->|\"10.0.1.0/24\"| m_node1", "", ""));
+	CHECK(has_line(m, "m_gateway -.->|\"10.0.2.0/24\"| m_node2", "", ""));
+	CHECK(has_line(d, "\"m_gateway\" -> \"m_node2\" [style=dotted", "label=\"10.0.2.0/24\"", ""));
+	CHECK_INT(count(m, "-.->"), 2); /* default routes are not drawn */
+	CHECK(strstr(m, "linkStyle 6,7 ") != NULL);
+	CHECK(strstr(m, "vxlan") == NULL);
+	CHECK(strstr(d, "vxlan") == NULL);
+	plan_free(&p);
+}
+
+TEST(graph_host_gw_mode_routes_pod_cidrs_between_nodes)
+{
+	struct plan p;
+	CHECK(build_cluster("host-gw", &p));
+	check_both(&p);
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	CHECK(has_line(m, "m_node1 -.->|\"10.0.2.0/24 via 10.10.0.3\"| m_node2", "", ""));
+	CHECK(has_line(m, "m_node2 -.->|\"10.0.1.0/24 via 10.10.0.2\"| m_node1", "", ""));
+	CHECK(has_line(d, "\"m_node1\" -> \"m_node2\" [style=dotted", "label=\"10.0.2.0/24 via 10.10.0.3\"", ""));
+	CHECK_INT(count(m, "-.->"), 2);
+	CHECK(strstr(m, "m_gateway -.->") == NULL);
+	CHECK(strstr(m, "vxlan") == NULL);
+	CHECK(strstr(d, "vxlan") == NULL);
+	plan_free(&p);
+}
+
+TEST(graph_vxlan_mode_shows_tunnel_ends_and_the_tunnel)
+{
+	struct plan p;
+	CHECK(build_cluster("vxlan", &p));
+	check_both(&p);
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	/* flannel.1 inside its node's group, with the VTEP address */
+	autofree char *g1 = group_text(m, GRAPH_MERMAID, "g_node1");
+	CHECK(strstr(g1, "v_node1_flannel_1([\"flannel.1<br/>vxlan 10.0.1.0/32\"])") != NULL);
+	autofree char *c2 = group_text(d, GRAPH_DOT, "g_node2");
+	CHECK(strstr(c2, "\"v_node2_flannel_1\" [") != NULL);
+	/* one tunnel for the one pair of nodes, dashed */
+	CHECK(has_line(m, "v_node1_flannel_1 -.-|\"vxlan VNI 1 udp/8472\"| v_node2_flannel_1", "", ""));
+	CHECK_INT(count(m, "vxlan VNI 1 udp/8472"), 1);
+	CHECK(has_line(d, "\"v_node1_flannel_1\" -> \"v_node2_flannel_1\" [dir=none, style=dashed",
+		       "label=\"vxlan VNI 1 udp/8472\"", ""));
+	CHECK(has_line(m, "m_node1 -.->|\"10.0.2.0/24 via flannel.1\"| m_node2", "", ""));
+	CHECK(has_line(m, "m_node2 -.->|\"10.0.1.0/24 via flannel.1\"| m_node1", "", ""));
+	CHECK(has_line(d, "\"m_node2\" -> \"m_node1\" [style=dotted", "label=\"10.0.1.0/24 via flannel.1\"", ""));
+	/* six links, then the tunnel, then the two paths */
+	CHECK(strstr(m, "linkStyle 6 ") != NULL);
+	CHECK(strstr(m, "linkStyle 7,8 ") != NULL);
+	plan_free(&p);
+}
+
+TEST(graph_vxlan_tunnels_join_every_pair_of_nodes_with_fdb_entries)
+{
+	struct plan p;
+	CHECK(build("{\"name\": \"k\", " IMAGES ", \"cluster\": {\"routing\": \"vxlan\"}, \"nodes\": [{\"name\": "
+		    "\"n1\"}, {\"name\": \"n2\"}, {\"name\": \"n3\"}]}",
+		    &p));
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	CHECK_INT(count(m, "vxlan VNI 1 udp/8472"), 3);
+	CHECK(strstr(m, "v_n1_flannel_1 -.-|\"vxlan VNI 1 udp/8472\"| v_n3_flannel_1") != NULL);
+	CHECK(strstr(m, "v_n2_flannel_1 -.-|\"vxlan VNI 1 udp/8472\"| v_n3_flannel_1") != NULL);
+	/* without n3's entry for n1 only that tunnel goes */
+	for (size_t i = 0; i < p.n_steps; i++)
+		if (p.steps[i].kind == STEP_FDB && p.steps[i].machine == plan_find(&p, "n3") &&
+		    p.steps[i].u.fdb.dst == p.machines[plan_find(&p, "n1")].address)
+			p.steps[i].u.fdb.dst = 0;
+	autofree char *m2 = render(&p, GRAPH_MERMAID);
+	CHECK_INT(count(m2, "vxlan VNI 1 udp/8472"), 2);
+	CHECK(strstr(m2, "v_n1_flannel_1 -.-|\"vxlan VNI 1 udp/8472\"| v_n3_flannel_1") == NULL);
+	plan_free(&p);
+}
+
+TEST(graph_hosts_bridges_and_veth_pairs)
+{
+	struct plan p;
+	CHECK(build("{\"name\": \"k\", " IMAGES ", \"bridges\": [{\"name\": \"br0\"}], \"hosts\": [{\"name\": "
+		    "\"net0\", \"interfaces\": {\"eth0\": \"10.0.1.2/24\"}}, {\"name\": \"net1\", \"interfaces\": "
+		    "{\"veth1\": \"10.0.2.3/24\"}}, {\"name\": \"net2\", \"interfaces\": {\"veth2\": \"10.0.2.4/24\"}}], "
+		    "\"links\": [[\"br0\", \"net0:eth0\"], [\"net1:veth1\", \"net2:veth2\"]]}",
+		    &p));
+	check_both(&p);
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	/* the lab namespace groups its bridge; hosts stand alone */
+	autofree char *lab = group_text(m, GRAPH_MERMAID, "g_lab");
+	CHECK(strstr(lab, "m_lab[\"lab<br/>lab\"]") != NULL);
+	CHECK(strstr(lab, "b_lab_br0{{\"br0<br/>bridge\"}}") != NULL);
+	CHECK(strstr(lab, "m_net0") == NULL);
+	CHECK(strstr(m, "subgraph g_net0") == NULL);
+	CHECK(strstr(m, "m_net0[\"net0<br/>host 10.0.1.2\"]") != NULL);
+	CHECK(has_line(m, "b_lab_br0 ---|\"tb-l0 — eth0 10.0.1.2/24\"| m_net0", "", ""));
+	/* a pair straight between two namespaces: addresses on both ends */
+	CHECK(has_line(m, "m_net1 ---|\"veth1 10.0.2.3/24 — veth2 10.0.2.4/24\"| m_net2", "", ""));
+	CHECK(has_line(d, "\"m_net1\" -> \"m_net2\" [dir=none, label=\"veth1 10.0.2.3/24 — veth2 10.0.2.4/24\"];", "",
+		       ""));
+	CHECK(strstr(m, "-.-") == NULL); /* no routes, no tunnels */
+	CHECK(strstr(m, "linkStyle") == NULL);
+	plan_free(&p);
+}
+
+TEST(graph_quotes_names_with_dashes)
+{
+	struct plan p;
+	CHECK(build_cluster("gateway", &p));
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	CHECK(strstr(m, "\n    m_pod_a[\"pod-a<br/>pod 10.0.1.2\"]\n") != NULL);
+	CHECK(strstr(m, "b_lab_tb_underlay{{\"tb-underlay<br/>bridge\"}}") != NULL);
+	CHECK(strstr(d, "\n    \"m_pod_a\" [shape=box, label=\"pod-a\\npod 10.0.1.2\"];\n") != NULL);
+	CHECK(strstr(d, "\"b_lab_tb_underlay\" [") != NULL);
+	CHECK(strstr(m, "pod-a[") == NULL && strstr(m, "tb-underlay{") == NULL); /* never a raw name as an id */
+	CHECK(strstr(d, " pod-a ") == NULL && strstr(d, "\"pod-a\" [") == NULL);
+	plan_free(&p);
+}
+
+/* Names no topology would pass, in a plan as a saved one could hold
+ * them: every id stays a plain identifier, unique, and labels escaped. */
+TEST(graph_ids_are_unique_and_labels_escaped_for_any_name)
+{
+	struct plan p = {.lab = xstrdup("q\"x")};
+	size_t lab = plan_add_machine(&p, &(struct plan_machine){.kind = MACHINE_LAB, .name = "lab", .parent = PLAN_NONE});
+	size_t h = plan_add_machine(&p, &(struct plan_machine){.kind = MACHINE_HOST, .name = "h.1", .parent = PLAN_NONE});
+	const char *bridges[] = {"br-0", "br.0", "br_0", "b\"<x>#|&`\\"};
+	for (size_t i = 0; i < ARRAY_SIZE(bridges); i++)
+		snprintf(plan_add_step(&p, STEP_BRIDGE, lab, NULL)->u.bridge.name, PLAN_IFNAME, "%s", bridges[i]);
+	struct step *s = plan_add_step(&p, STEP_VETH, lab, NULL);
+	snprintf(s->u.veth.name, PLAN_IFNAME, "l\"0");
+	snprintf(s->u.veth.master, PLAN_IFNAME, "%s", bridges[3]);
+	snprintf(s->u.veth.peer_name, PLAN_IFNAME, "e<0>");
+	s->u.veth.peer_machine = h;
+
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	CHECK(strstr(m, "b_lab_br_0{{\"br-0<br/>bridge\"}}") != NULL);
+	CHECK(strstr(m, "b_lab_br_0_2{{\"br.0<br/>bridge\"}}") != NULL);
+	CHECK(strstr(m, "b_lab_br_0_3{{\"br_0<br/>bridge\"}}") != NULL);
+	CHECK(strstr(m, "b_lab_b__x______{{\"b#quot;#lt;x#gt;#35;#124;#amp;#96;\\<br/>bridge\"}}") != NULL);
+	CHECK(strstr(m, "m_h_1[\"h.1<br/>host\"]") != NULL);
+	CHECK(strstr(m, "b_lab_b__x______ ---|\"l#quot;0 — e#lt;0#gt;\"| m_h_1") != NULL);
+	CHECK(strstr(m, "%% testbed graph: lab q#quot;x, routing gateway\n") != NULL);
+	CHECK(strstr(d, "\"b_lab_br_0_2\" [shape=hexagon") != NULL);
+	CHECK(strstr(d, "label=\"b\\\"<x>#|&amp;`\\\\\\nbridge\"") != NULL);
+	CHECK(strstr(d, "\"b_lab_b__x______\" -> \"m_h_1\" [dir=none, label=\"l\\\"0 — e<0>\"];") != NULL);
+	CHECK(strstr(d, "digraph \"q\\\"x\" {") != NULL);
+	/* In mermaid, a '"' only ever opens or closes a label: two per line
+	 * that has one, never three. */
+	for (const char *line = m; *line;) {
+		const char *end = strchr(line, '\n');
+		size_t quotes = 0;
+		for (const char *c = line; c < end; c++)
+			quotes += *c == '"';
+		if (quotes != 0 && quotes != 2)
+			harness_fail(__FILE__, __LINE__, "%zu quotes in: %.*s", quotes, (int)(end - line), line);
+		line = end + 1;
+	}
+	plan_free(&p);
+}
