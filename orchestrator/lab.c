@@ -158,10 +158,18 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 			.port = (uint16_t)pm->http_port,
 		};
 	}
-	int rc = wait_listening(w, n, timeout_s * 1000, &interrupted, e);
+	/* Every workload must keep running meanwhile: one that exits fails up
+	 * at once, not after the timeout. */
+	struct exit_watch *watch = xcalloc(p->n_machines, sizeof(*watch));
+	size_t n_watch = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		if (p->machines[i].argv)
+			watch[n_watch++] = (struct exit_watch){.name = p->machines[i].name, .fd = u->machines[i].status};
+	int rc = wait_listening(w, n, watch, n_watch, timeout_s * 1000, &interrupted, e);
 	free(w);
+	free(watch);
 	if (rc < 0)
-		tb_context(e, "waiting for the HTTP servers (their output is in %s/logs/)", u->dir.path);
+		tb_context(e, "waiting for the HTTP servers");
 	return rc;
 }
 
@@ -245,12 +253,21 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 	if (!ok) {
 		tb_context(e, "%s", p->lab);
 		up_release(&u, true);
+		/* The evidence outlives the lab: its machines' output is kept,
+		 * unless the user stopped up on purpose. */
 		struct tb_err e2;
+		char why[sizeof(e->msg)];
+		memcpy(why, e->msg, sizeof(why));
+		autofree char *kept = interrupted ? NULL : lab_keep_logs(&u.dir, &e2);
+		if (kept)
+			tb_fail(e, "%s (the machines' output is kept in %s)", why, kept);
+		memcpy(why, e->msg, sizeof(why));
 		if (lab_dir_remove(&u.dir, &e2) < 0)
-			tb_context(e, "%s; and %s", e->msg, e2.msg);
+			tb_fail(e, "%s; and cleaning up: %s", why, e2.msg);
 		lab_dir_close(&u.dir);
 		return TB_EXIT_SYSTEM;
 	}
+	lab_forget_failed(&u.dir);
 	*pids = xcalloc(p->n_machines, sizeof(**pids));
 	for (size_t i = 0; i < p->n_machines; i++) {
 		(*pids)[i] = u.machines[i].pid;
@@ -306,8 +323,14 @@ int lab_down(const char *name, const char *state_dir, bool *was_up, struct tb_er
 	int locked = lab_dir_lock(state_root(state_dir), name, false, &dir, e);
 	if (locked < 0)
 		return TB_EXIT_SYSTEM;
-	if (locked == 0)
+	if (locked == 0) {
+		/* What a failed up kept goes too: down leaves no trace. */
+		struct lab_dir gone = {.root = (char *)state_root(state_dir), .path = xasprintf("%s/%s", state_root(state_dir), name)};
+		lab_forget_failed(&gone);
+		free(gone.path);
+		rmdir(state_root(state_dir));
 		return TB_EXIT_OK;
+	}
 	*was_up = true;
 	/* down needs only the machine records, whatever testbed saved the
 	 * lab: whatever machines were recorded are in r even when reading
@@ -316,6 +339,7 @@ int lab_down(const char *name, const char *state_dir, bool *was_up, struct tb_er
 	struct tb_err ignored;
 	lab_read(dir.path, &r, &ignored);
 	int rc = TB_EXIT_OK;
+	lab_forget_failed(&dir);
 	if (kill_machines(&r, e) < 0 || lab_dir_remove(&dir, e) < 0)
 		rc = TB_EXIT_SYSTEM;
 	lab_record_free(&r);

@@ -75,19 +75,25 @@ static void signal_machine(int sig)
 		kill(-1, sig);
 }
 
-static void reap(pid_t workload, const char *name)
+/* Reaps every exited process; the workload's end goes to the log and,
+ * while up still waits on us (not COMMITTED), to up, which then fails at
+ * once instead of waiting for a server that will never listen. */
+static void reap(pid_t workload, const char *name, bool committed)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-		if (pid == workload) {
-			if (WIFEXITED(status))
-				fprintf(stderr, "testbed init: %s: workload exited with status %d\n", name,
-					WEXITSTATUS(status));
-			else if (WIFSIGNALED(status))
-				fprintf(stderr, "testbed init: %s: workload killed by signal %d\n", name,
-					WTERMSIG(status));
-		}
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid != workload)
+			continue;
+		char why[64];
+		if (WIFEXITED(status))
+			snprintf(why, sizeof(why), "workload exited with status %d", WEXITSTATUS(status));
+		else
+			snprintf(why, sizeof(why), "workload killed by signal %d", WTERMSIG(status));
+		fprintf(stderr, "testbed init: %s: %s\n", name, why);
+		if (!committed)
+			report("%s", why);
+	}
 }
 
 static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
@@ -129,7 +135,7 @@ static void shut_down(int sfd, pid_t workload, const char *name)
 		struct signalfd_siginfo si;
 		if (poll(&p, 1, 50) > 0 && read(sfd, &si, sizeof(si)) < 0)
 			break;
-		reap(workload, name);
+		reap(workload, name, true);
 	}
 	_exit(0);
 }
@@ -218,7 +224,7 @@ static int machine_child(void *arg)
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
 			if (si.ssi_signo == SIGCHLD)
-				reap(workload, s->name);
+				reap(workload, s->name, committed);
 			else
 				shut_down(sfd, workload, s->name);
 		}

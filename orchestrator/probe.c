@@ -47,14 +47,26 @@ static int start_listen_probe(struct listen_wait *t, struct tb_err *e)
 	return fd;
 }
 
-int wait_listening(struct listen_wait *targets, size_t n, int timeout_ms, volatile const int *stop,
-		   struct tb_err *e)
+/* A watched machine said something: its workload ended. */
+static int watched_exit(const struct exit_watch *w, struct tb_err *e)
+{
+	char msg[256];
+	ssize_t len = read(w->fd, msg, sizeof(msg) - 1);
+	if (len <= 0)
+		return tb_fail(e, "%s: its init exited", w->name);
+	msg[len] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	return tb_fail(e, "%s: %s", w->name, msg);
+}
+
+int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watch *watches, size_t n_watches,
+		   int timeout_ms, volatile const int *stop, struct tb_err *e)
 {
 	long long deadline = now_ms() + timeout_ms;
 	int *fds = xcalloc(n, sizeof(*fds));
 	long long *next_try = xcalloc(n, sizeof(*next_try));
-	struct pollfd *pfds = xcalloc(n, sizeof(*pfds));
-	size_t *owner = xcalloc(n, sizeof(*owner));
+	struct pollfd *pfds = xcalloc(n + n_watches, sizeof(*pfds));
+	size_t *owner = xcalloc(n + n_watches, sizeof(*owner));
 	int rc = 0;
 	for (size_t i = 0; i < n; i++)
 		fds[i] = -1;
@@ -112,12 +124,20 @@ int wait_listening(struct listen_wait *targets, size_t n, int timeout_ms, volati
 				pfds[np] = (struct pollfd){.fd = fds[i], .events = POLLOUT};
 				owner[np++] = i;
 			}
+		size_t first_watch = np;
+		for (size_t i = 0; i < n_watches; i++)
+			pfds[np++] = (struct pollfd){.fd = watches[i].fd, .events = POLLIN};
 		int r = poll(pfds, np, RETRY_MS);
 		if (r < 0 && errno != EINTR) {
 			rc = tb_fail(e, "poll: %s", strerror(errno));
 			goto out;
 		}
-		for (size_t k = 0; r > 0 && k < np; k++) {
+		for (size_t k = first_watch; r > 0 && k < np; k++)
+			if (pfds[k].revents) {
+				rc = watched_exit(&watches[k - first_watch], e);
+				goto out;
+			}
+		for (size_t k = 0; r > 0 && k < first_watch; k++) {
 			if (!pfds[k].revents)
 				continue;
 			size_t i = owner[k];

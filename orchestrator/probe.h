@@ -21,11 +21,19 @@ struct listen_wait {
 	int last_errno;
 };
 
+/* A machine whose workload must not exit while we wait: FD becomes
+ * readable with the machine's report ("workload exited with status 1"). */
+struct exit_watch {
+	const char *name;
+	int fd;
+};
+
 /* Waits until every target accepts TCP connections, retrying refused or
  * unreachable ones, for at most TIMEOUT_MS in all. On timeout names the
- * targets still not ready. STOP, when it becomes true, aborts the wait. */
-int wait_listening(struct listen_wait *targets, size_t n, int timeout_ms, volatile const int *stop,
-		   struct tb_err *e);
+ * targets still not ready; fails at once when a watched machine reports
+ * that its workload exited. STOP, when it becomes true, aborts the wait. */
+int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watch *watches, size_t n_watches,
+		   int timeout_ms, volatile const int *stop, struct tb_err *e);
 
 struct probe_options {
 	int timeout_ms;    /* per attempt */

@@ -95,6 +95,38 @@ int lab_dir_remove(struct lab_dir *d, struct tb_err *e)
 	return 0;
 }
 
+/* Where a failed up keeps its machines' output: beside the labs, under a
+ * name no lab can have (status lists only lab names). */
+static char *failed_path(const struct lab_dir *d)
+{
+	const char *name = strrchr(d->path, '/');
+	return xasprintf("%s/.failed-%s", d->root, name ? name + 1 : d->path);
+}
+
+static void remove_tree(const char *path)
+{
+	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+char *lab_keep_logs(const struct lab_dir *d, struct tb_err *e)
+{
+	autofree char *logs = lab_path(d, "logs");
+	char *kept = failed_path(d);
+	remove_tree(kept);
+	if (rename(logs, kept) < 0) {
+		tb_fail(e, "keeping %s: %s", logs, strerror(errno));
+		free(kept);
+		return NULL;
+	}
+	return kept;
+}
+
+void lab_forget_failed(const struct lab_dir *d)
+{
+	autofree char *kept = failed_path(d);
+	remove_tree(kept);
+}
+
 void lab_dir_close(struct lab_dir *d)
 {
 	close_fd(&d->fd);

@@ -6,6 +6,8 @@
  *   machines.jsonl  one line per machine, appended just after it is spawned
  *   logs/NAME.log   each machine's init and workload output
  *   mnt/            an empty directory where machines mount their tmpfs
+ * and STATE_ROOT/.failed-NAME/ the logs of NAME's last failed up, until the
+ * next up of NAME succeeds or `down NAME`.
  * The lab directory itself is flock()ed while up or down work on it, so
  * concurrent commands on one lab are serialized. */
 #ifndef TESTBED_STATE_H
@@ -54,6 +56,11 @@ int lab_dir_lock(const char *root, const char *name, bool create, struct lab_dir
 /* Removes the lab's directory and, if it is then empty, the state root. */
 int lab_dir_remove(struct lab_dir *d, struct tb_err *e);
 void lab_dir_close(struct lab_dir *d);
+/* A failed up's evidence: moves the lab's logs/ to STATE_ROOT/.failed-NAME
+ * (replacing an older one) and returns that path (malloc'd), or NULL. */
+char *lab_keep_logs(const struct lab_dir *d, struct tb_err *e);
+/* Removes what a failed up kept, once the lab is up or down. */
+void lab_forget_failed(const struct lab_dir *d);
 /* NAME inside the lab's directory (malloc'd). */
 char *lab_path(const struct lab_dir *d, const char *name);
 

@@ -93,8 +93,34 @@ assert_nothing_left() {
 	run "$TESTBED" up --timeout 2 "$BATS_TEST_TMPDIR/lab.json"
 	assert_failure 3
 	assert_output --partial "mute (10.244.0.3:8000: Connection refused)"
+	# The evidence is kept, where the message says, until down.
+	assert_output --partial "(the machines' output is kept in $TESTBED_STATE_DIR/.failed-noserve)"
+	[ -f "$TESTBED_STATE_DIR/.failed-noserve/mute.log" ]
 	run pgrep -f "sleep 600"
 	assert_failure
+	run "$TESTBED" down noserve
+	assert_success
+	assert_nothing_left
+}
+
+@test "a workload that exits fails up at once, not after the timeout, and its output is kept" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "noserve", $IMAGES, "nodes": [{"name": "n1", "pods": [
+	  {"name": "ok"}, {"name": "quits", "command": ["sh", "-c", "echo about to give up; exit 7"], "http": 8000}]}]}
+	JSON
+	start=$(date +%s)
+	run "$TESTBED" up --timeout 60 "$BATS_TEST_TMPDIR/lab.json"
+	took=$(( $(date +%s) - start ))
+	assert_failure 3
+	assert_output --partial "quits: workload exited with status 7"
+	[ "$took" -lt 20 ] || { echo "up took $took s: it waited for the timeout" >&2; return 1; }
+	run cat "$TESTBED_STATE_DIR/.failed-noserve/quits.log"
+	assert_output --partial "about to give up"
+	# A later successful up of the same lab forgets the old evidence; down removes the lab.
+	jq '.nodes[0].pods |= map(select(.name != "quits"))' "$BATS_TEST_TMPDIR/lab.json" >"$BATS_TEST_TMPDIR/ok.json"
+	"$TESTBED" up --quiet "$BATS_TEST_TMPDIR/ok.json"
+	[ ! -e "$TESTBED_STATE_DIR/.failed-noserve" ]
+	"$TESTBED" down noserve
 	assert_nothing_left
 }
 
