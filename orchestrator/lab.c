@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,15 @@ struct up {
 	size_t n_spawned;
 };
 
+/* The capabilities each kind of machine keeps (docs/plan.md): pods only
+ * ping and bind low ports; nodes, the gateway and the article's hosts also
+ * configure their own network. The lab namespace is testbed's own. */
+static uint64_t machine_caps(enum machine_kind kind)
+{
+	uint64_t pod = 1ULL << CAP_NET_RAW | 1ULL << CAP_NET_BIND_SERVICE;
+	return kind == MACHINE_POD ? pod : pod | 1ULL << CAP_NET_ADMIN;
+}
+
 static int check_interrupted(struct tb_err *e)
 {
 	return interrupted ? tb_fail(e, "interrupted by signal %d", interrupted) : 0;
@@ -97,6 +107,9 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.node = node,
 		.log_fd = log,
 		.pid_ns_fd = pm->parent != PLAN_NONE ? u->machines[pm->parent].pidns : -1,
+		.disk_bytes = pm->disk ? pm->disk : TB_DEFAULT_DISK,
+		.confine = pm->kind != MACHINE_LAB,
+		.caps = machine_caps(pm->kind),
 	};
 	if (machine_spawn(&spec, &u->machines[i], e) < 0)
 		return -1;
@@ -456,6 +469,8 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 	/* The terminal's signals go to the command; we only wait for it. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	enum machine_kind kind = MACHINE_POD;
+	machine_kind_parse(m->kind, &kind);
 	pid_t pid = fork();
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
@@ -463,8 +478,14 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 		if (is_lab) {
 			execvp(cmd[0], cmd);
 		} else {
+			struct tb_err why;
 			if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0) {
 				fprintf(stderr, "testbed exec: entering the root of %s: %s\n", target, strerror(errno));
+				_exit(126);
+			}
+			/* What runs in a machine has no more rights than the machine. */
+			if (drop_privileges(machine_caps(kind), &why) < 0) {
+				fprintf(stderr, "testbed exec: %s: %s\n", target, why.msg);
 				_exit(126);
 			}
 			const char *term = getenv("TERM");

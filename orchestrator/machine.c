@@ -9,6 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -47,6 +53,57 @@ bool pidfd_wait_exit(int pidfd, int timeout_ms)
 		if (errno != EINTR)
 			return false;
 	}
+}
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "add this architecture's AUDIT_ARCH_* for the seccomp filter"
+#endif
+
+/* ioctl(TIOCSTI) pushes input into a terminal, TIOCLINUX can too: a program
+ * in an image, run by `testbed exec` on the user's terminal, could type
+ * commands into the user's shell once exec returns (bubblewrap's
+ * CVE-2017-5226). A seccomp filter refuses both; other architectures'
+ * system calls, whose numbers differ, are refused outright. */
+static int forbid_terminal_injection(struct tb_err *e)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 0, 4),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = ARRAY_SIZE(filter), .filter = filter};
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+		return tb_fail(e, "installing the seccomp filter: %s", strerror(errno));
+	return 0;
+}
+
+int drop_privileges(uint64_t caps, struct tb_err *e)
+{
+	/* The bounding set first: it limits what any later exec can gain. */
+	for (int cap = 0; cap < 64; cap++)
+		if (!(caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return tb_fail(e, "dropping capability %d: %s", cap, strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return tb_fail(e, "setting no-new-privs: %s", strerror(errno));
+	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {
+		{.effective = (uint32_t)caps, .permitted = (uint32_t)caps, .inheritable = 0},
+		{.effective = (uint32_t)(caps >> 32), .permitted = (uint32_t)(caps >> 32), .inheritable = 0},
+	};
+	if (syscall(SYS_capset, &header, data) < 0)
+		return tb_fail(e, "setting capabilities: %s", strerror(errno));
+	return forbid_terminal_injection(e);
 }
 
 struct child_args {
@@ -162,6 +219,9 @@ static int machine_child(void *arg)
 	snprintf(title, sizeof(title), "testbed-init: %s", s->name);
 	proc_title_set(title);
 	prctl(PR_SET_NAME, "testbed-init");
+	/* A session of its own: nothing in the machine can reach the
+	 * terminal of whoever ran up. */
+	setsid();
 	/* The kernel attaches our PID to this message, as up sees it. */
 	report("hello");
 
@@ -181,12 +241,14 @@ static int machine_child(void *arg)
 		report("sethostname: %s", strerror(errno));
 		_exit(1);
 	}
-	if (s->rootfs) {
-		struct tb_err e;
-		if (rootfs_enter(s->rootfs, s->scratch, s->name, s->address, &e) < 0) {
-			report("%s", e.msg);
-			_exit(1);
-		}
+	struct tb_err e;
+	if (s->rootfs && rootfs_enter(s->rootfs, s->scratch, s->disk_bytes, s->name, s->address, &e) < 0) {
+		report("%s", e.msg);
+		_exit(1);
+	}
+	if (s->confine && drop_privileges(s->caps, &e) < 0) {
+		report("%s", e.msg);
+		_exit(1);
 	}
 	report("ok\n");
 

@@ -13,6 +13,7 @@
 #define TESTBED_MACHINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -27,6 +28,9 @@ struct machine_spec {
 	const char *node;    /* exported as TESTBED_NODE to the workload */
 	int log_fd;          /* the init's and workload's output; -1: none */
 	int pid_ns_fd;       /* create the machine inside this PID namespace; -1: ours */
+	unsigned long long disk_bytes; /* the size of its writable layer */
+	bool confine;        /* drop to CAPS with no-new-privs (all but the lab namespace) */
+	uint64_t caps;       /* capabilities kept: bits of CAP_* */
 };
 
 struct machine {
@@ -49,6 +53,12 @@ int machine_start(struct machine *m, struct tb_err *e);
 void machine_commit(struct machine *m);
 /* Kills a machine this process spawned and waits until it is gone. */
 void machine_kill(struct machine *m);
+
+/* What runs in a machine keeps only CAPS (bits of CAP_*), in every set
+ * and the bounding set, with no-new-privs, so that nothing it runs regains
+ * more: the machine's init does this once its root is set up, and exec
+ * for the commands it runs there. */
+int drop_privileges(uint64_t caps, struct tb_err *e);
 
 /* pidfd helpers for processes that are not our children. */
 int pidfd_open_pid(pid_t pid);

@@ -104,9 +104,11 @@ static char **workload(const char *name, const char *node, int http_port, char *
 }
 
 static size_t add_machine(struct plan *p, enum machine_kind kind, const char *name, size_t parent, size_t image,
-			  int http_port, char **argv, bool pod_server, uint32_t address, const char *note)
+			  int http_port, char **argv, bool pod_server, uint32_t address, unsigned long long disk,
+			  const char *note)
 {
 	struct plan_machine m = {
+		.disk = image != PLAN_NONE ? disk : 0,
 		.kind = kind,
 		.name = (char *)name,
 		.parent = parent,
@@ -180,7 +182,7 @@ static void plan_host_machines(const struct tb_topology *t, struct plan *p)
 		const struct tb_host *h = &t->hosts[i];
 		add_machine(p, MACHINE_HOST, h->name, PLAN_NONE, image_of(t, p, h->image), h->http_port,
 			    workload(h->name, "", h->http_port, NULL, 0), h->http_port > 0,
-			    h->n_ifaces ? h->ifaces[0].address.addr : 0, "Section 1.1: a network namespace");
+			    h->n_ifaces ? h->ifaces[0].address.addr : 0, h->disk, "Section 1.1: a network namespace");
 	}
 }
 
@@ -232,13 +234,13 @@ static void plan_cluster_machines(const struct tb_topology *t, struct plan *p, s
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
 		add_machine(p, MACHINE_NODE, n->name, PLAN_NONE, image_of(t, p, n->image), 0, NULL, false,
-			    n->underlay_address, "Section 3.2: a node, with a network namespace of its own");
+			    n->underlay_address, n->disk, "Section 3.2: a node, with a network namespace of its own");
 	}
 	/* The gateway sits on the underlay in every mode: the article's
 	 * router, and the way out of the cluster. */
 	c->gateway = add_machine(p, MACHINE_GATEWAY, TB_TARGET_GATEWAY, PLAN_NONE,
 				 image_of(t, p, t->nodes[0].image), 0, NULL, false, t->cluster.gateway_address,
-				 "Section 3.3: the default gateway on the underlay");
+				 TB_DEFAULT_DISK, "Section 3.3: the default gateway on the underlay");
 	c->first_pod = xcalloc(t->n_nodes, sizeof(*c->first_pod));
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
@@ -249,7 +251,7 @@ static void plan_cluster_machines(const struct tb_topology *t, struct plan *p, s
 				    pod->http_port,
 				    workload(pod->name, n->name, pod->http_port, (char *const *)pod->command,
 					     pod->n_command),
-				    !pod->command && pod->http_port > 0, pod->address,
+				    !pod->command && pod->http_port > 0, pod->address, pod->disk,
 				    "Section 3.1: a pod is a network namespace on its node");
 		}
 	}
@@ -442,7 +444,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 	};
 	/* Machines first, in the order they are spawned: a node before its
 	 * pods (they are created inside its PID namespace). */
-	size_t lab = add_machine(p, MACHINE_LAB, TB_TARGET_LAB, PLAN_NONE, PLAN_NONE, 0, NULL, false, 0,
+	size_t lab = add_machine(p, MACHINE_LAB, TB_TARGET_LAB, PLAN_NONE, PLAN_NONE, 0, NULL, false, 0, 0,
 				 "the lab's own namespace: it plays the host and holds the switches");
 	size_t first_host = p->n_machines;
 	plan_host_machines(t, p);

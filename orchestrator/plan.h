@@ -56,6 +56,7 @@ struct plan_machine {
 	int http_port;      /* 0: nothing to wait for */
 	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
 	uint32_t address;   /* the address to show and to reach it by; 0: none */
+	unsigned long long disk; /* bytes of writable layer (machines with an image) */
 };
 
 /* Step kinds, in the order `up` applies them: a step may only depend on

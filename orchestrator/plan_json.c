@@ -40,6 +40,8 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 		cJSON_AddNumberToObject(o, "http", m->http_port);
 	if (m->pod_server)
 		cJSON_AddTrueToObject(o, "podServer");
+	if (m->disk)
+		cJSON_AddNumberToObject(o, "disk", (double)m->disk);
 	if (m->argv) {
 		cJSON *argv = cJSON_AddArrayToObject(o, "argv");
 		for (char **a = m->argv; *a; a++)
@@ -170,6 +172,10 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 		return tb_fail(e, "machines[%zu].image: no image \"%s\"", i, image);
 	m.http_port = (int)http;
 	m.name = name;
+	long disk = 0;
+	if (json_get_int(o, "disk", 0, (long)TB_MAX_DISK, &disk, false, e) < 0)
+		return tb_context(e, "machines[%zu]", i);
+	m.disk = (unsigned long long)disk;
 	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(o, "argv");
 	size_t n = argv ? (size_t)cJSON_GetArraySize(argv) : 0;
 	autofree char **args = argv ? xcalloc(n + 1, sizeof(*args)) : NULL;

@@ -209,11 +209,57 @@ fail:
 	return NULL;
 }
 
-static int make_dev(const char *name, unsigned major, unsigned minor, struct tb_err *e)
+/* Before pivot_root, in the new root (the working directory): /dev is a
+ * nodev tmpfs, so that nothing created in it later can be a device; the
+ * usual nodes are bind mounts of the host's, which stay usable. */
+static int mount_dev(struct tb_err *e)
 {
-	if (mknod(name, S_IFCHR | 0666, makedev(major, minor)) < 0)
-		return tb_fail(e, "mknod %s: %s", name, strerror(errno));
-	chmod(name, 0666); /* mknod honours the umask */
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	if (mkdir("dev", 0755) < 0 && errno != EEXIST)
+		return tb_fail(e, "mkdir /dev: %s", strerror(errno));
+	if (mount("tmpfs", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=0755,size=64k") < 0)
+		return tb_fail(e, "mounting a tmpfs on /dev: %s", strerror(errno));
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		autofree char *host = xasprintf("/dev/%s", nodes[i]);
+		autofree char *here = xasprintf("dev/%s", nodes[i]);
+		autoclose int fd = open(here, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0 || mount(host, here, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, here, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NOEXEC, NULL) < 0)
+			return tb_fail(e, "binding %s into /dev: %s", host, strerror(errno));
+	}
+	return 0;
+}
+
+/* What a machine may not see or change of the host through /proc: files
+ * masked by an empty bind (crun's and runc's defaults), files and /proc/sys
+ * read-only, except /proc/sys/net, which belongs to the machine's own
+ * network namespace. */
+static int confine_proc(struct tb_err *e)
+{
+	static const char *const masked[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/latency_stats",
+					     "/proc/sched_debug", "/proc/timer_stats"};
+	static const char *const masked_dirs[] = {"/proc/acpi", "/proc/asound", "/proc/scsi", "/sys/firmware"};
+	static const char *const read_only[] = {"/proc/sysrq-trigger", "/proc/bus", "/proc/fs", "/proc/irq"};
+	struct stat st;
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+		if (stat(masked[i], &st) == 0 && mount("/dev/null", masked[i], NULL, MS_BIND, NULL) < 0)
+			return tb_fail(e, "masking %s: %s", masked[i], strerror(errno));
+	for (size_t i = 0; i < ARRAY_SIZE(masked_dirs); i++)
+		if (stat(masked_dirs[i], &st) == 0 &&
+		    mount("tmpfs", masked_dirs[i], "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0") < 0)
+			return tb_fail(e, "masking %s: %s", masked_dirs[i], strerror(errno));
+	for (size_t i = 0; i < ARRAY_SIZE(read_only); i++)
+		if (stat(read_only[i], &st) == 0 &&
+		    (mount(read_only[i], read_only[i], NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		     mount(NULL, read_only[i], NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0))
+			return tb_fail(e, "making %s read-only: %s", read_only[i], strerror(errno));
+	/* /proc/sys read-only; then its net/ bound again, writable. A bind of
+	 * a path inside a read-only mount starts read-only: remount it. */
+	if (mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    mount("/proc/sys/net", "/proc/sys/net", NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, "/proc/sys/net", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return tb_fail(e, "making /proc/sys read-only: %s", strerror(errno));
 	return 0;
 }
 
@@ -226,27 +272,20 @@ static int mount_system_dirs(struct tb_err *e)
 	} mounts[] = {
 		{"/proc", "proc", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
 		{"/sys", "sysfs", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY},
-		{"/dev", "tmpfs", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC},
 		{"/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620", MS_NOSUID | MS_NOEXEC},
-		{"/dev/shm", "tmpfs", "mode=1777", MS_NOSUID | MS_NODEV},
+		{"/dev/shm", "tmpfs", "mode=1777,size=16m", MS_NOSUID | MS_NODEV},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(mounts); i++) {
 		if (mkdir(mounts[i].dir, 0755) < 0 && errno != EEXIST)
 			return tb_fail(e, "mkdir %s: %s", mounts[i].dir, strerror(errno));
 		if (mount(mounts[i].type, mounts[i].dir, mounts[i].type, mounts[i].flags, mounts[i].opts) < 0)
 			return tb_fail(e, "mounting %s on %s: %s", mounts[i].type, mounts[i].dir, strerror(errno));
-		if (strcmp(mounts[i].dir, "/dev") == 0) {
-			if (make_dev("/dev/null", 1, 3, e) < 0 || make_dev("/dev/zero", 1, 5, e) < 0 ||
-			    make_dev("/dev/full", 1, 7, e) < 0 || make_dev("/dev/random", 1, 8, e) < 0 ||
-			    make_dev("/dev/urandom", 1, 9, e) < 0 || make_dev("/dev/tty", 5, 0, e) < 0)
-				return -1;
-			if (symlink("/proc/self/fd", "/dev/fd") < 0 || symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
-			    symlink("/proc/self/fd/1", "/dev/stdout") < 0 ||
-			    symlink("/proc/self/fd/2", "/dev/stderr") < 0 || symlink("pts/ptmx", "/dev/ptmx") < 0)
-				return tb_fail(e, "creating /dev links: %s", strerror(errno));
-		}
 	}
-	return 0;
+	if (symlink("/proc/self/fd", "/dev/fd") < 0 || symlink("/proc/self/fd/0", "/dev/stdin") < 0 ||
+	    symlink("/proc/self/fd/1", "/dev/stdout") < 0 || symlink("/proc/self/fd/2", "/dev/stderr") < 0 ||
+	    symlink("pts/ptmx", "/dev/ptmx") < 0)
+		return tb_fail(e, "creating /dev links: %s", strerror(errno));
+	return confine_proc(e);
 }
 
 static int write_text(const char *path, const char *text, struct tb_err *e)
@@ -258,13 +297,16 @@ static int write_text(const char *path, const char *text, struct tb_err *e)
 	return 0;
 }
 
-int rootfs_enter(const char *lower, const char *scratch, const char *hostname, const char *address,
-		 struct tb_err *e)
+int rootfs_enter(const char *lower, const char *scratch, unsigned long long disk_bytes, const char *hostname,
+		 const char *address, struct tb_err *e)
 {
 	/* Without this, the mounts below would propagate to the host. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return tb_fail(e, "making / private: %s", strerror(errno));
-	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+	/* The writable layer lives on this tmpfs: its size bounds what the
+	 * machine can write. */
+	autofree char *tmpfs_opts = xasprintf("mode=0755,size=%llu", disk_bytes);
+	if (mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_opts) < 0)
 		return tb_fail(e, "mounting a tmpfs on %s: %s", scratch, strerror(errno));
 	autofree char *upper = xasprintf("%s/upper", scratch);
 	autofree char *work = xasprintf("%s/work", scratch);
@@ -274,9 +316,13 @@ int rootfs_enter(const char *lower, const char *scratch, const char *hostname, c
 	autofree char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
 	if (mount("overlay", root, "overlay", MS_NOSUID, opts) < 0)
 		return tb_fail(e, "mounting the overlay of %s: %s", lower, strerror(errno));
+	if (chdir(root) < 0)
+		return tb_fail(e, "entering %s: %s", root, strerror(errno));
+	if (mount_dev(e) < 0)
+		return -1;
 	/* pivot_root(".", ".") stacks the old root on the new one; detaching
 	 * it leaves only the new root (the approach runc and lxc take). */
-	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return tb_fail(e, "pivot_root into %s: %s", root, strerror(errno));
 	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return tb_fail(e, "detaching the old root: %s", strerror(errno));

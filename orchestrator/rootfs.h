@@ -15,10 +15,12 @@
 char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
 
 /* For a new machine, in its own mount namespace (and PID namespace, for
- * /proc): build an overlay of LOWER with its upper layer on a tmpfs mounted
- * at SCRATCH, pivot_root into it, and mount /proc, /sys and a minimal /dev.
- * Writes /etc/hostname and /etc/hosts for HOSTNAME and ADDRESS (may be NULL). */
-int rootfs_enter(const char *lower, const char *scratch, const char *hostname, const char *address,
-		 struct tb_err *e);
+ * /proc): build an overlay of LOWER with its upper layer on a tmpfs of
+ * DISK_BYTES mounted at SCRATCH, pivot_root into it, and mount /proc, /sys
+ * and a minimal nodev /dev, with the host's /proc files masked and
+ * /proc/sys read-only but for net/. Writes /etc/hostname and /etc/hosts for
+ * HOSTNAME and ADDRESS (may be NULL). */
+int rootfs_enter(const char *lower, const char *scratch, unsigned long long disk_bytes, const char *hostname,
+		 const char *address, struct tb_err *e);
 
 #endif

@@ -48,11 +48,11 @@ static char *path_index(const char *path, size_t i)
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "nodes",    "services", "ingress", "policies",
 				       "expect",  NULL};
-static const char *const host_keys[] = {"name", "image", "http", "interfaces", NULL};
+static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
-static const char *const node_keys[] = {"name", "image", "podCIDR", "pods", NULL};
-static const char *const pod_keys[] = {"name", "image", "labels", "http", "command", NULL};
+static const char *const node_keys[] = {"name", "image", "disk", "podCIDR", "pods", NULL};
+static const char *const pod_keys[] = {"name", "image", "labels", "http", "disk", "command", NULL};
 static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
 
 static bool key_allowed(const char *const *allowed, const char *key)
@@ -278,6 +278,40 @@ static int parse_http(struct parser *p, const cJSON *obj, const char *path, int 
 	return (int)v;
 }
 
+/* "disk": the size of the machine's writable layer, as Kubernetes writes
+ * quantities: a whole number with Ki, Mi or Gi (or k, M, G). */
+static unsigned long long parse_disk(struct parser *p, const cJSON *obj, const char *path)
+{
+	const cJSON *item = member(p, obj, path, "disk", false);
+	if (!item)
+		return TB_DEFAULT_DISK;
+	autofree char *where = path_key(path, "disk");
+	static const struct {
+		const char *suffix;
+		unsigned long long unit;
+	} units[] = {{"Ki", 1ULL << 10}, {"Mi", 1ULL << 20}, {"Gi", 1ULL << 30},
+		     {"k", 1000ULL},      {"M", 1000000ULL},  {"G", 1000000000ULL}};
+	const char *s = cJSON_IsString(item) ? item->valuestring : "";
+	char *end = NULL;
+	unsigned long long n = (*s >= '0' && *s <= '9') ? strtoull(s, &end, 10) : 0;
+	unsigned long long bytes = 0;
+	for (size_t i = 0; end && i < ARRAY_SIZE(units); i++)
+		if (strcmp(end, units[i].suffix) == 0 && n <= TB_MAX_DISK / units[i].unit)
+			bytes = n * units[i].unit;
+	if (!cJSON_IsString(item) || !bytes) {
+		diag_error(p->d, line_of(p, item), where,
+			   "%s%s%s is not a size: expected a whole number with Ki, Mi or Gi, like \"256Mi\"",
+			   cJSON_IsString(item) ? "\"" : "", cJSON_IsString(item) ? s : json_type_name(item),
+			   cJSON_IsString(item) ? "\"" : "");
+		return TB_DEFAULT_DISK;
+	}
+	if (bytes < TB_MIN_DISK || bytes > TB_MAX_DISK) {
+		diag_error(p->d, line_of(p, item), where, "\"%s\" is out of range: from 4Mi to 64Gi", s);
+		return TB_DEFAULT_DISK;
+	}
+	return bytes;
+}
+
 /* A CIDR value. NETWORK: it names a network, so host bits must be clear;
  * otherwise it is an interface address, which must be usable. */
 static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bool network,
@@ -384,6 +418,7 @@ static void parse_hosts(struct parser *p, const cJSON *arr)
 		h->name = parse_name(p, obj, path);
 		h->image = parse_image_ref(p, obj, path, "pod");
 		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
+		h->disk = parse_disk(p, obj, path);
 		const cJSON *ifs = member(p, obj, path, "interfaces", false);
 		if (ifs) {
 			autofree char *where = path_key(path, "interfaces");
@@ -621,6 +656,7 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 		/* A custom command serves nothing testbed knows of unless "http"
 		 * says which port it listens on. */
 		pod->http_port = parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT);
+		pod->disk = parse_disk(p, obj, pod_path);
 	}
 	p->t->n_pods += node->n_pods;
 }
@@ -645,6 +681,7 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 		n->pods_line = key_line(p, obj, "pods");
 		n->name = parse_name(p, obj, path);
 		n->image = parse_image_ref(p, obj, path, "node");
+		n->disk = parse_disk(p, obj, path);
 		const cJSON *cidr = member(p, obj, path, "podCIDR", false);
 		if (cidr) {
 			autofree char *where = path_key(path, "podCIDR");

@@ -22,6 +22,11 @@ struct json_doc;
 #define TB_DNS_LABEL_MAX 63
 #define TB_IFNAME_MAX 15
 #define TB_DEFAULT_HTTP_PORT 8000
+/* A machine's writable layer ("disk"): bounded, so that a pod cannot fill
+ * the host's memory. */
+#define TB_DEFAULT_DISK (256ULL << 20)
+#define TB_MIN_DISK (4ULL << 20)
+#define TB_MAX_DISK (64ULL << 30)
 
 /* Names the CLI uses for targets that are not topology entities. */
 #define TB_TARGET_LAB "lab"
@@ -54,6 +59,7 @@ struct tb_host {
 	char *name;
 	char *image;
 	int http_port; /* 0: no HTTP server */
+	unsigned long long disk; /* bytes of writable layer */
 	struct tb_iface *ifaces;
 	size_t n_ifaces;
 	int line, name_line;
@@ -93,6 +99,7 @@ struct tb_pod {
 	struct tb_label *labels;
 	size_t n_labels;
 	int http_port;    /* 0: no HTTP server */
+	unsigned long long disk; /* bytes of writable layer */
 	char **command;   /* NULL-terminated; NULL: run the pod HTTP server */
 	size_t n_command;
 	uint32_t address; /* IPAM: from the node's pod CIDR */
@@ -104,6 +111,7 @@ struct tb_node {
 	char *name;
 	char *image;
 	bool pod_cidr_given;
+	unsigned long long disk; /* bytes of writable layer */
 	struct ipv4_prefix pod_cidr; /* given, or assigned by IPAM */
 	struct tb_pod *pods;
 	size_t n_pods;
