@@ -68,23 +68,66 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 	return rc;
 }
 
+static int down_one(const struct command *cmd, const char *name, const char *state_dir)
+{
+	struct down_result res;
+	struct tb_err e;
+	int rc = lab_down(name, state_dir, &res, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s: %s", name, e.msg);
+	if (!res.was_up)
+		printf("lab %s is not up: nothing to do\n", name);
+	else if (res.by_cgroup)
+		printf("lab %s is down\n", name);
+	else
+		printf("lab %s is down (no cgroup2 here: its recorded machines were ended by PID)\n", name);
+	return TB_EXIT_OK;
+}
+
+/* down --all and gc: every lab, or those whose up died, from their state
+ * and their cgroups alone. */
+static int down_many(const struct command *cmd, const char *state_dir, bool all)
+{
+	char **names;
+	size_t n;
+	struct tb_err e;
+	int rc = lab_list_removable(state_dir, all, &names, &n, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s", e.msg);
+	if (n == 0)
+		printf("%s\n", all ? "no labs are up: nothing to do" : "no lab to collect");
+	for (size_t i = 0; i < n; i++) {
+		int one = down_one(cmd, names[i], state_dir);
+		if (one != TB_EXIT_OK)
+			rc = one;
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
 int cmd_down(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
+	if (o->all) {
+		if (n != 0)
+			return command_usage_error(cmd, "--all takes no lab NAME");
+		return down_many(cmd, o->state_dir, true);
+	}
 	if (n != 1)
 		return command_usage_error(cmd, "expected a lab NAME or its topology FILE");
 	struct tb_err e;
 	autofree char *name = lab_name_from_arg(operands[0], &e);
 	if (!name)
 		return command_fail(cmd, TB_EXIT_USAGE, "%s", e.msg);
-	bool was_up;
-	int rc = lab_down(name, o->state_dir, &was_up, &e);
-	if (rc != TB_EXIT_OK)
-		return command_fail(cmd, rc, "%s: %s", name, e.msg);
-	if (was_up)
-		printf("lab %s is down\n", name);
-	else
-		printf("lab %s is not up: nothing to do\n", name);
-	return TB_EXIT_OK;
+	return down_one(cmd, name, o->state_dir);
+}
+
+int cmd_gc(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	(void)operands;
+	if (n != 0)
+		return command_usage_error(cmd, "expected no operands");
+	return down_many(cmd, o->state_dir, false);
 }
 
 /* What the saved plan tells of how the lab was built, for status --json

@@ -22,6 +22,7 @@ static const struct {
 	{{"retries", required_argument, NULL, OPT_LONG + 6}, CLI_RETRIES},
 	{{"parallel", required_argument, NULL, OPT_LONG + 7}, CLI_PARALLEL},
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, CLI_VERBOSE},
+	{{"all", no_argument, NULL, OPT_LONG + 9}, CLI_ALL},
 };
 
 void command_usage(const struct command *cmd, FILE *out)
@@ -105,6 +106,9 @@ int command_run(const struct command *cmd, int argc, char **argv)
 			break;
 		case OPT_VERBOSE:
 			o.verbose = true;
+			break;
+		case OPT_LONG + 9:
+			o.all = true;
 			break;
 		default:
 			return unknown_option(cmd, argv[optind - 1]);

@@ -19,12 +19,13 @@ enum cli_option {
 	CLI_RETRIES = 1 << 6,
 	CLI_PARALLEL = 1 << 7,
 	CLI_VERBOSE = 1 << 8,
+	CLI_ALL = 1 << 9,
 };
 
 /* Values as given; each command reads what its options mean. */
 struct cli_options {
 	const char *state_dir, *timeout, *format, *output, *retries, *parallel;
-	bool json, quiet, verbose;
+	bool json, quiet, verbose, all;
 };
 
 struct command {
@@ -49,6 +50,7 @@ int command_fail(const struct command *cmd, int rc, const char *fmt, ...) __attr
 int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_down(const struct command *cmd, const struct cli_options *o, int n, char **operands);
+int cmd_gc(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_status(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_exec(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "machine.h"
 #include "netlink.h"
 #include "probe.h"
@@ -42,6 +43,8 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* A machine gone before its commit must fail up, not kill it. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 struct up {
@@ -53,15 +56,17 @@ struct up {
 	char **rootfs; /* per image: the unpacked tree */
 	char *scratch;
 	size_t n_spawned;
+	struct lab_cgroup cgroup; /* path NULL: no cgroup2 here */
 };
 
-/* The capabilities each kind of machine keeps (docs/plan.md): pods only
- * ping and bind low ports; nodes, the gateway and the article's hosts also
- * configure their own network. The lab namespace is testbed's own. */
+/* The capabilities each kind of machine keeps (docs/security.md): pods
+ * only ping and bind low ports; nodes, the gateway and the article's hosts
+ * also configure their own network, and may drop to another user, as
+ * tcpdump does once its capture is open. The lab namespace is testbed's own. */
 static uint64_t machine_caps(enum machine_kind kind)
 {
 	uint64_t pod = 1ULL << CAP_NET_RAW | 1ULL << CAP_NET_BIND_SERVICE;
-	return kind == MACHINE_POD ? pod : pod | 1ULL << CAP_NET_ADMIN;
+	return kind == MACHINE_POD ? pod : pod | 1ULL << CAP_NET_ADMIN | 1ULL << CAP_SETUID | 1ULL << CAP_SETGID;
 }
 
 static int check_interrupted(struct tb_err *e)
@@ -88,7 +93,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 	if (check_interrupted(e) < 0)
 		return -1;
 	autofree char *log_path = xasprintf("%s/logs/%s.log", u->dir.path, pm->name);
-	autoclose int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	autoclose int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (log < 0)
 		return tb_fail(e, "creating %s: %s", log_path, strerror(errno));
 	char address[IPV4_PREFIX_STRLEN] = "";
@@ -108,6 +113,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.log_fd = log,
 		.pid_ns_fd = pm->parent != PLAN_NONE ? u->machines[pm->parent].pidns : -1,
 		.disk_bytes = pm->disk ? pm->disk : TB_DEFAULT_DISK,
+		.cgroup_procs = u->cgroup.procs,
 		.confine = pm->kind != MACHINE_LAB,
 		.caps = machine_caps(pm->kind),
 	};
@@ -231,12 +237,23 @@ static int claim_lab(struct up *u, const char *state_dir, struct tb_err *e)
 		return TB_EXIT_USAGE;
 	}
 	lab_record_free(&existing);
+	/* The lab's cgroup: every machine joins it as it starts. One that
+	 * still holds processes belongs to a lab whose state is gone. */
+	int has = lab_cgroup_open(name, state_root(state_dir), true, &u->cgroup, e);
+	if (has < 0 || (has && lab_cgroup_count(&u->cgroup) != 0)) {
+		if (has > 0)
+			tb_fail(e, "lab %s has leftovers: processes in its cgroup %s; remove them with: testbed down %s",
+				name, u->cgroup.path, name);
+		lab_cgroup_close(&u->cgroup);
+		lab_dir_close(&u->dir);
+		return has < 0 ? TB_EXIT_SYSTEM : TB_EXIT_USAGE;
+	}
 	return TB_EXIT_OK;
 }
 
 int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, struct tb_err *e)
 {
-	struct up u = {.plan = p};
+	struct up u = {.plan = p, .cgroup = LAB_CGROUP_INIT};
 	*pids = NULL;
 	int rc = claim_lab(&u, state_dir, e);
 	if (rc != TB_EXIT_OK)
@@ -262,10 +279,22 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 	ok = ok && start_workloads(&u, timeout_s, e) == 0 && check_interrupted(e) == 0;
 	p->timings.servers = (double)(now_ms() - phase);
 	p->timings.total = (double)(now_ms() - start);
-	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && lab_write(&u.dir, p->lab, p->topology, "up", e) == 0;
+	ok = ok && lab_save_plan(&u.dir, p, e) == 0;
+	/* "up" is recorded only once every machine is committed; a failed
+	 * commit or record fails up. */
+	for (size_t i = 0; ok && i < p->n_machines; i++)
+		if (machine_commit(&u.machines[i], e) < 0) {
+			tb_context(e, "%s", p->machines[i].name);
+			ok = 0;
+		}
+	ok = ok && lab_write(&u.dir, p->lab, p->topology, "up", e) == 0;
 	if (!ok) {
 		tb_context(e, "%s", p->lab);
 		up_release(&u, true);
+		struct tb_err cg_err;
+		if (u.cgroup.path && lab_cgroup_kill(&u.cgroup, 10000, &cg_err) < 0)
+			tb_context(e, "%s", cg_err.msg);
+		lab_cgroup_close(&u.cgroup);
 		/* The evidence outlives the lab: its machines' output is kept,
 		 * unless the user stopped up on purpose. */
 		struct tb_err e2;
@@ -284,8 +313,9 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 	*pids = xcalloc(p->n_machines, sizeof(**pids));
 	for (size_t i = 0; i < p->n_machines; i++) {
 		(*pids)[i] = u.machines[i].pid;
-		machine_commit(&u.machines[i]);
+		machine_release(&u.machines[i]);
 	}
+	lab_cgroup_close(&u.cgroup);
 	up_release(&u, false);
 	lab_dir_close(&u.dir);
 	return TB_EXIT_OK;
@@ -329,40 +359,143 @@ static int kill_machines(const struct lab_record *r, struct tb_err *e)
 	return rc;
 }
 
-int lab_down(const char *name, const char *state_dir, bool *was_up, struct tb_err *e)
+/* Ends the lab's processes: every process of its cgroup when it has one
+ * (whatever the state files say, exec sessions too, and nothing outside
+ * the lab), else the recorded machines, checked by pidfd and start time. */
+static int end_lab(const char *name, const char *state_dir, const struct lab_record *r, bool *by_cgroup,
+		   struct tb_err *e)
+{
+	struct lab_cgroup cg;
+	int has = lab_cgroup_open(name, state_root(state_dir), false, &cg, e);
+	if (has < 0)
+		return -1;
+	*by_cgroup = has > 0;
+	if (!has)
+		return kill_machines(r, e);
+	/* Exited is not yet gone: the host's init reaps the machines' inits
+	 * (their parent is gone) in its own time, so wait for their process
+	 * entries too, as people expect after down. */
+	pid_t *pids = NULL;
+	size_t n = 0;
+	lab_cgroup_pids(&cg, &pids, &n);
+	unsigned long long *starts = xcalloc(n ? n : 1, sizeof(*starts));
+	for (size_t i = 0; i < n; i++)
+		starts[i] = proc_start_time(pids[i]);
+	int rc = lab_cgroup_kill(&cg, 10000, e);
+	lab_cgroup_close(&cg);
+	long long deadline = now_ms() + 10000;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		while (starts[i] && proc_start_time(pids[i]) == starts[i] && now_ms() < deadline)
+			usleep(2000);
+	/* Machines that ended themselves before down (their up died) left
+	 * the cgroup already; their records say whom to wait for, but only
+	 * if exited: a record may name anyone. */
+	for (size_t i = 0; rc == 0 && i < r->n_machines; i++)
+		while (machine_record_alive(&r->machines[i]) && proc_is_zombie(r->machines[i].pid) && now_ms() < deadline)
+			usleep(2000);
+	free(pids);
+	free(starts);
+	return rc;
+}
+
+int lab_down(const char *name, const char *state_dir, struct down_result *res, struct tb_err *e)
 {
 	struct lab_dir dir;
-	*was_up = false;
+	*res = (struct down_result){0};
 	int locked = lab_dir_lock(state_root(state_dir), name, false, &dir, e);
 	if (locked < 0)
 		return TB_EXIT_SYSTEM;
-	if (locked == 0) {
+	struct lab_record r = {0};
+	struct tb_err ignored;
+	if (locked) {
+		/* Only a fallback without cgroup2: whatever machines were
+		 * recorded are in r even when reading failed halfway. */
+		lab_read(dir.path, &r, &ignored);
+	}
+	/* A lab without state may still have processes: its cgroup says. */
+	bool by_cgroup = false;
+	int rc = TB_EXIT_OK;
+	if (end_lab(name, state_dir, &r, &by_cgroup, e) < 0)
+		rc = TB_EXIT_SYSTEM;
+	res->was_up = locked || by_cgroup;
+	res->by_cgroup = by_cgroup;
+	lab_record_free(&r);
+	if (locked) {
+		lab_forget_failed(&dir);
+		if (rc == TB_EXIT_OK && lab_dir_remove(&dir, e) < 0)
+			rc = TB_EXIT_SYSTEM;
+		lab_dir_close(&dir);
+	} else {
 		/* What a failed up kept goes too: down leaves no trace. */
-		struct lab_dir gone = {.root = (char *)state_root(state_dir), .path = xasprintf("%s/%s", state_root(state_dir), name)};
+		struct lab_dir gone = {.root = (char *)state_root(state_dir),
+				       .path = xasprintf("%s/%s", state_root(state_dir), name)};
 		lab_forget_failed(&gone);
 		free(gone.path);
 		rmdir(state_root(state_dir));
-		return TB_EXIT_OK;
 	}
-	*was_up = true;
-	/* down needs only the machine records, whatever testbed saved the
-	 * lab: whatever machines were recorded are in r even when reading
-	 * failed halfway. */
-	struct lab_record r;
-	struct tb_err ignored;
-	lab_read(dir.path, &r, &ignored);
-	int rc = TB_EXIT_OK;
-	lab_forget_failed(&dir);
-	if (kill_machines(&r, e) < 0 || lab_dir_remove(&dir, e) < 0)
-		rc = TB_EXIT_SYSTEM;
-	lab_record_free(&r);
-	lab_dir_close(&dir);
 	return rc;
 }
 
 static int by_string(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool listed(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Did the up that wrote this lab's state die before the lab was up? */
+static bool up_died(const char *root, const char *name)
+{
+	autofree char *path = xasprintf("%s/%s", root, name);
+	struct lab_record r;
+	struct tb_err ignored;
+	bool died = true;
+	if (lab_read(path, &r, &ignored) == 0)
+		died = strcmp(r.phase, "up") != 0 && (r.writer <= 0 || (kill(r.writer, 0) < 0 && errno == ESRCH));
+	else if (access(path, F_OK) == 0)
+		died = true; /* unreadable state: nothing can use it */
+	lab_record_free(&r);
+	return died;
+}
+
+int lab_list_removable(const char *state_dir, bool all, char ***names, size_t *n, struct tb_err *e)
+{
+	const char *root = state_root(state_dir);
+	char **cgroups = NULL;
+	size_t n_cgroups = 0, cap = 0;
+	*names = NULL;
+	*n = 0;
+	if (lab_cgroups_list(root, &cgroups, &n_cgroups, e) < 0)
+		return TB_EXIT_SYSTEM;
+	DIR *dir = opendir(root);
+	for (struct dirent *de; dir && (de = readdir(dir));) {
+		if (de->d_name[0] == '.' || !topology_is_lab_name(de->d_name) || (!all && !up_died(root, de->d_name)))
+			continue;
+		grow_array((void **)names, &cap, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	/* A cgroup without a lab directory: its up died before writing any
+	 * state, or the state was removed; only the cgroup knows its processes. */
+	for (size_t i = 0; i < n_cgroups; i++) {
+		autofree char *path = xasprintf("%s/%s", root, cgroups[i]);
+		if (topology_is_lab_name(cgroups[i]) && !listed(*names, *n, cgroups[i]) &&
+		    (all || access(path, F_OK) < 0)) {
+			grow_array((void **)names, &cap, *n + 1, sizeof(**names));
+			(*names)[(*n)++] = xstrdup(cgroups[i]);
+		}
+		free(cgroups[i]);
+	}
+	free(cgroups);
+	qsort(*names, *n, sizeof(**names), by_string);
+	return TB_EXIT_OK;
 }
 
 int lab_status_read(const char *name, const char *state_dir, struct lab_status **labs, size_t *n, struct tb_err *e)
@@ -372,6 +505,8 @@ int lab_status_read(const char *name, const char *state_dir, struct lab_status *
 	size_t n_names = 0, cap = 0;
 	*labs = NULL;
 	*n = 0;
+	if (state_root_check(root, e) < 0)
+		return TB_EXIT_SYSTEM;
 	if (name) {
 		grow_array((void **)&names, &cap, 1, sizeof(*names));
 		names[n_names++] = xstrdup(name);
@@ -443,10 +578,21 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 		lab_record_free(&r);
 		return TB_EXIT_USAGE;
 	}
+	struct lab_cgroup cg;
+	if (lab_cgroup_open(name, state_root(state_dir), false, &cg, e) < 0) {
+		lab_record_free(&r);
+		return TB_EXIT_SYSTEM;
+	}
+	/* Checked after opening the pidfd, so the PID cannot be reused, and
+	 * against the lab's cgroup, so that a record cannot point outside. */
 	int pidfd = pidfd_open_pid(m->pid);
-	if (pidfd < 0 || !machine_record_alive(m)) {
-		tb_fail(e, "%s in lab %s is not running", target, name);
+	if (pidfd < 0 || !machine_record_in_lab(m, &cg)) {
+		if (pidfd >= 0 && machine_record_alive(m))
+			tb_fail(e, "%s in lab %s: its record names process %d, which is not the lab's", target, name, m->pid);
+		else
+			tb_fail(e, "%s in lab %s is not running", target, name);
 		close_fd(&pidfd);
+		lab_cgroup_close(&cg);
 		lab_record_free(&r);
 		return TB_EXIT_SYSTEM;
 	}
@@ -475,6 +621,11 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
+		/* Into the lab's cgroup: down ends exec sessions too. */
+		if (cg.procs >= 0 && cgroup_enter(cg.procs) < 0) {
+			fprintf(stderr, "testbed exec: joining the lab's cgroup: %s\n", strerror(errno));
+			_exit(126);
+		}
 		if (is_lab) {
 			execvp(cmd[0], cmd);
 		} else {
@@ -502,6 +653,7 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close_fd(&root);
+	lab_cgroup_close(&cg);
 	lab_record_free(&r);
 	if (pid < 0) {
 		tb_fail(e, "fork: %s", strerror(errno));

@@ -18,9 +18,17 @@
  * On failure removes all it made. */
 int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, struct tb_err *e);
 
-/* Ends every process of lab NAME and removes its state. *WAS_UP says
- * whether there was anything to do. */
-int lab_down(const char *name, const char *state_dir, bool *was_up, struct tb_err *e);
+struct down_result {
+	bool was_up;    /* there was anything to do */
+	bool by_cgroup; /* ended by its cgroup; else by its recorded PIDs (no cgroup2) */
+};
+/* Ends every process of lab NAME and removes its state. */
+int lab_down(const char *name, const char *state_dir, struct down_result *res, struct tb_err *e);
+
+/* The labs under STATE_DIR that `down --all` (ALL) or `gc` removes: every
+ * lab with state or a cgroup, or only those whose up died (a lab not "up"
+ * whose up process is gone, or a cgroup with no lab state). Malloc'd names. */
+int lab_list_removable(const char *state_dir, bool all, char ***names, size_t *n, struct tb_err *e);
 
 /* A lab as status shows it: its records, and its saved plan when this
  * testbed can read it (else PLAN_ERROR says why). */

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cgroup.h"
 #include "machine.h"
 #include "topology.h"
 
@@ -36,6 +37,11 @@ int live_open(const char *name, const char *state_dir, bool netns, struct live_l
 	}
 	if (!netns)
 		return TB_EXIT_OK;
+	struct lab_cgroup cg;
+	if (lab_cgroup_open(name, state_root(state_dir), false, &cg, e) < 0) {
+		live_close(l);
+		return TB_EXIT_SYSTEM;
+	}
 	l->netns = xcalloc(l->plan.n_machines, sizeof(*l->netns));
 	for (size_t i = 0; i < l->plan.n_machines; i++) {
 		l->netns[i] = -1;
@@ -45,16 +51,19 @@ int live_open(const char *name, const char *state_dir, bool netns, struct live_l
 				m = &l->record.machines[k];
 		if (!m)
 			continue;
-		/* Through a pidfd checked after opening, so a reused PID is never entered. */
+		/* Through a pidfd checked after opening, so a reused PID is never
+		 * entered, and against the lab's cgroup, so a record cannot point
+		 * outside the lab. */
 		autoclose int pidfd = pidfd_open_pid(m->pid);
-		if (pidfd < 0 || !machine_record_alive(m))
+		if (pidfd < 0 || !machine_record_in_lab(m, &cg))
 			continue;
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/ns/net", m->pid);
 		l->netns[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (l->netns[i] >= 0 && !machine_record_alive(m))
+		if (l->netns[i] >= 0 && !machine_record_in_lab(m, &cg))
 			close_fd(&l->netns[i]);
 	}
+	lab_cgroup_close(&cg);
 	return TB_EXIT_OK;
 }
 

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "rootfs.h"
 
 #define STACK_SIZE (256 * 1024)
@@ -197,10 +198,34 @@ static void shut_down(int sfd, pid_t workload, const char *name)
 	_exit(0);
 }
 
+/* "hello" with our pidfd and network and PID namespaces attached; the
+ * kernel adds our PID as up sees it (SO_PASSCRED). */
+static int send_hello(void)
+{
+	int fds[3] = {pidfd_open_pid(getpid()), open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC),
+		      open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC)};
+	if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0)
+		return -1;
+	char control[CMSG_SPACE(sizeof(fds))] = {0};
+	struct iovec iov = {.iov_base = "hello", .iov_len = 5};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	ssize_t n = sendmsg(STATUS_FD, &msg, 0);
+	for (int i = 0; i < 3; i++)
+		close(fds[i]);
+	return n == 5 ? 0 : -1;
+}
+
 static int machine_child(void *arg)
 {
 	struct child_args *a = arg;
 	const struct machine_spec *s = a->spec;
+	/* Into the lab's cgroup first, before anything could fork. */
+	int cgroup_errno = s->cgroup_procs >= 0 && cgroup_enter(s->cgroup_procs) < 0 ? errno : 0;
 
 	/* Keep only our own pipes and log, at known numbers: the pipes of other
 	 * machines must not stay open here, or their EOF would never come. */
@@ -222,8 +247,14 @@ static int machine_child(void *arg)
 	/* A session of its own: nothing in the machine can reach the
 	 * terminal of whoever ran up. */
 	setsid();
-	/* The kernel attaches our PID to this message, as up sees it. */
-	report("hello");
+	/* With it, our own pidfd and namespaces: up never has to name us by a
+	 * PID that could have been reused. */
+	if (send_hello() < 0)
+		_exit(1);
+	if (cgroup_errno) {
+		report("joining the lab's cgroup: %s", strerror(cgroup_errno));
+		_exit(1);
+	}
 
 	sigset_t blocked;
 	sigemptyset(&blocked);
@@ -293,11 +324,12 @@ static int machine_child(void *arg)
 	}
 }
 
-/* Receives the child's "hello" and, with it, its PID in our namespace. */
-static pid_t receive_pid(int sock, struct tb_err *e)
+/* Receives the child's "hello" and, with it, its PID in our namespace and
+ * its pidfd, network and PID namespaces. */
+static int receive_hello(int sock, struct machine *m, struct tb_err *e)
 {
 	char data[16];
-	char control[CMSG_SPACE(sizeof(struct ucred))];
+	char control[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
 	struct pollfd p = {.fd = sock, .events = POLLIN};
@@ -306,13 +338,23 @@ static pid_t receive_pid(int sock, struct tb_err *e)
 	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	if (n <= 0)
 		return tb_fail(e, "the new machine exited at once");
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
 			struct ucred cred;
 			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			return cred.pid;
+			m->pid = cred.pid;
+		} else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+			   c->cmsg_len == CMSG_LEN(3 * sizeof(int))) {
+			int fds[3];
+			memcpy(fds, CMSG_DATA(c), sizeof(fds));
+			m->pidfd = fds[0];
+			m->netns = fds[1];
+			m->pidns = fds[2];
 		}
-	return tb_fail(e, "the new machine's PID did not arrive");
+	}
+	if (m->pid <= 0 || m->pidfd < 0)
+		return tb_fail(e, "the new machine did not send its PID and namespaces");
+	return 0;
 }
 
 int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err *e)
@@ -372,18 +414,10 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 	close_fd(&ctl[0]);
 	close_fd(&status[1]);
 	ctl[0] = status[1] = -1;
-	pid_t reported = receive_pid(status[0], e);
-	if (reported < 0)
-		goto out;
-	m->pid = reported;
-	m->pidfd = pidfd_open_pid(m->pid);
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", m->pid);
-	m->netns = open(path, O_RDONLY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", m->pid);
-	m->pidns = open(path, O_RDONLY | O_CLOEXEC);
-	if (m->pidfd < 0 || m->netns < 0 || m->pidns < 0) {
-		tb_fail(e, "opening the new machine's namespaces: %s", strerror(errno));
+	pid_t spawned = m->pid; /* ours: to reap if it fails now */
+	m->pid = -1;
+	if (receive_hello(status[0], m, e) < 0) {
+		m->pid = spawned;
 		goto out;
 	}
 	m->ctl = ctl[1];
@@ -439,15 +473,18 @@ int machine_start(struct machine *m, struct tb_err *e)
 	return 0;
 }
 
-void machine_commit(struct machine *m)
+int machine_commit(struct machine *m, struct tb_err *e)
 {
-	write_all(m->ctl, "c", 1);
-	close_fd(&m->ctl);
-	close_fd(&m->status);
-	close_fd(&m->netns);
-	close_fd(&m->pidns);
-	close_fd(&m->pidfd);
-	m->ctl = m->status = m->netns = m->pidns = m->pidfd = -1;
+	if (write_all(m->ctl, "c", 1) < 0)
+		return tb_fail(e, "committing: %s", strerror(errno));
+	return 0;
+}
+
+void machine_release(struct machine *m)
+{
+	int *fds[] = {&m->ctl, &m->status, &m->netns, &m->pidns, &m->pidfd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		close_fd(fds[i]);
 }
 
 void machine_kill(struct machine *m)

@@ -29,6 +29,7 @@ struct machine_spec {
 	int log_fd;          /* the init's and workload's output; -1: none */
 	int pid_ns_fd;       /* create the machine inside this PID namespace; -1: ours */
 	unsigned long long disk_bytes; /* the size of its writable layer */
+	int cgroup_procs;    /* the lab cgroup's cgroup.procs, which it joins first; -1: none */
 	bool confine;        /* drop to CAPS with no-new-privs (all but the lab namespace) */
 	uint64_t caps;       /* capabilities kept: bits of CAP_* */
 };
@@ -49,8 +50,10 @@ int machine_spawn(const struct machine_spec *spec, struct machine *m, struct tb_
 /* Waits until the machine's setup is done (up to TIMEOUT_MS). */
 int machine_wait_ready(struct machine *m, int timeout_ms, struct tb_err *e);
 int machine_start(struct machine *m, struct tb_err *e);
-/* The machine lives on after `up` exits. */
-void machine_commit(struct machine *m);
+/* The machine lives on after `up` exits (its init stops watching for
+ * up's end); it still holds our descriptors until machine_release(). */
+int machine_commit(struct machine *m, struct tb_err *e);
+void machine_release(struct machine *m);
 /* Kills a machine this process spawned and waits until it is gone. */
 void machine_kill(struct machine *m);
 

@@ -40,15 +40,30 @@ static const struct command commands[] = {
 	},
 	{
 		.name = "down",
-		.args = "FILE|NAME",
+		.args = "FILE|NAME | --all",
 		.summary = "stop a lab and remove every trace of it (root)",
 		.help = "Stop every process of the lab, which frees its namespaces, links and mounts, and\n"
-			"remove its state. Works after an interrupted up; a lab that is not up is no error.\n"
+			"remove its state. The lab's processes are those of its cgroup, whatever its state\n"
+			"files say (exec sessions too); without cgroup2, its recorded machines. Works after an\n"
+			"interrupted up; a lab that is not up is no error.\n"
+			"\n"
+			"Options:\n"
+			"  --all               every lab under the state directory, found by state or cgroup\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_ALL,
+		.run = cmd_down,
+	},
+	{
+		.name = "gc",
+		.args = "",
+		.summary = "remove the labs whose up died, from their state and cgroups (root)",
+		.help = "Find the labs under the state directory whose up died (a lab never recorded as up\n"
+			"whose up process is gone, or a lab cgroup with no state at all) and take them down.\n"
 			"\n"
 			"Options:\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
 		.options = CLI_STATE_DIR,
-		.run = cmd_down,
+		.run = cmd_gc,
 	},
 	{
 		.name = "status",

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "state.h"
 
+#include "cgroup.h"
+
 #include "outfile.h"
 
 #ifndef TESTBED_VERSION
@@ -37,25 +39,83 @@ char *lab_path(const struct lab_dir *d, const char *name)
 	return xasprintf("%s/%s", d->path, name);
 }
 
+/* State is trusted only in a directory that is testbed's user's alone:
+ * anyone else who could write there could plant links or forge records. */
+static int check_private_dir(int fd, const char *path, struct tb_err *e)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return tb_fail(e, "%s: %s", path, strerror(errno));
+	if (st.st_uid != geteuid())
+		return tb_fail(e, "%s is owned by uid %u, not %u: refusing it as testbed's state", path,
+			       (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return tb_fail(e, "%s is writable by %s: refusing it as testbed's state (chmod go-w %s)", path,
+			       st.st_mode & S_IWOTH ? "others" : "its group", path);
+	return 0;
+}
+
+/* Opens the directory PATH, never through a link, and checks it is ours.
+ * -1 with errno ENOENT when it does not exist. */
+static int open_private_dir(const char *path, struct tb_err *e)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int err = errno;
+		if (err == ELOOP || err == ENOTDIR)
+			tb_fail(e, "%s is not a directory (or is a symlink): refusing it as testbed's state", path);
+		else
+			tb_fail(e, "opening %s: %s", path, strerror(err));
+		errno = err;
+		return -1;
+	}
+	if (check_private_dir(fd, path, e) < 0) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+int state_root_check(const char *root, struct tb_err *e)
+{
+	int fd = open_private_dir(root, e);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	close(fd);
+	return 1;
+}
+
 int lab_dir_lock(const char *root, const char *name, bool create, struct lab_dir *d, struct tb_err *e)
 {
 	*d = (struct lab_dir){.fd = -1};
 	if (create && mkdir(root, 0755) < 0 && errno != EEXIST)
 		return tb_fail(e, "creating %s: %s", root, strerror(errno));
+	autoclose int root_fd = open_private_dir(root, e);
+	if (root_fd < 0)
+		return errno == ENOENT && !create ? 0 : -1;
 	char *path = xasprintf("%s/%s", root, name);
 	for (;;) {
-		if (create && mkdir(path, 0700) < 0 && errno != EEXIST) {
+		if (create && mkdirat(root_fd, name, 0700) < 0 && errno != EEXIST) {
 			tb_fail(e, "creating %s: %s", path, strerror(errno));
 			free(path);
 			return -1;
 		}
-		int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0) {
 			int err = errno;
-			free(path);
-			if (err == ENOENT && !create)
+			if (err == ENOENT && !create) {
+				free(path);
 				return 0;
-			return tb_fail(e, "opening %s: %s", root, strerror(err));
+			}
+			tb_fail(e, "opening %s: %s", path, err == ELOOP || err == ENOTDIR ? "not a directory (or a symlink)" : strerror(err));
+			free(path);
+			return -1;
+		}
+		if (check_private_dir(fd, path, e) < 0) {
+			close(fd);
+			free(path);
+			return -1;
 		}
 		if (flock(fd, LOCK_EX) < 0) {
 			tb_fail(e, "locking %s: %s", path, strerror(errno));
@@ -167,7 +227,7 @@ int lab_append_machine(const struct lab_dir *d, const struct machine_record *m, 
 	char *line = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	autofree char *path = lab_path(d, "machines.jsonl");
-	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	autoclose int fd = openat(d->fd, "machines.jsonl", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	size_t len = strlen(line);
 	line[len] = '\n'; /* overwrites the NUL: write exactly len + 1 bytes */
 	int rc = (fd < 0 || write_all(fd, line, len + 1) < 0) ? tb_fail(e, "writing %s: %s", path, strerror(errno)) : 0;
@@ -185,7 +245,12 @@ int lab_save_plan(const struct lab_dir *d, const struct plan *p, struct tb_err *
 int lab_load_plan(const char *path, struct plan *p, struct tb_err *e)
 {
 	autofree char *file = xasprintf("%s/plan.json", path);
-	autofree char *text = read_file(file, NULL);
+	autoclose int dir = open_private_dir(path, e);
+	if (dir < 0) {
+		*p = (struct plan){0};
+		return -1;
+	}
+	autofree char *text = read_file_at(dir, "plan.json", NULL);
 	if (!text) {
 		*p = (struct plan){0};
 		if (errno == ENOENT)
@@ -211,8 +276,11 @@ static int json_int(const cJSON *o, const char *key)
 int lab_read(const char *path, struct lab_record *r, struct tb_err *e)
 {
 	*r = (struct lab_record){0};
+	autoclose int dir = open_private_dir(path, e);
+	if (dir < 0)
+		return -1;
 	autofree char *lab_file = xasprintf("%s/lab.json", path);
-	autofree char *text = read_file(lab_file, NULL);
+	autofree char *text = read_file_at(dir, "lab.json", NULL);
 	if (!text)
 		return tb_fail(e, "reading %s: %s", lab_file, strerror(errno));
 	cJSON *o = cJSON_Parse(text);
@@ -223,10 +291,11 @@ int lab_read(const char *path, struct lab_record *r, struct tb_err *e)
 	r->name = json_string(o, "name");
 	r->topology = json_string(o, "topology");
 	r->phase = json_string(o, "phase");
+	r->writer = json_int(o, "pid");
 	cJSON_Delete(o);
 
 	autofree char *machines_file = xasprintf("%s/machines.jsonl", path);
-	autofree char *lines = read_file(machines_file, NULL);
+	autofree char *lines = read_file_at(dir, "machines.jsonl", NULL);
 	if (!lines)
 		return errno == ENOENT ? 0 : tb_fail(e, "reading %s: %s", machines_file, strerror(errno));
 	char *save = NULL;
@@ -283,6 +352,29 @@ unsigned long long proc_start_time(pid_t pid)
 	for (int field = 3; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');
 	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool proc_is_zombie(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	autofree char *stat = read_file(path, NULL);
+	const char *p = stat ? strrchr(stat, ')') : NULL;
+	return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgroup *cg)
+{
+	if (!machine_record_alive(m))
+		return false;
+	if (cg && cg->path)
+		return lab_cgroup_holds(cg, m->pid);
+	/* Without cgroup2: at least a testbed machine's init of that name. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", m->pid);
+	autofree char *cmdline = read_file(path, NULL);
+	autofree char *title = xasprintf("testbed-init: %s", m->name);
+	return cmdline && strcmp(cmdline, title) == 0;
 }
 
 bool machine_record_alive(const struct machine_record *m)

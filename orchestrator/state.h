@@ -43,11 +43,15 @@ struct lab_record {
 	char *name;
 	char *topology;
 	char *phase;
+	pid_t writer; /* the up that wrote it */
 	struct machine_record *machines;
 	size_t n_machines, cap_machines;
 };
 
 const char *state_root(const char *option);
+/* Is the state root, if it exists, testbed's user's alone (owner, no
+ * group or other write, not a link)? 1 yes, 0 it does not exist, -1 no. */
+int state_root_check(const char *root, struct tb_err *e);
 const char *cache_dir(void);
 
 /* Locks the lab's directory, creating it (and the root) if CREATE. Returns
@@ -76,7 +80,14 @@ void lab_record_free(struct lab_record *r);
 
 /* Field 22 of /proc/PID/stat; 0 when the process does not exist. */
 unsigned long long proc_start_time(pid_t pid);
+/* Has process PID exited, waiting to be reaped? */
+bool proc_is_zombie(pid_t pid);
 /* Does the recorded process still run (same PID and start time)? */
 bool machine_record_alive(const struct machine_record *m);
+struct lab_cgroup;
+/* Is the recorded process alive and really the lab's: in its cgroup CG, or
+ * without cgroup2 (CG NULL or closed) a testbed machine's init of that
+ * name? A record edited to name another process fails this. */
+bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgroup *cg);
 
 #endif

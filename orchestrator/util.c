@@ -83,11 +83,28 @@ void close_fd(int *fd)
 	}
 }
 
+char *read_file_at(int dirfd, const char *name, size_t *len)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *text = read_fd(fd, len);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return text;
+}
+
 char *read_file(const char *path, size_t *len)
 {
 	autoclose int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	return read_fd(fd, len);
+}
+
+char *read_fd(int fd, size_t *len)
+{
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return NULL;

@@ -46,6 +46,10 @@ void close_fd(int *fd);
 
 /* Read a whole file into a NUL-terminated buffer. Returns NULL with errno set. */
 char *read_file(const char *path, size_t *len);
+/* The same for NAME in the directory DIRFD, never through a link. */
+char *read_file_at(int dirfd, const char *name, size_t *len);
+/* The same for an open regular file. */
+char *read_fd(int fd, size_t *len);
 
 bool str_has_prefix(const char *s, const char *prefix);
 

@@ -32,16 +32,16 @@ caps_of() {
 	tbx "$LAB" "$1" sh -c "$2" | awk '/^Cap(Eff|Prm|Bnd|Inh|Amb)/ {print $1, $2}'
 }
 
-@test "pods keep only NET_RAW and NET_BIND_SERVICE; nodes also NET_ADMIN; with no-new-privs" {
-	# NET_BIND_SERVICE is bit 10, NET_ADMIN 12, NET_RAW 13.
+@test "pods keep only NET_RAW and NET_BIND_SERVICE; nodes also NET_ADMIN, SETUID, SETGID; with no-new-privs" {
+	# NET_BIND_SERVICE is bit 10, NET_ADMIN 12, NET_RAW 13; SETGID 6, SETUID 7 (nodes).
 	run caps_of web 'cat /proc/self/status'
 	assert_line "CapEff: 0000000000002400"
 	assert_line "CapPrm: 0000000000002400"
 	assert_line "CapBnd: 0000000000002400"
 	assert_line "CapInh: 0000000000000000"
 	run caps_of n1 'cat /proc/self/status'
-	assert_line "CapEff: 0000000000003400"
-	assert_line "CapBnd: 0000000000003400"
+	assert_line "CapEff: 00000000000034c0"
+	assert_line "CapBnd: 00000000000034c0"
 	# The pod's server, started by the machine's init, has no more.
 	run caps_of web 'cat /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status'
 	assert_line "CapEff: 0000000000002400"
