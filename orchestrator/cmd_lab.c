@@ -184,26 +184,45 @@ static void status_json_lab(cJSON *labs, const struct lab_status *s)
 	cJSON_AddItemToArray(labs, lab);
 }
 
+/* The records are files under the state directory that someone may have
+ * edited: every field is escaped before it reaches the terminal. */
+struct shown_machine {
+	char *name, *kind, *node, *address;
+};
+
 static void status_text_lab(const struct lab_status *s)
 {
 	const struct lab_record *r = &s->record;
-	printf("lab %s: %s (%s)\n", r->name, r->phase, r->topology);
-	if (!s->has_plan)
-		printf("  plan: %s\n", s->plan_error);
+	autofree char *lab = str_escape(r->name), *phase = str_escape(r->phase), *topology = str_escape(r->topology);
+	printf("lab %s: %s (%s)\n", lab, phase, topology);
+	if (!s->has_plan) {
+		autofree char *why = str_escape(s->plan_error);
+		printf("  plan: %s\n", why);
+	}
+	autofree struct shown_machine *shown = xcalloc(r->n_machines, sizeof(*shown));
 	int wname = 4;
-	for (size_t i = 0; i < r->n_machines; i++)
-		if ((int)strlen(r->machines[i].name) > wname)
-			wname = (int)strlen(r->machines[i].name);
+	for (size_t i = 0; i < r->n_machines; i++) {
+		const struct machine_record *m = &r->machines[i];
+		shown[i] = (struct shown_machine){str_escape(m->name), str_escape(m->kind),
+						  str_escape(*m->node ? m->node : "-"),
+						  str_escape(*m->address ? m->address : "-")};
+		if ((int)strlen(shown[i].name) > wname)
+			wname = (int)strlen(shown[i].name);
+	}
 	printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7s  %s\n", wname, "NAME", "KIND", wname, "NODE", "ADDRESS", "HTTP",
 	       "PID", "STATE");
 	for (size_t i = 0; i < r->n_machines; i++) {
 		const struct machine_record *m = &r->machines[i];
+		struct shown_machine *sh = &shown[i];
 		char http[8] = "-";
 		if (m->http_port)
 			snprintf(http, sizeof(http), "%d", m->http_port);
-		printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7d  %s\n", wname, m->name, m->kind, wname,
-		       *m->node ? m->node : "-", *m->address ? m->address : "-", http, m->pid,
-		       machine_record_alive(m) ? "running" : "dead");
+		printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7d  %s\n", wname, sh->name, sh->kind, wname, sh->node,
+		       sh->address, http, m->pid, machine_record_alive(m) ? "running" : "dead");
+		free(sh->name);
+		free(sh->kind);
+		free(sh->node);
+		free(sh->address);
 	}
 }
 

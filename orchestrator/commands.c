@@ -45,10 +45,12 @@ int command_fail(const struct command *cmd, int rc, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fprintf(stderr, "testbed %s: ", cmd->name);
-	vfprintf(stderr, fmt, ap);
+	autofree char *message = xvasprintf(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Failures quote names, paths and records (a state file someone may
+	 * have edited, an image's contents): escaped, one line. */
+	autofree char *safe = str_escape(message);
+	fprintf(stderr, "testbed %s: %s\n", cmd->name, safe);
 	return rc;
 }
 

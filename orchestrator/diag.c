@@ -16,10 +16,15 @@ void diag_free(struct diag *d)
 	*d = (struct diag){0};
 }
 
+/* Takes MESSAGE. Keys, values and paths come from the topology (and the
+ * file name from the command line): escaping the whole message keeps a
+ * control character in any of them from reaching the terminal raw or
+ * splitting the one line each error gets. testbed's own words hold none. */
 static void diag_push(struct diag *d, char *message)
 {
 	grow_array((void **)&d->messages, &d->cap, d->count + 1, sizeof(*d->messages));
-	d->messages[d->count++] = message;
+	d->messages[d->count++] = str_escape(message);
+	free(message);
 }
 
 static const char *diag_file(const struct diag *d)

@@ -2,7 +2,8 @@
  * where known and the JSON path, e.g.
  *   lab.json:14: nodes[1].pods[0].name: duplicate name "web" (first at nodes[0].pods[2])
  * Collected rather than printed so that validation reports every error at
- * once and tests can compare them. */
+ * once and tests can compare them. Messages are kept escaped (str_escape):
+ * one line each, whatever the topology holds. */
 #ifndef TESTBED_DIAG_H
 #define TESTBED_DIAG_H
 

@@ -1,5 +1,11 @@
 /* Report writers. Each is a pure function of a check run, so the unit
- * tests pin their exact output. */
+ * tests pin their exact output.
+ *
+ * Names come from the lab's plan (a state file someone may edit), answers,
+ * client addresses and errors from the pods' servers: every format but
+ * json (cJSON escapes) prints them through str_escape, so that none can
+ * send a terminal escape sequence or split a line; markdown also escapes
+ * what would change its tables or formatting. */
 #define _GNU_SOURCE
 #include "report.h"
 
@@ -53,7 +59,7 @@ static const char *got_word(const struct check_probe *p)
 	return "not run";
 }
 
-/* "expected pass, got fail: connection refused" and the like. */
+/* "expected pass, got fail: connection refused" and the like, escaped. */
 static char *probe_reason(const struct check_probe *p)
 {
 	char *s = xasprintf("expected %s, got %s", expected_word(p), got_word(p));
@@ -67,7 +73,33 @@ static char *probe_reason(const struct check_probe *p)
 		free(s);
 		s = more;
 	}
-	return s;
+	char *safe = str_escape(s);
+	free(s);
+	return safe;
+}
+
+/* "a -> b http:80", escaped. */
+static char *probe_label(const struct check_probe *p)
+{
+	autofree char *label = check_probe_label(p);
+	return str_escape(label);
+}
+
+/* A multi-line note (a path note): each line escaped, the line breaks kept. */
+static char *escape_lines(const char *text)
+{
+	char *out = xstrdup("");
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		autofree char *safe = str_escape_n(line, len);
+		char *more = xasprintf("%s%s%s", out, *out ? "\n" : "", safe);
+		free(out);
+		out = more;
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	return out;
 }
 
 /* ---- truth tables ---- */
@@ -144,8 +176,24 @@ static void name_set_free(struct name_set *set)
 struct table {
 	enum tb_proto proto;
 	struct name_set rows, cols;
-	enum mark *cells; /* rows x cols */
+	char **row_text, **col_text; /* the names, escaped for printing */
+	enum mark *cells;            /* rows x cols */
 };
+
+static char **escape_names(const struct name_set *set)
+{
+	char **text = xcalloc(set->count, sizeof(*text));
+	for (size_t i = 0; i < set->count; i++)
+		text[i] = str_escape(set->names[i]);
+	return text;
+}
+
+static void free_names(char **text, size_t count)
+{
+	for (size_t i = 0; text && i < count; i++)
+		free(text[i]);
+	free(text);
+}
 
 static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING};
 
@@ -181,22 +229,26 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 		if (*cell == MARK_NONE || (mark_is_bad(m) && !mark_is_bad(*cell)))
 			*cell = m;
 	}
+	t->row_text = escape_names(&t->rows);
+	t->col_text = escape_names(&t->cols);
 	return true;
 }
 
 static void table_free(struct table *t)
 {
+	free_names(t->row_text, t->rows.count);
+	free_names(t->col_text, t->cols.count);
 	name_set_free(&t->rows);
 	name_set_free(&t->cols);
 	free(t->cells);
 }
 
-static size_t longest(const struct name_set *set)
+static size_t longest(char *const *text, size_t count)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < set->count; i++)
-		if (strlen(set->names[i]) > n)
-			n = strlen(set->names[i]);
+	for (size_t i = 0; i < count; i++)
+		if (strlen(text[i]) > n)
+			n = strlen(text[i]);
 	return n;
 }
 
@@ -216,21 +268,21 @@ static const char *colour_of(enum mark m, const struct report_style *s)
 
 static void text_table(FILE *out, const struct table *t, const struct report_style *s)
 {
-	size_t label = longest(&t->rows);
+	size_t label = longest(t->row_text, t->rows.count);
 	if (label < strlen(tb_proto_name(t->proto)))
 		label = strlen(tb_proto_name(t->proto));
 	size_t wide = label;
 	for (size_t c = 0; c < t->cols.count; c++)
-		wide += 2 + strlen(t->cols.names[c]);
+		wide += 2 + strlen(t->col_text[c]);
 	bool vertical = wide > WIDE_TABLE;
 	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
 	if (vertical) {
-		size_t height = longest(&t->cols);
+		size_t height = longest(t->col_text, t->cols.count);
 		for (size_t line = 0; line < height; line++) {
 			fprintf(out, "%s%-*s%s", bold, (int)label, line + 1 == height ? tb_proto_name(t->proto) : "",
 				reset);
 			for (size_t c = 0; c < t->cols.count; c++) {
-				const char *name = t->cols.names[c];
+				const char *name = t->col_text[c];
 				size_t len = strlen(name);
 				/* Bottom-aligned, so every name ends on the row above the marks. */
 				fprintf(out, " %c", line + len >= height ? name[line + len - height] : ' ');
@@ -240,15 +292,15 @@ static void text_table(FILE *out, const struct table *t, const struct report_sty
 	} else {
 		fprintf(out, "%s%-*s%s", bold, (int)label, tb_proto_name(t->proto), reset);
 		for (size_t c = 0; c < t->cols.count; c++)
-			fprintf(out, "  %s", t->cols.names[c]);
+			fprintf(out, "  %s", t->col_text[c]);
 		fputc('\n', out);
 	}
 	for (size_t r = 0; r < t->rows.count; r++) {
-		fprintf(out, "%-*s", (int)label, t->rows.names[r]);
+		fprintf(out, "%-*s", (int)label, t->row_text[r]);
 		for (size_t c = 0; c < t->cols.count; c++) {
 			enum mark m = t->cells[r * t->cols.count + c];
 			bool last = c + 1 == t->cols.count;
-			int pad = vertical || last ? 0 : (int)strlen(t->cols.names[c]) - 1;
+			int pad = vertical || last ? 0 : (int)strlen(t->col_text[c]) - 1;
 			fprintf(out, vertical ? " " : "  ");
 			fprintf(out, "%s%c%s%*s", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "", pad, "");
 		}
@@ -261,7 +313,8 @@ static void print_indented(FILE *out, const char *text, const char *indent)
 	const char *line = text;
 	while (*line) {
 		size_t len = strcspn(line, "\n");
-		fprintf(out, "%s%.*s\n", indent, (int)len, line);
+		autofree char *safe = str_escape_n(line, len);
+		fprintf(out, "%s%s\n", indent, safe);
 		line += len;
 		if (*line == '\n')
 			line++;
@@ -270,7 +323,8 @@ static void print_indented(FILE *out, const char *text, const char *indent)
 
 /* ---- how the lab was built: from the saved plan, so runs can be compared ---- */
 
-/* "testbed 0.2.0, routing vxlan; up took 1.23 s (images 0.05, machines 0.23, network 0.20, servers 0.74)" */
+/* "testbed 0.2.0, routing vxlan; up took 1.23 s (images 0.05, machines 0.23, network 0.20, servers 0.74)".
+ * Not escaped: the version comes from the saved plan, so callers escape it. */
 static char *build_summary(const struct plan *p)
 {
 	const struct plan_timings *t = &p->timings;
@@ -282,20 +336,30 @@ static char *build_summary(const struct plan *p)
 			 t->network / 1000, t->servers / 1000);
 }
 
+static char *safe_summary(const struct plan *p)
+{
+	autofree char *summary = build_summary(p);
+	return str_escape(summary);
+}
+
 static void text_build(FILE *out, const struct plan *p)
 {
 	if (!p)
 		return;
-	autofree char *summary = build_summary(p);
+	autofree char *summary = safe_summary(p);
 	fprintf(out, "built by %s\n", summary);
-	for (size_t i = 0; i < p->n_images; i++)
-		fprintf(out, "image %s sha256:%s\n", p->images[i].name, p->images[i].sha256[0] ? p->images[i].sha256 : "?");
+	for (size_t i = 0; i < p->n_images; i++) {
+		autofree char *name = str_escape(p->images[i].name);
+		autofree char *sha = str_escape(p->images[i].sha256[0] ? p->images[i].sha256 : "?");
+		fprintf(out, "image %s sha256:%s\n", name, sha);
+	}
 }
 
 static void text_report(FILE *out, const struct check_run *run, const struct report_style *s)
 {
 	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
-	fprintf(out, "%stestbed check %s%s: %zu probe%s%s, %.0f ms\n", bold, run->lab, reset, run->n_probes,
+	autofree char *lab = str_escape(run->lab);
+	fprintf(out, "%stestbed check %s%s: %zu probe%s%s, %.0f ms\n", bold, lab, reset, run->n_probes,
 		run->n_probes == 1 ? "" : "s",
 		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "",
 		run->duration_ms);
@@ -318,15 +382,18 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
 			enum mark m = probe_mark(p);
-			autofree char *label = check_probe_label(p);
+			autofree char *label = probe_label(p);
+			autofree char *answered_by = str_escape(p->answered_by);
+			autofree char *client = str_escape(p->client);
+			autofree char *error = str_escape(p->error);
 			fprintf(out, "  %s%c%s %s: %s, %.2f ms", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "",
 				label, got_word(p), p->latency_ms);
-			if (p->answered_by[0])
-				fprintf(out, ", answered by %s", p->answered_by);
-			if (p->client[0])
-				fprintf(out, ", client %s", p->client);
-			if (p->error[0])
-				fprintf(out, ": %s", p->error);
+			if (*answered_by)
+				fprintf(out, ", answered by %s", answered_by);
+			if (*client)
+				fprintf(out, ", client %s", client);
+			if (*error)
+				fprintf(out, ": %s", error);
 			fputc('\n', out);
 		}
 	}
@@ -337,7 +404,7 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = check_probe_label(p);
+			autofree char *label = probe_label(p);
 			autofree char *reason = probe_reason(p);
 			fprintf(out, "  %s: %s", label, reason);
 			if (p->outcome != PROBE_NOT_RUN)
@@ -434,6 +501,8 @@ static void json_report(FILE *out, const struct check_run *run)
 
 /* ---- junit ---- */
 
+/* Markup. Callers pass text str_escape has made printable (a path note
+ * keeps its line breaks), so the control-character case is a safety net. */
 static void xml_escaped(FILE *out, const char *s)
 {
 	for (; *s; s++) {
@@ -465,10 +534,12 @@ static void xml_escaped(FILE *out, const char *s)
 
 static void junit_property(FILE *out, const char *name, const char *value)
 {
+	autofree char *safe_name = str_escape(name);
 	fprintf(out, "      <property name=\"");
-	xml_escaped(out, name);
+	xml_escaped(out, safe_name);
 	fprintf(out, "\" value=\"");
-	xml_escaped(out, value);
+	autofree char *safe_value = str_escape(value);
+	xml_escaped(out, safe_value);
 	fprintf(out, "\"/>\n");
 }
 
@@ -491,21 +562,22 @@ static void junit_properties(FILE *out, const struct plan *p)
 static void junit_report(FILE *out, const struct check_run *run)
 {
 	size_t ok = check_count_ok(run);
+	autofree char *lab = str_escape(run->lab);
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(out, "<testsuites name=\"testbed check ");
-	xml_escaped(out, run->lab);
+	xml_escaped(out, lab);
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", run->n_probes,
 		run->n_probes - ok, run->duration_ms / 1000);
 	fprintf(out, "  <testsuite name=\"");
-	xml_escaped(out, run->lab);
+	xml_escaped(out, lab);
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n", run->n_probes,
 		run->n_probes - ok, run->duration_ms / 1000);
 	junit_properties(out, run->plan);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		autofree char *label = check_probe_label(p);
+		autofree char *label = probe_label(p);
 		fprintf(out, "    <testcase classname=\"testbed.");
-		xml_escaped(out, run->lab);
+		xml_escaped(out, lab);
 		fprintf(out, ".%s\" name=\"", tb_proto_name(p->proto));
 		xml_escaped(out, label);
 		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), p->latency_ms / 1000);
@@ -521,8 +593,9 @@ static void junit_report(FILE *out, const struct check_run *run)
 		fprintf(out, ": ");
 		xml_escaped(out, reason);
 		if (p->path_note) {
+			autofree char *note = escape_lines(p->path_note);
 			fputc('\n', out);
-			xml_escaped(out, p->path_note);
+			xml_escaped(out, note);
 		}
 		fprintf(out, "</failure>\n    </testcase>\n");
 	}
@@ -550,14 +623,17 @@ static void tap_report(FILE *out, const struct check_run *run)
 {
 	fprintf(out, "TAP version 13\n1..%zu\n", run->n_probes);
 	if (run->plan) {
-		autofree char *summary = build_summary(run->plan);
+		autofree char *summary = safe_summary(run->plan);
 		fprintf(out, "# built by %s\n", summary);
-		for (size_t i = 0; i < run->plan->n_images; i++)
-			fprintf(out, "# image %s sha256:%s\n", run->plan->images[i].name, run->plan->images[i].sha256);
+		for (size_t i = 0; i < run->plan->n_images; i++) {
+			autofree char *name = str_escape(run->plan->images[i].name);
+			autofree char *sha = str_escape(run->plan->images[i].sha256);
+			fprintf(out, "# image %s sha256:%s\n", name, sha);
+		}
 	}
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		autofree char *label = check_probe_label(p);
+		autofree char *label = probe_label(p);
 		bool ok = check_probe_ok(p);
 		/* '#' would start a TAP directive; names and ports never hold one. */
 		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
@@ -568,8 +644,9 @@ static void tap_report(FILE *out, const struct check_run *run)
 		yaml_quoted(out, reason);
 		fprintf(out, "\n  expected: %s\n  got: %s\n", expected_word(p), got_word(p));
 		if (p->answered_by[0]) {
+			autofree char *answered_by = str_escape(p->answered_by);
 			fprintf(out, "  answered_by: ");
-			yaml_quoted(out, p->answered_by);
+			yaml_quoted(out, answered_by);
 			fputc('\n', out);
 		}
 		fprintf(out, "  latency_ms: %.2f\n  ...\n", p->latency_ms);
@@ -584,18 +661,84 @@ static const char *const markdown_marks[] = {[MARK_NONE] = "–",
 					     [MARK_UNEXPECTED_FAIL] = "❌",
 					     [MARK_UNEXPECTED_PASS] = "⚠️"};
 
+/* Escaped text (str_escape's) as Markdown text: what would end a table cell,
+ * start a code span, emphasis, a link or HTML is escaped, backslashes too,
+ * so that the page shows the escaped text as it is. */
+static void md_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '\\':
+		case '|':
+		case '`':
+		case '*':
+		case '_':
+		case '[':
+		case ']':
+		case '~':
+			fputc('\\', out);
+			fputc(*s, out);
+			break;
+		default:
+			fputc(*s, out);
+		}
+	}
+}
+
+/* Escaped text as a code span: nothing inside one is markup, and only a
+ * backtick could end it, so the fence is longer than any run of them
+ * (CommonMark; the spaces keep a backtick at either end off the fence). */
+static void md_code(FILE *out, const char *s)
+{
+	size_t longest_run = 0, run = 0;
+	for (const char *c = s; *c; c++) {
+		run = *c == '`' ? run + 1 : 0;
+		if (run > longest_run)
+			longest_run = run;
+	}
+	if (longest_run == 0) {
+		fprintf(out, "`%s`", s);
+		return;
+	}
+	for (size_t i = 0; i <= longest_run; i++)
+		fputc('`', out);
+	fprintf(out, " %s ", s);
+	for (size_t i = 0; i <= longest_run; i++)
+		fputc('`', out);
+}
+
 static void markdown_report(FILE *out, const struct check_run *run)
 {
 	size_t ok = check_count_ok(run);
-	fprintf(out, "### testbed check %s\n\n%s **%zu passed, %zu failed** of %zu probe%s%s\n", run->lab,
-		ok == run->n_probes ? "✅" : "❌", ok, run->n_probes - ok, run->n_probes, run->n_probes == 1 ? "" : "s",
+	autofree char *lab = str_escape(run->lab);
+	fprintf(out, "### testbed check ");
+	md_text(out, lab);
+	fprintf(out, "\n\n%s **%zu passed, %zu failed** of %zu probe%s%s\n", ok == run->n_probes ? "✅" : "❌", ok,
+		run->n_probes - ok, run->n_probes, run->n_probes == 1 ? "" : "s",
 		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "");
 	if (run->plan) {
-		autofree char *summary = build_summary(run->plan);
-		fprintf(out, "\nBuilt by %s; images:", summary);
-		for (size_t i = 0; i < run->plan->n_images; i++)
-			fprintf(out, "%s `%s` `sha256:%s`", i ? "," : "", run->plan->images[i].name,
-				run->plan->images[i].sha256);
+		autofree char *summary = safe_summary(run->plan);
+		fprintf(out, "\nBuilt by ");
+		md_text(out, summary);
+		fprintf(out, "; images:");
+		for (size_t i = 0; i < run->plan->n_images; i++) {
+			autofree char *name = str_escape(run->plan->images[i].name);
+			autofree char *sha = xasprintf("sha256:%s", run->plan->images[i].sha256);
+			autofree char *safe_sha = str_escape(sha);
+			fprintf(out, "%s ", i ? "," : "");
+			md_code(out, name);
+			fputc(' ', out);
+			md_code(out, safe_sha);
+		}
 		fputc('\n', out);
 	}
 	bool any_table = false;
@@ -603,14 +746,19 @@ static void markdown_report(FILE *out, const struct check_run *run)
 		struct table t;
 		if (table_build(run, table_order[i], &t)) {
 			fprintf(out, "\n**%s**\n\n| from \\\\ to |", tb_proto_name(t.proto));
-			for (size_t c = 0; c < t.cols.count; c++)
-				fprintf(out, " %s |", t.cols.names[c]);
+			for (size_t c = 0; c < t.cols.count; c++) {
+				fputc(' ', out);
+				md_text(out, t.col_text[c]);
+				fprintf(out, " |");
+			}
 			fprintf(out, "\n|---|");
 			for (size_t c = 0; c < t.cols.count; c++)
 				fprintf(out, ":---:|");
 			fputc('\n', out);
 			for (size_t r = 0; r < t.rows.count; r++) {
-				fprintf(out, "| %s |", t.rows.names[r]);
+				fprintf(out, "| ");
+				md_text(out, t.row_text[r]);
+				fprintf(out, " |");
 				for (size_t c = 0; c < t.cols.count; c++)
 					fprintf(out, " %s |", markdown_marks[t.cells[r * t.cols.count + c]]);
 				fputc('\n', out);
@@ -628,9 +776,13 @@ static void markdown_report(FILE *out, const struct check_run *run)
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = check_probe_label(p);
+			autofree char *label = probe_label(p);
 			autofree char *reason = probe_reason(p);
-			fprintf(out, "- `%s`: %s\n", label, reason);
+			fprintf(out, "- ");
+			md_code(out, label);
+			fprintf(out, ": ");
+			md_text(out, reason);
+			fputc('\n', out);
 		}
 	}
 }

@@ -3,6 +3,7 @@
 #include "trace.h"
 
 #include <linux/rtnetlink.h>
+#include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 
@@ -243,16 +244,30 @@ static uint32_t source_address(const struct live_lab *l, size_t from)
 	return l->plan.machines[from].address;
 }
 
+/* One line of the text output, escaped whole: names come from the saved
+ * plan (a state file someone may edit) and device names from inside the
+ * lab's namespaces, where a pod's root may name a device anything. */
+static void put_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put_line(FILE *out, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *line = xvasprintf(fmt, ap);
+	va_end(ap);
+	autofree char *safe = str_escape(line);
+	fprintf(out, "%s\n", safe);
+}
+
 void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t, const char *to_name)
 {
 	const struct plan *p = &l->plan;
 	char src[16], dst[16];
-	fprintf(out, "trace %s: %s (%s) -> %s (%s)\n", l->record.name, p->machines[t->from].name,
-		ipv4_addr_format(source_address(l, t->from), src), to_name, ipv4_addr_format(t->dst, dst));
+	put_line(out, "trace %s: %s (%s) -> %s (%s)", l->record.name, p->machines[t->from].name,
+		 ipv4_addr_format(source_address(l, t->from), src), to_name, ipv4_addr_format(t->dst, dst));
 	for (size_t i = 0; i < t->n_hops; i++) {
 		const struct trace_hop *h = &t->hops[i];
 		const char *m = p->machines[h->machine].name;
-		fprintf(out, "%2zu. ", i + 1);
+		size_t step = i + 1;
 		switch (h->kind) {
 		case HOP_ROUTE: {
 			char route[IPV4_PREFIX_STRLEN + 8], neigh[96], nh[16];
@@ -260,20 +275,20 @@ void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t
 			format_neighbour(h, neigh, sizeof(neigh));
 			ipv4_addr_format(h->next_hop, nh);
 			if (h->via)
-				fprintf(out, "%s: route %s via %s dev %s\n", m, route, nh, h->dev);
+				put_line(out, "%2zu. %s: route %s via %s dev %s", step, m, route, nh, h->dev);
 			else
-				fprintf(out, "%s: route %s dev %s (directly connected)\n", m, route, h->dev);
-			fprintf(out, "      neighbour %s on %s: %s\n", nh, h->dev, neigh);
+				put_line(out, "%2zu. %s: route %s dev %s (directly connected)", step, m, route, h->dev);
+			put_line(out, "      neighbour %s on %s: %s", nh, h->dev, neigh);
 			break;
 		}
 		case HOP_WIRE:
-			fprintf(out, "%s\n", h->path);
+			put_line(out, "%2zu. %s", step, h->path);
 			break;
 		case HOP_DELIVER:
-			fprintf(out, "%s: %s is local: delivered\n", m, dst);
+			put_line(out, "%2zu. %s: %s is local: delivered", step, m, dst);
 			break;
 		case HOP_DROP:
-			fprintf(out, "%s: dropped: %s\n", m, h->reason);
+			put_line(out, "%2zu. %s: dropped: %s", step, m, h->reason);
 			break;
 		}
 	}

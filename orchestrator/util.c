@@ -141,6 +141,76 @@ bool str_has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The length of the well-formed UTF-8 sequence at S, of at most N bytes;
+ * 0 when there is none (overlong forms and surrogates included). */
+static size_t utf8_length(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t len;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		len = 2;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		len = 3;
+		if (s[0] == 0xE0)
+			lo = 0xA0;
+		else if (s[0] == 0xED)
+			hi = 0x9F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		len = 4;
+		if (s[0] == 0xF0)
+			lo = 0x90;
+		else if (s[0] == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return len;
+}
+
+char *str_escape_n(const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	char *out = xmalloc(4 * n + 1), *o = out; /* \xNN is the longest form of a byte */
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_length(s + i, n - i);
+		/* A C1 control is two bytes in UTF-8: C2 80 to C2 9F. */
+		bool control = len == 0 || (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) ||
+			       (len == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F);
+		if (control) {
+			for (size_t k = 0; k < (len ? len : 1); k++) {
+				*o++ = '\\';
+				*o++ = 'x';
+				*o++ = hex[s[i + k] >> 4];
+				*o++ = hex[s[i + k] & 0xF];
+			}
+			i += len ? len : 1;
+		} else if (s[i] == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+			i++;
+		} else {
+			memcpy(o, s + i, len);
+			o += len;
+			i += len;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *str_escape(const char *s)
+{
+	return str_escape_n(s, strlen(s));
+}
+
 int tb_fail(struct tb_err *e, const char *fmt, ...)
 {
 	va_list ap;

@@ -53,6 +53,15 @@ char *read_fd(int fd, size_t *len);
 
 bool str_has_prefix(const char *s, const char *prefix);
 
+/* Text from a topology, an image, a server or a state file someone may
+ * have edited, made safe for a terminal or a report: C0 controls, DEL, C1
+ * controls (U+0080-U+009F) and bytes that are not UTF-8 become \xNN (one
+ * per byte), a backslash becomes \\ so that the result is unambiguous;
+ * printable UTF-8 stays as it is. str_escape_n escapes the first N bytes.
+ * Both malloc'd. */
+char *str_escape(const char *s);
+char *str_escape_n(const char *s, size_t n);
+
 /* An error on a system path: what failed and why, composed from the
  * innermost step outwards ("pod-a: creating eth0: File exists"). */
 struct tb_err {

@@ -19,3 +19,20 @@ TEST(diag_names_the_line_only_when_known)
 	}
 	diag_free(&d);
 }
+
+/* Keys, values and paths come from the topology: a message is one line
+ * whatever they hold, its control characters shown escaped. */
+TEST(diag_escapes_control_characters_in_messages)
+{
+	struct diag d;
+	diag_init(&d, "lab\x1b.json");
+	diag_error(&d, 2, "hosts[0].\x1b[31mkey", "\"%s\" is not a valid name", "web\nserver\\");
+	diag_error_at(&d, 1, 5, "invalid JSON near \"%s\"", "\t\x9b");
+	CHECK_INT(d.count, 2);
+	if (d.count == 2) {
+		CHECK_STR(d.messages[0],
+			  "lab\\x1b.json:2: hosts[0].\\x1b[31mkey: \"web\\x0aserver\\\\\" is not a valid name");
+		CHECK_STR(d.messages[1], "lab\\x1b.json:1:5: invalid JSON near \"\\x09\\x9b\"");
+	}
+	diag_free(&d);
+}

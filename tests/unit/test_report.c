@@ -260,3 +260,128 @@ TEST(report_formats_carry_the_build_of_the_lab)
 	CHECK(strstr(tap, "TAP version 13\n1..5\n# built by testbed 9.8.7") == tap);
 	free(tap);
 }
+
+/* What a pod's server says (and names from an edited plan) reaches reports
+ * escaped: no raw ESC or CR, no line split by it, no table cell or link
+ * injected into markdown. */
+static const char hostile[] = "\x1b[31mred\r\nINJECTED|cell `code` *b* _i_ [l](http://x) <b>";
+
+static struct check_run hostile_run(struct check_probe *probes)
+{
+	probes[0] = probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, hostile);
+	snprintf(probes[0].answered_by, sizeof(probes[0].answered_by), "%s", "\x1b]0;title\x07x|y\nINJECTED");
+	snprintf(probes[0].client, sizeof(probes[0].client), "%s", "\r\nINJECTED|\x1b[2J");
+	probes[0].path_note = xstrdup("a eth0 -> 10.0.0.1: \x1b[5mARP\r needed\nb\xc2\x9b|x\xff");
+	/* A source whose name an edited plan gave a newline, a pipe and ESC. */
+	probes[1] = probe("c\nINJECTED|\x1b[1m", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "connection refused");
+	return (struct check_run){.lab = "lab\x1b[2J", .probes = probes, .n_probes = 2};
+}
+
+/* The number of unescaped '|' in the line at S. */
+static int markdown_cells(const char *s)
+{
+	int n = 0;
+	for (; *s && *s != '\n'; s++) {
+		if (*s == '\\' && s[1] && s[1] != '\n')
+			s++;
+		else if (*s == '|')
+			n++;
+	}
+	return n;
+}
+
+TEST(report_escapes_control_characters_in_every_format)
+{
+	struct check_probe probes[2];
+	struct check_run run = hostile_run(probes);
+	enum report_format formats[] = {REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_TAP, REPORT_MARKDOWN};
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		for (int verbose = 0; verbose <= 1; verbose++) {
+			char *out = render(formats[i], &run, false, verbose);
+			const char *name = report_format_name(formats[i]);
+			if (strchr(out, '\x1b'))
+				harness_fail(__FILE__, __LINE__, "%s: a raw ESC", name);
+			if (strchr(out, '\r'))
+				harness_fail(__FILE__, __LINE__, "%s: a raw CR", name);
+			if (strstr(out, "\x07"))
+				harness_fail(__FILE__, __LINE__, "%s: a raw BEL", name);
+			/* cJSON passes C1 controls and bytes that are not UTF-8 through. */
+			if (formats[i] != REPORT_JSON && (strstr(out, "\xc2\x9b") || strstr(out, "\xff")))
+				harness_fail(__FILE__, __LINE__, "%s: a raw C1 control or a byte that is not UTF-8", name);
+			if (strstr(out, "\nINJECTED") || strstr(out, "\n  INJECTED") || strstr(out, "\n    INJECTED"))
+				harness_fail(__FILE__, __LINE__, "%s: a line split by a server's answer:\n%s", name, out);
+			free(out);
+		}
+	free(probes[0].path_note);
+}
+
+TEST(report_text_shows_control_characters_escaped)
+{
+	struct check_probe probes[2];
+	struct check_run run = hostile_run(probes);
+	char *text = render(REPORT_TEXT, &run, false, true);
+	CHECK(strstr(text, "testbed check lab\\x1b[2J: 2 probes") != NULL);
+	CHECK(strstr(text, ", answered by \\x1b]0;title\\x07x|y\\x0aINJECTED, client \\x0d\\x0aINJECTED|\\x1b[2J: "
+			   "\\x1b[31mred\\x0d\\x0aINJECTED|cell") != NULL);
+	CHECK(strstr(text, "    a eth0 -> 10.0.0.1: \\x1b[5mARP\\x0d needed\n    b\\xc2\\x9b|x\\xff\n") != NULL);
+	if (!strstr(text, "\nc\\x0aINJECTED|\\x1b[1m  F\n"))
+		harness_fail(__FILE__, __LINE__, "no escaped row name:\n%s", text);
+	free(text);
+	char *tap = render(REPORT_TAP, &run, false, false);
+	CHECK(strstr(tap, "  answered_by: '\\x1b]0;title\\x07x|y\\x0aINJECTED'\n") != NULL);
+	free(tap);
+	free(probes[0].path_note);
+}
+
+TEST(report_markdown_cannot_be_given_cells_links_or_markup)
+{
+	struct check_probe probes[2];
+	struct check_run run = hostile_run(probes);
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	/* Every table line keeps its columns: from, then a and b's columns... */
+	int header = -1;
+	for (const char *line = md; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] == '\n')) {
+		if (*line != '|')
+			continue;
+		if (header < 0)
+			header = markdown_cells(line);
+		else if (markdown_cells(line) != header)
+			harness_fail(__FILE__, __LINE__, "a table line with %d cells, not %d: %.*s", markdown_cells(line),
+				     header, (int)strcspn(line, "\n"), line);
+	}
+	CHECK_INT(header, 3); /* "| from \\ to | b |" */
+	CHECK(strstr(md, "| c\\\\x0aINJECTED\\|\\\\x1b\\[1m | ❌ |\n") != NULL);
+	/* ...and a server's answer opens no code span, emphasis, link or tag. */
+	CHECK(strstr(md, "\\\\x1b\\[31mred\\\\x0d\\\\x0aINJECTED\\|cell \\`code\\` \\*b\\* \\_i\\_ \\[l\\](http://x) "
+			 "&lt;b&gt;\n") != NULL);
+	CHECK(strstr(md, "### testbed check lab\\\\x1b\\[2J\n") != NULL);
+	CHECK(strstr(md, "[l]") == NULL && strstr(md, "<b>") == NULL);
+	free(md);
+	free(probes[0].path_note);
+}
+
+TEST(report_markdown_code_spans_outlast_backticks_in_names)
+{
+	struct check_probe probes[1] = {probe("a`b", "c``d", TB_PROTO_TCP, 80, true, PROBE_FAIL, "x")};
+	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 1};
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, "- ``` a`b -> c``d tcp:80 ```: expected pass, got fail: x\n") != NULL);
+	free(md);
+}
+
+TEST(report_junit_is_valid_xml_with_control_characters_escaped)
+{
+	struct check_probe probes[2];
+	struct check_run run = hostile_run(probes);
+	char *xml = render(REPORT_JUNIT, &run, false, false);
+	CHECK(strstr(xml, "message=\"expected pass, got fail: \\x1b[31mred\\x0d\\x0aINJECTED|cell `code` *b* _i_ "
+			  "[l](http://x) &lt;b&gt;\"") != NULL);
+	CHECK(strstr(xml, "\na eth0 -&gt; 10.0.0.1: \\x1b[5mARP\\x0d needed\nb\\xc2\\x9b|x\\xff</failure>") != NULL);
+	for (const unsigned char *c = (const unsigned char *)xml; *c; c++)
+		if (*c < 0x20 && *c != '\n') {
+			harness_fail(__FILE__, __LINE__, "a control character 0x%02x in XML", *c);
+			break;
+		}
+	free(xml);
+	free(probes[0].path_note);
+}
