@@ -71,14 +71,8 @@ static int expectations_source(const struct command *cmd, const char *arg, const
 {
 	if (topology_is_lab_name(arg))
 		return 0;
-	struct diag d;
-	diag_init(&d, arg);
-	if (compile_topology_file(arg, given, &d) < 0) {
-		diag_print(&d, stderr);
-		diag_free(&d);
+	if (command_compile(arg, given) != TB_EXIT_OK)
 		return -1;
-	}
-	diag_free(&d);
 	autofree char *mine = plan_shape(given), *theirs = plan_shape(&l->plan);
 	if (strcmp(mine, theirs) != 0) {
 		command_fail(cmd, -1,

@@ -43,15 +43,9 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 			return command_usage_error(cmd, "--timeout: expected seconds from 1 to 3600");
 		timeout_s = (int)v;
 	}
-	struct diag d;
-	diag_init(&d, operands[0]);
 	struct plan p;
-	if (compile_topology_file(operands[0], &p, &d) < 0) {
-		diag_print(&d, stderr);
-		diag_free(&d);
+	if (command_compile(operands[0], &p) != TB_EXIT_OK)
 		return TB_EXIT_USAGE;
-	}
-	diag_free(&d);
 	if (geteuid() != 0) {
 		plan_free(&p);
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");

@@ -26,12 +26,7 @@ int plan_for_arg(const struct command *cmd, const char *arg, const char *state_d
 		live_close(&l);
 		return TB_EXIT_OK;
 	}
-	struct diag d;
-	diag_init(&d, arg);
-	int rc = compile_topology_file(arg, p, &d) < 0 ? TB_EXIT_USAGE : TB_EXIT_OK;
-	diag_print(&d, stderr);
-	diag_free(&d);
-	return rc;
+	return command_compile(arg, p);
 }
 
 int cmd_plan(const struct command *cmd, const struct cli_options *o, int n, char **operands)

@@ -10,15 +10,9 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 	(void)o;
 	if (n != 1)
 		return command_usage_error(cmd, "expected one topology FILE");
-	struct diag d;
-	diag_init(&d, operands[0]);
 	struct plan p;
-	if (compile_topology_file(operands[0], &p, &d) < 0) {
-		diag_print(&d, stderr);
-		diag_free(&d);
+	if (command_compile(operands[0], &p) != TB_EXIT_OK)
 		return TB_EXIT_USAGE;
-	}
-	diag_free(&d);
 	size_t count[MACHINE_POD + 1] = {0};
 	for (size_t i = 0; i < p.n_machines; i++)
 		count[p.machines[i].kind]++;

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "commands.h"
 
+#include "compile.h"
+
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +53,16 @@ int command_fail(const struct command *cmd, int rc, const char *fmt, ...)
 	 * have edited, an image's contents): escaped, one line. */
 	autofree char *safe = str_escape(message);
 	fprintf(stderr, "testbed %s: %s\n", cmd->name, safe);
+	return rc;
+}
+
+int command_compile(const char *file, struct plan *p)
+{
+	struct diag d;
+	diag_init(&d, file);
+	int rc = compile_topology_file(file, p, &d) < 0 ? TB_EXIT_USAGE : TB_EXIT_OK;
+	diag_print(&d, stderr);
+	diag_free(&d);
 	return rc;
 }
 

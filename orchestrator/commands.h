@@ -44,6 +44,10 @@ void command_usage(const struct command *cmd, FILE *out);
 int command_run(const struct command *cmd, int argc, char **argv);
 /* Prints "testbed CMD: WHAT" and the usage line; returns TB_EXIT_USAGE. */
 int command_usage_error(const struct command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct plan;
+/* The validated plan of topology FILE, or TB_EXIT_USAGE after printing
+ * every error found in it. */
+int command_compile(const char *file, struct plan *p);
 /* Prints "testbed CMD: MESSAGE" for a failure; returns RC. */
 int command_fail(const struct command *cmd, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
