@@ -46,6 +46,10 @@ struct lab_record {
 };
 
 const char *state_root(const char *option);
+/* Refuses a state root up cannot build labs under: the machines' overlay
+ * layers live below it, and overlayfs mount options are split at ',' with
+ * no way to quote one. Returns -1 with E set. */
+int state_root_check(const char *root, struct tb_err *e);
 const char *cache_dir(void);
 
 /* Locks the lab's directory, creating it (and the root) if CREATE. Returns
