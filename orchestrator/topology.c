@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "jsondoc.h"
@@ -962,6 +963,12 @@ struct tb_topology *topology_load(const char *file, struct diag *d)
 	struct json_doc *doc = json_doc_load(file, d);
 	if (!doc)
 		return NULL;
+	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
+	 * folder of their own: their relative image paths mean the working
+	 * directory's. */
+	struct stat st;
+	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return from_doc(doc, ".", true, d);
 	autofree char *copy = xstrdup(file);
 	return from_doc(doc, dirname(copy), true, d);
 }
