@@ -43,6 +43,10 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 			return command_usage_error(cmd, "--timeout: expected seconds from 1 to 3600");
 		timeout_s = (int)v;
 	}
+	/* Before anything else: a state root up cannot use fails nothing half-made. */
+	struct tb_err e;
+	if (state_root_mountable(state_root(o->state_dir), &e) < 0)
+		return command_fail(cmd, TB_EXIT_USAGE, "%s", e.msg);
 	struct plan p;
 	if (command_compile(operands[0], &p) != TB_EXIT_OK)
 		return TB_EXIT_USAGE;
@@ -51,7 +55,6 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
 	}
 	pid_t *pids;
-	struct tb_err e;
 	int rc = lab_up(&p, o->state_dir, timeout_s, &pids, &e);
 	if (rc != TB_EXIT_OK)
 		command_fail(cmd, rc, "%s", e.msg);

@@ -3,19 +3,26 @@
 
 #include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
+#include "jsondoc.h"
 #include "topology.h"
 
 int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 {
 	*p = (struct plan){0};
+	/* Standard input ("-") is "<stdin>" in every message and record. */
+	const char *name = json_doc_file_name(file);
+	if (d->file && strcmp(d->file, file) == 0)
+		d->file = name;
 	struct tb_topology *t = topology_load(file, d);
 	if (!t)
 		return -1;
 	char abs[PATH_MAX];
 	struct tb_err e;
-	int rc = plan_build(t, realpath(file, abs) ? abs : file, p, &e);
+	bool from_stdin = name != file;
+	int rc = plan_build(t, !from_stdin && realpath(file, abs) ? abs : name, p, &e);
 	topology_free(t);
 	if (rc < 0) {
 		diag_error_at(d, 0, 0, "%s", e.msg);

@@ -13,8 +13,14 @@
 
 struct diag {
 	const char *file; /* named in every message; NULL: "topology" */
-	char **messages;
+	char **messages;  /* each points into one of blocks */
 	size_t count, cap;
+	/* Messages are packed into blocks rather than allocated one by one:
+	 * a huge file can bring a million of them. */
+	char **blocks;
+	size_t n_blocks, cap_blocks;
+	char *block_next; /* free space in the last block */
+	size_t block_free;
 };
 
 void diag_init(struct diag *d, const char *file);

@@ -9,25 +9,50 @@
 #include <stddef.h>
 
 struct diag;
+struct tb_err;
 
-struct json_doc {
-	char *file;  /* as the user named it; used in messages */
-	char *text;
-	cJSON *root;
-	const cJSON **items; /* items[i] starts on lines[i] */
-	int *lines;
-	size_t n_items, cap_items;
+/* The largest topology file testbed reads: thousands of times any real
+ * lab, yet small enough that an endless source (/dev/zero) fails within
+ * a moment and a few dozen MiB of memory. */
+#define JSON_DOC_MAX_BYTES ((size_t)64 << 20)
+#define JSON_DOC_MAX_TEXT "64 MiB"
+/* FILE "-" is standard input; messages name it so. */
+#define JSON_DOC_STDIN "-"
+#define JSON_DOC_STDIN_NAME "<stdin>"
+
+/* One item's line, in a hash table keyed by the item's address. */
+struct json_doc_slot {
+	const cJSON *item; /* NULL: free */
+	int line;
 };
 
-/* Read and parse FILE. On failure reports through diag (unreadable file or
- * JSON syntax error with line and column) and returns NULL. */
+struct json_doc {
+	char *file;  /* as messages name it: the user's FILE, or "<stdin>" */
+	char *text;
+	cJSON *root;
+	struct json_doc_slot *slots; /* 2^slot_bits of them, at most half used */
+	size_t n_items;
+	unsigned slot_bits;
+};
+
+/* Read and parse FILE ("-": standard input). On failure reports through
+ * diag (unreadable or unsuitable file, JSON syntax error with line and
+ * column, a string holding U+0000, nesting too deep) and returns NULL. */
 struct json_doc *json_doc_load(const char *file, struct diag *d);
 /* Parse TEXT as if read from FILE (used by tests and by the loader). */
 struct json_doc *json_doc_parse(const char *file, const char *text, struct diag *d);
 void json_doc_free(struct json_doc *doc);
-/* The line where ITEM starts, or 0 if unknown. */
+/* The line where ITEM starts, or 0 if unknown. Constant time. */
 int json_doc_line(const struct json_doc *doc, const cJSON *item);
 /* "string", "number", ... for messages. */
 const char *json_type_name(const cJSON *item);
+
+/* The whole of FILE ("-": standard input), read to its end (pipes and
+ * /proc files have no size to trust) and NUL-terminated. NULL with E
+ * saying why, without FILE's name: it cannot be read, is a directory or a
+ * device, or holds more than JSON_DOC_MAX_BYTES. */
+char *json_doc_read(const char *file, size_t *len, struct tb_err *e);
+/* FILE as messages name it: "<stdin>" for "-". */
+const char *json_doc_file_name(const char *file);
 
 #endif

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "cgroup.h"
+#include "jsondoc.h"
 #include "machine.h"
 #include "topology.h"
 
@@ -84,10 +85,18 @@ char *lab_name_from_arg(const char *arg, struct tb_err *e)
 {
 	if (topology_is_lab_name(arg))
 		return xstrdup(arg);
+	/* The file is read again later (check compares it with the lab), and
+	 * standard input can be read only once. */
+	if (strcmp(arg, JSON_DOC_STDIN) == 0) {
+		tb_fail(e, "\"-\": name the lab or its topology file; standard input is read only by validate, "
+			   "up, plan and graph");
+		return NULL;
+	}
 	if (strchr(arg, '/') || strstr(arg, ".json")) {
-		autofree char *text = read_file(arg, NULL);
+		struct tb_err why;
+		autofree char *text = json_doc_read(arg, NULL, &why);
 		if (!text) {
-			tb_fail(e, "%s: cannot read: %s", arg, strerror(errno));
+			tb_fail(e, "%s: %s", arg, why.msg);
 			return NULL;
 		}
 		cJSON *doc = cJSON_Parse(text);

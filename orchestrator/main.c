@@ -19,7 +19,9 @@ static const struct command commands[] = {
 		.summary = "check a topology file; touches nothing, needs no root",
 		.help = "Parse and validate the topology FILE and assign its addresses, as `up` would,\n"
 			"without touching the system. Prints `ok: N nodes, M pods, K hosts` on success;\n"
-			"otherwise every error found, one a line, as FILE:LINE: PATH: MESSAGE.\n",
+			"otherwise every error found, one a line, as FILE:LINE: PATH: MESSAGE.\n"
+			"FILE may be a pipe, or - for standard input (named <stdin> in messages; relative\n"
+			"image paths then resolve against the working directory); at most 64 MiB.\n",
 		.run = cmd_validate,
 	},
 	{

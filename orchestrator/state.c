@@ -28,6 +28,14 @@ const char *state_root(const char *option)
 	return env && *env ? env : TB_DEFAULT_STATE_DIR;
 }
 
+int state_root_mountable(const char *root, struct tb_err *e)
+{
+	if (strchr(root, ','))
+		return tb_fail(e, "state directory %s: may not contain ',' (overlayfs mount options cannot quote it)",
+			       root);
+	return 0;
+}
+
 const char *cache_dir(void)
 {
 	const char *env = getenv("TESTBED_CACHE_DIR");

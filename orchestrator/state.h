@@ -52,6 +52,10 @@ const char *state_root(const char *option);
 /* Is the state root, if it exists, testbed's user's alone (owner, no
  * group or other write, not a link)? 1 yes, 0 it does not exist, -1 no. */
 int state_root_check(const char *root, struct tb_err *e);
+/* Refuses a state root up cannot build labs under: the machines' overlay
+ * layers live below it, and overlayfs mount options are split at ',' with
+ * no way to quote one. Returns -1 with E set. */
+int state_root_mountable(const char *root, struct tb_err *e);
 const char *cache_dir(void);
 
 /* Locks the lab's directory, creating it (and the root) if CREATE. Returns

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "jsondoc.h"
@@ -63,18 +64,24 @@ static bool key_allowed(const char *const *allowed, const char *key)
 	return false;
 }
 
-/* Edit distance, to suggest the key a typo meant. Keys are short. */
-static size_t edit_distance(const char *a, const char *b)
+/* Edit distance, to suggest the key a typo meant. Keys are short. Exact
+ * below LIMIT; otherwise some value >= LIMIT, found early: callers want
+ * close keys only, and a huge file may hold a million others. */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 32 || lb > 32)
 		return SIZE_MAX;
+	/* The distance is at least the difference in length. */
+	if (la >= lb + limit || lb >= la + limit)
+		return limit;
 	size_t row[33];
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
 	for (size_t i = 1; i <= la; i++) {
 		size_t diag = row[0];
 		row[0] = i;
+		size_t row_min = row[0];
 		for (size_t j = 1; j <= lb; j++) {
 			size_t up = row[j];
 			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
@@ -85,7 +92,12 @@ static size_t edit_distance(const char *a, const char *b)
 				best = row[j - 1] + 1;
 			row[j] = best;
 			diag = up;
+			if (best < row_min)
+				row_min = best;
 		}
+		/* No later row has a smaller minimum. */
+		if (row_min >= limit)
+			return limit;
 	}
 	return row[lb];
 }
@@ -94,6 +106,7 @@ static size_t edit_distance(const char *a, const char *b)
  * a silently ignored setting. */
 static void check_keys(struct parser *p, const cJSON *obj, const char *path, const char *const *allowed)
 {
+	autofree char *list = NULL; /* the allowed keys, once one is needed */
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		if (key_allowed(allowed, c->string))
 			continue;
@@ -101,7 +114,7 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 		const char *closest = NULL;
 		size_t best = 3; /* suggest only close matches */
 		for (const char *const *a = allowed; *a; a++) {
-			size_t dist = edit_distance(c->string, *a);
+			size_t dist = edit_distance(c->string, *a, best);
 			if (dist < best) {
 				best = dist;
 				closest = *a;
@@ -111,35 +124,73 @@ static void check_keys(struct parser *p, const cJSON *obj, const char *path, con
 			diag_error(p->d, line_of(p, c), where, "unknown key (did you mean \"%s\"?)", closest);
 			continue;
 		}
-		size_t len = 0;
-		for (const char *const *a = allowed; *a; a++)
-			len += strlen(*a) + 2;
-		autofree char *list = xcalloc(1, len + 1);
-		for (const char *const *a = allowed; *a; a++) {
-			if (**a == '$')
-				continue;
-			if (*list)
-				strcat(list, ", ");
-			strcat(list, *a);
+		if (!list) {
+			size_t len = 0;
+			for (const char *const *a = allowed; *a; a++)
+				len += strlen(*a) + 2;
+			list = xcalloc(1, len + 1);
+			for (const char *const *a = allowed; *a; a++) {
+				if (**a == '$')
+					continue;
+				if (*list)
+					strcat(list, ", ");
+				strcat(list, *a);
+			}
 		}
 		diag_error(p->d, line_of(p, c), where, "unknown key (expected one of: %s)", list);
 	}
+}
+
+struct key_ref {
+	const cJSON *member;
+	size_t index;
+};
+
+static int by_key_then_position(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->member->string, y->member->string);
+	if (c)
+		return c;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* For each of OBJ's N members, the first member with its key (itself
+ * unless the key repeats). Sorted rather than compared pairwise, which
+ * took minutes on an object of a million keys. */
+static const cJSON **first_with_same_key(const cJSON *obj, size_t n)
+{
+	autofree struct key_ref *refs = xcalloc(n, sizeof(*refs));
+	size_t i = 0;
+	for (const cJSON *c = obj->child; c; c = c->next, i++)
+		refs[i] = (struct key_ref){.member = c, .index = i};
+	qsort(refs, n, sizeof(*refs), by_key_then_position);
+	const cJSON **first = xcalloc(n, sizeof(*first));
+	for (size_t j = 0, lead = 0; j < n; j++) {
+		if (j > 0 && strcmp(refs[j].member->string, refs[lead].member->string) != 0)
+			lead = j;
+		first[refs[j].index] = refs[lead].member;
+	}
+	return first;
 }
 
 /* JSON allows an object to repeat a key; cJSON keeps both and reads the
  * first. A repeated key is almost always a mistake, so reject it. */
 static void check_duplicate_keys(struct parser *p, const cJSON *item, const char *path)
 {
+	size_t n = 0;
+	for (const cJSON *c = item->child; c; c = c->next)
+		n++;
+	autofree const cJSON **first = cJSON_IsObject(item) && n > 1 ? first_with_same_key(item, n) : NULL;
 	size_t i = 0;
 	for (const cJSON *c = item->child; c; c = c->next, i++) {
+		bool duplicate = first && first[i] != c;
+		/* Only where needed: most members of a huge object are neither. */
+		if (!duplicate && !c->child)
+			continue;
 		autofree char *where = cJSON_IsObject(item) ? path_key(path, c->string) : path_index(path, i);
-		if (cJSON_IsObject(item))
-			for (const cJSON *prev = item->child; prev != c; prev = prev->next)
-				if (strcmp(prev->string, c->string) == 0) {
-					diag_error(p->d, line_of(p, c), where, "duplicate key (first on line %d)",
-						   line_of(p, prev));
-					break;
-				}
+		if (duplicate)
+			diag_error(p->d, line_of(p, c), where, "duplicate key (first on line %d)", line_of(p, first[i]));
 		check_duplicate_keys(p, c, where);
 	}
 }
@@ -949,6 +1000,12 @@ struct tb_topology *topology_load(const char *file, struct diag *d)
 	struct json_doc *doc = json_doc_load(file, d);
 	if (!doc)
 		return NULL;
+	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
+	 * folder of their own: their relative image paths mean the working
+	 * directory's. */
+	struct stat st;
+	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return from_doc(doc, ".", true, d);
 	autofree char *copy = xstrdup(file);
 	return from_doc(doc, dirname(copy), true, d);
 }

@@ -33,7 +33,7 @@ def main(files):
         try:
             with open(path) as f:
                 doc = json.load(f)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, RecursionError) as e:
             print("%s: %s" % (path, e))
             failed = True
             continue

@@ -66,6 +66,35 @@ assert_nothing_left() {
 	assert_nothing_left
 }
 
+@test "up refuses a state directory with a comma before creating anything" {
+	cat >"$BATS_TEST_TMPDIR/lab.json" <<-JSON
+	{"name": "errs", $IMAGES, "hosts": [{"name": "h1"}]}
+	JSON
+	run "$TESTBED" up --state-dir "$BATS_TEST_TMPDIR/a,b" "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output "testbed up: state directory $BATS_TEST_TMPDIR/a,b: may not contain ',' (overlayfs mount options cannot quote it)"
+	[ ! -e "$BATS_TEST_TMPDIR/a,b" ]
+	TESTBED_STATE_DIR=$BATS_TEST_TMPDIR/c,d run "$TESTBED" up "$BATS_TEST_TMPDIR/lab.json"
+	assert_failure 2
+	assert_output --partial "state directory $BATS_TEST_TMPDIR/c,d: may not contain ','"
+	[ ! -e "$BATS_TEST_TMPDIR/c,d" ]
+	assert_nothing_left
+}
+
+@test "up reads its topology from standard input; down finds the lab from a pipe" {
+	run "$TESTBED" up --quiet - <<-JSON
+	{"name": "errs", $IMAGES, "hosts": [{"name": "h1", "http": false}]}
+	JSON
+	assert_success
+	run "$TESTBED" status --json errs
+	assert_success
+	[ "$(jq -r '.labs[0].topology' <<<"$output")" = "<stdin>" ]
+	run "$TESTBED" down <(echo '{"name": "errs"}')
+	assert_success
+	assert_output "lab errs is down"
+	assert_nothing_left
+}
+
 @test "down of an unknown lab exits 0 and says there is nothing to do" {
 	run "$TESTBED" down nosuchlab
 	assert_success

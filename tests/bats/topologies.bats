@@ -47,6 +47,65 @@ load helpers
 	assert_output "$BATS_TEST_TMPDIR/nope.json: cannot read: No such file or directory"
 }
 
+@test "validate reads a pipe, standard input as -, and names <stdin> in messages" {
+	lab=$REPO/topologies/kubenet-two-nodes.json
+	[ -f "$REPO/images/pod.tar.zst" ] || skip "images not built"
+	# Relative image paths resolve against the working directory.
+	cd "$REPO/topologies"
+	run "$TESTBED" validate <(jq . "$lab")
+	assert_success
+	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+	run "$TESTBED" validate - <"$lab"
+	assert_success
+	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+	run "$TESTBED" validate - <<<'{"name": "lab1", "hosts": [{"name": "h", "image": "nope"}]}'
+	assert_failure 2
+	assert_output '<stdin>:1: hosts[0].image: unknown image "nope": add it to "images"'
+	run "$TESTBED" plan - <"$lab"
+	assert_success
+	assert_output --partial "# Lab kubenet-two"
+}
+
+@test "validate stops /dev/zero at the size limit, and refuses a directory or a device" {
+	SECONDS=0
+	run "$TESTBED" validate /dev/zero
+	assert_failure 2
+	assert_output "/dev/zero: is larger than 64 MiB, the limit for a topology file"
+	[ "$SECONDS" -lt 10 ]
+	run "$TESTBED" validate "$BATS_TEST_TMPDIR"
+	assert_failure 2
+	assert_output "$BATS_TEST_TMPDIR: is a directory, not a topology file"
+	if [ "$(id -u)" = 0 ] && mknod "$BATS_TEST_TMPDIR/disk" b 7 0 2>/dev/null; then
+		run "$TESTBED" validate "$BATS_TEST_TMPDIR/disk"
+		assert_failure 2
+		assert_output "$BATS_TEST_TMPDIR/disk: is a device, not a topology file"
+	fi
+	run "$TESTBED" down /dev/zero
+	assert_failure 2
+	assert_output "testbed down: /dev/zero: is larger than 64 MiB, the limit for a topology file"
+	run "$TESTBED" down -
+	assert_failure 2
+	assert_output --partial 'testbed down: "-": name the lab or its topology file'
+}
+
+@test "validate reports a duplicate key with the line of its first occurrence, also in a huge object" {
+	python3 - "$BATS_TEST_TMPDIR/big.json" <<-'PY'
+	import sys
+	with open(sys.argv[1], "w") as f:
+	    f.write('{\n"name": "lab1",\n"hosts": [],\n')
+	    for i in range(300000):
+	        f.write('"description": "%d",\n' % i)
+	    f.write('"name": "again"\n}\n')
+	PY
+	SECONDS=0
+	run --separate-stderr "$TESTBED" validate "$BATS_TEST_TMPDIR/big.json"
+	assert_failure 2
+	[ "$SECONDS" -lt 20 ]
+	[ "${#stderr_lines[@]}" -eq 300000 ]
+	[ "${stderr_lines[0]}" = "$BATS_TEST_TMPDIR/big.json:5: description: duplicate key (first on line 4)" ]
+	[ "${stderr_lines[299999]}" = "$BATS_TEST_TMPDIR/big.json:300004: name: duplicate key (first on line 2)" ]
+}
+
 @test "validate creates nothing and needs no root" {
 	command -v setpriv >/dev/null || skip "setpriv missing"
 	# Bats' own temporary folders are private; nobody needs a readable one.

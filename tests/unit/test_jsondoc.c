@@ -1,6 +1,14 @@
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
 #include "diag.h"
 #include "harness.h"
 #include "jsondoc.h"
+#include "util.h"
 
 TEST(jsondoc_records_the_line_of_every_item)
 {
@@ -86,6 +94,180 @@ TEST(jsondoc_load_reports_unreadable_files)
 	diag_init(&d, "x");
 	CHECK(json_doc_load(".", &d) == NULL);
 	if (d.count)
-		CHECK_STR(d.messages[0], ".: cannot read: Is a directory");
+		CHECK_STR(d.messages[0], ".: is a directory, not a topology file");
+	diag_free(&d);
+}
+
+/* A pipe with TEXT in it and its writing end closed, as <(jq . lab.json) gives. */
+static int pipe_with(const char *text)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	if (write_all(fds[1], text, strlen(text)) < 0) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
+	close(fds[1]);
+	return fds[0];
+}
+
+TEST(jsondoc_load_reads_a_pipe_to_its_end)
+{
+	autoclose int fd = pipe_with("{\n\"a\": [1,\n2]}\n");
+	CHECK(fd >= 0);
+	char path[64];
+	snprintf(path, sizeof(path), "/dev/fd/%d", fd);
+	struct diag d;
+	diag_init(&d, path);
+	struct json_doc *doc = json_doc_load(path, &d);
+	CHECK(doc != NULL);
+	CHECK_INT(d.count, 0);
+	if (d.count)
+		fprintf(stderr, "  unexpected: %s\n", d.messages[0]);
+	if (doc)
+		CHECK_INT(json_doc_line(doc, cJSON_GetArrayItem(cJSON_GetObjectItem(doc->root, "a"), 1)), 3);
+	json_doc_free(doc);
+	diag_free(&d);
+}
+
+/* Runs json_doc_load("-") with TEXT on standard input. */
+static struct json_doc *load_stdin(const char *text, struct diag *d)
+{
+	autoclose int saved = dup(STDIN_FILENO);
+	autoclose int fd = pipe_with(text);
+	if (saved < 0 || fd < 0 || dup2(fd, STDIN_FILENO) < 0)
+		return NULL;
+	struct json_doc *doc = json_doc_load("-", d);
+	dup2(saved, STDIN_FILENO);
+	return doc;
+}
+
+TEST(jsondoc_load_reads_standard_input_as_dash)
+{
+	struct diag d;
+	diag_init(&d, "-");
+	struct json_doc *doc = load_stdin("{\"a\": 1}", &d);
+	CHECK(doc != NULL);
+	if (doc)
+		CHECK_STR(doc->file, "<stdin>");
+	json_doc_free(doc);
+	diag_free(&d);
+
+	diag_init(&d, "-");
+	CHECK(load_stdin("{\n\"a\": 1\n\"b\": 2}", &d) == NULL);
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], "<stdin>:3:1: invalid JSON near \"\"b\": 2}\"");
+	diag_free(&d);
+}
+
+TEST(jsondoc_load_stops_an_endless_file_at_the_size_limit)
+{
+	struct diag d;
+	diag_init(&d, "x");
+	long long start = now_ms();
+	CHECK(json_doc_load("/dev/zero", &d) == NULL);
+	long long took = now_ms() - start;
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], "/dev/zero: is larger than 64 MiB, the limit for a topology file");
+	/* 64 MiB of zeros take a fraction of a second, even under ASan. */
+	CHECK(took < 5000);
+	diag_free(&d);
+}
+
+TEST(jsondoc_load_refuses_a_device_by_name)
+{
+	char dir[] = "/tmp/testbed-unit.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	autofree char *dev = xasprintf("%s/disk", dir);
+	/* A block device node (loop0's numbers), never opened; creating one
+	 * needs root, which the suite may lack. */
+	if (mknod(dev, S_IFBLK | 0600, makedev(7, 0)) == 0) {
+		struct diag d;
+		diag_init(&d, "x");
+		CHECK(json_doc_load(dev, &d) == NULL);
+		autofree char *want = xasprintf("%s: is a device, not a topology file", dev);
+		if (d.count)
+			CHECK_STR(d.messages[0], want);
+		diag_free(&d);
+		unlink(dev);
+	}
+	rmdir(dir);
+}
+
+static void check_one_error(const char *text, const char *want)
+{
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json", text, &d);
+	CHECK(doc == NULL);
+	json_doc_free(doc);
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], want);
+	diag_free(&d);
+}
+
+TEST(jsondoc_refuses_strings_holding_nul)
+{
+	check_one_error("{\n\"name\": \"a\\u0000b\"}", "t.json:2: name: contains a NUL character (U+0000)");
+	check_one_error("{\"nodes\": [\n  {\"name\": \"x\"},\n  {\"pods\": [{\"labels\": {\"app\": \"\\u0000\"}}]}]}",
+			"t.json:3: nodes[1].pods[0].labels.app: contains a NUL character (U+0000)");
+	check_one_error("{\"a\": {\n\"k\\u0000\": 1}}", "t.json:2: a.k: the key contains a NUL character (U+0000)");
+	check_one_error("[\"\\u0000\"]", "t.json:1: [0]: contains a NUL character (U+0000)");
+	check_one_error("\"x\\u0000\"", "t.json:1: contains a NUL character (U+0000)");
+
+	/* An escaped backslash before u0000 is text, not U+0000; other
+	 * escapes and a raw "\\u00001" spelled out stay as they are. */
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc =
+		json_doc_parse("t.json", "{\"a\": \"x\\\\u0000y\", \"b\": \"\\u0001\\\"\\\\\", \"c\\\\u0000\": 1}", &d);
+	CHECK(doc != NULL);
+	CHECK_INT(d.count, 0);
+	if (doc)
+		CHECK_STR(cJSON_GetObjectItem(doc->root, "a")->valuestring, "x\\u0000y");
+	json_doc_free(doc);
+	diag_free(&d);
+}
+
+static char *nested(size_t depth)
+{
+	char *text = xcalloc(1, 2 * depth + 4);
+	memset(text, '[', depth);
+	memset(text + depth, ']', depth);
+	return text;
+}
+
+TEST(jsondoc_says_when_nesting_is_too_deep)
+{
+	autofree char *deep = nested(CJSON_NESTING_LIMIT + 1);
+	check_one_error(deep, "t.json:1:1001: nested too deeply: more than 1000 levels of arrays and objects, the "
+			      "limit of cJSON, testbed's JSON parser");
+	/* A bracket in a string opens nothing: 999 levels, then "[" and a
+	 * 1000th level are within the limit. */
+	autofree char *strings = xcalloc(1, 4096);
+	memset(strings, '[', 999);
+	strcat(strings, "\"[\", [1, 2, 3]");
+	memset(strings + strlen(strings), ']', 999);
+	struct diag d0;
+	diag_init(&d0, "t.json");
+	struct json_doc *ok = json_doc_parse("t.json", strings, &d0);
+	CHECK(ok != NULL);
+	json_doc_free(ok);
+	diag_free(&d0);
+	/* One level more in an object is too deep, with a string holding "[". */
+	memset(strings, '[', 999);
+	strcpy(strings + 999, "\"[\", {\"a\": [1]}");
+	check_one_error(strings, "t.json:1:1011: nested too deeply: more than 1000 levels of arrays and objects, the "
+				 "limit of cJSON, testbed's JSON parser");
+	autofree char *limit = nested(CJSON_NESTING_LIMIT);
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json", limit, &d);
+	CHECK(doc != NULL);
+	json_doc_free(doc);
 	diag_free(&d);
 }
