@@ -3,9 +3,10 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
@@ -49,21 +50,251 @@ static int sha256_file(int fd, char hex[65], struct tb_err *e)
 	return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* One directory of a tree being removed: its name in its parent, and the
+ * subdirectories still to empty. */
+struct rm_frame {
+	char *name;
+	char **subdirs;
+	size_t n, cap, next;
+};
+
+static void rm_frame_free(struct rm_frame *f)
 {
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
+	for (size_t i = 0; i < f->n; i++)
+		free(f->subdirs[i]);
+	free(f->subdirs);
+	free(f->name);
 }
 
-/* Removes a tree without following symlinks in it. */
-static void remove_tree(const char *path)
+/* Removes everything in the directory open as FD except non-empty
+ * subdirectories, which it lists in F. Names are read first and removed
+ * after, since removing while reading may skip entries. */
+static int rm_scan(int fd, struct rm_frame *f, struct tb_err *e)
 {
-	nftw(path, remove_entry, 64, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	int copy = dup(fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	if (!d) {
+		close_fd(&copy);
+		return tb_fail(e, "reading %s: %s", f->name, strerror(errno));
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		grow_array((void **)&names, &cap, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* unlinkat without AT_REMOVEDIR never follows a symlink: it
+		 * removes the link, and fails with EISDIR on a directory. */
+		int err = 0;
+		if (rc < 0 || unlinkat(fd, names[i], 0) == 0 || errno == ENOENT)
+			err = 0;
+		else if (errno != EISDIR)
+			err = errno;
+		else if (unlinkat(fd, names[i], AT_REMOVEDIR) < 0)
+			err = errno;
+		if (err == ENOTEMPTY || err == EEXIST) {
+			grow_array((void **)&f->subdirs, &f->cap, f->n + 1, sizeof(*f->subdirs));
+			f->subdirs[f->n++] = names[i];
+			continue;
+		}
+		if (err)
+			rc = tb_fail(e, "%s/%s: %s", f->name, names[i], strerror(err));
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }
 
-/* Extracts FD's archive into the current directory. */
-static int extract_here(int fd, struct tb_err *e)
+/* Removes NAME (relative to DIRFD, or a path) and everything below it,
+ * never following a symlink (a symlink is just unlinked) and never leaving
+ * NAME's file system. Iterative, with one directory open at a time, so
+ * that no depth of tree exhausts the stack or the file descriptors; it
+ * climbs back through "..", which is safe since only root can change the
+ * cache (cache_prepare). */
+static int remove_tree(int dirfd, const char *name, struct tb_err *e)
+{
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR)
+		return tb_fail(e, "removing %s: %s", name, strerror(errno));
+	struct rm_frame *stack = NULL;
+	size_t depth = 0, cap = 0;
+	struct stat top;
+	int rc = 0;
+	int cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (cur < 0 || fstat(cur, &top) < 0) {
+		rc = tb_fail(e, "removing %s: %s", name, strerror(errno));
+		close_fd(&cur);
+		return rc;
+	}
+	grow_array((void **)&stack, &cap, 1, sizeof(*stack));
+	stack[depth++] = (struct rm_frame){.name = xstrdup(name)};
+	rc = rm_scan(cur, &stack[0], e);
+	while (rc == 0 && depth > 0) {
+		struct rm_frame *f = &stack[depth - 1];
+		if (f->next < f->n) {
+			const char *sub = f->subdirs[f->next++];
+			struct stat st;
+			int child = openat(cur, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (child < 0 || fstat(child, &st) < 0) {
+				rc = tb_fail(e, "%s/%s: %s", f->name, sub, strerror(errno));
+				close_fd(&child);
+				break;
+			}
+			if (st.st_dev != top.st_dev) {
+				rc = tb_fail(e, "%s/%s: a mount point", f->name, sub);
+				close(child);
+				break;
+			}
+			close(cur);
+			cur = child;
+			grow_array((void **)&stack, &cap, depth + 1, sizeof(*stack));
+			stack[depth++] = (struct rm_frame){.name = xstrdup(sub)};
+			rc = rm_scan(cur, &stack[depth - 1], e);
+			continue;
+		}
+		/* Empty now: climb to the parent and remove it there. */
+		int parent = depth > 1 ? openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dirfd;
+		if (parent < 0 && depth > 1) {
+			rc = tb_fail(e, "%s/..: %s", f->name, strerror(errno));
+			break;
+		}
+		close(cur);
+		cur = parent;
+		if (unlinkat(parent, f->name, AT_REMOVEDIR) < 0)
+			rc = tb_fail(e, "%s: %s", f->name, strerror(errno));
+		rm_frame_free(f);
+		depth--;
+	}
+	if (cur != dirfd)
+		close(cur);
+	while (depth > 0)
+		rm_frame_free(&stack[--depth]);
+	free(stack);
+	return rc < 0 ? tb_context(e, "removing %s", name) : 0;
+}
+
+/* libarchive's own reason for a failure, never NULL or empty. */
+static const char *archive_reason(struct archive *a)
+{
+	const char *s = archive_error_string(a);
+	if (s && *s)
+		return s;
+	int err = archive_errno(a);
+	return err > 0 ? strerror(err) : "libarchive gave no reason";
+}
+
+/* What one image may unpack to, and how much it has so far. */
+struct unpack_budget {
+	unsigned long long max_bytes, max_entries;
+	unsigned long long bytes, entries;
+};
+
+/* Reads a limit from the environment: a positive whole number, for bytes
+ * optionally followed by K, M, G or T (powers of 1024). */
+static int env_limit(const char *name, unsigned long long def, bool bytes, unsigned long long *out,
+		     struct tb_err *e)
+{
+	const char *value = getenv(name);
+	*out = def;
+	if (!value || !*value)
+		return 0;
+	unsigned long long n = 0;
+	const char *p = value;
+	if (*p < '0' || *p > '9')
+		goto bad;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned digit = (unsigned)(*p - '0');
+		if (n > (ULLONG_MAX - digit) / 10)
+			goto bad;
+		n = n * 10 + digit;
+	}
+	const char *unit = bytes && *p ? strchr("KMGT", *p) : NULL;
+	if (unit) {
+		unsigned shift = 10 * (unsigned)(unit - "KMGT" + 1);
+		if (n > ULLONG_MAX >> shift)
+			goto bad;
+		n <<= shift;
+		p++;
+	}
+	if (*p || n == 0)
+		goto bad;
+	*out = n;
+	return 0;
+bad:
+	return tb_fail(e, "%s=\"%s\": not a positive whole number%s", name, value,
+		       bytes ? " of bytes (such as 4294967296 or 4G)" : "");
+}
+
+static int budget_init(struct unpack_budget *b, struct tb_err *e)
+{
+	*b = (struct unpack_budget){0};
+	if (env_limit("TESTBED_IMAGE_MAX_BYTES", TB_IMAGE_MAX_BYTES, true, &b->max_bytes, e) < 0 ||
+	    env_limit("TESTBED_IMAGE_MAX_ENTRIES", TB_IMAGE_MAX_ENTRIES, false, &b->max_entries, e) < 0)
+		return -1;
+	return 0;
+}
+
+/* Fails when an entry of SIZE bytes, on top of what is unpacked, would
+ * pass the limit. */
+static int budget_bytes(const struct unpack_budget *b, unsigned long long size, const char *path,
+			struct tb_err *e)
+{
+	if (size <= b->max_bytes - b->bytes)
+		return 0;
+	return tb_fail(e, "%s: unpacks to more than the limit of %llu bytes; if the image is trusted, "
+			  "raise it with TESTBED_IMAGE_MAX_BYTES (such as TESTBED_IMAGE_MAX_BYTES=8G)",
+		       path, b->max_bytes);
+}
+
+/* True for ".", "./", ".//.": the directory being unpacked into, whose
+ * mode, owner and times are testbed's, never the archive's. */
+static bool names_unpack_root(const char *path)
+{
+	for (const char *p = path; *p;) {
+		if (*p == '/' && p != path)
+			p++;
+		else if (p[0] == '.' && (p[1] == '/' || p[1] == '\0'))
+			p++;
+		else
+			return false;
+	}
+	return true;
+}
+
+/* Copies the entry's data, counting every byte as written: a block's end
+ * (a sparse file's holes included), not the header's size alone. */
+static int copy_data(struct archive *in, struct archive *out, struct unpack_budget *b, const char *path,
+		     unsigned long long *size, struct tb_err *e)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t offset;
+	int r;
+	while ((r = archive_read_data_block(in, &buf, &len, &offset)) == ARCHIVE_OK) {
+		if (offset < 0)
+			return tb_fail(e, "%s: a data block at a negative offset", path);
+		unsigned long long end = (unsigned long long)offset + len;
+		if (end > *size) {
+			if (budget_bytes(b, end, path, e) < 0)
+				return -1;
+			*size = end;
+		}
+		if (archive_write_data_block(out, buf, len, offset) < ARCHIVE_WARN)
+			return tb_fail(e, "%s: %s", path, archive_reason(out));
+	}
+	if (r != ARCHIVE_EOF)
+		return tb_fail(e, "%s: %s", path, archive_reason(in));
+	return 0;
+}
+
+/* Extracts FD's archive into the current directory, within budget B. */
+static int extract_here(int fd, struct unpack_budget *b, struct tb_err *e)
 {
 	struct archive *in = archive_read_new();
 	struct archive *out = archive_write_disk_new();
@@ -77,7 +308,7 @@ static int extract_here(int fd, struct tb_err *e)
 						    ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 						    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (archive_read_open_fd(in, fd, 1 << 16) != ARCHIVE_OK) {
-		rc = tb_fail(e, "%s", archive_error_string(in));
+		rc = tb_fail(e, "%s", archive_reason(in));
 		goto out;
 	}
 	for (;;) {
@@ -86,62 +317,213 @@ static int extract_here(int fd, struct tb_err *e)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			rc = tb_fail(e, "%s", archive_error_string(in));
+			rc = tb_fail(e, "%s", archive_reason(in));
 			goto out;
 		}
+		if (++b->entries > b->max_entries) {
+			rc = tb_fail(e, "more than the limit of %llu entries; if the image is trusted, raise it "
+					"with TESTBED_IMAGE_MAX_ENTRIES",
+				     b->max_entries);
+			goto out;
+		}
+		const char *path = archive_entry_pathname(entry);
+		if (!path || names_unpack_root(path))
+			continue;
 		/* Devices come from the machine's own /dev, never from an image. */
 		mode_t type = archive_entry_filetype(entry);
 		if (type == AE_IFCHR || type == AE_IFBLK)
 			continue;
-		r = archive_write_header(out, entry);
-		if (r < ARCHIVE_WARN) {
-			rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry), archive_error_string(out));
+		/* The declared size first: a sparse file is truncated up to
+		 * it at the end of the entry. */
+		unsigned long long size = archive_entry_size(entry) > 0 ? (unsigned long long)archive_entry_size(entry) : 0;
+		if (budget_bytes(b, size, path, e) < 0) {
+			rc = -1;
 			goto out;
 		}
-		if (archive_entry_size(entry) > 0) {
-			const void *buf;
-			size_t size;
-			la_int64_t offset;
-			while ((r = archive_read_data_block(in, &buf, &size, &offset)) == ARCHIVE_OK)
-				if (archive_write_data_block(out, buf, size, offset) < ARCHIVE_WARN) {
-					r = ARCHIVE_FATAL;
-					break;
-				}
-			if (r != ARCHIVE_EOF) {
-				rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry),
-					     archive_error_string(r == ARCHIVE_FATAL ? out : in));
+		r = archive_write_header(out, entry);
+		if (r < ARCHIVE_WARN) {
+			rc = tb_fail(e, "%s: %s", path, archive_reason(out));
+			goto out;
+		}
+		if (copy_data(in, out, b, path, &size, e) < 0) {
+			rc = -1;
+			goto out;
+		}
+		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
+			rc = tb_fail(e, "%s: %s", path, archive_reason(out));
+			goto out;
+		}
+		/* A hard link counts as a copy of what it links to: its header
+		 * says 0 bytes, whatever the file holds. */
+		struct stat st;
+		if (archive_entry_hardlink(entry) && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (unsigned long long)st.st_size > size) {
+			size = (unsigned long long)st.st_size;
+			if (budget_bytes(b, size, path, e) < 0) {
+				rc = -1;
 				goto out;
 			}
 		}
-		if (archive_write_finish_entry(out) < ARCHIVE_WARN) {
-			rc = tb_fail(e, "%s: %s", archive_entry_pathname(entry), archive_error_string(out));
-			goto out;
-		}
+		b->bytes += size;
 	}
 	if (archive_write_close(out) != ARCHIVE_OK)
-		rc = tb_fail(e, "%s", archive_error_string(out));
+		rc = tb_fail(e, "%s", archive_reason(out));
 out:
 	archive_read_free(in);
 	archive_write_free(out);
 	return rc;
 }
 
-static int mkdir_p(const char *path, mode_t mode)
+/* Why only root may change directory DIR (stat'ed as ST) on the way to
+ * cache directory CACHE, or 0 when it holds. STRICT for the cache and its
+ * parent: nobody else may write there at all. Above them a sticky
+ * directory such as /tmp will do: others cannot rename or remove root's
+ * entries in it. */
+static int check_dir(const char *cache, const char *dir, const struct stat *st, bool strict, struct tb_err *e)
 {
-	autofree char *copy = xstrdup(path);
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(copy, mode) < 0 && errno != EEXIST ? -1 : 0;
+	autofree char *what = strcmp(cache, dir) == 0 ? xstrdup("") : xasprintf("%s: ", dir);
+	if (!S_ISDIR(st->st_mode))
+		return tb_fail(e, "cache directory %s: %snot a directory", cache, what);
+	if (st->st_uid != 0)
+		return tb_fail(e,
+			       "cache directory %s: %sowned by uid %u, not root, so that user could swap the "
+			       "images in it; fix with: chown root: %s (or set TESTBED_CACHE_DIR to another)",
+			       cache, what, (unsigned)st->st_uid, dir);
+	mode_t open_bits = st->st_mode & (S_IWGRP | S_IWOTH);
+	if (open_bits && (strict || !(st->st_mode & S_ISVTX)))
+		return tb_fail(e,
+			       "cache directory %s: %swritable by %s (mode %04o), who could swap the images in "
+			       "it; fix with: chmod go-w %s (or set TESTBED_CACHE_DIR to another)",
+			       cache, what, (open_bits & S_IWOTH) ? "others" : "its group",
+			       (unsigned)(st->st_mode & 07777), dir);
+	return 0;
 }
 
-char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e)
+/* Makes sure that directory PATH (absolute, clean) exists and that only
+ * root can change it or any directory above it, creating what is missing
+ * as root's, mode 0700. LEVEL: 0 for the cache itself, 1 its parent, and
+ * so on. Returns PATH with any symlink above the cache resolved. */
+static char *safe_dir(const char *cache, const char *path, int level, struct tb_err *e)
 {
+	struct stat st;
+	if (strcmp(path, "/") == 0) {
+		if (stat("/", &st) < 0) {
+			tb_fail(e, "cache directory %s: /: %s", cache, strerror(errno));
+			return NULL;
+		}
+		return check_dir(cache, "/", &st, level <= 1, e) < 0 ? NULL : xstrdup("/");
+	}
+	const char *slash = strrchr(path, '/');
+	autofree char *parent_path = slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
+	/* Parents first: nothing is created or looked at below an unsafe one. */
+	autofree char *parent = safe_dir(cache, parent_path, level + 1, e);
+	if (!parent)
+		return NULL;
+	char *full = xasprintf("%s/%s", strcmp(parent, "/") == 0 ? "" : parent, slash + 1);
+	if (lstat(full, &st) < 0 && errno == ENOENT) {
+		if (mkdir(full, 0700) == 0)
+			chmod(full, 0700); /* whatever the umask */
+		else if (errno != EEXIST)
+			goto fail;
+	}
+	if (lstat(full, &st) < 0)
+		goto fail;
+	if (S_ISLNK(st.st_mode)) {
+		if (level == 0) {
+			tb_fail(e,
+				"cache directory %s: a symbolic link, which whoever can change it could point "
+				"elsewhere; set TESTBED_CACHE_DIR to a directory",
+				cache);
+			free(full);
+			return NULL;
+		}
+		/* A link above the cache, in a directory only root can change:
+		 * follow it, and check the way to where it leads. */
+		autofree char *target = realpath(full, NULL);
+		if (!target)
+			goto fail;
+		free(full);
+		return safe_dir(cache, target, level, e);
+	}
+	if (check_dir(cache, full, &st, level <= 1, e) < 0) {
+		free(full);
+		return NULL;
+	}
+	return full;
+fail:
+	tb_fail(e, "cache directory %s: %s: %s", cache, full, strerror(errno));
+	free(full);
+	return NULL;
+}
+
+/* The cache directory DIR, made safe (see safe_dir): absolute, with no
+ * "." or empty components, and every symlink above it resolved. */
+static char *cache_prepare(const char *dir, struct tb_err *e)
+{
+	autofree char *cwd = dir[0] == '/' ? xstrdup("") : getcwd(NULL, 0);
+	if (!cwd) {
+		tb_fail(e, "cache directory %s: the working directory: %s", dir, strerror(errno));
+		return NULL;
+	}
+	autofree char *joined = xasprintf("%s/%s", cwd, dir);
+	autofree char *clean = xmalloc(strlen(joined) + 2);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		/* ".." would climb out of a directory checked as a parent. */
+		if (strcmp(c, "..") == 0) {
+			tb_fail(e, "cache directory %s: name it without \"..\"", dir);
+			return NULL;
+		}
+		n += (size_t)sprintf(clean + n, "/%s", c);
+	}
+	if (n == 0)
+		strcpy(clean, "/");
+	return safe_dir(dir, clean, 0, e);
+}
+
+/* Removes the .unpack-* directories that unpacking processes killed
+ * midway left in CACHE_FD. Called with the cache lock held, under which
+ * all unpacking happens: any found then are stale. */
+static int sweep_stale(int cache_fd, const char *cache, struct tb_err *e)
+{
+	int copy = dup(cache_fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	if (!d) {
+		close_fd(&copy);
+		return tb_fail(e, "reading %s: %s", cache, strerror(errno));
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (!str_has_prefix(de->d_name, ".unpack-"))
+			continue;
+		grow_array((void **)&names, &cap, n + 1, sizeof(*names));
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && remove_tree(cache_fd, names[i], e) < 0)
+			rc = tb_context(e, "a leftover of an interrupted unpack in %s", cache);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+char *image_unpack(const char *cache_arg, const char *image, char hash[65], struct tb_err *e)
+{
+	struct unpack_budget budget;
+	if (budget_init(&budget, e) < 0)
+		return NULL;
+	/* Checked even when the image is cached: whoever could write to the
+	 * cache could have changed the unpacked tree. */
+	autofree char *cache_dir = cache_prepare(cache_arg, e);
+	if (!cache_dir)
+		return NULL;
 	/* The path becomes an overlayfs mount option, which cannot quote. */
 	if (strpbrk(cache_dir, ",:")) {
 		tb_fail(e, "cache directory %s: may not contain ',' or ':'", cache_dir);
@@ -159,23 +541,31 @@ char *image_unpack(const char *cache_dir, const char *image, char hash[65], stru
 	char *rootfs = xasprintf("%s/%s", cache_dir, hash);
 	autofree char *lock_path = xasprintf("%s/.lock", cache_dir);
 	autofree char *tmp = xasprintf("%s/.unpack-XXXXXX", cache_dir);
-	autoclose int lock = -1;
+	autoclose int cache_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	autoclose int lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	autoclose int cwd = -1;
 	struct stat st;
-	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* Sweep leftovers now and then without ever waiting for an
+		 * unpacking up (which sweeps itself); a read-only cache of
+		 * unpacked images still works. */
+		struct tb_err ignored;
+		if (cache_fd >= 0 && lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+			sweep_stale(cache_fd, cache_dir, &ignored);
 		return rootfs;
-
-	if (mkdir_p(cache_dir, 0700) < 0) {
-		tb_fail(e, "creating %s: %s", cache_dir, strerror(errno));
+	}
+	if (cache_fd < 0) {
+		tb_fail(e, "opening %s: %s", cache_dir, strerror(errno));
 		goto fail;
 	}
 	/* Concurrent ups unpack each image once: the first holds the lock, the
 	 * others then find the result. */
-	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
 		tb_fail(e, "locking %s: %s", lock_path, strerror(errno));
 		goto fail;
 	}
+	if (sweep_stale(cache_fd, cache_dir, e) < 0)
+		goto fail;
 	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
 		return rootfs;
 
@@ -184,22 +574,25 @@ char *image_unpack(const char *cache_dir, const char *image, char hash[65], stru
 		goto fail;
 	}
 	chmod(tmp, 0755);
+	struct tb_err ignored;
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(tmp) < 0) {
 		tb_fail(e, "entering %s: %s", tmp, strerror(errno));
-		remove_tree(tmp);
+		remove_tree(AT_FDCWD, tmp, &ignored);
 		goto fail;
 	}
 	/* libarchive's secure flags only hold for relative paths, hence the
 	 * chdir (testbed is single-threaded). */
 	lseek(fd, 0, SEEK_SET);
-	int rc = extract_here(fd, e);
+	int rc = extract_here(fd, &budget, e);
 	if (fchdir(cwd) < 0)
 		rc = tb_fail(e, "returning to the working directory: %s", strerror(errno));
 	if (rc == 0 && rename(tmp, rootfs) < 0)
 		rc = tb_fail(e, "renaming %s: %s", tmp, strerror(errno));
 	if (rc < 0) {
-		remove_tree(tmp);
+		/* Nothing of a refused image stays; should removing fail, the
+		 * next unpack sweeps it. */
+		remove_tree(AT_FDCWD, tmp, &ignored);
 		tb_context(e, "unpacking image %s", image);
 		goto fail;
 	}

@@ -10,8 +10,20 @@
 
 #include "util.h"
 
+/* What one image may unpack to, unless TESTBED_IMAGE_MAX_BYTES and
+ * TESTBED_IMAGE_MAX_ENTRIES say otherwise: room for a full Debian rootfs
+ * with a toolchain (about 1 GB, 60,000 entries; the bundled images are
+ * 42 and 53 MB), not for a tarball built to fill the disk. */
+#define TB_IMAGE_MAX_BYTES (2ULL << 30) /* 2 GiB, as unpacked: sparse files at full size, hard links as copies */
+#define TB_IMAGE_MAX_ENTRIES 200000ULL
+
 /* Unpacks IMAGE into the cache unless already there; returns the rootfs
- * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256. */
+ * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256.
+ * CACHE_DIR (created as root's, mode 0700, if missing) must be root's and
+ * writable by nobody else, as must its parent, and may not be a symlink.
+ * Under the cache lock it also removes the .unpack-* directories that
+ * killed ups left. An archive's "." entry is skipped: the directory it
+ * unpacks into keeps testbed's mode, owner and times. */
 char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
 
 /* For a new machine, in its own mount namespace (and PID namespace, for
