@@ -300,7 +300,10 @@ static int extract_here(int fd, struct unpack_budget *b, struct tb_err *e)
 	struct archive *out = archive_write_disk_new();
 	int rc = 0;
 	archive_read_support_filter_all(in);
-	archive_read_support_format_all(in);
+	/* Root filesystems come as tar (or cpio) archives. Other formats
+	 * would let a text file pass as an mtree manifest naming host files. */
+	archive_read_support_format_tar(in);
+	archive_read_support_format_cpio(in);
 	/* Numeric owners (no lookup through the host's passwd), and refuse
 	 * "..", absolute paths and writing through symlinks. */
 	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER |
