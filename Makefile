@@ -4,6 +4,9 @@
 #   make images      build the rootfs images (root)
 #   make test        unit tests, the replay tool's self-test, the bats suites (root)
 #   make test-asan   unit tests under AddressSanitizer and UBSan
+#   make test-bats-asan  lab suites against build/asan/testbed (root)
+#   make fuzz        libFuzzer targets (clang): build/fuzz/fuzz_topology, fuzz_image
+#   make fuzz-run    each fuzz target over its corpus for FUZZ_SECONDS (default 30)
 #   make install     PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -33,6 +36,22 @@ LIB_OBJS      := $(LIB_SRCS:%.c=build/%.o)
 TEST_OBJS     := $(TEST_SRCS:%.c=build/%.o)
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
 ASAN_TEST_OBJS:= $(TEST_SRCS:%.c=build/asan/%.o)
+ASAN_OBJS     := $(SRCS:%.c=build/asan/%.o)
+
+# Fuzzing: libFuzzer needs clang. The library is instrumented for coverage
+# (fuzzer-no-link); only the targets link libFuzzer's main. No -Werror and
+# no _FORTIFY_SOURCE here: the gcc build is the one that gates warnings, so
+# a newer clang's new warning cannot fail the fuzz run, and ASan checks
+# what fortify would, better.
+FUZZ_CC       ?= clang
+FUZZ_SECONDS  ?= 30
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS    = $(filter-out -Werror,$(WARN)) -O1 -g $(FUZZ_SAN) -DTESTBED_VERSION='"$(VERSION)"' \
+                 -Iorchestrator $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_TARGETS  := topology image
+FUZZ_SRCS     := $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c)
+FUZZ_BINS     := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
 
 all: bin/testbed
 
@@ -47,6 +66,20 @@ build/%.o: %.c $(HDRS) Makefile VERSION
 build/asan/%.o: %.c $(HDRS) Makefile VERSION
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+build/fuzz/obj/%.o: %.c $(HDRS) $(wildcard tests/fuzz/*.h) Makefile VERSION
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# Reached only through the pattern above: keep them for the next build.
+.SECONDARY: $(FUZZ_LIB_OBJS) $(FUZZ_SRCS:%.c=build/fuzz/obj/%.o)
+
+# The program itself under ASan and UBSan, for the lab suites.
+build/asan/testbed: $(ASAN_OBJS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_OBJS) $(LIBS)
 
 build/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -67,6 +100,13 @@ test-unit: build/unit-tests bin/testbed
 test-asan: build/asan/unit-tests
 	cd tests/unit && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ../../build/asan/unit-tests
 
+fuzz: $(FUZZ_BINS)
+
+# Each target over a scratch copy of its corpus (the repository's stays as
+# it is); any crash, leak or timeout fails the run.
+fuzz-run: fuzz
+	./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 # The replay suite's own tool: tests/netstate.py against hand-built labs.
 test-tools:
 	./tests/netstate-selftest.sh
@@ -75,6 +115,20 @@ test-tools:
 # which has no network.
 test-bats: bin/testbed images
 	./tests/run-bats.sh
+
+# A representative subset of the lab suites against the sanitizer build.
+# Machines are clones of the testbed process that never return to main:
+# their leak reports would be noise, so leaks are not checked; any other
+# error aborts. A machine's init runs on a clone() stack of its own, which
+# machine.c declares to ASan (adopt_stack), so no option works around it.
+# See tests/bats/helpers.bash for TESTBED_BIN.
+ASAN_SUITES := tests/bats/lab-kubenet-two-nodes.bats tests/bats/lab-errors.bats tests/bats/check.bats \
+               tests/bats/routing-modes.bats
+test-bats-asan: build/asan/testbed images
+	TESTBED_BIN=$(CURDIR)/build/asan/testbed \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	./tests/run-bats.sh $(ASAN_SUITES)
 
 install: bin/testbed
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
@@ -88,4 +142,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test test-unit test-tools test-asan test-bats install uninstall clean
+.PHONY: all deps test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run install uninstall clean

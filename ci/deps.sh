@@ -15,18 +15,32 @@ packages=(
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz
 	# report parsers the check suites use: prove (perl) for TAP, python-markdown
 	perl python3-markdown
+	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below
+	clang
 )
 # mmdebstrap checks signatures with the distribution's keyring.
 . /etc/os-release
+# libFuzzer and the sanitizer runtimes of clang, a package of their own
+# that clang only recommends. Debian 12 names it after clang 14. Ubuntu's
+# default clang differs by release (14 on 22.04, 18 on 24.04), so there
+# "A|B" takes the first that apt has: libclang-rt-dev follows the default
+# clang wherever it exists.
 case "${ID:-}" in
-ubuntu) packages+=(ubuntu-keyring) ;;
-*) packages+=(debian-archive-keyring) ;;
+ubuntu) packages+=(ubuntu-keyring 'libclang-rt-dev|libclang-rt-14-dev') ;;
+*) packages+=(debian-archive-keyring libclang-rt-14-dev) ;;
 esac
+
+is_installed() {
+	[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)" = installed ]
+}
 
 missing=()
 for p in "${packages[@]}"; do
-	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-	[ "$status" = installed ] || missing+=("$p")
+	ok=
+	for alt in ${p//|/ }; do
+		is_installed "$alt" && ok=1
+	done
+	[ -n "$ok" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#packages[@]} packages installed"
@@ -36,8 +50,25 @@ if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing ${missing[*]}; run as root (sudo make deps) to install them" >&2
 	exit 2
 fi
-echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# Alternatives: the first with an installation candidate.
+for i in "${!missing[@]}"; do
+	case "${missing[$i]}" in
+	*'|'*)
+		for alt in ${missing[$i]//|/ }; do
+			if apt-cache policy "$alt" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+				missing[$i]=$alt
+				break
+			fi
+		done
+		if [[ ${missing[$i]} == *'|'* ]]; then
+			echo "deps: none of ${missing[$i]//|/, } can be installed" >&2
+			exit 2
+		fi
+		;;
+	esac
+done
+echo "deps: installing ${missing[*]}"
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

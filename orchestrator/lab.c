@@ -494,7 +494,9 @@ int lab_list_removable(const char *state_dir, bool all, char ***names, size_t *n
 		free(cgroups[i]);
 	}
 	free(cgroups);
-	qsort(*names, *n, sizeof(**names), by_string);
+	/* qsort's array may not be NULL, even for no elements (UBSan). */
+	if (*n > 1)
+		qsort(*names, *n, sizeof(**names), by_string);
 	return TB_EXIT_OK;
 }
 
@@ -519,7 +521,8 @@ int lab_status_read(const char *name, const char *state_dir, struct lab_status *
 			}
 		if (dir)
 			closedir(dir);
-		qsort(names, n_names, sizeof(*names), by_string);
+		if (n_names > 1) /* names is NULL for none, which qsort may not get */
+			qsort(names, n_names, sizeof(*names), by_string);
 	}
 	int rc = TB_EXIT_OK;
 	*labs = xcalloc(n_names ? n_names : 1, sizeof(**labs));

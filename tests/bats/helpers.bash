@@ -3,7 +3,9 @@ load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-TESTBED=$REPO/bin/testbed
+# TESTBED_BIN picks another build of the program, such as the sanitizer
+# one (make test-bats-asan); the suites only ever call "$TESTBED".
+TESTBED=${TESTBED_BIN:-$REPO/bin/testbed}
 export REPO TESTBED
 
 # Lab suites must run in a scratch network namespace (tests/run-bats.sh
