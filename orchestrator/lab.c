@@ -290,17 +290,18 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 	ok = ok && lab_write(&u.dir, p->lab, p->topology, "up", e) == 0;
 	if (!ok) {
 		tb_context(e, "%s", p->lab);
+		bool had_machines = u.n_spawned > 0;
 		up_release(&u, true);
 		struct tb_err cg_err;
 		if (u.cgroup.path && lab_cgroup_kill(&u.cgroup, 10000, &cg_err) < 0)
 			tb_context(e, "%s", cg_err.msg);
 		lab_cgroup_close(&u.cgroup);
 		/* The evidence outlives the lab: its machines' output is kept,
-		 * unless the user stopped up on purpose. */
+		 * when there are machines, unless the user stopped up on purpose. */
 		struct tb_err e2;
 		char why[sizeof(e->msg)];
 		memcpy(why, e->msg, sizeof(why));
-		autofree char *kept = interrupted ? NULL : lab_keep_logs(&u.dir, &e2);
+		autofree char *kept = interrupted || !had_machines ? NULL : lab_keep_logs(&u.dir, &e2);
 		if (kept)
 			tb_fail(e, "%s (the machines' output is kept in %s)", why, kept);
 		memcpy(why, e->msg, sizeof(why));
