@@ -390,9 +390,9 @@ static int end_lab(const char *name, const char *state_dir, const struct lab_rec
 			usleep(2000);
 	/* Machines that ended themselves before down (their up died) left
 	 * the cgroup already; their records say whom to wait for, but only
-	 * if exited: a record may name anyone. */
+	 * machines on their way out: a record may name anyone. */
 	for (size_t i = 0; rc == 0 && i < r->n_machines; i++)
-		while (machine_record_alive(&r->machines[i]) && proc_is_zombie(r->machines[i].pid) && now_ms() < deadline)
+		while (machine_record_ending(&r->machines[i]) && now_ms() < deadline)
 			usleep(2000);
 	free(pids);
 	free(starts);

@@ -371,6 +371,21 @@ bool proc_is_zombie(pid_t pid)
 	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
+bool machine_record_ending(const struct machine_record *m)
+{
+	if (!machine_record_alive(m))
+		return false;
+	if (proc_is_zombie(m->pid))
+		return true;
+	/* Exiting (its memory, and with it its command line, already gone),
+	 * or still the machine's init by its title. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", m->pid);
+	autofree char *cmdline = read_file(path, NULL);
+	autofree char *title = xasprintf("testbed-init: %s", m->name);
+	return !cmdline || !*cmdline || strcmp(cmdline, title) == 0;
+}
+
 bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgroup *cg)
 {
 	if (!machine_record_alive(m))
