@@ -15,7 +15,7 @@ void plan_render_sh(const struct plan *p, FILE *out)
 		"# Lab %s (routing: %s), as testbed %s plans it: the commands that build its network\n"
 		"# by hand, with iproute2, bridge(8), sysctl(8) and nft(8). Machines are network namespaces\n"
 		"# named after the lab's machines. Run as root on a scratch machine, or in a scratch namespace:\n"
-		"#   unshare --net --mount sh -c 'mount -t tmpfs tmpfs /run/netns && ip link set lo up && sh THIS'\n"
+		"#   mkdir -p /run/netns; unshare --net --mount sh -c 'mount -t tmpfs tmpfs /run/netns && ip link set lo up && sh THIS'\n"
 		"# testbed up also gives each machine its own mount, UTS, IPC and PID namespaces, an image's root\n"
 		"# filesystem and its workload (noted below); this script builds the network alone.\n"
 		"set -eu\n",

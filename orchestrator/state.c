@@ -371,19 +371,22 @@ bool proc_is_zombie(pid_t pid)
 	return p && p[1] == ' ' && p[2] == 'Z';
 }
 
-bool machine_record_ending(const struct machine_record *m)
+/* 1: the process shows the title of the machine's init; 0: another
+ * title; -1: none (exited or exiting: its memory is gone). */
+static int shows_init_title(const struct machine_record *m)
 {
-	if (!machine_record_alive(m))
-		return false;
-	if (proc_is_zombie(m->pid))
-		return true;
-	/* Exiting (its memory, and with it its command line, already gone),
-	 * or still the machine's init by its title. */
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", m->pid);
 	autofree char *cmdline = read_file(path, NULL);
+	if (!cmdline || !*cmdline)
+		return -1;
 	autofree char *title = xasprintf("testbed-init: %s", m->name);
-	return !cmdline || !*cmdline || strcmp(cmdline, title) == 0;
+	return strcmp(cmdline, title) == 0;
+}
+
+bool machine_record_ending(const struct machine_record *m)
+{
+	return machine_record_alive(m) && (proc_is_zombie(m->pid) || shows_init_title(m) != 0);
 }
 
 bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgroup *cg)
@@ -393,11 +396,7 @@ bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgro
 	if (cg && cg->path)
 		return lab_cgroup_holds(cg, m->pid);
 	/* Without cgroup2: at least a testbed machine's init of that name. */
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", m->pid);
-	autofree char *cmdline = read_file(path, NULL);
-	autofree char *title = xasprintf("testbed-init: %s", m->name);
-	return cmdline && strcmp(cmdline, title) == 0;
+	return shows_init_title(m) == 1;
 }
 
 bool machine_record_alive(const struct machine_record *m)
