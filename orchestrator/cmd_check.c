@@ -63,26 +63,18 @@ static int parse_options(const struct command *cmd, const struct cli_options *o,
 	return 0;
 }
 
-/* The expectations to check: FILE's, if the argument is one (it must
- * build the same lab as the running one: equal plans but for the
- * expectations), else the saved plan's. Returns 1 when *GIVEN is filled. */
-static int expectations_source(const struct command *cmd, const char *arg, const struct live_lab *l,
-			       struct plan *given)
+/* FILE's expectations may be checked against a running lab only if FILE
+ * builds that very lab: equal plans but for the expectations. */
+static bool same_lab(const struct command *cmd, const char *arg, const struct plan *given, const struct live_lab *l)
 {
-	if (topology_is_lab_name(arg))
-		return 0;
-	if (command_compile(arg, given) != TB_EXIT_OK)
-		return -1;
 	autofree char *mine = plan_shape(given), *theirs = plan_shape(&l->plan);
-	if (strcmp(mine, theirs) != 0) {
-		command_fail(cmd, -1,
-			     "%s describes a different lab than the running %s (only \"expect\" may change); "
-			     "bring it down and up again, or check by name: testbed check %s",
-			     arg, l->plan.lab, l->plan.lab);
-		plan_free(given);
-		return -1;
-	}
-	return 1;
+	if (strcmp(mine, theirs) == 0)
+		return true;
+	command_fail(cmd, -1,
+		     "%s describes a different lab than the running %s (only \"expect\" may change); "
+		     "bring it down and up again, or check by name: testbed check %s",
+		     arg, l->plan.lab, l->plan.lab);
+	return false;
 }
 
 static bool use_colour(void)
@@ -144,21 +136,29 @@ int cmd_check(const struct command *cmd, const struct cli_options *o, int n, cha
 	if (n != 1)
 		return command_usage_error(cmd, "expected one lab name or topology file");
 	const char *arg = operands[0];
-	struct tb_err e;
-	autofree char *name = lab_name_from_arg(arg, &e);
-	if (!name)
-		return command_fail(cmd, TB_EXIT_USAGE, "%s", e.msg);
-	if (geteuid() != 0)
-		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it probes from inside the lab's namespaces");
-	struct live_lab l;
-	int rc = live_open(name, o->state_dir, true, &l, &e);
-	if (rc != TB_EXIT_OK)
-		return command_fail(cmd, rc, "%s", e.msg);
-	struct plan given;
-	int source = expectations_source(cmd, arg, &l, &given);
-	if (source < 0) {
-		live_close(&l);
+	/* The expectations: a FILE's (read once, so a pipe works too), else
+	 * the running lab's saved plan's. */
+	bool source = !topology_is_lab_name(arg);
+	struct plan given = {0};
+	if (source && command_compile(arg, &given) != TB_EXIT_OK)
 		return TB_EXIT_USAGE;
+	autofree char *name = xstrdup(source ? given.lab : arg);
+	if (geteuid() != 0) {
+		if (source)
+			plan_free(&given);
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it probes from inside the lab's namespaces");
+	}
+	struct live_lab l;
+	struct tb_err e;
+	int rc = live_open(name, o->state_dir, true, &l, &e);
+	if (rc != TB_EXIT_OK || (source && !same_lab(cmd, arg, &given, &l))) {
+		if (rc != TB_EXIT_OK)
+			command_fail(cmd, rc, "%s", e.msg);
+		else
+			live_close(&l);
+		if (source)
+			plan_free(&given);
+		return rc != TB_EXIT_OK ? rc : TB_EXIT_USAGE;
 	}
 	const struct plan *expectations = source ? &given : &l.plan;
 	struct check_run run;

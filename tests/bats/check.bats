@@ -217,6 +217,10 @@ teardown_file() {
 	run "$TESTBED" check "$BATS_TEST_TMPDIR/only.json"
 	assert_success
 	assert_equal "${lines[-1]}" "2 passed, 0 failed"
+	# Read once: from a pipe too.
+	run bash -c '"$TESTBED" check <(cat "$1")' bash "$BATS_TEST_TMPDIR/only.json"
+	assert_success
+	assert_equal "${lines[-1]}" "2 passed, 0 failed"
 	jq '.nodes[1].pods += [{"name": "extra"}]' "$BATS_FILE_TMPDIR/lab.json" >"$BATS_TEST_TMPDIR/other.json"
 	run "$TESTBED" check "$BATS_TEST_TMPDIR/other.json"
 	assert_failure 2
