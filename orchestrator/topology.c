@@ -956,11 +956,10 @@ static void cluster_defaults(struct tb_cluster *c)
 	c->routing = TB_ROUTING_GATEWAY;
 }
 
-static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool check_image_files, struct diag *d)
+static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struct diag *d)
 {
 	struct tb_topology *t = xcalloc(1, sizeof(*t));
 	t->text = xstrdup(doc->text);
-	t->check_image_files = check_image_files;
 	/* Absolute, so that resolved image paths do not depend on the working
 	 * directory of whoever uses the model later. */
 	t->dir = realpath(dir, NULL);
@@ -992,7 +991,7 @@ static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, bool 
 
 struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
 {
-	return from_doc(doc, dir, true, d);
+	return from_doc(doc, dir, d);
 }
 
 struct tb_topology *topology_load(const char *file, struct diag *d)
@@ -1005,18 +1004,9 @@ struct tb_topology *topology_load(const char *file, struct diag *d)
 	 * directory's. */
 	struct stat st;
 	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-		return from_doc(doc, ".", true, d);
+		return from_doc(doc, ".", d);
 	autofree char *copy = xstrdup(file);
-	return from_doc(doc, dirname(copy), true, d);
-}
-
-struct tb_topology *topology_load_recorded(const char *copy, const char *original, struct diag *d)
-{
-	struct json_doc *doc = json_doc_load(copy, d);
-	if (!doc)
-		return NULL;
-	autofree char *path = xstrdup(original);
-	return from_doc(doc, dirname(path), false, d);
+	return from_doc(doc, dirname(copy), d);
 }
 
 /* Frees what parsing got to: entities are counted before they are filled,
@@ -1111,30 +1101,5 @@ const struct tb_image *topology_find_image(const struct tb_topology *t, const ch
 	return NULL;
 }
 
-const struct tb_host *topology_find_host(const struct tb_topology *t, const char *name)
-{
-	for (size_t i = 0; i < t->n_hosts; i++)
-		if (t->hosts[i].name && strcmp(t->hosts[i].name, name) == 0)
-			return &t->hosts[i];
-	return NULL;
-}
 
-const struct tb_pod *topology_find_pod(const struct tb_topology *t, const char *name, const struct tb_node **node)
-{
-	for (size_t i = 0; i < t->n_nodes; i++)
-		for (size_t j = 0; j < t->nodes[i].n_pods; j++)
-			if (t->nodes[i].pods[j].name && strcmp(t->nodes[i].pods[j].name, name) == 0) {
-				if (node)
-					*node = &t->nodes[i];
-				return &t->nodes[i].pods[j];
-			}
-	return NULL;
-}
 
-const struct tb_node *topology_find_node(const struct tb_topology *t, const char *name)
-{
-	for (size_t i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].name && strcmp(t->nodes[i].name, name) == 0)
-			return &t->nodes[i];
-	return NULL;
-}

@@ -170,7 +170,6 @@ struct tb_cluster {
 
 struct tb_topology {
 	char *text; /* the file as read: `up` records it, `check FILE` compares it */
-	bool check_image_files; /* false for a lab's recorded copy: its images were unpacked already */
 	char *dir; /* absolute folder of the topology file (as given if it does not exist) */
 	char *name;
 	struct tb_image *images;
@@ -200,9 +199,6 @@ struct tb_topology *topology_load(const char *file, struct diag *d);
 /* The same for a document already parsed (tests use this). DIR resolves
  * relative image paths. Takes ownership of DOC and frees it. */
 struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
-/* The copy a running lab recorded of its topology, read as if it were
- * still at ORIGINAL, without requiring its image files to exist. */
-struct tb_topology *topology_load_recorded(const char *copy, const char *original, struct diag *d);
 void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
@@ -216,11 +212,7 @@ bool topology_is_lab_name(const char *s);
 bool topology_validate(struct tb_topology *t, struct diag *d);
 bool ipam_assign(struct tb_topology *t, struct diag *d);
 
-/* The lookups other modules need. */
+/* The lookup the plan needs. */
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);
-const struct tb_node *topology_find_node(const struct tb_topology *t, const char *name);
-const struct tb_host *topology_find_host(const struct tb_topology *t, const char *name);
-/* The pod called NAME, and its node through NODE (may be NULL). */
-const struct tb_pod *topology_find_pod(const struct tb_topology *t, const char *name, const struct tb_node **node);
 
 #endif

@@ -334,8 +334,7 @@ bool topology_validate(struct tb_topology *t, struct diag *d)
 				  n->pods[j].name_line);
 	}
 	check_bridge_names(t, d);
-	if (t->check_image_files)
-		check_images(t, d);
+	check_images(t, d);
 	check_links(t, d, &names);
 	check_addresses(t, d);
 	for (size_t i = 0; i < t->n_expects; i++) {
