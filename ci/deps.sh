@@ -12,7 +12,7 @@ packages=(
 	mmdebstrap zstd
 	# runtime and tests
 	nftables iproute2 util-linux procps python3 python3-jsonschema
-	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz
+	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz curl
 	# report parsers the check suites use: prove (perl) for TAP, python-markdown
 	perl python3-markdown
 	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below

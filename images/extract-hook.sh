@@ -45,4 +45,11 @@ rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/info" \
 
 if [ "$kind" = pod ]; then
 	install -D -m 0755 "$src/pod/testbed-http.py" "$root/usr/local/bin/testbed-http"
+	# Bytecode, as Debian's postinst (py3compile) would have made it: without
+	# it every interpreter compiles its imports from source at each start.
+	# unchecked-hash: valid whatever times the unpacked files get.
+	for lib in "$root"/usr/lib/python3.[0-9]*; do
+		chroot "$root" "/usr/bin/${lib##*/}" -m compileall -q -x '/test/|/idlelib/|/lib2to3/tests/' \
+			--invalidation-mode unchecked-hash "/usr/lib/${lib##*/}" >/dev/null
+	done
 fi

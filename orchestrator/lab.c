@@ -22,6 +22,7 @@
 #include "netlink.h"
 #include "probe.h"
 #include "rootfs.h"
+#include "server_pool.h"
 #include "step.h"
 #include "topology.h"
 
@@ -57,7 +58,15 @@ struct up {
 	char *scratch;
 	size_t n_spawned;
 	struct lab_cgroup cgroup; /* path NULL: no cgroup2 here */
+	struct server_pool *pools; /* per image; pid -1: not started */
 };
+
+/* Machines whose workload is the pod server get theirs from their image's
+ * pool (server_pool.h) instead of a fresh interpreter each. */
+static bool pooled(const struct plan_machine *pm)
+{
+	return pm->pod_server && pm->image != PLAN_NONE;
+}
 
 /* The capabilities each kind of machine keeps (docs/security.md): pods
  * only ping and bind low ports; nodes, the gateway and the article's hosts
@@ -108,7 +117,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.rootfs = pm->image != PLAN_NONE ? u->rootfs[pm->image] : NULL,
 		.scratch = u->scratch,
 		.address = pm->address ? address : NULL,
-		.argv = pm->argv,
+		.argv = pooled(pm) ? NULL : pm->argv,
 		.node = node,
 		.log_fd = log,
 		.pid_ns_fd = pm->parent != PLAN_NONE ? u->machines[pm->parent].pidns : -1,
@@ -151,6 +160,81 @@ static int apply_steps(struct up *u, struct tb_err *e)
 	return 0;
 }
 
+/* "servers:IMAGE", or by index when the image's name is no file name. */
+static char *pool_name(const struct plan *p, size_t image)
+{
+	const char *name = p->images[image].name;
+	return topology_is_lab_name(name) ? xasprintf("servers:%s", name) : xasprintf("servers:%zu", image);
+}
+
+/* Starts the pool of IMAGE and records it, so that down ends it too. */
+static int start_pool(struct up *u, size_t image, struct tb_err *e)
+{
+	const struct plan *p = u->plan;
+	autofree char *name = pool_name(p, image);
+	autofree char *log_name = xasprintf("%s/logs/servers-%s.log", u->dir.path, strchr(name, ':') + 1);
+	autoclose int log = open(log_name, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (log < 0)
+		return tb_fail(e, "creating %s: %s", log_name, strerror(errno));
+	struct server_pool_spec spec = {
+		.name = name,
+		.rootfs = u->rootfs[image],
+		.scratch = u->scratch,
+		.program = POD_SERVER_PATH,
+		.log_fd = log,
+		.cgroup_procs = u->cgroup.procs,
+	};
+	if (server_pool_start(&spec, &u->pools[image], e) < 0)
+		return -1;
+	struct machine_record rec = {
+		.kind = "pool",
+		.name = name,
+		.node = "",
+		.address = "",
+		.pid = u->pools[image].pid,
+		.start_time = proc_start_time(u->pools[image].pid),
+	};
+	return lab_append_machine(&u->dir, &rec, e);
+}
+
+/* The pod servers, from their images' pools; waits until each listens. */
+static int start_pooled_servers(struct up *u, const struct exit_watch *watch, size_t n_watch, int timeout_ms,
+				struct tb_err *e)
+{
+	const struct plan *p = u->plan;
+	struct served_machine *served = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*served));
+	char **logs = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*logs));
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->n_machines; i++) {
+		const struct plan_machine *pm = &p->machines[i];
+		if (!pooled(pm))
+			continue;
+		if (u->pools[pm->image].pid < 0 && start_pool(u, pm->image, e) < 0) {
+			rc = -1;
+			break;
+		}
+		logs[n] = xasprintf("%s/logs/%s.log", u->dir.path, pm->name);
+		served[n] = (struct served_machine){
+			.name = pm->name,
+			.node = pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "",
+			.caps = machine_caps(pm->kind),
+			.tcp_port = pm->http_port,
+			.pidfd = u->machines[i].pidfd,
+			.log = logs[n],
+			.pool = pm->image,
+		};
+		n++;
+	}
+	if (rc == 0 && n > 0)
+		rc = server_pools_serve(u->pools, p->n_images, served, n, watch, n_watch, timeout_ms, &interrupted, e);
+	for (size_t i = 0; i < n; i++)
+		free(logs[i]);
+	free(logs);
+	free(served);
+	return rc;
+}
+
 static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 {
 	const struct plan *p = u->plan;
@@ -160,14 +244,23 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 		if (machine_start(&u->machines[i], e) < 0)
 			return tb_context(e, "%s", p->machines[i].name);
 	}
-	/* Every HTTP server must accept connections before up returns: pods
-	 * reached from their node, across cbr0; hosts on their own loopback,
-	 * since a host may have no interface. */
-	struct listen_wait *w = xcalloc(p->n_machines, sizeof(*w));
+	/* Every workload must keep running meanwhile: one that exits fails up
+	 * at once, not after the timeout. */
+	struct exit_watch *watch = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*watch));
+	size_t n_watch = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		if (p->machines[i].argv && !pooled(&p->machines[i]))
+			watch[n_watch++] = (struct exit_watch){.name = p->machines[i].name, .fd = u->machines[i].status};
+	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	int rc = start_pooled_servers(u, watch, n_watch, timeout_s * 1000, e);
+	/* Other workloads that serve HTTP must accept connections before up
+	 * returns: pods reached from their node, across cbr0; hosts on their
+	 * own loopback, since a host may have no interface. */
+	struct listen_wait *w = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*w));
 	size_t n = 0;
 	for (size_t i = 0; i < p->n_machines; i++) {
 		const struct plan_machine *pm = &p->machines[i];
-		if (!pm->http_port)
+		if (!pm->http_port || pooled(pm))
 			continue;
 		bool pod = pm->kind == MACHINE_POD;
 		w[n++] = (struct listen_wait){
@@ -177,23 +270,25 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 			.port = (uint16_t)pm->http_port,
 		};
 	}
-	/* Every workload must keep running meanwhile: one that exits fails up
-	 * at once, not after the timeout. */
-	struct exit_watch *watch = xcalloc(p->n_machines, sizeof(*watch));
-	size_t n_watch = 0;
-	for (size_t i = 0; i < p->n_machines; i++)
-		if (p->machines[i].argv)
-			watch[n_watch++] = (struct exit_watch){.name = p->machines[i].name, .fd = u->machines[i].status};
-	int rc = wait_listening(w, n, watch, n_watch, timeout_s * 1000, &interrupted, e);
+	long long left = deadline - now_ms();
+	if (rc == 0 && n > 0)
+		rc = wait_listening(w, n, watch, n_watch, left > 0 ? (int)left : 1, &interrupted, e);
 	free(w);
 	free(watch);
 	if (rc < 0)
-		tb_context(e, "waiting for the HTTP servers");
+		tb_context(e, "waiting for the servers");
 	return rc;
 }
 
 static void up_release(struct up *u, bool kill)
 {
+	for (size_t i = 0; u->pools && i < u->plan->n_images; i++) {
+		if (kill)
+			server_pool_kill(&u->pools[i]);
+		else
+			server_pool_release(&u->pools[i]);
+	}
+	free(u->pools);
 	for (size_t i = 0; u->socks && i < u->plan->n_machines; i++)
 		nl_close(u->socks[i]);
 	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
@@ -265,6 +360,9 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 		u.machines[i] = (struct machine)MACHINE_INIT;
 	u.socks = xcalloc(p->n_machines, sizeof(*u.socks));
 	u.rootfs = xcalloc(p->n_images ? p->n_images : 1, sizeof(*u.rootfs));
+	u.pools = xcalloc(p->n_images ? p->n_images : 1, sizeof(*u.pools));
+	for (size_t i = 0; i < p->n_images; i++)
+		u.pools[i] = (struct server_pool)SERVER_POOL_INIT;
 	u.scratch = lab_path(&u.dir, "mnt");
 	u.ctx = (struct exec_ctx){
 		.plan = p, .machines = u.machines, .socks = u.socks, .spawn = spawn_machine, .owner = &u};
@@ -577,6 +675,11 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 	for (size_t i = 0; i < r.n_machines; i++)
 		if (strcmp(r.machines[i].name, target) == 0)
 			m = &r.machines[i];
+	if (m && strcmp(m->kind, "pool") == 0) {
+		tb_fail(e, "%s in lab %s is the pool its pod servers are forked from, not a machine", target, name);
+		lab_record_free(&r);
+		return TB_EXIT_USAGE;
+	}
 	if (!m) {
 		tb_fail(e, "lab %s has no pod, node or host \"%s\"", name, target);
 		lab_record_free(&r);

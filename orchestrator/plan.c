@@ -13,7 +13,7 @@
 #include "util.h"
 
 #define UNDERLAY_BRIDGE "tb-underlay"
-#define POD_SERVER "/usr/local/bin/testbed-http"
+/* POD_SERVER_PATH: plan.h */
 
 #ifndef TESTBED_VERSION
 #define TESTBED_VERSION "unknown"
@@ -93,7 +93,7 @@ static char **workload(const char *name, const char *node, int http_port, char *
 	if (!http_port)
 		return NULL;
 	char **argv = xcalloc(8, sizeof(*argv));
-	argv[0] = xstrdup(POD_SERVER);
+	argv[0] = xstrdup(POD_SERVER_PATH);
 	argv[1] = xstrdup("--port");
 	argv[2] = xasprintf("%d", http_port);
 	argv[3] = xstrdup("--name");

@@ -33,6 +33,9 @@
 #define PLAN_UNDERLAY_MTU 1500
 #define PLAN_VXLAN_OVERHEAD 50
 
+/* The pod server inside the bundled pod image. */
+#define POD_SERVER_PATH "/usr/local/bin/testbed-http"
+
 enum machine_kind {
 	MACHINE_LAB,     /* the lab namespace: plays the article's host */
 	MACHINE_GATEWAY, /* the default gateway on the underlay */

@@ -1,89 +1,431 @@
 #!/usr/bin/python3
-"""The pod HTTP server of testbed labs.
+"""The pod server of testbed labs.
 
 Checks use it to prove who answered and whether the source address was
-rewritten on the way:
-  GET /hostname   the pod's name
-  GET /clientip   the client's address and port, as this server sees them
-  GET /           JSON with name, node, this connection's local address, client
-Anything else is 404. HEAD answers like GET without a body.
+rewritten on the way. Over HTTP (HTTP/1.0, one request per connection, so
+every probe is a new connection and takes the path a new connection takes):
+  GET /hostname     the pod's name
+  GET /clientip     the client's address and port, as this server sees them
+  GET /echo?msg=X   X
+  GET /             JSON with name, node, this connection's local address, client
+Anything else is 404; HEAD answers like GET without a body. Over UDP, one
+datagram per request: "hostname", "clientip" or "echo X" (the commands of
+Kubernetes' agnhost netexec, which its network tests send).
+
+Two ways to run:
+  testbed-http --port 8000 [--tcp P]... [--udp P]... [--name N] [--node N]
+      serves in this process.
+  testbed-http --pool FD
+      the pool of a lab's image: imports everything once, then for each
+      request on the SOCK_SEQPACKET socket FD (from testbed up) forks a
+      server into the namespaces of the machine whose init's pidfd came with
+      it. Every pod's server is then a copy-on-write fork of one warm
+      interpreter: it starts in about a millisecond and shares most of its
+      memory. See docs/performance.md.
 """
-import argparse
+import gc
 import json
 import os
+import select
 import signal
 import socket
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from urllib.parse import unquote_plus
+
+IDLE_SECONDS = 10  # a connection that sends no request in this time is closed
+MAX_REQUEST = 8192
+MAX_CONNECTIONS = 4096
 
 
-class Handler(BaseHTTPRequestHandler):
-    server_version = "testbed-http/1"
-    # HTTP/1.0: one request per connection, so every probe is a new
-    # connection and sees the path a new connection takes.
-    protocol_version = "HTTP/1.0"
+class Server:
+    """One machine's server: every port on one epoll loop, no threads."""
 
-    def _answer(self, send_body):
-        client = "%s:%d" % self.client_address[:2]
-        status = 200
-        if self.path == "/hostname":
-            body, kind = self.server.pod_name + "\n", "text/plain"
-        elif self.path == "/clientip":
-            body, kind = client + "\n", "text/plain"
-        elif self.path == "/":
-            local = self.connection.getsockname()[0]
-            body = json.dumps({"name": self.server.pod_name, "node": self.server.node,
-                               "address": local, "client": client}) + "\n"
+    def __init__(self, name, node, tcp_ports, udp_ports):
+        self.name = name
+        self.node = node
+        self.tcp = {}
+        self.udp = {}
+        self.conns = {}  # fd -> [socket, bytearray, deadline]
+        self.poller = select.epoll()
+        for port in tcp_ports:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", port))
+            # A full-mesh check opens many connections at once; a SYN dropped
+            # by a short backlog costs the client a 1 s retransmission.
+            s.listen(1024)
+            s.setblocking(False)
+            self.tcp[s.fileno()] = s
+            self.poller.register(s.fileno(), select.EPOLLIN)
+        for port in udp_ports:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", port))
+            s.setblocking(False)
+            self.udp[s.fileno()] = s
+            self.poller.register(s.fileno(), select.EPOLLIN)
+
+    def describe(self):
+        ports = ["%d/tcp" % s.getsockname()[1] for s in self.tcp.values()]
+        ports += ["%d/udp" % s.getsockname()[1] for s in self.udp.values()]
+        return "testbed-http: %s serving on %s\n" % (self.name, ", ".join(ports))
+
+    def answer_http(self, conn, request):
+        line = bytes(request).split(b"\r\n", 1)[0].decode("latin-1")
+        parts = line.split(" ")
+        method = parts[0] if parts else ""
+        path = parts[1] if len(parts) > 1 else ""
+        try:
+            peer = conn.getpeername()
+            client = "%s:%d" % peer[:2]
+        except OSError:
+            client = "?"
+        status, reason, kind = 200, "OK", "text/plain"
+        if method not in ("GET", "HEAD"):
+            status, reason, body = 405, "Method Not Allowed", "method not allowed\n"
+        elif path == "/hostname":
+            body = self.name + "\n"
+        elif path == "/clientip":
+            body = client + "\n"
+        elif path.startswith("/echo?msg="):
+            body = unquote_plus(path[len("/echo?msg="):])
+        elif path == "/":
+            local = conn.getsockname()[0]
+            body = json.dumps({"name": self.name, "node": self.node, "address": local,
+                               "client": client}) + "\n"
             kind = "application/json"
         else:
-            status, body, kind = 404, "not found\n", "text/plain"
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", kind + "; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if send_body:
-            self.wfile.write(data)
+            status, reason, body = 404, "Not Found", "not found\n"
+        data = body.encode("utf-8")
+        head = ("HTTP/1.0 %d %s\r\nServer: testbed-http/2\r\nContent-Type: %s; charset=utf-8\r\n"
+                "Content-Length: %d\r\nConnection: close\r\n\r\n" % (status, reason, kind, len(data)))
+        reply = head.encode("latin-1") + (data if method != "HEAD" else b"")
+        try:
+            conn.sendall(reply)
+        except OSError:
+            pass
 
-    def do_GET(self):
-        self._answer(True)
+    def answer_udp(self, sock):
+        while True:
+            try:
+                data, peer = sock.recvfrom(MAX_REQUEST)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            text = data.decode("utf-8", "replace").strip()
+            if text == "hostname":
+                reply = self.name
+            elif text == "clientip":
+                reply = "%s:%d" % peer[:2]
+            elif text.startswith("echo "):
+                reply = text[5:]
+            else:
+                reply = "unknown command: expected hostname, clientip or echo TEXT"
+            try:
+                sock.sendto(reply.encode("utf-8"), peer)
+            except OSError:
+                pass
 
-    def do_HEAD(self):
-        self._answer(False)
+    def accept(self, listener):
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if len(self.conns) >= MAX_CONNECTIONS:
+                self.close_oldest()
+            conn.setblocking(False)
+            fd = conn.fileno()
+            self.conns[fd] = [conn, bytearray(), time.monotonic() + IDLE_SECONDS]
+            self.poller.register(fd, select.EPOLLIN | select.EPOLLRDHUP)
 
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.client_address[0], fmt % args))
+    def close(self, fd):
+        entry = self.conns.pop(fd, None)
+        if entry:
+            self.poller.unregister(fd)
+            entry[0].close()
+
+    def close_oldest(self):
+        oldest = min(self.conns, key=lambda fd: self.conns[fd][2])
+        self.close(oldest)
+
+    def read(self, fd):
+        entry = self.conns[fd]
+        conn, buf = entry[0], entry[1]
+        try:
+            chunk = conn.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close(fd)
+            return
+        if not chunk:
+            self.close(fd)
+            return
+        buf += chunk
+        if b"\r\n\r\n" in buf or b"\n\n" in buf or len(buf) >= MAX_REQUEST:
+            conn.setblocking(True)
+            conn.settimeout(2)
+            self.answer_http(conn, buf)
+            self.close(fd)
+
+    def sweep(self):
+        now = time.monotonic()
+        for fd in [fd for fd, entry in self.conns.items() if entry[2] < now]:
+            self.close(fd)
+
+    def run(self):
+        last_sweep = time.monotonic()
+        while True:
+            try:
+                events = self.poller.poll(1.0)
+            except InterruptedError:
+                continue
+            for fd, _ in events:
+                if fd in self.conns:
+                    self.read(fd)
+                elif fd in self.tcp:
+                    self.accept(self.tcp[fd])
+                elif fd in self.udp:
+                    self.answer_udp(self.udp[fd])
+            if self.conns and time.monotonic() - last_sweep >= 1.0:
+                self.sweep()
+                last_sweep = time.monotonic()
 
 
-class Server(ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-    # socketserver's default backlog of 5 drops SYNs when a full-mesh check
-    # opens dozens of connections at once; a dropped SYN costs a 1 s retry.
-    request_queue_size = 1024
+# --- the pool ---------------------------------------------------------------
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+PR_CAPBSET_DROP = 24
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+_ctypes = None  # (ctypes, libc, capability header and data types), loaded by the pool
+
+
+def _libc():
+    global _ctypes
+    if _ctypes is None:
+        import ctypes
+
+        class Header(ctypes.Structure):
+            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+        class Data(ctypes.Structure):
+            _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                        ("inheritable", ctypes.c_uint32)]
+
+        _ctypes = (ctypes, ctypes.CDLL(None, use_errno=True), Header, Data)
+    return _ctypes
+
+
+def _check(rc, what):
+    if rc < 0:
+        err = _libc()[0].get_errno()
+        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+
+def keep_only_capabilities(caps):
+    """Drops every capability but CAPS from the bounding, permitted and
+    effective sets; no-new-privs (set by testbed before the pool started)
+    keeps anything run later from gaining them back."""
+    ctypes, libc, Header, Data = _libc()
+    for cap in range(64):
+        if not caps & (1 << cap):
+            rc = libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+            if rc < 0 and ctypes.get_errno() != 22:  # EINVAL: no such capability
+                _check(rc, "dropping capability %d" % cap)
+    header = Header(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (Data * 2)()
+    data[0].effective = data[0].permitted = caps & 0xFFFFFFFF
+    data[1].effective = data[1].permitted = caps >> 32
+    _check(libc.capset(ctypes.byref(header), data), "setting capabilities")
+
+
+def set_title(words):
+    """Shows WORDS as this process's command line (ps, /proc/PID/cmdline):
+    a server forked from the pool would otherwise show the pool's. Writes
+    over the pool's own argument area, which testbed up made long enough
+    (--title-room), NUL-padded."""
+    ctypes = _libc()[0]
+    with open("/proc/self/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    start, end = int(fields[47 - 2]), int(fields[48 - 2])  # arg_start, arg_end: fields 48, 49
+    title = b"\0".join(w.encode("utf-8", "replace") for w in words)[:end - start - 1]
+    ctypes.memmove(start, title + b"\0" * (end - start - len(title)), end - start)
+
+
+def serve_in_machine(request, pidfd, log_fd, reply_sock):
+    """The fork of the pool that becomes one machine's server. The pool made
+    it in the machine's PID namespace; it enters the machine's other
+    namespaces itself, keeps only the machine's capabilities, listens, and
+    reports. Never returns."""
+    name = request["name"]
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    for fd in _pool_fds:
+        os.close(fd)
+    try:
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
+        _check(_libc()[1].setns(pidfd, flags), "entering the namespaces of %s" % name)
+        os.close(pidfd)
+        os.chdir("/")
+        os.setsid()
+        keep_only_capabilities(request["caps"])
+        words = ["/usr/local/bin/testbed-http"]
+        for port in request.get("tcp", []):
+            words += ["--port", str(port)]
+        for port in request.get("udp", []):
+            words += ["--udp", str(port)]
+        set_title(words + ["--name", name, "--node", request.get("node", "")])
+        os.environ.clear()
+        os.environ.update({"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                           "HOME": "/root", "LANG": "C.UTF-8", "HOSTNAME": name,
+                           "TESTBED_NODE": request.get("node", "")})
+        server = Server(name, request.get("node", ""), request.get("tcp", []), request.get("udp", []))
+    except Exception as err:  # noqa: BLE001 - the reason goes to testbed up
+        _report(reply_sock, "failed %d %s" % (request["id"], err))
+        os._exit(1)
+    sys.stderr.write(server.describe())
+    _report(reply_sock, "ready %d" % request["id"])
+    reply_sock.close()
+    try:
+        server.run()
+    except Exception as err:  # noqa: BLE001
+        sys.stderr.write("testbed-http: %s: %s\n" % (name, err))
+        os._exit(1)
+    os._exit(0)
+
+
+def _report(sock, text):
+    try:
+        sock.send(text.encode("utf-8", "replace")[:4000])
+    except OSError:
+        pass  # testbed up is gone: the lab is committed, the log says it
+
+
+_pool_fds = []  # the pool's own descriptors, which no server keeps
+
+
+def run_pool(fd):
+    sock = socket.socket(fileno=fd)
+    servers = {}  # pid -> name
+    # Everything a server needs is imported and frozen out of the collector
+    # before the first fork, so that the children share those pages.
+    _libc()
+    gc.collect()
+    gc.freeze()
+    sys.stderr.write("testbed-http pool: ready\n")
+    reaper_r, reaper_w = os.pipe()
+    os.set_blocking(reaper_w, False)
+    signal.set_wakeup_fd(reaper_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    poller = select.epoll()
+    poller.register(sock.fileno(), select.EPOLLIN)
+    poller.register(reaper_r, select.EPOLLIN)
+    _pool_fds.extend([reaper_r, reaper_w, poller.fileno()])
+    listening = True
+    while True:
+        try:
+            events = poller.poll()
+        except InterruptedError:
+            events = []
+        for fd, _ in events:
+            if fd == reaper_r:
+                os.read(reaper_r, 512)
+            elif fd == sock.fileno():
+                try:
+                    data, fds, _, _ = socket.recv_fds(sock, 65536, 2)
+                except OSError:
+                    data, fds = b"", []
+                if not data:
+                    # testbed up is done: from now on, server exits only go to the log.
+                    poller.unregister(sock.fileno())
+                    listening = False
+                    continue
+                spawn(sock, data, fds, servers)
+        reap(sock if listening else None, servers)
+
+
+def spawn(sock, data, fds, servers):
+    request = json.loads(data.decode("utf-8"))
+    if len(fds) != 2:
+        _report(sock, "failed %d expected a pidfd and a log" % request["id"])
+        for fd in fds:
+            os.close(fd)
+        return
+    pidfd, log_fd = fds
+    try:
+        # Only our children's PID namespace changes: the fork below starts
+        # inside the machine's, as a child of ours, so we reap it ourselves.
+        _check(_libc()[1].setns(pidfd, CLONE_NEWPID), "entering the PID namespace of %s" % request["name"])
+        child = os.fork()
+    except OSError as err:
+        _report(sock, "failed %d %s" % (request["id"], err))
+        child = -1
+    if child == 0:
+        serve_in_machine(request, pidfd, log_fd, sock)
+    os.close(pidfd)
+    os.close(log_fd)
+    if child > 0:
+        servers[child] = (request["id"], request["name"])
+
+
+def reap(sock, servers):
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        served = servers.pop(pid, None)
+        if served is None:
+            continue
+        ident, name = served
+        if os.WIFEXITED(status):
+            why = "exited with status %d" % os.WEXITSTATUS(status)
+        else:
+            why = "killed by signal %d" % os.WTERMSIG(status)
+        sys.stderr.write("testbed-http pool: the server of %s %s\n" % (name, why))
+        if sock is not None:
+            _report(sock, "exited %d %s" % (ident, why))
 
 
 def main():
-    parser = argparse.ArgumentParser(description="testbed's pod HTTP server")
-    parser.add_argument("--port", type=int, default=8000)
+    import argparse
+    parser = argparse.ArgumentParser(description="testbed's pod server")
+    parser.add_argument("--port", type=int, action="append", default=[],
+                        help="an HTTP port (same as --tcp)")
+    parser.add_argument("--tcp", type=int, action="append", default=[], help="an HTTP port")
+    parser.add_argument("--udp", type=int, action="append", default=[], help="a UDP port")
     parser.add_argument("--name", default=socket.gethostname())
     parser.add_argument("--node", default=os.environ.get("TESTBED_NODE", ""))
-    parser.add_argument("--bind", default="0.0.0.0")
+    parser.add_argument("--pool", type=int, metavar="FD",
+                        help="serve machines on testbed up's request (see the module's doc)")
+    parser.add_argument("--title-room", help=argparse.SUPPRESS)
     args = parser.parse_args()
-
-    server = Server((args.bind, args.port), Handler)
-    server.pod_name = args.name
-    server.node = args.node
-
-    def stop(signum, frame):
-        # shutdown() waits for serve_forever, so it runs in another thread.
-        import threading
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    sys.stderr.write("testbed-http: %s serving on %s:%d\n" % (args.name, args.bind, args.port))
-    server.serve_forever()
-    server.server_close()
+    if args.pool is not None:
+        run_pool(args.pool)
+        return 0
+    tcp = args.port + args.tcp
+    if not tcp and not args.udp:
+        tcp = [8000]
+    server = Server(args.name, args.node, tcp, args.udp)
+    sys.stderr.write(server.describe())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.run()
     return 0
 
 

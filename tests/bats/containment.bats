@@ -42,8 +42,8 @@ caps_of() {
 	run caps_of n1 'cat /proc/self/status'
 	assert_line "CapEff: 00000000000034c0"
 	assert_line "CapBnd: 00000000000034c0"
-	# The pod's server, started by the machine's init, has no more.
-	run caps_of web 'cat /proc/$(cut -d" " -f1 /proc/1/task/1/children)/status'
+	# The pod's server, forked from the image's pool into the pod, has no more.
+	run caps_of web 'cat /proc/$(grep -l "^testbed-http$" /proc/[0-9]*/comm | cut -d/ -f3)/status'
 	assert_line "CapEff: 0000000000002400"
 	run tbx "$LAB" web grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status
 	assert_line --regexp '^NoNewPrivs:[[:space:]]+1$'
@@ -91,8 +91,8 @@ caps_of() {
 @test "each machine's init leads a session of its own, apart from the caller's terminal" {
 	run tbx "$LAB" web sh -c 'cut -d" " -f6 /proc/1/stat'
 	assert_output 1
-	# The server, the init's child, leads one too.
-	run tbx "$LAB" web sh -c 'server=$(cut -d" " -f1 /proc/1/task/1/children); tr "\0" " " </proc/$server/cmdline; echo; cut -d" " -f1,6 /proc/$server/stat'
+	# The server, a fork of the image's pool, leads one too.
+	run tbx "$LAB" web sh -c 'server=$(grep -l "^testbed-http$" /proc/[0-9]*/comm | cut -d/ -f3); tr "\0" " " </proc/$server/cmdline; echo; cut -d" " -f1,6 /proc/$server/stat'
 	assert_line --regexp 'testbed-http --port 8000'
 	assert_line --regexp '^([0-9]+) \1$'
 	# TIOCSTI (push input into a terminal) is refused by the seccomp filter.
