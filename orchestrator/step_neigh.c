@@ -13,7 +13,6 @@
 
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/socket.h>
 
 #include "netlink.h"
 #include "step.h"
@@ -63,9 +62,10 @@ static int send_batch(struct nl_sock *sk, int ifindex, const struct neigh_entry 
 		h->nlmsg_len = NEIGH_MSG_LEN;
 		h->nlmsg_type = RTM_NEWNEIGH;
 		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_EXCL | (i + 1 == n ? NLM_F_ACK : 0);
-		h->nlmsg_seq = nl_socket_use_seq(sk);
-		if (i == 0)
-			*first_seq = h->nlmsg_seq;
+		/* Numbered within the batch, not from the socket's sequence:
+		 * libnl expects its own requests' answers in its order, and these
+		 * answers are all read here. */
+		h->nlmsg_seq = *first_seq + (unsigned)i;
 		struct ndmsg *nd = NLMSG_DATA(h);
 		nd->ndm_family = AF_INET;
 		nd->ndm_ifindex = ifindex;
@@ -126,7 +126,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	autofree char *buf = xmalloc(NEIGH_BATCH * NEIGH_MSG_LEN);
 	for (size_t at = 0; at < n->n_entries; at += NEIGH_BATCH) {
 		size_t count = n->n_entries - at < NEIGH_BATCH ? n->n_entries - at : NEIGH_BATCH;
-		unsigned first_seq = 0;
+		unsigned first_seq = 1;
 		size_t failed;
 		int err = 0;
 		if (send_batch(sk, ifindex, n->entries + at, count, buf, &first_seq, e) < 0 ||
