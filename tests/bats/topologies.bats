@@ -26,7 +26,8 @@ load helpers
 	ok: 2 nodes, 100 pods, 0 hosts
 	neighbours: static (a full mesh could need 5,106 learned entries; the kernel's shared table holds 1,024, and auto keeps ARP up to 512)
 	EOF
-	run "$TESTBED" validate <(jq '.neighbours = "learned"' "$REPO/tests/labs/static-100.json")
+	cd "$REPO/tests/labs"
+	run "$TESTBED" validate <(jq '.neighbours = "learned"' static-100.json)
 	assert_success
 	assert_line --index 1 --partial 'learned, as the topology asks (a full mesh could need 5,106 learned entries, more than'
 }
