@@ -18,6 +18,8 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 		count[p.machines[i].kind]++;
 	/* A fixed shape, always plural: scripts read this line. */
 	printf("ok: %zu nodes, %zu pods, %zu hosts\n", count[MACHINE_NODE], count[MACHINE_POD], count[MACHINE_HOST]);
+	autofree char *why = plan_neighbours_explain(&p);
+	printf("%s\n", why);
 	plan_free(&p);
 	return TB_EXIT_OK;
 }

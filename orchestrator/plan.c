@@ -54,6 +54,14 @@ size_t plan_add_image(struct plan *p, const char *name, const char *path)
 	return p->n_images++;
 }
 
+void plan_neigh_append(struct step_neigh *n, uint32_t address, const char *mac)
+{
+	grow_array((void **)&n->entries, &n->cap_entries, n->n_entries + 1, sizeof(*n->entries));
+	struct neigh_entry *x = &n->entries[n->n_entries++];
+	x->address = address;
+	snprintf(x->mac, sizeof(x->mac), "%s", mac);
+}
+
 const struct step *plan_next(const struct plan *p, const struct step *after, enum step_kind kind)
 {
 	const struct step *s = after ? after + 1 : p->steps;
@@ -363,9 +371,10 @@ static void plan_cluster_routes(const struct tb_topology *t, struct plan *p, con
 					continue;
 				struct step *s = plan_add_step(p, STEP_NEIGH, c->first_node + i,
 							       "vxlan: the other tunnel end's MAC, known in advance");
+				char mac[PLAN_MAC];
 				set_name(s->u.neigh.dev, PLAN_VXLAN_DEVICE);
-				s->u.neigh.address = ipv4_network(t->nodes[j].pod_cidr);
-				vxlan_mac(t->nodes[j].underlay_address, s->u.neigh.mac);
+				vxlan_mac(t->nodes[j].underlay_address, mac);
+				plan_neigh_append(&s->u.neigh, ipv4_network(t->nodes[j].pod_cidr), mac);
 			}
 		for (size_t i = 0; i < t->n_nodes; i++)
 			for (size_t j = 0; j < t->n_nodes; j++) {
@@ -462,6 +471,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_sysctls(t, p, &c);
 	}
 	free(c.first_pod);
+	plan_neighbours(p, t->neighbours);
 	order_steps(p);
 	plan_expectations(t, p);
 	return 0;
@@ -481,6 +491,8 @@ void plan_free(struct plan *p)
 		} else if (s->kind == STEP_NFT) {
 			free(s->u.nft.table);
 			free(s->u.nft.ruleset);
+		} else if (s->kind == STEP_NEIGH) {
+			free(s->u.neigh.entries);
 		}
 		free(s->note);
 	}

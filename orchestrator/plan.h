@@ -78,9 +78,15 @@ enum step_kind {
 	STEP_KIND_COUNT,
 };
 
+/* "aa:bb:cc:dd:ee:ff" and its NUL; "" where the kernel picks one. */
+#define PLAN_MAC 18
+
 struct step_bridge {
 	char name[PLAN_IFNAME];
 	int mtu; /* 0: the kernel's default */
+	/* Fixed (static neighbours): else a bridge takes its lowest port's
+	 * MAC, which changes as ports join, and entries naming it go stale. */
+	char mac[PLAN_MAC];
 };
 
 struct step_veth {
@@ -90,6 +96,7 @@ struct step_veth {
 	char master[PLAN_IFNAME]; /* bridge for this end; "" for none */
 	bool hairpin;             /* hairpin mode on this end's bridge port */
 	int mtu;                  /* both ends; 0: default */
+	char mac[PLAN_MAC], peer_mac[PLAN_MAC]; /* "": the kernel's random one */
 };
 
 struct step_vxlan {
@@ -118,10 +125,17 @@ struct step_route {
 	bool onlink;            /* via is reachable on dev without an address in its subnet */
 };
 
+struct neigh_entry {
+	uint32_t address;
+	char mac[PLAN_MAC];
+};
+
+/* Permanent entries on one link of one machine: applied as one batch, so
+ * that a pod's entries for all its peers cost one netlink round trip. */
 struct step_neigh {
 	char dev[PLAN_IFNAME];
-	uint32_t address;
-	char mac[18];
+	struct neigh_entry *entries; /* owned */
+	size_t n_entries, cap_entries;
 };
 
 struct step_fdb {
@@ -130,7 +144,7 @@ struct step_fdb {
 	uint32_t dst; /* the remote end (vxlan): an underlay address */
 };
 
-/* Kinds that own strings are freed by plan_free(). */
+/* Kinds that own strings or arrays are freed by plan_free(). */
 struct step_sysctl {
 	char *key; /* under /proc/sys, with '/' separators: "net/ipv4/ip_forward" */
 	char *value;
@@ -174,11 +188,21 @@ struct plan_timings {
 	double images, machines, network, servers, total;
 };
 
+/* The neighbour design the plan carries out (plan_neigh.c). */
+struct plan_neighbours {
+	enum tb_neighbours design; /* LEARNED or STATIC, never AUTO */
+	enum tb_neighbours asked;  /* what the topology said (AUTO by default) */
+	/* Learned entries a full mesh on the lab's segments could need: every
+	 * addressed member of a segment learning every other one. */
+	size_t full_mesh;
+};
+
 struct plan {
 	char *lab;
 	char *topology; /* the file it was compiled from, as an absolute path when known */
 	char *version;  /* of the testbed that compiled it */
 	enum tb_routing routing;
+	struct plan_neighbours neighbours;
 	struct ipv4_prefix pod_cidr, service_cidr, underlay;
 	struct plan_image *images;
 	size_t n_images, cap_images;
@@ -209,8 +233,30 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
 struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
 size_t plan_add_image(struct plan *p, const char *name, const char *path);
 
+/* Appends ADDRESS -> MAC to a neigh step. */
+void plan_neigh_append(struct step_neigh *n, uint32_t address, const char *mac);
+
 /* Iterating steps of one kind: for (s = plan_next(p, NULL, K); s; s = plan_next(p, s, K)). */
 const struct step *plan_next(const struct plan *p, const struct step *after, enum step_kind kind);
+
+/* Neighbour designs (plan_neigh.c). The kernel's neighbour table is one
+ * for every namespace on the machine: gc_thresh3, 1024 learned entries by
+ * default, settable only from the machine's own namespace. `auto` keeps
+ * the article's ARP while a full mesh fits in half of it, since other labs
+ * and the machine itself share the table. */
+#define PLAN_NEIGH_TABLE 1024
+#define PLAN_NEIGH_AUTO_LIMIT (PLAN_NEIGH_TABLE / 2)
+
+/* Resolves ASKED for the plan's segments (from its bridge, veth and
+ * address steps) and, for the static design, fixes every segment member's
+ * MAC and appends the permanent entries. Call before the steps are put in
+ * order. */
+void plan_neighbours(struct plan *p, enum tb_neighbours asked);
+/* One line for `validate`: the design and why (malloc'd). */
+char *plan_neighbours_explain(const struct plan *p);
+/* The MAC the static design gives an interface: from its address when it
+ * has one (unique in a lab), else from a running number SEQ. */
+void plan_neigh_mac(uint32_t address, uint32_t seq, char mac[PLAN_MAC]);
 
 /* The saved form (plan_json.c): JSON, documented in docs/plan.md. */
 char *plan_to_json(const struct plan *p, bool with_state);

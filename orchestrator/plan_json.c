@@ -78,6 +78,10 @@ static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
 	}
 	json_put_str(root, "lab", p->lab);
 	json_put_str(root, "routing", tb_routing_name(p->routing));
+	cJSON *neigh = cJSON_AddObjectToObject(root, "neighbours");
+	json_put_str(neigh, "design", tb_neighbours_name(p->neighbours.design));
+	json_put_str(neigh, "asked", tb_neighbours_name(p->neighbours.asked));
+	cJSON_AddNumberToObject(neigh, "fullMesh", (double)p->neighbours.full_mesh);
 	cJSON *cluster = cJSON_AddObjectToObject(root, "cluster");
 	json_put_prefix(cluster, "podCIDR", p->pod_cidr);
 	json_put_prefix(cluster, "serviceCIDR", p->service_cidr);
@@ -264,6 +268,22 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 		}
 	if (!known)
 		return tb_fail(e, "routing: unknown mode \"%s\"", buf);
+	/* Plans saved before the field existed learned their neighbours. */
+	p->neighbours = (struct plan_neighbours){.design = TB_NEIGH_LEARNED, .asked = TB_NEIGH_AUTO};
+	const cJSON *neigh = cJSON_GetObjectItemCaseSensitive(root, "neighbours");
+	if (neigh) {
+		char design[16], asked[16];
+		long mesh = 0;
+		if (json_get_str(neigh, "design", design, sizeof(design), true, e) < 0 ||
+		    json_get_str(neigh, "asked", asked, sizeof(asked), true, e) < 0 ||
+		    json_get_int(neigh, "fullMesh", 0, 1L << 40, &mesh, false, e) < 0)
+			return tb_context(e, "neighbours");
+		if (!tb_neighbours_parse(design, &p->neighbours.design) || p->neighbours.design == TB_NEIGH_AUTO)
+			return tb_fail(e, "neighbours.design: unknown design \"%s\"", design);
+		if (!tb_neighbours_parse(asked, &p->neighbours.asked))
+			return tb_fail(e, "neighbours.asked: unknown design \"%s\"", asked);
+		p->neighbours.full_mesh = (size_t)mesh;
+	}
 	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(root, "cluster");
 	if (json_get_prefix(cluster, "podCIDR", &p->pod_cidr, e) < 0 ||
 	    json_get_prefix(cluster, "serviceCIDR", &p->service_cidr, e) < 0 ||

@@ -24,6 +24,14 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	rtnl_link_set_flags(link, IFF_UP);
 	if (b->mtu)
 		rtnl_link_set_mtu(link, (unsigned)b->mtu);
+	/* A MAC given at creation stays: the kernel then no longer gives the
+	 * bridge its lowest port's MAC as ports come and go. */
+	autonladdr mac = NULL;
+	if (b->mac[0]) {
+		if (nl_addr_parse(b->mac, AF_LLC, &mac) < 0)
+			return tb_fail(e, "creating bridge %s: \"%s\" is not a MAC address", b->name, b->mac);
+		rtnl_link_set_addr(link, mac);
+	}
 	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0)
 		return tb_fail(e, "%s: creating bridge %s: %s", ctx->plan->machines[s->machine].name, b->name,
@@ -35,10 +43,12 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_bridge *b = &s->u.bridge;
 	const char *ns = render_ns(r, s->machine);
+	char mtu[16] = "", mac[32] = "";
 	if (b->mtu)
-		fprintf(r->out, "ip -n %s link add %s mtu %d type bridge\n", ns, b->name, b->mtu);
-	else
-		fprintf(r->out, "ip -n %s link add %s type bridge\n", ns, b->name);
+		snprintf(mtu, sizeof(mtu), " mtu %d", b->mtu);
+	if (b->mac[0])
+		snprintf(mac, sizeof(mac), " address %s", b->mac);
+	fprintf(r->out, "ip -n %s link add %s%s%s type bridge\n", ns, b->name, mtu, mac);
 	fprintf(r->out, "ip -n %s link set %s up\n", ns, b->name);
 }
 
@@ -48,6 +58,8 @@ static void to_json(const struct plan *p, const struct step *s, cJSON *o)
 	json_put_str(o, "name", s->u.bridge.name);
 	if (s->u.bridge.mtu)
 		cJSON_AddNumberToObject(o, "mtu", s->u.bridge.mtu);
+	if (s->u.bridge.mac[0])
+		json_put_str(o, "mac", s->u.bridge.mac);
 }
 
 static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
@@ -55,7 +67,8 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	(void)p;
 	long mtu = 0;
 	if (json_get_str(o, "name", s->u.bridge.name, PLAN_IFNAME, true, e) < 0 ||
-	    json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0)
+	    json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0 ||
+	    json_get_str(o, "mac", s->u.bridge.mac, sizeof(s->u.bridge.mac), false, e) < 0)
 		return -1;
 	s->u.bridge.mtu = (int)mtu;
 	return 0;

@@ -15,12 +15,26 @@
 #include "netlink.h"
 #include "step.h"
 
+/* A fixed MAC (static neighbours), set in the request that makes the link. */
+static int set_mac(struct rtnl_link *link, const char *mac, struct tb_err *e)
+{
+	if (!mac[0])
+		return 0;
+	autonladdr a = NULL;
+	if (nl_addr_parse(mac, AF_LLC, &a) < 0)
+		return tb_fail(e, "\"%s\" is not a MAC address", mac);
+	rtnl_link_set_addr(link, a);
+	return 0;
+}
+
 static int create_pair(struct nl_sock *sk, const struct step_veth *v, int peer_netns, struct tb_err *e)
 {
 	autolink link = rtnl_link_veth_alloc();
 	if (!link)
 		return tb_fail(e, "creating veth %s: out of memory", v->name);
 	rtnl_link_set_name(link, v->name);
+	if (set_mac(link, v->mac, e) < 0)
+		return tb_context(e, "creating veth %s", v->name);
 	rtnl_link_set_flags(link, IFF_UP);
 	if (v->mtu)
 		rtnl_link_set_mtu(link, (unsigned)v->mtu);
@@ -37,7 +51,10 @@ static int create_pair(struct nl_sock *sk, const struct step_veth *v, int peer_n
 	if (v->mtu)
 		rtnl_link_set_mtu(peer, (unsigned)v->mtu);
 	rtnl_link_set_ns_fd(peer, peer_netns);
+	int bad = set_mac(peer, v->peer_mac, e);
 	rtnl_link_put(peer);
+	if (bad < 0)
+		return tb_context(e, "creating veth %s", v->peer_name);
 	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0)
 		return tb_fail(e, "creating veth pair %s/%s: %s", v->name, v->peer_name, nl_geterror(rc));
@@ -94,12 +111,17 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_veth *v = &s->u.veth;
 	const char *ns = render_ns(r, s->machine), *peer = render_ns(r, v->peer_machine);
-	if (v->mtu)
-		fprintf(r->out, "ip -n %s link add %s mtu %d type veth peer name %s mtu %d netns %s\n", ns, v->name,
-			v->mtu, v->peer_name, v->mtu, peer);
-	else
-		fprintf(r->out, "ip -n %s link add %s type veth peer name %s netns %s\n", ns, v->name, v->peer_name,
-			peer);
+	char mtu[16] = "", peer_mtu[16] = "", mac[32] = "", peer_mac[32] = "";
+	if (v->mtu) {
+		snprintf(mtu, sizeof(mtu), " mtu %d", v->mtu);
+		snprintf(peer_mtu, sizeof(peer_mtu), " mtu %d", v->mtu);
+	}
+	if (v->mac[0])
+		snprintf(mac, sizeof(mac), " address %s", v->mac);
+	if (v->peer_mac[0])
+		snprintf(peer_mac, sizeof(peer_mac), " address %s", v->peer_mac);
+	fprintf(r->out, "ip -n %s link add %s%s%s type veth peer name %s%s%s netns %s\n", ns, v->name, mtu, mac,
+		v->peer_name, peer_mtu, peer_mac, peer);
 	if (v->master[0])
 		fprintf(r->out, "ip -n %s link set %s master %s\n", ns, v->name, v->master);
 	fprintf(r->out, "ip -n %s link set %s up\n", ns, v->name);
@@ -120,6 +142,10 @@ static void to_json(const struct plan *p, const struct step *s, cJSON *o)
 		cJSON_AddTrueToObject(o, "hairpin");
 	if (v->mtu)
 		cJSON_AddNumberToObject(o, "mtu", v->mtu);
+	if (v->mac[0])
+		json_put_str(o, "mac", v->mac);
+	if (v->peer_mac[0])
+		json_put_str(o, "peerMac", v->peer_mac);
 }
 
 static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
@@ -130,7 +156,9 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	    json_get_machine(p, o, "peerMachine", &v->peer_machine, e) < 0 ||
 	    json_get_str(o, "peerName", v->peer_name, PLAN_IFNAME, true, e) < 0 ||
 	    json_get_str(o, "master", v->master, PLAN_IFNAME, false, e) < 0 ||
-	    json_get_bool(o, "hairpin", &v->hairpin, e) < 0 || json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0)
+	    json_get_bool(o, "hairpin", &v->hairpin, e) < 0 || json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0 ||
+	    json_get_str(o, "mac", v->mac, sizeof(v->mac), false, e) < 0 ||
+	    json_get_str(o, "peerMac", v->peer_mac, sizeof(v->peer_mac), false, e) < 0)
 		return -1;
 	v->mtu = (int)mtu;
 	return 0;

@@ -47,7 +47,7 @@ static char *path_index(const char *path, size_t i)
 }
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
-				       "links",   "cluster",     "nodes",    "services", "ingress", "policies",
+				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
 				       "expect",  NULL};
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
@@ -941,6 +941,14 @@ static void parse_top(struct parser *p, const cJSON *root)
 		parse_cluster(p, item);
 	if ((item = member(p, root, "", "nodes", false)))
 		parse_nodes(p, item);
+	if ((item = member(p, root, "", "neighbours", false)) &&
+	    want(p, item, "neighbours", cJSON_IsString(item), "a string")) {
+		t->neighbours_line = line_of(p, item);
+		if (!tb_neighbours_parse(item->valuestring, &t->neighbours))
+			diag_error(p->d, line_of(p, item), "neighbours",
+				   "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
+				   item->valuestring);
+	}
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
@@ -1091,6 +1099,24 @@ const char *tb_proto_name(enum tb_proto p)
 		return "ping";
 	}
 	return "?";
+}
+
+static const char *const neighbours_names[] = {
+	[TB_NEIGH_AUTO] = "auto", [TB_NEIGH_LEARNED] = "learned", [TB_NEIGH_STATIC] = "static"};
+
+const char *tb_neighbours_name(enum tb_neighbours n)
+{
+	return (size_t)n < ARRAY_SIZE(neighbours_names) ? neighbours_names[n] : "?";
+}
+
+bool tb_neighbours_parse(const char *name, enum tb_neighbours *n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(neighbours_names); i++)
+		if (strcmp(neighbours_names[i], name) == 0) {
+			*n = (enum tb_neighbours)i;
+			return true;
+		}
+	return false;
 }
 
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name)

@@ -41,6 +41,16 @@ enum tb_routing {
 	TB_ROUTING_VXLAN,
 };
 
+/* How the lab's machines learn each other's MAC addresses (see
+ * docs/neighbours.md): by ARP as the article shows, or from permanent
+ * neighbour entries the plan writes, which the kernel's shared neighbour
+ * table does not count. AUTO picks one from the lab's size (plan_neigh.c). */
+enum tb_neighbours {
+	TB_NEIGH_AUTO,
+	TB_NEIGH_LEARNED,
+	TB_NEIGH_STATIC,
+};
+
 struct tb_image {
 	char *name;
 	char *path;     /* as written */
@@ -181,6 +191,8 @@ struct tb_topology {
 	struct tb_link *links;
 	size_t n_links;
 	struct tb_cluster cluster;
+	enum tb_neighbours neighbours; /* as the file asks; AUTO when not given */
+	int neighbours_line;           /* 0: not given */
 	struct tb_node *nodes;
 	size_t n_nodes;
 	size_t n_pods; /* over all nodes */
@@ -203,6 +215,9 @@ void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);
+const char *tb_neighbours_name(enum tb_neighbours n);
+/* The design called NAME; false when there is none. */
+bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
 /* 1-12 of [a-z0-9-], starting with a letter: also a safe directory name. */
 bool topology_is_lab_name(const char *s);
 

@@ -97,8 +97,10 @@ static size_t through_vxlan(const struct plan *p, size_t machine, const struct s
 {
 	const char *mac = hop->neighbour.resolved ? hop->neighbour.mac : NULL;
 	for (const struct step *s = plan_next(p, NULL, STEP_NEIGH); !mac && s; s = plan_next(p, s, STEP_NEIGH))
-		if (s->machine == machine && s->u.neigh.address == hop->next_hop && strcmp(s->u.neigh.dev, vx->u.vxlan.name) == 0)
-			mac = s->u.neigh.mac;
+		if (s->machine == machine && strcmp(s->u.neigh.dev, vx->u.vxlan.name) == 0)
+			for (size_t i = 0; !mac && i < s->u.neigh.n_entries; i++)
+				if (s->u.neigh.entries[i].address == hop->next_hop)
+					mac = s->u.neigh.entries[i].mac;
 	for (const struct step *s = plan_next(p, NULL, STEP_FDB); mac && s; s = plan_next(p, s, STEP_FDB)) {
 		if (s->machine != machine || strcmp(s->u.fdb.dev, vx->u.vxlan.name) != 0 || strcasecmp(s->u.fdb.mac, mac) != 0)
 			continue;

@@ -20,12 +20,14 @@ teardown() {
 	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
 }
 
-# FILE as it would be in routing MODE ("" keeps it), with absolute image paths.
+# FILE as it would be in routing MODE ("" keeps it) and with neighbours
+# NEIGH ("" keeps it), with absolute image paths.
 variant() {
-	local file=$1 mode=$2 out=$BATS_TEST_TMPDIR/lab.json
-	jq --arg mode "$mode" --arg repo "$REPO" '
+	local file=$1 mode=$2 neigh=${3:-} out=$BATS_TEST_TMPDIR/lab.json
+	jq --arg mode "$mode" --arg neigh "$neigh" --arg repo "$REPO" '
 		.images |= with_entries(.value = ($repo + "/images/" + (.value | split("/") | last)))
-		| if $mode != "" then .cluster.routing = $mode else . end' "$file" >"$out"
+		| if $mode != "" then .cluster.routing = $mode else . end
+		| if $neigh != "" then .neighbours = $neigh else . end' "$file" >"$out"
 	echo "$out"
 }
 
@@ -79,9 +81,9 @@ replay() {
 }
 
 replay() {
-	local file=$1 mode=${2:-}
+	local file=$1 mode=${2:-} neigh=${3:-}
 	local lab
-	lab=$(variant "$file" "$mode")
+	lab=$(variant "$file" "$mode" "$neigh")
 	LAB=$(jq -r .name "$lab")
 	"$TESTBED" plan "$lab" >"$BATS_TEST_TMPDIR/plan.sh"
 	"$TESTBED" up --quiet "$lab"
@@ -126,6 +128,19 @@ replay() {
 			replay "$REPO/topologies/$file.json" "$mode"
 		done
 	done
+}
+
+@test "replay with static neighbours: fixed MACs and permanent entries, every example and routing mode" {
+	replay "$REPO/topologies/veth-pair.json" "" static
+	replay "$REPO/topologies/bridge.json" "" static
+	for mode in gateway host-gw vxlan; do
+		replay "$REPO/topologies/kubenet-two-nodes.json" "$mode" static
+	done
+	# Not vacuous: the dump holds the plan's MACs and permanent entries.
+	run jq -r '.namespaces["pod-a"].neighbours[]' "$BATS_TEST_TMPDIR/up.json"
+	assert_line --regexp '^eth0 10\.0\.1\.1 lladdr 0a:74:0a:00:01:01'
+	run jq -r '.namespaces.node1.links.cbr0.address' "$BATS_TEST_TMPDIR/up.json"
+	assert_output 0a:74:0a:00:01:01
 }
 
 @test "the saved plan of a running lab renders the same script as its file" {

@@ -7,10 +7,29 @@ load helpers
 	for f in "$REPO"/topologies/*.json; do
 		run "$TESTBED" validate "$f"
 		assert_success
-		assert_output --regexp '^ok: [0-9]+ nodes, [0-9]+ pods, [0-9]+ hosts$'
+		assert_line --index 0 --regexp '^ok: [0-9]+ nodes, [0-9]+ pods, [0-9]+ hosts$'
+		# The examples are small: the article's ARP.
+		assert_line --index 1 --regexp '^neighbours: learned \(a full mesh needs at most [0-9]+ learned entries'
 	done
 	run "$TESTBED" validate "$REPO/topologies/kubenet-two-nodes.json"
-	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+	assert_output - <<-EOF
+	ok: 2 nodes, 4 pods, 0 hosts
+	neighbours: learned (a full mesh needs at most 18 learned entries, within auto's 512 of the kernel's shared 1,024)
+	EOF
+}
+
+@test "validate says which neighbour design a lab gets and why" {
+	[ -f "$REPO/images/pod.tar.zst" ] || skip "images not built"
+	run "$TESTBED" validate "$REPO/tests/labs/static-100.json"
+	assert_success
+	assert_output - <<-EOF
+	ok: 2 nodes, 100 pods, 0 hosts
+	neighbours: static (a full mesh could need 5,106 learned entries; the kernel's shared table holds 1,024, and auto keeps ARP up to 512)
+	EOF
+	cd "$REPO/tests/labs"
+	run "$TESTBED" validate <(jq '.neighbours = "learned"' static-100.json)
+	assert_success
+	assert_line --index 1 --partial 'learned, as the topology asks (a full mesh could need 5,106 learned entries, more than'
 }
 
 @test "every example matches the JSON Schema" {
@@ -54,10 +73,10 @@ load helpers
 	cd "$REPO/topologies"
 	run "$TESTBED" validate <(jq . "$lab")
 	assert_success
-	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+	assert_line --index 0 "ok: 2 nodes, 4 pods, 0 hosts"
 	run "$TESTBED" validate - <"$lab"
 	assert_success
-	assert_output "ok: 2 nodes, 4 pods, 0 hosts"
+	assert_line --index 0 "ok: 2 nodes, 4 pods, 0 hosts"
 	run "$TESTBED" validate - <<<'{"name": "lab1", "hosts": [{"name": "h", "image": "nope"}]}'
 	assert_failure 2
 	assert_output '<stdin>:1: hosts[0].image: unknown image "nope": add it to "images"'
@@ -119,7 +138,7 @@ load helpers
 	after=$(find /run /tmp "$dir" -maxdepth 1 2>/dev/null | sort)
 	rm -rf "$dir"
 	assert_success
-	assert_output "ok: 1 nodes, 1 pods, 0 hosts"
+	assert_line --index 0 "ok: 1 nodes, 1 pods, 0 hosts"
 	[ "$before" = "$after" ]
 }
 

@@ -234,8 +234,9 @@ TEST(plan_vxlan_tunnels_pod_cidrs_between_nodes)
 	CHECK_STR(f->u.fdb.mac, "0a:58:0a:0a:00:03");
 	CHECK_INT(f->u.fdb.dst, 0x0A0A0003);
 	const struct step *nb = nth(&p, STEP_NEIGH, 0);
-	CHECK_INT(nb->u.neigh.address, 0x0A000200);
-	CHECK_STR(nb->u.neigh.mac, "0a:58:0a:0a:00:03");
+	CHECK_INT(nb->u.neigh.n_entries, 1);
+	CHECK_INT(nb->u.neigh.entries[0].address, 0x0A000200);
+	CHECK_STR(nb->u.neigh.entries[0].mac, "0a:58:0a:0a:00:03");
 	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 0);
 	for (const struct step *s = plan_next(&p, NULL, STEP_VETH); s; s = plan_next(&p, s, STEP_VETH))
 		if (strcmp(s->u.veth.master, "cbr0") == 0)

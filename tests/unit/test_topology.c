@@ -294,9 +294,9 @@ TEST(topology_validates_200000_keys_in_linear_time)
 	CHECK_INT(d.count, n);
 	if (d.count == n) {
 		CHECK_STR(d.messages[0], "t.json:3: k0: unknown key (expected one of: description, name, images, hosts, "
-					 "bridges, links, cluster, nodes, services, ingress, policies, expect)");
+					 "bridges, links, cluster, neighbours, nodes, services, ingress, policies, expect)");
 		CHECK_STR(d.messages[n - 1], "t.json:200002: k199999: unknown key (expected one of: description, name, "
-					     "images, hosts, bridges, links, cluster, nodes, services, ingress, "
+					     "images, hosts, bridges, links, cluster, neighbours, nodes, services, ingress, "
 					     "policies, expect)");
 	}
 	CHECK(took < 5000);
