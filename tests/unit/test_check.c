@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "jsondoc.h"
 #include "plan.h"
+#include "probe_batch.h"
 #include "topology.h"
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
@@ -338,4 +339,25 @@ TEST(check_validate_reports_contradictions_on_a_loaded_model)
 		CHECK_STR(d.messages[0], "t.json:3: expect[1]: contradicts expect[0] for a -> b http:8080");
 	free_plan(t);
 	diag_free(&d);
+}
+
+/* Sockets wanted from one namespace are made in one visit: equal keys end
+ * up together, each group in the order its members asked. */
+TEST(check_socket_batches_group_by_namespace)
+{
+	const int keys[] = {7, 3, 7, 7, 3, 9};
+	uint32_t order[6];
+	CHECK_INT(probe_batch_order(keys, 6, order), 3);
+	const uint32_t want[] = {1, 4, 0, 2, 3, 5};
+	for (size_t i = 0; i < 6; i++)
+		CHECK_INT(order[i], want[i]);
+	/* A source-by-source schedule: one visit however many sockets. */
+	int same[100];
+	uint32_t order100[100];
+	for (size_t i = 0; i < 100; i++)
+		same[i] = 42;
+	CHECK_INT(probe_batch_order(same, 100, order100), 1);
+	for (size_t i = 0; i < 100; i++)
+		CHECK_INT(order100[i], i);
+	CHECK_INT(probe_batch_order(keys, 0, order), 0);
 }

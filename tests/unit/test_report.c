@@ -11,7 +11,7 @@
 #include "util.h"
 
 /* The machines probes name, shared by every test: found by name, added when new. */
-static struct plan_machine machines[256];
+static struct plan_machine machines[512];
 static size_t n_machines;
 
 static uint32_t machine(const char *name)
@@ -431,4 +431,60 @@ TEST(report_junit_is_valid_xml_with_control_characters_escaped)
 		}
 	free(xml);
 	run_done(&run);
+}
+
+/* A mesh of 300 sources and targets (89,700 probes), 250 of them failing:
+ * text and markdown summarise instead of printing a 300 x 300 table and
+ * cap the failures they list; json still lists every probe, parseable. */
+TEST(report_large_runs_stay_readable_and_valid)
+{
+	enum { N = 300, BAD = 250 };
+	static char names[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "big-%03d", i);
+		machine(names[i]);
+	}
+	size_t n = (size_t)N * (N - 1);
+	struct check_probe *probes = xcalloc(n, sizeof(*probes));
+	size_t k = 0;
+	for (int a = 0; a < N; a++)
+		for (int b = 0; b < N; b++)
+			if (a != b) {
+				probes[k] = probe(names[a], names[b], TB_PROTO_PING, 0, true,
+						  k < BAD ? PROBE_FAIL : PROBE_PASS);
+				k++;
+			}
+	struct check_run run = run_of("big", probes, n, NULL);
+	for (size_t i = 0; i < BAD; i++)
+		check_probe_set_error(&run, i, "no echo reply within 1000 ms");
+	char *text = render(REPORT_TEXT, &run, false, false);
+	CHECK(strstr(text, "ping: 89700 probes from 300 sources to 300 targets, 250 not as expected (no table past "
+			   "128 rows or columns)\n") != NULL);
+	CHECK(strstr(text, "\n  ... and 50 more (every probe is in --format json, junit or tap; -v lists them all "
+			   "here)\n") != NULL);
+	CHECK(strstr(text, "\n89450 passed, 250 failed\n") != NULL);
+	size_t lines = 0;
+	for (const char *c = text; *c; c++)
+		lines += *c == '\n';
+	CHECK(lines < 230);
+	free(text);
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, "| from") == NULL);
+	CHECK(strstr(md, "- ... and 50 more (") != NULL);
+	free(md);
+	char *json = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(json);
+	CHECK(root != NULL);
+	const cJSON *list = cJSON_GetObjectItem(root, "probes");
+	CHECK_INT(cJSON_GetArraySize(list), n);
+	const cJSON *last = cJSON_GetArrayItem(list, (int)n - 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(last, "from")), "big-299");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(last, "to")), "big-298");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(last, "ok")));
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "error")),
+		  "no echo reply within 1000 ms");
+	cJSON_Delete(root);
+	free(json);
+	run_done(&run);
+	free(probes);
 }
