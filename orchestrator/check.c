@@ -3,9 +3,11 @@
 #include "check.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "ipv4.h"
 
 size_t check_count_ok(const struct check_run *run)
 {
@@ -15,13 +17,138 @@ size_t check_count_ok(const struct check_run *run)
 	return ok;
 }
 
+static void detail_clear(struct check_detail *d, bool path_note_too)
+{
+	free(d->error);
+	free(d->answered_by);
+	free(d->client);
+	d->error = d->answered_by = d->client = NULL;
+	if (path_note_too) {
+		free(d->path_note);
+		d->path_note = NULL;
+	}
+}
+
 void check_run_free(struct check_run *run)
 {
-	for (size_t i = 0; i < run->n_probes; i++)
-		free(run->probes[i].path_note);
+	for (size_t i = 0; i < run->n_details; i++)
+		detail_clear(&run->details[i], true);
+	free(run->details);
 	free(run->probes);
+	run->details = NULL;
 	run->probes = NULL;
-	run->n_probes = 0;
+	run->n_probes = run->cap_probes = run->n_details = run->cap_details = 0;
+}
+
+void check_view(const struct check_run *run, size_t i, struct check_view *v)
+{
+	const struct check_probe *p = &run->probes[i];
+	const struct plan_machine *from = &run->machines[p->from], *to = &run->machines[p->to];
+	const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
+	*v = (struct check_view){
+		.p = p,
+		.from_name = from->name,
+		.to_name = to->name,
+		.from_address = from->address,
+		.to_address = to->address,
+		.error = d && d->error ? d->error : "",
+		.answered_by = d && d->answered_by ? d->answered_by : "",
+		.client = d && d->client ? d->client : "",
+		.path_note = d ? d->path_note : NULL,
+		.latency_ms = p->latency_us / 1000.0,
+	};
+	/* An http probe that passed was answered by its target: only other
+	 * answerers are stored. */
+	if (!*v->answered_by && p->proto == TB_PROTO_HTTP && p->outcome == PROBE_PASS)
+		v->answered_by = to->name;
+	if (p->has_client) {
+		char addr[16];
+		snprintf(v->client_text, sizeof(v->client_text), "%s:%u", ipv4_addr_format(p->client_addr, addr),
+			 p->client_port);
+		v->client = v->client_text;
+	}
+}
+
+static struct check_detail *detail_of(struct check_run *run, size_t i)
+{
+	struct check_probe *p = &run->probes[i];
+	if (!p->detail) {
+		grow_array((void **)&run->details, &run->cap_details, run->n_details + 1, sizeof(*run->details));
+		run->details[run->n_details] = (struct check_detail){0};
+		p->detail = (uint32_t)++run->n_details;
+	}
+	return &run->details[p->detail - 1];
+}
+
+void check_probe_clear_results(struct check_run *run, size_t i)
+{
+	struct check_probe *p = &run->probes[i];
+	p->has_client = 0;
+	p->client_addr = 0;
+	p->client_port = 0;
+	if (p->detail)
+		detail_clear(&run->details[p->detail - 1], false);
+}
+
+static void set_text(char **slot, const char *text, size_t max)
+{
+	free(*slot);
+	*slot = xasprintf("%.*s", (int)(max - 1), text);
+}
+
+void check_probe_set_error(struct check_run *run, size_t i, const char *text)
+{
+	set_text(&detail_of(run, i)->error, text, CHECK_ERROR_MAX);
+}
+
+void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
+{
+	const struct check_probe *p = &run->probes[i];
+	if (strcmp(text, run->machines[p->to].name) == 0) {
+		if (p->detail) {
+			free(run->details[p->detail - 1].answered_by);
+			run->details[p->detail - 1].answered_by = NULL;
+		}
+		return;
+	}
+	set_text(&detail_of(run, i)->answered_by, text, CHECK_NAME_MAX);
+}
+
+void check_probe_set_client(struct check_run *run, size_t i, const char *text)
+{
+	struct check_probe *p = &run->probes[i];
+	/* The usual answer, ADDRESS:PORT, is two numbers; anything else is kept as text. */
+	char host[16];
+	size_t host_len = strcspn(text, ":");
+	uint32_t addr;
+	char *end;
+	if (host_len < sizeof(host) && text[host_len] == ':' && text[host_len + 1] >= '0' && text[host_len + 1] <= '9') {
+		memcpy(host, text, host_len);
+		host[host_len] = '\0';
+		unsigned long port = strtoul(text + host_len + 1, &end, 10);
+		char again[16];
+		if (*end == '\0' && port <= 65535 && ipv4_addr_parse(host, &addr) &&
+		    strcmp(ipv4_addr_format(addr, again), host) == 0 &&
+		    (text[host_len + 1] != '0' || text[host_len + 2] == '\0')) {
+			p->client_addr = addr;
+			p->client_port = (uint16_t)port;
+			p->has_client = 1;
+			if (p->detail) {
+				free(run->details[p->detail - 1].client);
+				run->details[p->detail - 1].client = NULL;
+			}
+			return;
+		}
+	}
+	p->has_client = 0;
+	set_text(&detail_of(run, i)->client, text, 32);
+}
+
+void check_probe_set_path_note(struct check_run *run, size_t i, char *note)
+{
+	struct check_detail *d = detail_of(run, i);
+	free(d->path_note);
+	d->path_note = note;
 }
 
 /* One end of a probe: a plan machine. */
@@ -57,31 +184,30 @@ static size_t expand_target(const struct plan *p, const char *target, struct end
 }
 
 /* Probes by (from, to, proto, port), so that overlapping expectations
- * meet in constant time even when "*" expands to a full mesh. */
+ * meet in constant time even when "*" expands to a full mesh. The default
+ * model alone never overlaps itself and needs no table. */
 struct compiler {
 	struct check_run *run;
-	size_t cap;
-	int *specificity; /* per probe */
+	uint8_t *specificity; /* per probe */
 	size_t cap_specificity;
-	size_t *table; /* open addressing: probe index + 1; 0 is empty */
+	uint32_t *table;   /* open addressing: probe index + 1; 0 is empty */
 	size_t table_size; /* a power of two, at least twice the probes */
 };
 
 static size_t probe_hash(const struct check_probe *p)
 {
-	/* Names come from the topology's entities, so one name is one pointer. */
-	uint64_t h = (uint64_t)(uintptr_t)p->from_name * 0x9E3779B97F4A7C15ULL;
-	h ^= (uint64_t)(uintptr_t)p->to_name * 0xC2B2AE3D27D4EB4FULL;
+	uint64_t h = (uint64_t)p->from * 0x9E3779B97F4A7C15ULL;
+	h ^= (uint64_t)p->to * 0xC2B2AE3D27D4EB4FULL;
 	h ^= ((uint64_t)p->proto << 16 | p->port) * 0x165667B19E3779F9ULL;
 	return (size_t)(h ^ (h >> 29));
 }
 
 static bool same_probe(const struct check_probe *a, const struct check_probe *b)
 {
-	return a->from_name == b->from_name && a->to_name == b->to_name && a->proto == b->proto && a->port == b->port;
+	return a->from == b->from && a->to == b->to && a->proto == b->proto && a->port == b->port;
 }
 
-static size_t *table_slot(const struct compiler *c, const struct check_probe *p)
+static uint32_t *table_slot(const struct compiler *c, const struct check_probe *p)
 {
 	size_t mask = c->table_size - 1;
 	for (size_t k = probe_hash(p) & mask;; k = (k + 1) & mask)
@@ -92,7 +218,7 @@ static size_t *table_slot(const struct compiler *c, const struct check_probe *p)
 static void table_grow(struct compiler *c)
 {
 	size_t old_size = c->table_size;
-	size_t *old = c->table;
+	uint32_t *old = c->table;
 	c->table_size = old_size ? old_size * 2 : 64;
 	c->table = xcalloc(c->table_size, sizeof(*c->table));
 	for (size_t k = 0; k < old_size; k++)
@@ -101,14 +227,21 @@ static void table_grow(struct compiler *c)
 	free(old);
 }
 
-char *check_probe_label(const struct check_probe *p)
+char *check_probe_label(const struct check_run *run, const struct check_probe *p)
 {
 	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
 			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
 								      : "";
+	const char *from = run->machines[p->from].name, *to = run->machines[p->to].name;
 	if (p->proto == TB_PROTO_PING)
-		return xasprintf("%s -> %s ping%s", p->from_name, p->to_name, client);
-	return xasprintf("%s -> %s %s:%u%s", p->from_name, p->to_name, tb_proto_name(p->proto), p->port, client);
+		return xasprintf("%s -> %s ping%s", from, to, client);
+	return xasprintf("%s -> %s %s:%u%s", from, to, tb_proto_name((enum tb_proto)p->proto), p->port, client);
+}
+
+static void append_probe(struct check_run *run, const struct check_probe *p)
+{
+	grow_array((void **)&run->probes, &run->cap_probes, run->n_probes + 1, sizeof(*run->probes));
+	run->probes[run->n_probes++] = *p;
 }
 
 /* Adds P, or lets it override (or be overridden by) an earlier probe for
@@ -117,9 +250,14 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 		      int specificity)
 {
 	struct check_run *run = c->run;
+	if (run->n_probes >= UINT32_MAX - 1) {
+		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%u]: more than %u probes", p.expect,
+			      UINT32_MAX - 1);
+		return false;
+	}
 	if (2 * (run->n_probes + 1) > c->table_size)
 		table_grow(c);
-	size_t *slot = table_slot(c, &p);
+	uint32_t *slot = table_slot(c, &p);
 	struct check_probe *old = *slot ? &run->probes[*slot - 1] : NULL;
 	if (old) {
 		int old_specificity = c->specificity[old - run->probes];
@@ -129,72 +267,83 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 			old->expect = p.expect;
 			old->expect_pass = p.expect_pass;
 			old->client_ip = p.client_ip;
-			c->specificity[old - run->probes] = specificity;
+			c->specificity[old - run->probes] = (uint8_t)specificity;
 			return true;
 		}
 		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip)
 			return true;
-		autofree char *label = check_probe_label(&p);
-		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%zu]: contradicts expect[%zu] for %s", p.expect,
+		autofree char *label = check_probe_label(run, &p);
+		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%u]: contradicts expect[%u] for %s", p.expect,
 			      old->expect, label);
 		return false;
 	}
-	grow_array((void **)&run->probes, &c->cap, run->n_probes + 1, sizeof(*run->probes));
 	grow_array((void **)&c->specificity, &c->cap_specificity, run->n_probes + 1, sizeof(*c->specificity));
-	c->specificity[run->n_probes] = specificity;
-	run->probes[run->n_probes++] = p;
-	*slot = run->n_probes;
+	c->specificity[run->n_probes] = (uint8_t)specificity;
+	append_probe(run, &p);
+	*slot = (uint32_t)run->n_probes;
 	return true;
 }
 
-static struct check_probe new_probe(size_t expect, const struct end *from, const struct end *to, enum tb_proto proto,
+static struct check_probe new_probe(uint32_t expect, const struct end *from, const struct end *to, enum tb_proto proto,
 				    int port)
 {
 	if (proto != TB_PROTO_PING && port == 0)
 		port = to->http_port ? to->http_port : TB_DEFAULT_HTTP_PORT;
 	return (struct check_probe){
 		.expect = expect,
-		.from = from->machine,
-		.to = to->machine,
-		.from_name = from->name,
-		.to_name = to->name,
-		.proto = proto,
+		.from = (uint32_t)from->machine,
+		.to = (uint32_t)to->machine,
+		.proto = (uint8_t)proto,
 		.port = proto == TB_PROTO_PING ? 0 : (uint16_t)port,
-		.expect_pass = true,
-		.from_address = from->address,
-		.to_address = to->address,
+		.expect_pass = 1,
 	};
+}
+
+/* The schedule's order, which the probe engine keeps: source by source, so
+ * that the probes in flight at once come from few sources (the engine makes
+ * their sockets in one visit to each source's namespace), and each
+ * source's targets starting after itself, so that sources probed at the
+ * same time hit different targets rather than all queueing at the first.
+ * Returns the K-th target (0-based) of source A among N ends, skipping A
+ * itself when SKIP_SELF. */
+size_t check_schedule_target(size_t a, size_t k, size_t n, bool skip_self)
+{
+	return skip_self ? (a + 1 + k) % n : (a + k) % n;
 }
 
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer. */
-static void compile_default_model(struct compiler *c, const struct plan *t)
+static void compile_default_model(struct check_run *run, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
 	size_t n = expand_target(t, "*", &pods);
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < n; j++) {
-			if (i == j)
-				continue;
-			if (pods[j].http_port) {
-				struct check_probe p = new_probe(SIZE_MAX, &pods[i], &pods[j],
-								 pods[j].pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
-				if (pods[j].pod_server)
+		for (size_t k = 0; k + 1 < n; k++) {
+			const struct end *to = &pods[check_schedule_target(i, k, n, true)];
+			if (to->http_port) {
+				struct check_probe p = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to,
+								 to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
+				if (to->pod_server)
 					p.client_ip = TB_CLIENT_IP_PRESERVED;
-				add_probe(c, t, NULL, p, 0);
+				append_probe(run, &p);
 			}
-			add_probe(c, t, NULL, new_probe(SIZE_MAX, &pods[i], &pods[j], TB_PROTO_PING, 0), 0);
+			struct check_probe ping = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
+			append_probe(run, &ping);
 		}
 }
 
 bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 {
-	*run = (struct check_run){.lab = t->lab, .plan = t, .default_model = !t->has_expect};
+	*run = (struct check_run){.lab = t->lab,
+				  .plan = t,
+				  .machines = t->machines,
+				  .n_machines = t->n_machines,
+				  .default_model = !t->has_expect};
 	struct compiler c = {.run = run};
 	bool ok = true;
 	if (!t->has_expect)
-		compile_default_model(&c, t);
+		compile_default_model(run, t);
 	for (size_t i = 0; i < t->n_expects; i++) {
 		const struct plan_expect *x = &t->expects[i];
 		autofree struct end *froms = NULL, *tos = NULL;
@@ -202,10 +351,12 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
 		int specificity = !from_all + !to_all;
 		for (size_t a = 0; a < n_from; a++)
-			for (size_t b = 0; b < n_to; b++) {
+			for (size_t k = 0; k < n_to; k++) {
+				/* "*" to "*": the same ends, so the same rotation as the default model. */
+				size_t b = from_all && to_all ? check_schedule_target(a, k, n_to, false) : k;
 				if ((from_all || to_all) && froms[a].machine == tos[b].machine)
 					continue;
-				struct check_probe p = new_probe(i, &froms[a], &tos[b], x->proto, x->port);
+				struct check_probe p = new_probe((uint32_t)i, &froms[a], &tos[b], x->proto, x->port);
 				p.expect_pass = x->expect_pass;
 				p.client_ip = x->client_ip;
 				if (!add_probe(&c, t, d, p, specificity)) {

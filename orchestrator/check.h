@@ -26,6 +26,7 @@ struct diag;
 
 #define CHECK_NAME_MAX 64  /* a DNS label and its NUL */
 #define CHECK_ERROR_MAX 160
+#define CHECK_DEFAULT_MODEL UINT32_MAX /* a probe's expect: none, the Kubernetes model */
 
 /* What a probe found. */
 enum probe_outcome {
@@ -34,25 +35,32 @@ enum probe_outcome {
 	PROBE_FAIL,     /* ran and did not pass: error says why */
 };
 
+/* One probe, compact: a full mesh of 1000 pods is 2 million of them, so a
+ * probe names its ends by plan machine index and keeps what every probe
+ * has in fixed fields; texts only some have (errors, an unexpected
+ * answerer, path notes) live in run->details. 32 bytes. */
 struct check_probe {
-	size_t expect;   /* index into plan.expects; SIZE_MAX: the default model */
-	size_t from, to; /* plan machines */
-	const char *from_name, *to_name;
-	enum tb_proto proto;
-	uint16_t port;              /* 0 for ping */
-	bool expect_pass;           /* "result": "pass" */
-	enum tb_client_ip client_ip; /* http: what the server must see as the client */
-	uint32_t from_address;      /* the source's own address, for client_ip; 0: none */
-	uint32_t to_address;        /* 0: the target has no address */
+	uint32_t from, to;    /* plan machines (run->machines) */
+	uint32_t expect;      /* index into plan.expects; CHECK_DEFAULT_MODEL */
+	uint32_t detail;      /* 1 + index into run->details; 0: none */
+	uint32_t latency_us;  /* from the first packet to the verdict */
+	uint32_t client_addr; /* http + client_ip: what /clientip said, as address... */
+	uint16_t client_port; /* ...and port (has_client) */
+	uint16_t port;        /* 0 for ping */
+	uint8_t proto;        /* enum tb_proto */
+	uint8_t attempts;
+	unsigned outcome : 2;     /* enum probe_outcome */
+	unsigned expect_pass : 1; /* "result": "pass" */
+	unsigned client_ip : 2;   /* enum tb_client_ip: what the server must see */
+	unsigned has_client : 1;  /* client_addr/port hold what /clientip said */
+};
 
-	/* Filled in by probe_run(). */
-	enum probe_outcome outcome;
-	double latency_ms;             /* from the first packet to the verdict */
-	int attempts;
-	char answered_by[CHECK_NAME_MAX]; /* http: the name in the /hostname body */
-	char client[32];                  /* http + client_ip: what /clientip said */
-	char error[CHECK_ERROR_MAX];      /* why it failed: "connection refused", ... */
-	char *path_note; /* verbose: the neighbour entries its path needs (malloc'd; may be NULL) */
+/* The texts of a probe that has any; each NULL when absent (malloc'd). */
+struct check_detail {
+	char *error;       /* why it failed: "connection refused", ... */
+	char *answered_by; /* http: the /hostname body, when it is not the target's name */
+	char *client;      /* http: what /clientip said, when it is not ADDRESS:PORT */
+	char *path_note;   /* verbose: the neighbour entries its path needs */
 };
 
 /* Did the probe find what its expectation says? */
@@ -63,13 +71,42 @@ static inline bool check_probe_ok(const struct check_probe *p)
 
 struct check_run {
 	const char *lab;
-	const struct plan *plan; /* the lab's: its version, images and timings go into reports */
+	const struct plan *plan; /* the lab's: its version, images and timings go into reports; may be NULL */
+	const struct plan_machine *machines; /* what probes' from and to index: names, addresses */
+	size_t n_machines;
 	bool default_model; /* no `expect` in the topology: the Kubernetes model */
 	struct check_probe *probes;
-	size_t n_probes;
+	size_t n_probes, cap_probes;
+	struct check_detail *details;
+	size_t n_details, cap_details;
 	double duration_ms; /* the whole run */
 	int timeout_ms;     /* per probe */
 };
+
+/* A probe as reports show it: names and texts resolved. Pointers are into
+ * the run (or V itself) and stay valid until the run changes. */
+struct check_view {
+	const struct check_probe *p;
+	const char *from_name, *to_name;
+	uint32_t from_address, to_address; /* 0: none */
+	const char *error, *answered_by, *client; /* "" when absent */
+	const char *path_note;                    /* NULL when absent */
+	double latency_ms;
+	char client_text[24];
+};
+
+void check_view(const struct check_run *run, size_t i, struct check_view *v);
+
+/* Results, as the probe engine records them. set_error, set_answer and
+ * set_client keep a copy of TEXT (truncated like before: CHECK_ERROR_MAX,
+ * CHECK_NAME_MAX, 32 bytes); set_answer keeps nothing when TEXT is the
+ * target's own name, set_client nothing more than two numbers when TEXT is
+ * ADDRESS:PORT. clear_results forgets all but the path note (a new attempt). */
+void check_probe_clear_results(struct check_run *run, size_t i);
+void check_probe_set_error(struct check_run *run, size_t i, const char *text);
+void check_probe_set_answer(struct check_run *run, size_t i, const char *text);
+void check_probe_set_client(struct check_run *run, size_t i, const char *text);
+void check_probe_set_path_note(struct check_run *run, size_t i, char *note); /* takes NOTE */
 
 /* Expands P's expectations into RUN's probes between P's machines.
  * Reports contradictions through D (at the expectations' lines) and
@@ -81,7 +118,13 @@ bool check_validate(const struct plan *p, struct diag *d);
 
 size_t check_count_ok(const struct check_run *run);
 
+/* The schedule: probes are compiled source by source, and the K-th target
+ * of source A among N ends is check_schedule_target(A, K, N, SKIP_SELF):
+ * each source starts after itself, so sources probed at once hit
+ * different targets (see check.c). */
+size_t check_schedule_target(size_t a, size_t k, size_t n, bool skip_self);
+
 /* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
-char *check_probe_label(const struct check_probe *p);
+char *check_probe_label(const struct check_run *run, const struct check_probe *p);
 
 #endif

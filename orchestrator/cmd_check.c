@@ -1,6 +1,7 @@
 /* testbed check: expectations in, probes through the lab, reports out. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,22 +84,43 @@ static bool use_colour(void)
 	return isatty(STDOUT_FILENO) && !(no_colour && *no_colour);
 }
 
+struct report_job {
+	enum report_format format;
+	const struct check_run *run;
+	const struct report_style *style;
+};
+
+/* Streams the report into FD: a 2-million-probe json report never sits in memory whole. */
+static int stream_report(int fd, void *ctx)
+{
+	const struct report_job *job = ctx;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *out = copy >= 0 ? fdopen(copy, "w") : NULL;
+	if (!out) {
+		int err = errno;
+		if (copy >= 0)
+			close(copy);
+		errno = err;
+		return -1;
+	}
+	int rc = report_write(out, job->format, job->run, job->style);
+	int err = errno;
+	if (fclose(out) != 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	errno = err;
+	return rc;
+}
+
 static int write_report_file(const struct command *cmd, const char *path, enum report_format f,
 			     const struct check_run *run, const struct report_style *s)
 {
-	char *data = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&data, &len);
-	if (!mem || report_write(mem, f, run, s) < 0 || fclose(mem) != 0) {
-		command_fail(cmd, -1, "composing the report: %s", strerror(errno));
-		free(data);
-		return -1;
-	}
+	struct report_job job = {.format = f, .run = run, .style = s};
 	struct tb_err e;
-	int rc = write_output_file(path, data, len, &e);
+	int rc = write_output_stream(path, stream_report, &job, &e);
 	if (rc < 0)
 		command_fail(cmd, -1, "%s", e.msg);
-	free(data);
 	return rc;
 }
 
@@ -106,24 +128,21 @@ static int write_report_file(const struct command *cmd, const char *path, enum r
 static int run_probes(const struct command *cmd, struct live_lab *l, struct check_run *run, const struct probe_options *po,
 		      bool verbose)
 {
-	int *from_netns = xcalloc(run->n_probes ? run->n_probes : 1, sizeof(*from_netns));
-	for (size_t i = 0; i < run->n_probes; i++)
-		from_netns[i] = l->netns[run->probes[i].from];
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct tb_err e;
-	int rc = probe_run(run, from_netns, po, &interrupted, &e);
-	free(from_netns);
+	int rc = probe_run(run, l->netns, po, &interrupted, &e);
 	if (rc < 0)
 		return command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", run->lab, e.msg);
 	/* Verbose: what the failing paths need from the neighbour tables. */
 	if (verbose)
 		for (size_t i = 0; i < run->n_probes; i++) {
-			struct check_probe *p = &run->probes[i];
-			if (!check_probe_ok(p) && p->to_address && l->netns[p->from] >= 0)
-				p->path_note = trace_neighbour_note(l, p->from, p->to_address);
+			const struct check_probe *p = &run->probes[i];
+			uint32_t to_address = run->machines[p->to].address;
+			if (!check_probe_ok(p) && to_address && l->netns[p->from] >= 0)
+				check_probe_set_path_note(run, i, trace_neighbour_note(l, p->from, to_address));
 		}
 	return TB_EXIT_OK;
 }
@@ -176,6 +195,9 @@ int cmd_check(const struct command *cmd, const struct cli_options *o, int n, cha
 	diag_free(&d);
 	run.lab = name;
 	run.plan = &l.plan;
+	/* The same machines as the expectations' plan (same_lab), in the same order. */
+	run.machines = l.plan.machines;
+	run.n_machines = l.plan.n_machines;
 	rc = run_probes(cmd, &l, &run, &c.probe, o->verbose);
 	if (rc == TB_EXIT_OK) {
 		struct report_style text_style = {.colour = use_colour(), .verbose = o->verbose};

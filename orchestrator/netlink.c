@@ -92,6 +92,18 @@ int netns_socket(int netns_fd, int domain, int type, struct tb_err *e)
 	return netns_socket_from(self, netns_fd, domain, type, 0, e);
 }
 
+int netns_visit(int netns_fd, struct tb_err *e)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return tb_fail(e, "entering network namespace: %s", strerror(errno));
+	return 0;
+}
+
+void netns_return(int home_fd)
+{
+	return_to_netns(home_fd);
+}
+
 int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e)
 {
 	if (setns(netns_fd, CLONE_NEWNET) < 0)

@@ -10,8 +10,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Writes DATA into a new file in the folder DIRFD and renames it to NAME. */
-static int replace_in(int dirfd, const char *path, const char *name, const char *data, size_t len, struct tb_err *e)
+/* What to write: a buffer, or whatever a writer streams. */
+struct payload {
+	const char *data;
+	size_t len;
+	outfile_writer writer; /* when set, instead of data */
+	void *ctx;
+};
+
+static int put(int fd, const struct payload *w)
+{
+	return w->writer ? w->writer(fd, w->ctx) : write_all(fd, w->data, w->len);
+}
+
+/* Writes W into a new file in the folder DIRFD and renames it to NAME. */
+static int replace_in(int dirfd, const char *path, const char *name, const struct payload *w, struct tb_err *e)
 {
 	char tmp[64];
 	int fd = -1;
@@ -26,7 +39,7 @@ static int replace_in(int dirfd, const char *path, const char *name, const char 
 	}
 	if (fd < 0)
 		return tb_fail(e, "creating a temporary file beside %s: %s", path, strerror(errno));
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (put(fd, w) < 0 || fsync(fd) < 0) {
 		int err = errno;
 		close(fd);
 		unlinkat(dirfd, tmp, 0);
@@ -58,6 +71,7 @@ static int open_parent(const char *path, char **name, struct tb_err *e)
 
 int write_file_atomic(const char *path, const char *data, size_t len, struct tb_err *e)
 {
+	const struct payload payload = {.data = data, .len = len}, *w = &payload;
 	autofree char *name = NULL;
 	autoclose int dirfd = open_parent(path, &name, e);
 	if (dirfd < 0)
@@ -65,20 +79,20 @@ int write_file_atomic(const char *path, const char *data, size_t len, struct tb_
 	struct stat st;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
 		return tb_fail(e, "%s: not a regular file", path);
-	return replace_in(dirfd, path, name, data, len, e);
+	return replace_in(dirfd, path, name, w, e);
 }
 
-static int write_in_place(const char *path, const char *data, size_t len, struct tb_err *e)
+static int write_in_place(const char *path, const struct payload *w, struct tb_err *e)
 {
 	autoclose int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return tb_fail(e, "%s: %s", path, strerror(errno));
-	if (write_all(fd, data, len) < 0)
+	if (put(fd, w) < 0)
 		return tb_fail(e, "writing %s: %s", path, strerror(errno));
 	return 0;
 }
 
-int write_output_file(const char *path, const char *data, size_t len, struct tb_err *e)
+static int write_output(const char *path, const struct payload *w, struct tb_err *e)
 {
 	autofree char *name = NULL;
 	autoclose int dirfd = open_parent(path, &name, e);
@@ -88,12 +102,12 @@ int write_output_file(const char *path, const char *data, size_t len, struct tb_
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return tb_fail(e, "%s: %s", path, strerror(errno));
-		return replace_in(dirfd, path, name, data, len, e);
+		return replace_in(dirfd, path, name, w, e);
 	}
 	if (S_ISREG(st.st_mode))
-		return replace_in(dirfd, path, name, data, len, e);
+		return replace_in(dirfd, path, name, w, e);
 	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-		return write_in_place(path, data, len, e);
+		return write_in_place(path, w, e);
 	if (S_ISDIR(st.st_mode))
 		return tb_fail(e, "%s: is a directory", path);
 	if (!S_ISLNK(st.st_mode))
@@ -116,7 +130,19 @@ int write_output_file(const char *path, const char *data, size_t len, struct tb_
 	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0)
 		return tb_fail(e, "%s: %s", path, strerror(errno));
-	if (write_all(fd, data, len) < 0)
+	if (put(fd, w) < 0)
 		return tb_fail(e, "writing %s: %s", path, strerror(errno));
 	return 0;
+}
+
+int write_output_file(const char *path, const char *data, size_t len, struct tb_err *e)
+{
+	const struct payload w = {.data = data, .len = len};
+	return write_output(path, &w, e);
+}
+
+int write_output_stream(const char *path, outfile_writer writer, void *ctx, struct tb_err *e)
+{
+	const struct payload w = {.writer = writer, .ctx = ctx};
+	return write_output(path, &w, e);
 }

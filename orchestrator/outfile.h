@@ -23,4 +23,9 @@ int write_file_atomic(const char *path, const char *data, size_t len, struct tb_
  * Anything else is refused with a reason. */
 int write_output_file(const char *path, const char *data, size_t len, struct tb_err *e);
 
+/* The same, but WRITER streams the contents into FD (returns 0, or -1 with
+ * errno set), so that a large report never has to fit in memory. */
+typedef int (*outfile_writer)(int fd, void *ctx);
+int write_output_stream(const char *path, outfile_writer writer, void *ctx, struct tb_err *e);
+
 #endif

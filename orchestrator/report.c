@@ -60,16 +60,17 @@ static const char *got_word(const struct check_probe *p)
 }
 
 /* "expected pass, got fail: connection refused" and the like, escaped. */
-static char *probe_reason(const struct check_probe *p)
+static char *probe_reason(const struct check_view *v)
 {
+	const struct check_probe *p = v->p;
 	char *s = xasprintf("expected %s, got %s", expected_word(p), got_word(p));
 	char *more;
-	if (p->error[0]) {
-		more = xasprintf("%s: %s", s, p->error);
+	if (*v->error) {
+		more = xasprintf("%s: %s", s, v->error);
 		free(s);
 		s = more;
-	} else if (p->answered_by[0] && p->outcome == PROBE_PASS) {
-		more = xasprintf("%s (answered by %s)", s, p->answered_by);
+	} else if (*v->answered_by && p->outcome == PROBE_PASS) {
+		more = xasprintf("%s (answered by %s)", s, v->answered_by);
 		free(s);
 		s = more;
 	}
@@ -79,11 +80,21 @@ static char *probe_reason(const struct check_probe *p)
 }
 
 /* "a -> b http:80", escaped. */
-static char *probe_label(const struct check_probe *p)
+static char *probe_label(const struct check_run *run, const struct check_probe *p)
 {
-	autofree char *label = check_probe_label(p);
+	autofree char *label = check_probe_label(run, p);
 	return str_escape(label);
 }
+
+/* Past these, a text or markdown report summarises rather than lists: a
+ * 1000-pod mesh would otherwise print a million-cell table per protocol
+ * and, if a node is down, a hundred thousand failure lines. json, junit
+ * and tap still list every probe. */
+#define TABLE_MAX 128   /* rows or columns of a truth table */
+#define FAILURES_SHOWN 200
+
+static const char *const more_failures =
+	"every probe is in --format json, junit or tap; -v lists them all here";
 
 /* A multi-line note (a path note): each line escaped, the line breaks kept. */
 static char *escape_lines(const char *text)
@@ -121,70 +132,21 @@ static bool mark_is_bad(enum mark m)
 static const char text_marks[] = {[MARK_NONE] = '-', [MARK_PASS] = '.', [MARK_BLOCKED] = 'x',
 				  [MARK_UNEXPECTED_FAIL] = 'F', [MARK_UNEXPECTED_PASS] = 'P'};
 
-/* Distinct names in order of first appearance, found again in constant
- * time: equal names are one pointer into the topology, but compare the
- * text too, so hand-built runs work as well. */
-struct name_set {
-	const char **names;
-	size_t count, cap;
-	size_t *table; /* index + 1 */
-	size_t table_size;
-};
-
-static size_t name_hash(const char *s)
-{
-	size_t h = 5381;
-	for (; *s; s++)
-		h = h * 33 + (unsigned char)*s;
-	return h;
-}
-
-static size_t *name_slot(const struct name_set *set, const char *name)
-{
-	size_t mask = set->table_size - 1;
-	for (size_t k = name_hash(name) & mask;; k = (k + 1) & mask)
-		if (!set->table[k] || strcmp(set->names[set->table[k] - 1], name) == 0)
-			return &set->table[k];
-}
-
-static size_t name_index(struct name_set *set, const char *name)
-{
-	if (2 * (set->count + 1) > set->table_size) {
-		size_t *old = set->table, old_size = set->table_size;
-		set->table_size = old_size ? old_size * 2 : 64;
-		set->table = xcalloc(set->table_size, sizeof(*set->table));
-		for (size_t k = 0; k < old_size; k++)
-			if (old[k])
-				*name_slot(set, set->names[old[k] - 1]) = old[k];
-		free(old);
-	}
-	size_t *slot = name_slot(set, name);
-	if (!*slot) {
-		grow_array((void **)&set->names, &set->cap, set->count + 1, sizeof(*set->names));
-		set->names[set->count++] = name;
-		*slot = set->count;
-	}
-	return *slot - 1;
-}
-
-static void name_set_free(struct name_set *set)
-{
-	free(set->names);
-	free(set->table);
-}
-
+/* A truth table: rows are sources, columns targets, both plan machines. */
 struct table {
 	enum tb_proto proto;
-	struct name_set rows, cols;
-	char **row_text, **col_text; /* the names, escaped for printing */
-	enum mark *cells;            /* rows x cols */
+	size_t n_probes, n_bad;         /* of this protocol */
+	size_t *rows, *cols;            /* machine indices, in the order shown */
+	size_t n_rows, n_cols;
+	char **row_text, **col_text;    /* the names, escaped for printing; NULL when too big */
+	enum mark *cells;               /* rows x cols; NULL when too big */
 };
 
-static char **escape_names(const struct name_set *set)
+static char **escape_names(const struct check_run *run, const size_t *machines, size_t count)
 {
-	char **text = xcalloc(set->count, sizeof(*text));
-	for (size_t i = 0; i < set->count; i++)
-		text[i] = str_escape(set->names[i]);
+	char **text = xcalloc(count ? count : 1, sizeof(*text));
+	for (size_t i = 0; i < count; i++)
+		text[i] = str_escape(run->machines[machines[i]].name);
 	return text;
 }
 
@@ -197,49 +159,81 @@ static void free_names(char **text, size_t count)
 
 static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING};
 
-/* The table of RUN's probes of PROTO; false when there are none. */
+/* The table of RUN's probes of PROTO; false when there are none. Tables
+ * past TABLE_MAX keep only their counts. */
 static bool table_build(const struct check_run *run, enum tb_proto proto, struct table *t)
 {
 	*t = (struct table){.proto = proto};
-	struct name_set targets = {0};
-	for (size_t i = 0; i < run->n_probes; i++)
-		if (run->probes[i].proto == proto) {
-			name_index(&t->rows, run->probes[i].from_name);
-			name_index(&targets, run->probes[i].to_name);
-		}
-	/* Columns that are rows too come in the rows' order, so a mesh reads
-	 * as a square with its diagonal where one expects it. */
-	for (size_t r = 0; r < t->rows.count && targets.count; r++)
-		if (*name_slot(&targets, t->rows.names[r]))
-			name_index(&t->cols, t->rows.names[r]);
-	for (size_t c = 0; c < targets.count; c++)
-		name_index(&t->cols, targets.names[c]);
-	name_set_free(&targets);
-	if (t->rows.count == 0)
-		return false;
-	t->cells = xcalloc(t->rows.count * t->cols.count, sizeof(*t->cells));
+	size_t m = run->n_machines;
+	autofree size_t *row_of = xcalloc(m ? m : 1, sizeof(*row_of)); /* index + 1 */
+	autofree size_t *col_of = xcalloc(m ? m : 1, sizeof(*col_of));
+	autofree bool *target = xcalloc(m ? m : 1, sizeof(*target));
+	autofree size_t *targets = xcalloc(m ? m : 1, sizeof(*targets));
+	size_t n_targets = 0;
+	t->rows = xcalloc(m ? m : 1, sizeof(*t->rows));
+	t->cols = xcalloc(m ? m : 1, sizeof(*t->cols));
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
 		if (p->proto != proto)
 			continue;
-		enum mark *cell = &t->cells[name_index(&t->rows, p->from_name) * t->cols.count +
-					    name_index(&t->cols, p->to_name)];
-		enum mark m = probe_mark(p);
-		/* Several probes in one cell (two ports, say): the worst shows. */
-		if (*cell == MARK_NONE || (mark_is_bad(m) && !mark_is_bad(*cell)))
-			*cell = m;
+		t->n_probes++;
+		t->n_bad += !check_probe_ok(p);
+		if (!row_of[p->from]) {
+			t->rows[t->n_rows++] = p->from;
+			row_of[p->from] = t->n_rows;
+		}
+		if (!target[p->to]) {
+			target[p->to] = true;
+			targets[n_targets++] = p->to;
+		}
 	}
-	t->row_text = escape_names(&t->rows);
-	t->col_text = escape_names(&t->cols);
+	if (t->n_rows == 0)
+		return false;
+	/* Columns that are rows too come in the rows' order, so a mesh reads
+	 * as a square with its diagonal where one expects it. */
+	for (size_t r = 0; r < t->n_rows; r++)
+		if (target[t->rows[r]]) {
+			t->cols[t->n_cols++] = t->rows[r];
+			col_of[t->rows[r]] = t->n_cols;
+		}
+	for (size_t c = 0; c < n_targets; c++)
+		if (!col_of[targets[c]]) {
+			t->cols[t->n_cols++] = targets[c];
+			col_of[targets[c]] = t->n_cols;
+		}
+	if (t->n_rows > TABLE_MAX || t->n_cols > TABLE_MAX)
+		return true;
+	t->cells = xcalloc(t->n_rows * t->n_cols, sizeof(*t->cells));
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		if (p->proto != proto)
+			continue;
+		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[p->to] - 1];
+		enum mark mk = probe_mark(p);
+		/* Several probes in one cell (two ports, say): the worst shows. */
+		if (*cell == MARK_NONE || (mark_is_bad(mk) && !mark_is_bad(*cell)))
+			*cell = mk;
+	}
+	t->row_text = escape_names(run, t->rows, t->n_rows);
+	t->col_text = escape_names(run, t->cols, t->n_cols);
 	return true;
+}
+
+/* "http: 998,000 probes from 1000 sources to 1000 targets, 0 not as expected (too big for a table)" */
+static char *table_summary(const struct table *t)
+{
+	return xasprintf("%s: %zu probe%s from %zu source%s to %zu target%s, %zu not as expected (no table past %d "
+			 "rows or columns)",
+			 tb_proto_name(t->proto), t->n_probes, t->n_probes == 1 ? "" : "s", t->n_rows,
+			 t->n_rows == 1 ? "" : "s", t->n_cols, t->n_cols == 1 ? "" : "s", t->n_bad, TABLE_MAX);
 }
 
 static void table_free(struct table *t)
 {
-	free_names(t->row_text, t->rows.count);
-	free_names(t->col_text, t->cols.count);
-	name_set_free(&t->rows);
-	name_set_free(&t->cols);
+	free_names(t->row_text, t->cells ? t->n_rows : 0);
+	free_names(t->col_text, t->cells ? t->n_cols : 0);
+	free(t->rows);
+	free(t->cols);
 	free(t->cells);
 }
 
@@ -268,20 +262,20 @@ static const char *colour_of(enum mark m, const struct report_style *s)
 
 static void text_table(FILE *out, const struct table *t, const struct report_style *s)
 {
-	size_t label = longest(t->row_text, t->rows.count);
+	size_t label = longest(t->row_text, t->n_rows);
 	if (label < strlen(tb_proto_name(t->proto)))
 		label = strlen(tb_proto_name(t->proto));
 	size_t wide = label;
-	for (size_t c = 0; c < t->cols.count; c++)
+	for (size_t c = 0; c < t->n_cols; c++)
 		wide += 2 + strlen(t->col_text[c]);
 	bool vertical = wide > WIDE_TABLE;
 	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
 	if (vertical) {
-		size_t height = longest(t->col_text, t->cols.count);
+		size_t height = longest(t->col_text, t->n_cols);
 		for (size_t line = 0; line < height; line++) {
 			fprintf(out, "%s%-*s%s", bold, (int)label, line + 1 == height ? tb_proto_name(t->proto) : "",
 				reset);
-			for (size_t c = 0; c < t->cols.count; c++) {
+			for (size_t c = 0; c < t->n_cols; c++) {
 				const char *name = t->col_text[c];
 				size_t len = strlen(name);
 				/* Bottom-aligned, so every name ends on the row above the marks. */
@@ -291,15 +285,15 @@ static void text_table(FILE *out, const struct table *t, const struct report_sty
 		}
 	} else {
 		fprintf(out, "%s%-*s%s", bold, (int)label, tb_proto_name(t->proto), reset);
-		for (size_t c = 0; c < t->cols.count; c++)
+		for (size_t c = 0; c < t->n_cols; c++)
 			fprintf(out, "  %s", t->col_text[c]);
 		fputc('\n', out);
 	}
-	for (size_t r = 0; r < t->rows.count; r++) {
+	for (size_t r = 0; r < t->n_rows; r++) {
 		fprintf(out, "%-*s", (int)label, t->row_text[r]);
-		for (size_t c = 0; c < t->cols.count; c++) {
-			enum mark m = t->cells[r * t->cols.count + c];
-			bool last = c + 1 == t->cols.count;
+		for (size_t c = 0; c < t->n_cols; c++) {
+			enum mark m = t->cells[r * t->n_cols + c];
+			bool last = c + 1 == t->n_cols;
 			int pad = vertical || last ? 0 : (int)strlen(t->col_text[c]) - 1;
 			fprintf(out, vertical ? " " : "  ");
 			fprintf(out, "%s%c%s%*s", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "", pad, "");
@@ -369,8 +363,13 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		struct table t;
 		if (table_build(run, table_order[i], &t)) {
 			fputc('\n', out);
-			text_table(out, &t, s);
-			any_table = true;
+			if (t.cells) {
+				text_table(out, &t, s);
+				any_table = true;
+			} else {
+				autofree char *summary = table_summary(&t);
+				fprintf(out, "%s\n", summary);
+			}
 		}
 		table_free(&t);
 	}
@@ -380,14 +379,16 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 	if (s->verbose && run->n_probes) {
 		fprintf(out, "\n%sprobes:%s\n", bold, reset);
 		for (size_t i = 0; i < run->n_probes; i++) {
-			const struct check_probe *p = &run->probes[i];
+			struct check_view v;
+			check_view(run, i, &v);
+			const struct check_probe *p = v.p;
 			enum mark m = probe_mark(p);
-			autofree char *label = probe_label(p);
-			autofree char *answered_by = str_escape(p->answered_by);
-			autofree char *client = str_escape(p->client);
-			autofree char *error = str_escape(p->error);
+			autofree char *label = probe_label(run, p);
+			autofree char *answered_by = str_escape(v.answered_by);
+			autofree char *client = str_escape(v.client);
+			autofree char *error = str_escape(v.error);
 			fprintf(out, "  %s%c%s %s: %s, %.2f ms", colour_of(m, s), text_marks[m], *colour_of(m, s) ? RESET : "",
-				label, got_word(p), p->latency_ms);
+				label, got_word(p), v.latency_ms);
 			if (*answered_by)
 				fprintf(out, ", answered by %s", answered_by);
 			if (*client)
@@ -400,18 +401,26 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 	size_t ok = check_count_ok(run);
 	if (ok != run->n_probes) {
 		fprintf(out, "\n%s%sfailures:%s\n", bold, s->colour ? RED : "", reset);
+		size_t shown = 0, bad = run->n_probes - ok;
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = probe_label(p);
-			autofree char *reason = probe_reason(p);
+			if (!s->verbose && shown == FAILURES_SHOWN) {
+				fprintf(out, "  ... and %zu more (%s)\n", bad - shown, more_failures);
+				break;
+			}
+			shown++;
+			struct check_view v;
+			check_view(run, i, &v);
+			autofree char *label = probe_label(run, p);
+			autofree char *reason = probe_reason(&v);
 			fprintf(out, "  %s: %s", label, reason);
 			if (p->outcome != PROBE_NOT_RUN)
-				fprintf(out, " (%.1f ms)", p->latency_ms);
+				fprintf(out, " (%.1f ms)", v.latency_ms);
 			fputc('\n', out);
-			if (p->path_note)
-				print_indented(out, p->path_note, "    ");
+			if (v.path_note)
+				print_indented(out, v.path_note, "    ");
 		}
 	}
 	const char *tone = !s->colour ? "" : ok == run->n_probes ? GREEN : RED;
@@ -433,6 +442,49 @@ static double round2(double v)
 	return (double)(long long)(v * 100 + (v >= 0 ? 0.5 : -0.5)) / 100;
 }
 
+/* A JSON string as cJSON writes one: quotes, backslashes and control
+ * characters escaped, other bytes as they are. */
+static void json_string(FILE *out, const char *v)
+{
+	if (!v || !*v) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++) {
+		switch (*c) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*c < 0x20)
+				fprintf(out, "\\u%04x", *c);
+			else
+				fputc(*c, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void json_number(FILE *out, double v)
+{
+	fprintf(out, "%.15g", v);
+}
+
+/* The header is a small cJSON tree; the probes, possibly millions, are
+ * streamed one line each rather than built into a tree first. */
 static void json_report(FILE *out, const struct check_run *run)
 {
 	cJSON *root = cJSON_CreateObject();
@@ -467,36 +519,51 @@ static void json_report(FILE *out, const struct check_run *run)
 			if (values[i] >= 0)
 				cJSON_AddNumberToObject(timings, names[i], round2(values[i]));
 	}
-	cJSON *probes = cJSON_AddArrayToObject(root, "probes");
-	for (size_t i = 0; i < run->n_probes; i++) {
-		const struct check_probe *p = &run->probes[i];
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "from", p->from_name);
-		cJSON_AddStringToObject(o, "to", p->to_name);
-		cJSON_AddStringToObject(o, "proto", tb_proto_name(p->proto));
-		if (p->proto == TB_PROTO_PING)
-			cJSON_AddNullToObject(o, "port");
-		else
-			cJSON_AddNumberToObject(o, "port", p->port);
-		cJSON_AddStringToObject(o, "expected", expected_word(p));
-		cJSON_AddStringToObject(o, "got", got_word(p));
-		cJSON_AddBoolToObject(o, "ok", check_probe_ok(p));
-		cJSON_AddNumberToObject(o, "latencyMs", round2(p->latency_ms));
-		cJSON_AddNumberToObject(o, "attempts", p->attempts);
-		json_string_or_null(o, "error", p->error);
-		json_string_or_null(o, "answeredBy", p->answered_by);
-		json_string_or_null(o, "clientIP", p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
-						   : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"
-											    : NULL);
-		json_string_or_null(o, "client", p->client);
-		if (p->path_note)
-			cJSON_AddStringToObject(o, "path", p->path_note);
-		cJSON_AddItemToArray(probes, o);
-	}
 	char *text = cJSON_Print(root);
-	fprintf(out, "%s\n", text);
-	free(text);
 	cJSON_Delete(root);
+	/* cJSON_Print ends an object with its closing brace: the probes go before it. */
+	size_t len = strlen(text);
+	while (len && text[len - 1] != '}')
+		len--;
+	if (len)
+		len--;
+	while (len && (text[len - 1] == '\n' || text[len - 1] == '\t'))
+		len--;
+	fprintf(out, "%.*s,\n\t\"probes\": [", (int)len, text);
+	free(text);
+	for (size_t i = 0; i < run->n_probes; i++) {
+		struct check_view v;
+		check_view(run, i, &v);
+		const struct check_probe *p = v.p;
+		fputs(i ? ",\n\t\t{\"from\": " : "\n\t\t{\"from\": ", out);
+		json_string(out, v.from_name);
+		fputs(", \"to\": ", out);
+		json_string(out, v.to_name);
+		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)p->proto));
+		if (p->proto == TB_PROTO_PING)
+			fputs("null", out);
+		else
+			fprintf(out, "%u", p->port);
+		fprintf(out, ", \"expected\": \"%s\", \"got\": \"%s\", \"ok\": %s, \"latencyMs\": ", expected_word(p),
+			got_word(p), check_probe_ok(p) ? "true" : "false");
+		json_number(out, round2(v.latency_ms));
+		fprintf(out, ", \"attempts\": %u, \"error\": ", p->attempts);
+		json_string(out, v.error);
+		fputs(", \"answeredBy\": ", out);
+		json_string(out, v.answered_by);
+		fputs(", \"clientIP\": ", out);
+		json_string(out, p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
+				 : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"
+									  : NULL);
+		fputs(", \"client\": ", out);
+		json_string(out, v.client);
+		if (v.path_note) {
+			fputs(", \"path\": ", out);
+			json_string(out, v.path_note);
+		}
+		fputc('}', out);
+	}
+	fputs(run->n_probes ? "\n\t]\n}\n" : "]\n}\n", out);
 }
 
 /* ---- junit ---- */
@@ -574,26 +641,28 @@ static void junit_report(FILE *out, const struct check_run *run)
 		run->n_probes - ok, run->duration_ms / 1000);
 	junit_properties(out, run->plan);
 	for (size_t i = 0; i < run->n_probes; i++) {
-		const struct check_probe *p = &run->probes[i];
-		autofree char *label = probe_label(p);
+		struct check_view v;
+		check_view(run, i, &v);
+		const struct check_probe *p = v.p;
+		autofree char *label = probe_label(run, p);
 		fprintf(out, "    <testcase classname=\"testbed.");
 		xml_escaped(out, lab);
-		fprintf(out, ".%s\" name=\"", tb_proto_name(p->proto));
+		fprintf(out, ".%s\" name=\"", tb_proto_name((enum tb_proto)p->proto));
 		xml_escaped(out, label);
-		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), p->latency_ms / 1000);
+		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), v.latency_ms / 1000);
 		if (check_probe_ok(p)) {
 			fprintf(out, "/>\n");
 			continue;
 		}
-		autofree char *reason = probe_reason(p);
+		autofree char *reason = probe_reason(&v);
 		fprintf(out, ">\n      <failure message=\"");
 		xml_escaped(out, reason);
 		fprintf(out, "\" type=\"%s\">", p->expect_pass ? "unexpected fail" : "unexpected pass");
 		xml_escaped(out, label);
 		fprintf(out, ": ");
 		xml_escaped(out, reason);
-		if (p->path_note) {
-			autofree char *note = escape_lines(p->path_note);
+		if (v.path_note) {
+			autofree char *note = escape_lines(v.path_note);
 			fputc('\n', out);
 			xml_escaped(out, note);
 		}
@@ -632,24 +701,26 @@ static void tap_report(FILE *out, const struct check_run *run)
 		}
 	}
 	for (size_t i = 0; i < run->n_probes; i++) {
-		const struct check_probe *p = &run->probes[i];
-		autofree char *label = probe_label(p);
+		struct check_view v;
+		check_view(run, i, &v);
+		const struct check_probe *p = v.p;
+		autofree char *label = probe_label(run, p);
 		bool ok = check_probe_ok(p);
 		/* '#' would start a TAP directive; names and ports never hold one. */
 		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
 		if (ok)
 			continue;
-		autofree char *reason = probe_reason(p);
+		autofree char *reason = probe_reason(&v);
 		fprintf(out, "  ---\n  message: ");
 		yaml_quoted(out, reason);
 		fprintf(out, "\n  expected: %s\n  got: %s\n", expected_word(p), got_word(p));
-		if (p->answered_by[0]) {
-			autofree char *answered_by = str_escape(p->answered_by);
+		if (*v.answered_by) {
+			autofree char *answered_by = str_escape(v.answered_by);
 			fprintf(out, "  answered_by: ");
 			yaml_quoted(out, answered_by);
 			fputc('\n', out);
 		}
-		fprintf(out, "  latency_ms: %.2f\n  ...\n", p->latency_ms);
+		fprintf(out, "  latency_ms: %.2f\n  ...\n", v.latency_ms);
 	}
 }
 
@@ -744,23 +815,28 @@ static void markdown_report(FILE *out, const struct check_run *run)
 	bool any_table = false;
 	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
 		struct table t;
-		if (table_build(run, table_order[i], &t)) {
+		if (table_build(run, table_order[i], &t) && !t.cells) {
+			autofree char *summary = table_summary(&t);
+			fprintf(out, "\n");
+			md_text(out, summary);
+			fputc('\n', out);
+		} else if (t.cells) {
 			fprintf(out, "\n**%s**\n\n| from \\\\ to |", tb_proto_name(t.proto));
-			for (size_t c = 0; c < t.cols.count; c++) {
+			for (size_t c = 0; c < t.n_cols; c++) {
 				fputc(' ', out);
 				md_text(out, t.col_text[c]);
 				fprintf(out, " |");
 			}
 			fprintf(out, "\n|---|");
-			for (size_t c = 0; c < t.cols.count; c++)
+			for (size_t c = 0; c < t.n_cols; c++)
 				fprintf(out, ":---:|");
 			fputc('\n', out);
-			for (size_t r = 0; r < t.rows.count; r++) {
+			for (size_t r = 0; r < t.n_rows; r++) {
 				fprintf(out, "| ");
 				md_text(out, t.row_text[r]);
 				fprintf(out, " |");
-				for (size_t c = 0; c < t.cols.count; c++)
-					fprintf(out, " %s |", markdown_marks[t.cells[r * t.cols.count + c]]);
+				for (size_t c = 0; c < t.n_cols; c++)
+					fprintf(out, " %s |", markdown_marks[t.cells[r * t.n_cols + c]]);
 				fputc('\n', out);
 			}
 			any_table = true;
@@ -772,12 +848,21 @@ static void markdown_report(FILE *out, const struct check_run *run)
 			     "⚠️ passed, expected to fail · – not probed\n");
 	if (ok != run->n_probes) {
 		fprintf(out, "\n#### Failures\n\n");
+		size_t shown = 0, bad = run->n_probes - ok;
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
 			if (check_probe_ok(p))
 				continue;
-			autofree char *label = probe_label(p);
-			autofree char *reason = probe_reason(p);
+			if (shown++ == FAILURES_SHOWN) {
+				fprintf(out, "- ... and %zu more (", bad - FAILURES_SHOWN);
+				md_text(out, more_failures);
+				fprintf(out, ")\n");
+				break;
+			}
+			struct check_view v;
+			check_view(run, i, &v);
+			autofree char *label = probe_label(run, p);
+			autofree char *reason = probe_reason(&v);
 			fprintf(out, "- ");
 			md_code(out, label);
 			fprintf(out, ": ");

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "jsondoc.h"
 #include "plan.h"
+#include "probe_batch.h"
 #include "topology.h"
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
@@ -46,7 +47,8 @@ static struct plan *load(const char *text, struct diag *d)
 static const struct check_probe *find(const struct check_run *r, const char *from, const char *to, enum tb_proto proto)
 {
 	for (size_t i = 0; i < r->n_probes; i++)
-		if (strcmp(r->probes[i].from_name, from) == 0 && strcmp(r->probes[i].to_name, to) == 0 &&
+		if (strcmp(r->machines[r->probes[i].from].name, from) == 0 &&
+		    strcmp(r->machines[r->probes[i].to].name, to) == 0 &&
 		    r->probes[i].proto == proto)
 			return &r->probes[i];
 	return NULL;
@@ -66,7 +68,7 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	CHECK_INT(r.n_probes, 12 + 3 * 2 + 3);
 	const struct check_probe *p = find(&r, "a", "b", TB_PROTO_HTTP);
 	CHECK(p && p->port == 8080 && p->expect_pass && p->client_ip == TB_CLIENT_IP_PRESERVED);
-	CHECK(p && p->from_address == t->machines[plan_find(t, "a")].address && p->to_address == t->machines[plan_find(t, "b")].address);
+	CHECK(p && p->from == plan_find(t, "a") && p->to == plan_find(t, "b"));
 	CHECK(find(&r, "a", "c", TB_PROTO_HTTP) == NULL);
 	CHECK(find(&r, "a", "c", TB_PROTO_PING) != NULL);
 	p = find(&r, "a", "d", TB_PROTO_TCP);
@@ -100,11 +102,11 @@ TEST(check_expectations_expand_and_default_their_ports)
 	CHECK(p && p->port == 8080 && p->expect == 0);
 	CHECK(find(&r, "b", "b", TB_PROTO_TCP) == NULL);
 	p = find(&r, "h", "gateway", TB_PROTO_PING);
-	CHECK(p && !p->expect_pass && p->port == 0 && p->to_address == t->machines[plan_find(t, "gateway")].address);
+	CHECK(p && !p->expect_pass && p->port == 0 && p->to == plan_find(t, "gateway"));
 	p = find(&r, "a", "h", TB_PROTO_HTTP);
-	CHECK(p && p->port == 9000 && p->to_address == t->machines[plan_find(t, "h")].address);
+	CHECK(p && p->port == 9000 && p->to == plan_find(t, "h"));
 	p = find(&r, "n1", "c", TB_PROTO_HTTP);
-	CHECK(p && p->port == 81 && p->from_address == t->machines[plan_find(t, "n1")].address);
+	CHECK(p && p->port == 81 && p->from == plan_find(t, "n1"));
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
@@ -153,6 +155,126 @@ TEST(check_an_empty_expect_list_checks_nothing)
 	diag_free(&d);
 }
 
+/* N_NODES nodes of PODS pods each, with EXPECT (may be empty) (malloc'd). */
+static char *mesh_topology(int n_nodes, int pods, const char *expect)
+{
+	char *text = xstrdup("{\"name\": \"big\", " IMAGES ", \"nodes\": [");
+	for (int n = 0; n < n_nodes; n++) {
+		char *more = xasprintf("%s%s{\"name\": \"n%d\", \"pods\": [", text, n ? ", " : "", n);
+		free(text);
+		text = more;
+		for (int p = 0; p < pods; p++) {
+			more = xasprintf("%s%s{\"name\": \"p%d-%d\"}", text, p ? ", " : "", n, p);
+			free(text);
+			text = more;
+		}
+		more = xasprintf("%s]}", text);
+		free(text);
+		text = more;
+	}
+	char *full = xasprintf("%s]%s}", text, expect);
+	free(text);
+	return full;
+}
+
+/* The schedule keeps a source's probes together (its sockets are made in
+ * one namespace visit) and starts each source's targets after itself, so
+ * that sources probed at the same time hit different targets. */
+TEST(check_the_mesh_schedule_groups_sources_and_spreads_targets)
+{
+	enum { PODS = 40 };
+	char *text = mesh_topology(4, PODS / 4, "");
+	struct diag d;
+	struct plan *t = load(text, &d);
+	CHECK(t != NULL);
+	if (!t) {
+		free(text);
+		return;
+	}
+	struct check_run r;
+	CHECK(check_compile(t, &r, &d));
+	CHECK_INT(r.n_probes, PODS * (PODS - 1) * 2);
+	/* Source by source: each source's probes in one run. */
+	size_t changes = 0;
+	for (size_t i = 1; i < r.n_probes; i++)
+		changes += r.probes[i].from != r.probes[i - 1].from;
+	CHECK_INT(changes, PODS - 1);
+	/* An http then a ping to each target; the first source's first target
+	 * is the pod after it, the last source's is the first pod. */
+	CHECK_STR(r.machines[r.probes[0].from].name, "p0-0");
+	CHECK_STR(r.machines[r.probes[0].to].name, "p0-1");
+	CHECK(r.probes[0].proto == TB_PROTO_HTTP && r.probes[1].proto == TB_PROTO_PING);
+	CHECK(r.probes[0].to == r.probes[1].to);
+	const struct check_probe *last_source = &r.probes[r.n_probes - 2 * (PODS - 1)];
+	CHECK_STR(r.machines[last_source->from].name, "p3-9");
+	CHECK_STR(r.machines[last_source->to].name, "p0-0");
+	/* Any window of probes in schedule order, as many as run at once, hits
+	 * no target more often than the sources it spans. */
+	enum { WINDOW = 128 };
+	size_t worst = 0;
+	for (size_t start = 0; start + WINDOW <= r.n_probes; start += WINDOW / 2) {
+		size_t hits[256] = {0}, sources = 1;
+		for (size_t i = start; i < start + WINDOW; i++) {
+			sources += i > start && r.probes[i].from != r.probes[i - 1].from;
+			if (r.probes[i].proto == TB_PROTO_HTTP && ++hits[r.probes[i].to] > worst)
+				worst = hits[r.probes[i].to];
+		}
+		CHECK(worst <= sources);
+	}
+	CHECK(worst <= 3);
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+	free(text);
+}
+
+/* A probe is 32 bytes, results included: a 2-million-probe mesh needs 64 MB,
+ * and only probes with something to say (a failure) carry texts. */
+TEST(check_probes_are_compact)
+{
+	CHECK(sizeof(struct check_probe) <= 32);
+	struct plan_machine machines[2] = {{.name = "a", .address = 0x0a000001}, {.name = "b", .address = 0x0a000002}};
+	struct check_probe probes[2] = {
+		{.from = 0, .to = 1, .proto = TB_PROTO_HTTP, .port = 80, .expect_pass = 1, .outcome = PROBE_PASS,
+		 .client_ip = TB_CLIENT_IP_PRESERVED},
+		{.from = 1, .to = 0, .proto = TB_PROTO_HTTP, .port = 80, .expect_pass = 1, .outcome = PROBE_FAIL},
+	};
+	struct check_run r = {.machines = machines, .n_machines = 2, .probes = probes, .n_probes = 2};
+	/* The usual results are numbers: the answerer is the target, the client ADDRESS:PORT. */
+	check_probe_set_answer(&r, 0, "b");
+	check_probe_set_client(&r, 0, "10.0.0.1:41234");
+	probes[0].latency_us = 1250;
+	CHECK_INT(r.n_details, 0);
+	struct check_view v;
+	check_view(&r, 0, &v);
+	CHECK_STR(v.from_name, "a");
+	CHECK_STR(v.to_name, "b");
+	CHECK_STR(v.answered_by, "b");
+	CHECK_STR(v.client, "10.0.0.1:41234");
+	CHECK_STR(v.error, "");
+	CHECK(v.path_note == NULL && v.latency_ms == 1.25);
+	/* Anything else is kept as text, in a detail of its own. */
+	check_probe_set_answer(&r, 1, "someone-else");
+	check_probe_set_client(&r, 1, "10.0.0.01:5");
+	check_probe_set_error(&r, 1, "answered by \"someone-else\", not a");
+	CHECK_INT(r.n_details, 1);
+	check_view(&r, 1, &v);
+	CHECK_STR(v.answered_by, "someone-else");
+	CHECK_STR(v.client, "10.0.0.01:5");
+	CHECK_STR(v.error, "answered by \"someone-else\", not a");
+	/* A new attempt forgets the last one's results. */
+	check_probe_clear_results(&r, 1);
+	check_view(&r, 1, &v);
+	CHECK_STR(v.error, "");
+	CHECK_STR(v.client, "");
+	/* The detail is reused, not a second one. */
+	check_probe_set_error(&r, 1, "timed out");
+	CHECK_INT(r.n_details, 1);
+	r.probes = NULL; /* on the stack */
+	r.n_probes = 0;
+	check_run_free(&r);
+}
+
 TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 {
 	/* 300 pods on 3 nodes: 89,700 ordered pairs each way through the hash. */
@@ -181,6 +303,16 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 		CHECK(check_compile(t, &r, &d));
 		CHECK_INT(r.n_probes, 300 * 299);
 		check_run_free(&r);
+		/* The default model's mesh: http and ping, 32 bytes a probe all told. */
+		size_t n_expects = t->n_expects;
+		t->has_expect = false;
+		t->n_expects = 0;
+		CHECK(check_compile(t, &r, &d));
+		CHECK_INT(r.n_probes, 2 * 300 * 299);
+		CHECK(r.cap_probes * sizeof(*r.probes) <= 2 * r.n_probes * 32);
+		check_run_free(&r);
+		t->has_expect = true;
+		t->n_expects = n_expects;
 	}
 	/* Generous: a linear search per probe would take minutes. */
 	CHECK(now_ms() - start < 20000);
@@ -207,4 +339,25 @@ TEST(check_validate_reports_contradictions_on_a_loaded_model)
 		CHECK_STR(d.messages[0], "t.json:3: expect[1]: contradicts expect[0] for a -> b http:8080");
 	free_plan(t);
 	diag_free(&d);
+}
+
+/* Sockets wanted from one namespace are made in one visit: equal keys end
+ * up together, each group in the order its members asked. */
+TEST(check_socket_batches_group_by_namespace)
+{
+	const int keys[] = {7, 3, 7, 7, 3, 9};
+	uint32_t order[6];
+	CHECK_INT(probe_batch_order(keys, 6, order), 3);
+	const uint32_t want[] = {1, 4, 0, 2, 3, 5};
+	for (size_t i = 0; i < 6; i++)
+		CHECK_INT(order[i], want[i]);
+	/* A source-by-source schedule: one visit however many sockets. */
+	int same[100];
+	uint32_t order100[100];
+	for (size_t i = 0; i < 100; i++)
+		same[i] = 42;
+	CHECK_INT(probe_batch_order(same, 100, order100), 1);
+	for (size_t i = 0; i < 100; i++)
+		CHECK_INT(order100[i], i);
+	CHECK_INT(probe_batch_order(keys, 0, order), 0);
 }

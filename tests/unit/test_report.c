@@ -10,27 +10,57 @@
 #include "report.h"
 #include "util.h"
 
-static struct check_probe probe(const char *from, const char *to, enum tb_proto proto, uint16_t port, bool expect_pass,
-				enum probe_outcome outcome, const char *error)
+/* The machines probes name, shared by every test: found by name, added when new. */
+static struct plan_machine machines[512];
+static size_t n_machines;
+
+static uint32_t machine(const char *name)
 {
-	struct check_probe p = {.from_name = from, .to_name = to, .proto = proto, .port = port,
-				.expect_pass = expect_pass, .outcome = outcome, .latency_ms = 1.25, .attempts = 1};
-	snprintf(p.error, sizeof(p.error), "%s", error ? error : "");
-	if (proto == TB_PROTO_HTTP && outcome == PROBE_PASS)
-		snprintf(p.answered_by, sizeof(p.answered_by), "%s", to);
-	return p;
+	for (size_t i = 0; i < n_machines; i++)
+		if (strcmp(machines[i].name, name) == 0)
+			return (uint32_t)i;
+	machines[n_machines] = (struct plan_machine){.name = (char *)name, .address = 0x0a000001 + (uint32_t)n_machines};
+	return (uint32_t)n_machines++;
+}
+
+/* A probe that ran (its error, if any, is set by run_of). */
+static struct check_probe probe(const char *from, const char *to, enum tb_proto proto, uint16_t port, bool expect_pass,
+				enum probe_outcome outcome)
+{
+	return (struct check_probe){.from = machine(from), .to = machine(to), .proto = proto, .port = port,
+				    .expect_pass = expect_pass, .outcome = outcome, .latency_us = 1250, .attempts = 1};
+}
+
+/* A run of N PROBES; ERRORS[i], when given and not NULL, is probe i's error. */
+static struct check_run run_of(const char *lab, struct check_probe *probes, size_t n, const char *const *errors)
+{
+	struct check_run run = {.lab = lab, .machines = machines, .n_machines = n_machines, .probes = probes,
+				.n_probes = n, .duration_ms = 12, .timeout_ms = 1000};
+	for (size_t i = 0; errors && i < n; i++)
+		if (errors[i])
+			check_probe_set_error(&run, i, errors[i]);
+	return run;
+}
+
+/* Frees what the run's details hold; its probes are the caller's. */
+static void run_done(struct check_run *run)
+{
+	run->probes = NULL;
+	run->n_probes = 0;
+	check_run_free(run);
 }
 
 /* a->b http passes; b->a http refused (F); a->c tcp blocked as expected (x);
  * c->a tcp passes though it should not (P); a->b ping passes. */
 static struct check_run sample(struct check_probe *probes)
 {
-	probes[0] = probe("a", "b", TB_PROTO_HTTP, 8000, true, PROBE_PASS, NULL);
-	probes[1] = probe("b", "a", TB_PROTO_HTTP, 8000, true, PROBE_FAIL, "connection refused");
-	probes[2] = probe("a", "c", TB_PROTO_TCP, 81, false, PROBE_FAIL, "connection refused");
-	probes[3] = probe("c", "a", TB_PROTO_TCP, 81, false, PROBE_PASS, NULL);
-	probes[4] = probe("a", "b", TB_PROTO_PING, 0, true, PROBE_PASS, NULL);
-	return (struct check_run){.lab = "lab1", .probes = probes, .n_probes = 5, .duration_ms = 12, .timeout_ms = 1000};
+	probes[0] = probe("a", "b", TB_PROTO_HTTP, 8000, true, PROBE_PASS);
+	probes[1] = probe("b", "a", TB_PROTO_HTTP, 8000, true, PROBE_FAIL);
+	probes[2] = probe("a", "c", TB_PROTO_TCP, 81, false, PROBE_FAIL);
+	probes[3] = probe("c", "a", TB_PROTO_TCP, 81, false, PROBE_PASS);
+	probes[4] = probe("a", "b", TB_PROTO_PING, 0, true, PROBE_PASS);
+	static const char *const errors[] = {NULL, "connection refused", "connection refused", NULL, NULL};
+	return run_of("lab1", probes, 5, errors);
 }
 
 static char *render(enum report_format f, const struct check_run *run, bool colour, bool verbose)
@@ -81,6 +111,7 @@ TEST(report_text_has_truth_tables_failures_and_a_summary_line)
 			"3 passed, 2 failed\n");
 	CHECK(strchr(text, '\033') == NULL);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_text_colours_only_when_asked)
@@ -91,28 +122,31 @@ TEST(report_text_colours_only_when_asked)
 	CHECK(strstr(text, "\033[31mF\033[0m") != NULL);
 	CHECK(strstr(text, "\033[32m.\033[0m") != NULL);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_text_worst_mark_wins_in_a_cell)
 {
-	struct check_probe probes[2] = {probe("a", "b", TB_PROTO_TCP, 80, true, PROBE_PASS, NULL),
-					probe("a", "b", TB_PROTO_TCP, 81, true, PROBE_FAIL, "connection refused")};
-	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 2};
+	struct check_probe probes[2] = {probe("a", "b", TB_PROTO_TCP, 80, true, PROBE_PASS),
+					probe("a", "b", TB_PROTO_TCP, 81, true, PROBE_FAIL)};
+	static const char *const errors[] = {NULL, "connection refused"};
+	struct check_run run = run_of("l", probes, 2, errors);
 	char *text = render(REPORT_TEXT, &run, false, false);
 	CHECK(strstr(text, "tcp  b\na    F\n") != NULL);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_text_verbose_lists_every_probe_and_path_notes)
 {
 	struct check_probe probes[5];
 	struct check_run run = sample(probes);
-	probes[1].path_note = xstrdup("b eth0 -> 10.0.0.1: ARP needed\nnode1 eth0 -> 10.10.0.1: REACHABLE");
+	check_probe_set_path_note(&run, 1, xstrdup("b eth0 -> 10.0.0.1: ARP needed\nnode1 eth0 -> 10.10.0.1: REACHABLE"));
 	char *text = render(REPORT_TEXT, &run, false, true);
 	CHECK(strstr(text, "probes:\n  . a -> b http:8000: pass, 1.25 ms, answered by b\n") != NULL);
 	CHECK(strstr(text, "    b eth0 -> 10.0.0.1: ARP needed\n    node1 eth0 -> 10.10.0.1: REACHABLE\n") != NULL);
-	free(probes[1].path_note);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_text_prints_wide_tables_with_vertical_names)
@@ -122,9 +156,9 @@ TEST(report_text_prints_wide_tables_with_vertical_names)
 	static struct check_probe probes[N];
 	for (int i = 0; i < N; i++) {
 		snprintf(names[i], sizeof(names[i]), "pod-%04d", i);
-		probes[i] = probe("client", names[i], TB_PROTO_PING, 0, true, PROBE_PASS, NULL);
+		probes[i] = probe("client", names[i], TB_PROTO_PING, 0, true, PROBE_PASS);
 	}
-	struct check_run run = {.lab = "wide", .probes = probes, .n_probes = N};
+	struct check_run run = run_of("wide", probes, N, NULL);
 	char *text = render(REPORT_TEXT, &run, false, false);
 	size_t longest = 0;
 	for (char *line = text; *line;) {
@@ -138,6 +172,7 @@ TEST(report_text_prints_wide_tables_with_vertical_names)
 	CHECK(strstr(text, "ping   0 1 2 3 4 5 6 7 8 9 0 1") != NULL);
 	CHECK(strstr(text, "client . . . .") != NULL);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_json_parses_back_with_every_field)
@@ -164,18 +199,21 @@ TEST(report_json_parses_back_with_every_field)
 	}
 	cJSON_Delete(root);
 	free(text);
+	run_done(&run);
 }
 
 TEST(report_junit_escapes_what_it_quotes)
 {
-	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "<&\"'>")};
-	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 1};
+	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
+	static const char *const errors[] = {"<&\"'>"};
+	struct check_run run = run_of("l", probes, 1, errors);
 	char *xml = render(REPORT_JUNIT, &run, false, false);
 	CHECK(strstr(xml, "tests=\"1\" failures=\"1\"") != NULL);
 	CHECK(strstr(xml, "message=\"expected pass, got fail: &lt;&amp;&quot;&apos;&gt;\"") != NULL);
 	CHECK(strstr(xml, "<&") == NULL);
 	CHECK(strstr(xml, "classname=\"testbed.l.http\" name=\"a -&gt; b http:80 expected pass\"") != NULL);
 	free(xml);
+	run_done(&run);
 }
 
 TEST(report_tap_counts_and_explains_failures)
@@ -190,11 +228,14 @@ TEST(report_tap_counts_and_explains_failures)
 			     "not ok 2 - b -> a http:8000 expected pass\n  ---\n"
 			     "  message: 'expected pass, got fail: connection refused'\n")) == 0);
 	free(tap);
-	struct check_probe quote[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "it's")};
-	run = (struct check_run){.lab = "l", .probes = quote, .n_probes = 1};
+	run_done(&run);
+	struct check_probe quote[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
+	static const char *const errors[] = {"it's"};
+	run = run_of("l", quote, 1, errors);
 	tap = render(REPORT_TAP, &run, false, false);
 	CHECK(strstr(tap, "message: 'expected pass, got fail: it''s'") != NULL);
 	free(tap);
+	run_done(&run);
 }
 
 TEST(report_markdown_tables_have_a_cell_per_column)
@@ -206,6 +247,7 @@ TEST(report_markdown_tables_have_a_cell_per_column)
 	CHECK(strstr(md, "| a | – | 🚫 |\n| c | ⚠️ | – |\n") != NULL);
 	CHECK(strstr(md, "- `b -> a http:8000`: expected pass, got fail: connection refused\n") != NULL);
 	free(md);
+	run_done(&run);
 }
 
 TEST(report_an_empty_run_is_valid_in_every_format)
@@ -259,6 +301,7 @@ TEST(report_formats_carry_the_build_of_the_lab)
 	char *tap = render(REPORT_TAP, &run, false, false);
 	CHECK(strstr(tap, "TAP version 13\n1..5\n# built by testbed 9.8.7") == tap);
 	free(tap);
+	run_done(&run);
 }
 
 /* What a pod's server says (and names from an edited plan) reaches reports
@@ -268,13 +311,15 @@ static const char hostile[] = "\x1b[31mred\r\nINJECTED|cell `code` *b* _i_ [l](h
 
 static struct check_run hostile_run(struct check_probe *probes)
 {
-	probes[0] = probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, hostile);
-	snprintf(probes[0].answered_by, sizeof(probes[0].answered_by), "%s", "\x1b]0;title\x07x|y\nINJECTED");
-	snprintf(probes[0].client, sizeof(probes[0].client), "%s", "\r\nINJECTED|\x1b[2J");
-	probes[0].path_note = xstrdup("a eth0 -> 10.0.0.1: \x1b[5mARP\r needed\nb\xc2\x9b|x\xff");
+	probes[0] = probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL);
 	/* A source whose name an edited plan gave a newline, a pipe and ESC. */
-	probes[1] = probe("c\nINJECTED|\x1b[1m", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL, "connection refused");
-	return (struct check_run){.lab = "lab\x1b[2J", .probes = probes, .n_probes = 2};
+	probes[1] = probe("c\nINJECTED|\x1b[1m", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL);
+	static const char *const errors[] = {hostile, "connection refused"};
+	struct check_run run = run_of("lab\x1b[2J", probes, 2, errors);
+	check_probe_set_answer(&run, 0, "\x1b]0;title\x07x|y\nINJECTED");
+	check_probe_set_client(&run, 0, "\r\nINJECTED|\x1b[2J");
+	check_probe_set_path_note(&run, 0, xstrdup("a eth0 -> 10.0.0.1: \x1b[5mARP\r needed\nb\xc2\x9b|x\xff"));
+	return run;
 }
 
 /* The number of unescaped '|' in the line at S. */
@@ -312,7 +357,7 @@ TEST(report_escapes_control_characters_in_every_format)
 				harness_fail(__FILE__, __LINE__, "%s: a line split by a server's answer:\n%s", name, out);
 			free(out);
 		}
-	free(probes[0].path_note);
+	run_done(&run);
 }
 
 TEST(report_text_shows_control_characters_escaped)
@@ -330,7 +375,7 @@ TEST(report_text_shows_control_characters_escaped)
 	char *tap = render(REPORT_TAP, &run, false, false);
 	CHECK(strstr(tap, "  answered_by: '\\x1b]0;title\\x07x|y\\x0aINJECTED'\n") != NULL);
 	free(tap);
-	free(probes[0].path_note);
+	run_done(&run);
 }
 
 TEST(report_markdown_cannot_be_given_cells_links_or_markup)
@@ -357,16 +402,18 @@ TEST(report_markdown_cannot_be_given_cells_links_or_markup)
 	CHECK(strstr(md, "### testbed check lab\\\\x1b\\[2J\n") != NULL);
 	CHECK(strstr(md, "[l]") == NULL && strstr(md, "<b>") == NULL);
 	free(md);
-	free(probes[0].path_note);
+	run_done(&run);
 }
 
 TEST(report_markdown_code_spans_outlast_backticks_in_names)
 {
-	struct check_probe probes[1] = {probe("a`b", "c``d", TB_PROTO_TCP, 80, true, PROBE_FAIL, "x")};
-	struct check_run run = {.lab = "l", .probes = probes, .n_probes = 1};
+	struct check_probe probes[1] = {probe("a`b", "c``d", TB_PROTO_TCP, 80, true, PROBE_FAIL)};
+	static const char *const errors[] = {"x"};
+	struct check_run run = run_of("l", probes, 1, errors);
 	char *md = render(REPORT_MARKDOWN, &run, false, false);
 	CHECK(strstr(md, "- ``` a`b -> c``d tcp:80 ```: expected pass, got fail: x\n") != NULL);
 	free(md);
+	run_done(&run);
 }
 
 TEST(report_junit_is_valid_xml_with_control_characters_escaped)
@@ -383,5 +430,61 @@ TEST(report_junit_is_valid_xml_with_control_characters_escaped)
 			break;
 		}
 	free(xml);
-	free(probes[0].path_note);
+	run_done(&run);
+}
+
+/* A mesh of 300 sources and targets (89,700 probes), 250 of them failing:
+ * text and markdown summarise instead of printing a 300 x 300 table and
+ * cap the failures they list; json still lists every probe, parseable. */
+TEST(report_large_runs_stay_readable_and_valid)
+{
+	enum { N = 300, BAD = 250 };
+	static char names[N][16];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "big-%03d", i);
+		machine(names[i]);
+	}
+	size_t n = (size_t)N * (N - 1);
+	struct check_probe *probes = xcalloc(n, sizeof(*probes));
+	size_t k = 0;
+	for (int a = 0; a < N; a++)
+		for (int b = 0; b < N; b++)
+			if (a != b) {
+				probes[k] = probe(names[a], names[b], TB_PROTO_PING, 0, true,
+						  k < BAD ? PROBE_FAIL : PROBE_PASS);
+				k++;
+			}
+	struct check_run run = run_of("big", probes, n, NULL);
+	for (size_t i = 0; i < BAD; i++)
+		check_probe_set_error(&run, i, "no echo reply within 1000 ms");
+	char *text = render(REPORT_TEXT, &run, false, false);
+	CHECK(strstr(text, "ping: 89700 probes from 300 sources to 300 targets, 250 not as expected (no table past "
+			   "128 rows or columns)\n") != NULL);
+	CHECK(strstr(text, "\n  ... and 50 more (every probe is in --format json, junit or tap; -v lists them all "
+			   "here)\n") != NULL);
+	CHECK(strstr(text, "\n89450 passed, 250 failed\n") != NULL);
+	size_t lines = 0;
+	for (const char *c = text; *c; c++)
+		lines += *c == '\n';
+	CHECK(lines < 230);
+	free(text);
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, "| from") == NULL);
+	CHECK(strstr(md, "- ... and 50 more (") != NULL);
+	free(md);
+	char *json = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(json);
+	CHECK(root != NULL);
+	const cJSON *list = cJSON_GetObjectItem(root, "probes");
+	CHECK_INT(cJSON_GetArraySize(list), n);
+	const cJSON *last = cJSON_GetArrayItem(list, (int)n - 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(last, "from")), "big-299");
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(last, "to")), "big-298");
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(last, "ok")));
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "error")),
+		  "no echo reply within 1000 ms");
+	cJSON_Delete(root);
+	free(json);
+	run_done(&run);
+	free(probes);
 }
