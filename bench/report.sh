@@ -37,6 +37,7 @@ jq -r '
 	row("  nothing left (netns, links, mounts, procs, cgroup)"; if .testbed.down.clean then "yes" else "NO" end),
 	row("Mininet lxbr build (N hosts)"; .mininet.buildMs | s),
 	row("Mininet stop"; .mininet.stopMs | s),
+	row("Mininet static ARP for pingAll (mn --arp)"; .mininet.staticArpMs | s),
 	row("Mininet pingAll, wall"; .mininet.pingallMs | s),
 	row("  pings/s (loss %)"; if .mininet.pingallMs then "\(.mininet.pingsPerSec) (\(.mininet.pingallLossPct))" else "-" end),
 	row("Mininet PSS per host"; .mininet.pssKiBPerHost | mib),

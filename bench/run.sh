@@ -128,7 +128,9 @@ after=$(host_snapshot)
 # The bench's own CPU: its waited-for descendants (bash's `times`, second
 # line), plus the labs' processes, which are not testbed's children
 # (their cgroups' usage, read before each down).
-read -r child_user child_sys < <(times | tail -n 1)
+# `times` in a pipe would run in a subshell, which has no children.
+times >"$work/times"
+read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
 bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" -v lab="$(jq -s '[.[].testbed.labCpuMs // 0] | add // 0' "$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')

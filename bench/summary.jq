@@ -48,6 +48,7 @@ def med(f): map(f) | median | r1;
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
+			staticArpMs: med(.mininet.staticArpMs),
 			pingallMs: med(.mininet.pingall.ms), pings: med(.mininet.pingall.pings),
 			pingallLossPct: med(.mininet.pingall.lossPct),
 			clean: all(.mininet.clean == true),
