@@ -17,7 +17,7 @@ here=$repo/bench
 sizes=${BENCH_SIZES:-10 100 1000}
 out=${BENCH_OUT:-$repo/build/bench.json}
 export TB=${TB:-$repo/bin/testbed}
-pingall_max=${BENCH_PINGALL_MAX:-100}
+pingall_max=${BENCH_PINGALL_MAX:-10}
 settle=${BENCH_SETTLE:-1}
 
 # Pods as nodes x pods-per-node: up to 10 pods on 2 nodes, more on 20.
