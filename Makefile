@@ -7,6 +7,9 @@
 #   make test-bats-asan  lab suites against build/asan/testbed (root)
 #   make fuzz        libFuzzer targets (clang): build/fuzz/fuzz_topology, fuzz_image
 #   make fuzz-run    each fuzz target over its corpus for FUZZ_SECONDS (default 30)
+#   make bench       testbed against Mininet and ip -batch on this machine (root; docs/bench.md):
+#                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
+#                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
 #   make install     PREFIX=/usr/local DESTDIR=
 .SUFFIXES:
 
@@ -130,6 +133,13 @@ test-bats-asan: build/asan/testbed images
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	./tests/run-bats.sh $(ASAN_SUITES)
 
+# Not a test: it fails on errors (something left behind, a broken
+# measurement), never on slow figures. See bench/run.sh.
+BENCH_SIZES ?= 10 100 1000
+export BENCH_SIZES BENCH_RUNS BENCH_OUT
+bench: bin/testbed images
+	./bench/run.sh
+
 install: bin/testbed
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 bin/testbed $(DESTDIR)$(BINDIR)/testbed
@@ -142,4 +152,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run install uninstall clean
+.PHONY: all deps test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run bench install uninstall clean

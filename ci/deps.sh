@@ -15,6 +15,10 @@ packages=(
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz curl
 	# report parsers the check suites use: prove (perl) for TAP, python-markdown
 	perl python3-markdown
+	# make bench's peers: Mininet with its Linux-bridge switch (brctl), no
+	# Open vSwitch (only recommended, so --no-install-recommends leaves it);
+	# ping for the ip -batch wiring's check and Mininet's pingAll
+	mininet bridge-utils iputils-ping
 	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below
 	clang
 )

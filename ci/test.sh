@@ -19,5 +19,9 @@ make -j"$(nproc)" test-bats-asan 2>&1 | tee -a "$log"
 make test-asan 2>&1 | tee -a "$log"
 # About a minute: each target runs FUZZ_SECONDS over its seed corpus.
 make -j"$(nproc)" fuzz-run FUZZ_SECONDS=30 2>&1 | tee -a "$log"
+# The bench at 10 pods, to keep it working (about a minute). Not a test of
+# speed: it fails only on errors (a leftover, a broken measurement), and
+# its figures do not count in the total below.
+make bench BENCH_SIZES=10
 # One closing line for the whole run, from the runners' own summaries.
 awk '/^(unit|bats|netstate-selftest|fuzz): [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 } END { printf "total: %d passed, %d failed\n", p, f }' "$log"

@@ -1,0 +1,58 @@
+# shellcheck shell=bash
+# Helpers shared by the bench scripts (sourced, not run).
+
+# Microseconds since the epoch, without a fork: bash's EPOCHREALTIME.
+now_us() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo "$t"
+}
+
+# Milliseconds between two now_us readings, with one decimal.
+elapsed_ms() {
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 1000 }'
+}
+
+# Sum of Pss (KiB) of the given PIDs' smaps_rollup; a process that exited
+# meanwhile counts as 0. Prints "KIB COUNT" (COUNT: processes read).
+pss_kib() {
+	local pid total=0 n=0 kib
+	for pid in "$@"; do
+		kib=$(awk '/^Pss:/ { print $2; exit }' "/proc/$pid/smaps_rollup" 2>/dev/null) || continue
+		[ -n "$kib" ] || continue
+		total=$((total + kib))
+		n=$((n + 1))
+	done
+	echo "$total $n"
+}
+
+# The given PIDs and all their descendants, one a line, from one ps.
+with_descendants() {
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
+		{ parent[$1] = $2 }
+		END {
+			for (p in parent) {
+				for (q = p; q in parent && !(q in keep) && q > 1; q = parent[q]) ;
+				if (q in keep) print p
+			}
+		}'
+}
+
+# The cgroup2 mount point, from our own mountinfo (not assumed: hybrid
+# hosts mount it at /sys/fs/cgroup/unified).
+cgroup2_mount() {
+	awk '{ for (i = 7; i <= NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2" && $4 == "/") print $5; break } }' \
+		/proc/self/mountinfo | head -n 1
+}
+
+# What a lab could leave in this (scratch) namespace: named netns, links, mounts.
+scratch_snapshot() {
+	echo "== netns"; ip netns list 2>/dev/null
+	echo "== links"; ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort
+	echo "== mounts"; findmnt -rn -o TARGET | sort
+}
+
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}

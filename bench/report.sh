@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Prints make bench's table from its JSON (build/bench.json):
+# one row per figure, one column per size.
+#   bench/report.sh BENCH.json
+set -euo pipefail
+json=${1:?usage: report.sh BENCH.json}
+jq -r '
+	def s: if . == null then "-" elif . >= 10000 then "\(. / 1000 | round) s" elif . >= 1000 then "\(. / 100 | round / 10) s" else "\(. | round) ms" end;
+	def n: if . == null then "-" else tostring end;
+	def x: if . == null then "-" else "\(.)x" end;
+	def mib: if . == null then "-" else "\(. / 1024 * 10 | round / 10) MiB" end;
+	def pad($w): tostring | . + (" " * ([$w - length, 1] | max));
+	def lpad($w): tostring | (" " * ([$w - length, 0] | max)) + .;
+	.sizes as $z |
+	def row($title; f): ($title | pad(52)) + ([$z[] | (f | lpad(16))] | join(""));
+	"\(.bench.testbed), Mininet \(.bench.mininet), \(.bench.iproute2)",
+	"machine: \(.machine.cpus) CPUs, kernel \(.machine.kernel); bench wall \(.machine.wallSeconds) s",
+	"load: /proc/loadavg \(.machine.loadavgBefore) before, \(.machine.loadavgAfter) after",
+	"cpu: \(.machine.cpuSeconds.machine) s busy on the machine, \(.machine.cpuSeconds.bench) s of them the bench'"'"'s, \(.machine.cpuSeconds.others) s others'"'"' (\(.machine.othersShareOfMachine * 100 | round)% of all CPUs)",
+	"medians of the runs; ratios are testbed / peer (below 1: testbed faster or smaller)",
+	"",
+	row("pods (nodes x pods per node), runs"; "\(.pods) (\(.nodes)x\(.podsPerNode)), \(.runs)"),
+	row("testbed up, wall"; if .testbed.up.okRuns == 0 then "FAILED" else (.testbed.up.wallMs | s) end),
+	row("  up runs that failed (exit codes)"; [.testbed.up.failures[].exit] | if length == 0 then "0" else "\(length) (\(map(tostring) | join(",")))" end),
+	row("  images phase"; .testbed.up.timingsMs.images | s),
+	row("  machines phase"; .testbed.up.timingsMs.machines | s),
+	row("  network phase"; .testbed.up.timingsMs.network | s),
+	row("  servers phase"; .testbed.up.timingsMs.servers | s),
+	row("  total (as testbed records it)"; .testbed.up.timingsMs.total | s),
+	row("testbed check (full mesh), wall"; .testbed.check.wallMs | s),
+	row("  probes"; .testbed.check.probes | n),
+	row("  passed / failed"; if .testbed.check then "\(.testbed.check.passed) / \(.testbed.check.failed)" else "-" end),
+	row("  probes/s"; .testbed.check.probesPerSec | n),
+	row("PSS per pod, the lab'"'"'s processes"; .testbed.memory.pssKiBPerPod | mib),
+	row("PSS per pod, the pods'"'"' processes alone"; .testbed.memory.podPssKiBPerPod | mib),
+	row("testbed down, wall"; .testbed.down.wallMs | s),
+	row("  nothing left (netns, links, mounts, procs, cgroup)"; if .testbed.down.clean then "yes" else "NO" end),
+	row("Mininet lxbr build (N hosts)"; .mininet.buildMs | s),
+	row("Mininet stop"; .mininet.stopMs | s),
+	row("Mininet static ARP for pingAll (mn --arp)"; .mininet.staticArpMs | s),
+	row("Mininet pingAll, wall"; .mininet.pingallMs | s),
+	row("  pings/s (loss %)"; if .mininet.pingallMs then "\(.mininet.pingsPerSec) (\(.mininet.pingallLossPct))" else "-" end),
+	row("Mininet PSS per host"; .mininet.pssKiBPerHost | mib),
+	row("ip -batch wiring, create"; .ipBatch.createMs | s),
+	row("  ip processes / commands"; "\(.ipBatch.ipProcesses) / \(.ipBatch.commands)"),
+	row("  a pod reaches another node'"'"'s pod"; if .ipBatch.reachable then "yes" else "NO" end),
+	row("ip -batch delete"; .ipBatch.deleteMs | s),
+	row("ratio: testbed up / Mininet build"; .ratios.upVsMininetBuild | x),
+	row("ratio: testbed up / ip -batch create"; .ratios.upVsIpBatchCreate | x),
+	row("ratio: network phase / ip -batch create"; .ratios.networkPhaseVsIpBatchCreate | x),
+	row("ratio: testbed down / ip -batch delete"; .ratios.downVsIpBatchDelete | x),
+	row("ratio: testbed down / Mininet stop"; .ratios.downVsMininetStop | x),
+	row("ratio: check wall / Mininet pingAll wall"; .ratios.checkVsPingall | x),
+	row("ratio: probes/s / pingAll pings/s"; .ratios.probesPerSecVsPingsPerSec | x),
+	row("ratio: PSS per pod / Mininet PSS per host"; .ratios.pssPerPodVsMininetHost | x),
+	"",
+	"Mininet'"'"'s fixLimits: applied in the scratch namespace: \(.sizes[0].mininet.limitsApplied // [] | join(", ") | if . == "" then "none" else . end)",
+	"  not written (machine-wide, or read-only outside the initial namespace): \(.sizes[0].mininet.limitsSkipped // [] | join(", "))",
+	(.sizes[] | .pods as $p | .testbed.up.failures[] | "testbed up failed at \($p) pods (exit \(.exit), after \(.wallMs | s)): \(.error // "" | gsub("\n"; " "))")
+' "$json"
