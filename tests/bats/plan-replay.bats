@@ -46,7 +46,7 @@ with_private_netns_dir() {
 # attached under its name, then dumped.
 dump_up() {
 	local names
-	names=$("$TESTBED" status --json "$LAB" | jq -r '.labs[0].machines[] | "\(.name) \(.pid)"')
+	names=$("$TESTBED" status --json "$LAB" | jq -r '.labs[0].machines[] | select(.kind != "pool") | "\(.name) \(.pid)"')
 	with_private_netns_dir bash -c '
 		while read -r name pid; do ip netns attach "$name" "$pid" || exit 1; done <<<"$1"
 		exec '"$REPO"'/tests/netstate.py dump $(cut -d" " -f1 <<<"$1")' bash "$names"
@@ -89,7 +89,7 @@ replay() {
 	"$TESTBED" up --quiet "$lab"
 	dump_up >"$BATS_TEST_TMPDIR/up.json"
 	local names
-	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[].name] | join(" ")')
+	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
 	"$TESTBED" down "$LAB" >/dev/null
 	# The running lab's saved plan renders the same script as its file.
 	dump_replay "$BATS_TEST_TMPDIR/plan.sh" "$names" >"$BATS_TEST_TMPDIR/replay.json"
@@ -160,7 +160,7 @@ replay() {
 	"$TESTBED" plan "$lab" | grep -v 'hairpin on' >"$BATS_TEST_TMPDIR/plan.sh"
 	"$TESTBED" up --quiet "$lab"
 	dump_up >"$BATS_TEST_TMPDIR/up.json"
-	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[].name] | join(" ")')
+	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
 	"$TESTBED" down "$LAB" >/dev/null
 	dump_replay "$BATS_TEST_TMPDIR/plan.sh" "$names" >"$BATS_TEST_TMPDIR/replay.json"
 	run "$REPO/tests/netstate.py" compare "$BATS_TEST_TMPDIR/up.json" "$BATS_TEST_TMPDIR/replay.json"
