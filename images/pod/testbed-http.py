@@ -235,13 +235,12 @@ def _check(rc, what):
 def keep_only_capabilities(caps):
     """Drops every capability but CAPS from the bounding, permitted and
     effective sets; no-new-privs (set by testbed before the pool started)
-    keeps anything run later from gaining them back."""
+    keeps anything run later from gaining them back. Only what the pool
+    itself holds needs dropping from the bounding set."""
     ctypes, libc, Header, Data = _libc()
     for cap in range(64):
-        if not caps & (1 << cap):
-            rc = libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-            if rc < 0 and ctypes.get_errno() != 22:  # EINVAL: no such capability
-                _check(rc, "dropping capability %d" % cap)
+        if _pool_bounding & (1 << cap) and not caps & (1 << cap):
+            _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d" % cap)
     header = Header(LINUX_CAPABILITY_VERSION_3, 0)
     data = (Data * 2)()
     data[0].effective = data[0].permitted = caps & 0xFFFFFFFF
@@ -254,12 +253,28 @@ def set_title(words):
     a server forked from the pool would otherwise show the pool's. Writes
     over the pool's own argument area, which testbed up made long enough
     (--title-room), NUL-padded."""
-    ctypes = _libc()[0]
+    start, end = _pool_args
+    if end <= start:
+        return
+    title = b"\0".join(w.encode("utf-8", "replace") for w in words)[:end - start - 1]
+    _libc()[0].memmove(start, title + b"\0" * (end - start - len(title)), end - start)
+
+
+def _read_pool_facts():
+    """What every server needs to know about the pool, read once before
+    the first fork: its bounding set and where its arguments live."""
+    global _pool_bounding, _pool_args
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapBnd:"):
+                _pool_bounding = int(line.split()[1], 16)
     with open("/proc/self/stat", "rb") as f:
         fields = f.read().rsplit(b")", 1)[1].split()
-    start, end = int(fields[47 - 2]), int(fields[48 - 2])  # arg_start, arg_end: fields 48, 49
-    title = b"\0".join(w.encode("utf-8", "replace") for w in words)[:end - start - 1]
-    ctypes.memmove(start, title + b"\0" * (end - start - len(title)), end - start)
+    _pool_args = (int(fields[45]), int(fields[46]))  # arg_start, arg_end: fields 48 and 49
+
+
+_pool_bounding = (1 << 64) - 1
+_pool_args = (0, 0)
 
 
 def serve_in_machine(request, pidfd, log_fd, reply_sock):
@@ -268,6 +283,7 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
     namespaces itself, keeps only the machine's capabilities, listens, and
     reports. Never returns."""
     name = request["name"]
+    tg = time.monotonic()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -278,11 +294,14 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
         os.dup2(log_fd, 2)
         os.close(log_fd)
         flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
+        ta = time.monotonic()
         _check(_libc()[1].setns(pidfd, flags), "entering the namespaces of %s" % name)
+        tb = time.monotonic()
         os.close(pidfd)
         os.chdir("/")
         os.setsid()
         keep_only_capabilities(request["caps"])
+        tc = time.monotonic()
         words = ["/usr/local/bin/testbed-http"]
         for port in request.get("tcp", []):
             words += ["--port", str(port)]
@@ -298,6 +317,7 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
         _report(reply_sock, "failed %d %s" % (request["id"], err))
         os._exit(1)
     sys.stderr.write(server.describe())
+    sys.stderr.write("T ready cpu %.2f %s took %.2f ms at %.4f: pre %.2f setns %.2f caps %.2f rest %.2f\n" % (time.process_time() * 1000, name, (time.monotonic() - tg) * 1000, time.monotonic(), (ta-tg)*1000, (tb-ta)*1000, (tc-tb)*1000, (time.monotonic()-tc)*1000))
     _report(reply_sock, "ready %d" % request["id"])
     reply_sock.close()
     try:
@@ -324,6 +344,7 @@ def run_pool(fd):
     # Everything a server needs is imported and frozen out of the collector
     # before the first fork, so that the children share those pages.
     _libc()
+    _read_pool_facts()
     gc.collect()
     gc.freeze()
     sys.stderr.write("testbed-http pool: ready\n")
@@ -354,6 +375,7 @@ def run_pool(fd):
                     poller.unregister(sock.fileno())
                     listening = False
                     continue
+                sys.stderr.write("T recv at %.4f\n" % time.monotonic())
                 spawn(sock, data, fds, servers)
         reap(sock if listening else None, servers)
 
@@ -366,11 +388,15 @@ def spawn(sock, data, fds, servers):
             os.close(fd)
         return
     pidfd, log_fd = fds
+    t0 = time.monotonic()
     try:
         # Only our children's PID namespace changes: the fork below starts
         # inside the machine's, as a child of ours, so we reap it ourselves.
         _check(_libc()[1].setns(pidfd, CLONE_NEWPID), "entering the PID namespace of %s" % request["name"])
+        t1 = time.monotonic()
         child = os.fork()
+        if child:
+            sys.stderr.write("T setns %.2f fork %.2f pool cpu %.1f\n" % ((t1 - t0) * 1000, (time.monotonic() - t1) * 1000, time.process_time() * 1000))
     except OSError as err:
         _report(sock, "failed %d %s" % (request["id"], err))
         child = -1
@@ -378,6 +404,7 @@ def spawn(sock, data, fds, servers):
         serve_in_machine(request, pidfd, log_fd, sock)
     os.close(pidfd)
     os.close(log_fd)
+    sys.stderr.write("T spawn %s %.2f ms at %.4f\n" % (request["name"], (time.monotonic() - t0) * 1000, time.monotonic()))
     if child > 0:
         servers[child] = (request["id"], request["name"])
 
