@@ -183,12 +183,18 @@ static void reap(pid_t workload, const char *name, bool committed)
 	}
 }
 
-static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
+struct workload_args {
+	const struct machine_spec *spec;
+	const sigset_t *blocked;
+};
+
+/* Runs in a child that shares the init's memory until it execs (see
+ * start_workload): only its own stack and system calls, no malloc. */
+static int workload_child(void *arg)
 {
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	sigprocmask(SIG_UNBLOCK, blocked, NULL);
+	const struct workload_args *w = arg;
+	const struct machine_spec *s = w->spec;
+	sigprocmask(SIG_UNBLOCK, w->blocked, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
 	if (chdir("/") < 0)
@@ -205,8 +211,18 @@ static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocke
 			host,
 			NULL};
 	execvpe(s->argv[0], s->argv, envp);
-	fprintf(stderr, "testbed init: %s: cannot run %s: %s\n", s->name, s->argv[0], strerror(errno));
+	dprintf(2, "testbed init: %s: cannot run %s: %s\n", s->name, s->argv[0], strerror(errno));
 	_exit(127);
+}
+
+/* The workload starts as vfork does (shared memory, the init paused until
+ * it execs): no copy of the init's page tables and no copy-on-write faults
+ * on either side, which cost more than the exec itself in a VM. */
+static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct workload_args w = {.spec = s, .blocked = blocked};
+	return clone(workload_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &w);
 }
 
 /* Ends the machine: as PID 1, exiting makes the kernel kill every process
@@ -387,6 +403,30 @@ static int receive_hello(int sock, struct machine *m, struct tb_err *e)
 	return 0;
 }
 
+/* A machine nested in another's PID namespace (a pod in its node) needs a
+ * creator whose own PID namespace is that one: the kernel creates PID
+ * namespaces only as children of the creator's active one. This helper is
+ * that creator: it shares our memory and we wait while it runs (as
+ * vfork), so it costs no copy of our page tables; it clones the machine
+ * and exits, and the parent namespace's init (the node) then reaps the
+ * machine. */
+struct helper_args {
+	struct child_args *child;
+	void *stack;
+	int flags;
+	int err; /* written by the helper: clone's errno, 0 on success */
+};
+
+static int pod_helper(void *arg)
+{
+	struct helper_args *h = arg;
+	if (clone(machine_child, h->stack, h->flags, h->child) < 0)
+		h->err = errno;
+	_exit(0);
+}
+
+static char helper_stack[16 * 1024] __attribute__((aligned(16)));
+
 int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err *e)
 {
 	*m = (struct machine)MACHINE_INIT;
@@ -426,18 +466,17 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 			tb_fail(e, "entering the parent PID namespace: %s", strerror(errno));
 			goto out;
 		}
-		pid_t helper = fork();
-		if (helper == 0)
-			_exit(clone(machine_child, (char *)stack + STACK_SIZE, flags, &args) < 0 ? 1 : 0);
+		struct helper_args h = {.child = &args, .stack = (char *)stack + STACK_SIZE, .flags = flags, .err = 0};
+		pid_t helper = clone(pod_helper, helper_stack + sizeof(helper_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &h);
 		int fork_errno = errno;
 		if (setns(own_pidns, CLONE_NEWPID) < 0) {
 			fprintf(stderr, "testbed: cannot return to own PID namespace: %s\n", strerror(errno));
 			abort();
 		}
 		int st = 0;
-		if (helper < 0 || waitpid(helper, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (helper < 0 || waitpid(helper, &st, 0) < 0 || h.err != 0) {
 			tb_fail(e, "creating the machine in its parent's PID namespace: %s",
-				helper < 0 ? strerror(fork_errno) : "clone failed");
+				strerror(helper < 0 ? fork_errno : h.err ? h.err : ECHILD));
 			goto out;
 		}
 	}
