@@ -198,9 +198,12 @@ static void up_release(struct up *u, bool kill)
 		nl_close(u->socks[i]);
 	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
 		free(u->rootfs[i]);
-	/* Pods before their nodes: each is our child and must be reaped. */
+	/* Pods before their nodes, each reaped the moment it ends: pods by
+	 * their node's init, the others by the spawner, still running. */
 	for (size_t i = u->n_spawned; kill && i-- > 0;)
 		machine_kill(&u->machines[i]);
+	/* Only now: the spawner reaps the machines it made as they end. */
+	machine_spawner_stop();
 	free(u->machines);
 	free(u->socks);
 	free(u->rootfs);
@@ -274,7 +277,7 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 		 unpack_images(&u, e) == 0;
 	p->timings.images = (double)(now_ms() - phase);
 	/* The contract, saved before the first change to the kernel. */
-	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && apply_steps(&u, e) == 0;
+	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && machine_spawner_start(e) == 0 && apply_steps(&u, e) == 0;
 	phase = now_ms();
 	ok = ok && start_workloads(&u, timeout_s, e) == 0 && check_interrupted(e) == 0;
 	p->timings.servers = (double)(now_ms() - phase);
