@@ -479,8 +479,11 @@ out:
  * clones every machine init on up's request. Each clone write-protects the
  * cloning process's memory, and up, which goes on working between clones,
  * paid a copy-on-write fault for every page it wrote next, for every
- * machine; the spawner writes next to nothing between clones. It ignores
- * SIGCHLD, so that the machines it made are reaped the moment they exit. */
+ * machine; the spawner writes next to nothing between clones. Each init is
+ * a copy of the spawner and tears that copy down when it ends, so up forks
+ * the spawner before it reads a topology (at 1000 pods up holds 8 MB, at
+ * start 1 MB); requests carry all they need. It ignores SIGCHLD, so that
+ * the machines it made are reaped the moment they end. */
 static struct {
 	pid_t pid;
 	int sock;
@@ -589,6 +592,8 @@ static void spawner_serve(int sock)
 
 int machine_spawner_start(struct tb_err *e)
 {
+	if (spawner.pid > 0)
+		return 0;
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return tb_fail(e, "creating the spawner's socket: %s", strerror(errno));

@@ -48,7 +48,9 @@ struct machine {
 
 int machine_spawn(const struct machine_spec *spec, struct machine *m, struct tb_err *e);
 /* From start to stop, machine_spawn has a process forked now clone the
- * machines (see machine.c), which then are not our children. */
+ * machines (see machine.c), which then are not our children. Start it
+ * early, while testbed is small: every machine is a copy of it. Starting
+ * it again while it runs does nothing. */
 int machine_spawner_start(struct tb_err *e);
 void machine_spawner_stop(void);
 /* Waits until the machine's setup is done (up to TIMEOUT_MS). */
