@@ -276,8 +276,20 @@ static int machine_child(void *arg)
 	struct child_args *a = arg;
 	adopt_stack(a);
 	const struct machine_spec *s = a->spec;
-	/* The spawner ignores SIGCHLD; the init must see its children end. */
+	/* The spawner ignores these, and ignored stays ignored across exec:
+	 * blocked first (signalfd takes them below), then back to default,
+	 * for the init to see its children end and for its workload. */
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* Into the lab's cgroup first, before anything could fork. */
 	int cgroup_errno = s->cgroup_procs >= 0 && cgroup_enter(s->cgroup_procs) < 0 ? errno : 0;
 
@@ -310,13 +322,6 @@ static int machine_child(void *arg)
 		_exit(1);
 	}
 
-	sigset_t blocked;
-	sigemptyset(&blocked);
-	sigaddset(&blocked, SIGCHLD);
-	sigaddset(&blocked, SIGTERM);
-	sigaddset(&blocked, SIGINT);
-	sigaddset(&blocked, SIGHUP);
-	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	int sfd = signalfd(-1, &blocked, SFD_CLOEXEC);
 	if (sfd < 0) {
 		report("signalfd: %s", strerror(errno));
@@ -492,7 +497,7 @@ static struct {
 	int sock;
 } spawner = {-1, -1};
 
-/* A request: this header, then the strings (see spec_pack), and as
+/* A request: this header, then the strings (see put_str), and as
  * SCM_RIGHTS the init's ends of its pipes, then its log, the parent's PID
  * namespace and the cgroup's cgroup.procs when the spec has them. */
 struct spawn_req {
@@ -615,6 +620,12 @@ int machine_spawner_start(struct tb_err *e)
 			_exit(1);
 		prctl(PR_SET_NAME, "testbed-spawn");
 		signal(SIGCHLD, SIG_IGN);
+		/* A Ctrl-C reaches the whole process group: the spawner must
+		 * outlive up's cleanup, which it reaps for; up's death (above)
+		 * or its closing the socket ends it. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
 		spawner_serve(sv[1]);
 	}
 	close(sv[1]);
