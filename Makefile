@@ -27,6 +27,9 @@ WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing
 ALL_CFLAGS = $(WARN) $(CFLAGS) -D_FORTIFY_SOURCE=2 -DTESTBED_VERSION='"$(VERSION)"' \
            -Iorchestrator $(shell $(PKG_CONFIG) --cflags $(PKGS))
 LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+# Symbols bound at start: every machine init is a clone of testbed, and lazy
+# binding would resolve (and copy-on-write) the same PLT slots in each one.
+BIND_NOW  := -Wl,-z,now -Wl,-z,relro
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SRCS      := $(sort $(wildcard orchestrator/*.c))
@@ -60,7 +63,7 @@ all: bin/testbed
 
 bin/testbed: $(OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(BIND_NOW) -o $@ $(OBJS) $(LIBS)
 
 build/%.o: %.c $(HDRS) Makefile VERSION
 	@mkdir -p $(@D)
@@ -82,7 +85,7 @@ build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 
 # The program itself under ASan and UBSan, for the lab suites.
 build/asan/testbed: $(ASAN_OBJS)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) -o $@ $(ASAN_OBJS) $(LIBS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) $(LDFLAGS) $(BIND_NOW) -o $@ $(ASAN_OBJS) $(LIBS)
 
 build/unit-tests: $(LIB_OBJS) $(TEST_OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "compile.h"
 #include "lab.h"
+#include "machine.h"
 #include "live.h"
 #include "topology.h"
 #include "util.h"
@@ -47,15 +48,22 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 	struct tb_err e;
 	if (state_root_mountable(state_root(o->state_dir), &e) < 0)
 		return command_fail(cmd, TB_EXIT_USAGE, "%s", e.msg);
+	/* Before the topology is read: every machine is a copy of the spawner
+	 * (machine.c), and what a copy costs grows with the memory copied. */
+	if (geteuid() == 0 && machine_spawner_start(&e) < 0)
+		return command_fail(cmd, TB_EXIT_SYSTEM, "%s", e.msg);
 	struct plan p;
-	if (command_compile(operands[0], &p) != TB_EXIT_OK)
+	if (command_compile(operands[0], &p) != TB_EXIT_OK) {
+		machine_spawner_stop();
 		return TB_EXIT_USAGE;
+	}
 	if (geteuid() != 0) {
 		plan_free(&p);
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
 	}
 	pid_t *pids;
 	int rc = lab_up(&p, o->state_dir, timeout_s, &pids, &e);
+	machine_spawner_stop();
 	if (rc != TB_EXIT_OK)
 		command_fail(cmd, rc, "%s", e.msg);
 	else if (!o->quiet)

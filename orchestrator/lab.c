@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -293,9 +294,12 @@ static void up_release(struct up *u, bool kill)
 		nl_close(u->socks[i]);
 	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
 		free(u->rootfs[i]);
-	/* Pods before their nodes: each is our child and must be reaped. */
+	/* Pods before their nodes, each reaped the moment it ends: pods by
+	 * their node's init, the others by the spawner, still running. */
 	for (size_t i = u->n_spawned; kill && i-- > 0;)
 		machine_kill(&u->machines[i]);
+	/* Only now: the spawner reaps the machines it made as they end. */
+	machine_spawner_stop();
 	free(u->machines);
 	free(u->socks);
 	free(u->rootfs);
@@ -372,7 +376,7 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, s
 		 unpack_images(&u, e) == 0;
 	p->timings.images = (double)(now_ms() - phase);
 	/* The contract, saved before the first change to the kernel. */
-	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && apply_steps(&u, e) == 0;
+	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && machine_spawner_start(e) == 0 && apply_steps(&u, e) == 0;
 	phase = now_ms();
 	ok = ok && start_workloads(&u, timeout_s, e) == 0 && check_interrupted(e) == 0;
 	p->timings.servers = (double)(now_ms() - phase);
@@ -458,6 +462,17 @@ static int kill_machines(const struct lab_record *r, struct tb_err *e)
 	return rc;
 }
 
+/* Now, in the clock ticks since boot that /proc/PID/stat gives start times in. */
+static unsigned long long boot_ticks(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0 || hz <= 0)
+		return ~0ULL; /* then every PID counts as ours: a longer wait at worst */
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
 /* Ends the lab's processes: every process of its cgroup when it has one
  * (whatever the state files say, exec sessions too, and nothing outside
  * the lab), else the recorded machines, checked by pidfd and start time. */
@@ -473,19 +488,26 @@ static int end_lab(const char *name, const char *state_dir, const struct lab_rec
 		return kill_machines(r, e);
 	/* Exited is not yet gone: the host's init reaps the machines' inits
 	 * (their parent is gone) in its own time, so wait for their process
-	 * entries too, as people expect after down. */
+	 * entries too, as people expect after down. Everything nested in a
+	 * machine's PID namespace is reaped before its init ends, so by then
+	 * nearly every PID is gone and costs one kill(0); only what is left is
+	 * read from /proc. A PID of ours reused since started after this. */
+	unsigned long long listed_at = boot_ticks();
 	pid_t *pids = NULL;
 	size_t n = 0;
 	lab_cgroup_pids(&cg, &pids, &n);
-	unsigned long long *starts = xcalloc(n ? n : 1, sizeof(*starts));
-	for (size_t i = 0; i < n; i++)
-		starts[i] = proc_start_time(pids[i]);
 	int rc = lab_cgroup_kill(&cg, 10000, e);
 	lab_cgroup_close(&cg);
 	long long deadline = now_ms() + 10000;
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		while (starts[i] && proc_start_time(pids[i]) == starts[i] && now_ms() < deadline)
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (kill(pids[i], 0) < 0 && errno == ESRCH)
+			continue;
+		unsigned long long start = proc_start_time(pids[i]);
+		if (!start || start > listed_at)
+			continue;
+		while (proc_start_time(pids[i]) == start && now_ms() < deadline)
 			usleep(2000);
+	}
 	/* Machines that ended themselves before down (their up died) left
 	 * the cgroup already; their records say whom to wait for, but only
 	 * machines on their way out: a record may name anyone. */
@@ -493,7 +515,6 @@ static int end_lab(const char *name, const char *state_dir, const struct lab_rec
 		while (machine_record_ending(&r->machines[i]) && now_ms() < deadline)
 			usleep(2000);
 	free(pids);
-	free(starts);
 	return rc;
 }
 

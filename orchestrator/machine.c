@@ -104,9 +104,14 @@ static int forbid_terminal_injection(struct tb_err *e)
 int drop_privileges(uint64_t caps, struct tb_err *e)
 {
 	/* The bounding set first: it limits what any later exec can gain. */
-	for (int cap = 0; cap < 64; cap++)
-		if (!(caps & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			return tb_fail(e, "dropping capability %d: %s", cap, strerror(errno));
+	for (int cap = 0; cap < 64; cap++) {
+		if ((caps & (1ULL << cap)) || prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
+			continue;
+		/* Past the kernel's last capability: none follow. */
+		if (errno == EINVAL)
+			break;
+		return tb_fail(e, "dropping capability %d: %s", cap, strerror(errno));
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return tb_fail(e, "setting no-new-privs: %s", strerror(errno));
 	struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -183,16 +188,23 @@ static void reap(pid_t workload, const char *name, bool committed)
 	}
 }
 
-static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
+struct workload_args {
+	const struct machine_spec *spec;
+	const sigset_t *blocked;
+};
+
+/* Runs in a child that shares the init's memory until it execs (see
+ * start_workload): only its own stack and system calls, no malloc. */
+static int workload_child(void *arg)
 {
-	pid_t pid = fork();
-	if (pid != 0)
-		return pid;
-	sigprocmask(SIG_UNBLOCK, blocked, NULL);
+	const struct workload_args *w = arg;
+	const struct machine_spec *s = w->spec;
+	sigprocmask(SIG_UNBLOCK, w->blocked, NULL);
 	signal(SIGPIPE, SIG_DFL);
 	setsid();
+	/* Returning ends this child (see pod_helper). */
 	if (chdir("/") < 0)
-		_exit(127);
+		return 127;
 	char node[256];
 	snprintf(node, sizeof(node), "TESTBED_NODE=%s", s->node ? s->node : "");
 	char host[256];
@@ -205,8 +217,18 @@ static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocke
 			host,
 			NULL};
 	execvpe(s->argv[0], s->argv, envp);
-	fprintf(stderr, "testbed init: %s: cannot run %s: %s\n", s->name, s->argv[0], strerror(errno));
-	_exit(127);
+	dprintf(2, "testbed init: %s: cannot run %s: %s\n", s->name, s->argv[0], strerror(errno));
+	return 127;
+}
+
+/* The workload starts as vfork does (shared memory, the init paused until
+ * it execs): no copy of the init's page tables and no copy-on-write faults
+ * on either side, which cost more than the exec itself in a VM. */
+static pid_t start_workload(const struct machine_spec *s, const sigset_t *blocked)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	struct workload_args w = {.spec = s, .blocked = blocked};
+	return clone(workload_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &w);
 }
 
 /* Ends the machine: as PID 1, exiting makes the kernel kill every process
@@ -254,6 +276,20 @@ static int machine_child(void *arg)
 	struct child_args *a = arg;
 	adopt_stack(a);
 	const struct machine_spec *s = a->spec;
+	/* The spawner ignores these, and ignored stays ignored across exec:
+	 * blocked first (signalfd takes them below), then back to default,
+	 * for the init to see its children end and for its workload. */
+	sigset_t blocked;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGCHLD);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	sigprocmask(SIG_BLOCK, &blocked, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	/* Into the lab's cgroup first, before anything could fork. */
 	int cgroup_errno = s->cgroup_procs >= 0 && cgroup_enter(s->cgroup_procs) < 0 ? errno : 0;
 
@@ -286,13 +322,6 @@ static int machine_child(void *arg)
 		_exit(1);
 	}
 
-	sigset_t blocked;
-	sigemptyset(&blocked);
-	sigaddset(&blocked, SIGCHLD);
-	sigaddset(&blocked, SIGTERM);
-	sigaddset(&blocked, SIGINT);
-	sigaddset(&blocked, SIGHUP);
-	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	int sfd = signalfd(-1, &blocked, SFD_CLOEXEC);
 	if (sfd < 0) {
 		report("signalfd: %s", strerror(errno));
@@ -387,12 +416,288 @@ static int receive_hello(int sock, struct machine *m, struct tb_err *e)
 	return 0;
 }
 
+/* A machine nested in another's PID namespace (a pod in its node) needs a
+ * creator whose own PID namespace is that one: the kernel creates PID
+ * namespaces only as children of the creator's active one. This helper is
+ * that creator: it shares our memory and we wait while it runs (as
+ * vfork), so it costs no copy of our page tables; it clones the machine
+ * and exits, and the parent namespace's init (the node) then reaps the
+ * machine. */
+struct helper_args {
+	struct child_args *child;
+	void *stack;
+	int flags;
+	int err; /* written by the helper: clone's errno, 0 on success */
+};
+
+static int pod_helper(void *arg)
+{
+	struct helper_args *h = arg;
+	if (clone(machine_child, h->stack, h->flags, h->child) < 0)
+		h->err = errno;
+	/* Returning makes clone's own code end us: no _exit, which under
+	 * AddressSanitizer warns about this stack it does not know. */
+	return 0;
+}
+
+static char helper_stack[16 * 1024] __attribute__((aligned(16)));
+
+/* Creates the machine's init as SPEC says, with CTL_R and STATUS_W as its
+ * ends of the pipes; *PID is its PID when it is our child, else -1. */
+static int clone_machine(const struct machine_spec *s, int ctl_r, int status_w, pid_t *pid, struct tb_err *e)
+{
+	*pid = -1;
+	void *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return tb_fail(e, "mmap: %s", strerror(errno));
+	/* The child has its own copy of the stack: ours can go once it runs. */
+	struct child_args args = {.spec = s, .ctl = ctl_r, .status = status_w, .stack = stack};
+	int flags = s->clone_flags | CLONE_NEWPID | SIGCHLD;
+	int rc = 0;
+	if (s->pid_ns_fd < 0) {
+		*pid = clone(machine_child, (char *)stack + STACK_SIZE, flags, &args);
+		if (*pid < 0)
+			rc = tb_fail(e, "clone: %s", strerror(errno));
+	} else {
+		autoclose int own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (own_pidns < 0 || setns(s->pid_ns_fd, CLONE_NEWPID) < 0) {
+			rc = tb_fail(e, "entering the parent PID namespace: %s", strerror(errno));
+			goto out;
+		}
+		struct helper_args h = {.child = &args, .stack = (char *)stack + STACK_SIZE, .flags = flags, .err = 0};
+		pid_t helper = clone(pod_helper, helper_stack + sizeof(helper_stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &h);
+		int fork_errno = errno;
+		if (setns(own_pidns, CLONE_NEWPID) < 0) {
+			fprintf(stderr, "testbed: cannot return to own PID namespace: %s\n", strerror(errno));
+			abort();
+		}
+		/* The spawner ignores SIGCHLD: there the helper is already gone. */
+		while (helper > 0 && waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+			;
+		if (helper < 0 || h.err != 0)
+			rc = tb_fail(e, "creating the machine in its parent's PID namespace: %s",
+				     strerror(helper < 0 ? fork_errno : h.err));
+	}
+out:
+	munmap(stack, STACK_SIZE);
+	return rc;
+}
+
+/* The spawner: a process forked from up before its first machine, which
+ * clones every machine init on up's request. Each clone write-protects the
+ * cloning process's memory, and up, which goes on working between clones,
+ * paid a copy-on-write fault for every page it wrote next, for every
+ * machine; the spawner writes next to nothing between clones. Each init is
+ * a copy of the spawner and tears that copy down when it ends, so up forks
+ * the spawner before it reads a topology (at 1000 pods up holds 8 MB, at
+ * start 1 MB); requests carry all they need. It ignores SIGCHLD, so that
+ * the machines it made are reaped the moment they end. */
+static struct {
+	pid_t pid;
+	int sock;
+} spawner = {-1, -1};
+
+/* A request: this header, then the strings (see put_str), and as
+ * SCM_RIGHTS the init's ends of its pipes, then its log, the parent's PID
+ * namespace and the cgroup's cgroup.procs when the spec has them. */
+struct spawn_req {
+	int clone_flags;
+	int argc; /* -1: no workload */
+	unsigned long long disk_bytes;
+	uint64_t caps;
+	bool confine, has_log, has_pidns, has_cgroup;
+};
+
+#define SPAWN_MSG_MAX 65536
+#define SPAWN_FDS 5
+
+static bool put_str(char *buf, size_t *used, const char *str)
+{
+	size_t len = str ? strlen(str) + 1 : 0;
+	if (*used + 1 + len > SPAWN_MSG_MAX)
+		return false;
+	buf[(*used)++] = str ? 1 : 0;
+	memcpy(buf + *used, str ? str : "", len);
+	*used += len;
+	return true;
+}
+
+static const char *get_str(const char *buf, size_t n, size_t *at)
+{
+	if (*at >= n)
+		return NULL;
+	if (buf[(*at)++] == 0)
+		return NULL;
+	const char *str = buf + *at;
+	const char *nul = memchr(str, '\0', n - *at);
+	if (!nul)
+		return NULL;
+	*at += (size_t)(nul - str) + 1;
+	return str;
+}
+
+static void spawner_serve(int sock)
+{
+	static char buf[SPAWN_MSG_MAX];
+	char *argv[256];
+	for (;;) {
+		char control[CMSG_SPACE(SPAWN_FDS * sizeof(int))];
+		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+		ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(0); /* up is done, or gone */
+		int fds[SPAWN_FDS], n_fds = 0;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			n_fds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(c), (size_t)n_fds * sizeof(int));
+		}
+		struct tb_err e = {.msg = ""};
+		struct spawn_req req;
+		struct machine_spec spec = {0};
+		size_t at = sizeof(req);
+		int want = 2;
+		if ((size_t)n < sizeof(req)) {
+			tb_fail(&e, "a malformed request");
+			goto reply;
+		}
+		memcpy(&req, buf, sizeof(req));
+		want += req.has_log + req.has_pidns + req.has_cgroup;
+		spec = (struct machine_spec){.clone_flags = req.clone_flags, .disk_bytes = req.disk_bytes,
+					     .caps = req.caps, .confine = req.confine};
+		spec.name = get_str(buf, (size_t)n, &at);
+		spec.rootfs = get_str(buf, (size_t)n, &at);
+		spec.scratch = get_str(buf, (size_t)n, &at);
+		spec.address = get_str(buf, (size_t)n, &at);
+		spec.node = get_str(buf, (size_t)n, &at);
+		if (n_fds != want || !spec.name || req.argc >= (int)ARRAY_SIZE(argv)) {
+			tb_fail(&e, "a malformed request");
+			goto reply;
+		}
+		for (int i = 0; i < req.argc; i++)
+			if (!(argv[i] = (char *)get_str(buf, (size_t)n, &at))) {
+				tb_fail(&e, "a malformed request");
+				goto reply;
+			}
+		argv[req.argc < 0 ? 0 : req.argc] = NULL;
+		spec.argv = req.argc < 0 ? NULL : argv;
+		int next = 2;
+		spec.log_fd = req.has_log ? fds[next++] : -1;
+		spec.pid_ns_fd = req.has_pidns ? fds[next++] : -1;
+		spec.cgroup_procs = req.has_cgroup ? fds[next++] : -1;
+		pid_t pid;
+		clone_machine(&spec, fds[0], fds[1], &pid, &e);
+	reply:
+		for (int i = 0; i < n_fds; i++)
+			close(fds[i]);
+		while (send(sock, e.msg, strlen(e.msg) + 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
+			;
+	}
+}
+
+int machine_spawner_start(struct tb_err *e)
+{
+	if (spawner.pid > 0)
+		return 0;
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return tb_fail(e, "creating the spawner's socket: %s", strerror(errno));
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		int err = errno;
+		close(sv[0]);
+		close(sv[1]);
+		return tb_fail(e, "starting the spawner: %s", strerror(err));
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		prctl(PR_SET_NAME, "testbed-spawn");
+		signal(SIGCHLD, SIG_IGN);
+		/* A Ctrl-C reaches the whole process group: the spawner must
+		 * outlive up's cleanup, which it reaps for; up's death (above)
+		 * or its closing the socket ends it. */
+		signal(SIGINT, SIG_IGN);
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		spawner_serve(sv[1]);
+	}
+	close(sv[1]);
+	spawner.pid = pid;
+	spawner.sock = sv[0];
+	return 0;
+}
+
+void machine_spawner_stop(void)
+{
+	if (spawner.pid < 0)
+		return;
+	close_fd(&spawner.sock);
+	spawner.sock = -1;
+	while (waitpid(spawner.pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	spawner.pid = -1;
+}
+
+/* Has the spawner clone the machine; fails with its reason. */
+static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, struct tb_err *e)
+{
+	static char buf[SPAWN_MSG_MAX];
+	struct spawn_req req = {.clone_flags = s->clone_flags, .argc = -1, .disk_bytes = s->disk_bytes,
+				.caps = s->caps, .confine = s->confine, .has_log = s->log_fd >= 0,
+				.has_pidns = s->pid_ns_fd >= 0, .has_cgroup = s->cgroup_procs >= 0};
+	if (s->argv)
+		for (req.argc = 0; s->argv[req.argc]; req.argc++)
+			;
+	memcpy(buf, &req, sizeof(req));
+	size_t used = sizeof(req);
+	bool fits = put_str(buf, &used, s->name) && put_str(buf, &used, s->rootfs) &&
+		    put_str(buf, &used, s->scratch) && put_str(buf, &used, s->address) && put_str(buf, &used, s->node);
+	for (int i = 0; fits && i < req.argc; i++)
+		fits = put_str(buf, &used, s->argv[i]);
+	if (!fits || req.argc >= 255)
+		return tb_fail(e, "its workload's command line is too long");
+	int fds[SPAWN_FDS] = {ctl_r, status_w};
+	int n_fds = 2;
+	if (s->log_fd >= 0)
+		fds[n_fds++] = s->log_fd;
+	if (s->pid_ns_fd >= 0)
+		fds[n_fds++] = s->pid_ns_fd;
+	if (s->cgroup_procs >= 0)
+		fds[n_fds++] = s->cgroup_procs;
+	char control[CMSG_SPACE(SPAWN_FDS * sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = buf, .iov_len = used};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = CMSG_SPACE((size_t)n_fds * sizeof(int))};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)n_fds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, (size_t)n_fds * sizeof(int));
+	ssize_t n;
+	while ((n = sendmsg(spawner.sock, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return tb_fail(e, "asking the spawner: %s", strerror(errno));
+	char answer[sizeof(((struct tb_err *)0)->msg)];
+	while ((n = recv(spawner.sock, answer, sizeof(answer) - 1, 0)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return tb_fail(e, "the spawner exited");
+	answer[n] = '\0';
+	return answer[0] ? tb_fail(e, "%s", answer) : 0;
+}
+
 int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err *e)
 {
 	*m = (struct machine)MACHINE_INIT;
 	int ctl[2] = {-1, -1}, status[2] = {-1, -1};
-	autoclose int own_pidns = -1;
-	void *stack = MAP_FAILED;
 	int rc = -1;
 	int one = 1;
 
@@ -401,51 +706,18 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 		tb_fail(e, "creating the machine's pipes: %s", strerror(errno));
 		goto out;
 	}
-	stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED) {
-		tb_fail(e, "mmap: %s", strerror(errno));
-		goto out;
-	}
-	struct child_args args = {.spec = s, .ctl = ctl[0], .status = status[1], .stack = stack};
-	int flags = s->clone_flags | CLONE_NEWPID | SIGCHLD;
-	if (s->pid_ns_fd < 0) {
-		pid_t pid = clone(machine_child, (char *)stack + STACK_SIZE, flags, &args);
-		if (pid < 0) {
-			tb_fail(e, "clone: %s", strerror(errno));
+	pid_t spawned = -1; /* ours: to reap if it fails now */
+	if (spawner.sock >= 0) {
+		if (spawn_remote(s, ctl[0], status[1], e) < 0)
 			goto out;
-		}
-		m->pid = pid;
-		m->is_child = true;
 	} else {
-		/* The kernel creates a PID namespace only as a child of the
-		 * creator's active one. So a helper forked into the parent
-		 * namespace clones the machine and exits; the parent namespace's
-		 * init (the node) then reaps the machine. */
-		own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own_pidns < 0 || setns(s->pid_ns_fd, CLONE_NEWPID) < 0) {
-			tb_fail(e, "entering the parent PID namespace: %s", strerror(errno));
+		if (clone_machine(s, ctl[0], status[1], &spawned, e) < 0)
 			goto out;
-		}
-		pid_t helper = fork();
-		if (helper == 0)
-			_exit(clone(machine_child, (char *)stack + STACK_SIZE, flags, &args) < 0 ? 1 : 0);
-		int fork_errno = errno;
-		if (setns(own_pidns, CLONE_NEWPID) < 0) {
-			fprintf(stderr, "testbed: cannot return to own PID namespace: %s\n", strerror(errno));
-			abort();
-		}
-		int st = 0;
-		if (helper < 0 || waitpid(helper, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-			tb_fail(e, "creating the machine in its parent's PID namespace: %s",
-				helper < 0 ? strerror(fork_errno) : "clone failed");
-			goto out;
-		}
+		m->is_child = spawned > 0;
 	}
 	close_fd(&ctl[0]);
 	close_fd(&status[1]);
 	ctl[0] = status[1] = -1;
-	pid_t spawned = m->pid; /* ours: to reap if it fails now */
-	m->pid = -1;
 	if (receive_hello(status[0], m, e) < 0) {
 		m->pid = spawned;
 		goto out;
@@ -455,8 +727,6 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 	ctl[1] = status[0] = -1;
 	rc = 0;
 out:
-	if (stack != MAP_FAILED)
-		munmap(stack, STACK_SIZE);
 	for (int i = 0; i < 2; i++) {
 		close_fd(&ctl[i]);
 		close_fd(&status[i]);

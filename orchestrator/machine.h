@@ -47,6 +47,12 @@ struct machine {
 #define MACHINE_INIT {.pid = -1, .is_child = false, .pidfd = -1, .ctl = -1, .status = -1, .netns = -1, .pidns = -1}
 
 int machine_spawn(const struct machine_spec *spec, struct machine *m, struct tb_err *e);
+/* From start to stop, machine_spawn has a process forked now clone the
+ * machines (see machine.c), which then are not our children. Start it
+ * early, while testbed is small: every machine is a copy of it. Starting
+ * it again while it runs does nothing. */
+int machine_spawner_start(struct tb_err *e);
+void machine_spawner_stop(void);
 /* Waits until the machine's setup is done (up to TIMEOUT_MS). */
 int machine_wait_ready(struct machine *m, int timeout_ms, struct tb_err *e);
 int machine_start(struct machine *m, struct tb_err *e);
