@@ -283,6 +283,17 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 
 static void up_release(struct up *u, bool kill)
 {
+	for (size_t i = 0; u->socks && i < u->plan->n_machines; i++)
+		nl_close(u->socks[i]);
+	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
+		free(u->rootfs[i]);
+	/* Pods before their nodes, each reaped the moment it ends: pods by
+	 * their node's init, the others by the spawner, still running. The
+	 * pools go after the machines: a pod's init ends only once its server
+	 * is reaped, which its pool does at once and the host's init, to which
+	 * it would fall, in its own time. */
+	for (size_t i = u->n_spawned; kill && i-- > 0;)
+		machine_kill(&u->machines[i]);
 	for (size_t i = 0; u->pools && i < u->plan->n_images; i++) {
 		if (kill)
 			server_pool_kill(&u->pools[i]);
@@ -290,14 +301,6 @@ static void up_release(struct up *u, bool kill)
 			server_pool_release(&u->pools[i]);
 	}
 	free(u->pools);
-	for (size_t i = 0; u->socks && i < u->plan->n_machines; i++)
-		nl_close(u->socks[i]);
-	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
-		free(u->rootfs[i]);
-	/* Pods before their nodes, each reaped the moment it ends: pods by
-	 * their node's init, the others by the spawner, still running. */
-	for (size_t i = u->n_spawned; kill && i-- > 0;)
-		machine_kill(&u->machines[i]);
 	/* Only now: the spawner reaps the machines it made as they end. */
 	machine_spawner_stop();
 	free(u->machines);

@@ -283,7 +283,6 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
     namespaces itself, keeps only the machine's capabilities, listens, and
     reports. Never returns."""
     name = request["name"]
-    tg = time.monotonic()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -294,14 +293,11 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
         os.dup2(log_fd, 2)
         os.close(log_fd)
         flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
-        ta = time.monotonic()
         _check(_libc()[1].setns(pidfd, flags), "entering the namespaces of %s" % name)
-        tb = time.monotonic()
         os.close(pidfd)
         os.chdir("/")
         os.setsid()
         keep_only_capabilities(request["caps"])
-        tc = time.monotonic()
         words = ["/usr/local/bin/testbed-http"]
         for port in request.get("tcp", []):
             words += ["--port", str(port)]
@@ -317,7 +313,6 @@ def serve_in_machine(request, pidfd, log_fd, reply_sock):
         _report(reply_sock, "failed %d %s" % (request["id"], err))
         os._exit(1)
     sys.stderr.write(server.describe())
-    sys.stderr.write("T ready cpu %.2f %s took %.2f ms at %.4f: pre %.2f setns %.2f caps %.2f rest %.2f\n" % (time.process_time() * 1000, name, (time.monotonic() - tg) * 1000, time.monotonic(), (ta-tg)*1000, (tb-ta)*1000, (tc-tb)*1000, (time.monotonic()-tc)*1000))
     _report(reply_sock, "ready %d" % request["id"])
     reply_sock.close()
     try:
@@ -375,7 +370,6 @@ def run_pool(fd):
                     poller.unregister(sock.fileno())
                     listening = False
                     continue
-                sys.stderr.write("T recv at %.4f\n" % time.monotonic())
                 spawn(sock, data, fds, servers)
         reap(sock if listening else None, servers)
 
@@ -388,15 +382,11 @@ def spawn(sock, data, fds, servers):
             os.close(fd)
         return
     pidfd, log_fd = fds
-    t0 = time.monotonic()
     try:
         # Only our children's PID namespace changes: the fork below starts
         # inside the machine's, as a child of ours, so we reap it ourselves.
         _check(_libc()[1].setns(pidfd, CLONE_NEWPID), "entering the PID namespace of %s" % request["name"])
-        t1 = time.monotonic()
         child = os.fork()
-        if child:
-            sys.stderr.write("T setns %.2f fork %.2f pool cpu %.1f\n" % ((t1 - t0) * 1000, (time.monotonic() - t1) * 1000, time.process_time() * 1000))
     except OSError as err:
         _report(sock, "failed %d %s" % (request["id"], err))
         child = -1
@@ -404,7 +394,6 @@ def spawn(sock, data, fds, servers):
         serve_in_machine(request, pidfd, log_fd, sock)
     os.close(pidfd)
     os.close(log_fd)
-    sys.stderr.write("T spawn %s %.2f ms at %.4f\n" % (request["name"], (time.monotonic() - t0) * 1000, time.monotonic()))
     if child > 0:
         servers[child] = (request["id"], request["name"])
 
