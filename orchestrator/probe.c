@@ -51,8 +51,7 @@ static int start_listen_probe(struct listen_wait *t, struct tb_err *e)
 	return fd;
 }
 
-/* A watched machine said something: its workload ended. */
-static int watched_exit(const struct exit_watch *w, struct tb_err *e)
+int exit_watch_report(const struct exit_watch *w, struct tb_err *e)
 {
 	char msg[256];
 	ssize_t len = read(w->fd, msg, sizeof(msg) - 1);
@@ -138,7 +137,7 @@ int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watc
 		}
 		for (size_t k = first_watch; r > 0 && k < np; k++)
 			if (pfds[k].revents) {
-				rc = watched_exit(&watches[k - first_watch], e);
+				rc = exit_watch_report(&watches[k - first_watch], e);
 				goto out;
 			}
 		for (size_t k = 0; r > 0 && k < first_watch; k++) {

@@ -28,6 +28,10 @@ struct exit_watch {
 	int fd;
 };
 
+/* A watched machine said something (its workload ended): fails with what
+ * it said, or that its init exited. */
+int exit_watch_report(const struct exit_watch *w, struct tb_err *e);
+
 /* Waits until every target accepts TCP connections, retrying refused or
  * unreachable ones, for at most TIMEOUT_MS in all. On timeout names the
  * targets still not ready; fails at once when a watched machine reports

@@ -192,17 +192,6 @@ static int pool_gone(struct server_pool *sp, struct tb_err *e)
 	return tb_fail(e, "%s closed its socket", sp->name);
 }
 
-static int watch_said(const struct exit_watch *w, struct tb_err *e)
-{
-	char msg[256];
-	ssize_t len = read(w->fd, msg, sizeof(msg) - 1);
-	if (len <= 0)
-		return tb_fail(e, "%s: its init exited", w->name);
-	msg[len] = '\0';
-	msg[strcspn(msg, "\n")] = '\0';
-	return tb_fail(e, "%s: %s", w->name, msg);
-}
-
 int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_machine *machines, size_t n,
 		       const struct exit_watch *watches, size_t n_watches, int timeout_ms, volatile const int *stop,
 		       struct tb_err *e)
@@ -282,7 +271,7 @@ int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_
 		}
 		for (size_t w = 0; rc == 0 && w < n_watches; w++)
 			if (p[2 * n_pools + w].revents)
-				rc = watch_said(&watches[w], e);
+				rc = exit_watch_report(&watches[w], e);
 		if (rc < 0)
 			break;
 	}
