@@ -29,6 +29,8 @@ import os
 import select
 import signal
 import socket
+import struct
+import _socket
 import sys
 import time
 from urllib.parse import unquote_plus
@@ -39,18 +41,27 @@ MAX_CONNECTIONS = 4096
 
 
 class Server:
-    """One machine's server: every port on one epoll loop, no threads."""
+    """One machine's server: every port on one epoll loop, no threads.
+
+    Written for the pool: every server is a fork of one interpreter, and on
+    this kind of machine each page a server first writes costs it a
+    copy-on-write fault, so the common path (a request already waiting when
+    the connection is accepted) uses few objects and few calls."""
 
     def __init__(self, name, node, tcp_ports, udp_ports):
         self.name = name
         self.node = node
         self.tcp = {}
         self.udp = {}
-        self.conns = {}  # fd -> [socket, bytearray, deadline]
+        self.conns = {}  # fd -> [socket, bytearray, deadline, peer]
+        self.json_head = None  # the start of GET /'s answer, made on first use
         self.poller = select.epoll()
         for port in tcp_ports:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # accept() returns once the request has come: most connections
+            # are then answered at once, without a turn through epoll.
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
             s.bind(("0.0.0.0", port))
             # A full-mesh check opens many connections at once; a SYN dropped
             # by a short backlog costs the client a 1 s retransmission.
@@ -70,16 +81,12 @@ class Server:
         ports += ["%d/udp" % s.getsockname()[1] for s in self.udp.values()]
         return "testbed-http: %s serving on %s\n" % (self.name, ", ".join(ports))
 
-    def answer_http(self, conn, request):
+    def answer_http(self, conn, request, peer):
         line = bytes(request).split(b"\r\n", 1)[0].decode("latin-1")
         parts = line.split(" ")
         method = parts[0] if parts else ""
         path = parts[1] if len(parts) > 1 else ""
-        try:
-            peer = conn.getpeername()
-            client = "%s:%d" % peer[:2]
-        except OSError:
-            client = "?"
+        client = "%s:%d" % peer[:2] if peer else "?"
         status, reason, kind = 200, "OK", "text/plain"
         if method not in ("GET", "HEAD"):
             status, reason, body = 405, "Method Not Allowed", "method not allowed\n"
@@ -90,9 +97,15 @@ class Server:
         elif path.startswith("/echo?msg="):
             body = unquote_plus(path[len("/echo?msg="):])
         elif path == "/":
-            local = conn.getsockname()[0]
-            body = json.dumps({"name": self.name, "node": self.node, "address": local,
-                               "client": client}) + "\n"
+            try:
+                local = conn.getsockname()[0]
+            except OSError:
+                local = "?"
+            if self.json_head is None:
+                # Names are the only part that may need escaping; addresses
+                # never do. The same text json.dumps gives for all four.
+                self.json_head = json.dumps({"name": self.name, "node": self.node})[:-1]
+            body = '%s, "address": "%s", "client": "%s"}\n' % (self.json_head, local, client)
             kind = "application/json"
         else:
             status, reason, body = 404, "Not Found", "not found\n"
@@ -101,7 +114,12 @@ class Server:
                 "Content-Length: %d\r\nConnection: close\r\n\r\n" % (status, reason, kind, len(data)))
         reply = head.encode("latin-1") + (data if method != "HEAD" else b"")
         try:
-            conn.sendall(reply)
+            # A fresh connection's send buffer takes a reply this size at
+            # once; only a client that stopped reading gets the slow path.
+            sent = conn.send(reply, socket.MSG_DONTWAIT)
+            if sent < len(reply):
+                conn.settimeout(2)
+                conn.sendall(reply[sent:])
         except OSError:
             pass
 
@@ -130,17 +148,22 @@ class Server:
     def accept(self, listener):
         while True:
             try:
-                conn, _ = listener.accept()
+                # Not accept(): it also sets the new socket's mode, and wraps
+                # it in the module's Python class; a connection needs neither,
+                # as every call on it passes MSG_DONTWAIT.
+                fd, peer = listener._accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
-            if len(self.conns) >= MAX_CONNECTIONS:
-                self.close_oldest()
-            conn.setblocking(False)
-            fd = conn.fileno()
-            self.conns[fd] = [conn, bytearray(), time.monotonic() + IDLE_SECONDS]
-            self.poller.register(fd, select.EPOLLIN | select.EPOLLRDHUP)
+            conn = _socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, fd)
+            if self.read(conn, bytearray(), peer):
+                conn.close()
+            else:
+                if len(self.conns) >= MAX_CONNECTIONS:
+                    self.close_oldest()
+                self.conns[fd] = [conn, bytearray(), time.monotonic() + IDLE_SECONDS, peer]
+                self.poller.register(fd, select.EPOLLIN | select.EPOLLRDHUP)
 
     def close(self, fd):
         entry = self.conns.pop(fd, None)
@@ -152,24 +175,26 @@ class Server:
         oldest = min(self.conns, key=lambda fd: self.conns[fd][2])
         self.close(oldest)
 
-    def read(self, fd):
-        entry = self.conns[fd]
-        conn, buf = entry[0], entry[1]
+    def read(self, conn, buf, peer):
+        """Reads what CONN has, and answers once the request is whole. Says
+        whether CONN is done with (answered, or closed by the client)."""
         try:
-            chunk = conn.recv(4096)
+            chunk = conn.recv(4096, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
-            self.close(fd)
-            return
+            return True
         if not chunk:
-            self.close(fd)
-            return
+            return True
         buf += chunk
         if b"\r\n\r\n" in buf or b"\n\n" in buf or len(buf) >= MAX_REQUEST:
-            conn.setblocking(True)
-            conn.settimeout(2)
-            self.answer_http(conn, buf)
+            self.answer_http(conn, buf, peer)
+            return True
+        return False
+
+    def read_waiting(self, fd):
+        entry = self.conns[fd]
+        if self.read(entry[0], entry[1], entry[3]):
             self.close(fd)
 
     def sweep(self):
@@ -186,7 +211,7 @@ class Server:
                 continue
             for fd, _ in events:
                 if fd in self.conns:
-                    self.read(fd)
+                    self.read_waiting(fd)
                 elif fd in self.tcp:
                     self.accept(self.tcp[fd])
                 elif fd in self.udp:
@@ -207,63 +232,20 @@ PR_CAPBSET_DROP = 24
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 
-_ctypes = None  # (ctypes, libc, capability header and data types), loaded by the pool
-
-
-def _libc():
-    global _ctypes
-    if _ctypes is None:
-        import ctypes
-
-        class Header(ctypes.Structure):
-            _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-        class Data(ctypes.Structure):
-            _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
-                        ("inheritable", ctypes.c_uint32)]
-
-        _ctypes = (ctypes, ctypes.CDLL(None, use_errno=True), Header, Data)
-    return _ctypes
-
-
-def _check(rc, what):
-    if rc < 0:
-        err = _libc()[0].get_errno()
-        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
-
-
-def keep_only_capabilities(caps):
-    """Drops every capability but CAPS from the bounding, permitted and
-    effective sets; no-new-privs (set by testbed before the pool started)
-    keeps anything run later from gaining them back. Only what the pool
-    itself holds needs dropping from the bounding set."""
-    ctypes, libc, Header, Data = _libc()
-    for cap in range(64):
-        if _pool_bounding & (1 << cap) and not caps & (1 << cap):
-            _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "dropping capability %d" % cap)
-    header = Header(LINUX_CAPABILITY_VERSION_3, 0)
-    data = (Data * 2)()
-    data[0].effective = data[0].permitted = caps & 0xFFFFFFFF
-    data[1].effective = data[1].permitted = caps >> 32
-    _check(libc.capset(ctypes.byref(header), data), "setting capabilities")
-
-
-def set_title(words):
-    """Shows WORDS as this process's command line (ps, /proc/PID/cmdline):
-    a server forked from the pool would otherwise show the pool's. Writes
-    over the pool's own argument area, which testbed up made long enough
-    (--title-room), NUL-padded."""
-    start, end = _pool_args
-    if end <= start:
-        return
-    title = b"\0".join(w.encode("utf-8", "replace") for w in words)[:end - start - 1]
-    _libc()[0].memmove(start, title + b"\0" * (end - start - len(title)), end - start)
+_ctypes = None  # loaded by the pool only: Python 3.11 has no os.setns
+_libc = None  # libc through ctypes
+_pool_bounding = (1 << 64) - 1  # the pool's bounding set
+_pool_args = (0, 0)  # where the pool's argument area lives: each server's title goes there
+_capability_plans = {}  # capability set -> what a server with it drops and sets
 
 
 def _read_pool_facts():
     """What every server needs to know about the pool, read once before
     the first fork: its bounding set and where its arguments live."""
-    global _pool_bounding, _pool_args
+    global _ctypes, _libc, _pool_bounding, _pool_args
+    import ctypes
+    _ctypes = ctypes
+    _libc = ctypes.CDLL(None, use_errno=True)
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("CapBnd:"):
@@ -273,52 +255,88 @@ def _read_pool_facts():
     _pool_args = (int(fields[45]), int(fields[46]))  # arg_start, arg_end: fields 48 and 49
 
 
-_pool_bounding = (1 << 64) - 1
-_pool_args = (0, 0)
+def _fail_errno(what):
+    err = _ctypes.get_errno()
+    raise OSError(err, "%s: %s" % (what, os.strerror(err)))
 
 
-def serve_in_machine(request, pidfd, log_fd, reply_sock):
+def capability_plan(caps):
+    """For a server that keeps only CAPS: the bounding-set entries to drop
+    (only what the pool itself holds needs dropping) and capset()'s
+    arguments, made once per set in the pool so that a server does no more
+    than the calls. No-new-privs (set by testbed before the pool started)
+    keeps anything run later from gaining them back."""
+    plan = _capability_plans.get(caps)
+    if plan is None:
+        drop = tuple(cap for cap in range(64) if _pool_bounding & (1 << cap) and not caps & (1 << cap))
+        header = struct.pack("=Ii", LINUX_CAPABILITY_VERSION_3, 0)
+        low, high = caps & 0xFFFFFFFF, caps >> 32
+        data = struct.pack("=6I", low, low, 0, high, high, 0)  # effective, permitted, inheritable x2
+        plan = _capability_plans[caps] = (drop, header, data)
+    return plan
+
+
+def title_for(request):
+    """The command line a server shows (ps, /proc/PID/cmdline), padded with
+    NULs to the length of the pool's own argument area, which the server
+    overwrites (testbed up made it long enough with --title-room): a server
+    would otherwise show the pool's."""
+    start, end = _pool_args
+    if end <= start:
+        return b""
+    words = ["/usr/local/bin/testbed-http"]
+    for port in request.get("tcp", []):
+        words += ["--port", str(port)]
+    for port in request.get("udp", []):
+        words += ["--udp", str(port)]
+    words += ["--name", request["name"], "--node", request.get("node", "")]
+    title = b"\0".join(w.encode("utf-8", "replace") for w in words)[:end - start - 1]
+    return title + b"\0" * (end - start - len(title))
+
+
+def serve_in_machine(job, reply_sock):
     """The fork of the pool that becomes one machine's server. The pool made
-    it in the machine's PID namespace; it enters the machine's other
-    namespaces itself, keeps only the machine's capabilities, listens, and
-    reports. Never returns."""
-    name = request["name"]
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    it in the machine's PID namespace and prepared JOB; the server enters
+    the machine's other namespaces, keeps only the machine's capabilities,
+    listens, and reports. Never returns.
+
+    Every page a server first writes costs it a copy-on-write fault, so
+    what can be done once in the pool is (capability_plan, title_for), and
+    what need not be done is not: the environment stays the pool's (the
+    server runs nothing, and /proc shows the environment it started with
+    anyway), and signal dispositions are the defaults but for SIGCHLD's
+    handler, harmless in a process without children."""
+    ident, name, node, tcp, udp, pidfd, log_fd, (drop, header, data), title = job
+    signal.set_wakeup_fd(-1)  # the pool's wakeup pipe is closed below
     for fd in _pool_fds:
         os.close(fd)
     try:
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         os.close(log_fd)
-        flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
-        _check(_libc()[1].setns(pidfd, flags), "entering the namespaces of %s" % name)
+        if _libc.setns(pidfd, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0:
+            _fail_errno("entering the namespaces of %s" % name)
         os.close(pidfd)
         os.chdir("/")
         os.setsid()
-        keep_only_capabilities(request["caps"])
-        words = ["/usr/local/bin/testbed-http"]
-        for port in request.get("tcp", []):
-            words += ["--port", str(port)]
-        for port in request.get("udp", []):
-            words += ["--udp", str(port)]
-        set_title(words + ["--name", name, "--node", request.get("node", "")])
-        os.environ.clear()
-        os.environ.update({"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                           "HOME": "/root", "LANG": "C.UTF-8", "HOSTNAME": name,
-                           "TESTBED_NODE": request.get("node", "")})
-        server = Server(name, request.get("node", ""), request.get("tcp", []), request.get("udp", []))
+        for cap in drop:
+            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
+                _fail_errno("dropping capability %d" % cap)
+        if _libc.capset(header, data) < 0:
+            _fail_errno("setting capabilities")
+        if title:
+            _ctypes.memmove(_pool_args[0], title, len(title))
+        server = Server(name, node, tcp, udp)
     except Exception as err:  # noqa: BLE001 - the reason goes to testbed up
-        _report(reply_sock, "failed %d %s" % (request["id"], err))
+        _report(reply_sock, "failed %d %s" % (ident, err))
         os._exit(1)
-    sys.stderr.write(server.describe())
-    _report(reply_sock, "ready %d" % request["id"])
+    os.write(2, server.describe().encode("utf-8", "replace"))
+    _report(reply_sock, "ready %d" % ident)
     reply_sock.close()
     try:
         server.run()
     except Exception as err:  # noqa: BLE001
-        sys.stderr.write("testbed-http: %s: %s\n" % (name, err))
+        os.write(2, ("testbed-http: %s: %s\n" % (name, err)).encode("utf-8", "replace"))
         os._exit(1)
     os._exit(0)
 
@@ -339,7 +357,6 @@ def run_pool(fd):
     sock = socket.socket(fileno=fd)
     # Everything a server needs is imported and frozen out of the collector
     # before the first fork, so that the children share those pages.
-    _libc()
     _read_pool_facts()
     gc.collect()
     gc.freeze()
@@ -349,7 +366,7 @@ def run_pool(fd):
     forkers = max(1, min(len(os.sched_getaffinity(0)), 8))
     for _ in range(forkers - 1):
         if os.fork() == 0:
-            _libc()[1].prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+            _libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
             if os.getppid() == 1:
                 os._exit(0)
             break
@@ -418,13 +435,18 @@ def receive(sock):
 
 
 def spawn_all(sock, batch, servers):
-    setns = _libc()[1].setns
+    # Everything a server needs is made before the first fork of the batch:
+    # the forks then follow each other with little written in between,
+    # which each fork would make the pool pay for again.
+    jobs = [(request["id"], request["name"], request.get("node", ""), request.get("tcp", []),
+             request.get("udp", []), pidfd, log_fd, capability_plan(request["caps"]), title_for(request))
+            for request, pidfd, log_fd in batch]
     children = []
-    for request, pidfd, log_fd in batch:
+    for job in jobs:
         # Only our children's PID namespace changes: the fork below starts
         # inside the machine's, as a child of ours, so we reap it ourselves.
-        if setns(pidfd, CLONE_NEWPID) < 0:
-            children.append(-_libc()[0].get_errno())
+        if _libc.setns(job[5], CLONE_NEWPID) < 0:
+            children.append(-_ctypes.get_errno())
             continue
         try:
             child = os.fork()
@@ -433,20 +455,20 @@ def spawn_all(sock, batch, servers):
         if child == 0:
             # Another machine's pidfd would let this server signal that
             # machine's init: keep only our own.
-            for other, other_pidfd, other_log in batch:
-                if other is not request:
-                    os.close(other_pidfd)
-                    os.close(other_log)
-            serve_in_machine(request, pidfd, log_fd, sock)
+            for other in jobs:
+                if other is not job:
+                    os.close(other[5])
+                    os.close(other[6])
+            serve_in_machine(job, sock)
         children.append(child)
-    for (request, pidfd, log_fd), child in zip(batch, children):
+    for job, child in zip(jobs, children):
+        ident, name, pidfd, log_fd = job[0], job[1], job[5], job[6]
         os.close(pidfd)
         os.close(log_fd)
         if child > 0:
-            servers[child] = (request["id"], request["name"])
+            servers[child] = (ident, name)
         else:
-            _report(sock, "failed %d starting its server in %s: %s" % (request["id"], request["name"],
-                                                                         os.strerror(-child)))
+            _report(sock, "failed %d starting its server in %s: %s" % (ident, name, os.strerror(-child)))
 
 
 def reap(sock, servers):
