@@ -66,14 +66,15 @@ _testbed_commands() {
 # COMMAND's options from its help lines "  [-v, ]--name [ARG]   text", one
 # a line, followed by ARG when they take one.
 _testbed_options() {
-	local line re='^  (-[a-zA-Z], )?(--[a-z][a-z-]*)( [A-Z]+)?( |$)'
-	_testbed_run "$1" --help >/dev/null || return 0
+	local help line re='^  (-[a-zA-Z], )?(--[a-z][a-z-]*)( [A-Z]+)?( |$)'
+	# No help, no command: nothing to offer, not even --help.
+	help=$(_testbed_run "$1" --help) || return 0
 	echo --help
 	while IFS= read -r line; do
 		[[ $line =~ $re ]] || continue
 		[[ ${BASH_REMATCH[1]} ]] && echo "${BASH_REMATCH[1]%, }${BASH_REMATCH[3]}"
 		echo "${BASH_REMATCH[2]}${BASH_REMATCH[3]}"
-	done < <(_testbed_run "$1" --help)
+	done <<<"$help"
 }
 
 # The option that the word $1 names, among the other arguments: exact, or a
