@@ -10,12 +10,14 @@
 #   make bench       testbed against Mininet and ip -batch on this machine (root; docs/bench.md):
 #                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
 #                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
-#   make install     PREFIX=/usr/local DESTDIR=
+#   make install     PREFIX=/usr/local DESTDIR= (BASHCOMPDIR: bash completion)
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DOCDIR  ?= $(PREFIX)/share/doc/testbed
+# Where bash-completion looks for completions it loads on demand.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
@@ -144,12 +146,14 @@ bench: bin/testbed images
 	./bench/run.sh
 
 install: bin/testbed
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 bin/testbed $(DESTDIR)$(BINDIR)/testbed
 	install -m 0644 README.md docs/topology.md docs/topology.schema.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 completion/testbed.bash $(DESTDIR)$(BASHCOMPDIR)/testbed
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/testbed
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/testbed
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
