@@ -13,6 +13,8 @@ packages=(
 	# runtime and tests
 	nftables iproute2 util-linux procps python3 python3-jsonschema
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz curl
+	# the bash completion's helpers (_init_completion, _filedir), which its suite uses
+	bash-completion
 	# report parsers the check suites use: prove (perl) for TAP, python-markdown
 	perl python3-markdown
 	# make bench's peers: Mininet with its Linux-bridge switch (brctl), no
