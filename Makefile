@@ -10,12 +10,14 @@
 #   make bench       testbed against Mininet and ip -batch on this machine (root; docs/bench.md):
 #                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
 #                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
-#   make install     PREFIX=/usr/local DESTDIR= (BASHCOMPDIR: bash completion)
+#   make man         build/man/testbed.1 and testbed-topology.5 (go-md2man)
+#   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR)
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DOCDIR  ?= $(PREFIX)/share/doc/testbed
+MANDIR  ?= $(PREFIX)/share/man
 # Where bash-completion looks for completions it loads on demand.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
@@ -97,6 +99,26 @@ build/asan/unit-tests: $(ASAN_LIB_OBJS) $(ASAN_TEST_OBJS)
 
 include images/images.mk
 
+# Man pages, from Markdown kept beside the code: testbed(1) from
+# docs/man/testbed.1.md, testbed-topology(5) from docs/topology.md (the one
+# topology reference) at build time. go-md2man's tables are rewritten to
+# wrap at 80 columns (docs/man/tables.awk). Not part of all: only make man,
+# make install and the tests need go-md2man.
+MAN_PAGES := build/man/testbed.1 build/man/testbed-topology.5
+
+man: $(MAN_PAGES)
+
+build/man/testbed-topology.5.md: docs/topology.md docs/man/topology-md.sh
+	@mkdir -p $(@D)
+	docs/man/topology-md.sh docs/topology.md >$@.tmp && mv $@.tmp $@
+
+build/man/testbed.1: docs/man/testbed.1.md
+build/man/testbed-topology.5: build/man/testbed-topology.5.md
+$(MAN_PAGES): docs/man/tables.awk
+	@mkdir -p $(@D)
+	go-md2man -in $(filter %.md,$^) -out $@.roff
+	awk -f docs/man/tables.awk $@.roff >$@.tmp && mv $@.tmp $@ && rm -f $@.roff
+
 deps:
 	./ci/deps.sh
 
@@ -145,18 +167,22 @@ export BENCH_SIZES BENCH_RUNS BENCH_OUT
 bench: bin/testbed images
 	./bench/run.sh
 
-install: bin/testbed
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BASHCOMPDIR)
+install: bin/testbed $(MAN_PAGES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 bin/testbed $(DESTDIR)$(BINDIR)/testbed
 	install -m 0644 README.md docs/topology.md docs/topology.schema.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 build/man/testbed.1 $(DESTDIR)$(MANDIR)/man1/testbed.1
+	install -m 0644 build/man/testbed-topology.5 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	install -m 0644 completion/testbed.bash $(DESTDIR)$(BASHCOMPDIR)/testbed
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/testbed
+	rm -f $(DESTDIR)$(MANDIR)/man1/testbed.1 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/testbed
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -rf build bin
 
-.PHONY: all deps test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run bench install uninstall clean
+.PHONY: all deps man test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run bench install uninstall clean

@@ -10,6 +10,8 @@ packages=(
 	libnl-3-dev libnl-route-3-dev libcjson-dev libarchive-dev libnftables-dev libssl-dev
 	# rootfs images
 	mmdebstrap zstd
+	# man pages (make man, make install, the manpages suite): Markdown to roff
+	go-md2man
 	# runtime and tests
 	nftables iproute2 util-linux procps python3 python3-jsonschema
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz curl

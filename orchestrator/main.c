@@ -34,7 +34,7 @@ static const struct command commands[] = {
 			"\n"
 			"Options:\n"
 			"  --timeout SECONDS   how long servers may take to accept connections (30)\n"
-			"  --quiet             print nothing on success\n"
+			"  -q, --quiet         print nothing on success\n"
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
 			"Environment: TESTBED_CACHE_DIR, where images are unpacked (/var/cache/testbed/images).\n",
 		.options = CLI_STATE_DIR | CLI_TIMEOUT | CLI_QUIET,
