@@ -50,135 +50,6 @@ static int sha256_file(int fd, char hex[65], struct tb_err *e)
 	return rc;
 }
 
-/* One directory of a tree being removed: its name in its parent, and the
- * subdirectories still to empty. */
-struct rm_frame {
-	char *name;
-	char **subdirs;
-	size_t n, cap, next;
-};
-
-static void rm_frame_free(struct rm_frame *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		free(f->subdirs[i]);
-	free(f->subdirs);
-	free(f->name);
-}
-
-/* Removes everything in the directory open as FD except non-empty
- * subdirectories, which it lists in F. Names are read first and removed
- * after, since removing while reading may skip entries. */
-static int rm_scan(int fd, struct rm_frame *f, struct tb_err *e)
-{
-	int copy = dup(fd);
-	DIR *d = copy < 0 ? NULL : fdopendir(copy);
-	if (!d) {
-		close_fd(&copy);
-		return tb_fail(e, "reading %s: %s", f->name, strerror(errno));
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		grow_array((void **)&names, &cap, n + 1, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
-	int rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* unlinkat without AT_REMOVEDIR never follows a symlink: it
-		 * removes the link, and fails with EISDIR on a directory. */
-		int err = 0;
-		if (rc < 0 || unlinkat(fd, names[i], 0) == 0 || errno == ENOENT)
-			err = 0;
-		else if (errno != EISDIR)
-			err = errno;
-		else if (unlinkat(fd, names[i], AT_REMOVEDIR) < 0)
-			err = errno;
-		if (err == ENOTEMPTY || err == EEXIST) {
-			grow_array((void **)&f->subdirs, &f->cap, f->n + 1, sizeof(*f->subdirs));
-			f->subdirs[f->n++] = names[i];
-			continue;
-		}
-		if (err)
-			rc = tb_fail(e, "%s/%s: %s", f->name, names[i], strerror(err));
-		free(names[i]);
-	}
-	free(names);
-	return rc;
-}
-
-/* Removes NAME (relative to DIRFD, or a path) and everything below it,
- * never following a symlink (a symlink is just unlinked) and never leaving
- * NAME's file system. Iterative, with one directory open at a time, so
- * that no depth of tree exhausts the stack or the file descriptors; it
- * climbs back through "..", which is safe since only root can change the
- * cache (cache_prepare). */
-static int remove_tree(int dirfd, const char *name, struct tb_err *e)
-{
-	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR)
-		return tb_fail(e, "removing %s: %s", name, strerror(errno));
-	struct rm_frame *stack = NULL;
-	size_t depth = 0, cap = 0;
-	struct stat top;
-	int rc = 0;
-	int cur = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (cur < 0 || fstat(cur, &top) < 0) {
-		rc = tb_fail(e, "removing %s: %s", name, strerror(errno));
-		close_fd(&cur);
-		return rc;
-	}
-	grow_array((void **)&stack, &cap, 1, sizeof(*stack));
-	stack[depth++] = (struct rm_frame){.name = xstrdup(name)};
-	rc = rm_scan(cur, &stack[0], e);
-	while (rc == 0 && depth > 0) {
-		struct rm_frame *f = &stack[depth - 1];
-		if (f->next < f->n) {
-			const char *sub = f->subdirs[f->next++];
-			struct stat st;
-			int child = openat(cur, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (child < 0 || fstat(child, &st) < 0) {
-				rc = tb_fail(e, "%s/%s: %s", f->name, sub, strerror(errno));
-				close_fd(&child);
-				break;
-			}
-			if (st.st_dev != top.st_dev) {
-				rc = tb_fail(e, "%s/%s: a mount point", f->name, sub);
-				close(child);
-				break;
-			}
-			close(cur);
-			cur = child;
-			grow_array((void **)&stack, &cap, depth + 1, sizeof(*stack));
-			stack[depth++] = (struct rm_frame){.name = xstrdup(sub)};
-			rc = rm_scan(cur, &stack[depth - 1], e);
-			continue;
-		}
-		/* Empty now: climb to the parent and remove it there. */
-		int parent = depth > 1 ? openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : dirfd;
-		if (parent < 0 && depth > 1) {
-			rc = tb_fail(e, "%s/..: %s", f->name, strerror(errno));
-			break;
-		}
-		close(cur);
-		cur = parent;
-		if (unlinkat(parent, f->name, AT_REMOVEDIR) < 0)
-			rc = tb_fail(e, "%s: %s", f->name, strerror(errno));
-		rm_frame_free(f);
-		depth--;
-	}
-	if (cur != dirfd)
-		close(cur);
-	while (depth > 0)
-		rm_frame_free(&stack[--depth]);
-	free(stack);
-	return rc < 0 ? tb_context(e, "removing %s", name) : 0;
-}
-
 /* libarchive's own reason for a failure, never NULL or empty. */
 static const char *archive_reason(struct archive *a)
 {
@@ -509,7 +380,7 @@ static int sweep_stale(int cache_fd, const char *cache, struct tb_err *e)
 	closedir(d);
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && remove_tree(cache_fd, names[i], e) < 0)
+		if (rc == 0 && remove_tree_at(cache_fd, names[i], e) < 0)
 			rc = tb_context(e, "a leftover of an interrupted unpack in %s", cache);
 		free(names[i]);
 	}
@@ -581,7 +452,7 @@ char *image_unpack(const char *cache_arg, const char *image, char hash[65], stru
 	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || chdir(tmp) < 0) {
 		tb_fail(e, "entering %s: %s", tmp, strerror(errno));
-		remove_tree(AT_FDCWD, tmp, &ignored);
+		remove_tree_at(AT_FDCWD, tmp, &ignored);
 		goto fail;
 	}
 	/* libarchive's secure flags only hold for relative paths, hence the
@@ -595,7 +466,7 @@ char *image_unpack(const char *cache_arg, const char *image, char hash[65], stru
 	if (rc < 0) {
 		/* Nothing of a refused image stays; should removing fail, the
 		 * next unpack sweeps it. */
-		remove_tree(AT_FDCWD, tmp, &ignored);
+		remove_tree_at(AT_FDCWD, tmp, &ignored);
 		tb_context(e, "unpacking image %s", image);
 		goto fail;
 	}

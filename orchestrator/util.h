@@ -72,6 +72,14 @@ int tb_fail(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf
 /* Prefixes the existing message with more context; returns -1. */
 int tb_context(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Removes NAME (relative to DIRFD, or a path) and everything below it,
+ * never following a symlink (a symlink is just unlinked) and never leaving
+ * NAME's file system (a mount point below fails it). Iterative, with one
+ * directory open at a time, so that no depth of tree exhausts the stack or
+ * the file descriptors. It climbs back through "..": callers make sure
+ * that only root can change the tree meanwhile (the image cache is root's). */
+int remove_tree_at(int dirfd, const char *name, struct tb_err *e);
+
 /* Write all of BUF, retrying short writes and EINTR. */
 int write_all(int fd, const void *buf, size_t len);
 /* Process titles: main() hands over argv once; a machine's init then shows
