@@ -25,6 +25,7 @@ static const struct {
 	{{"parallel", required_argument, NULL, OPT_LONG + 7}, CLI_PARALLEL},
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, CLI_VERBOSE},
 	{{"all", no_argument, NULL, OPT_LONG + 9}, CLI_ALL},
+	{{"dry-run", no_argument, NULL, OPT_LONG + 10}, CLI_DRY_RUN},
 };
 
 void command_usage(const struct command *cmd, FILE *out)
@@ -123,6 +124,9 @@ int command_run(const struct command *cmd, int argc, char **argv)
 			break;
 		case OPT_LONG + 9:
 			o.all = true;
+			break;
+		case OPT_LONG + 10:
+			o.dry_run = true;
 			break;
 		default:
 			return unknown_option(cmd, argv[optind - 1]);

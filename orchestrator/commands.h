@@ -20,12 +20,13 @@ enum cli_option {
 	CLI_PARALLEL = 1 << 7,
 	CLI_VERBOSE = 1 << 8,
 	CLI_ALL = 1 << 9,
+	CLI_DRY_RUN = 1 << 10,
 };
 
 /* Values as given; each command reads what its options mean. */
 struct cli_options {
 	const char *state_dir, *timeout, *format, *output, *retries, *parallel;
-	bool json, quiet, verbose, all;
+	bool json, quiet, verbose, all, dry_run;
 };
 
 struct command {
@@ -60,6 +61,8 @@ int cmd_exec(const struct command *cmd, const struct cli_options *o, int n, char
 int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_plan(const struct command *cmd, const struct cli_options *o, int n, char **operands);
+int cmd_images(const struct command *cmd, const struct cli_options *o, int n, char **operands);
+int cmd_prune(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_graph(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 
 #endif

@@ -165,6 +165,37 @@ static const struct command commands[] = {
 		.options = CLI_STATE_DIR | CLI_FORMAT,
 		.run = cmd_graph,
 	},
+	{
+		.name = "images",
+		.args = "",
+		.summary = "list the image cache: trees, sizes, sources, labs using them (root)",
+		.help = "List the root filesystems unpacked in the image cache (TESTBED_CACHE_DIR,\n"
+			"/var/cache/testbed/images): each tree's sha256 (the first 12 digits in the table),\n"
+			"its size on disk, when it was unpacked, the tarball it came from (when recorded), and\n"
+			"the labs under the state directory whose saved plan uses it. Waits while an up unpacks.\n"
+			"\n"
+			"Options:\n"
+			"  --json              machine-readable output\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_JSON,
+		.run = cmd_images,
+	},
+	{
+		.name = "prune",
+		.args = "",
+		.summary = "remove the cached images no lab uses (root)",
+		.help = "Remove from the image cache every tree that no lab under the state directory uses,\n"
+			"and what interrupted unpacks left (.unpack-*), printing each and the bytes freed.\n"
+			"Holds the cache lock throughout, as up does when it unpacks. While a lab's images are\n"
+			"unknown (an up still unpacking, or state this testbed cannot read) it keeps every tree.\n"
+			"Labs under other state directories are not seen: their trees count as unused.\n"
+			"\n"
+			"Options:\n"
+			"  --dry-run           print what would be removed; remove nothing\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_DRY_RUN,
+		.run = cmd_prune,
+	},
 };
 
 static void print_usage(FILE *out)

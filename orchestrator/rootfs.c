@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "rootfs.h"
 
+#include "image_cache.h"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
@@ -277,7 +279,7 @@ static int check_dir(const char *cache, const char *dir, const struct stat *st, 
  * root can change it or any directory above it, creating what is missing
  * as root's, mode 0700. LEVEL: 0 for the cache itself, 1 its parent, and
  * so on. Returns PATH with any symlink above the cache resolved. */
-static char *safe_dir(const char *cache, const char *path, int level, struct tb_err *e)
+static char *safe_dir(const char *cache, const char *path, int level, bool create, struct tb_err *e)
 {
 	struct stat st;
 	if (strcmp(path, "/") == 0) {
@@ -290,11 +292,11 @@ static char *safe_dir(const char *cache, const char *path, int level, struct tb_
 	const char *slash = strrchr(path, '/');
 	autofree char *parent_path = slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
 	/* Parents first: nothing is created or looked at below an unsafe one. */
-	autofree char *parent = safe_dir(cache, parent_path, level + 1, e);
+	autofree char *parent = safe_dir(cache, parent_path, level + 1, create, e);
 	if (!parent)
 		return NULL;
 	char *full = xasprintf("%s/%s", strcmp(parent, "/") == 0 ? "" : parent, slash + 1);
-	if (lstat(full, &st) < 0 && errno == ENOENT) {
+	if (create && lstat(full, &st) < 0 && errno == ENOENT) {
 		if (mkdir(full, 0700) == 0)
 			chmod(full, 0700); /* whatever the umask */
 		else if (errno != EEXIST)
@@ -317,23 +319,24 @@ static char *safe_dir(const char *cache, const char *path, int level, struct tb_
 		if (!target)
 			goto fail;
 		free(full);
-		return safe_dir(cache, target, level, e);
+		return safe_dir(cache, target, level, create, e);
 	}
 	if (check_dir(cache, full, &st, level <= 1, e) < 0) {
 		free(full);
 		return NULL;
 	}
 	return full;
-fail:
-	tb_fail(e, "cache directory %s: %s: %s", cache, full, strerror(errno));
+fail:;
+	int err = errno;
+	tb_fail(e, "cache directory %s: %s: %s", cache, full, strerror(err));
 	free(full);
+	errno = err; /* ENOENT tells image_cache_dir's callers "no cache yet" */
 	return NULL;
 }
 
-/* The cache directory DIR, made safe (see safe_dir): absolute, with no
- * "." or empty components, and every symlink above it resolved. */
-static char *cache_prepare(const char *dir, struct tb_err *e)
+char *image_cache_dir(const char *dir, bool create, struct tb_err *e)
 {
+	errno = 0;
 	autofree char *cwd = dir[0] == '/' ? xstrdup("") : getcwd(NULL, 0);
 	if (!cwd) {
 		tb_fail(e, "cache directory %s: the working directory: %s", dir, strerror(errno));
@@ -355,7 +358,7 @@ static char *cache_prepare(const char *dir, struct tb_err *e)
 	}
 	if (n == 0)
 		strcpy(clean, "/");
-	return safe_dir(dir, clean, 0, e);
+	return safe_dir(dir, clean, 0, create, e);
 }
 
 /* Removes the .unpack-* directories that unpacking processes killed
@@ -395,7 +398,7 @@ char *image_unpack(const char *cache_arg, const char *image, char hash[65], stru
 		return NULL;
 	/* Checked even when the image is cached: whoever could write to the
 	 * cache could have changed the unpacked tree. */
-	autofree char *cache_dir = cache_prepare(cache_arg, e);
+	autofree char *cache_dir = image_cache_dir(cache_arg, true, e);
 	if (!cache_dir)
 		return NULL;
 	/* The path becomes an overlayfs mount option, which cannot quote. */
@@ -420,13 +423,24 @@ char *image_unpack(const char *cache_arg, const char *image, char hash[65], stru
 	autoclose int cwd = -1;
 	struct stat st;
 	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode)) {
-		/* Sweep leftovers now and then without ever waiting for an
-		 * unpacking up (which sweeps itself); a read-only cache of
-		 * unpacked images still works. */
+		/* Sweep leftovers when no one else holds the lock (an unpacking
+		 * up sweeps itself). Otherwise wait for a shared hold: prune
+		 * decides under the lock which trees no lab uses, and this lab
+		 * has written its state before getting here, so either prune
+		 * saw this lab, or it is done and the tree is checked again
+		 * below. A read-only cache of unpacked images still works. */
 		struct tb_err ignored;
-		if (cache_fd >= 0 && lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+		bool exclusive = cache_fd >= 0 && lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0;
+		if (exclusive)
 			sweep_stale(cache_fd, cache_dir, &ignored);
-		return rootfs;
+		else if (lock >= 0)
+			flock(lock, LOCK_SH);
+		if (lock < 0 || (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))) {
+			if (exclusive)
+				image_meta_write(cache_dir, hash, image, false, &ignored);
+			return rootfs;
+		}
+		flock(lock, LOCK_UN); /* pruned meanwhile: unpack it again */
 	}
 	if (cache_fd < 0) {
 		tb_fail(e, "opening %s: %s", cache_dir, strerror(errno));
@@ -463,6 +477,9 @@ char *image_unpack(const char *cache_arg, const char *image, char hash[65], stru
 		rc = tb_fail(e, "returning to the working directory: %s", strerror(errno));
 	if (rc == 0 && rename(tmp, rootfs) < 0)
 		rc = tb_fail(e, "renaming %s: %s", tmp, strerror(errno));
+	/* Only for `testbed images`: a tree without its record still works. */
+	if (rc == 0)
+		image_meta_write(cache_dir, hash, image, true, &ignored);
 	if (rc < 0) {
 		/* Nothing of a refused image stays; should removing fail, the
 		 * next unpack sweeps it. */

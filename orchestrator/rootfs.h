@@ -26,6 +26,12 @@
  * unpacks into keeps testbed's mode, owner and times. */
 char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
 
+/* The cache directory DIR, made safe: absolute, with no "." or empty
+ * components and every symlink above it resolved, root's and writable by
+ * nobody else, as its parent, and no symlink itself. CREATE: missing ones
+ * are created (root's, mode 0700); else NULL with errno ENOENT. */
+char *image_cache_dir(const char *dir, bool create, struct tb_err *e);
+
 /* For a new machine, in its own mount namespace (and PID namespace, for
  * /proc): build an overlay of LOWER with its upper layer on a tmpfs of
  * DISK_BYTES mounted at SCRATCH, pivot_root into it, and mount /proc, /sys
