@@ -47,8 +47,9 @@ def where(error):
 
 
 def short(message):
-    # Messages quote the whole failing instance: a trace's hops run long.
-    return message if len(message) <= 400 else message[:400] + "..."
+    # Messages quote the whole failing instance first, then say what is
+    # wrong: a trace's hops run long, so cut from the middle.
+    return message if len(message) <= 400 else message[:150] + " ... " + message[-250:]
 
 
 def checked_validator(path, cls):
