@@ -168,10 +168,12 @@ bench: bin/testbed images
 	./bench/run.sh
 
 install: bin/testbed $(MAN_PAGES)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DOCDIR)/schemas $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 bin/testbed $(DESTDIR)$(BINDIR)/testbed
 	install -m 0644 README.md docs/topology.md docs/topology.schema.json $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/schemas/status.schema.json docs/schemas/check.schema.json docs/schemas/trace.schema.json \
+		$(DESTDIR)$(DOCDIR)/schemas/
 	install -m 0644 build/man/testbed.1 $(DESTDIR)$(MANDIR)/man1/testbed.1
 	install -m 0644 build/man/testbed-topology.5 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	install -m 0644 completion/testbed.bash $(DESTDIR)$(BASHCOMPDIR)/testbed

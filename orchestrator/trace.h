@@ -43,7 +43,8 @@ struct trace_hop {
 struct trace {
 	size_t from;
 	uint32_t dst;
-	struct trace_hop hops[TRACE_MAX_HOPS];
+	/* + 1: a trace that used them all still ends in a drop (a routing loop). */
+	struct trace_hop hops[TRACE_MAX_HOPS + 1];
 	size_t n_hops;
 	bool delivered;
 };
