@@ -12,6 +12,7 @@
 #include "lab.h"
 #include "machine.h"
 #include "live.h"
+#include "progress.h"
 #include "topology.h"
 #include "util.h"
 
@@ -62,7 +63,11 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
 	}
 	pid_t *pids;
-	int rc = lab_up(&p, o->state_dir, timeout_s, &pids, &e);
+	struct progress progress;
+	progress_init_for_terminal(&progress, stderr, o->quiet);
+	int rc = lab_up(&p, o->state_dir, timeout_s, &progress, &pids, &e);
+	/* The table or the error starts on a clean line. */
+	progress_clear(&progress);
 	machine_spawner_stop();
 	if (rc != TB_EXIT_OK)
 		command_fail(cmd, rc, "%s", e.msg);

@@ -22,6 +22,7 @@
 #include "machine.h"
 #include "netlink.h"
 #include "probe.h"
+#include "progress.h"
 #include "rootfs.h"
 #include "server_pool.h"
 #include "step.h"
@@ -60,6 +61,7 @@ struct up {
 	size_t n_spawned;
 	struct lab_cgroup cgroup; /* path NULL: no cgroup2 here */
 	struct server_pool *pools; /* per image; pid -1: not started */
+	struct progress *progress; /* the status line; off unless on a terminal */
 };
 
 /* Machines whose workload is the pod server get theirs from their image's
@@ -87,9 +89,13 @@ static int check_interrupted(struct tb_err *e)
 static int unpack_images(struct up *u, struct tb_err *e)
 {
 	struct plan *p = u->plan;
-	for (size_t i = 0; i < p->n_images; i++)
+	progress_begin(u->progress, PROGRESS_IMAGES, p->n_images);
+	for (size_t i = 0; i < p->n_images; i++) {
 		if (!(u->rootfs[i] = image_unpack(cache_dir(), p->images[i].path, p->images[i].sha256, e)))
 			return -1;
+		progress_advance(u->progress, PROGRESS_IMAGES, 1);
+	}
+	progress_end(u->progress, PROGRESS_IMAGES);
 	return 0;
 }
 
@@ -147,6 +153,12 @@ static int apply_steps(struct up *u, struct tb_err *e)
 {
 	struct plan *p = u->plan;
 	double machines_ms = 0, network_ms = 0;
+	/* Machine steps and the others interleave: both phases run together. */
+	size_t n_machine_steps = 0;
+	for (size_t i = 0; i < p->n_steps; i++)
+		n_machine_steps += p->steps[i].kind == STEP_MACHINE;
+	progress_begin(u->progress, PROGRESS_MACHINES, n_machine_steps);
+	progress_begin(u->progress, PROGRESS_NETWORK, p->n_steps - n_machine_steps);
 	for (size_t i = 0; i < p->n_steps; i++) {
 		const struct step *s = &p->steps[i];
 		if (check_interrupted(e) < 0)
@@ -154,10 +166,14 @@ static int apply_steps(struct up *u, struct tb_err *e)
 		long long start = now_ms();
 		if (step_ops(s->kind)->apply(&u->ctx, s, e) < 0)
 			return -1;
-		*(s->kind == STEP_MACHINE ? &machines_ms : &network_ms) += (double)(now_ms() - start);
+		bool machine = s->kind == STEP_MACHINE;
+		*(machine ? &machines_ms : &network_ms) += (double)(now_ms() - start);
+		progress_advance(u->progress, machine ? PROGRESS_MACHINES : PROGRESS_NETWORK, 1);
 	}
 	p->timings.machines = machines_ms;
 	p->timings.network = network_ms;
+	progress_end(u->progress, PROGRESS_MACHINES);
+	progress_end(u->progress, PROGRESS_NETWORK);
 	return 0;
 }
 
@@ -228,7 +244,8 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 		n++;
 	}
 	if (rc == 0 && n > 0)
-		rc = server_pools_serve(u->pools, p->n_images, served, n, watch, n_watch, timeout_ms, &interrupted, e);
+		rc = server_pools_serve(u->pools, p->n_images, served, n, watch, n_watch, timeout_ms, &interrupted,
+					u->progress, e);
 	for (size_t i = 0; i < n; i++)
 		free(logs[i]);
 	free(logs);
@@ -239,6 +256,10 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 {
 	const struct plan *p = u->plan;
+	size_t n_servers = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n_servers += pooled(&p->machines[i]) || p->machines[i].http_port;
+	progress_begin(u->progress, PROGRESS_SERVERS, n_servers);
 	for (size_t i = 0; i < p->n_machines; i++) {
 		if (machine_wait_ready(&u->machines[i], SETUP_TIMEOUT_MS, e) < 0)
 			return tb_context(e, "%s", p->machines[i].name);
@@ -274,6 +295,11 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 	long long left = deadline - now_ms();
 	if (rc == 0 && n > 0)
 		rc = wait_listening(w, n, watch, n_watch, left > 0 ? (int)left : 1, &interrupted, e);
+	/* These are waited for together: counted once all listen. */
+	if (rc == 0) {
+		progress_advance(u->progress, PROGRESS_SERVERS, n);
+		progress_end(u->progress, PROGRESS_SERVERS);
+	}
 	free(w);
 	free(watch);
 	if (rc < 0)
@@ -353,9 +379,10 @@ static int claim_lab(struct up *u, const char *state_dir, struct tb_err *e)
 	return TB_EXIT_OK;
 }
 
-int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, struct tb_err *e)
+int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress *progress, pid_t **pids,
+	   struct tb_err *e)
 {
-	struct up u = {.plan = p, .cgroup = LAB_CGROUP_INIT};
+	struct up u = {.plan = p, .cgroup = LAB_CGROUP_INIT, .progress = progress};
 	*pids = NULL;
 	int rc = claim_lab(&u, state_dir, e);
 	if (rc != TB_EXIT_OK)

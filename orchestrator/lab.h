@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "plan.h"
+#include "progress.h"
 #include "state.h"
 #include "util.h"
 
@@ -15,8 +16,10 @@
  * plan in the lab's state under STATE_DIR, walks its steps, starts the
  * workloads and waits up to TIMEOUT_S for every HTTP server. Fills in the
  * plan's image hashes and timings, and PIDS (per plan machine, malloc'd).
- * On failure removes all it made. */
-int lab_up(struct plan *p, const char *state_dir, int timeout_s, pid_t **pids, struct tb_err *e);
+ * Reports each phase's progress to PROGRESS (NULL: none), and leaves its
+ * line on screen for the caller to clear. On failure removes all it made. */
+int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress *progress, pid_t **pids,
+	   struct tb_err *e);
 
 struct down_result {
 	bool was_up;    /* there was anything to do */

@@ -194,7 +194,7 @@ static int pool_gone(struct server_pool *sp, struct tb_err *e)
 
 int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_machine *machines, size_t n,
 		       const struct exit_watch *watches, size_t n_watches, int timeout_ms, volatile const int *stop,
-		       struct tb_err *e)
+		       struct progress *progress, struct tb_err *e)
 {
 	size_t *next = xcalloc(n_pools ? n_pools : 1, sizeof(*next)); /* per pool: the next machine to send */
 	struct pollfd *p = xcalloc(2 * n_pools + n_watches + 1, sizeof(*p));
@@ -202,6 +202,8 @@ int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_
 	long long deadline = now_ms() + timeout_ms;
 	int rc = 0;
 	while (n_ready < n) {
+		/* The elapsed time moves on while the servers start. */
+		progress_tick(progress);
 		if (stop && *stop) {
 			rc = tb_fail(e, "interrupted by signal %d", *stop);
 			break;
@@ -260,10 +262,12 @@ int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_
 						break;
 					}
 					msg[r] = '\0';
+					size_t was_ready = n_ready;
 					if (on_reply(machines, n, msg, &n_ready, e) < 0) {
 						rc = -1;
 						break;
 					}
+					progress_advance(progress, PROGRESS_SERVERS, n_ready - was_ready);
 				}
 			}
 			if (rc == 0 && (p[2 * k + 1].revents & POLLIN))

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "probe.h"
+#include "progress.h"
 #include "util.h"
 
 struct server_pool {
@@ -54,10 +55,11 @@ struct served_machine {
 
 /* Asks the pools for every machine's server and waits until each one
  * listens, for at most TIMEOUT_MS. Fails at once when a server or a pool
- * exits, a watched machine reports its workload's end, or STOP turns true. */
+ * exits, a watched machine reports its workload's end, or STOP turns true.
+ * Each server ready advances PROGRESS's servers phase (NULL: none). */
 int server_pools_serve(struct server_pool *pools, size_t n_pools, struct served_machine *machines, size_t n,
 		       const struct exit_watch *watches, size_t n_watches, int timeout_ms, volatile const int *stop,
-		       struct tb_err *e);
+		       struct progress *progress, struct tb_err *e);
 
 /* The pool lives on after up (it reaps the servers and logs their exits);
  * this only closes our descriptors. */
