@@ -11,13 +11,16 @@
 #                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
 #                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
 #   make man         build/man/testbed.1 and testbed-topology.5 (go-md2man)
-#   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR)
+#   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR, DATADIR)
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 DOCDIR  ?= $(PREFIX)/share/doc/testbed
 MANDIR  ?= $(PREFIX)/share/man
+# Example labs and the image recipe, side by side as in the repository, so
+# that the labs' relative image paths (../images/pod.tar.zst) hold.
+DATADIR ?= $(PREFIX)/share/testbed
 # Where bash-completion looks for completions it loads on demand.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC      ?= cc
@@ -177,12 +180,22 @@ install: bin/testbed $(MAN_PAGES)
 	install -m 0644 build/man/testbed.1 $(DESTDIR)$(MANDIR)/man1/testbed.1
 	install -m 0644 build/man/testbed-topology.5 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	install -m 0644 completion/testbed.bash $(DESTDIR)$(BASHCOMPDIR)/testbed
+	install -d $(DESTDIR)$(DATADIR)/topologies $(DESTDIR)$(DATADIR)/images/pod
+	install -m 0644 topologies/*.json $(DESTDIR)$(DATADIR)/topologies/
+	install -m 0755 images/build-image.sh images/extract-hook.sh $(DESTDIR)$(DATADIR)/images/
+	install -m 0755 images/pod/testbed-http.py $(DESTDIR)$(DATADIR)/images/pod/
+	@# Built images go too when there are any: making them needs root and
+	@# the network (make images), which installing must not.
+	for image in images/*.tar.zst; do \
+		[ ! -f "$$image" ] || install -m 0644 "$$image" $(DESTDIR)$(DATADIR)/images/; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/testbed
 	rm -f $(DESTDIR)$(MANDIR)/man1/testbed.1 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/testbed
 	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build bin
