@@ -213,7 +213,8 @@ static void print_usage(FILE *out)
 		"\n"
 		"Run `testbed COMMAND --help` for a command's options.\n"
 		"Exit codes: 0 ok, 1 expectations failed, 2 bad input or usage, 3 system failure.\n"
-		"The topology format is described in docs/topology.md.\n");
+		"The topology format is described in testbed-topology(5) and docs/topology.md;\n"
+		"man testbed has every command and option.\n");
 }
 
 static const struct command *find_command(const char *name)
