@@ -56,7 +56,7 @@ machines_where() {
 
 @test "testbed <TAB> offers every command; a prefix only those it starts" {
 	run complete_words ""
-	assert_output "$(sorted validate up down gc status exec check trace plan graph)"
+	assert_output "$(sorted validate up down gc status exec check trace plan graph images prune)"
 	run complete_words ch
 	assert_output "check"
 	run complete_words -
