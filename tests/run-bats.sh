@@ -36,6 +36,8 @@ report=()
 if [ -n "${TESTBED_BATS_JUNIT_DIR:-}" ]; then
 	mkdir -p "$TESTBED_BATS_JUNIT_DIR"
 	report=(--report-formatter junit --output "$(mktemp -d "$TESTBED_BATS_JUNIT_DIR/run.XXXXXX")")
+	# Root runs this; CI uploads the report as its own user.
+	chmod a+rx "${report[-1]}"
 fi
 status=0
 unshare --net --mount --propagation private -- bash -c 'ip link set lo up && exec bats --tap "$@"' bats ${report[@]+"${report[@]}"} "$@" \

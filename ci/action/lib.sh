@@ -8,6 +8,7 @@ set -euo pipefail
 # The testbed checkout the action runs from: the runner's action path, or
 # (run by hand or by the test) the repository this script belongs to.
 TESTBED_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck disable=SC2034 # used by the step scripts that source this
 TESTBED=${TESTBED_BIN:-$TESTBED_HOME/bin/testbed}
 
 # GitHub's hosted runners run steps as a user with password-less sudo; a

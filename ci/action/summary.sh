@@ -22,6 +22,7 @@ graph=$(as_root "$TESTBED" graph "$lab" 2>/dev/null) ||
 		echo "check did not run: see the job's log."
 	fi
 	if [ -n "$graph" ]; then
+		# shellcheck disable=SC2016 # backticks are Markdown's fence, not a command
 		printf '\n### The lab\n\n```mermaid\n%s\n```\n' "$graph"
 	fi
 } >>"$GITHUB_STEP_SUMMARY"
