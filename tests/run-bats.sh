@@ -4,6 +4,9 @@
 # inside, that namespace plays the host. Afterwards the machine's network
 # namespaces, links, addresses, routes, rules, nft ruleset and mounts must be exactly as before.
 #   tests/run-bats.sh [SUITE.bats ...]     default: every suite in tests/bats
+# With TESTBED_BATS_JUNIT_DIR set, bats also writes a JUnit report (for CI
+# test reporters) into a fresh folder under it, one per run, since
+# ci/test.sh runs the suites more than once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,8 +32,15 @@ before=$(snapshot)
 
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
+report=()
+if [ -n "${TESTBED_BATS_JUNIT_DIR:-}" ]; then
+	mkdir -p "$TESTBED_BATS_JUNIT_DIR"
+	report=(--report-formatter junit --output "$(mktemp -d "$TESTBED_BATS_JUNIT_DIR/run.XXXXXX")")
+	# Root runs this; CI uploads the report as its own user.
+	chmod a+rx "${report[-1]}"
+fi
 status=0
-unshare --net --mount --propagation private -- bash -c 'ip link set lo up && exec bats --tap "$@"' bats "$@" \
+unshare --net --mount --propagation private -- bash -c 'ip link set lo up && exec bats --tap "$@"' bats ${report[@]+"${report[@]}"} "$@" \
 	| tee "$tap" || status=$?
 
 after=$(snapshot)

@@ -17,6 +17,7 @@ require_lab_sandbox() {
 		echo "refusing to build labs in the machine's initial network namespace; use tests/run-bats.sh" >&2
 		return 1
 	fi
+	# shellcheck disable=SC2015 # meant: either image missing runs the error branch
 	[ -f "$REPO/images/pod.tar.zst" ] && [ -f "$REPO/images/node.tar.zst" ] ||
 		{ echo "images missing: run make images first" >&2; return 1; }
 }
@@ -84,6 +85,7 @@ capture_start() {
 # Waits (at most 5 s) for a capture started by capture_start to finish.
 capture_wait() {
 	local pid=$1 i
+	# shellcheck disable=SC2034 # i only counts the tries
 	for i in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.05

@@ -29,6 +29,7 @@ for target in "$@"; do
 	args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 	      -artifact_prefix="$artifacts/$target-")
 	[ -f "tests/fuzz/$target.dict" ] && args+=(-dict="tests/fuzz/$target.dict")
+	# shellcheck disable=SC2012 # a count for the log; seed names are hashes, one line each
 	echo "fuzz: $target for ${seconds}s over $(ls "$corpus" | wc -l) seeds"
 	log=$scratch/$target.log
 	status=0

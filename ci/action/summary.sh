@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Action step 4 (always): the job summary: check's truth tables in
+# Markdown and the lab's graph in a mermaid block, which GitHub draws.
+# shellcheck source=ci/action/lib.sh
+. "$(dirname "$0")/lib.sh"
+need_runner_files GITHUB_STEP_SUMMARY
+lab=${TESTBED_ACTION_LAB:-}
+work=${TESTBED_ACTION_WORK:-}
+if [ -z "$lab" ]; then
+	echo "testbed action: no lab was brought up; no summary" >&2
+	exit 0
+fi
+# The running lab's saved plan; if up failed, the topology file, which
+# needs no lab.
+graph=$(as_root "$TESTBED" graph "$lab" 2>/dev/null) ||
+	graph=$("$TESTBED" graph "${TESTBED_ACTION_TOPOLOGY:-}") || graph=
+{
+	printf '## testbed: %s\n\n' "$lab"
+	if [ -n "$work" ] && [ -s "$work/summary.md" ]; then
+		cat "$work/summary.md"
+	else
+		echo "check did not run: see the job's log."
+	fi
+	if [ -n "$graph" ]; then
+		# shellcheck disable=SC2016 # backticks are Markdown's fence, not a command
+		printf '\n### The lab\n\n```mermaid\n%s\n```\n' "$graph"
+	fi
+} >>"$GITHUB_STEP_SUMMARY"
