@@ -60,7 +60,7 @@ testbed_up() {
 	fi
 	local dir=${BATS_FILE_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}
 	local out="$dir/testbed-up-$name.out" status=0
-	"$TESTBED" up "$file" "$@" >"$out" 2>&1 || status=$?
+	"$TESTBED" up "$@" "$file" >"$out" 2>&1 || status=$?
 	if [ "$status" -ne 0 ]; then
 		_testbed_fail "testbed_up: testbed up failed" \
 			file "$file" lab "$name" status "$status" output "$(cat "$out")"
