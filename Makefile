@@ -11,7 +11,8 @@
 #                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
 #                    100 pods, 1 above), BENCH_OUT (default build/bench.json)
 #   make man         build/man/testbed.1 and testbed-topology.5 (go-md2man)
-#   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR, DATADIR)
+#   make install     PREFIX=/usr/local DESTDIR= (builds the man pages too; MANDIR, BASHCOMPDIR, DATADIR,
+#                    BATSLIBDIR)
 #   make lint        actionlint on the workflows and action.yml, shellcheck on every shell script
 .SUFFIXES:
 
@@ -24,6 +25,9 @@ MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/testbed
 # Where bash-completion looks for completions it loads on demand.
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# bats libraries, laid out as Debian's bats-support is (NAME/load.bash), so
+# that `bats_load_library testbed` finds it through BATS_LIB_PATH.
+BATSLIBDIR ?= $(PREFIX)/lib/bats
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
@@ -186,7 +190,7 @@ bench: bin/testbed images
 
 install: bin/testbed $(MAN_PAGES)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DOCDIR)/schemas $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR)
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(BATSLIBDIR)/testbed
 	install -m 0755 bin/testbed $(DESTDIR)$(BINDIR)/testbed
 	install -m 0644 README.md docs/topology.md docs/topology.schema.json $(DESTDIR)$(DOCDIR)/
 	install -m 0644 docs/schemas/status.schema.json docs/schemas/check.schema.json docs/schemas/trace.schema.json \
@@ -194,6 +198,7 @@ install: bin/testbed $(MAN_PAGES)
 	install -m 0644 build/man/testbed.1 $(DESTDIR)$(MANDIR)/man1/testbed.1
 	install -m 0644 build/man/testbed-topology.5 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	install -m 0644 completion/testbed.bash $(DESTDIR)$(BASHCOMPDIR)/testbed
+	install -m 0644 bats/testbed/load.bash $(DESTDIR)$(BATSLIBDIR)/testbed/load.bash
 	install -d $(DESTDIR)$(DATADIR)/topologies $(DESTDIR)$(DATADIR)/images/pod
 	install -m 0644 topologies/*.json $(DESTDIR)$(DATADIR)/topologies/
 	install -m 0755 images/build-image.sh images/extract-hook.sh $(DESTDIR)$(DATADIR)/images/
@@ -208,6 +213,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/testbed
 	rm -f $(DESTDIR)$(MANDIR)/man1/testbed.1 $(DESTDIR)$(MANDIR)/man5/testbed-topology.5
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/testbed
+	rm -rf $(DESTDIR)$(BATSLIBDIR)/testbed
 	rm -rf $(DESTDIR)$(DOCDIR)
 	rm -rf $(DESTDIR)$(DATADIR)
 

@@ -15,7 +15,7 @@ setup_file() {
 	{"name": "contain", "images": {"pod": "$REPO/images/pod.tar.zst", "node": "$REPO/images/node.tar.zst"},
 	 "nodes": [{"name": "n1", "pods": [{"name": "web"}, {"name": "small", "disk": "16Mi"}]}]}
 	JSON
-	"$TESTBED" up --quiet "$BATS_FILE_TMPDIR/lab.json"
+	testbed_up "$BATS_FILE_TMPDIR/lab.json" --quiet
 }
 
 setup() {
@@ -24,7 +24,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 # The capability sets of a process in TARGET, as hex masks.

@@ -7,6 +7,9 @@ REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 # one (make test-bats-asan); the suites only ever call "$TESTBED".
 TESTBED=${TESTBED_BIN:-$REPO/bin/testbed}
 export REPO TESTBED
+# The helpers users get (make install): the lab suites bring their labs up
+# and down through them, so they are exercised on every run.
+load "$REPO/bats/testbed/load"
 
 # Lab suites must run in a scratch network namespace (tests/run-bats.sh
 # makes one), never in the machine's own: a bug must not be able to reach

@@ -9,6 +9,7 @@ setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
 	host_snapshot >"$BATS_FILE_TMPDIR/host.before"
+	testbed_up "$FILE"
 }
 
 setup() {
@@ -17,12 +18,13 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "up builds three hosts on br0" {
-	run "$TESTBED" up "$FILE"
-	assert_success
+	# setup_file brought it up (testbed_up fails unless up succeeds); what up printed:
+	assert_equal "$TESTBED_LAB" "$LAB"
+	run cat "$TESTBED_UP_OUTPUT"
 	assert_line --regexp '^net2 +host +- +10\.0\.1\.4 +[0-9]+$'
 	# br0 lives in the lab namespace, with one port per host.
 	run tbx "$LAB" lab ip -o link show master br0

@@ -9,6 +9,7 @@ setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
 	host_snapshot >"$BATS_FILE_TMPDIR/host.before"
+	testbed_up "$FILE"
 }
 
 setup() {
@@ -17,12 +18,13 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "up builds the lab and prints what runs where" {
-	run "$TESTBED" up "$FILE"
-	assert_success
+	# setup_file brought it up (testbed_up fails unless up succeeds); what up printed:
+	assert_equal "$TESTBED_LAB" "$LAB"
+	run cat "$TESTBED_UP_OUTPUT"
 	assert_line --regexp '^pod-a +pod +node1 +10\.0\.1\.2 +[0-9]+$'
 	assert_line --regexp '^pod-b +pod +node1 +10\.0\.1\.3 +[0-9]+$'
 	assert_line --regexp '^pod-c +pod +node2 +10\.0\.2\.2 +[0-9]+$'

@@ -9,7 +9,7 @@ FILE=$REPO/topologies/kubenet-two-nodes.json
 setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
-	"$TESTBED" up --quiet "$FILE"
+	testbed_up "$FILE" --quiet
 }
 
 setup() {
@@ -18,7 +18,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "a fresh node has not resolved the gateway: the trace says ARP needed, as ip neigh does" {

@@ -16,7 +16,7 @@ setup_file() {
 	 "nodes": [{"name": "n1", "pods": [{"name": "a1"}, {"name": "a2"}, {"name": "a3"}, {"name": "a4"}, {"name": "a5"}]},
 	           {"name": "n2", "pods": [{"name": "b1"}, {"name": "b2"}, {"name": "b3"}, {"name": "b4"}, {"name": "b5"}]}]}
 	JSON
-	"$TESTBED" up --quiet "$BATS_FILE_TMPDIR/lab.json"
+	testbed_up "$BATS_FILE_TMPDIR/lab.json" --quiet
 }
 
 setup() {
@@ -25,7 +25,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 # Starts the server from the repository on loopback; prints its PID.
