@@ -84,6 +84,28 @@ teardown_file() {
 	assert_output "no labs are up"
 }
 
+@test "a user's suite written with the installed bats helpers runs against the installed testbed and labs" {
+	[ -f "$ROOT/usr/lib/bats/testbed/load.bash" ] || fail "make install did not install the bats helpers"
+	mkdir -p "$BATS_TEST_TMPDIR/suite"
+	# Written with printf: a line starting with @test, even in a here-document,
+	# would become a test of this file when bats reads it.
+	printf '%s\n' 'bats_load_library testbed' \
+		"setup_file() { testbed_up \"$ROOT/usr/share/testbed/topologies/kubenet-two-nodes.json\"; }" \
+		'teardown_file() { testbed_teardown; }' \
+		'@''test "across nodes" { assert_reachable pod-a pod-c; assert_client_ip pod-a pod-c; }' \
+		"@""test \"nothing on a node's port 8000\" { refute_reachable pod-a node2 tcp:8000; }" \
+		>"$BATS_TEST_TMPDIR/suite/lab.bats"
+	# Only the installed files: the installed testbed, and the helpers
+	# found where bats_load_library looks, beside Debian's bats-support.
+	run env TESTBED="$INSTALLED" TESTBED_STATE_DIR="$BATS_TEST_TMPDIR/state" \
+		BATS_LIB_PATH="$ROOT/usr/lib/bats:/usr/lib/bats" bats "$BATS_TEST_TMPDIR/suite/lab.bats"
+	assert_success
+	assert_line "ok 1 across nodes"
+	assert_line "ok 2 nothing on a node's port 8000"
+	run env TESTBED_STATE_DIR="$BATS_TEST_TMPDIR/state" "$INSTALLED" status
+	assert_output "no labs are up"
+}
+
 @test "make uninstall removes every file install put there" {
 	make -C "$REPO" --no-print-directory uninstall DESTDIR="$ROOT" PREFIX=/usr >/dev/null
 	run find "$ROOT" -type f
