@@ -40,7 +40,7 @@ if [ -n "${TESTBED_BATS_JUNIT_DIR:-}" ]; then
 	chmod a+rx "${report[-1]}"
 fi
 status=0
-unshare --net --mount --propagation private -- bash -c 'ip link set lo up && exec bats --tap "$@"' bats ${report[@]+"${report[@]}"} "$@" \
+unshare --net --mount --propagation private -- bash -c 'ip link set lo up && exec bats --tap --timing "$@"' bats ${report[@]+"${report[@]}"} "$@" \
 	| tee "$tap" || status=$?
 
 after=$(snapshot)
