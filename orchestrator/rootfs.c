@@ -361,26 +361,20 @@ char *image_cache_dir(const char *dir, bool create, struct tb_err *e)
 	return safe_dir(dir, clean, 0, create, e);
 }
 
+static bool is_unpack_leftover(const char *name)
+{
+	return str_has_prefix(name, ".unpack-");
+}
+
 /* Removes the .unpack-* directories that unpacking processes killed
  * midway left in CACHE_FD. Called with the cache lock held, under which
  * all unpacking happens: any found then are stale. */
 static int sweep_stale(int cache_fd, const char *cache, struct tb_err *e)
 {
-	int copy = dup(cache_fd);
-	DIR *d = copy < 0 ? NULL : fdopendir(copy);
-	if (!d) {
-		close_fd(&copy);
-		return tb_fail(e, "reading %s: %s", cache, strerror(errno));
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (!str_has_prefix(de->d_name, ".unpack-"))
-			continue;
-		grow_array((void **)&names, &cap, n + 1, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
+	char **names;
+	size_t n;
+	if (dir_names(cache_fd, is_unpack_leftover, cache, &names, &n, e) < 0)
+		return -1;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0 && remove_tree_at(cache_fd, names[i], e) < 0)

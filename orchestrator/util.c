@@ -284,6 +284,30 @@ void proc_title_set(const char *title)
 	memset(title_start + n, 0, title_len - n + 1);
 }
 
+int dir_names(int dir_fd, bool (*keep)(const char *name), const char *what, char ***names, size_t *n,
+	      struct tb_err *e)
+{
+	*names = NULL;
+	*n = 0;
+	/* A descriptor of its own: closedir() closes it, and the caller's
+	 * keeps its position. */
+	int copy = dup(dir_fd);
+	DIR *d = copy < 0 ? NULL : fdopendir(copy);
+	if (!d) {
+		close_fd(&copy);
+		return tb_fail(e, "reading %s: %s", what, strerror(errno));
+	}
+	size_t cap = 0;
+	for (struct dirent *de; (de = readdir(d));) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || (keep && !keep(de->d_name)))
+			continue;
+		grow_array((void **)names, &cap, *n + 1, sizeof(**names));
+		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
 /* One directory of a tree being removed: its name in its parent, and the
  * subdirectories still to empty. */
 struct rm_frame {
@@ -305,21 +329,10 @@ static void rm_frame_free(struct rm_frame *f)
  * after, since removing while reading may skip entries. */
 static int rm_scan(int fd, struct rm_frame *f, struct tb_err *e)
 {
-	int copy = dup(fd);
-	DIR *d = copy < 0 ? NULL : fdopendir(copy);
-	if (!d) {
-		close_fd(&copy);
-		return tb_fail(e, "reading %s: %s", f->name, strerror(errno));
-	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	for (struct dirent *de; (de = readdir(d));) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		grow_array((void **)&names, &cap, n + 1, sizeof(*names));
-		names[n++] = xstrdup(de->d_name);
-	}
-	closedir(d);
+	char **names;
+	size_t n;
+	if (dir_names(fd, NULL, f->name, &names, &n, e) < 0)
+		return -1;
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		/* unlinkat without AT_REMOVEDIR never follows a symlink: it

@@ -78,6 +78,12 @@ int tb_context(struct tb_err *e, const char *fmt, ...) __attribute__((format(pri
  * directory open at a time, so that no depth of tree exhausts the stack or
  * the file descriptors. It climbs back through "..": callers make sure
  * that only root can change the tree meanwhile (the image cache is root's). */
+/* The names in the directory open as DIR_FD but "." and "..", those KEEP
+ * (when given) says yes to, read whole: callers that remove or rename
+ * entries do so after, since changing a directory while reading it may skip
+ * entries. WHAT names the directory in the error. Free each and the array. */
+int dir_names(int dir_fd, bool (*keep)(const char *name), const char *what, char ***names, size_t *n,
+	      struct tb_err *e);
 int remove_tree_at(int dirfd, const char *name, struct tb_err *e);
 
 /* Write all of BUF, retrying short writes and EINTR. */
