@@ -454,20 +454,21 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress
 	return TB_EXIT_OK;
 }
 
-/* Ends every recorded machine that still runs (checking PID and start
- * time, so a reused PID is never hit) and waits for them to be gone. */
-static int kill_machines(const struct lab_record *r, struct tb_err *e)
+/* Ends the recorded machines that still run, pools (POOLS) or the others,
+ * checking PID and start time so that a reused PID is never hit, and with
+ * a cgroup CG only those in it; waits for each to exit. */
+static int kill_records(const struct lab_record *r, bool pools, const struct lab_cgroup *cg, struct tb_err *e)
 {
 	int *pidfds = xcalloc(r->n_machines, sizeof(*pidfds));
 	int rc = 0;
 	for (size_t i = 0; i < r->n_machines; i++) {
 		pidfds[i] = -1;
 		const struct machine_record *m = &r->machines[i];
-		if (m->pid <= 0)
+		if (m->pid <= 0 || (strcmp(m->kind, "pool") == 0) != pools)
 			continue;
 		int fd = pidfd_open_pid(m->pid);
 		/* Checked after opening the pidfd: from here the PID cannot be reused. */
-		if (fd < 0 || !machine_record_alive(m)) {
+		if (fd < 0 || !machine_record_alive(m) || (cg && !machine_record_in_lab(m, cg))) {
 			close_fd(&fd);
 			continue;
 		}
@@ -482,13 +483,23 @@ static int kill_machines(const struct lab_record *r, struct tb_err *e)
 		long long left = deadline - now_ms();
 		if (!pidfd_wait_exit(pidfds[i], left > 0 ? (int)left : 0) && rc == 0)
 			rc = tb_fail(e, "%s (pid %d) did not exit", m->name, m->pid);
-		/* Exited is not yet gone: the orphaned init is reaped by the host's
-		 * init, so wait until its process entry has disappeared too. */
-		while (machine_record_alive(m) && now_ms() < deadline)
-			usleep(2000);
 		close(pidfds[i]);
 	}
 	free(pidfds);
+	return rc;
+}
+
+/* Machines before pools: a pod's init ends only once every process of its
+ * PID namespace is reaped, its server included, which is the pool's child.
+ * Killed together, the servers would be orphans that the host's init
+ * reaps in its own time (some VMs' init every two seconds), and the inits
+ * would wait for that. */
+static int kill_machines(const struct lab_record *r, const struct lab_cgroup *cg, struct tb_err *e)
+{
+	int rc = kill_records(r, false, cg, e);
+	struct tb_err pools_err;
+	if (kill_records(r, true, cg, &pools_err) < 0 && rc == 0)
+		rc = tb_fail(e, "%s", pools_err.msg);
 	return rc;
 }
 
@@ -515,19 +526,24 @@ static int end_lab(const char *name, const char *state_dir, const struct lab_rec
 		return -1;
 	*by_cgroup = has > 0;
 	if (!has)
-		return kill_machines(r, e);
-	/* Exited is not yet gone: the host's init reaps the machines' inits
-	 * (their parent is gone) in its own time, so wait for their process
-	 * entries too, as people expect after down. Everything nested in a
-	 * machine's PID namespace is reaped before its init ends, so by then
-	 * nearly every PID is gone and costs one kill(0); only what is left is
-	 * read from /proc. A PID of ours reused since started after this. */
+		return kill_machines(r, NULL, e);
+	/* The recorded machines first (kill_machines says why), then whatever
+	 * else the cgroup holds: pools, exec sessions. */
+	struct tb_err ignored;
+	kill_records(r, false, &cg, &ignored);
 	unsigned long long listed_at = boot_ticks();
 	pid_t *pids = NULL;
 	size_t n = 0;
 	lab_cgroup_pids(&cg, &pids, &n);
 	int rc = lab_cgroup_kill(&cg, 10000, e);
 	lab_cgroup_close(&cg);
+	/* An empty cgroup is not yet every process ended: a PID namespace's
+	 * init leaves it before it waits for the rest of its namespace. Down is
+	 * done when each has exited, and with it its namespaces, mounts and
+	 * memory. Its process entry (a zombie, the machines' inits being
+	 * orphans) may stay a moment longer, for the host's init to reap: that
+	 * is that init's business (docs/performance.md). A PID of ours reused
+	 * since started after the listing. */
 	long long deadline = now_ms() + 10000;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		if (kill(pids[i], 0) < 0 && errno == ESRCH)
@@ -535,16 +551,16 @@ static int end_lab(const char *name, const char *state_dir, const struct lab_rec
 		unsigned long long start = proc_start_time(pids[i]);
 		if (!start || start > listed_at)
 			continue;
-		while (proc_start_time(pids[i]) == start && now_ms() < deadline)
+		while (proc_start_time(pids[i]) == start && !proc_is_zombie(pids[i]) && now_ms() < deadline)
 			usleep(2000);
 	}
+	free(pids);
 	/* Machines that ended themselves before down (their up died) left
 	 * the cgroup already; their records say whom to wait for, but only
-	 * machines on their way out: a record may name anyone. */
+	 * machines still on their way out: a record may name anyone. */
 	for (size_t i = 0; rc == 0 && i < r->n_machines; i++)
 		while (machine_record_ending(&r->machines[i]) && now_ms() < deadline)
 			usleep(2000);
-	free(pids);
 	return rc;
 }
 

@@ -386,7 +386,7 @@ static int shows_init_title(const struct machine_record *m)
 
 bool machine_record_ending(const struct machine_record *m)
 {
-	return machine_record_alive(m) && (proc_is_zombie(m->pid) || shows_init_title(m) != 0);
+	return machine_record_alive(m) && !proc_is_zombie(m->pid) && shows_init_title(m) != 0;
 }
 
 bool machine_record_in_lab(const struct machine_record *m, const struct lab_cgroup *cg)

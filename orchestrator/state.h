@@ -86,8 +86,9 @@ void lab_record_free(struct lab_record *r);
 unsigned long long proc_start_time(pid_t pid);
 /* Has process PID exited, waiting to be reaped? */
 bool proc_is_zombie(pid_t pid);
-/* Is the recorded machine still there but on its way out (exited or
- * exiting, or its init by title)? A record naming another process is not. */
+/* Is the recorded machine still there and not yet exited (its init by
+ * title, or exiting)? An exited one (a zombie) is not: it holds nothing but
+ * its process entry. A record naming another process is not either. */
 bool machine_record_ending(const struct machine_record *m);
 /* Does the recorded process still run (same PID and start time)? */
 bool machine_record_alive(const struct machine_record *m);
