@@ -9,7 +9,7 @@ FILE=$REPO/tests/labs/mesh-50.json
 setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
-	"$TESTBED" up --quiet "$FILE"
+	testbed_up "$FILE"
 }
 
 setup() {
@@ -18,7 +18,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "the full mesh is 2,450 http and 2,450 ping probes, all passing" {

@@ -10,7 +10,7 @@ FILE=$REPO/tests/labs/check-negative.json
 setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
-	"$TESTBED" up --quiet "$FILE"
+	testbed_up "$FILE"
 	# The same lab, written elsewhere: image paths made absolute.
 	sed 's|"\.\./\.\./images/|"'"$REPO"'/images/|g' "$FILE" >"$BATS_FILE_TMPDIR/lab.json"
 }
@@ -21,7 +21,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "check exits 1 and names every expectation that does not hold, with its reason" {

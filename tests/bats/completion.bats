@@ -11,7 +11,7 @@ SCRIPT=$REPO/completion/testbed.bash
 setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
-	"$TESTBED" up --quiet "$FILE"
+	testbed_up "$FILE"
 }
 
 setup() {
@@ -21,7 +21,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 # Completes `testbed WORD...`, the last word being the one under the cursor

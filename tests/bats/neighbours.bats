@@ -11,7 +11,7 @@ FILE=$REPO/tests/labs/static-100.json
 setup_file() {
 	require_lab_sandbox
 	use_lab_dirs
-	"$TESTBED" up --quiet "$FILE"
+	testbed_up "$FILE"
 }
 
 setup() {
@@ -20,7 +20,7 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	testbed_teardown
 }
 
 @test "auto picks static for 100 pods and the saved plan says so" {
