@@ -6,20 +6,7 @@ load helpers
 LAB=mesh-50
 FILE=$REPO/tests/labs/mesh-50.json
 
-setup_file() {
-	require_lab_sandbox
-	use_lab_dirs
-	testbed_up "$FILE"
-}
-
-setup() {
-	use_lab_dirs
-}
-
-teardown_file() {
-	use_lab_dirs
-	testbed_teardown
-}
+lab_suite "$FILE"
 
 @test "the full mesh is 2,450 http and 2,450 ping probes, all passing" {
 	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/mesh.json" --quiet "$LAB"

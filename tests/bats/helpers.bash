@@ -31,6 +31,26 @@ use_lab_dirs() {
 	export TESTBED_CACHE_DIR=${TESTBED_CACHE_DIR:-$BATS_RUN_TMPDIR/cache}
 }
 
+# For a suite about one lab that needs nothing more: brings FILE up once
+# (setup_file), gives every test the suite's dirs (setup), and takes the
+# lab down at the end (teardown_file). Call it at the top of the suite.
+# shellcheck disable=SC2317 # bats calls the functions it defines by name
+lab_suite() {
+	LAB_SUITE_FILE=$1
+	setup_file() {
+		require_lab_sandbox
+		use_lab_dirs
+		testbed_up "$LAB_SUITE_FILE"
+	}
+	setup() {
+		use_lab_dirs
+	}
+	teardown_file() {
+		use_lab_dirs
+		testbed_teardown
+	}
+}
+
 # What a lab must never change in the namespace that plays the host.
 host_snapshot() {
 	echo "== links"; ip -o link show | sed 's/^[0-9]*: //; s/ link\/.*//'

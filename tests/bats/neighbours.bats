@@ -8,20 +8,7 @@ load helpers
 LAB=static-100
 FILE=$REPO/tests/labs/static-100.json
 
-setup_file() {
-	require_lab_sandbox
-	use_lab_dirs
-	testbed_up "$FILE"
-}
-
-setup() {
-	use_lab_dirs
-}
-
-teardown_file() {
-	use_lab_dirs
-	testbed_teardown
-}
+lab_suite "$FILE"
 
 @test "auto picks static for 100 pods and the saved plan says so" {
 	run "$TESTBED" plan "$LAB" --format json
