@@ -5,10 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "diag.h"
 #include "graph.h"
+#include "fixtures.h"
 #include "harness.h"
-#include "jsondoc.h"
 #include "plan.h"
 #include "topology.h"
 
@@ -19,25 +18,10 @@
 	"\"nodes\": [{\"name\": \"node1\", \"podCIDR\": \"10.0.1.0/24\", \"pods\": [{\"name\": \"pod-a\"}, " \
 	"{\"name\": \"b\"}]}, {\"name\": \"node2\", \"podCIDR\": \"10.0.2.0/24\", \"pods\": [{\"name\": \"pod-c\"}]}]}"
 
-static bool build(const char *text, struct plan *p)
-{
-	struct diag d;
-	diag_init(&d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
-	diag_free(&d);
-	struct tb_err e;
-	bool ok = t && plan_build(t, NULL, p, &e) == 0;
-	topology_free(t);
-	return ok;
-}
-
 static bool build_cluster(const char *routing, struct plan *p)
 {
 	autofree char *text = xasprintf(CLUSTER, routing);
-	return build(text, p);
+	return fixture_plan(text, p);
 }
 
 /* Not inlined: GCC then takes the memstream's hold on &text for a pointer
@@ -223,7 +207,7 @@ TEST(graph_vxlan_mode_shows_tunnel_ends_and_the_tunnel)
 TEST(graph_vxlan_tunnels_join_every_pair_of_nodes_with_fdb_entries)
 {
 	struct plan p;
-	CHECK(build("{\"name\": \"k\", " IMAGES ", \"cluster\": {\"routing\": \"vxlan\"}, \"nodes\": [{\"name\": "
+	CHECK(fixture_plan("{\"name\": \"k\", " IMAGES ", \"cluster\": {\"routing\": \"vxlan\"}, \"nodes\": [{\"name\": "
 		    "\"n1\"}, {\"name\": \"n2\"}, {\"name\": \"n3\"}]}",
 		    &p));
 	autofree char *m = render(&p, GRAPH_MERMAID);
@@ -244,7 +228,7 @@ TEST(graph_vxlan_tunnels_join_every_pair_of_nodes_with_fdb_entries)
 TEST(graph_hosts_bridges_and_veth_pairs)
 {
 	struct plan p;
-	CHECK(build("{\"name\": \"k\", " IMAGES ", \"bridges\": [{\"name\": \"br0\"}], \"hosts\": [{\"name\": "
+	CHECK(fixture_plan("{\"name\": \"k\", " IMAGES ", \"bridges\": [{\"name\": \"br0\"}], \"hosts\": [{\"name\": "
 		    "\"net0\", \"interfaces\": {\"eth0\": \"10.0.1.2/24\"}}, {\"name\": \"net1\", \"interfaces\": "
 		    "{\"veth1\": \"10.0.2.3/24\"}}, {\"name\": \"net2\", \"interfaces\": {\"veth2\": \"10.0.2.4/24\"}}], "
 		    "\"links\": [[\"br0\", \"net0:eth0\"], [\"net1:veth1\", \"net2:veth2\"]]}",

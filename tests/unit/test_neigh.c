@@ -3,29 +3,12 @@
  * permanent entries of the static design, what validate says about it. */
 #include <stdlib.h>
 
-#include "diag.h"
+#include "fixtures.h"
 #include "harness.h"
-#include "jsondoc.h"
 #include "plan.h"
 #include "step.h"
 #include "topology.h"
 #include "util.h"
-
-static bool build(const char *text, struct plan *p)
-{
-	struct diag d;
-	diag_init(&d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
-	diag_free(&d);
-	struct tb_err e;
-	bool ok = t && plan_build(t, NULL, p, &e) == 0;
-	if (t)
-		topology_free(t);
-	return ok;
-}
 
 /* NODES nodes of PODS pods each, neighbours DESIGN ("" for none). */
 static char *cluster(size_t nodes, size_t pods, const char *design, const char *routing)
@@ -107,7 +90,7 @@ TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 	 * (node and gateway). 22 pods: 508 <= 512; 23 pods: 554. */
 	struct plan p;
 	autofree char *small = cluster(1, 22, "", "gateway");
-	CHECK(build(small, &p));
+	CHECK(fixture_plan(small, &p));
 	CHECK_INT(p.neighbours.full_mesh, 508);
 	CHECK_INT(p.neighbours.asked, TB_NEIGH_AUTO);
 	CHECK_INT(p.neighbours.design, TB_NEIGH_LEARNED);
@@ -115,7 +98,7 @@ TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 	CHECK_STR(link_mac(&p, "p1-1", "eth0"), "");
 	plan_free(&p);
 	autofree char *big = cluster(1, 23, "", "gateway");
-	CHECK(build(big, &p));
+	CHECK(fixture_plan(big, &p));
 	CHECK_INT(p.neighbours.full_mesh, 554);
 	CHECK_INT(p.neighbours.design, TB_NEIGH_STATIC);
 	/* Static: as many permanent entries as a full mesh would learn. */
@@ -123,12 +106,12 @@ TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 	plan_free(&p);
 	/* An explicit choice wins either way. */
 	autofree char *forced = cluster(1, 23, "learned", "gateway");
-	CHECK(build(forced, &p));
+	CHECK(fixture_plan(forced, &p));
 	CHECK_INT(p.neighbours.design, TB_NEIGH_LEARNED);
 	CHECK_INT(count_entries(&p), 0);
 	plan_free(&p);
 	autofree char *tiny = cluster(1, 2, "static", "gateway");
-	CHECK(build(tiny, &p));
+	CHECK(fixture_plan(tiny, &p));
 	CHECK_INT(p.neighbours.design, TB_NEIGH_STATIC);
 	CHECK_INT(count_entries(&p), 3 * 2 + 2);
 	plan_free(&p);
@@ -138,7 +121,7 @@ TEST(neigh_static_entries_cover_each_segment_and_nothing_else)
 {
 	struct plan p;
 	autofree char *text = cluster(2, 3, "static", "gateway");
-	CHECK(build(text, &p));
+	CHECK(fixture_plan(text, &p));
 	/* node1: pod CIDR 10.244.0.0/24, cbr0 .1, pods .2-.4; node2 10.244.1.0/24. */
 	const struct step_neigh *pod = neigh_of(&p, "p1-1", "eth0");
 	CHECK(pod != NULL);
@@ -170,7 +153,7 @@ TEST(neigh_static_covers_every_next_hop)
 	for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
 		struct plan p;
 		autofree char *text = cluster(3, 2, "static", modes[m]);
-		CHECK(build(text, &p));
+		CHECK(fixture_plan(text, &p));
 		size_t routes = 0;
 		for (const struct step *r = plan_next(&p, NULL, STEP_ROUTE); r; r = plan_next(&p, r, STEP_ROUTE)) {
 			if (!r->u.route.via)
@@ -196,8 +179,8 @@ TEST(neigh_static_macs_are_deterministic_unique_and_local)
 	labs[1] = nodes;
 	for (size_t l = 0; l < 2; l++) {
 		struct plan p, q;
-		CHECK(build(labs[l], &p));
-		CHECK(build(labs[l], &q));
+		CHECK(fixture_plan(labs[l], &p));
+		CHECK(fixture_plan(labs[l], &q));
 		autofree char *a = plan_shape(&p), *b = plan_shape(&q);
 		CHECK_STR(a, b);
 		/* Every bridge and veth end has one; no two are the same. */
@@ -238,7 +221,7 @@ TEST(neigh_static_macs_are_deterministic_unique_and_local)
 TEST(neigh_static_hosts_bridge_and_veth_pair)
 {
 	struct plan p;
-	CHECK(build(HOSTS, &p));
+	CHECK(fixture_plan(HOSTS, &p));
 	/* br0 (10.0.1.1) with a and b; a:eth1 - c:eth0 on their own. */
 	const struct step_neigh *a0 = neigh_of(&p, "a", "eth0"), *a1 = neigh_of(&p, "a", "eth1");
 	CHECK_INT(a0 ? a0->n_entries : 0, 2);
@@ -260,24 +243,24 @@ TEST(neigh_validate_explains_the_design)
 {
 	struct plan p;
 	autofree char *big = cluster(2, 50, "", "gateway");
-	CHECK(build(big, &p));
+	CHECK(fixture_plan(big, &p));
 	autofree char *why = plan_neighbours_explain(&p);
 	CHECK_STR(why, "neighbours: static (a full mesh could need 5,106 learned entries; the kernel's shared table "
 		       "holds 1,024, and auto keeps ARP up to 512)");
 	plan_free(&p);
 	autofree char *small = cluster(1, 3, "", "gateway");
-	CHECK(build(small, &p));
+	CHECK(fixture_plan(small, &p));
 	autofree char *why2 = plan_neighbours_explain(&p);
 	CHECK_STR(why2, "neighbours: learned (a full mesh needs at most 14 learned entries, within auto's 512 of the "
 			"kernel's shared 1,024)");
 	plan_free(&p);
 	autofree char *forced = cluster(1, 3, "static", "gateway");
-	CHECK(build(forced, &p));
+	CHECK(fixture_plan(forced, &p));
 	autofree char *why3 = plan_neighbours_explain(&p);
 	CHECK_STR(why3, "neighbours: static, as the topology asks (a full mesh could need 14 learned entries)");
 	plan_free(&p);
 	autofree char *over = cluster(2, 50, "learned", "gateway");
-	CHECK(build(over, &p));
+	CHECK(fixture_plan(over, &p));
 	autofree char *why4 = plan_neighbours_explain(&p);
 	CHECK_STR(why4, "neighbours: learned, as the topology asks (a full mesh could need 5,106 learned entries, more "
 			"than the kernel's shared table holds, 1,024: expect \"neighbor table overflow\")");
@@ -291,7 +274,7 @@ TEST(neigh_static_plan_json_round_trip)
 	autofree char *text = cluster(2, 3, "", "vxlan");
 	/* 3 pods a node is learned under auto: ask for static. */
 	autofree char *forced = cluster(2, 3, "static", "vxlan");
-	CHECK(build(forced, &p));
+	CHECK(fixture_plan(forced, &p));
 	autofree char *json = plan_to_json(&p, true);
 	struct tb_err e;
 	CHECK_INT(plan_from_json(json, &q, &e), 0);
@@ -304,7 +287,7 @@ TEST(neigh_static_plan_json_round_trip)
 	plan_free(&p);
 	plan_free(&q);
 	/* A plan saved before the field existed learned its neighbours. */
-	CHECK(build(text, &p));
+	CHECK(fixture_plan(text, &p));
 	autofree char *old = plan_to_json(&p, true);
 	char *field = strstr(old, "\"neighbours\":");
 	CHECK(field != NULL);

@@ -1,25 +1,12 @@
 #define _GNU_SOURCE
 /* The plan compiled from topologies: machines, links, addresses, routes. */
-#include "diag.h"
+#include "fixtures.h"
 #include "harness.h"
-#include "jsondoc.h"
 #include "plan.h"
 #include "plan_render.h"
 #include "step.h"
 #include "util.h"
 #include "topology.h"
-
-static struct tb_topology *load(const char *text)
-{
-	struct diag d;
-	diag_init(&d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
-	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
-	diag_free(&d);
-	return t;
-}
 
 static const char *fmt(struct ipv4_prefix p)
 {
@@ -63,7 +50,7 @@ static const struct step *nth(const struct plan *p, enum step_kind kind, size_t 
 
 TEST(plan_two_nodes_behind_a_default_gateway)
 {
-	struct tb_topology *t = load(
+	struct tb_topology *t = fixture_topology(
 		"{\"name\": \"k\", \"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"},"
 		"\"cluster\": {\"podCIDR\": \"10.0.0.0/16\"}, \"nodes\": ["
 		"{\"name\": \"node1\", \"podCIDR\": \"10.0.1.0/24\", \"pods\": [{\"name\": \"a\"}, {\"name\": \"b\"}]},"
@@ -131,7 +118,7 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 
 TEST(plan_hosts_veth_pairs_and_bridges)
 {
-	struct tb_topology *t = load("{\"name\": \"h\", \"images\": {\"pod\": \"img.tar\"}, \"bridges\": [{\"name\": "
+	struct tb_topology *t = fixture_topology("{\"name\": \"h\", \"images\": {\"pod\": \"img.tar\"}, \"bridges\": [{\"name\": "
 				     "\"br0\"}], \"hosts\": [{\"name\": \"net0\", \"interfaces\": {\"eth0\": "
 				     "\"10.0.1.2/24\"}}, {\"name\": \"net1\", \"interfaces\": {\"veth1\": "
 				     "\"10.0.2.3/24\"}}, {\"name\": \"net2\", \"http\": false}], \"links\": [[\"br0\", "
@@ -175,21 +162,12 @@ TEST(plan_hosts_veth_pairs_and_bridges)
 	"{\"name\": \"node2\", \"podCIDR\": \"10.0.2.0/24\", \"pods\": [{\"name\": \"c\"}]},"                      \
 	"{\"name\": \"node3\", \"podCIDR\": \"10.0.3.0/24\"}]}"
 
-static bool build(const char *text, struct plan *p)
-{
-	struct tb_topology *t = load(text);
-	struct tb_err e;
-	bool ok = t && plan_build(t, NULL, p, &e) == 0;
-	topology_free(t);
-	return ok;
-}
-
 /* flannel's host-gw: nodes route each other's pod CIDRs over the underlay;
  * the gateway knows none. */
 TEST(plan_host_gw_routes_pod_cidrs_between_nodes)
 {
 	struct plan p;
-	if (!build(TWO_NODES("host-gw"), &p)) {
+	if (!fixture_plan(TWO_NODES("host-gw"), &p)) {
 		CHECK(!"built");
 		return;
 	}
@@ -210,7 +188,7 @@ TEST(plan_host_gw_routes_pod_cidrs_between_nodes)
 TEST(plan_vxlan_tunnels_pod_cidrs_between_nodes)
 {
 	struct plan p;
-	if (!build(TWO_NODES("vxlan"), &p)) {
+	if (!fixture_plan(TWO_NODES("vxlan"), &p)) {
 		CHECK(!"built");
 		return;
 	}
@@ -250,7 +228,7 @@ TEST(plan_json_round_trip)
 	const char *modes[] = {TWO_NODES("gateway"), TWO_NODES("host-gw"), TWO_NODES("vxlan")};
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 		struct plan p, q;
-		if (!build(modes[i], &p)) {
+		if (!fixture_plan(modes[i], &p)) {
 			CHECK(!"built");
 			continue;
 		}
@@ -286,7 +264,7 @@ TEST(plan_of_another_format_is_refused_naming_both_versions)
 TEST(plan_renders_the_commands_that_build_it_by_hand)
 {
 	struct plan p;
-	if (!build(TWO_NODES("vxlan"), &p)) {
+	if (!fixture_plan(TWO_NODES("vxlan"), &p)) {
 		CHECK(!"built");
 		return;
 	}
