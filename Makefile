@@ -203,6 +203,7 @@ install: bin/testbed $(MAN_PAGES)
 	install -m 0644 topologies/*.json $(DESTDIR)$(DATADIR)/topologies/
 	install -m 0755 images/build-image.sh images/extract-hook.sh $(DESTDIR)$(DATADIR)/images/
 	install -m 0755 images/pod/testbed-http.py $(DESTDIR)$(DATADIR)/images/pod/
+	install -m 0644 images/pod/server-start.c $(DESTDIR)$(DATADIR)/images/pod/
 	@# Built images go too when there are any: making them needs root and
 	@# the network (make images), which installing must not.
 	for image in images/*.tar.zst; do \

@@ -45,6 +45,13 @@ rm -rf "$root/usr/share/doc" "$root/usr/share/man" "$root/usr/share/info" \
 
 if [ "$kind" = pod ]; then
 	install -D -m 0755 "$src/pod/testbed-http.py" "$root/usr/local/bin/testbed-http"
+	# The servers' start (see server-start.c), built with this machine's
+	# compiler for the release the image is of; it must load in the image.
+	mkdir -p "$root/usr/local/lib/testbed-http"
+	${CC:-cc} -std=c17 -O2 -fPIC -shared -Wall -Wextra -Werror \
+		-o "$root/usr/local/lib/testbed-http/server-start.so" "$src/pod/server-start.c"
+	chroot "$root" /usr/bin/python3 -c \
+		'import ctypes; ctypes.PyDLL("/usr/local/lib/testbed-http/server-start.so").tb_start_servers'
 	# Bytecode, as Debian's postinst (py3compile) would have made it: without
 	# it every interpreter compiles its imports from source at each start.
 	# unchecked-hash: valid whatever times the unpacked files get. Packages

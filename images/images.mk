@@ -4,7 +4,7 @@ IMAGE_RECIPE := images/build-image.sh images/extract-hook.sh
 
 images: images/pod.tar.zst images/node.tar.zst
 
-images/pod.tar.zst: $(IMAGE_RECIPE) images/pod/testbed-http.py
+images/pod.tar.zst: $(IMAGE_RECIPE) images/pod/testbed-http.py images/pod/server-start.c
 	images/build-image.sh pod $@
 
 images/node.tar.zst: $(IMAGE_RECIPE)

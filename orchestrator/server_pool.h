@@ -1,9 +1,9 @@
 /* The pod servers' pool: one pre-loaded Python interpreter per image,
  * which forks each machine's server into that machine's namespaces.
  *
- * Starting a fresh interpreter per pod costs tens of milliseconds of CPU
- * and ~10 MB of private memory each; a fork of one warm interpreter costs
- * about a millisecond and shares its pages copy-on-write. The pool runs the
+ * Starting a fresh interpreter per pod costs ~200 ms of CPU and ~10 MB of
+ * private memory each; a fork of one warm interpreter costs what the pages
+ * it writes cost and shares the rest copy-on-write. The pool runs the
  * image's own python (/usr/local/bin/testbed-http --pool 3) in a mount,
  * network, UTS and IPC namespace of its own, rooted in the image, with only
  * the capabilities entering a machine needs; each server drops to its

@@ -19,8 +19,9 @@ Two ways to run:
       the pool of a lab's image: imports everything once, then for each
       request on the SOCK_SEQPACKET socket FD (from testbed up) forks a
       server into the namespaces of the machine whose init's pidfd came with
-      it. Every pod's server is then a copy-on-write fork of one warm
-      interpreter: it starts in about a millisecond and shares most of its
+      it (server-start.c, in C, loaded from /usr/local/lib/testbed-http).
+      Every pod's server is then a copy-on-write fork of one warm
+      interpreter: it compiles and imports nothing, and shares most of its
       memory. See docs/performance.md.
 """
 import gc
@@ -40,6 +41,34 @@ MAX_REQUEST = 8192
 MAX_CONNECTIONS = 4096
 
 
+def tcp_listener(port):
+    """A listening socket as the pool's servers get theirs (server-start.c)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # accept() returns once the request has come: most connections are
+    # then answered at once, without a turn through epoll.
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
+    s.bind(("0.0.0.0", port))
+    # A full-mesh check opens many connections at once; a SYN dropped by a
+    # short backlog costs the client a 1 s retransmission.
+    s.listen(1024)
+    s.setblocking(False)
+    return s
+
+
+def udp_socket(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    s.setblocking(False)
+    return s
+
+
+def describe(name, tcp_ports, udp_ports):
+    """The first line of a server's log."""
+    ports = ["%d/tcp" % port for port in tcp_ports] + ["%d/udp" % port for port in udp_ports]
+    return "testbed-http: %s serving on %s\n" % (name, ", ".join(ports))
+
+
 class Server:
     """One machine's server: every port on one epoll loop, no threads.
 
@@ -48,38 +77,22 @@ class Server:
     copy-on-write fault, so the common path (a request already waiting when
     the connection is accepted) uses few objects and few calls."""
 
-    def __init__(self, name, node, tcp_ports, udp_ports):
+    def __init__(self, name, node, tcp_sockets, udp_sockets):
+        """TCP_SOCKETS listen already, UDP_SOCKETS are bound (see
+        tcp_listener and udp_socket); all are non-blocking."""
         self.name = name
         self.node = node
-        self.tcp = {}
-        self.udp = {}
+        self.tcp = {s.fileno(): s for s in tcp_sockets}
+        self.udp = {s.fileno(): s for s in udp_sockets}
         self.conns = {}  # fd -> [socket, bytearray, deadline, peer]
         self.json_head = None  # the start of GET /'s answer, made on first use
         self.poller = select.epoll()
-        for port in tcp_ports:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            # accept() returns once the request has come: most connections
-            # are then answered at once, without a turn through epoll.
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 1)
-            s.bind(("0.0.0.0", port))
-            # A full-mesh check opens many connections at once; a SYN dropped
-            # by a short backlog costs the client a 1 s retransmission.
-            s.listen(1024)
-            s.setblocking(False)
-            self.tcp[s.fileno()] = s
-            self.poller.register(s.fileno(), select.EPOLLIN)
-        for port in udp_ports:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("0.0.0.0", port))
-            s.setblocking(False)
-            self.udp[s.fileno()] = s
-            self.poller.register(s.fileno(), select.EPOLLIN)
+        for fd in list(self.tcp) + list(self.udp):
+            self.poller.register(fd, select.EPOLLIN)
 
     def describe(self):
-        ports = ["%d/tcp" % s.getsockname()[1] for s in self.tcp.values()]
-        ports += ["%d/udp" % s.getsockname()[1] for s in self.udp.values()]
-        return "testbed-http: %s serving on %s\n" % (self.name, ", ".join(ports))
+        return describe(self.name, [s.getsockname()[1] for s in self.tcp.values()],
+                        [s.getsockname()[1] for s in self.udp.values()])
 
     def answer_http(self, conn, request, peer):
         line = bytes(request).split(b"\r\n", 1)[0].decode("latin-1")
@@ -223,29 +236,43 @@ class Server:
 
 # --- the pool ---------------------------------------------------------------
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-PR_CAPBSET_DROP = 24
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+PR_SET_PDEATHSIG = 1
+# The servers' start, in C (images/pod/server-start.c): forked, inside
+# its machine and listening before it runs any Python.
+START_LIBRARY = "/usr/local/lib/testbed-http/server-start.so"
 
-
-_ctypes = None  # loaded by the pool only: Python 3.11 has no os.setns
+_ctypes = None  # loaded by the pool only
 _libc = None  # libc through ctypes
+_start = None  # server-start.so
 _pool_bounding = (1 << 64) - 1  # the pool's bounding set
 _pool_args = (0, 0)  # where the pool's argument area lives: each server's title goes there
 _capability_plans = {}  # capability set -> what a server with it drops and sets
+_StartJob = None  # server-start.c's struct start_job
 
 
 def _read_pool_facts():
-    """What every server needs to know about the pool, read once before
-    the first fork: its bounding set and where its arguments live."""
-    global _ctypes, _libc, _pool_bounding, _pool_args
+    """What every server needs, read once before the first fork: the
+    start library, the pool's bounding set and where its arguments live."""
+    global _ctypes, _libc, _start, _pool_bounding, _pool_args, _StartJob
     import ctypes
     _ctypes = ctypes
     _libc = ctypes.CDLL(None, use_errno=True)
+    # PyDLL: the call keeps the interpreter's lock, which a server, a copy
+    # made inside the call, then holds as the pool did.
+    _start = ctypes.PyDLL(START_LIBRARY)
+    _start.tb_start_servers.restype = ctypes.c_int
+    for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
+        getattr(ctypes.pythonapi, name).restype = None
+
+    class StartJob(ctypes.Structure):
+        _fields_ = [("pidfd", ctypes.c_int), ("log_fd", ctypes.c_int), ("n_tcp", ctypes.c_int),
+                    ("n_udp", ctypes.c_int), ("ports", ctypes.POINTER(ctypes.c_uint16)),
+                    ("listen_fds", ctypes.POINTER(ctypes.c_int)), ("drop", ctypes.c_uint64),
+                    ("cap_header", ctypes.c_char_p), ("cap_data", ctypes.c_char_p),
+                    ("title_at", ctypes.c_void_p), ("title", ctypes.c_char_p), ("title_len", ctypes.c_size_t),
+                    ("failed", ctypes.c_char_p), ("pid", ctypes.c_int)]
+    _StartJob = StartJob
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith("CapBnd:"):
@@ -255,20 +282,14 @@ def _read_pool_facts():
     _pool_args = (int(fields[45]), int(fields[46]))  # arg_start, arg_end: fields 48 and 49
 
 
-def _fail_errno(what):
-    err = _ctypes.get_errno()
-    raise OSError(err, "%s: %s" % (what, os.strerror(err)))
-
-
 def capability_plan(caps):
     """For a server that keeps only CAPS: the bounding-set entries to drop
     (only what the pool itself holds needs dropping) and capset()'s
-    arguments, made once per set in the pool so that a server does no more
-    than the calls. No-new-privs (set by testbed before the pool started)
-    keeps anything run later from gaining them back."""
+    arguments, made once per set. No-new-privs (set by testbed before the
+    pool started) keeps anything run later from gaining them back."""
     plan = _capability_plans.get(caps)
     if plan is None:
-        drop = tuple(cap for cap in range(64) if _pool_bounding & (1 << cap) and not caps & (1 << cap))
+        drop = _pool_bounding & ~caps & ((1 << 64) - 1)
         header = struct.pack("=Ii", LINUX_CAPABILITY_VERSION_3, 0)
         low, high = caps & 0xFFFFFFFF, caps >> 32
         data = struct.pack("=6I", low, low, 0, high, high, 0)  # effective, permitted, inheritable x2
@@ -294,49 +315,41 @@ def title_for(request):
     return title + b"\0" * (end - start - len(title))
 
 
-def serve_in_machine(job, reply_sock):
-    """The fork of the pool that becomes one machine's server. The pool made
-    it in the machine's PID namespace and prepared JOB; the server enters
-    the machine's other namespaces, keeps only the machine's capabilities,
-    listens, and reports. Never returns.
+def start_job(request, pidfd, log_fd, keep):
+    """server-start.c's job for REQUEST; KEEP holds the buffers it points
+    to until the batch is forked."""
+    c = _ctypes
+    tcp, udp = request.get("tcp", []), request.get("udp", [])
+    drop, header, data = capability_plan(request["caps"])
+    title = title_for(request)
+    failed = ("failed %d " % request["id"]).encode()
+    ports = (c.c_uint16 * max(1, len(tcp) + len(udp)))(*(tcp + udp))
+    fds = (c.c_int * max(1, len(tcp) + len(udp)))()
+    keep += [ports, fds, header, data, title, failed]
+    return _StartJob(pidfd, log_fd, len(tcp), len(udp), ports, fds, drop, header, data, _pool_args[0], title,
+                     len(title), failed, 0)
 
-    Every page a server first writes costs it a copy-on-write fault, so
-    what can be done once in the pool is (capability_plan, title_for), and
-    what need not be done is not: the environment stays the pool's (the
-    server runs nothing, and /proc shows the environment it started with
-    anyway), and signal dispositions are the defaults but for SIGCHLD's
-    handler, harmless in a process without children."""
-    ident, name, node, tcp, udp, pidfd, log_fd, (drop, header, data), title = job
-    signal.set_wakeup_fd(-1)  # the pool's wakeup pipe is closed below
-    for fd in _pool_fds:
-        os.close(fd)
+
+def serve_started(request, job, reply_sock):
+    """A server that server-start.c made: inside its machine, listening.
+    It reports ready once the Python server is made, so that up returns
+    with every server able to answer at once. Never returns."""
+    _ctypes.pythonapi.PyOS_AfterFork_Child()
+    signal.set_wakeup_fd(-1)  # the pool's wakeup pipe is closed
+    n_tcp, n_udp = job.n_tcp, job.n_udp
     try:
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
-        if _libc.setns(pidfd, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC) < 0:
-            _fail_errno("entering the namespaces of %s" % name)
-        os.close(pidfd)
-        os.chdir("/")
-        os.setsid()
-        for cap in drop:
-            if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0:
-                _fail_errno("dropping capability %d" % cap)
-        if _libc.capset(header, data) < 0:
-            _fail_errno("setting capabilities")
-        if title:
-            _ctypes.memmove(_pool_args[0], title, len(title))
-        server = Server(name, node, tcp, udp)
+        sockets = [socket.socket(fileno=job.listen_fds[i]) for i in range(n_tcp + n_udp)]
+        server = Server(request["name"], request.get("node", ""), sockets[:n_tcp], sockets[n_tcp:])
     except Exception as err:  # noqa: BLE001 - the reason goes to testbed up
-        _report(reply_sock, "failed %d %s" % (ident, err))
+        _report(reply_sock, "failed %d %s" % (request["id"], err))
         os._exit(1)
     os.write(2, server.describe().encode("utf-8", "replace"))
-    _report(reply_sock, "ready %d" % ident)
+    _report(reply_sock, "ready %d" % request["id"])
     reply_sock.close()
     try:
         server.run()
     except Exception as err:  # noqa: BLE001
-        os.write(2, ("testbed-http: %s: %s\n" % (name, err)).encode("utf-8", "replace"))
+        os.write(2, ("testbed-http: %s: %s\n" % (request["name"], err)).encode("utf-8", "replace"))
         os._exit(1)
     os._exit(0)
 
@@ -348,9 +361,7 @@ def _report(sock, text):
         pass  # testbed up is gone: the lab is committed, the log says it
 
 
-_pool_fds = []  # the pool's own descriptors, which no server keeps
-BATCH = 16  # requests a forker takes at once: forks back to back, fewer pages touched between them
-PR_SET_PDEATHSIG = 1
+BATCH = 16  # requests a forker takes at once: forked in one call
 
 
 def run_pool(fd):
@@ -360,9 +371,10 @@ def run_pool(fd):
     _read_pool_facts()
     gc.collect()
     gc.freeze()
-    # One forker per CPU: a fork costs the forker too (its pages turn
-    # copy-on-write again), so several share the requests, each taking
-    # whichever comes next on the socket. The others end with the first.
+    # One forker per CPU: a fork costs the forker too (its page tables are
+    # copied, its pages turn copy-on-write again), so several share the
+    # requests, each taking whichever comes next on the socket. The others
+    # end with the first.
     forkers = max(1, min(len(os.sched_getaffinity(0)), 8))
     for _ in range(forkers - 1):
         if os.fork() == 0:
@@ -379,7 +391,6 @@ def run_pool(fd):
     poller = select.epoll()
     poller.register(sock.fileno(), select.EPOLLIN)
     poller.register(reaper_r, select.EPOLLIN)
-    _pool_fds.extend([reaper_r, reaper_w, poller.fileno()])
     listening = True
     while True:
         try:
@@ -435,40 +446,28 @@ def receive(sock):
 
 
 def spawn_all(sock, batch, servers):
-    # Everything a server needs is made before the first fork of the batch:
-    # the forks then follow each other with little written in between,
-    # which each fork would make the pool pay for again.
-    jobs = [(request["id"], request["name"], request.get("node", ""), request.get("tcp", []),
-             request.get("udp", []), pidfd, log_fd, capability_plan(request["caps"]), title_for(request))
-            for request, pidfd, log_fd in batch]
-    children = []
-    for job in jobs:
-        # Only our children's PID namespace changes: the fork below starts
-        # inside the machine's, as a child of ours, so we reap it ourselves.
-        if _libc.setns(job[5], CLONE_NEWPID) < 0:
-            children.append(-_ctypes.get_errno())
-            continue
-        try:
-            child = os.fork()
-        except OSError as err:
-            child = -err.errno
-        if child == 0:
-            # Another machine's pidfd would let this server signal that
-            # machine's init: keep only our own.
-            for other in jobs:
-                if other is not job:
-                    os.close(other[5])
-                    os.close(other[6])
-            serve_in_machine(job, sock)
-        children.append(child)
-    for job, child in zip(jobs, children):
-        ident, name, pidfd, log_fd = job[0], job[1], job[5], job[6]
+    """Forks the batch's servers in one call to server-start.c: everything
+    they need is made before, so that the forks follow each other with
+    nothing written in between, which each fork would make the pool pay
+    for again."""
+    if not batch:
+        return
+    keep = []
+    jobs = (_StartJob * len(batch))(*(start_job(request, pidfd, log_fd, keep) for request, pidfd, log_fd in batch))
+    api = _ctypes.pythonapi
+    api.PyOS_BeforeFork()
+    index = _start.tb_start_servers(jobs, len(batch), sock.fileno())
+    if index >= 0:
+        serve_started(batch[index][0], jobs[index], sock)
+    api.PyOS_AfterFork_Parent()
+    for (request, pidfd, log_fd), job in zip(batch, jobs):
         os.close(pidfd)
         os.close(log_fd)
-        if child > 0:
-            servers[child] = (ident, name)
+        if job.pid > 0:
+            servers[job.pid] = (request["id"], request["name"])
         else:
-            _report(sock, "failed %d starting its server in %s: %s" % (ident, name, os.strerror(-child)))
+            _report(sock, "failed %d starting its server in %s: %s" % (request["id"], request["name"],
+                                                                      os.strerror(-job.pid)))
 
 
 def reap(sock, servers):
@@ -511,7 +510,7 @@ def main():
     tcp = args.port + args.tcp
     if not tcp and not args.udp:
         tcp = [8000]
-    server = Server(args.name, args.node, tcp, args.udp)
+    server = Server(args.name, args.node, [tcp_listener(port) for port in tcp], [udp_socket(port) for port in args.udp])
     sys.stderr.write(server.describe())
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server.run()

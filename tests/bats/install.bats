@@ -31,6 +31,7 @@ teardown_file() {
 		usr/share/doc/testbed/topology.schema.json usr/share/doc/testbed/schemas/check.schema.json \
 		usr/share/testbed/topologies/kubenet-two-nodes.json \
 		usr/share/testbed/images/build-image.sh usr/share/testbed/images/pod/testbed-http.py \
+		usr/share/testbed/images/pod/server-start.c \
 		usr/share/testbed/images/pod.tar.zst usr/share/testbed/images/node.tar.zst; do
 		[ -f "$ROOT/$f" ] || fail "make install did not install /$f"
 	done

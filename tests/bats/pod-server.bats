@@ -188,3 +188,23 @@ udp_ask() {
 	assert_output --partial "no pool today"
 	"$TESTBED" down broken
 }
+
+@test "a server that cannot listen fails up at once, naming its pod and why" {
+	# The bundled pod image, its pool asking each server to listen on its
+	# port twice: the second bind, in the server's start (server-start.c),
+	# fails inside the pod.
+	mkdir -p "$BATS_TEST_TMPDIR/img"
+	tar --zstd -xf "$REPO/images/pod.tar.zst" -C "$BATS_TEST_TMPDIR/img"
+	server="$BATS_TEST_TMPDIR/img/usr/local/bin/testbed-http"
+	grep -q '^    tcp, udp = request.get("tcp", \[\]), request.get("udp", \[\])$' "$server"
+	sed -i 's/^    tcp, udp = request.get("tcp", \[\]), request.get("udp", \[\])$/    tcp, udp = request.get("tcp", []) * 2, request.get("udp", [])/' "$server"
+	tar -C "$BATS_TEST_TMPDIR/img" -cf "$BATS_TEST_TMPDIR/twice.tar" .
+	cat >"$BATS_TEST_TMPDIR/twice.json" <<-JSON
+	{"name": "twice", "images": {"pod": "$BATS_TEST_TMPDIR/twice.tar", "node": "$REPO/images/node.tar.zst"},
+	 "nodes": [{"name": "n1", "pods": [{"name": "p1"}]}]}
+	JSON
+	run "$TESTBED" up --timeout 60 "$BATS_TEST_TMPDIR/twice.json"
+	assert_failure 3
+	assert_output --partial "p1: starting its server: listening on 8000/tcp: Address already in use"
+	"$TESTBED" down twice
+}
