@@ -299,16 +299,35 @@ static struct check_probe new_probe(uint32_t expect, const struct end *from, con
 	};
 }
 
-/* The schedule's order, which the probe engine keeps: source by source, so
- * that the probes in flight at once come from few sources (the engine makes
- * their sockets in one visit to each source's namespace), and each
- * source's targets starting after itself, so that sources probed at the
- * same time hit different targets rather than all queueing at the first.
- * Returns the K-th target (0-based) of source A among N ends, skipping A
- * itself when SKIP_SELF. */
-size_t check_schedule_target(size_t a, size_t k, size_t n, bool skip_self)
+void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self)
 {
-	return skip_self ? (a + 1 + k) % n : (a + k) % n;
+	*m = (struct check_mesh){.n = n, .skip_self = skip_self};
+}
+
+bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
+{
+	while (m->group < m->n) {
+		size_t end = m->group + CHECK_MESH_GROUP < m->n ? m->group + CHECK_MESH_GROUP : m->n;
+		if (m->target == m->n) {
+			m->group = end;
+			m->target = 0;
+			m->source = 0;
+			continue;
+		}
+		if (m->group + m->source == end) {
+			m->target++;
+			m->source = 0;
+			continue;
+		}
+		size_t a = m->group + m->source++;
+		size_t b = (m->group + m->target) % m->n;
+		if (m->skip_self && a == b)
+			continue;
+		*from = a;
+		*to = b;
+		return true;
+	}
+	return false;
 }
 
 /* Kubernetes' networking model: every pod reaches every other pod, and
@@ -318,19 +337,20 @@ static void compile_default_model(struct check_run *run, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
 	size_t n = expand_target(t, "*", &pods);
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k + 1 < n; k++) {
-			const struct end *to = &pods[check_schedule_target(i, k, n, true)];
-			if (to->http_port) {
-				struct check_probe p = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to,
-								 to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
-				if (to->pod_server)
-					p.client_ip = TB_CLIENT_IP_PRESERVED;
-				append_probe(run, &p);
-			}
-			struct check_probe ping = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
-			append_probe(run, &ping);
+	struct check_mesh mesh;
+	check_mesh_begin(&mesh, n, true);
+	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
+		const struct end *to = &pods[k];
+		if (to->http_port) {
+			struct check_probe p = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to,
+							 to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
+			if (to->pod_server)
+				p.client_ip = TB_CLIENT_IP_PRESERVED;
+			append_probe(run, &p);
 		}
+		struct check_probe ping = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
+		append_probe(run, &ping);
+	}
 }
 
 bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
@@ -350,21 +370,27 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 		size_t n_from = expand_target(t, x->from, &froms), n_to = expand_target(t, x->to, &tos);
 		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
 		int specificity = !from_all + !to_all;
-		for (size_t a = 0; a < n_from; a++)
-			for (size_t k = 0; k < n_to; k++) {
-				/* "*" to "*": the same ends, so the same rotation as the default model. */
-				size_t b = from_all && to_all ? check_schedule_target(a, k, n_to, false) : k;
-				if ((from_all || to_all) && froms[a].machine == tos[b].machine)
-					continue;
+		/* "*" to "*": the same ends, in the default model's order; others
+		 * source by source. */
+		struct check_mesh mesh;
+		bool mesh_order = from_all && to_all;
+		check_mesh_begin(&mesh, n_from, false);
+		for (size_t a = 0, b = 0; mesh_order ? check_mesh_next(&mesh, &a, &b) : a < n_from;) {
+			bool self = (from_all || to_all) && froms[a].machine == tos[b].machine;
+			if (!self) {
 				struct check_probe p = new_probe((uint32_t)i, &froms[a], &tos[b], x->proto, x->port);
 				p.expect_pass = x->expect_pass;
 				p.client_ip = x->client_ip;
 				if (!add_probe(&c, t, d, p, specificity)) {
 					ok = false;
-					a = n_from; /* one message per expectation is enough */
-					break;
+					break; /* one message per expectation is enough */
 				}
 			}
+			if (!mesh_order && ++b == n_to) {
+				b = 0;
+				a++;
+			}
+		}
 	}
 	free(c.specificity);
 	free(c.table);

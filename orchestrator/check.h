@@ -118,11 +118,26 @@ bool check_validate(const struct plan *p, struct diag *d);
 
 size_t check_count_ok(const struct check_run *run);
 
-/* The schedule: probes are compiled source by source, and the K-th target
- * of source A among N ends is check_schedule_target(A, K, N, SKIP_SELF):
- * each source starts after itself, so sources probed at once hit
- * different targets (see check.c). */
-size_t check_schedule_target(size_t a, size_t k, size_t n, bool skip_self);
+/* The mesh's schedule, which the probe engine keeps: sources in groups of
+ * CHECK_MESH_GROUP, each group probing every target in turn, the whole
+ * group one target after the other (targets start at the group's first
+ * source). A server then takes a group's connections in one burst, on one
+ * wakeup, rather than one connection per wakeup as the sources sweep past
+ * it: every wakeup of another process costs its caches and page tables,
+ * and on two cores a 300-pod mesh ran 1.6 times as fast. The probes in
+ * flight (128 by default) come from at most a group's sources, whose
+ * sockets are made in one visit to each namespace, and no server takes
+ * more than a group's connections at once. */
+#define CHECK_MESH_GROUP 64
+struct check_mesh {
+	size_t n;
+	bool skip_self;
+	size_t group, target, source; /* where the walk is */
+};
+void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self);
+/* The next pair (index of the source, index of the target) among the N
+ * ends; false once every pair has come. */
+bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to);
 
 /* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
 char *check_probe_label(const struct check_run *run, const struct check_probe *p);

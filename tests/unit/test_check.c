@@ -177,13 +177,14 @@ static char *mesh_topology(int n_nodes, int pods, const char *expect)
 	return full;
 }
 
-/* The schedule keeps a source's probes together (its sockets are made in
- * one namespace visit) and starts each source's targets after itself, so
- * that sources probed at the same time hit different targets. */
-TEST(check_the_mesh_schedule_groups_sources_and_spreads_targets)
+/* The mesh's schedule: every ordered pair once, an http then a ping; a
+ * group of sources probes one target after another, so that a server takes
+ * a group's connections in one burst; the probes in flight at once come
+ * from at most a group's sources. */
+TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 {
-	enum { PODS = 40 };
-	char *text = mesh_topology(4, PODS / 4, "");
+	enum { PODS = 150 };
+	char *text = mesh_topology(10, PODS / 10, "");
 	struct diag d;
 	struct plan *t = load(text, &d);
 	CHECK(t != NULL);
@@ -194,34 +195,50 @@ TEST(check_the_mesh_schedule_groups_sources_and_spreads_targets)
 	struct check_run r;
 	CHECK(check_compile(t, &r, &d));
 	CHECK_INT(r.n_probes, PODS * (PODS - 1) * 2);
-	/* Source by source: each source's probes in one run. */
-	size_t changes = 0;
-	for (size_t i = 1; i < r.n_probes; i++)
-		changes += r.probes[i].from != r.probes[i - 1].from;
-	CHECK_INT(changes, PODS - 1);
-	/* An http then a ping to each target; the first source's first target
-	 * is the pod after it, the last source's is the first pod. */
-	CHECK_STR(r.machines[r.probes[0].from].name, "p0-0");
-	CHECK_STR(r.machines[r.probes[0].to].name, "p0-1");
-	CHECK(r.probes[0].proto == TB_PROTO_HTTP && r.probes[1].proto == TB_PROTO_PING);
-	CHECK(r.probes[0].to == r.probes[1].to);
-	const struct check_probe *last_source = &r.probes[r.n_probes - 2 * (PODS - 1)];
-	CHECK_STR(r.machines[last_source->from].name, "p3-9");
-	CHECK_STR(r.machines[last_source->to].name, "p0-0");
-	/* Any window of probes in schedule order, as many as run at once, hits
-	 * no target more often than the sources it spans. */
-	enum { WINDOW = 128 };
-	size_t worst = 0;
-	for (size_t start = 0; start + WINDOW <= r.n_probes; start += WINDOW / 2) {
-		size_t hits[256] = {0}, sources = 1;
-		for (size_t i = start; i < start + WINDOW; i++) {
-			sources += i > start && r.probes[i].from != r.probes[i - 1].from;
-			if (r.probes[i].proto == TB_PROTO_HTTP && ++hits[r.probes[i].to] > worst)
-				worst = hits[r.probes[i].to];
-		}
-		CHECK(worst <= sources);
+	/* Machines are numbered with the nodes among them: pods by name. */
+	size_t *pod = xcalloc(r.n_machines, sizeof(*pod));
+	for (size_t m = 0; m < r.n_machines; m++) {
+		int node = -1, index = -1;
+		pod[m] = sscanf(r.machines[m].name, "p%d-%d", &node, &index) == 2 ? (size_t)(node * 15 + index) : PODS;
 	}
-	CHECK(worst <= 3);
+	static unsigned char seen[PODS][PODS];
+	memset(seen, 0, sizeof(seen));
+	size_t target_changes = 0;
+	for (size_t i = 0; i < r.n_probes; i += 2) {
+		const struct check_probe *http = &r.probes[i], *ping = &r.probes[i + 1];
+		CHECK(http->proto == TB_PROTO_HTTP && ping->proto == TB_PROTO_PING);
+		CHECK(http->from == ping->from && http->to == ping->to && http->from != http->to);
+		size_t a = pod[http->from], b = pod[http->to];
+		CHECK(a < PODS && b < PODS);
+		if (a < PODS && b < PODS)
+			seen[a][b]++;
+		target_changes += i > 0 && http->to != r.probes[i - 2].to;
+	}
+	free(pod);
+	size_t pairs = 0;
+	for (size_t a = 0; a < PODS; a++)
+		for (size_t b = 0; b < PODS; b++)
+			pairs += seen[a][b] == 1;
+	CHECK_INT(pairs, PODS * (PODS - 1));
+	/* A burst per target and group: the number of groups times the targets. */
+	size_t groups = (PODS + CHECK_MESH_GROUP - 1) / CHECK_MESH_GROUP;
+	CHECK_INT(target_changes + 1, groups * PODS);
+	/* The first group starts with the second pod, probed by the others of
+	 * the group; the last group's sources come last. */
+	CHECK_STR(r.machines[r.probes[0].from].name, "p0-1");
+	CHECK_STR(r.machines[r.probes[0].to].name, "p0-0");
+	CHECK_STR(r.machines[r.probes[r.n_probes - 1].from].name, "p9-14");
+	/* Any window of probes in schedule order, as many as run at once, comes
+	 * from at most a group's sources. */
+	enum { WINDOW = 128 };
+	for (size_t start = 0; start + WINDOW <= r.n_probes; start += WINDOW / 2) {
+		unsigned char from[PODS + 16] = {0};
+		size_t sources = 0;
+		CHECK(r.n_machines <= PODS + 16);
+		for (size_t i = start; i < start + WINDOW && r.n_machines <= PODS + 16; i++)
+			sources += from[r.probes[i].from]++ == 0;
+		CHECK(sources <= CHECK_MESH_GROUP);
+	}
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
