@@ -34,7 +34,6 @@ import struct
 import _socket
 import sys
 import time
-from urllib.parse import unquote_plus
 
 IDLE_SECONDS = 10  # a connection that sends no request in this time is closed
 MAX_REQUEST = 8192
@@ -108,6 +107,9 @@ class Server:
         elif path == "/clientip":
             body = client + "\n"
         elif path.startswith("/echo?msg="):
+            # Imported on the first echo only: the pool's memory, which every
+            # server maps and tears down, stays smaller without it.
+            from urllib.parse import unquote_plus
             body = unquote_plus(path[len("/echo?msg="):])
         elif path == "/":
             try:
@@ -492,6 +494,13 @@ def reap(sock, servers):
 
 
 def main():
+    # The pool, as testbed up starts it (--pool FD --title-room ROOM), reads
+    # its arguments itself: argparse would stay in the memory of every
+    # server forked from it.
+    if len(sys.argv) in (3, 5) and sys.argv[1] == "--pool" and sys.argv[2].isdigit() and \
+            (len(sys.argv) == 3 or sys.argv[3] == "--title-room"):
+        run_pool(int(sys.argv[2]))
+        return 0
     import argparse
     parser = argparse.ArgumentParser(description="testbed's pod server")
     parser.add_argument("--port", type=int, action="append", default=[],
