@@ -10,8 +10,9 @@
  * server wrote about 260 pages before it was ready, and the pool, which
  * wrote between forks, paid again for each. Here the forks of a batch
  * follow each other with nothing written between them, and the child runs
- * no Python until it is inside its machine with its sockets open; what is
- * left (about 210 pages) is what the interpreter writes as it starts.
+ * no Python until it is inside its machine with its sockets open and the
+ * interpreter's after-fork work done; what is left (about 170 pages) is
+ * what the interpreter writes as the server starts.
  *
  * Built into the pod image by images/extract-hook.sh; libc only, through
  * calls every glibc since 2.17 has, so that it loads in any image of the
@@ -49,7 +50,18 @@ struct start_job {
 	const char *title;
 	size_t title_len;
 	const char *failed; /* "failed ID ", before the reason, to the pool's reply socket */
+	const char *describe; /* the first line of the server's log */
+	size_t describe_len;
 	int pid; /* out, in the pool: the server's PID, or -errno */
+};
+
+/* The interpreter's fork hooks (PyOS_BeforeFork and the two after it),
+ * which the pool passes: called from here, the server's first calls cost
+ * no Python. */
+struct fork_hooks {
+	void (*before)(void);
+	void (*after_in_parent)(void);
+	void (*after_in_child)(void);
 };
 
 #define LISTEN_BACKLOG 1024 /* a full mesh opens many connections at once */
@@ -132,15 +144,19 @@ static void become_server(const struct start_job *job, int reply_fd)
 	}
 	if (job->title_len)
 		memcpy(job->title_at, job->title, job->title_len);
+	if (write(2, job->describe, job->describe_len) < 0) {
+		/* the log is gone: the server still serves */
+	}
 }
 
 /* Forks a server per job, each into its machine's PID namespace as this
  * process's child. In the pool, returns -1 with each job's pid set; in a
  * server, returns its job's index once it is inside its machine with its
- * sockets open, for the Python server to take over and report ready. The
- * caller brackets it with PyOS_BeforeFork() and the after-fork calls. */
-int tb_start_servers(struct start_job *jobs, int n, int reply_fd)
+ * sockets open and the interpreter's after-fork work done, for the Python
+ * server to take over and report ready. */
+int tb_start_servers(struct start_job *jobs, int n, int reply_fd, const struct fork_hooks *hooks)
 {
+	hooks->before();
 	for (int i = 0; i < n; i++) {
 		struct start_job *job = &jobs[i];
 		/* Only our children's PID namespace changes: the fork below is
@@ -152,9 +168,11 @@ int tb_start_servers(struct start_job *jobs, int n, int reply_fd)
 		pid_t pid = fork();
 		if (pid == 0) {
 			become_server(job, reply_fd);
+			hooks->after_in_child();
 			return i;
 		}
 		job->pid = pid < 0 ? -errno : pid;
 	}
+	hooks->after_in_parent();
 	return -1;
 }

@@ -81,13 +81,17 @@ class Server:
         tcp_listener and udp_socket); all are non-blocking."""
         self.name = name
         self.node = node
-        self.tcp = {s.fileno(): s for s in tcp_sockets}
-        self.udp = {s.fileno(): s for s in udp_sockets}
+        self.tcp = {}
+        self.udp = {}
         self.conns = {}  # fd -> [socket, bytearray, deadline, peer]
         self.json_head = None  # the start of GET /'s answer, made on first use
         self.poller = select.epoll()
-        for fd in list(self.tcp) + list(self.udp):
-            self.poller.register(fd, select.EPOLLIN)
+        for s in tcp_sockets:
+            self.tcp[s.fileno()] = s
+            self.poller.register(s.fileno(), select.EPOLLIN)
+        for s in udp_sockets:
+            self.udp[s.fileno()] = s
+            self.poller.register(s.fileno(), select.EPOLLIN)
 
     def describe(self):
         return describe(self.name, [s.getsockname()[1] for s in self.tcp.values()],
@@ -251,6 +255,7 @@ _pool_bounding = (1 << 64) - 1  # the pool's bounding set
 _pool_args = (0, 0)  # where the pool's argument area lives: each server's title goes there
 _capability_plans = {}  # capability set -> what a server with it drops and sets
 _StartJob = None  # server-start.c's struct start_job
+_fork_hooks = []  # server-start.c's struct fork_hooks: the interpreter's
 
 
 def _read_pool_facts():
@@ -264,8 +269,13 @@ def _read_pool_facts():
     # made inside the call, then holds as the pool did.
     _start = ctypes.PyDLL(START_LIBRARY)
     _start.tb_start_servers.restype = ctypes.c_int
-    for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
-        getattr(ctypes.pythonapi, name).restype = None
+
+    class ForkHooks(ctypes.Structure):
+        _fields_ = [("before", ctypes.c_void_p), ("after_in_parent", ctypes.c_void_p),
+                    ("after_in_child", ctypes.c_void_p)]
+    api = ctypes.pythonapi
+    _fork_hooks.append(ForkHooks(*(ctypes.cast(getattr(api, name), ctypes.c_void_p).value for name in
+                                   ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"))))
 
     class StartJob(ctypes.Structure):
         _fields_ = [("pidfd", ctypes.c_int), ("log_fd", ctypes.c_int), ("n_tcp", ctypes.c_int),
@@ -273,7 +283,8 @@ def _read_pool_facts():
                     ("listen_fds", ctypes.POINTER(ctypes.c_int)), ("drop", ctypes.c_uint64),
                     ("cap_header", ctypes.c_char_p), ("cap_data", ctypes.c_char_p),
                     ("title_at", ctypes.c_void_p), ("title", ctypes.c_char_p), ("title_len", ctypes.c_size_t),
-                    ("failed", ctypes.c_char_p), ("pid", ctypes.c_int)]
+                    ("failed", ctypes.c_char_p), ("describe", ctypes.c_char_p), ("describe_len", ctypes.c_size_t),
+                    ("pid", ctypes.c_int)]
     _StartJob = StartJob
     with open("/proc/self/status") as f:
         for line in f:
@@ -325,33 +336,35 @@ def start_job(request, pidfd, log_fd, keep):
     drop, header, data = capability_plan(request["caps"])
     title = title_for(request)
     failed = ("failed %d " % request["id"]).encode()
+    text = describe(request["name"], tcp, udp).encode("utf-8", "replace")
     ports = (c.c_uint16 * max(1, len(tcp) + len(udp)))(*(tcp + udp))
     fds = (c.c_int * max(1, len(tcp) + len(udp)))()
-    keep += [ports, fds, header, data, title, failed]
+    keep += [ports, fds, header, data, title, failed, text]
     return _StartJob(pidfd, log_fd, len(tcp), len(udp), ports, fds, drop, header, data, _pool_args[0], title,
-                     len(title), failed, 0)
+                     len(title), failed, text, len(text), 0)
 
 
-def serve_started(request, job, reply_sock):
-    """A server that server-start.c made: inside its machine, listening.
-    It reports ready once the Python server is made, so that up returns
-    with every server able to answer at once. Never returns."""
-    _ctypes.pythonapi.PyOS_AfterFork_Child()
+def serve_started(job, ready, reply_fd):
+    """A server that server-start.c made: inside its machine, listening,
+    the interpreter's after-fork work done. It reports READY once the
+    Python server is made, so that up returns with every server able to
+    answer at once, and it does as little as it can before: every object
+    it touches costs it a page. Never returns."""
     signal.set_wakeup_fd(-1)  # the pool's wakeup pipe is closed
-    n_tcp, n_udp = job.n_tcp, job.n_udp
+    n_tcp = job.n_tcp
+    tcp, udp = [], []
+    for i in range(n_tcp + job.n_udp):
+        (tcp if i < n_tcp else udp).append(_socket.socket(fileno=job.listen_fds[i]))
+    server = Server(ready[1], ready[2], tcp, udp)
     try:
-        sockets = [socket.socket(fileno=job.listen_fds[i]) for i in range(n_tcp + n_udp)]
-        server = Server(request["name"], request.get("node", ""), sockets[:n_tcp], sockets[n_tcp:])
-    except Exception as err:  # noqa: BLE001 - the reason goes to testbed up
-        _report(reply_sock, "failed %d %s" % (request["id"], err))
-        os._exit(1)
-    os.write(2, server.describe().encode("utf-8", "replace"))
-    _report(reply_sock, "ready %d" % request["id"])
-    reply_sock.close()
+        os.write(reply_fd, ready[0])
+    except OSError:
+        pass  # testbed up is gone: the lab is committed, the log says it
+    os.close(reply_fd)
     try:
         server.run()
     except Exception as err:  # noqa: BLE001
-        os.write(2, ("testbed-http: %s: %s\n" % (request["name"], err)).encode("utf-8", "replace"))
+        os.write(2, ("testbed-http: %s: %s\n" % (server.name, err)).encode("utf-8", "replace"))
         os._exit(1)
     os._exit(0)
 
@@ -456,12 +469,11 @@ def spawn_all(sock, batch, servers):
         return
     keep = []
     jobs = (_StartJob * len(batch))(*(start_job(request, pidfd, log_fd, keep) for request, pidfd, log_fd in batch))
-    api = _ctypes.pythonapi
-    api.PyOS_BeforeFork()
-    index = _start.tb_start_servers(jobs, len(batch), sock.fileno())
+    readies = [(("ready %d" % request["id"]).encode(), request["name"], request.get("node", ""))
+               for request, _, _ in batch]
+    index = _start.tb_start_servers(jobs, len(batch), sock.fileno(), _ctypes.byref(_fork_hooks[0]))
     if index >= 0:
-        serve_started(batch[index][0], jobs[index], sock)
-    api.PyOS_AfterFork_Parent()
+        serve_started(jobs[index], readies[index], sock.fileno())
     for (request, pidfd, log_fd), job in zip(batch, jobs):
         os.close(pidfd)
         os.close(log_fd)
