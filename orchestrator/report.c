@@ -167,9 +167,8 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 	size_t m = run->n_machines;
 	autofree size_t *row_of = xcalloc(m ? m : 1, sizeof(*row_of)); /* index + 1 */
 	autofree size_t *col_of = xcalloc(m ? m : 1, sizeof(*col_of));
+	autofree bool *source = xcalloc(m ? m : 1, sizeof(*source));
 	autofree bool *target = xcalloc(m ? m : 1, sizeof(*target));
-	autofree size_t *targets = xcalloc(m ? m : 1, sizeof(*targets));
-	size_t n_targets = 0;
 	t->rows = xcalloc(m ? m : 1, sizeof(*t->rows));
 	t->cols = xcalloc(m ? m : 1, sizeof(*t->cols));
 	for (size_t i = 0; i < run->n_probes; i++) {
@@ -178,28 +177,28 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 			continue;
 		t->n_probes++;
 		t->n_bad += !check_probe_ok(p);
-		if (!row_of[p->from]) {
-			t->rows[t->n_rows++] = p->from;
-			row_of[p->from] = t->n_rows;
-		}
-		if (!target[p->to]) {
-			target[p->to] = true;
-			targets[n_targets++] = p->to;
-		}
+		source[p->from] = true;
+		target[p->to] = true;
 	}
+	/* In the topology's order, whatever order the probes ran in. */
+	for (size_t k = 0; k < m; k++)
+		if (source[k]) {
+			t->rows[t->n_rows++] = k;
+			row_of[k] = t->n_rows;
+		}
 	if (t->n_rows == 0)
 		return false;
-	/* Columns that are rows too come in the rows' order, so a mesh reads
-	 * as a square with its diagonal where one expects it. */
+	/* Columns that are rows too come first, in the rows' order, so a mesh
+	 * reads as a square with its diagonal where one expects it. */
 	for (size_t r = 0; r < t->n_rows; r++)
 		if (target[t->rows[r]]) {
 			t->cols[t->n_cols++] = t->rows[r];
 			col_of[t->rows[r]] = t->n_cols;
 		}
-	for (size_t c = 0; c < n_targets; c++)
-		if (!col_of[targets[c]]) {
-			t->cols[t->n_cols++] = targets[c];
-			col_of[targets[c]] = t->n_cols;
+	for (size_t k = 0; k < m; k++)
+		if (target[k] && !col_of[k]) {
+			t->cols[t->n_cols++] = k;
+			col_of[k] = t->n_cols;
 		}
 	if (t->n_rows > TABLE_MAX || t->n_cols > TABLE_MAX)
 		return true;

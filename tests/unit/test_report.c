@@ -114,6 +114,31 @@ TEST(report_text_has_truth_tables_failures_and_a_summary_line)
 	run_done(&run);
 }
 
+/* The mesh's schedule runs probes in groups, not in the topology's order:
+ * the tables still list machines as the topology does. */
+TEST(report_tables_follow_the_topology_not_the_schedule)
+{
+	machine("m1");
+	machine("m2");
+	machine("m3");
+	struct check_probe probes[6] = {
+		probe("m2", "m1", TB_PROTO_HTTP, 8000, true, PROBE_PASS),
+		probe("m3", "m1", TB_PROTO_HTTP, 8000, true, PROBE_PASS),
+		probe("m1", "m2", TB_PROTO_HTTP, 8000, true, PROBE_PASS),
+		probe("m3", "m2", TB_PROTO_HTTP, 8000, true, PROBE_FAIL),
+		probe("m1", "m3", TB_PROTO_HTTP, 8000, true, PROBE_PASS),
+		probe("m2", "m3", TB_PROTO_HTTP, 8000, true, PROBE_PASS),
+	};
+	struct check_run run = run_of("lab1", probes, 6, NULL);
+	char *text = render(REPORT_TEXT, &run, false, false);
+	CHECK(strstr(text, "http  m1  m2  m3\n"
+			   "m1    -   .   .\n"
+			   "m2    .   -   .\n"
+			   "m3    .   F   -\n") != NULL);
+	free(text);
+	run_done(&run);
+}
+
 TEST(report_text_colours_only_when_asked)
 {
 	struct check_probe probes[5];
