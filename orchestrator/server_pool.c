@@ -116,6 +116,8 @@ int server_pool_start(const struct server_pool_spec *spec, struct server_pool *s
 	return 0;
 }
 
+static int pool_gone(struct server_pool *sp, struct tb_err *e);
+
 /* One request: the machine in JSON, its init's pidfd and its log attached. */
 static int send_request(struct server_pool *sp, struct served_machine *m, size_t id, struct tb_err *e)
 {
@@ -149,6 +151,9 @@ static int send_request(struct server_pool *sp, struct served_machine *m, size_t
 	free(text);
 	if (n < 0 && (err == EAGAIN || err == EWOULDBLOCK))
 		return 1;
+	/* A pool that exited before reading: how it ended says why. */
+	if (n < 0 && (err == EPIPE || err == ECONNRESET))
+		return pool_gone(sp, e);
 	if (n < 0)
 		return tb_fail(e, "%s: asking the server pool: %s", m->name, strerror(err));
 	m->sent = true;
