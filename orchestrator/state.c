@@ -326,6 +326,16 @@ int lab_read(const char *path, struct lab_record *r, struct tb_err *e)
 		}
 		cJSON_Delete(m);
 	}
+	/* The machines in the order they were made, then the server pools,
+	 * which up starts (and records) before the first machine. */
+	size_t n_machines = 0;
+	for (size_t i = 0; i < r->n_machines; i++)
+		if (!r->machines[i].kind || strcmp(r->machines[i].kind, "pool") != 0) {
+			struct machine_record m = r->machines[i];
+			memmove(&r->machines[n_machines + 1], &r->machines[n_machines],
+				(i - n_machines) * sizeof(*r->machines));
+			r->machines[n_machines++] = m;
+		}
 	return 0;
 }
 

@@ -78,7 +78,8 @@ int lab_append_machine(const struct lab_dir *d, const struct machine_record *m, 
 /* The saved plan: written atomically; read back, refusing another format. */
 int lab_save_plan(const struct lab_dir *d, const struct plan *p, struct tb_err *e);
 int lab_load_plan(const char *lab_path, struct plan *p, struct tb_err *e);
-/* Reads a lab's records; 0 on success, -1 when missing or unreadable. */
+/* Reads a lab's records, the machines in the order they were made, then
+ * the server pools; 0 on success, -1 when missing or unreadable. */
 int lab_read(const char *lab_path, struct lab_record *r, struct tb_err *e);
 void lab_record_free(struct lab_record *r);
 
