@@ -353,6 +353,18 @@ static void compile_default_model(struct check_run *run, const struct plan *t)
 	}
 }
 
+/* The probe of expectation I from FROM to TO; false, with D told why,
+ * when it cannot be added. */
+static bool add_expected(struct compiler *c, const struct plan *t, struct diag *d, size_t i, const struct end *from,
+			 const struct end *to, int specificity)
+{
+	const struct plan_expect *x = &t->expects[i];
+	struct check_probe p = new_probe((uint32_t)i, from, to, x->proto, x->port);
+	p.expect_pass = x->expect_pass;
+	p.client_ip = x->client_ip;
+	return add_probe(c, t, d, p, specificity);
+}
+
 bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 {
 	*run = (struct check_run){.lab = t->lab,
@@ -370,27 +382,21 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 		size_t n_from = expand_target(t, x->from, &froms), n_to = expand_target(t, x->to, &tos);
 		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
 		int specificity = !from_all + !to_all;
-		/* "*" to "*": the same ends, in the default model's order; others
-		 * source by source. */
-		struct check_mesh mesh;
-		bool mesh_order = from_all && to_all;
-		check_mesh_begin(&mesh, n_from, false);
-		for (size_t a = 0, b = 0; mesh_order ? check_mesh_next(&mesh, &a, &b) : a < n_from;) {
-			bool self = (from_all || to_all) && froms[a].machine == tos[b].machine;
-			if (!self) {
-				struct check_probe p = new_probe((uint32_t)i, &froms[a], &tos[b], x->proto, x->port);
-				p.expect_pass = x->expect_pass;
-				p.client_ip = x->client_ip;
-				if (!add_probe(&c, t, d, p, specificity)) {
-					ok = false;
-					break; /* one message per expectation is enough */
-				}
-			}
-			if (!mesh_order && ++b == n_to) {
-				b = 0;
-				a++;
-			}
+		bool added = true;
+		if (from_all && to_all) {
+			/* The same ends, in the default model's order. */
+			struct check_mesh mesh;
+			check_mesh_begin(&mesh, n_from, true);
+			for (size_t a, b; added && check_mesh_next(&mesh, &a, &b);)
+				added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
+		} else {
+			for (size_t a = 0; added && a < n_from; a++)
+				for (size_t b = 0; added && b < n_to; b++)
+					if (!((from_all || to_all) && froms[a].machine == tos[b].machine))
+						added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
 		}
+		/* One message per expectation is enough. */
+		ok = ok && added;
 	}
 	free(c.specificity);
 	free(c.table);

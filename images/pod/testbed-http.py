@@ -255,13 +255,13 @@ _pool_bounding = (1 << 64) - 1  # the pool's bounding set
 _pool_args = (0, 0)  # where the pool's argument area lives: each server's title goes there
 _capability_plans = {}  # capability set -> what a server with it drops and sets
 _StartJob = None  # server-start.c's struct start_job
-_fork_hooks = []  # server-start.c's struct fork_hooks: the interpreter's
+_fork_hooks = None  # server-start.c's struct fork_hooks: the interpreter's own
 
 
 def _read_pool_facts():
     """What every server needs, read once before the first fork: the
     start library, the pool's bounding set and where its arguments live."""
-    global _ctypes, _libc, _start, _pool_bounding, _pool_args, _StartJob
+    global _ctypes, _libc, _start, _pool_bounding, _pool_args, _StartJob, _fork_hooks
     import ctypes
     _ctypes = ctypes
     _libc = ctypes.CDLL(None, use_errno=True)
@@ -274,8 +274,8 @@ def _read_pool_facts():
         _fields_ = [("before", ctypes.c_void_p), ("after_in_parent", ctypes.c_void_p),
                     ("after_in_child", ctypes.c_void_p)]
     api = ctypes.pythonapi
-    _fork_hooks.append(ForkHooks(*(ctypes.cast(getattr(api, name), ctypes.c_void_p).value for name in
-                                   ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"))))
+    _fork_hooks = ForkHooks(*(ctypes.cast(getattr(api, name), ctypes.c_void_p).value for name in
+                              ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child")))
 
     class StartJob(ctypes.Structure):
         _fields_ = [("pidfd", ctypes.c_int), ("log_fd", ctypes.c_int), ("n_tcp", ctypes.c_int),
@@ -471,7 +471,7 @@ def spawn_all(sock, batch, servers):
     jobs = (_StartJob * len(batch))(*(start_job(request, pidfd, log_fd, keep) for request, pidfd, log_fd in batch))
     readies = [(("ready %d" % request["id"]).encode(), request["name"], request.get("node", ""))
                for request, _, _ in batch]
-    index = _start.tb_start_servers(jobs, len(batch), sock.fileno(), _ctypes.byref(_fork_hooks[0]))
+    index = _start.tb_start_servers(jobs, len(batch), sock.fileno(), _ctypes.byref(_fork_hooks))
     if index >= 0:
         serve_started(jobs[index], readies[index], sock.fileno())
     for (request, pidfd, log_fd), job in zip(batch, jobs):
