@@ -15,6 +15,8 @@ packages=(
 	# runtime and tests
 	nftables iproute2 util-linux procps python3 python3-jsonschema
 	bats bats-support bats-assert bats-file jq libxml2-utils tcpdump graphviz curl
+	# plan-replay.bats: which programs the plan's script starts
+	strace
 	# the bash completion's helpers (_init_completion, _filedir), which its suite uses
 	bash-completion
 	# report parsers the check suites use: prove (perl) for TAP, python-markdown

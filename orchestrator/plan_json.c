@@ -163,6 +163,10 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 	    json_get_addr(o, "address", &m.address, false, e) < 0 || json_get_int(o, "http", 1, 65535, &http, false, e) < 0 ||
 	    json_get_bool(o, "podServer", &m.pod_server, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
+	if (!topology_is_dns_label(name)) {
+		autofree char *shown = str_escape(name);
+		return tb_fail(e, "machines[%zu].name: \"%s\" is not a machine name (a DNS label)", i, shown);
+	}
 	if (!machine_kind_parse(kind, &m.kind))
 		return tb_fail(e, "machines[%zu].kind: unknown kind \"%s\"", i, kind);
 	if (plan_find(p, name) != PLAN_NONE)
@@ -253,6 +257,10 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 	char buf[256];
 	if (!(p->lab = json_get_strdup(root, "lab", e)))
 		return -1;
+	if (!topology_is_lab_name(p->lab)) {
+		autofree char *shown = str_escape(p->lab);
+		return tb_fail(e, "lab: \"%s\" is not a lab name", shown);
+	}
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "testbed");
 	p->version = xstrdup(cJSON_IsString(v) ? v->valuestring : "unknown");
 	v = cJSON_GetObjectItemCaseSensitive(root, "topology");

@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "step.h"
 
+#include <ctype.h>
 #include <string.h>
 
+#include "ifname.h"
 #include "machine.h"
 #include "netlink.h"
 
@@ -70,6 +72,34 @@ int json_get_str(const cJSON *o, const char *key, char *buf, size_t size, bool r
 	if (strlen(v->valuestring) >= size)
 		return tb_fail(e, "\"%s\": \"%s\" is too long", key, v->valuestring);
 	memcpy(buf, v->valuestring, strlen(v->valuestring) + 1);
+	return 0;
+}
+
+int json_get_ifname(const cJSON *o, const char *key, char buf[PLAN_IFNAME], bool required, struct tb_err *e)
+{
+	if (json_get_str(o, key, buf, PLAN_IFNAME, required, e) < 0)
+		return -1;
+	const char *problem = buf[0] || required ? ifname_problem(buf) : NULL;
+	if (problem) {
+		autofree char *shown = str_escape(buf);
+		return tb_fail(e, "\"%s\": interface name \"%s\" %s", key, shown, problem);
+	}
+	return 0;
+}
+
+int json_get_mac(const cJSON *o, const char *key, char buf[PLAN_MAC], bool required, struct tb_err *e)
+{
+	if (json_get_str(o, key, buf, PLAN_MAC, required, e) < 0)
+		return -1;
+	if (!buf[0] && !required)
+		return 0;
+	bool ok = strlen(buf) == 17;
+	for (size_t i = 0; ok && i < 17; i++)
+		ok = i % 3 == 2 ? buf[i] == ':' : isxdigit((unsigned char)buf[i]) != 0;
+	if (!ok) {
+		autofree char *shown = str_escape(buf);
+		return tb_fail(e, "\"%s\": \"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)", key, shown);
+	}
 	return 0;
 }
 

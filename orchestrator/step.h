@@ -33,11 +33,30 @@ struct exec_ctx {
 /* The netlink socket of MACHINE's namespace (opened on first use). */
 struct nl_sock *exec_sock(struct exec_ctx *ctx, size_t machine, struct tb_err *e);
 
-/* Shell rendering: the namespace a machine gets in the script. */
+/* Shell rendering (plan_render.c): every value reaches the script through
+ * render_cmd or render_argv, which quote each word, and every comment
+ * through render_comment, which escapes what could end or hide it. */
 struct render_ctx {
 	const struct plan *plan;
 	FILE *out;
 };
+
+/* One command line: the words up to NULL, each a single shell word. */
+void render_cmd(const struct render_ctx *r, ...) __attribute__((sentinel));
+/* The same built in parts, for commands with optional words: push the
+ * words up to NULL, then write the line with render_argv. */
+struct render_argv {
+	const char *words[32];
+	size_t n;
+};
+void render_push(struct render_argv *a, ...) __attribute__((sentinel));
+void render_argv(const struct render_ctx *r, const struct render_argv *a);
+/* The command A reading BODY as a here-document whose delimiter no line of
+ * BODY equals and whose quoting keeps BODY from expansion. */
+void render_heredoc(const struct render_ctx *r, const struct render_argv *a, const char *body);
+/* A comment line, "# " and the formatted text with line breaks, control
+ * characters and bytes that are not UTF-8 escaped (str_escape). */
+void render_comment(const struct render_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 struct step_ops {
 	const char *name; /* in saved plans: "veth", "route", ... */
@@ -60,6 +79,10 @@ void json_put_str(cJSON *o, const char *key, const char *value);
 void json_put_addr(cJSON *o, const char *key, uint32_t addr);
 void json_put_prefix(cJSON *o, const char *key, struct ipv4_prefix prefix);
 int json_get_str(const cJSON *o, const char *key, char *buf, size_t size, bool required, struct tb_err *e);
+/* Saved plans are read back into scripts and netlink requests: an interface
+ * name must pass the topology's rule (ifname.h), a MAC be xx:xx:xx:xx:xx:xx. */
+int json_get_ifname(const cJSON *o, const char *key, char buf[PLAN_IFNAME], bool required, struct tb_err *e);
+int json_get_mac(const cJSON *o, const char *key, char buf[PLAN_MAC], bool required, struct tb_err *e);
 char *json_get_strdup(const cJSON *o, const char *key, struct tb_err *e);
 int json_get_addr(const cJSON *o, const char *key, uint32_t *addr, bool required, struct tb_err *e);
 int json_get_prefix(const cJSON *o, const char *key, struct ipv4_prefix *prefix, struct tb_err *e);

@@ -38,8 +38,8 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 static void render(const struct render_ctx *r, const struct step *s)
 {
 	char buf[IPV4_PREFIX_STRLEN];
-	fprintf(r->out, "ip -n %s addr add %s dev %s\n", render_ns(r, s->machine),
-		ipv4_prefix_format(s->u.address.prefix, buf), s->u.address.ifname);
+	render_cmd(r, "ip", "-n", render_ns(r, s->machine), "addr", "add", ipv4_prefix_format(s->u.address.prefix, buf),
+		   "dev", s->u.address.ifname, NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -52,7 +52,7 @@ static void to_json(const struct plan *p, const struct step *s, cJSON *o)
 static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
 {
 	(void)p;
-	return json_get_str(o, "dev", s->u.address.ifname, PLAN_IFNAME, true, e) < 0 ||
+	return json_get_ifname(o, "dev", s->u.address.ifname, true, e) < 0 ||
 			       json_get_prefix(o, "address", &s->u.address.prefix, e) < 0
 		       ? -1
 		       : 0;

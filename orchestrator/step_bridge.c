@@ -43,13 +43,17 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_bridge *b = &s->u.bridge;
 	const char *ns = render_ns(r, s->machine);
-	char mtu[16] = "", mac[32] = "";
+	char mtu[16];
+	snprintf(mtu, sizeof(mtu), "%d", b->mtu);
+	struct render_argv a = {.n = 0};
+	render_push(&a, "ip", "-n", ns, "link", "add", "name", b->name, NULL);
 	if (b->mtu)
-		snprintf(mtu, sizeof(mtu), " mtu %d", b->mtu);
+		render_push(&a, "mtu", mtu, NULL);
 	if (b->mac[0])
-		snprintf(mac, sizeof(mac), " address %s", b->mac);
-	fprintf(r->out, "ip -n %s link add %s%s%s type bridge\n", ns, b->name, mtu, mac);
-	fprintf(r->out, "ip -n %s link set %s up\n", ns, b->name);
+		render_push(&a, "address", b->mac, NULL);
+	render_push(&a, "type", "bridge", NULL);
+	render_argv(r, &a);
+	render_cmd(r, "ip", "-n", ns, "link", "set", "dev", b->name, "up", NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -66,9 +70,9 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 {
 	(void)p;
 	long mtu = 0;
-	if (json_get_str(o, "name", s->u.bridge.name, PLAN_IFNAME, true, e) < 0 ||
+	if (json_get_ifname(o, "name", s->u.bridge.name, true, e) < 0 ||
 	    json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0 ||
-	    json_get_str(o, "mac", s->u.bridge.mac, sizeof(s->u.bridge.mac), false, e) < 0)
+	    json_get_mac(o, "mac", s->u.bridge.mac, false, e) < 0)
 		return -1;
 	s->u.bridge.mtu = (int)mtu;
 	return 0;

@@ -51,8 +51,8 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_fdb *f = &s->u.fdb;
 	char a[IPV4_PREFIX_STRLEN];
-	fprintf(r->out, "bridge -n %s fdb append %s dev %s dst %s\n", render_ns(r, s->machine), f->mac, f->dev,
-		ipv4_addr_format(f->dst, a));
+	render_cmd(r, "bridge", "-n", render_ns(r, s->machine), "fdb", "append", f->mac, "dev", f->dev, "dst",
+		   ipv4_addr_format(f->dst, a), NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -67,8 +67,8 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 {
 	(void)p;
 	struct step_fdb *f = &s->u.fdb;
-	return json_get_str(o, "dev", f->dev, PLAN_IFNAME, true, e) < 0 ||
-			       json_get_str(o, "mac", f->mac, sizeof(f->mac), true, e) < 0 ||
+	return json_get_ifname(o, "dev", f->dev, true, e) < 0 ||
+			       json_get_mac(o, "mac", f->mac, true, e) < 0 ||
 			       json_get_addr(o, "dst", &f->dst, true, e) < 0
 		       ? -1
 		       : 0;

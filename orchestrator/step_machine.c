@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "netlink.h"
+#include "plan_render.h"
 #include "step.h"
 
 static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
@@ -24,16 +25,23 @@ static void render(const struct render_ctx *r, const struct step *s)
 	const struct plan_machine *m = &r->plan->machines[s->machine];
 	const char *ns = render_ns(r, s->machine);
 	if (m->image != PLAN_NONE)
-		fprintf(r->out, "# %s %s runs on image %s (%s)\n", machine_kind_name(m->kind), m->name,
-			r->plan->images[m->image].name, r->plan->images[m->image].path);
+		render_comment(r, "%s %s runs on image %s (%s)", machine_kind_name(m->kind), m->name,
+			       r->plan->images[m->image].name, r->plan->images[m->image].path);
 	if (m->argv) {
-		fprintf(r->out, "# its workload, started by testbed up inside the image:");
-		for (char **a = m->argv; *a; a++)
-			fprintf(r->out, " %s", *a);
-		fprintf(r->out, "\n");
+		/* The words as a shell would take them, so that the comment
+		 * shows where each argument ends. */
+		autofree char *words = NULL;
+		size_t size = 0;
+		FILE *mem = open_memstream(&words, &size);
+		for (char **a = m->argv; *a; a++) {
+			fputc(' ', mem);
+			sh_quote(mem, *a);
+		}
+		fclose(mem);
+		render_comment(r, "its workload, started by testbed up inside the image:%s", words);
 	}
-	fprintf(r->out, "ip netns add %s\n", ns);
-	fprintf(r->out, "ip -n %s link set lo up\n", ns);
+	render_cmd(r, "ip", "netns", "add", ns, NULL);
+	render_cmd(r, "ip", "-n", ns, "link", "set", "dev", "lo", "up", NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)

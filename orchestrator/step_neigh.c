@@ -147,8 +147,8 @@ static void render(const struct render_ctx *r, const struct step *s)
 	const struct step_neigh *n = &s->u.neigh;
 	char a[IPV4_PREFIX_STRLEN];
 	for (size_t i = 0; i < n->n_entries; i++)
-		fprintf(r->out, "ip -n %s neigh add %s lladdr %s dev %s nud permanent\n", render_ns(r, s->machine),
-			ipv4_addr_format(n->entries[i].address, a), n->entries[i].mac, n->dev);
+		render_cmd(r, "ip", "-n", render_ns(r, s->machine), "neigh", "add", ipv4_addr_format(n->entries[i].address, a),
+			   "lladdr", n->entries[i].mac, "dev", n->dev, "nud", "permanent", NULL);
 }
 
 /* One entry keeps the flat form vxlan's steps always had; several are a
@@ -176,7 +176,7 @@ static int read_entry(const cJSON *o, struct step_neigh *n, struct tb_err *e)
 {
 	struct neigh_entry x;
 	unsigned char mac[6];
-	if (json_get_addr(o, "address", &x.address, true, e) < 0 || json_get_str(o, "mac", x.mac, sizeof(x.mac), true, e) < 0)
+	if (json_get_addr(o, "address", &x.address, true, e) < 0 || json_get_mac(o, "mac", x.mac, true, e) < 0)
 		return -1;
 	if (!parse_mac(x.mac, mac))
 		return tb_fail(e, "\"mac\": \"%s\" is not a MAC address", x.mac);
@@ -188,7 +188,7 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 {
 	(void)p;
 	struct step_neigh *n = &s->u.neigh;
-	if (json_get_str(o, "dev", n->dev, PLAN_IFNAME, true, e) < 0)
+	if (json_get_ifname(o, "dev", n->dev, true, e) < 0)
 		return -1;
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "entries");
 	if (!list)

@@ -42,9 +42,9 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_nft *n = &s->u.nft;
-	size_t len = strlen(n->ruleset);
-	fprintf(r->out, "ip netns exec %s nft -f - <<'EOF'\n%s%sEOF\n", render_ns(r, s->machine), n->ruleset,
-		len && n->ruleset[len - 1] == '\n' ? "" : "\n");
+	struct render_argv a = {.n = 0};
+	render_push(&a, "ip", "netns", "exec", render_ns(r, s->machine), "nft", "-f", "-", NULL);
+	render_heredoc(r, &a, n->ruleset);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -60,9 +60,11 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	struct step_nft *n = &s->u.nft;
 	if (!(n->table = json_get_strdup(o, "table", e)) || !(n->ruleset = json_get_strdup(o, "ruleset", e)))
 		return -1;
-	/* The script ends its here-document at a line "EOF". */
-	if (strstr(n->ruleset, "\nEOF\n") || strncmp(n->ruleset, "EOF\n", 4) == 0)
-		return tb_fail(e, "\"ruleset\": a line \"EOF\" cannot be rendered");
+	/* Rule sets are text, and the script shows them as they are. */
+	for (const char *c = n->ruleset; *c; c++)
+		if ((unsigned char)*c < ' ' && *c != '\n' && *c != '\t')
+			return tb_fail(e, "\"ruleset\": a control character (\\x%02x) at byte %zu", (unsigned char)*c,
+				       (size_t)(c - n->ruleset));
 	return 0;
 }
 

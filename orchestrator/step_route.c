@@ -61,18 +61,20 @@ out:
 static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_route *rt = &s->u.route;
-	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN];
-	fprintf(r->out, "ip -n %s route add %s", render_ns(r, s->machine),
-		rt->dst.len == 0 ? "default" : ipv4_prefix_format(rt->dst, d));
+	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN], table[16];
+	struct render_argv a = {.n = 0};
+	render_push(&a, "ip", "-n", render_ns(r, s->machine), "route", "add",
+		    rt->dst.len == 0 ? "default" : ipv4_prefix_format(rt->dst, d), NULL);
 	if (rt->via)
-		fprintf(r->out, " via %s", ipv4_addr_format(rt->via, g));
+		render_push(&a, "via", ipv4_addr_format(rt->via, g), NULL);
 	if (rt->dev[0])
-		fprintf(r->out, " dev %s", rt->dev);
+		render_push(&a, "dev", rt->dev, NULL);
 	if (rt->onlink)
-		fprintf(r->out, " onlink");
+		render_push(&a, "onlink", NULL);
+	snprintf(table, sizeof(table), "%u", rt->table);
 	if (rt->table != 254)
-		fprintf(r->out, " table %u", rt->table);
-	fprintf(r->out, "\n");
+		render_push(&a, "table", table, NULL);
+	render_argv(r, &a);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -97,7 +99,7 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	char scope[16];
 	long table = 254;
 	if (json_get_prefix(o, "dst", &r->dst, e) < 0 || json_get_addr(o, "via", &r->via, false, e) < 0 ||
-	    json_get_str(o, "dev", r->dev, PLAN_IFNAME, false, e) < 0 ||
+	    json_get_ifname(o, "dev", r->dev, false, e) < 0 ||
 	    json_get_str(o, "scope", scope, sizeof(scope), true, e) < 0 || json_get_bool(o, "onlink", &r->onlink, e) < 0 ||
 	    json_get_int(o, "table", 1, 4294967295L, &table, false, e) < 0)
 		return -1;

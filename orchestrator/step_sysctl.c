@@ -31,7 +31,8 @@ static void render(const struct render_ctx *r, const struct step *s)
 		for (char *c = key; *c; c++)
 			if (*c == '/')
 				*c = '.';
-	fprintf(r->out, "ip netns exec %s sysctl -qw %s=%s\n", render_ns(r, s->machine), key, k->value);
+	autofree char *setting = xasprintf("%s=%s", key, k->value);
+	render_cmd(r, "ip", "netns", "exec", render_ns(r, s->machine), "sysctl", "-qw", setting, NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -41,9 +42,20 @@ static void to_json(const struct plan *p, const struct step *s, cJSON *o)
 	json_put_str(o, "value", s->u.sysctl.value);
 }
 
+/* A path under net/ of names the kernel and sysctl(8) read as they are. */
 static bool safe_key(const char *key)
 {
-	return strncmp(key, "net/", 4) == 0 && !strstr(key, "..") && !strchr(key, ' ');
+	return strncmp(key, "net/", 4) == 0 && !strstr(key, "..") && !strstr(key, "//") &&
+	       strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-") == strlen(key);
+}
+
+/* Printable ASCII: some settings are lists ("0 2147483647"). */
+static bool safe_value(const char *value)
+{
+	for (const char *c = value; *c; c++)
+		if (*c < ' ' || *c > '~')
+			return false;
+	return value[0] != '\0';
 }
 
 static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
@@ -52,8 +64,14 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	struct step_sysctl *k = &s->u.sysctl;
 	if (!(k->key = json_get_strdup(o, "key", e)) || !(k->value = json_get_strdup(o, "value", e)))
 		return -1;
-	if (!safe_key(k->key))
-		return tb_fail(e, "\"key\": \"%s\" is not a setting of a network namespace (net/...)", k->key);
+	if (!safe_key(k->key)) {
+		autofree char *shown = str_escape(k->key);
+		return tb_fail(e, "\"key\": \"%s\" is not a setting of a network namespace (net/...)", shown);
+	}
+	if (!safe_value(k->value)) {
+		autofree char *shown = str_escape(k->value);
+		return tb_fail(e, "\"value\": \"%s\" is not a setting's value (printable ASCII)", shown);
+	}
 	return 0;
 }
 

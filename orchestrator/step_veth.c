@@ -111,23 +111,27 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_veth *v = &s->u.veth;
 	const char *ns = render_ns(r, s->machine), *peer = render_ns(r, v->peer_machine);
-	char mtu[16] = "", peer_mtu[16] = "", mac[32] = "", peer_mac[32] = "";
-	if (v->mtu) {
-		snprintf(mtu, sizeof(mtu), " mtu %d", v->mtu);
-		snprintf(peer_mtu, sizeof(peer_mtu), " mtu %d", v->mtu);
-	}
+	char mtu[16];
+	snprintf(mtu, sizeof(mtu), "%d", v->mtu);
+	struct render_argv a = {.n = 0};
+	render_push(&a, "ip", "-n", ns, "link", "add", "name", v->name, NULL);
+	if (v->mtu)
+		render_push(&a, "mtu", mtu, NULL);
 	if (v->mac[0])
-		snprintf(mac, sizeof(mac), " address %s", v->mac);
+		render_push(&a, "address", v->mac, NULL);
+	render_push(&a, "type", "veth", "peer", "name", v->peer_name, NULL);
+	if (v->mtu)
+		render_push(&a, "mtu", mtu, NULL);
 	if (v->peer_mac[0])
-		snprintf(peer_mac, sizeof(peer_mac), " address %s", v->peer_mac);
-	fprintf(r->out, "ip -n %s link add %s%s%s type veth peer name %s%s%s netns %s\n", ns, v->name, mtu, mac,
-		v->peer_name, peer_mtu, peer_mac, peer);
+		render_push(&a, "address", v->peer_mac, NULL);
+	render_push(&a, "netns", peer, NULL);
+	render_argv(r, &a);
 	if (v->master[0])
-		fprintf(r->out, "ip -n %s link set %s master %s\n", ns, v->name, v->master);
-	fprintf(r->out, "ip -n %s link set %s up\n", ns, v->name);
-	fprintf(r->out, "ip -n %s link set %s up\n", peer, v->peer_name);
+		render_cmd(r, "ip", "-n", ns, "link", "set", "dev", v->name, "master", v->master, NULL);
+	render_cmd(r, "ip", "-n", ns, "link", "set", "dev", v->name, "up", NULL);
+	render_cmd(r, "ip", "-n", peer, "link", "set", "dev", v->peer_name, "up", NULL);
 	if (v->hairpin)
-		fprintf(r->out, "bridge -n %s link set dev %s hairpin on\n", ns, v->name);
+		render_cmd(r, "bridge", "-n", ns, "link", "set", "dev", v->name, "hairpin", "on", NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -152,13 +156,13 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 {
 	struct step_veth *v = &s->u.veth;
 	long mtu = 0;
-	if (json_get_str(o, "name", v->name, PLAN_IFNAME, true, e) < 0 ||
+	if (json_get_ifname(o, "name", v->name, true, e) < 0 ||
 	    json_get_machine(p, o, "peerMachine", &v->peer_machine, e) < 0 ||
-	    json_get_str(o, "peerName", v->peer_name, PLAN_IFNAME, true, e) < 0 ||
-	    json_get_str(o, "master", v->master, PLAN_IFNAME, false, e) < 0 ||
+	    json_get_ifname(o, "peerName", v->peer_name, true, e) < 0 ||
+	    json_get_ifname(o, "master", v->master, false, e) < 0 ||
 	    json_get_bool(o, "hairpin", &v->hairpin, e) < 0 || json_get_int(o, "mtu", 68, 65535, &mtu, false, e) < 0 ||
-	    json_get_str(o, "mac", v->mac, sizeof(v->mac), false, e) < 0 ||
-	    json_get_str(o, "peerMac", v->peer_mac, sizeof(v->peer_mac), false, e) < 0)
+	    json_get_mac(o, "mac", v->mac, false, e) < 0 ||
+	    json_get_mac(o, "peerMac", v->peer_mac, false, e) < 0)
 		return -1;
 	v->mtu = (int)mtu;
 	return 0;

@@ -47,10 +47,13 @@ static void render(const struct render_ctx *r, const struct step *s)
 {
 	const struct step_vxlan *v = &s->u.vxlan;
 	const char *ns = render_ns(r, s->machine);
-	char local[IPV4_PREFIX_STRLEN];
-	fprintf(r->out, "ip -n %s link add %s address %s mtu %d type vxlan id %u local %s dev %s dstport %u nolearning\n",
-		ns, v->name, v->mac, v->mtu, v->vni, ipv4_addr_format(v->local, local), v->dev, v->port);
-	fprintf(r->out, "ip -n %s link set %s up\n", ns, v->name);
+	char local[IPV4_PREFIX_STRLEN], mtu[16], vni[16], port[16];
+	snprintf(mtu, sizeof(mtu), "%d", v->mtu);
+	snprintf(vni, sizeof(vni), "%u", v->vni);
+	snprintf(port, sizeof(port), "%u", v->port);
+	render_cmd(r, "ip", "-n", ns, "link", "add", "name", v->name, "address", v->mac, "mtu", mtu, "type", "vxlan", "id",
+		   vni, "local", ipv4_addr_format(v->local, local), "dev", v->dev, "dstport", port, "nolearning", NULL);
+	render_cmd(r, "ip", "-n", ns, "link", "set", "dev", v->name, "up", NULL);
 }
 
 static void to_json(const struct plan *p, const struct step *s, cJSON *o)
@@ -71,10 +74,10 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 	(void)p;
 	struct step_vxlan *v = &s->u.vxlan;
 	long vni = 0, port = 0, mtu = 0;
-	if (json_get_str(o, "name", v->name, PLAN_IFNAME, true, e) < 0 ||
+	if (json_get_ifname(o, "name", v->name, true, e) < 0 ||
 	    json_get_int(o, "vni", 0, 16777215, &vni, true, e) < 0 || json_get_int(o, "port", 1, 65535, &port, true, e) < 0 ||
-	    json_get_addr(o, "local", &v->local, true, e) < 0 || json_get_str(o, "dev", v->dev, PLAN_IFNAME, true, e) < 0 ||
-	    json_get_str(o, "mac", v->mac, sizeof(v->mac), true, e) < 0 ||
+	    json_get_addr(o, "local", &v->local, true, e) < 0 || json_get_ifname(o, "dev", v->dev, true, e) < 0 ||
+	    json_get_mac(o, "mac", v->mac, true, e) < 0 ||
 	    json_get_int(o, "mtu", 68, 65535, &mtu, true, e) < 0)
 		return -1;
 	v->vni = (uint32_t)vni;

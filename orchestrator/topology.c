@@ -212,7 +212,7 @@ static const cJSON *member(struct parser *p, const cJSON *obj, const char *path,
 	return item;
 }
 
-static bool is_dns_label(const char *s)
+bool topology_is_dns_label(const char *s)
 {
 	size_t n = strlen(s);
 	if (n == 0 || n > TB_DNS_LABEL_MAX)
@@ -232,22 +232,6 @@ bool topology_is_lab_name(const char *s)
 		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
 			return false;
 	return true;
-}
-
-/* What the kernel accepts as an interface name (dev_valid_name). */
-static const char *ifname_problem(const char *s)
-{
-	size_t n = strlen(s);
-	if (n == 0)
-		return "is empty";
-	if (n > TB_IFNAME_MAX)
-		return "is longer than 15 bytes, the kernel's limit for interface names";
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return "is not a valid interface name";
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == '/' || s[i] == ':' || (unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-			return "may not contain '/', ':', spaces or control characters";
-	return NULL;
 }
 
 /* Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a
@@ -285,7 +269,7 @@ static char *parse_name(struct parser *p, const cJSON *obj, const char *path)
 	autofree char *where = path_key(path, "name");
 	if (!want(p, item, where, cJSON_IsString(item), "a string"))
 		return NULL;
-	if (!is_dns_label(item->valuestring)) {
+	if (!topology_is_dns_label(item->valuestring)) {
 		diag_error(p->d, line_of(p, item), where,
 			   "\"%s\" is not a valid name: 1-63 characters of a-z, 0-9 and '-', "
 			   "starting and ending with a letter or digit",
@@ -404,7 +388,7 @@ static void parse_images(struct parser *p, const cJSON *obj)
 	t->images = xcalloc(n, sizeof(*t->images));
 	for (const cJSON *c = obj->child; c; c = c->next) {
 		autofree char *where = path_key("images", c->string);
-		if (!is_dns_label(c->string)) {
+		if (!topology_is_dns_label(c->string)) {
 			diag_error(p->d, line_of(p, c), where,
 				   "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
 				   c->string);
@@ -813,7 +797,7 @@ static bool parse_target(struct parser *p, const cJSON *item, const char *path, 
 			   s);
 		return false;
 	}
-	if (!is_dns_label(s)) {
+	if (!topology_is_dns_label(s)) {
 		diag_error(p->d, line, path,
 			   "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
 			   "(every pod)",

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ifname.h"
 #include "ipv4.h"
 
 struct diag;
@@ -20,7 +21,6 @@ struct json_doc;
 
 #define TB_LAB_NAME_MAX 12
 #define TB_DNS_LABEL_MAX 63
-#define TB_IFNAME_MAX 15
 #define TB_DEFAULT_HTTP_PORT 8000
 /* A machine's writable layer ("disk"): bounded, so that a pod cannot fill
  * the host's memory. */
@@ -220,6 +220,8 @@ const char *tb_neighbours_name(enum tb_neighbours n);
 bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
 /* 1-12 of [a-z0-9-], starting with a letter: also a safe directory name. */
 bool topology_is_lab_name(const char *s);
+/* 1-63 of a-z, 0-9 and '-', a letter or digit at both ends: machine names. */
+bool topology_is_dns_label(const char *s);
 
 /* Parsing the structure (topology.c) fills the model; these later stages
  * check what spans entities. Each reports through D and returns false on

@@ -53,12 +53,14 @@ dump_up() {
 }
 
 # The state the plan's script builds, in a scratch network namespace of its
-# own (which plays the host, as the lab namespace does for up).
+# own (which plays the host, as the lab namespace does for up). With
+# STRACE_LOG set, the script runs under strace, which logs every exec there.
 dump_replay() {
-	local script=$1 names=$2
+	local script=$1 names=$2 run_script=sh
+	[ -z "${STRACE_LOG:-}" ] || run_script="strace -f -qq -e trace=execve -o $STRACE_LOG sh"
 	cat >"$BATS_TEST_TMPDIR/replay-in-sandbox.sh" <<-EOF
 	ip link set lo up
-	sh "$script" >&2
+	$run_script "$script" >&2
 	exec "$REPO/tests/netstate.py" dump $names
 	EOF
 	unshare --net -- bash -c '
@@ -67,17 +69,6 @@ dump_replay() {
 		rc=$?
 		[ "$made" = 0 ] || rmdir /run/netns 2>/dev/null
 		exit $rc' bash "$BATS_TEST_TMPDIR/replay-in-sandbox.sh"
-}
-
-replay() {
-	local script=$1 names=$2
-	unshare --net -- bash -c '
-		ip link set lo up
-		made=0; [ -d /run/netns ] || { mkdir -p /run/netns; made=1; }
-		unshare --mount --propagation private -- sh -c "mount -t tmpfs tmpfs /run/netns && sh \"\$1\" >&2 && '"$REPO"'/tests/netstate.py dump $2" sh "$1"
-		rc=$?
-		[ "$made" = 0 ] || rmdir /run/netns 2>/dev/null
-		exit $rc' bash "$script"
 }
 
 replay() {
@@ -166,4 +157,111 @@ replay() {
 	run "$REPO/tests/netstate.py" compare "$BATS_TEST_TMPDIR/up.json" "$BATS_TEST_TMPDIR/replay.json"
 	assert_failure 1
 	assert_output --partial "hairpin"
+}
+
+# Names that a shell or iproute2 would read as something else: validate,
+# and so plan and up, refuse each and say why; nothing of it runs.
+@test "hostile interface and bridge names are refused, saying why" {
+	cd "$BATS_TEST_TMPDIR"
+	local name why
+	while IFS='|' read -r name why; do
+		jq -n --arg n "$name" --arg repo "$REPO" '{
+			name: "hostile", images: {pod: ($repo + "/images/pod.tar.zst"), node: ($repo + "/images/node.tar.zst")},
+			hosts: [{name: "h1", interfaces: {($n): "10.1.0.2/24"}}],
+			bridges: [{name: $n}], links: [[("h1:" + $n), $n]]}' >t.json
+		run "$TESTBED" plan t.json
+		assert_failure 2
+		assert_output --partial "bridges[0].name: bridge name \"$name\" $why"
+		assert_output --partial "hosts[0].interfaces.$name: interface name \"$name\" $why"
+		refute_output --partial "uid="
+	done <<-'EOF'
+	$(id>&2)|may hold only letters, digits, '_', '.' and '-'
+	e;id>&2|may hold only letters, digits, '_', '.' and '-'
+	a>b|may hold only letters, digits, '_', '.' and '-'
+	`id`|may hold only letters, digits, '_', '.' and '-'
+	up|is a keyword of ip(8) and bridge(8)
+	help|is a keyword of ip(8) and bridge(8)
+	type|is a keyword of ip(8) and bridge(8)
+	dev|is a keyword of ip(8) and bridge(8)
+	name|is a keyword of ip(8) and bridge(8)
+	master|is a keyword of ip(8) and bridge(8)
+	netns|is a keyword of ip(8) and bridge(8)
+	mtu|is a keyword of ip(8) and bridge(8)
+	address|is a keyword of ip(8) and bridge(8)
+	all|names the sysctl folders
+	EOF
+	# Nothing ran: no file named by a redirection appeared.
+	run ls "$BATS_TEST_TMPDIR"
+	assert_output t.json
+}
+
+# Text that only informs (a pod's command, an image's path, the topology's
+# folder) may hold anything: the script keeps it in comments. Run under
+# strace, the script execs nothing but ip, bridge, sysctl and nft, creates
+# no file, and builds what up builds, names with punctuation included.
+@test "hostile arguments, image paths and folders stay comments; the replay runs only ip, bridge, sysctl, nft and equals up" {
+	command -v strace >/dev/null || fail "strace is missing (ci/deps.sh installs it)"
+	local dir=$BATS_TEST_TMPDIR/$'lab\n$(touch pwned-folder)\n\e[1A'
+	local image=$'pod\ntouch pwned-image\n\e[1A.tar.zst'
+	mkdir -p "$dir"
+	# A copy, not a link: the plan shows the resolved path.
+	ln "$REPO/images/pod.tar.zst" "$dir/$image" 2>/dev/null || cp "$REPO/images/pod.tar.zst" "$dir/$image"
+	jq -n --arg image "$image" --arg repo "$REPO" '{
+		name: "hostile",
+		images: {pod: $image, node: ($repo + "/images/node.tar.zst")},
+		bridges: [{name: "Br.x-1_y", address: "10.1.0.1/24"}],
+		hosts: [{name: "h1", interfaces: {"E.th-0_x": "10.1.0.2/24"}}],
+		links: [["h1:E.th-0_x", "Br.x-1_y"]],
+		nodes: [{name: "node1", pods: [{name: "p1", http: false,
+			command: ["sh", "-c", "exec sleep 3600", "x\ntouch pwned-arg\n\u001b[1A", "$(touch pwned-subst)", "a;touch pwned-semi"]}]}]
+	}' >"$dir/t.json"
+	LAB=hostile
+	"$TESTBED" plan "$dir/t.json" >"$BATS_TEST_TMPDIR/plan.sh"
+	# The comment shows the arguments escaped, on one line.
+	run grep -c 'pwned' "$BATS_TEST_TMPDIR/plan.sh"
+	assert_output 3
+	run grep -F "'x\\x0atouch pwned-arg\\x0a'" "$BATS_TEST_TMPDIR/plan.sh"
+	assert_success
+	run grep -c $'\e' "$BATS_TEST_TMPDIR/plan.sh"
+	assert_output 0
+
+	"$TESTBED" up --quiet "$dir/t.json"
+	dump_up >"$BATS_TEST_TMPDIR/up.json"
+	local names
+	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
+	"$TESTBED" down "$LAB" >/dev/null
+	mkdir "$BATS_TEST_TMPDIR/cwd"
+	cd "$BATS_TEST_TMPDIR/cwd"
+	STRACE_LOG=$BATS_TEST_TMPDIR/exec.log dump_replay "$BATS_TEST_TMPDIR/plan.sh" "$names" >"$BATS_TEST_TMPDIR/replay.json"
+	run "$REPO/tests/netstate.py" compare "$BATS_TEST_TMPDIR/up.json" "$BATS_TEST_TMPDIR/replay.json"
+	assert_success
+	# Every program the script started, by name: only the four.
+	run bash -c "sed -n 's/^[0-9]* *execve(\"\\([^\"]*\\)\".* = 0\$/\\1/p' '$BATS_TEST_TMPDIR/exec.log' | xargs -n1 basename | sort -u"
+	assert_success
+	assert_output $'bridge\nip\nsh\nsysctl'
+	run find "$BATS_TEST_TMPDIR" -name 'pwned*'
+	assert_output ""
+	# Not vacuous: the links with punctuation in their names were built.
+	run jq -r '.namespaces.lab.links | keys[]' "$BATS_TEST_TMPDIR/up.json"
+	assert_line Br.x-1_y
+	run jq -r '.namespaces.h1.links | keys[]' "$BATS_TEST_TMPDIR/up.json"
+	assert_line E.th-0_x
+}
+
+# A rule set whose last line is the here-document's usual delimiter, with
+# no newline after it, in a saved plan: the script still feeds all of it to
+# nft, and nothing after it runs as a command.
+@test "no rule set ends its here-document early" {
+	lab=$(variant "$REPO/topologies/veth-pair.json" "")
+	LAB=$(jq -r .name "$lab")
+	"$TESTBED" up --quiet "$lab"
+	local state=$TESTBED_STATE_DIR/$LAB/plan.json
+	jq '.steps += [{kind: "nft", machine: "lab", table: "t", ruleset: "table inet t {\n  comment \"x\"\n}\nEOF"}]' "$state" >"$state.new"
+	mv "$state.new" "$state"
+	run "$TESTBED" plan "$LAB"
+	"$TESTBED" down "$LAB" >/dev/null
+	assert_success
+	assert_line "ip netns exec lab nft -f - <<'EOF1'"
+	assert_line --index $((${#lines[@]} - 2)) EOF
+	assert_line --index $((${#lines[@]} - 1)) EOF1
 }

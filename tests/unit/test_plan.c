@@ -275,10 +275,10 @@ TEST(plan_renders_the_commands_that_build_it_by_hand)
 	fclose(out);
 	const char *want[] = {
 		"ip netns add node1\n",
-		"ip -n lab link add tb-n0 type veth peer name eth0 netns node1\n",
-		"ip -n node1 link add veth0 mtu 1450 type veth peer name eth0 mtu 1450 netns a\n",
+		"ip -n lab link add name tb-n0 type veth peer name eth0 netns node1\n",
+		"ip -n node1 link add name veth0 mtu 1450 type veth peer name eth0 mtu 1450 netns a\n",
 		"bridge -n node1 link set dev veth0 hairpin on\n",
-		"ip -n node1 link add flannel.1 address 0a:58:0a:0a:00:02 mtu 1450 type vxlan id 1 local 10.10.0.2 dev "
+		"ip -n node1 link add name flannel.1 address 0a:58:0a:0a:00:02 mtu 1450 type vxlan id 1 local 10.10.0.2 dev "
 		"eth0 dstport 8472 nolearning\n",
 		"ip -n a addr add 10.0.1.2/24 dev eth0\n",
 		"ip -n a route add default via 10.0.1.1\n",
