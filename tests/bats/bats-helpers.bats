@@ -33,6 +33,9 @@ nested_bats() {
 	assert_equal "$TESTBED_LABS" veth-pair
 	run cat "$TESTBED_UP_OUTPUT"
 	assert_success
+	# A fresh file of mktemp's in the suite's own folder, not named after the lab.
+	[[ $TESTBED_UP_OUTPUT == "$BATS_FILE_TMPDIR"/* ]]
+	[[ $(basename "$TESTBED_UP_OUTPUT") != *veth-pair* ]]
 	run "$TESTBED" status --json veth-pair
 	assert_success
 	run jq -r '.labs[0].phase' <<<"$output"
@@ -148,4 +151,29 @@ nested_bats() {
 	assert_line "-- testbed_up: testbed up failed --"
 	assert_line --regexp '^status +: 2$'
 	assert_output --partial "already up"
+}
+
+@test "testbed_up outside a bats test's folders writes up's output to a mktemp file under TMPDIR" {
+	jq --arg pod "$REPO/images/pod.tar.zst" '.name = "up-tmp" | .images.pod = $pod' \
+		"$REPO/topologies/veth-pair.json" >"$BATS_TEST_TMPDIR/up-tmp.json"
+	local tmp=$BATS_TEST_TMPDIR/tmp
+	mkdir "$tmp"
+	# As in a setup_suite, where bats sets neither folder.
+	BATS_FILE_TMPDIR='' BATS_TEST_TMPDIR='' TMPDIR=$tmp testbed_up "$BATS_TEST_TMPDIR/up-tmp.json" --quiet
+	out=$TESTBED_UP_OUTPUT
+	testbed_down up-tmp
+	assert_equal "$TESTBED_LAB" up-tmp
+	[[ $out == "$tmp/"* ]]
+	[[ $(basename "$out") != *up-tmp* ]]
+	[ -f "$out" ] && [ ! -L "$out" ]
+}
+
+@test "testbed_up refuses a topology testbed refuses, and prints nothing of it raw" {
+	jq '.name = "\u001b]0;x\u0007"' "$REPO/topologies/veth-pair.json" >"$BATS_TEST_TMPDIR/bad.json"
+	run testbed_up "$BATS_TEST_TMPDIR/bad.json"
+	assert_failure
+	assert_line "-- testbed_up: testbed refused the topology --"
+	assert_output --partial 'is not a valid lab name'
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
 }
