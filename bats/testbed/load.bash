@@ -181,16 +181,27 @@ _testbed_proto() {
 	esac
 }
 
-# A probe's field, empty for null.
+# jq's esc: text escaped as the CLI escapes it (str_escape): C0 controls,
+# DEL and C1 controls as \xNN per byte of their UTF-8, a backslash as \\.
+# jq -r alone would turn a pod's \u001b back into ESC on the terminal.
+# shellcheck disable=SC2016 # jq's $h, not the shell's
+_tb_jq_esc='def hex: "0123456789abcdef" as $h | $h[(. / 16 | floor):(. / 16 | floor) + 1] + $h[. % 16:. % 16 + 1];
+	def esc: tostring | explode | map(
+		if . == 92 then "\\\\"
+		elif . < 32 or . == 127 then "\\x" + hex
+		elif . >= 128 and . < 160 then "\\xc2\\x" + hex
+		else [.] | implode end) | join("");'
+
+# A probe's field, empty for null, escaped.
 _tb_field() {
-	jq -r --arg k "$1" '.[$k] // "" | tostring' <<<"$_tb_probe"
+	jq -r --arg k "$1" "$_tb_jq_esc"' .[$k] // "" | esc' <<<"$_tb_probe"
 }
 
-# What the probe found, in words: "pass (answered by pod-c, 1.2 ms)".
+# What the probe found, in words: "pass (answered by pod-c, 1.2 ms)", escaped.
 _tb_got() {
 	[ -n "$_tb_probe" ] || { echo "no probe ran"; return; }
-	jq -r '.got + (if .error then ": " + .error else "" end)
-		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end)' <<<"$_tb_probe"
+	jq -r "$_tb_jq_esc"' .got + (if .error then ": " + .error else "" end)
+		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end) | esc' <<<"$_tb_probe"
 }
 
 # A failure from a probe that never ran (bad lab, refused FILE): check's words.

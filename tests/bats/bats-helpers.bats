@@ -177,3 +177,42 @@ nested_bats() {
 	refute_output --partial $'\e'
 	refute_output --partial $'\a'
 }
+
+# A pod whose server answers /hostname with NAME, on port 8001 of net1,
+# until the test ends (teardown ends it).
+start_hostile() {
+	HOSTILE=$(testbed_exec net1 sh -c '
+		testbed-http --port 8001 --name "$1" >/dev/null 2>&1 &
+		echo $!
+		for i in $(seq 50); do timeout 1 wget -q -O /dev/null http://127.0.0.1:8001/hostname 2>/dev/null && exit 0; sleep 0.1; done
+		exit 1' sh "$1")
+}
+
+teardown() {
+	[ -z "${HOSTILE:-}" ] || testbed_exec net1 kill "$HOSTILE"
+}
+
+@test "a pod's answer with terminal escapes reaches the failure message escaped as the CLI escapes it" {
+	start_hostile $'\e]0;pwned\a\e[2Jx\\y'
+	run assert_answered_by net0 net1 net1 8001
+	assert_failure
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+	assert_line --regexp '^got +: answered by \\x1b\]0;pwned\\x07\\x1b\[2Jx\\\\y$'
+	assert_line --regexp '^reason +: fail: answered by "\\x1b\]0;pwned'
+	run assert_reachable net0 net1 http:8001
+	assert_failure
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+	assert_line --regexp '^got +: fail: answered by "\\x1b\]0;pwned\\x07\\x1b\[2Jx\\\\y", not net1 \(answered by \\x1b'
+}
+
+@test "the helpers escape DEL, C1 controls and backslashes as the CLI does" {
+	_tb_probe='{"got":"fail","error":"a\u007fb\u0085c\\d\u001be","answeredBy":"x\u009by"}'
+	run _tb_got
+	assert_output 'fail: a\x7fb\xc2\x85c\\d\x1be (answered by x\xc2\x9by)'
+	run _tb_field answeredBy
+	assert_output 'x\xc2\x9by'
+	run _tb_field client
+	assert_output ''
+}
