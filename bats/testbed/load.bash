@@ -41,8 +41,8 @@ _testbed_fail() {
 }
 
 # testbed_up FILE [UP-OPTION...]: for setup_file. Brings the lab up, exports
-# TESTBED_LAB (its name) and TESTBED_UP_OUTPUT (a file holding what up
-# printed), and remembers the lab for testbed_teardown. When the suite has
+# TESTBED_LAB (its name) and TESTBED_UP_OUTPUT (a mktemp file holding what
+# up printed), and remembers the lab for testbed_teardown. When the suite has
 # no teardown_file of its own, one that calls testbed_teardown is defined,
 # since bats has no way to register a hook; a suite that defines its own
 # teardown_file must call testbed_teardown in it.
@@ -53,13 +53,20 @@ testbed_up() {
 		_testbed_fail "testbed_up: no readable topology FILE" file "${file:-(none)}"
 		return
 	fi
-	local name
-	if ! name=$(jq -er '.name | strings' "$file" 2>&1); then
-		_testbed_fail "testbed_up: the topology has no name" file "$file" jq "$name"
+	# A fresh file (the suite's folder, else TMPDIR): no name a lab could choose.
+	local out name status=0
+	if ! out=$(TMPDIR=${BATS_FILE_TMPDIR:-${BATS_TEST_TMPDIR:-${TMPDIR:-/tmp}}} mktemp -t testbed-up.XXXXXX); then
+		_testbed_fail "testbed_up: mktemp failed" file "$file"
 		return
 	fi
-	local dir=${BATS_FILE_TMPDIR:-${BATS_TEST_TMPDIR:-/tmp}}
-	local out="$dir/testbed-up-$name.out" status=0
+	# The name as testbed reads it, from the plan of a topology it accepts
+	# (its errors are escaped), never from the file's raw text. (jq 1.6 -e
+	# exits 0 on no input: an empty name is the refusal.)
+	name=$("$TESTBED" plan --format json "$file" 2>"$out" | jq -r '.lab | strings' 2>/dev/null) || name=
+	if [ -z "$name" ]; then
+		_testbed_fail "testbed_up: testbed refused the topology" file "$file" output "$(cat "$out")"
+		return
+	fi
 	"$TESTBED" up "$@" "$file" >"$out" 2>&1 || status=$?
 	if [ "$status" -ne 0 ]; then
 		_testbed_fail "testbed_up: testbed up failed" \
@@ -174,16 +181,27 @@ _testbed_proto() {
 	esac
 }
 
-# A probe's field, empty for null.
+# jq's esc: text escaped as the CLI escapes it (str_escape): C0 controls,
+# DEL and C1 controls as \xNN per byte of their UTF-8, a backslash as \\.
+# jq -r alone would turn a pod's \u001b back into ESC on the terminal.
+# shellcheck disable=SC2016 # jq's $h, not the shell's
+_tb_jq_esc='def hex: "0123456789abcdef" as $h | $h[(. / 16 | floor):(. / 16 | floor) + 1] + $h[. % 16:. % 16 + 1];
+	def esc: tostring | explode | map(
+		if . == 92 then "\\\\"
+		elif . < 32 or . == 127 then "\\x" + hex
+		elif . >= 128 and . < 160 then "\\xc2\\x" + hex
+		else [.] | implode end) | join("");'
+
+# A probe's field, empty for null, escaped.
 _tb_field() {
-	jq -r --arg k "$1" '.[$k] // "" | tostring' <<<"$_tb_probe"
+	jq -r --arg k "$1" "$_tb_jq_esc"' .[$k] // "" | esc' <<<"$_tb_probe"
 }
 
-# What the probe found, in words: "pass (answered by pod-c, 1.2 ms)".
+# What the probe found, in words: "pass (answered by pod-c, 1.2 ms)", escaped.
 _tb_got() {
 	[ -n "$_tb_probe" ] || { echo "no probe ran"; return; }
-	jq -r '.got + (if .error then ": " + .error else "" end)
-		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end)' <<<"$_tb_probe"
+	jq -r "$_tb_jq_esc"' .got + (if .error then ": " + .error else "" end)
+		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end) | esc' <<<"$_tb_probe"
 }
 
 # A failure from a probe that never ran (bad lab, refused FILE): check's words.

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Action step 5 (always): take the lab down, whatever happened before.
+# Action step 5 (always): take the lab down, whatever happened before; only
+# a lab this job's up made (up.sh records none otherwise), never one of that
+# name another job brought up.
 # shellcheck source=ci/action/lib.sh
 . "$(dirname "$0")/lib.sh"
 lab=${TESTBED_ACTION_LAB:-}

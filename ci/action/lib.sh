@@ -49,10 +49,12 @@ need_runner_files() {
 }
 
 # Prints FILE, or when FILE has no "images", writes COPY (FILE with the
-# action's images filled in) and prints that.
+# action's images filled in) and prints that. A FILE that is no JSON object
+# is printed as it is, for testbed to say what is wrong with it.
 with_images() {
-	local file=$1 copy=$2
-	if jq -e 'has("images")' "$file" >/dev/null; then
+	local file=$1 copy=$2 has=0
+	jq -e 'type != "object" or has("images")' "$file" >/dev/null 2>&1 || has=$?
+	if [ "$has" != 1 ]; then
 		echo "$file"
 		return
 	fi
@@ -65,4 +67,19 @@ with_images() {
 # runner's later steps (upload-artifact, the workspace cleanup) can use them.
 give_back() {
 	[ "$(id -u)" = 0 ] || as_root chown "$(id -u):$(id -g)" "$@"
+}
+
+# TEXT for Markdown (the job summary): every ASCII punctuation character
+# backslash-escaped, so that no text can become a link, HTML or formatting.
+# A hyphen stays: inside a line it is plain text, and lab names have many.
+md_escape() {
+	local text=$1 out='' c i
+	# shellcheck disable=SC2016 # the characters themselves, nothing to expand
+	local punct='!"#$%&'\''()*+,./:;<=>?@[\]^_`{|}~'
+	for ((i = 0; i < ${#text}; i++)); do
+		c=${text:i:1}
+		[[ $punct != *"$c"* ]] || c="\\$c"
+		out+=$c
+	done
+	printf '%s' "$out"
 }

@@ -7,7 +7,11 @@
         actionlint cannot start it. The composite action must be one:
         inputs described, every run step with `shell: bash` and no `${{`
         inside its script (inputs reach scripts through env), outputs
-        naming steps that exist.
+        naming steps that exist. Every action a step uses from another
+        repository is pinned by a full commit SHA, with its tag in a
+        comment (`uses: owner/repo@SHA # vX.Y.Z`); a job with a container
+        names no ${{ github.workspace }}, runner.workspace or runner.temp,
+        which are the host's paths there, not the container's.
     ci/lint/action.py as-workflow ACTION.yml OUT.yml
         Writes the action's steps as one job of a workflow_call workflow,
         with its inputs, so that actionlint (which reads action.yml as a
@@ -92,6 +96,71 @@ def check_action(file, doc):
                 problem(file, f"output {name} names step {sid}, which does not exist")
 
 
+PINNED = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
+TAG_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\s*$")
+# The runner fills these in with the host's paths even inside a job's
+# container (actions/runner#2058); the environment variables are right.
+HOST_PATHS = re.compile(r"\$\{\{[^}]*\b(github\.workspace|runner\.workspace|runner\.temp)\b")
+
+
+def check_uses(file, text):
+    """Other repositories' actions are pinned by commit, their tag noted."""
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return  # load() has said so
+    lines = text.splitlines()
+
+    def walk(node):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == "uses" and isinstance(value, yaml.ScalarNode):
+                    yield value
+                else:
+                    yield from walk(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                yield from walk(item)
+
+    # Only steps and jobs have a uses: key in workflows and actions.
+    for node in walk(root):
+        uses, line = node.value, node.start_mark.line
+        what = f"line {line + 1}: uses {uses}"
+        if uses.startswith("./"):
+            continue
+        if uses.startswith("docker://"):
+            if not re.search(r"@sha256:[0-9a-f]{64}$", uses):
+                problem(file, f"{what}: not pinned by its image's sha256 digest")
+        elif not PINNED.match(uses):
+            problem(file, f"{what}: not pinned by a full commit SHA (uses: OWNER/REPO@SHA # vX.Y.Z)")
+        elif not TAG_COMMENT.search(lines[line]):
+            problem(file, f"{what}: no # vX.Y.Z comment naming the tag it pins")
+
+
+def check_container_paths(file, doc):
+    """In a container job, github.workspace and friends name the host's paths."""
+    for jid, job in (doc.get("jobs") or {}).items() if isinstance(doc, dict) else ():
+        if not isinstance(job, dict) or "container" not in job:
+            continue
+        seen = set()
+
+        def walk(node, where):
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    walk(v, f"{where}.{k}")
+            elif isinstance(node, list):
+                for i, v in enumerate(node):
+                    walk(v, f"{where}[{i}]")
+            elif isinstance(node, str):
+                for m in HOST_PATHS.finditer(node):
+                    if (where, m.group(1)) not in seen:
+                        seen.add((where, m.group(1)))
+                        problem(file, f"{where}: ${{{{ {m.group(1)} }}}} is the host's path in a container job "
+                                      "(actions/runner#2058); use the environment variable in the script")
+
+        walk({k: v for k, v in job.items() if k != "container"}, f"jobs.{jid}")
+
+
 def as_workflow(action_file, out):
     doc = load(action_file)
     inputs = {n: {"type": "string", "required": bool((s or {}).get("required")),
@@ -112,6 +181,9 @@ def main():
             doc = load(file)
             if n == 0:
                 check_action(file, doc)
+            with open(file, encoding="utf-8") as f:
+                check_uses(file, f.read())
+            check_container_paths(file, doc)
             for where, steps in run_steps(doc):
                 for i, step in enumerate(steps):
                     if "run" in step:

@@ -2,7 +2,8 @@
 # make lint: actionlint on the workflows (and on action.yml's steps, as a
 # workflow: actionlint knows no composite actions), ci/lint/action.py's
 # checks (YAML, the composite action's rules, shellcheck on every run:
-# script), and shellcheck on every shell script in the repository.
+# script, actions pinned by commit, no host paths in container jobs), and
+# then shellcheck on every shell script in the repository.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 status=0

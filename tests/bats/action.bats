@@ -40,7 +40,10 @@ setup() {
 
 teardown_file() {
 	use_lab_dirs
-	"$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+	local lab
+	for lab in "$LAB" veth-pair; do
+		"$TESTBED" down "$lab" >/dev/null 2>&1 || true
+	done
 }
 
 # The step's recorded field: step ID FIELD (from DIR/result.json).
@@ -133,4 +136,63 @@ step() {
 	PY
 	assert_success
 	assert_output ok
+}
+
+@test "a lab of the same name another job brought up: up fails, the action records no lab, down leaves it up" {
+	# The other job's lab, up before the action runs.
+	"$TESTBED" up --quiet "$REPO/topologies/veth-pair.json"
+	pids=$(lab_pids veth-pair)
+	dir=$BATS_TEST_TMPDIR/twin
+	run_action "$dir" topology=topologies/veth-pair.json
+	cat "$dir/log"
+	run jq -r '.steps[] | "\(.id) \(.ran) \(.rc)"' "$dir/result.json"
+	assert_line --regexp '^up true [1-9]$'
+	assert_line 'check false null'
+	assert_line 'summary true 0'
+	assert_line 'down true 0'
+	grep -q 'already up' "$dir/log"
+	assert_equal "$(jq -r .outputs.lab "$dir/result.json")" ""
+	run grep -h '^TESTBED_ACTION_LAB=' "$dir"/env.*
+	assert_failure
+	# The summary names the topology's lab, but nothing of the running one.
+	grep -q '^## testbed: veth-pair$' "$dir/summary.md"
+	grep -q 'up did not bring the lab up' "$dir/summary.md"
+	# Still up, with the same machines.
+	"$TESTBED" status veth-pair >/dev/null
+	assert_equal "$(lab_pids veth-pair)" "$pids"
+	"$TESTBED" down veth-pair
+}
+
+@test "a topology whose name is not a lab name (Markdown, HTML): no lab output, nothing in the summary" {
+	local name i=0
+	for name in '[x](https://evil.example)' '<img src=x>'; do
+		i=$((i + 1))
+		dir=$BATS_TEST_TMPDIR/bad$i
+		mkdir -p "$dir"
+		jq --arg n "$name" 'del(.images) | .name = $n' "$REPO/topologies/veth-pair.json" >"$dir/lab.json"
+		run_action "$dir" topology="$dir/lab.json"
+		cat "$dir/log"
+		assert_equal "$(cat "$dir/rc")" 2
+		run jq -r '.steps[] | "\(.id) \(.ran) \(.rc)"' "$dir/result.json"
+		assert_line 'up true 2'
+		assert_line 'summary true 0'
+		grep -q 'is not a valid lab name' "$dir/log"
+		assert_equal "$(jq -r .outputs.lab "$dir/result.json")" ""
+		run grep -h '^TESTBED_ACTION_LAB=\|^lab=' "$dir"/env.* "$dir"/outputs.*
+		assert_failure
+		run grep -rF -e evil -e '<img' "$dir/summary.md"
+		assert_failure
+	done
+}
+
+@test "the summary's heading escapes the lab's name for Markdown all the same" {
+	run bash -c '. "$1/ci/action/lib.sh" && md_escape "$2"' _ "$REPO" '[x](https://e.x/) <img src=x> a_b*c`d\e-f'
+	assert_success
+	assert_output '\[x\]\(https\:\/\/e\.x\/\) \<img src\=x\> a\_b\*c\`d\\e-f'
+	# Through the summary step itself, as up would have left it.
+	: >"$BATS_TEST_TMPDIR/summary.md"
+	GITHUB_STEP_SUMMARY=$BATS_TEST_TMPDIR/summary.md TESTBED_ACTION_NAME='a<b>[c]' TESTBED_ACTION_LAB='' \
+		TESTBED_ACTION_WORK='' TESTBED_ACTION_TOPOLOGY=/nonexistent bash "$REPO/ci/action/summary.sh"
+	run head -n1 "$BATS_TEST_TMPDIR/summary.md"
+	assert_output '## testbed: a\<b\>\[c\]'
 }

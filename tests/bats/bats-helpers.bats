@@ -33,6 +33,9 @@ nested_bats() {
 	assert_equal "$TESTBED_LABS" veth-pair
 	run cat "$TESTBED_UP_OUTPUT"
 	assert_success
+	# A fresh file of mktemp's in the suite's own folder, not named after the lab.
+	[[ $TESTBED_UP_OUTPUT == "$BATS_FILE_TMPDIR"/* ]]
+	[[ $(basename "$TESTBED_UP_OUTPUT") != *veth-pair* ]]
 	run "$TESTBED" status --json veth-pair
 	assert_success
 	run jq -r '.labs[0].phase' <<<"$output"
@@ -148,4 +151,68 @@ nested_bats() {
 	assert_line "-- testbed_up: testbed up failed --"
 	assert_line --regexp '^status +: 2$'
 	assert_output --partial "already up"
+}
+
+@test "testbed_up outside a bats test's folders writes up's output to a mktemp file under TMPDIR" {
+	jq --arg pod "$REPO/images/pod.tar.zst" '.name = "up-tmp" | .images.pod = $pod' \
+		"$REPO/topologies/veth-pair.json" >"$BATS_TEST_TMPDIR/up-tmp.json"
+	local tmp=$BATS_TEST_TMPDIR/tmp
+	mkdir "$tmp"
+	# As in a setup_suite, where bats sets neither folder.
+	BATS_FILE_TMPDIR='' BATS_TEST_TMPDIR='' TMPDIR=$tmp testbed_up "$BATS_TEST_TMPDIR/up-tmp.json" --quiet
+	out=$TESTBED_UP_OUTPUT
+	testbed_down up-tmp
+	assert_equal "$TESTBED_LAB" up-tmp
+	[[ $out == "$tmp/"* ]]
+	[[ $(basename "$out") != *up-tmp* ]]
+	[ -f "$out" ] && [ ! -L "$out" ]
+}
+
+@test "testbed_up refuses a topology testbed refuses, and prints nothing of it raw" {
+	jq '.name = "\u001b]0;x\u0007"' "$REPO/topologies/veth-pair.json" >"$BATS_TEST_TMPDIR/bad.json"
+	run testbed_up "$BATS_TEST_TMPDIR/bad.json"
+	assert_failure
+	assert_line "-- testbed_up: testbed refused the topology --"
+	assert_output --partial 'is not a valid lab name'
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+}
+
+# A pod whose server answers /hostname with NAME, on port 8001 of net1,
+# until the test ends (teardown ends it).
+start_hostile() {
+	HOSTILE=$(testbed_exec net1 sh -c '
+		testbed-http --port 8001 --name "$1" >/dev/null 2>&1 &
+		echo $!
+		for i in $(seq 50); do timeout 1 wget -q -O /dev/null http://127.0.0.1:8001/hostname 2>/dev/null && exit 0; sleep 0.1; done
+		exit 1' sh "$1")
+}
+
+teardown() {
+	[ -z "${HOSTILE:-}" ] || testbed_exec net1 kill "$HOSTILE"
+}
+
+@test "a pod's answer with terminal escapes reaches the failure message escaped as the CLI escapes it" {
+	start_hostile $'\e]0;pwned\a\e[2Jx\\y'
+	run assert_answered_by net0 net1 net1 8001
+	assert_failure
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+	assert_line --regexp '^got +: answered by \\x1b\]0;pwned\\x07\\x1b\[2Jx\\\\y$'
+	assert_line --regexp '^reason +: fail: answered by "\\x1b\]0;pwned'
+	run assert_reachable net0 net1 http:8001
+	assert_failure
+	refute_output --partial $'\e'
+	refute_output --partial $'\a'
+	assert_line --regexp '^got +: fail: answered by "\\x1b\]0;pwned\\x07\\x1b\[2Jx\\\\y", not net1 \(answered by \\x1b'
+}
+
+@test "the helpers escape DEL, C1 controls and backslashes as the CLI does" {
+	_tb_probe='{"got":"fail","error":"a\u007fb\u0085c\\d\u001be","answeredBy":"x\u009by"}'
+	run _tb_got
+	assert_output 'fail: a\x7fb\xc2\x85c\\d\x1be (answered by x\xc2\x9by)'
+	run _tb_field answeredBy
+	assert_output 'x\xc2\x9by'
+	run _tb_field client
+	assert_output ''
 }
