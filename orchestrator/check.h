@@ -99,7 +99,7 @@ void check_view(const struct check_run *run, size_t i, struct check_view *v);
 
 /* Results, as the probe engine records them. set_error, set_answer and
  * set_client keep a copy of TEXT (truncated like before: CHECK_ERROR_MAX,
- * CHECK_NAME_MAX, 32 bytes); set_answer keeps nothing when TEXT is the
+ * CHECK_NAME_MAX, 32 bytes, never within a character); set_answer keeps nothing when TEXT is the
  * target's own name, set_client nothing more than two numbers when TEXT is
  * ADDRESS:PORT. clear_results forgets all but the path note (a new attempt). */
 void check_probe_clear_results(struct check_run *run, size_t i);

@@ -458,6 +458,37 @@ TEST(report_junit_is_valid_xml_with_control_characters_escaped)
 	run_done(&run);
 }
 
+/* Texts are cut to their limits (CHECK_NAME_MAX, CHECK_ERROR_MAX, 32 bytes)
+ * between characters, never within one. */
+TEST(report_texts_are_cut_between_characters)
+{
+	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
+	struct check_run run = run_of("l", probes, 1, NULL);
+	char text[200];
+	memset(text, 'x', sizeof(text));
+	/* A euro sign (3 bytes) across each limit: 62 + 3 > 63, 158 + 3 > 159, 30 + 3 > 31. */
+	memcpy(text + 62, "\xe2\x82\xac", 3);
+	text[65] = '\0';
+	check_probe_set_answer(&run, 0, text);
+	memset(text, 'x', sizeof(text));
+	memcpy(text + 158, "\xe2\x82\xac", 3);
+	text[161] = '\0';
+	check_probe_set_error(&run, 0, text);
+	memcpy(text + 30, "\xe2\x82\xac", 3);
+	text[33] = '\0';
+	check_probe_set_client(&run, 0, text);
+	struct check_view v;
+	check_view(&run, 0, &v);
+	CHECK_INT(strlen(v.answered_by), 62);
+	CHECK_INT(strlen(v.error), 158);
+	CHECK_INT(strlen(v.client), 30);
+	/* What fits stays whole. */
+	check_probe_set_answer(&run, 0, "caf\xc3\xa9");
+	check_view(&run, 0, &v);
+	CHECK_STR(v.answered_by, "caf\xc3\xa9");
+	run_done(&run);
+}
+
 /* A mesh of 300 sources and targets (89,700 probes), 250 of them failing:
  * text and markdown summarise instead of printing a 300 x 300 table and
  * cap the failures they list; json still lists every probe, parseable. */
