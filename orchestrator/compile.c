@@ -40,13 +40,13 @@ int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 	/* Plans and the lab's records are JSON, which holds only UTF-8 text
 	 * (RFC 8259): a path that is not could not be written there as it is. */
 	bool paths_ok = true;
-	if (utf8_valid_prefix(p->topology, strlen(p->topology)) != strlen(p->topology)) {
+	if (!str_is_utf8(p->topology)) {
 		diag_error_at(d, 0, 0, "the file's path, %s, is not UTF-8: plans and lab records, which name it, are JSON",
 			      p->topology);
 		paths_ok = false;
 	}
 	for (size_t i = 0; i < p->n_images; i++)
-		if (utf8_valid_prefix(p->images[i].path, strlen(p->images[i].path)) != strlen(p->images[i].path)) {
+		if (!str_is_utf8(p->images[i].path)) {
 			diag_error_at(d, 0, 0,
 				      "image \"%s\": its path, %s, is not UTF-8: plans and lab records, which name it, "
 				      "are JSON",

@@ -570,7 +570,11 @@ static void json_report(FILE *out, const struct check_run *run)
 		fprintf(out, ", \"attempts\": %u, \"error\": ", p->attempts);
 		json_text(out, v.error);
 		fputs(", \"answeredBy\": ", out);
-		json_text(out, v.answered_by);
+		/* A passing http probe's answerer is its target, whose name is escaped already. */
+		if (v.answered_by == v.to_name)
+			json_string(out, names[p->to]);
+		else
+			json_text(out, v.answered_by);
 		fputs(", \"clientIP\": ", out);
 		json_string(out, p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
 				 : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"

@@ -185,6 +185,12 @@ size_t utf8_valid_prefix(const char *text, size_t n)
 	return i;
 }
 
+bool str_is_utf8(const char *s)
+{
+	size_t n = strlen(s);
+	return utf8_valid_prefix(s, n) == n;
+}
+
 size_t utf8_cut(const char *text, size_t n, size_t max)
 {
 	if (n <= max)

@@ -67,6 +67,8 @@ char *str_escape_n(const char *s, size_t n);
 /* How many of the N bytes at S are well-formed UTF-8 before the first that
  * is not (N when all are). */
 size_t utf8_valid_prefix(const char *s, size_t n);
+/* Whether the string S is well-formed UTF-8 throughout. */
+bool str_is_utf8(const char *s);
 /* How many of the N bytes at S to keep so that at most MAX remain and no
  * character is cut in two: a cut by bytes alone can leave half a character,
  * which strict UTF-8 decoders refuse. */

@@ -63,6 +63,8 @@ TEST(utf8_valid_prefix_stops_at_the_first_byte_that_is_not_utf8)
 	CHECK_INT(utf8_valid_prefix("a\xc0\xaf", 3), 1);          /* an overlong '/' */
 	CHECK_INT(utf8_valid_prefix("\xef\xbf\xbe", 3), 3);       /* U+FFFE is UTF-8, if no text */
 	CHECK_INT(utf8_valid_prefix("", 0), 0);
+	CHECK(str_is_utf8("caf\xc3\xa9") && str_is_utf8(""));
+	CHECK(!str_is_utf8("caf\xe9"));
 }
 
 TEST(utf8_cut_keeps_whole_characters)
