@@ -768,11 +768,18 @@ static const char *const markdown_marks[] = {[MARK_NONE] = "–",
  * the Markdown source shows it. */
 #define MD_NO_LINK "&#8203;"
 
-/* After a ':', what continues a URL ("http://", "mailto:x") or an emoji code (":+1:"). */
-static bool md_links_after_colon(char c)
+/* Whether the ':' before AFTER starts "://" (a URL) or an emoji code such
+ * as ":+1:"; an address's port ("10.0.0.1:80,") and "fail: refused" are
+ * left as they are. (mailto: and xmpp: links need an '@', broken anyway.) */
+static bool md_colon_links(const char *after)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
-	       c == '-' || c == '/';
+	if (*after == '/')
+		return true;
+	const char *c = after;
+	while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+	       *c == '+' || *c == '-')
+		c++;
+	return c != after && *c == ':';
 }
 
 /* Escaped text (str_escape's) as Markdown text: what would end a table cell,
@@ -807,8 +814,7 @@ static void md_text(FILE *out, const char *s)
 			fputs("@" MD_NO_LINK, out);
 			break;
 		case ':':
-			/* "http://", "mailto:x", ":smile:"; not "got fail: refused". */
-			fputs(md_links_after_colon(s[1]) ? ":" MD_NO_LINK : ":", out);
+			fputs(md_colon_links(s + 1) ? ":" MD_NO_LINK : ":", out);
 			break;
 		case '#':
 			fputs(s[1] >= '0' && s[1] <= '9' ? "#" MD_NO_LINK : "#", out);
