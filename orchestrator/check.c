@@ -90,10 +90,11 @@ void check_probe_clear_results(struct check_run *run, size_t i)
 		detail_clear(&run->details[p->detail - 1], false);
 }
 
+/* Keeps at most MAX - 1 bytes of TEXT, never half a character. */
 static void set_text(char **slot, const char *text, size_t max)
 {
 	free(*slot);
-	*slot = xasprintf("%.*s", (int)(max - 1), text);
+	*slot = xasprintf("%.*s", (int)utf8_cut(text, strlen(text), max - 1), text);
 }
 
 void check_probe_set_error(struct check_run *run, size_t i, const char *text)

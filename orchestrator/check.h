@@ -99,9 +99,10 @@ void check_view(const struct check_run *run, size_t i, struct check_view *v);
 
 /* Results, as the probe engine records them. set_error, set_answer and
  * set_client keep a copy of TEXT (truncated like before: CHECK_ERROR_MAX,
- * CHECK_NAME_MAX, 32 bytes); set_answer keeps nothing when TEXT is the
- * target's own name, set_client nothing more than two numbers when TEXT is
- * ADDRESS:PORT. clear_results forgets all but the path note (a new attempt). */
+ * CHECK_NAME_MAX, 32 bytes, between characters); set_answer keeps nothing
+ * when TEXT is the target's own name, set_client nothing more than two
+ * numbers when TEXT is ADDRESS:PORT. clear_results forgets all but the path
+ * note (a new attempt). */
 void check_probe_clear_results(struct check_run *run, size_t i);
 void check_probe_set_error(struct check_run *run, size_t i, const char *text);
 void check_probe_set_answer(struct check_run *run, size_t i, const char *text);

@@ -37,7 +37,23 @@ int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 			p->images[i].path = real;
 		}
 	}
-	if (!check_validate(p, d)) {
+	/* Plans and the lab's records are JSON, which holds only UTF-8 text
+	 * (RFC 8259): a path that is not could not be written there as it is. */
+	bool paths_ok = true;
+	if (!str_is_utf8(p->topology)) {
+		diag_error_at(d, 0, 0, "the file's path, %s, is not UTF-8: plans and lab records, which name it, are JSON",
+			      p->topology);
+		paths_ok = false;
+	}
+	for (size_t i = 0; i < p->n_images; i++)
+		if (!str_is_utf8(p->images[i].path)) {
+			diag_error_at(d, 0, 0,
+				      "image \"%s\": its path, %s, is not UTF-8: plans and lab records, which name it, "
+				      "are JSON",
+				      p->images[i].name, p->images[i].path);
+			paths_ok = false;
+		}
+	if (!paths_ok || !check_validate(p, d)) {
 		plan_free(p);
 		return -1;
 	}

@@ -252,6 +252,24 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
 		start += 3;
 
+	/* RFC 8259: a JSON text is UTF-8. cJSON copies any byte into its
+	 * strings, and one that is not UTF-8 would reach plan --format json,
+	 * the lab's records and the reports, where strict decoders refuse it. */
+	size_t valid = utf8_valid_prefix(text, len);
+	if (valid != len) {
+		int line, column;
+		position_of(text, text + valid, &line, &column);
+		const char *saved = d->file;
+		d->file = file;
+		diag_error_at(d, line, column,
+			      "not UTF-8: byte 0x%02x starts no valid UTF-8 character; a JSON file must be UTF-8 text "
+			      "(RFC 8259)",
+			      (unsigned char)text[valid]);
+		d->file = saved;
+		free(text);
+		return NULL;
+	}
+
 	const char *end = NULL;
 	/* With require_null_terminated, cJSON wants the NUL inside the length. */
 	cJSON *root = cJSON_ParseWithLengthOpts(start, len - (size_t)(start - text) + 1, &end, 1);

@@ -337,6 +337,13 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 int plan_from_json(const char *text, struct plan *p, struct tb_err *e)
 {
 	*p = (struct plan){0};
+	/* As topology files (jsondoc.c): what is not UTF-8 would reach the
+	 * reports and plan --format json, which must be UTF-8. testbed never
+	 * writes such a plan; someone editing one might. */
+	size_t len = strlen(text), valid = utf8_valid_prefix(text, len);
+	if (valid != len)
+		return tb_fail(e, "not a saved plan: the byte at offset %zu (0x%02x) starts no valid UTF-8 character",
+			       valid, (unsigned char)text[valid]);
 	cJSON *root = cJSON_Parse(text);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);

@@ -305,10 +305,9 @@ static void finish(struct engine *g, struct slot *s, enum probe_outcome outcome)
 static void fail(struct engine *g, struct slot *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail(struct engine *g, struct slot *s, const char *fmt, ...)
 {
-	char error[CHECK_ERROR_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(error, sizeof(error), fmt, ap);
+	autofree char *error = xvasprintf(fmt, ap); /* check_probe_set_error cuts it */
 	va_end(ap);
 	check_probe_set_error(g->run, s->probe, error);
 	finish(g, s, PROBE_FAIL);
@@ -425,7 +424,8 @@ static bool check_answerer(struct engine *g, struct slot *s, const char *text)
 {
 	const char *to_name = g->run->machines[probe_of(g, s)->to].name;
 	char answered_by[CHECK_NAME_MAX];
-	snprintf(answered_by, sizeof(answered_by), "%.*s", (int)strcspn(text, "\r\n"), text);
+	snprintf(answered_by, sizeof(answered_by), "%.*s",
+		 (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(answered_by) - 1), text);
 	check_probe_set_answer(g->run, s->probe, answered_by);
 	if (strcmp(text, to_name) == 0)
 		return true;
@@ -438,7 +438,8 @@ static void check_client(struct engine *g, struct slot *s, const char *text)
 {
 	const struct check_probe *p = probe_of(g, s);
 	char client[32];
-	snprintf(client, sizeof(client), "%.*s", (int)strcspn(text, "\r\n"), text);
+	snprintf(client, sizeof(client), "%.*s", (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(client) - 1),
+		 text);
 	check_probe_set_client(g->run, s->probe, client);
 	/* The address this connection left with, as the kernel chose it (a
 	 * node has several); whatever the server saw instead was rewritten. */

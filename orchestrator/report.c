@@ -2,16 +2,19 @@
  * tests pin their exact output.
  *
  * Names come from the lab's plan (a state file someone may edit), answers,
- * client addresses and errors from the pods' servers: every format but
- * json (cJSON escapes) prints them through str_escape, so that none can
- * send a terminal escape sequence or split a line; markdown also escapes
- * what would change its tables or formatting. */
+ * client addresses and errors from the pods' servers: every format prints
+ * them through str_escape, so that none can send a terminal escape
+ * sequence or split a line, and every report is well-formed UTF-8, XML and
+ * YAML whatever a pod answers (json too: a consumer such as jq -r then
+ * prints them as safely as the text report does); markdown also escapes
+ * what would change its tables or formatting, or make a link. */
 #define _GNU_SOURCE
 #include "report.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -428,12 +431,11 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 
 /* ---- json ---- */
 
-static void json_string_or_null(cJSON *o, const char *key, const char *value)
+/* Untrusted text as every other format shows it (str_escape's). */
+static void json_add_text(cJSON *o, const char *key, const char *value)
 {
-	if (value && *value)
-		cJSON_AddStringToObject(o, key, value);
-	else
-		cJSON_AddNullToObject(o, key);
+	autofree char *safe = str_escape(value);
+	cJSON_AddStringToObject(o, key, safe);
 }
 
 static double round2(double v)
@@ -442,7 +444,8 @@ static double round2(double v)
 }
 
 /* A JSON string as cJSON writes one: quotes, backslashes and control
- * characters escaped, other bytes as they are. */
+ * characters escaped, other bytes as they are. Callers pass escaped text
+ * (a path note keeps its line breaks), so the bytes are UTF-8. */
 static void json_string(FILE *out, const char *v)
 {
 	if (!v || !*v) {
@@ -477,6 +480,17 @@ static void json_string(FILE *out, const char *v)
 	fputc('"', out);
 }
 
+/* Untrusted text, escaped; null when there is none. */
+static void json_text(FILE *out, const char *v)
+{
+	if (!v || !*v) {
+		fputs("null", out);
+		return;
+	}
+	autofree char *safe = str_escape(v);
+	json_string(out, safe);
+}
+
 static void json_number(FILE *out, double v)
 {
 	fprintf(out, "%.15g", v);
@@ -487,7 +501,7 @@ static void json_number(FILE *out, double v)
 static void json_report(FILE *out, const struct check_run *run)
 {
 	cJSON *root = cJSON_CreateObject();
-	cJSON_AddStringToObject(root, "lab", run->lab);
+	json_add_text(root, "lab", run->lab);
 	cJSON_AddStringToObject(root, "model", run->default_model ? "kubernetes" : "expect");
 	cJSON_AddNumberToObject(root, "timeoutMs", run->timeout_ms);
 	cJSON_AddNumberToObject(root, "durationMs", round2(run->duration_ms));
@@ -499,15 +513,18 @@ static void json_report(FILE *out, const struct check_run *run)
 	if (run->plan) {
 		const struct plan *pl = run->plan;
 		cJSON *build = cJSON_AddObjectToObject(root, "build");
-		cJSON_AddStringToObject(build, "testbed", pl->version);
+		json_add_text(build, "testbed", pl->version);
 		cJSON_AddNumberToObject(build, "planFormat", PLAN_FORMAT);
 		cJSON_AddStringToObject(build, "routing", tb_routing_name(pl->routing));
 		cJSON *images = cJSON_AddArrayToObject(build, "images");
 		for (size_t i = 0; i < pl->n_images; i++) {
 			cJSON *img = cJSON_CreateObject();
-			cJSON_AddStringToObject(img, "name", pl->images[i].name);
-			cJSON_AddStringToObject(img, "path", pl->images[i].path);
-			json_string_or_null(img, "sha256", pl->images[i].sha256);
+			json_add_text(img, "name", pl->images[i].name);
+			json_add_text(img, "path", pl->images[i].path);
+			if (*pl->images[i].sha256)
+				json_add_text(img, "sha256", pl->images[i].sha256);
+			else
+				cJSON_AddNullToObject(img, "sha256");
 			cJSON_AddItemToArray(images, img);
 		}
 		cJSON *timings = cJSON_AddObjectToObject(build, "timingsMs");
@@ -530,14 +547,18 @@ static void json_report(FILE *out, const struct check_run *run)
 		len--;
 	fprintf(out, "%.*s,\n\t\"probes\": [", (int)len, text);
 	free(text);
+	/* Each machine's name escaped once, not once per probe: a mesh has millions. */
+	char **names = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*names));
+	for (size_t k = 0; k < run->n_machines; k++)
+		names[k] = str_escape(run->machines[k].name);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		struct check_view v;
 		check_view(run, i, &v);
 		const struct check_probe *p = v.p;
 		fputs(i ? ",\n\t\t{\"from\": " : "\n\t\t{\"from\": ", out);
-		json_string(out, v.from_name);
+		json_string(out, names[p->from]);
 		fputs(", \"to\": ", out);
-		json_string(out, v.to_name);
+		json_string(out, names[p->to]);
 		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)p->proto));
 		if (p->proto == TB_PROTO_PING)
 			fputs("null", out);
@@ -547,21 +568,27 @@ static void json_report(FILE *out, const struct check_run *run)
 			got_word(p), check_probe_ok(p) ? "true" : "false");
 		json_number(out, round2(v.latency_ms));
 		fprintf(out, ", \"attempts\": %u, \"error\": ", p->attempts);
-		json_string(out, v.error);
+		json_text(out, v.error);
 		fputs(", \"answeredBy\": ", out);
-		json_string(out, v.answered_by);
+		/* A passing http probe's answerer is its target, whose name is escaped already. */
+		if (v.answered_by == v.to_name)
+			json_string(out, names[p->to]);
+		else
+			json_text(out, v.answered_by);
 		fputs(", \"clientIP\": ", out);
 		json_string(out, p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
 				 : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"
 									  : NULL);
 		fputs(", \"client\": ", out);
-		json_string(out, v.client);
+		json_text(out, v.client);
 		if (v.path_note) {
 			fputs(", \"path\": ", out);
-			json_string(out, v.path_note);
+			autofree char *note = escape_lines(v.path_note);
+			json_string(out, note);
 		}
 		fputc('}', out);
 	}
+	free_names(names, run->n_machines);
 	fputs(run->n_probes ? "\n\t]\n}\n" : "]\n}\n", out);
 }
 
@@ -731,9 +758,34 @@ static const char *const markdown_marks[] = {[MARK_NONE] = "–",
 					     [MARK_UNEXPECTED_FAIL] = "❌",
 					     [MARK_UNEXPECTED_PASS] = "⚠️"};
 
+/* GitHub makes links of text that merely looks like one: GFM's autolinks
+ * (www.example.com, http:// and https:// URLs, mailto: and the like,
+ * user@example.com) and, in the rendered text, @mentions (which notify),
+ * :emoji: codes and #123 references. A zero-width space after the '@',
+ * ':' or '#', or before the dot of "www.", breaks each without changing
+ * what one reads. Backslash escapes would not: they are gone by the time
+ * GitHub looks for mentions, emoji and references. As an entity, so that
+ * the Markdown source shows it. */
+#define MD_NO_LINK "&#8203;"
+
+/* Whether the ':' before AFTER starts "://" (a URL) or an emoji code such
+ * as ":+1:"; an address's port ("10.0.0.1:80,") and "fail: refused" are
+ * left as they are. (mailto: and xmpp: links need an '@', broken anyway.) */
+static bool md_colon_links(const char *after)
+{
+	if (*after == '/')
+		return true;
+	const char *c = after;
+	while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+	       *c == '+' || *c == '-')
+		c++;
+	return c != after && *c == ':';
+}
+
 /* Escaped text (str_escape's) as Markdown text: what would end a table cell,
  * start a code span, emphasis, a link or HTML is escaped, backslashes too,
- * so that the page shows the escaped text as it is. */
+ * and what GitHub would make a link of is broken up (above), so that the
+ * page shows the escaped text as it is. */
 static void md_text(FILE *out, const char *s)
 {
 	for (; *s; s++) {
@@ -758,6 +810,24 @@ static void md_text(FILE *out, const char *s)
 			fputc('\\', out);
 			fputc(*s, out);
 			break;
+		case '@':
+			fputs("@" MD_NO_LINK, out);
+			break;
+		case ':':
+			fputs(md_colon_links(s + 1) ? ":" MD_NO_LINK : ":", out);
+			break;
+		case '#':
+			fputs(s[1] >= '0' && s[1] <= '9' ? "#" MD_NO_LINK : "#", out);
+			break;
+		case 'w':
+		case 'W':
+			if (strncasecmp(s, "www.", 4) == 0) {
+				fwrite(s, 1, 3, out);
+				fputs(MD_NO_LINK, out);
+				s += 2;
+				break;
+			}
+			/* fall through */
 		default:
 			fputc(*s, out);
 		}

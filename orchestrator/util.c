@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -175,6 +176,59 @@ static size_t utf8_length(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t utf8_valid_prefix(const char *text, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0, len;
+	while (i < n && (len = utf8_length(s + i, n - i)) > 0)
+		i += len;
+	return i;
+}
+
+bool str_is_utf8(const char *s)
+{
+	size_t n = strlen(s);
+	return utf8_valid_prefix(s, n) == n;
+}
+
+size_t utf8_cut(const char *text, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	for (;;) {
+		size_t len = utf8_length(s + i, n - i);
+		/* A byte that is no character is a unit of its own: str_escape shows it. */
+		if (len == 0)
+			len = 1;
+		if (i + len > max)
+			return i;
+		i += len;
+	}
+}
+
+/* The code point of the well-formed sequence of LEN bytes at S. */
+static uint32_t code_point(const unsigned char *s, size_t len)
+{
+	static const unsigned char lead_bits[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+	uint32_t cp = s[0] & lead_bits[len];
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3F);
+	return cp;
+}
+
+/* What no report may show raw. Controls: C0 and DEL, and C1 (CSI, U+009B,
+ * starts a sequence on some terminals). Unicode's noncharacters (U+FDD0 to
+ * U+FDEF and the last two code points of every plane): XML 1.0 forbids
+ * U+FFFE and U+FFFF, and YAML refuses them. The line and paragraph
+ * separators: YAML 1.1 (PyYAML) and some viewers break lines there. */
+static bool unprintable(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
 char *str_escape_n(const char *text, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)text;
@@ -182,10 +236,7 @@ char *str_escape_n(const char *text, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < n;) {
 		size_t len = utf8_length(s + i, n - i);
-		/* A C1 control is two bytes in UTF-8: C2 80 to C2 9F. */
-		bool control = len == 0 || (len == 1 && (s[i] < 0x20 || s[i] == 0x7F)) ||
-			       (len == 2 && s[i] == 0xC2 && s[i + 1] <= 0x9F);
-		if (control) {
+		if (len == 0 || unprintable(code_point(s + i, len))) {
 			for (size_t k = 0; k < (len ? len : 1); k++) {
 				*o++ = '\\';
 				*o++ = 'x';

@@ -55,12 +55,24 @@ bool str_has_prefix(const char *s, const char *prefix);
 
 /* Text from a topology, an image, a server or a state file someone may
  * have edited, made safe for a terminal or a report: C0 controls, DEL, C1
- * controls (U+0080-U+009F) and bytes that are not UTF-8 become \xNN (one
- * per byte), a backslash becomes \\ so that the result is unambiguous;
- * printable UTF-8 stays as it is. str_escape_n escapes the first N bytes.
- * Both malloc'd. */
+ * controls (U+0080-U+009F), Unicode's noncharacters (U+FFFE, U+FFFF, ...),
+ * the line and paragraph separators U+2028 and U+2029, and bytes that are
+ * not UTF-8 become \xNN (one per byte), a backslash becomes \\ so that the
+ * result is unambiguous; printable UTF-8 stays as it is. The result is
+ * well-formed in JSON, XML 1.0 and YAML alike. str_escape_n escapes the
+ * first N bytes. Both malloc'd. */
 char *str_escape(const char *s);
 char *str_escape_n(const char *s, size_t n);
+
+/* How many of the N bytes at S are well-formed UTF-8 before the first that
+ * is not (N when all are). */
+size_t utf8_valid_prefix(const char *s, size_t n);
+/* Whether the string S is well-formed UTF-8 throughout. */
+bool str_is_utf8(const char *s);
+/* How many of the N bytes at S to keep so that at most MAX remain and no
+ * character is cut in two: a cut by bytes alone can leave half a character,
+ * which strict UTF-8 decoders refuse. */
+size_t utf8_cut(const char *s, size_t n, size_t max);
 
 /* An error on a system path: what failed and why, composed from the
  * innermost step outwards ("pod-a: creating eth0: File exists"). */

@@ -129,6 +129,21 @@ load helpers
 	[ "${stderr_lines[299999]}" = "$BATS_TEST_TMPDIR/big.json:300004: name: duplicate key (first on line 2)" ]
 }
 
+@test "a topology whose path or images' paths are not UTF-8 is refused: plans and records are JSON" {
+	dir=$BATS_TEST_TMPDIR/$'caf\xe9'
+	mkdir "$dir"
+	cp "$REPO/tests/bad/img.tar" "$dir/img.tar"
+	printf '{"name": "lab1", "images": {"pod": "img.tar", "node": "%s/img.tar"}, "nodes": [{"name": "n1", "pods": [{"name": "p"}]}]}' \
+		"$REPO/tests/bad" >"$dir/lab.json"
+	run "$TESTBED" plan --format json "$dir/lab.json"
+	assert_failure 2
+	shown=$BATS_TEST_TMPDIR/caf\\xe9
+	assert_output - <<-EOF
+	$shown/lab.json: the file's path, $shown/lab.json, is not UTF-8: plans and lab records, which name it, are JSON
+	$shown/lab.json: image "pod": its path, $shown/img.tar, is not UTF-8: plans and lab records, which name it, are JSON
+	EOF
+}
+
 @test "validate creates nothing and needs no root" {
 	command -v setpriv >/dev/null || skip "setpriv missing"
 	# Bats' own temporary folders are private; nobody needs a readable one.

@@ -83,6 +83,45 @@ TEST(jsondoc_accepts_a_byte_order_mark)
 	diag_free(&d);
 }
 
+/* RFC 8259: JSON text is UTF-8; cJSON alone would keep any byte in a string. */
+TEST(jsondoc_refuses_text_that_is_not_utf8_saying_where)
+{
+	static const struct {
+		const char *text, *message;
+	} cases[] = {
+		/* Latin-1, a lone continuation byte, half a euro sign, a surrogate, an overlong '/'. */
+		{"{\"name\": \"caf\xe9\"}", "t.json:1:14: not UTF-8: byte 0xe9 starts no valid UTF-8 character; a JSON "
+					   "file must be UTF-8 text (RFC 8259)"},
+		{"{\n  \"a\x80\": 1}", "t.json:2:5: not UTF-8: byte 0x80 starts no valid UTF-8 character; a JSON file "
+				       "must be UTF-8 text (RFC 8259)"},
+		{"{\"a\": \"\xe2\x82\"}", "t.json:1:8: not UTF-8: byte 0xe2 starts no valid UTF-8 character; a JSON "
+					 "file must be UTF-8 text (RFC 8259)"},
+		{"{\"a\": \"\xed\xa0\x80\"}", "t.json:1:8: not UTF-8: byte 0xed starts no valid UTF-8 character; a "
+					     "JSON file must be UTF-8 text (RFC 8259)"},
+		{"{\"a\": \"\xc0\xaf\"}", "t.json:1:8: not UTF-8: byte 0xc0 starts no valid UTF-8 character; a JSON "
+					 "file must be UTF-8 text (RFC 8259)"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diag d;
+		diag_init(&d, "t.json");
+		struct json_doc *doc = json_doc_parse("t.json", cases[i].text, &d);
+		CHECK(doc == NULL);
+		json_doc_free(doc);
+		CHECK_INT(d.count, 1);
+		if (d.count)
+			CHECK_STR(d.messages[0], cases[i].message);
+		diag_free(&d);
+	}
+	/* Any UTF-8 is taken, text or not (U+FFFE): reports escape what they show. */
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json", "{\"a\": \"caf\xc3\xa9 \xef\xbf\xbe \xf0\x9f\x9a\xab\"}", &d);
+	CHECK(doc != NULL);
+	CHECK_INT(d.count, 0);
+	json_doc_free(doc);
+	diag_free(&d);
+}
+
 TEST(jsondoc_load_reports_unreadable_files)
 {
 	struct diag d;

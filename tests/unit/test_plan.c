@@ -260,6 +260,16 @@ TEST(plan_of_another_format_is_refused_naming_both_versions)
 	CHECK_STR(e.msg, "cluster: \"podCIDR\": expected an IPv4 prefix");
 }
 
+/* A saved plan someone edited is read as strictly as a topology file: its
+ * texts reach reports and plan --format json, which must be UTF-8. */
+TEST(plan_that_is_not_utf8_is_refused)
+{
+	struct plan p;
+	struct tb_err e;
+	CHECK_INT(plan_from_json("{\"format\": 1, \"testbed\": \"9.9\xff\", \"lab\": \"x\"}", &p, &e), -1);
+	CHECK_STR(e.msg, "not a saved plan: the byte at offset 29 (0xff) starts no valid UTF-8 character");
+}
+
 /* The sh rendering: the commands the article types, in order. */
 TEST(plan_renders_the_commands_that_build_it_by_hand)
 {

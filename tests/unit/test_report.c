@@ -375,8 +375,7 @@ TEST(report_escapes_control_characters_in_every_format)
 				harness_fail(__FILE__, __LINE__, "%s: a raw CR", name);
 			if (strstr(out, "\x07"))
 				harness_fail(__FILE__, __LINE__, "%s: a raw BEL", name);
-			/* cJSON passes C1 controls and bytes that are not UTF-8 through. */
-			if (formats[i] != REPORT_JSON && (strstr(out, "\xc2\x9b") || strstr(out, "\xff")))
+			if (strstr(out, "\xc2\x9b") || strstr(out, "\xff"))
 				harness_fail(__FILE__, __LINE__, "%s: a raw C1 control or a byte that is not UTF-8", name);
 			if (strstr(out, "\nINJECTED") || strstr(out, "\n  INJECTED") || strstr(out, "\n    INJECTED"))
 				harness_fail(__FILE__, __LINE__, "%s: a line split by a server's answer:\n%s", name, out);
@@ -422,7 +421,7 @@ TEST(report_markdown_cannot_be_given_cells_links_or_markup)
 	CHECK_INT(header, 3); /* "| from \\ to | b |" */
 	CHECK(strstr(md, "| c\\\\x0aINJECTED\\|\\\\x1b\\[1m | ❌ |\n") != NULL);
 	/* ...and a server's answer opens no code span, emphasis, link or tag. */
-	CHECK(strstr(md, "\\\\x1b\\[31mred\\\\x0d\\\\x0aINJECTED\\|cell \\`code\\` \\*b\\* \\_i\\_ \\[l\\](http://x) "
+	CHECK(strstr(md, "\\\\x1b\\[31mred\\\\x0d\\\\x0aINJECTED\\|cell \\`code\\` \\*b\\* \\_i\\_ \\[l\\](http:&#8203;//x) "
 			 "&lt;b&gt;\n") != NULL);
 	CHECK(strstr(md, "### testbed check lab\\\\x1b\\[2J\n") != NULL);
 	CHECK(strstr(md, "[l]") == NULL && strstr(md, "<b>") == NULL);
@@ -455,6 +454,165 @@ TEST(report_junit_is_valid_xml_with_control_characters_escaped)
 			break;
 		}
 	free(xml);
+	run_done(&run);
+}
+
+/* Texts are cut to their limits (CHECK_NAME_MAX, CHECK_ERROR_MAX, 32 bytes)
+ * between characters, never within one. */
+TEST(report_texts_are_cut_between_characters)
+{
+	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
+	struct check_run run = run_of("l", probes, 1, NULL);
+	char text[200];
+	memset(text, 'x', sizeof(text));
+	/* A euro sign (3 bytes) across each limit: 62 + 3 > 63, 158 + 3 > 159, 30 + 3 > 31. */
+	memcpy(text + 62, "\xe2\x82\xac", 3);
+	text[65] = '\0';
+	check_probe_set_answer(&run, 0, text);
+	memset(text, 'x', sizeof(text));
+	memcpy(text + 158, "\xe2\x82\xac", 3);
+	text[161] = '\0';
+	check_probe_set_error(&run, 0, text);
+	memcpy(text + 30, "\xe2\x82\xac", 3);
+	text[33] = '\0';
+	check_probe_set_client(&run, 0, text);
+	struct check_view v;
+	check_view(&run, 0, &v);
+	CHECK_INT(strlen(v.answered_by), 62);
+	CHECK_INT(strlen(v.error), 158);
+	CHECK_INT(strlen(v.client), 30);
+	/* What fits stays whole. */
+	check_probe_set_answer(&run, 0, "caf\xc3\xa9");
+	check_view(&run, 0, &v);
+	CHECK_STR(v.answered_by, "caf\xc3\xa9");
+	run_done(&run);
+}
+
+/* A pod that answers what no report format may hold raw: U+FFFE, ESC, a
+ * line separator, a byte that is not UTF-8, a character the answer's limit
+ * cuts through, and what GitHub would link: www. and https:// URLs, an
+ * @mention, an :emoji:, an #issue and mail addresses. */
+static char *strict_answer(void)
+{
+	static const char start[] = "\xef\xbf\xbe\x1b[1m www.a.io https://b.io @octo :+1: #12 \xe2\x80\xa8\xff";
+	char *answer = xcalloc(1, 66);
+	memcpy(answer, start, strlen(start));
+	memset(answer + strlen(start), 'x', 62 - strlen(start));
+	memcpy(answer + 62, "\xe2\x82\xac", 3); /* bytes 62 to 64: the limit (63) cuts it */
+	return answer;
+}
+
+/* What str_escape makes of the answer as it was kept (62 bytes). */
+#define STRICT_ANSWER "\\xef\\xbf\\xbe\\x1b[1m www.a.io https://b.io @octo :+1: #12 \\xe2\\x80\\xa8\\xffxxxxxxxxxxxxx"
+
+static struct check_run strict_run(struct check_probe *probes)
+{
+	probes[0] = probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL);
+	probes[1] = probe("c", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL);
+	struct check_run run = run_of("lab", probes, 2, NULL);
+	autofree char *answer = strict_answer();
+	check_probe_set_answer(&run, 0, answer);
+	struct check_view v;
+	check_view(&run, 0, &v);
+	/* As the probe engine words it. */
+	autofree char *error = xasprintf("answered by \"%s\", not b", v.answered_by);
+	check_probe_set_error(&run, 0, error);
+	char long_error[200];
+	snprintf(long_error, sizeof(long_error), "%-158s\xe2\x82\xac", "mail me@x.io, mailto:me@x.io, WWW.X.IO/y :smile:");
+	check_probe_set_error(&run, 1, long_error);
+	/* 19 bytes, 11 more, then a euro sign across the limit (31). */
+	check_probe_set_client(&run, 1, "\xef\xbf\xbf 10.0.0.1:80\xe2\x80\xa9 xxxxxxxxxxx\xe2\x82\xac");
+	return run;
+}
+
+TEST(report_every_format_is_well_formed_whatever_a_pod_answers)
+{
+	struct check_probe probes[2];
+	struct check_run run = strict_run(probes);
+	enum report_format formats[] = {REPORT_TEXT, REPORT_JSON, REPORT_JUNIT, REPORT_TAP, REPORT_MARKDOWN};
+	/* U+FFFE, U+FFFF (XML 1.0 and YAML forbid them), U+2028, U+2029 (line breaks to YAML 1.1), C1. */
+	static const char *const banned[] = {"\xef\xbf\xbe", "\xef\xbf\xbf", "\xe2\x80\xa8", "\xe2\x80\xa9", "\xc2\x9b"};
+	for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
+		for (int verbose = 0; verbose <= 1; verbose++) {
+			char *out = render(formats[i], &run, false, verbose);
+			const char *name = report_format_name(formats[i]);
+			size_t len = strlen(out), valid = utf8_valid_prefix(out, len);
+			if (valid != len)
+				harness_fail(__FILE__, __LINE__, "%s: not UTF-8 at byte %zu: %.20s", name, valid, out + valid);
+			for (size_t k = 0; k < ARRAY_SIZE(banned); k++)
+				if (strstr(out, banned[k]))
+					harness_fail(__FILE__, __LINE__, "%s: holds a character XML or YAML forbids", name);
+			for (const unsigned char *c = (const unsigned char *)out; *c; c++)
+				if (*c < 0x20 && *c != '\n' && *c != '\t') {
+					harness_fail(__FILE__, __LINE__, "%s: a raw control character 0x%02x", name, *c);
+					break;
+				}
+			free(out);
+		}
+	run_done(&run);
+}
+
+/* json shows texts as every other format does (str_escape's), so that its
+ * strings are UTF-8 and jq -r prints them as safely as the text report. */
+TEST(report_json_holds_texts_escaped_as_the_other_formats_do)
+{
+	struct check_probe probes[2];
+	struct check_run run = strict_run(probes);
+	char *json = render(REPORT_JSON, &run, false, true);
+	cJSON *root = cJSON_Parse(json);
+	CHECK(root != NULL);
+	const cJSON *list = cJSON_GetObjectItem(root, "probes");
+	const cJSON *p = cJSON_GetArrayItem(list, 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "answeredBy")), STRICT_ANSWER);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "error")), "answered by \"" STRICT_ANSWER "\", not b");
+	p = cJSON_GetArrayItem(list, 1);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "client")),
+		  "\\xef\\xbf\\xbf 10.0.0.1:80\\xe2\\x80\\xa9 xxxxxxxxxxx");
+	const char *error = cJSON_GetStringValue(cJSON_GetObjectItem(p, "error"));
+	CHECK(error && strlen(error) == 158 && error[157] == ' ');
+	cJSON_Delete(root);
+	free(json);
+	run_done(&run);
+}
+
+TEST(report_junit_and_tap_show_what_xml_and_yaml_forbid_escaped)
+{
+	struct check_probe probes[2];
+	struct check_run run = strict_run(probes);
+	char *xml = render(REPORT_JUNIT, &run, false, false);
+	CHECK(strstr(xml, "message=\"expected pass, got fail: answered by &quot;" STRICT_ANSWER "&quot;, not b\"") != NULL);
+	free(xml);
+	char *tap = render(REPORT_TAP, &run, false, false);
+	CHECK(strstr(tap, "  message: 'expected pass, got fail: answered by \"" STRICT_ANSWER "\", not b'\n"
+			  "  expected: pass\n  got: fail\n  answered_by: '" STRICT_ANSWER "'\n") != NULL);
+	free(tap);
+	run_done(&run);
+}
+
+/* docs/check.md: no answer adds a link (nor a mention, an emoji or a reference). */
+TEST(report_markdown_makes_no_link_mention_or_emoji_of_an_answer)
+{
+	struct check_probe probes[2];
+	struct check_run run = strict_run(probes);
+	char *md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, "answered by \"\\\\xef\\\\xbf\\\\xbe\\\\x1b\\[1m www&#8203;.a.io https:&#8203;//b.io @&#8203;octo "
+			 ":&#8203;+1: #&#8203;12 \\\\xe2\\\\x80\\\\xa8\\\\xffxxxxxxxxxxxxx\", not b\n") != NULL);
+	CHECK(strstr(md, "mail me@&#8203;x.io, mailto:me@&#8203;x.io, WWW&#8203;.X.IO/y :&#8203;smile:") != NULL);
+	static const char *const links[] = {"www.", "WWW.", "://", "@o", "@x", ":+1:", ":smile:", "#12"};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+		if (strstr(md, links[i]))
+			harness_fail(__FILE__, __LINE__, "markdown holds \"%s\":\n%s", links[i], md);
+	/* Colons that start neither keep no zero-width space: ours, an address's port. */
+	CHECK(strstr(md, "expected pass, got fail: answered by") != NULL);
+	free(md);
+	run_done(&run);
+	struct check_probe port[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
+	static const char *const errors[] = {"the server saw the client as 10.0.0.2:5555, not 10.0.0.1: rewritten"};
+	run = run_of("l", port, 1, errors);
+	md = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(md, ": expected pass, got fail: the server saw the client as 10.0.0.2:5555, not 10.0.0.1: "
+			 "rewritten\n") != NULL);
+	free(md);
 	run_done(&run);
 }
 
