@@ -181,14 +181,16 @@ _testbed_proto() {
 	esac
 }
 
-# jq's esc: text escaped as the CLI escapes it (str_escape): C0 controls,
-# DEL and C1 controls as \xNN per byte of their UTF-8, a backslash as \\.
-# jq -r alone would turn a pod's \u001b back into ESC on the terminal.
+# jq's esc: control characters (C0, DEL, C1) as \xNN per byte of their
+# UTF-8, as the CLI's str_escape writes them. testbed check's JSON already
+# holds answers and errors escaped that way, so this only guards against a
+# control character that reaches the helpers otherwise: jq -r would write a
+# \u001b as ESC on the terminal. Backslashes stay as they are, so that the
+# CLI's own escapes are not escaped twice.
 # shellcheck disable=SC2016 # jq's $h, not the shell's
 _tb_jq_esc='def hex: "0123456789abcdef" as $h | $h[(. / 16 | floor):(. / 16 | floor) + 1] + $h[. % 16:. % 16 + 1];
 	def esc: tostring | explode | map(
-		if . == 92 then "\\\\"
-		elif . < 32 or . == 127 then "\\x" + hex
+		if . < 32 or . == 127 then "\\x" + hex
 		elif . >= 128 and . < 160 then "\\xc2\\x" + hex
 		else [.] | implode end) | join("");'
 

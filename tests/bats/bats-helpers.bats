@@ -207,10 +207,10 @@ teardown() {
 	assert_line --regexp '^got +: fail: answered by "\\x1b\]0;pwned\\x07\\x1b\[2Jx\\\\y", not net1 \(answered by \\x1b'
 }
 
-@test "the helpers escape DEL, C1 controls and backslashes as the CLI does" {
-	_tb_probe='{"got":"fail","error":"a\u007fb\u0085c\\d\u001be","answeredBy":"x\u009by"}'
+@test "the helpers escape DEL and C1 controls as the CLI does, and leave the CLI's own escapes alone" {
+	_tb_probe='{"got":"fail","error":"a\u007fb\u0085c\\x1bd\u001be","answeredBy":"x\u009by"}'
 	run _tb_got
-	assert_output 'fail: a\x7fb\xc2\x85c\\d\x1be (answered by x\xc2\x9by)'
+	assert_output 'fail: a\x7fb\xc2\x85c\x1bd\x1be (answered by x\xc2\x9by)'
 	run _tb_field answeredBy
 	assert_output 'x\xc2\x9by'
 	run _tb_field client
