@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include "graph.h"
 
+#include <search.h>
 #include <string.h>
 
 #include "util.h"
@@ -35,8 +36,7 @@ struct graph {
 	FILE *out;
 	enum graph_format f;
 	const struct plan *p;
-	char **ids; /* every id handed out: they own the strings below */
-	size_t n_ids, cap_ids;
+	void *ids; /* every id handed out (struct id, a tsearch tree): they own the strings below */
 	const char **machine_id, **group_id; /* per machine */
 	const char **step_id;                /* per step: bridges and vxlan devices, else NULL */
 	int indent; /* of nodes: deeper inside a group */
@@ -51,28 +51,55 @@ static bool id_char(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* An id, and the suffix to try next when its name comes again. */
+struct id {
+	unsigned next;
+	char text[];
+};
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(((const struct id *)a)->text, ((const struct id *)b)->text);
+}
+
+/* The id TEXT, added unless it was there: *ADDED says which. A tree, not
+ * hsearch_r: glibc's hash keeps only the first few characters, which ids
+ * share ("b_lab_..."). */
+static struct id *id_add(struct graph *g, const char *text, bool *added)
+{
+	size_t len = strlen(text) + 1;
+	struct id *id = xmalloc(sizeof(*id) + len);
+	id->next = 2;
+	memcpy(id->text, text, len);
+	struct id **node = tsearch(id, &g->ids, by_text);
+	if (!node)
+		out_of_memory();
+	*added = *node == id;
+	if (!*added)
+		free(id);
+	return *node;
+}
+
 /* PREFIX, A and B joined by '_', with every character mermaid would not
  * take in an id turned into '_': "pod-a" gives m_pod_a. Names that only
- * differ there ("br-0", "br.0") would meet, so a taken id gets _2, _3... */
+ * differ there ("br-0", "br.0") would meet, so a taken id gets the
+ * smallest free _2, _3... The plain id keeps the next suffix to try: the
+ * ones below were taken, and ids stay taken. Trying each from _2 again,
+ * through a list of every id, made n names that meet take n^3 steps; now
+ * each id is stepped past at most once. */
 static const char *make_id(struct graph *g, const char *prefix, const char *a, const char *b)
 {
 	autofree char *base = xasprintf("%s%s%s%s", prefix, a, b ? "_" : "", b ? b : "");
 	for (char *c = base + strlen(prefix); *c; c++)
 		if (!id_char(*c))
 			*c = '_';
-	char *id = xstrdup(base);
-	for (unsigned n = 2;; n++) {
-		size_t i = 0;
-		while (i < g->n_ids && strcmp(g->ids[i], id) != 0)
-			i++;
-		if (i == g->n_ids)
-			break;
-		free(id);
-		id = xasprintf("%s_%u", base, n);
+	bool added;
+	struct id *plain = id_add(g, base, &added), *id = plain;
+	while (!added) {
+		autofree char *suffixed = xasprintf("%s_%u", base, plain->next++);
+		id = id_add(g, suffixed, &added);
 	}
-	grow_array((void **)&g->ids, &g->cap_ids, g->n_ids + 1, sizeof(*g->ids));
-	g->ids[g->n_ids++] = id;
-	return id;
+	return id->text;
 }
 
 /* What C becomes inside a quoted label, or NULL: itself. '\n' breaks the
@@ -420,9 +447,7 @@ void graph_write(FILE *out, enum graph_format f, const struct plan *p)
 	for (const struct step *s = plan_next(p, NULL, STEP_ROUTE); s; s = plan_next(p, s, STEP_ROUTE))
 		route_edge(&g, s);
 	footer(&g);
-	for (size_t i = 0; i < g.n_ids; i++)
-		free(g.ids[i]);
-	free(g.ids);
+	tdestroy(g.ids, free);
 	free(g.machine_id);
 	free(g.group_id);
 	free(g.step_id);

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void out_of_memory(void)
+void out_of_memory(void)
 {
 	fputs("testbed: out of memory\n", stderr);
 	exit(TB_EXIT_SYSTEM);

@@ -22,6 +22,7 @@ enum tb_exit {
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Out of memory is not user input: dying is the only sane answer. */
+__attribute__((noreturn)) void out_of_memory(void);
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);

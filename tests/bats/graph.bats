@@ -110,3 +110,42 @@ plan_names() {
 	run "$TESTBED" graph
 	assert_failure 2
 }
+
+@test "graph: bridges whose names meet as ids each get their own, in both formats" {
+	# a_b_c_d_e_f_2 ... _99 first, then a.b.c.d.e.f with every mix of
+	# '.', '-' and '_' (243 names): all of them b_lab_a_b_c_d_e_f or a
+	# suffixed form of it, which the later ones must step past.
+	local f=$BATS_TEST_TMPDIR/meet.json format ids
+	jq -n '{name: "meet", bridges: ([range(2; 100) | "a_b_c_d_e_f_\(.)"]
+		+ [[".", "-", "_"] | combinations(5) as $s
+		   | reduce range(5) as $k ("a"; . + $s[$k] + ("bcdef"[$k:$k + 1]))]
+		| map({name: .}))}' >"$f"
+	jq -r '.bridges[].name' "$f" | sort >"$BATS_TEST_TMPDIR/names"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/names")" = 341 ]
+	run "$TESTBED" validate "$f"
+	assert_success
+	for format in mermaid dot; do
+		"$TESTBED" graph "$f" --format "$format" >"$BATS_TEST_TMPDIR/g"
+		# each bridge once, under an id of its own
+		if [ "$format" = mermaid ]; then
+			sed -n 's/^    \(b_lab_[A-Za-z0-9_]*\){{"\(.*\)<br\/>bridge"}}:::bridge$/\1 \2/p' \
+				"$BATS_TEST_TMPDIR/g" >"$BATS_TEST_TMPDIR/bridges"
+		else
+			sed -n 's/^    "\(b_lab_[A-Za-z0-9_]*\)" \[shape=hexagon.*, label="\(.*\)\\nbridge"\];$/\1 \2/p' \
+				"$BATS_TEST_TMPDIR/g" >"$BATS_TEST_TMPDIR/bridges"
+		fi
+		cut -d' ' -f2 "$BATS_TEST_TMPDIR/bridges" | sort | diff - "$BATS_TEST_TMPDIR/names"
+		ids=$(cut -d' ' -f1 "$BATS_TEST_TMPDIR/bridges" | sort)
+		[ "$(uniq <<<"$ids" | wc -l)" = 341 ]
+		# the first of the mixes keeps the plain id, the next skips the 98 taken
+		grep -qx 'b_lab_a_b_c_d_e_f a.b.c.d.e.f' "$BATS_TEST_TMPDIR/bridges"
+		grep -qx 'b_lab_a_b_c_d_e_f_2 a_b_c_d_e_f_2' "$BATS_TEST_TMPDIR/bridges"
+		grep -qx 'b_lab_a_b_c_d_e_f_100 a.b.c.d.e-f' "$BATS_TEST_TMPDIR/bridges"
+		# the same ids in both formats
+		if [ "$format" = mermaid ]; then
+			echo "$ids" >"$BATS_TEST_TMPDIR/mermaid-ids"
+		else
+			diff - "$BATS_TEST_TMPDIR/mermaid-ids" <<<"$ids"
+		fi
+	done
+}
