@@ -44,10 +44,10 @@ LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 BIND_NOW  := -Wl,-z,now -Wl,-z,relro
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SRCS      := $(sort $(wildcard orchestrator/*.c))
-LIB_SRCS  := $(filter-out orchestrator/main.c,$(SRCS))
+SRCS      := $(sort $(wildcard orchestrator/*/*.c))
+LIB_SRCS  := $(filter-out orchestrator/cli/main.c,$(SRCS))
 TEST_SRCS := $(sort $(wildcard tests/unit/*.c))
-HDRS      := $(wildcard orchestrator/*.h tests/unit/*.h)
+HDRS      := $(wildcard orchestrator/*/*.h tests/unit/*.h)
 
 OBJS          := $(SRCS:%.c=build/%.o)
 LIB_OBJS      := $(LIB_SRCS:%.c=build/%.o)

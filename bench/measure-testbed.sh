@@ -15,7 +15,7 @@ up_timeout=${BENCH_UP_TIMEOUT:-900}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The lab's cgroup, as orchestrator/cgroup.c names it: NAME-FNV1a(realpath
+# The lab's cgroup, as orchestrator/lab/cgroup.c names it: NAME-FNV1a(realpath
 # of the state root), under testbed/ in the cgroup2 hierarchy. Computed
 # here so that it is known even when up fails before status can say.
 lab_cgroup() {

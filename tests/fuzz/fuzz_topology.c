@@ -23,15 +23,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "check.h"
-#include "diag.h"
-#include "graph.h"
-#include "jsondoc.h"
-#include "plan.h"
-#include "plan_render.h"
+#include "check/check.h"
+#include "util/diag.h"
+#include "plan/graph.h"
+#include "model/jsondoc.h"
+#include "plan/plan.h"
+#include "plan/plan_render.h"
 #include "scratch.h"
-#include "topology.h"
-#include "util.h"
+#include "model/topology.h"
+#include "util/util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -2,9 +2,9 @@
 
 #include <stdio.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "util.h"
+#include "util/diag.h"
+#include "model/jsondoc.h"
+#include "util/util.h"
 
 struct tb_topology *fixture_topology(const char *text)
 {

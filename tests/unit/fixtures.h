@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "plan.h"
-#include "topology.h"
+#include "plan/plan.h"
+#include "model/topology.h"
 
 /* The topology TEXT describes, read as a file t.json in tests/bad (relative
  * image paths resolve there); NULL when it is not valid, each error printed

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "compile.h"
-#include "diag.h"
+#include "check/check.h"
+#include "model/compile.h"
+#include "util/diag.h"
 #include "harness.h"
-#include "topology.h"
-#include "util.h"
+#include "model/topology.h"
+#include "util/util.h"
 
 static int by_name(const void *a, const void *b)
 {

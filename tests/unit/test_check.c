@@ -1,11 +1,11 @@
 /* Expectations: parsing, validation and their expansion into probes. */
-#include "check.h"
-#include "diag.h"
+#include "check/check.h"
+#include "util/diag.h"
 #include "harness.h"
-#include "jsondoc.h"
-#include "plan.h"
-#include "probe_batch.h"
-#include "topology.h"
+#include "model/jsondoc.h"
+#include "plan/plan.h"
+#include "check/probe_batch.h"
+#include "model/topology.h"
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
 /* Two nodes: a and b on n1, c (no server) and d (its own command) on n2;

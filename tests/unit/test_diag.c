@@ -1,5 +1,5 @@
 /* Diagnostics: file, line where known, JSON path, message. */
-#include "diag.h"
+#include "util/diag.h"
 #include "harness.h"
 
 TEST(diag_names_the_line_only_when_known)

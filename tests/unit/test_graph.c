@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "graph.h"
+#include "plan/graph.h"
 #include "fixtures.h"
 #include "harness.h"
-#include "plan.h"
-#include "topology.h"
+#include "plan/plan.h"
+#include "model/topology.h"
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
 /* Two nodes, one pod name with a dash on each, in routing mode %s. */

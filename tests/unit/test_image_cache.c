@@ -1,6 +1,6 @@
 /* The image cache's pure parts: which names are trees, sizes for people. */
 #include "harness.h"
-#include "image_cache.h"
+#include "image/image_cache.h"
 
 TEST(image_cache_names_trees_by_64_lowercase_hex_digits)
 {

@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "ipv4.h"
+#include "util/ipv4.h"
 
 static struct ipv4_prefix P(const char *s)
 {

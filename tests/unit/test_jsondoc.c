@@ -5,10 +5,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "util/diag.h"
 #include "harness.h"
-#include "jsondoc.h"
-#include "util.h"
+#include "model/jsondoc.h"
+#include "util/util.h"
 
 TEST(jsondoc_records_the_line_of_every_item)
 {

@@ -5,10 +5,10 @@
 
 #include "fixtures.h"
 #include "harness.h"
-#include "plan.h"
-#include "step.h"
-#include "topology.h"
-#include "util.h"
+#include "plan/plan.h"
+#include "steps/step.h"
+#include "model/topology.h"
+#include "util/util.h"
 
 /* NODES nodes of PODS pods each, neighbours DESIGN ("" for none). */
 static char *cluster(size_t nodes, size_t pods, const char *design, const char *routing)

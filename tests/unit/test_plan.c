@@ -2,11 +2,11 @@
 /* The plan compiled from topologies: machines, links, addresses, routes. */
 #include "fixtures.h"
 #include "harness.h"
-#include "plan.h"
-#include "plan_render.h"
-#include "step.h"
-#include "util.h"
-#include "topology.h"
+#include "plan/plan.h"
+#include "plan/plan_render.h"
+#include "steps/step.h"
+#include "util/util.h"
+#include "model/topology.h"
 
 static const char *fmt(struct ipv4_prefix p)
 {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "progress.h"
+#include "util/progress.h"
 
 static long long fake_now;
 

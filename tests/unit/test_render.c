@@ -10,11 +10,11 @@
 
 #include "fixtures.h"
 #include "harness.h"
-#include "ifname.h"
-#include "plan.h"
-#include "plan_render.h"
-#include "step.h"
-#include "util.h"
+#include "model/ifname.h"
+#include "plan/plan.h"
+#include "plan/plan_render.h"
+#include "steps/step.h"
+#include "util/util.h"
 
 /* What /bin/sh makes of SCRIPT: its standard output, or NULL. */
 static char *run_sh(const char *script)

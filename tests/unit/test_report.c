@@ -6,9 +6,9 @@
 #include <cjson/cJSON.h>
 
 #include "harness.h"
-#include "plan.h"
-#include "report.h"
-#include "util.h"
+#include "plan/plan.h"
+#include "check/report.h"
+#include "util/util.h"
 
 /* The machines probes name, shared by every test: found by name, added when new. */
 static struct plan_machine machines[512];

@@ -3,11 +3,11 @@
 #define _GNU_SOURCE
 #include <stdlib.h>
 
-#include "diag.h"
+#include "util/diag.h"
 #include "harness.h"
-#include "jsondoc.h"
-#include "topology.h"
-#include "util.h"
+#include "model/jsondoc.h"
+#include "model/topology.h"
+#include "util/util.h"
 
 static struct tb_topology *load(const char *text, struct diag *d)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "trace.h"
-#include "util.h"
+#include "check/trace.h"
+#include "util/util.h"
 
 TEST(trace_text_escapes_names_and_devices)
 {

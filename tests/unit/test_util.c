@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
-#include "util.h"
+#include "util/util.h"
 
 static void check_escape(const char *in, size_t n, const char *want, int line)
 {

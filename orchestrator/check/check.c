@@ -1,0 +1,415 @@
+/* Compiling expectations into probes. */
+#define _GNU_SOURCE
+#include "check/check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/diag.h"
+#include "util/ipv4.h"
+
+size_t check_count_ok(const struct check_run *run)
+{
+	size_t ok = 0;
+	for (size_t i = 0; i < run->n_probes; i++)
+		ok += check_probe_ok(&run->probes[i]);
+	return ok;
+}
+
+static void detail_clear(struct check_detail *d, bool path_note_too)
+{
+	free(d->error);
+	free(d->answered_by);
+	free(d->client);
+	d->error = d->answered_by = d->client = NULL;
+	if (path_note_too) {
+		free(d->path_note);
+		d->path_note = NULL;
+	}
+}
+
+void check_run_free(struct check_run *run)
+{
+	for (size_t i = 0; i < run->n_details; i++)
+		detail_clear(&run->details[i], true);
+	free(run->details);
+	free(run->probes);
+	run->details = NULL;
+	run->probes = NULL;
+	run->n_probes = run->cap_probes = run->n_details = run->cap_details = 0;
+}
+
+void check_view(const struct check_run *run, size_t i, struct check_view *v)
+{
+	const struct check_probe *p = &run->probes[i];
+	const struct plan_machine *from = &run->machines[p->from], *to = &run->machines[p->to];
+	const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
+	*v = (struct check_view){
+		.p = p,
+		.from_name = from->name,
+		.to_name = to->name,
+		.from_address = from->address,
+		.to_address = to->address,
+		.error = d && d->error ? d->error : "",
+		.answered_by = d && d->answered_by ? d->answered_by : "",
+		.client = d && d->client ? d->client : "",
+		.path_note = d ? d->path_note : NULL,
+		.latency_ms = p->latency_us / 1000.0,
+	};
+	/* An http probe that passed was answered by its target: only other
+	 * answerers are stored. */
+	if (!*v->answered_by && p->proto == TB_PROTO_HTTP && p->outcome == PROBE_PASS)
+		v->answered_by = to->name;
+	if (p->has_client) {
+		char addr[16];
+		snprintf(v->client_text, sizeof(v->client_text), "%s:%u", ipv4_addr_format(p->client_addr, addr),
+			 p->client_port);
+		v->client = v->client_text;
+	}
+}
+
+static struct check_detail *detail_of(struct check_run *run, size_t i)
+{
+	struct check_probe *p = &run->probes[i];
+	if (!p->detail) {
+		grow_array((void **)&run->details, &run->cap_details, run->n_details + 1, sizeof(*run->details));
+		run->details[run->n_details] = (struct check_detail){0};
+		p->detail = (uint32_t)++run->n_details;
+	}
+	return &run->details[p->detail - 1];
+}
+
+void check_probe_clear_results(struct check_run *run, size_t i)
+{
+	struct check_probe *p = &run->probes[i];
+	p->has_client = 0;
+	p->client_addr = 0;
+	p->client_port = 0;
+	if (p->detail)
+		detail_clear(&run->details[p->detail - 1], false);
+}
+
+/* Keeps at most MAX - 1 bytes of TEXT, never half a character. */
+static void set_text(char **slot, const char *text, size_t max)
+{
+	free(*slot);
+	*slot = xasprintf("%.*s", (int)utf8_cut(text, strlen(text), max - 1), text);
+}
+
+void check_probe_set_error(struct check_run *run, size_t i, const char *text)
+{
+	set_text(&detail_of(run, i)->error, text, CHECK_ERROR_MAX);
+}
+
+void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
+{
+	const struct check_probe *p = &run->probes[i];
+	if (strcmp(text, run->machines[p->to].name) == 0) {
+		if (p->detail) {
+			free(run->details[p->detail - 1].answered_by);
+			run->details[p->detail - 1].answered_by = NULL;
+		}
+		return;
+	}
+	set_text(&detail_of(run, i)->answered_by, text, CHECK_NAME_MAX);
+}
+
+void check_probe_set_client(struct check_run *run, size_t i, const char *text)
+{
+	struct check_probe *p = &run->probes[i];
+	/* The usual answer, ADDRESS:PORT, is two numbers; anything else is kept as text. */
+	char host[16];
+	size_t host_len = strcspn(text, ":");
+	uint32_t addr;
+	char *end;
+	if (host_len < sizeof(host) && text[host_len] == ':' && text[host_len + 1] >= '0' && text[host_len + 1] <= '9') {
+		memcpy(host, text, host_len);
+		host[host_len] = '\0';
+		unsigned long port = strtoul(text + host_len + 1, &end, 10);
+		char again[16];
+		if (*end == '\0' && port <= 65535 && ipv4_addr_parse(host, &addr) &&
+		    strcmp(ipv4_addr_format(addr, again), host) == 0 &&
+		    (text[host_len + 1] != '0' || text[host_len + 2] == '\0')) {
+			p->client_addr = addr;
+			p->client_port = (uint16_t)port;
+			p->has_client = 1;
+			if (p->detail) {
+				free(run->details[p->detail - 1].client);
+				run->details[p->detail - 1].client = NULL;
+			}
+			return;
+		}
+	}
+	p->has_client = 0;
+	set_text(&detail_of(run, i)->client, text, 32);
+}
+
+void check_probe_set_path_note(struct check_run *run, size_t i, char *note)
+{
+	struct check_detail *d = detail_of(run, i);
+	free(d->path_note);
+	d->path_note = note;
+}
+
+/* One end of a probe: a plan machine. */
+struct end {
+	size_t machine;
+	const char *name;
+	uint32_t address;
+	int http_port;   /* 0: no server */
+	bool pod_server; /* answers /hostname */
+};
+
+static struct end end_of(const struct plan *p, size_t m)
+{
+	const struct plan_machine *pm = &p->machines[m];
+	return (struct end){m, pm->name, pm->address, pm->http_port, pm->pod_server};
+}
+
+/* The ends TARGET stands for ("*": every pod), in *ENDS (malloc'd). */
+static size_t expand_target(const struct plan *p, const char *target, struct end **ends)
+{
+	size_t n = 0;
+	*ends = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(**ends));
+	if (strcmp(target, "*") == 0) {
+		for (size_t i = 0; i < p->n_machines; i++)
+			if (p->machines[i].kind == MACHINE_POD)
+				(*ends)[n++] = end_of(p, i);
+		return n;
+	}
+	size_t m = plan_find(p, target);
+	if (m != PLAN_NONE)
+		(*ends)[n++] = end_of(p, m);
+	return n;
+}
+
+/* Probes by (from, to, proto, port), so that overlapping expectations
+ * meet in constant time even when "*" expands to a full mesh. The default
+ * model alone never overlaps itself and needs no table. */
+struct compiler {
+	struct check_run *run;
+	uint8_t *specificity; /* per probe */
+	size_t cap_specificity;
+	uint32_t *table;   /* open addressing: probe index + 1; 0 is empty */
+	size_t table_size; /* a power of two, at least twice the probes */
+};
+
+static size_t probe_hash(const struct check_probe *p)
+{
+	uint64_t h = (uint64_t)p->from * 0x9E3779B97F4A7C15ULL;
+	h ^= (uint64_t)p->to * 0xC2B2AE3D27D4EB4FULL;
+	h ^= ((uint64_t)p->proto << 16 | p->port) * 0x165667B19E3779F9ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static bool same_probe(const struct check_probe *a, const struct check_probe *b)
+{
+	return a->from == b->from && a->to == b->to && a->proto == b->proto && a->port == b->port;
+}
+
+static uint32_t *table_slot(const struct compiler *c, const struct check_probe *p)
+{
+	size_t mask = c->table_size - 1;
+	for (size_t k = probe_hash(p) & mask;; k = (k + 1) & mask)
+		if (!c->table[k] || same_probe(&c->run->probes[c->table[k] - 1], p))
+			return &c->table[k];
+}
+
+static void table_grow(struct compiler *c)
+{
+	size_t old_size = c->table_size;
+	uint32_t *old = c->table;
+	c->table_size = old_size ? old_size * 2 : 64;
+	c->table = xcalloc(c->table_size, sizeof(*c->table));
+	for (size_t k = 0; k < old_size; k++)
+		if (old[k])
+			*table_slot(c, &c->run->probes[old[k] - 1]) = old[k];
+	free(old);
+}
+
+char *check_probe_label(const struct check_run *run, const struct check_probe *p)
+{
+	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
+			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
+								      : "";
+	const char *from = run->machines[p->from].name, *to = run->machines[p->to].name;
+	if (p->proto == TB_PROTO_PING)
+		return xasprintf("%s -> %s ping%s", from, to, client);
+	return xasprintf("%s -> %s %s:%u%s", from, to, tb_proto_name((enum tb_proto)p->proto), p->port, client);
+}
+
+static void append_probe(struct check_run *run, const struct check_probe *p)
+{
+	grow_array((void **)&run->probes, &run->cap_probes, run->n_probes + 1, sizeof(*run->probes));
+	run->probes[run->n_probes++] = *p;
+}
+
+/* Adds P, or lets it override (or be overridden by) an earlier probe for
+ * the same ends, protocol and port. */
+static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *d, struct check_probe p,
+		      int specificity)
+{
+	struct check_run *run = c->run;
+	if (run->n_probes >= UINT32_MAX - 1) {
+		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%u]: more than %u probes", p.expect,
+			      UINT32_MAX - 1);
+		return false;
+	}
+	if (2 * (run->n_probes + 1) > c->table_size)
+		table_grow(c);
+	uint32_t *slot = table_slot(c, &p);
+	struct check_probe *old = *slot ? &run->probes[*slot - 1] : NULL;
+	if (old) {
+		int old_specificity = c->specificity[old - run->probes];
+		if (old_specificity > specificity)
+			return true;
+		if (old_specificity < specificity) {
+			old->expect = p.expect;
+			old->expect_pass = p.expect_pass;
+			old->client_ip = p.client_ip;
+			c->specificity[old - run->probes] = (uint8_t)specificity;
+			return true;
+		}
+		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip)
+			return true;
+		autofree char *label = check_probe_label(run, &p);
+		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%u]: contradicts expect[%u] for %s", p.expect,
+			      old->expect, label);
+		return false;
+	}
+	grow_array((void **)&c->specificity, &c->cap_specificity, run->n_probes + 1, sizeof(*c->specificity));
+	c->specificity[run->n_probes] = (uint8_t)specificity;
+	append_probe(run, &p);
+	*slot = (uint32_t)run->n_probes;
+	return true;
+}
+
+static struct check_probe new_probe(uint32_t expect, const struct end *from, const struct end *to, enum tb_proto proto,
+				    int port)
+{
+	if (proto != TB_PROTO_PING && port == 0)
+		port = to->http_port ? to->http_port : TB_DEFAULT_HTTP_PORT;
+	return (struct check_probe){
+		.expect = expect,
+		.from = (uint32_t)from->machine,
+		.to = (uint32_t)to->machine,
+		.proto = (uint8_t)proto,
+		.port = proto == TB_PROTO_PING ? 0 : (uint16_t)port,
+		.expect_pass = 1,
+	};
+}
+
+void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self)
+{
+	*m = (struct check_mesh){.n = n, .skip_self = skip_self};
+}
+
+bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
+{
+	while (m->group < m->n) {
+		size_t end = m->group + CHECK_MESH_GROUP < m->n ? m->group + CHECK_MESH_GROUP : m->n;
+		if (m->target == m->n) {
+			m->group = end;
+			m->target = 0;
+			m->source = 0;
+			continue;
+		}
+		if (m->group + m->source == end) {
+			m->target++;
+			m->source = 0;
+			continue;
+		}
+		size_t a = m->group + m->source++;
+		size_t b = (m->group + m->target) % m->n;
+		if (m->skip_self && a == b)
+			continue;
+		*from = a;
+		*to = b;
+		return true;
+	}
+	return false;
+}
+
+/* Kubernetes' networking model: every pod reaches every other pod, and
+ * sees its real address. Pods running their own command get tcp instead
+ * of http, as nobody knows what they answer. */
+static void compile_default_model(struct check_run *run, const struct plan *t)
+{
+	autofree struct end *pods = NULL;
+	size_t n = expand_target(t, "*", &pods);
+	struct check_mesh mesh;
+	check_mesh_begin(&mesh, n, true);
+	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
+		const struct end *to = &pods[k];
+		if (to->http_port) {
+			struct check_probe p = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to,
+							 to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
+			if (to->pod_server)
+				p.client_ip = TB_CLIENT_IP_PRESERVED;
+			append_probe(run, &p);
+		}
+		struct check_probe ping = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
+		append_probe(run, &ping);
+	}
+}
+
+/* The probe of expectation I from FROM to TO; false, with D told why,
+ * when it cannot be added. */
+static bool add_expected(struct compiler *c, const struct plan *t, struct diag *d, size_t i, const struct end *from,
+			 const struct end *to, int specificity)
+{
+	const struct plan_expect *x = &t->expects[i];
+	struct check_probe p = new_probe((uint32_t)i, from, to, x->proto, x->port);
+	p.expect_pass = x->expect_pass;
+	p.client_ip = x->client_ip;
+	return add_probe(c, t, d, p, specificity);
+}
+
+bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
+{
+	*run = (struct check_run){.lab = t->lab,
+				  .plan = t,
+				  .machines = t->machines,
+				  .n_machines = t->n_machines,
+				  .default_model = !t->has_expect};
+	struct compiler c = {.run = run};
+	bool ok = true;
+	if (!t->has_expect)
+		compile_default_model(run, t);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		const struct plan_expect *x = &t->expects[i];
+		autofree struct end *froms = NULL, *tos = NULL;
+		size_t n_from = expand_target(t, x->from, &froms), n_to = expand_target(t, x->to, &tos);
+		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
+		int specificity = !from_all + !to_all;
+		bool added = true;
+		if (from_all && to_all) {
+			/* The same ends, in the default model's order. */
+			struct check_mesh mesh;
+			check_mesh_begin(&mesh, n_from, true);
+			for (size_t a, b; added && check_mesh_next(&mesh, &a, &b);)
+				added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
+		} else {
+			for (size_t a = 0; added && a < n_from; a++)
+				for (size_t b = 0; added && b < n_to; b++)
+					if (!((from_all || to_all) && froms[a].machine == tos[b].machine))
+						added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
+		}
+		/* One message per expectation is enough. */
+		ok = ok && added;
+	}
+	free(c.specificity);
+	free(c.table);
+	return ok;
+}
+
+bool check_validate(const struct plan *p, struct diag *d)
+{
+	if (!p->has_expect)
+		return true; /* the default model cannot contradict itself */
+	struct check_run run;
+	bool ok = check_compile(p, &run, d);
+	check_run_free(&run);
+	return ok;
+}

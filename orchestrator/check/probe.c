@@ -1,0 +1,885 @@
+/* The probe engine. One thread, one epoll loop, no process per probe:
+ * each TCP probe's socket is made inside its source's network namespace
+ * (sockets keep the namespace they were made in), pings go out through one
+ * raw ICMP socket per source namespace, and replies are matched by the
+ * probe index carried in the echo payload. */
+#define _GNU_SOURCE
+#include "check/probe.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/icmp.h>
+#include <linux/ip.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "steps/netlink.h"
+#include "check/probe_batch.h"
+
+#define RETRY_MS 20
+#define MAX_IN_FLIGHT 256
+
+static int start_listen_probe(struct listen_wait *t, struct tb_err *e)
+{
+	int fd = netns_socket(t->netns, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, e);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t->port), .sin_addr.s_addr = htonl(t->addr)};
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		t->ready = true;
+		close(fd);
+		return -2;
+	}
+	if (errno != EINPROGRESS) {
+		t->last_errno = errno;
+		close(fd);
+		return -2;
+	}
+	return fd;
+}
+
+int exit_watch_report(const struct exit_watch *w, struct tb_err *e)
+{
+	char msg[256];
+	ssize_t len = read(w->fd, msg, sizeof(msg) - 1);
+	if (len <= 0)
+		return tb_fail(e, "%s: its init exited", w->name);
+	msg[len] = '\0';
+	msg[strcspn(msg, "\n")] = '\0';
+	return tb_fail(e, "%s: %s", w->name, msg);
+}
+
+int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watch *watches, size_t n_watches,
+		   int timeout_ms, volatile const int *stop, struct tb_err *e)
+{
+	long long deadline = now_ms() + timeout_ms;
+	int *fds = xcalloc(n, sizeof(*fds));
+	long long *next_try = xcalloc(n, sizeof(*next_try));
+	struct pollfd *pfds = xcalloc(n + n_watches, sizeof(*pfds));
+	size_t *owner = xcalloc(n + n_watches, sizeof(*owner));
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
+
+	for (;;) {
+		size_t pending = 0, in_flight = 0;
+		long long now = now_ms();
+		for (size_t i = 0; i < n; i++) {
+			if (targets[i].ready)
+				continue;
+			pending++;
+			if (fds[i] >= 0) {
+				in_flight++;
+				continue;
+			}
+			if (in_flight >= MAX_IN_FLIGHT || now < next_try[i])
+				continue;
+			int fd = start_listen_probe(&targets[i], e);
+			if (fd == -1) {
+				rc = -1;
+				goto out;
+			}
+			if (fd >= 0) {
+				fds[i] = fd;
+				in_flight++;
+			} else {
+				next_try[i] = now + RETRY_MS;
+			}
+		}
+		if (pending == 0)
+			break;
+		if (stop && *stop) {
+			rc = tb_fail(e, "interrupted");
+			goto out;
+		}
+		if (now >= deadline) {
+			char names[512] = "";
+			size_t shown = 0;
+			for (size_t i = 0; i < n; i++)
+				if (!targets[i].ready && shown++ < 5) {
+					char addr[16];
+					size_t len = strlen(names);
+					snprintf(names + len, sizeof(names) - len, "%s%s (%s:%u: %s)", len ? ", " : "",
+						 targets[i].name, ipv4_addr_format(targets[i].addr, addr),
+						 targets[i].port,
+						 targets[i].last_errno ? strerror(targets[i].last_errno) : "no answer");
+				}
+			rc = tb_fail(e, "%zu server%s not accepting connections after %d s: %s%s", pending,
+				     pending == 1 ? "" : "s", timeout_ms / 1000, names, pending > 5 ? ", ..." : "");
+			goto out;
+		}
+		size_t np = 0;
+		for (size_t i = 0; i < n; i++)
+			if (fds[i] >= 0) {
+				pfds[np] = (struct pollfd){.fd = fds[i], .events = POLLOUT};
+				owner[np++] = i;
+			}
+		size_t first_watch = np;
+		for (size_t i = 0; i < n_watches; i++)
+			pfds[np++] = (struct pollfd){.fd = watches[i].fd, .events = POLLIN};
+		int r = poll(pfds, np, RETRY_MS);
+		if (r < 0 && errno != EINTR) {
+			rc = tb_fail(e, "poll: %s", strerror(errno));
+			goto out;
+		}
+		for (size_t k = first_watch; r > 0 && k < np; k++)
+			if (pfds[k].revents) {
+				rc = exit_watch_report(&watches[k - first_watch], e);
+				goto out;
+			}
+		for (size_t k = 0; r > 0 && k < first_watch; k++) {
+			if (!pfds[k].revents)
+				continue;
+			size_t i = owner[k];
+			int err = 0;
+			socklen_t len = sizeof(err);
+			getsockopt(fds[i], SOL_SOCKET, SO_ERROR, &err, &len);
+			if (err == 0) {
+				targets[i].ready = true;
+			} else {
+				targets[i].last_errno = err;
+				next_try[i] = now_ms() + RETRY_MS;
+			}
+			close(fds[i]);
+			fds[i] = -1;
+		}
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	free(next_try);
+	free(pfds);
+	free(owner);
+	return rc;
+}
+
+/* ---- probe_run ---- */
+
+#define RESPONSE_MAX 4096
+#define PINGER_TAG (1ULL << 63)
+/* A lab answers a SYN or an echo request within a millisecond or two; one
+ * unanswered for this long was most likely dropped (a full accept queue, a
+ * neighbour entry the kernel could not make), and TCP would wait a whole
+ * second before sending the SYN again. So the engine sends it again itself,
+ * sooner, doubling the wait each time, within the attempt's timeout. */
+#define RESEND_FIRST_MS 100
+
+enum phase {
+	PHASE_FREE,       /* no probe */
+	PHASE_SOCKET,     /* waiting for a socket made in its source's namespace */
+	PHASE_CONNECTING, /* SYN sent */
+	PHASE_READING,    /* request sent */
+	PHASE_PINGING,    /* echo request sent */
+};
+
+/* A probe in flight. There are only --parallel of them, so a run's memory
+ * does not grow with its probes beyond their compact records. */
+struct slot {
+	uint32_t probe;
+	uint8_t phase;
+	uint8_t request; /* http: REQUEST_HOSTNAME or REQUEST_BOTH */
+	int fd;
+	double started;   /* this attempt */
+	double deadline;  /* of this attempt */
+	double resend_at; /* 0: nothing to send again */
+	int resend_ms;
+	char *response; /* RESPONSE_MAX + 1, allocated once per slot */
+	size_t len;
+};
+
+/* The payload of our echo requests: which probe, slot and attempt it belongs to. */
+struct echo_payload {
+	uint32_t token;
+	uint32_t probe;
+	uint32_t slot;
+	uint32_t attempt;
+};
+
+struct engine {
+	struct check_run *run;
+	const int *netns; /* per machine */
+	const struct probe_options *o;
+	int home_netns;
+	int epoll;
+	struct slot *slots;
+	size_t n_slots;
+	uint32_t *free_slots;
+	size_t n_free;
+	uint32_t *want; /* slots in PHASE_SOCKET, in the order they asked */
+	size_t n_want;
+	uint32_t *retry; /* failed probes waiting for another attempt */
+	size_t n_retry, cap_retry;
+	size_t next; /* next probe never started */
+	size_t done;
+	int *pinger; /* per machine: its raw ICMP socket, -1 until needed */
+	uint32_t token;
+	uint16_t ident;
+	double now; /* the loop's clock, read once per turn */
+};
+
+static double clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static const char *errno_text(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+		return "connection refused";
+	case EHOSTUNREACH:
+		return "no route to host";
+	case ENETUNREACH:
+		return "network unreachable";
+	case ECONNRESET:
+		return "connection reset";
+	case ETIMEDOUT:
+		return "timed out";
+	case EACCES:
+	case EPERM:
+		return "sending refused by the source's own rules";
+	}
+	return strerror(err);
+}
+
+/* Worth sending again rather than failing: the kernel ran short for a moment. */
+static bool transient(int err)
+{
+	return err == EAGAIN || err == ENOBUFS || err == EADDRNOTAVAIL || err == ENOMEM;
+}
+
+static struct check_probe *probe_of(struct engine *g, const struct slot *s)
+{
+	return &g->run->probes[s->probe];
+}
+
+static void close_slot(struct slot *s)
+{
+	if (s->fd >= 0) {
+		/* Closed with a reset, which leaves no TIME_WAIT socket on
+		 * either end: a 1000-pod mesh makes two million connections,
+		 * and a minute's worth of them would lengthen every lookup in
+		 * the kernel's connection table. */
+		static const struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+		setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+		close(s->fd); /* also leaves the epoll set */
+	}
+	s->fd = -1;
+	s->len = 0;
+}
+
+static void finish(struct engine *g, struct slot *s, enum probe_outcome outcome)
+{
+	struct check_probe *p = probe_of(g, s);
+	close_slot(s);
+	p->outcome = outcome;
+	double ms = clock_ms() - s->started;
+	p->latency_us = ms <= 0 ? 0 : ms * 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ms * 1000);
+	s->phase = PHASE_FREE;
+	g->free_slots[g->n_free++] = (uint32_t)(s - g->slots);
+	if (outcome == PROBE_FAIL && p->attempts <= g->o->retries) {
+		grow_array((void **)&g->retry, &g->cap_retry, g->n_retry + 1, sizeof(*g->retry));
+		g->retry[g->n_retry++] = s->probe;
+		return;
+	}
+	g->done++;
+}
+
+static void fail(struct engine *g, struct slot *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(struct engine *g, struct slot *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *error = xvasprintf(fmt, ap); /* check_probe_set_error cuts it */
+	va_end(ap);
+	check_probe_set_error(g->run, s->probe, error);
+	finish(g, s, PROBE_FAIL);
+}
+
+static void pass(struct engine *g, struct slot *s)
+{
+	finish(g, s, PROBE_PASS);
+}
+
+static uint32_t target_address(const struct engine *g, const struct check_probe *p)
+{
+	return g->run->machines[p->to].address;
+}
+
+/* S needs a socket from its source's namespace: made with others in a batch. */
+static void want_socket(struct engine *g, struct slot *s)
+{
+	s->phase = PHASE_SOCKET;
+	g->want[g->n_want++] = (uint32_t)(s - g->slots);
+}
+
+/* ---- tcp and http ---- */
+
+/* What an http probe asks. A probe that checks the client address asks
+ * GET /, whose JSON carries both the server's name and the client it saw:
+ * one connection instead of two (/hostname, then /clientip), which halves
+ * what a full mesh costs the servers. */
+enum { REQUEST_HOSTNAME, REQUEST_BOTH };
+static const char *const request_paths[] = {"/hostname", "/"};
+
+static void send_request(struct engine *g, struct slot *s)
+{
+	const struct check_probe *p = probe_of(g, s);
+	char addr[16];
+	char req[256];
+	int len = snprintf(req, sizeof(req),
+			   "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
+			   request_paths[s->request], ipv4_addr_format(target_address(g, p), addr),
+			   p->port);
+	/* A fresh connection's send buffer takes a request this small at once. */
+	if (send(s->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
+		fail(g, s, "sending the request: %s", errno_text(errno));
+		return;
+	}
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(s - g->slots)};
+	epoll_ctl(g->epoll, EPOLL_CTL_MOD, s->fd, &ev);
+	s->phase = PHASE_READING;
+	s->resend_at = 0;
+	s->len = 0;
+}
+
+static void on_connected(struct engine *g, struct slot *s)
+{
+	if (probe_of(g, s)->proto == TB_PROTO_TCP)
+		pass(g, s);
+	else
+		send_request(g, s);
+}
+
+/* S's socket, just made in its source's namespace: connect it. */
+static void start_connect(struct engine *g, struct slot *s, int fd)
+{
+	const struct check_probe *p = probe_of(g, s);
+	s->fd = fd;
+	s->phase = PHASE_CONNECTING;
+	s->resend_at = g->now + s->resend_ms;
+	struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t)(s - g->slots)};
+	if (epoll_ctl(g->epoll, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+		fail(g, s, "epoll: %s", strerror(errno));
+		return;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(p->port),
+				 .sin_addr.s_addr = htonl(target_address(g, p))};
+	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		on_connected(g, s);
+	else if (errno == EINPROGRESS)
+		return;
+	else if (transient(errno))
+		close_slot(s); /* resend_at makes a new socket and tries again */
+	else
+		fail(g, s, "%s", errno_text(errno));
+}
+
+/* The body of a complete HTTP/1.x response with status 200, trimmed of
+ * trailing whitespace; NULL after failing the probe otherwise. */
+static char *http_body(struct engine *g, struct slot *s)
+{
+	s->response[s->len] = '\0';
+	int status;
+	if (sscanf(s->response, "HTTP/1.%*d %d", &status) != 1) {
+		fail(g, s, s->len ? "the answer is not HTTP" : "connection closed without an answer");
+		return NULL;
+	}
+	char *body = strstr(s->response, "\r\n\r\n");
+	if (status != 200) {
+		fail(g, s, "HTTP status %d", status);
+		return NULL;
+	}
+	if (!body) {
+		fail(g, s, "the HTTP answer has no body");
+		return NULL;
+	}
+	body += 4;
+	size_t n = strlen(body);
+	while (n && isspace((unsigned char)body[n - 1]))
+		body[--n] = '\0';
+	return body;
+}
+
+/* Is the answerer the target? Fails the probe otherwise. */
+static bool check_answerer(struct engine *g, struct slot *s, const char *text)
+{
+	const char *to_name = g->run->machines[probe_of(g, s)->to].name;
+	char answered_by[CHECK_NAME_MAX];
+	snprintf(answered_by, sizeof(answered_by), "%.*s",
+		 (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(answered_by) - 1), text);
+	check_probe_set_answer(g->run, s->probe, answered_by);
+	if (strcmp(text, to_name) == 0)
+		return true;
+	fail(g, s, "answered by \"%s\", not %s", answered_by, to_name);
+	return false;
+}
+
+/* Passes or fails the probe by the client address the server saw. */
+static void check_client(struct engine *g, struct slot *s, const char *text)
+{
+	const struct check_probe *p = probe_of(g, s);
+	char client[32];
+	snprintf(client, sizeof(client), "%.*s", (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(client) - 1),
+		 text);
+	check_probe_set_client(g->run, s->probe, client);
+	/* The address this connection left with, as the kernel chose it (a
+	 * node has several); whatever the server saw instead was rewritten. */
+	char own[16];
+	struct sockaddr_in local;
+	socklen_t local_len = sizeof(local);
+	if (getsockname(s->fd, (struct sockaddr *)&local, &local_len) < 0)
+		ipv4_addr_format(g->run->machines[p->from].address, own);
+	else
+		ipv4_addr_format(ntohl(local.sin_addr.s_addr), own);
+	size_t host_len = strcspn(client, ":");
+	bool same = strlen(own) == host_len && strncmp(own, client, host_len) == 0;
+	if (p->client_ip == TB_CLIENT_IP_PRESERVED && !same)
+		fail(g, s, "the server saw the client as %s, not %s: the source address was rewritten", client, own);
+	else if (p->client_ip == TB_CLIENT_IP_REWRITTEN && same)
+		fail(g, s, "the server saw the client's own address %s: the source address was not rewritten",
+		     client);
+	else
+		pass(g, s);
+}
+
+static void on_response(struct engine *g, struct slot *s)
+{
+	char *body = http_body(g, s);
+	if (!body)
+		return;
+	if (s->request == REQUEST_BOTH) {
+		cJSON *doc = cJSON_ParseWithLength(body, strlen(body));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "name"));
+		const char *client = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "client"));
+		if (!name || !client)
+			fail(g, s, "GET / did not answer JSON with the server's name and the client");
+		else if (check_answerer(g, s, name))
+			check_client(g, s, client);
+		cJSON_Delete(doc);
+		return;
+	}
+	if (check_answerer(g, s, body))
+		pass(g, s);
+}
+
+static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
+{
+	if (s->phase == PHASE_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err)
+			fail(g, s, "%s", errno_text(err));
+		else if (events & EPOLLOUT)
+			on_connected(g, s);
+		return;
+	}
+	if (s->phase != PHASE_READING)
+		return;
+	for (;;) {
+		ssize_t n = recv(s->fd, s->response + s->len, RESPONSE_MAX - s->len, 0);
+		if (n > 0) {
+			s->len += (size_t)n;
+			if (s->len == RESPONSE_MAX) {
+				on_response(g, s);
+				return;
+			}
+			continue;
+		}
+		if (n == 0) {
+			on_response(g, s);
+			return;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		fail(g, s, "reading the answer: %s", errno_text(errno));
+		return;
+	}
+}
+
+/* ---- ping ---- */
+
+static uint16_t icmp_checksum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+	for (size_t k = 0; k + 1 < len; k += 2)
+		sum += (uint32_t)b[k] << 8 | b[k + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+/* A raw ICMP socket just made in MACHINE's namespace becomes its pinger. */
+static int adopt_pinger(struct engine *g, uint32_t machine, int fd, struct tb_err *e)
+{
+	/* Only what answers a ping: replies, unreachables, TTL exceeded. */
+	struct icmp_filter filter = {
+		.data = ~((1U << ICMP_ECHOREPLY) | (1U << ICMP_DEST_UNREACH) | (1U << ICMP_TIME_EXCEEDED))};
+	setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof(filter));
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = PINGER_TAG | machine};
+	if (epoll_ctl(g->epoll, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(fd);
+		return tb_fail(e, "epoll: %s", strerror(errno));
+	}
+	g->pinger[machine] = fd;
+	return 0;
+}
+
+static void send_ping(struct engine *g, struct slot *s)
+{
+	const struct check_probe *p = probe_of(g, s);
+	struct {
+		struct icmphdr h;
+		struct echo_payload payload;
+	} packet = {
+		.h = {.type = ICMP_ECHO, .un.echo = {.id = htons(g->ident), .sequence = htons((uint16_t)s->probe)}},
+		.payload = {.token = g->token,
+			    .probe = s->probe,
+			    .slot = (uint32_t)(s - g->slots),
+			    .attempt = p->attempts},
+	};
+	packet.h.checksum = icmp_checksum(&packet, sizeof(packet));
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(target_address(g, p))};
+	s->phase = PHASE_PINGING;
+	s->resend_at = g->now + s->resend_ms;
+	if (sendto(g->pinger[p->from], &packet, sizeof(packet), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+	    !transient(errno))
+		fail(g, s, "%s", errno_text(errno));
+}
+
+static const char *unreachable_text(int type, int code)
+{
+	if (type == ICMP_TIME_EXCEEDED)
+		return "time to live exceeded (a routing loop?)";
+	switch (code) {
+	case ICMP_NET_UNREACH:
+		return "network unreachable";
+	case ICMP_HOST_UNREACH:
+		return "host unreachable";
+	case ICMP_PORT_UNREACH:
+		return "port unreachable";
+	case ICMP_NET_ANO:
+	case ICMP_HOST_ANO:
+	case ICMP_PKT_FILTERED:
+		return "administratively prohibited";
+	}
+	return "destination unreachable";
+}
+
+/* The slot of a probe of ours that PAYLOAD (LEN bytes, possibly cut short)
+ * names, still waiting for its echo; NULL if none. */
+static struct slot *pinged_slot(struct engine *g, const uint8_t *payload, size_t len)
+{
+	struct echo_payload ep;
+	if (len < sizeof(ep))
+		return NULL;
+	memcpy(&ep, payload, sizeof(ep));
+	if (ep.token != g->token || ep.slot >= g->n_slots)
+		return NULL;
+	struct slot *s = &g->slots[ep.slot];
+	if (s->phase != PHASE_PINGING || s->probe != ep.probe || probe_of(g, s)->attempts != ep.attempt)
+		return NULL;
+	return s;
+}
+
+static void on_icmp(struct engine *g, const uint8_t *pkt, size_t len)
+{
+	if (len < sizeof(struct iphdr))
+		return;
+	const struct iphdr *ip = (const struct iphdr *)pkt;
+	size_t ihl = (size_t)ip->ihl * 4;
+	if (len < ihl + sizeof(struct icmphdr))
+		return;
+	const struct icmphdr *icmp = (const struct icmphdr *)(pkt + ihl);
+	const uint8_t *rest = pkt + ihl + sizeof(*icmp);
+	size_t rest_len = len - ihl - sizeof(*icmp);
+	if (icmp->type == ICMP_ECHOREPLY) {
+		if (ntohs(icmp->un.echo.id) != g->ident)
+			return;
+		struct slot *s = pinged_slot(g, rest, rest_len);
+		if (s && ntohl(ip->saddr) == target_address(g, probe_of(g, s)))
+			pass(g, s);
+		return;
+	}
+	/* An error about one of our echo requests: the original IP header and
+	 * ICMP header follow, then as much of our payload as the router kept. */
+	if (rest_len < sizeof(struct iphdr))
+		return;
+	const struct iphdr *inner = (const struct iphdr *)rest;
+	size_t inner_ihl = (size_t)inner->ihl * 4;
+	if (inner->protocol != IPPROTO_ICMP || rest_len < inner_ihl + sizeof(struct icmphdr))
+		return;
+	const struct icmphdr *orig = (const struct icmphdr *)(rest + inner_ihl);
+	if (orig->type != ICMP_ECHO || ntohs(orig->un.echo.id) != g->ident)
+		return;
+	struct slot *s = pinged_slot(g, rest + inner_ihl + sizeof(*orig), rest_len - inner_ihl - sizeof(*orig));
+	if (!s || ntohl(inner->daddr) != target_address(g, probe_of(g, s)))
+		return;
+	char from[16];
+	fail(g, s, "%s (ICMP from %s)", unreachable_text(icmp->type, icmp->code),
+	     ipv4_addr_format(ntohl(ip->saddr), from));
+}
+
+static void on_pinger_event(struct engine *g, uint32_t machine)
+{
+	uint8_t buf[1500];
+	for (;;) {
+		ssize_t n = recv(g->pinger[machine], buf, sizeof(buf), 0);
+		if (n < 0)
+			return;
+		on_icmp(g, buf, (size_t)n);
+	}
+}
+
+/* ---- sockets, made in batches ---- */
+
+/* Makes the sockets the waiting slots need, visiting each source's
+ * namespace once for all of them (two setns() calls a visit), then
+ * connects them or sends their pings. */
+static int make_sockets(struct engine *g, struct tb_err *e)
+{
+	size_t n = g->n_want;
+	if (n == 0)
+		return 0;
+	autofree int *keys = xcalloc(n, sizeof(*keys));
+	autofree int *fds = xcalloc(n, sizeof(*fds));
+	autofree int *errs = xcalloc(n, sizeof(*errs));
+	autofree uint32_t *order = xcalloc(n, sizeof(*order));
+	for (size_t k = 0; k < n; k++)
+		keys[k] = g->netns[probe_of(g, &g->slots[g->want[k]])->from];
+	probe_batch_order(keys, n, order);
+	for (size_t k = 0; k < n;) {
+		int netns = keys[order[k]];
+		if (netns_visit(netns, e) < 0)
+			return -1;
+		for (; k < n && keys[order[k]] == netns; k++) {
+			struct slot *s = &g->slots[g->want[order[k]]];
+			const struct check_probe *p = probe_of(g, s);
+			fds[order[k]] = -1;
+			if (p->proto != TB_PROTO_PING)
+				fds[order[k]] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			else if (g->pinger[p->from] < 0)
+				fds[order[k]] = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+			errs[order[k]] = errno;
+			/* The first ping of a source made its pinger; the others share it. */
+			if (p->proto == TB_PROTO_PING && fds[order[k]] >= 0 && adopt_pinger(g, p->from, fds[order[k]], e) < 0) {
+				netns_return(g->home_netns);
+				return -1;
+			}
+		}
+		netns_return(g->home_netns);
+	}
+	/* In the order they asked, now that every one has its socket. */
+	for (size_t k = 0; k < n; k++) {
+		struct slot *s = &g->slots[g->want[k]];
+		const struct check_probe *p = probe_of(g, s);
+		bool ping = p->proto == TB_PROTO_PING;
+		if (ping ? g->pinger[p->from] < 0 : fds[k] < 0)
+			fail(g, s, "making a socket in %s's namespace: %s", g->run->machines[p->from].name,
+			     strerror(errs[k]));
+		else if (ping)
+			send_ping(g, s);
+		else
+			start_connect(g, s, fds[k]);
+	}
+	g->n_want = 0;
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static void start(struct engine *g, uint32_t probe)
+{
+	struct slot *s = &g->slots[g->free_slots[--g->n_free]];
+	struct check_probe *p = &g->run->probes[probe];
+	*s = (struct slot){.probe = probe,
+			   .fd = -1,
+			   .response = s->response,
+			   .resend_ms = RESEND_FIRST_MS,
+			   .request = p->client_ip == TB_CLIENT_IP_ANY ? REQUEST_HOSTNAME : REQUEST_BOTH};
+	p->attempts++;
+	check_probe_clear_results(g->run, probe);
+	s->started = g->now;
+	s->deadline = s->started + g->o->timeout_ms;
+	if (g->netns[p->from] < 0)
+		fail(g, s, "%s is not running", g->run->machines[p->from].name);
+	else if (target_address(g, p) == 0)
+		fail(g, s, "%s has no address to reach it by", g->run->machines[p->to].name);
+	else if (p->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
+		send_ping(g, s);
+	else
+		want_socket(g, s);
+}
+
+/* Deadlines and early resends; the next time something is due. */
+static double timers(struct engine *g)
+{
+	double next = g->now + 100;
+	int ms = g->o->timeout_ms;
+	for (size_t k = 0; k < g->n_slots; k++) {
+		struct slot *s = &g->slots[k];
+		if (s->phase == PHASE_FREE || s->phase == PHASE_SOCKET)
+			continue;
+		if (g->now >= s->deadline) {
+			if (s->phase == PHASE_PINGING)
+				fail(g, s, "no echo reply within %d ms", ms);
+			else if (s->phase == PHASE_READING)
+				fail(g, s, "connected, but no complete answer within %d ms", ms);
+			else
+				fail(g, s, "no answer to the connection request within %d ms", ms);
+			continue;
+		}
+		if (s->resend_at && g->now >= s->resend_at) {
+			s->resend_ms *= 2;
+			if (s->phase == PHASE_PINGING) {
+				send_ping(g, s);
+			} else if (s->phase == PHASE_CONNECTING) {
+				close_slot(s);
+				want_socket(g, s);
+				s->resend_at = 0;
+				continue;
+			}
+		}
+		if (s->phase == PHASE_FREE)
+			continue;
+		if (s->deadline < next)
+			next = s->deadline;
+		if (s->resend_at && s->resend_at < next)
+			next = s->resend_at;
+	}
+	return next;
+}
+
+/* One fd per probe in flight and one per source pinging: ask for them. */
+static size_t fit_open_files(size_t slots, size_t machines)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return slots;
+	rlim_t need = (rlim_t)(slots + machines + 64);
+	if (rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur >= need)
+		return slots;
+	size_t room = rl.rlim_cur > machines + 64 ? (size_t)(rl.rlim_cur - machines - 64) : 1;
+	return room < slots ? room : slots;
+}
+
+int probe_run(struct check_run *run, const int *netns, const struct probe_options *o, volatile const int *stop,
+	      struct tb_err *e)
+{
+	size_t n = run->n_probes;
+	size_t limit = o->max_in_flight > 0 ? (size_t)o->max_in_flight : 1;
+	if (limit > n && n > 0)
+		limit = n;
+	limit = fit_open_files(limit, run->n_machines);
+	struct engine g = {
+		.run = run,
+		.netns = netns,
+		.o = o,
+		.n_slots = limit,
+		.slots = xcalloc(limit, sizeof(*g.slots)),
+		.free_slots = xcalloc(limit, sizeof(*g.free_slots)),
+		.want = xcalloc(limit, sizeof(*g.want)),
+		.pinger = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*g.pinger)),
+	};
+	int rc = 0;
+	for (size_t k = 0; k < limit; k++) {
+		g.slots[k].fd = -1;
+		g.slots[k].response = xmalloc(RESPONSE_MAX + 1);
+		g.free_slots[g.n_free++] = (uint32_t)(limit - 1 - k);
+	}
+	for (size_t m = 0; m < run->n_machines; m++)
+		g.pinger[m] = -1;
+	g.home_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	g.epoll = epoll_create1(EPOLL_CLOEXEC);
+	if (g.home_netns < 0 || g.epoll < 0) {
+		rc = tb_fail(e, "setting up the probes: %s", strerror(errno));
+		goto out;
+	}
+	if (getrandom(&g.token, sizeof(g.token), 0) != sizeof(g.token))
+		g.token = (uint32_t)getpid() ^ (uint32_t)now_ms();
+	g.ident = (uint16_t)(g.token >> 16);
+	for (size_t i = 0; i < n; i++) {
+		run->probes[i].outcome = PROBE_NOT_RUN;
+		run->probes[i].attempts = 0;
+	}
+	double began = clock_ms();
+	struct epoll_event events[256];
+	while (g.done < n) {
+		if (stop && *stop) {
+			rc = tb_fail(e, "interrupted");
+			goto out;
+		}
+		g.now = clock_ms();
+		while (g.n_free && (g.n_retry || g.next < n))
+			start(&g, g.n_retry ? g.retry[--g.n_retry] : (uint32_t)g.next++);
+		if (make_sockets(&g, e) < 0) {
+			rc = -1;
+			goto out;
+		}
+		g.now = clock_ms();
+		double due = timers(&g);
+		if (g.n_want || (g.n_free && (g.n_retry || g.next < n)))
+			continue; /* timers freed slots or asked for sockets */
+		double wait = due - clock_ms();
+		int r = epoll_wait(g.epoll, events, ARRAY_SIZE(events), wait > 0 ? (int)wait + 1 : 0);
+		if (r < 0 && errno != EINTR) {
+			rc = tb_fail(e, "epoll_wait: %s", strerror(errno));
+			goto out;
+		}
+		g.now = clock_ms();
+		for (int k = 0; k < r; k++) {
+			uint64_t tag = events[k].data.u64;
+			if (tag & PINGER_TAG)
+				on_pinger_event(&g, (uint32_t)(tag & ~PINGER_TAG));
+			else
+				on_socket_event(&g, &g.slots[tag], events[k].events);
+		}
+	}
+	run->duration_ms = clock_ms() - began;
+	run->timeout_ms = o->timeout_ms;
+out:
+	for (size_t k = 0; k < g.n_slots; k++) {
+		close_slot(&g.slots[k]);
+		free(g.slots[k].response);
+	}
+	for (size_t m = 0; m < run->n_machines; m++)
+		if (g.pinger[m] >= 0)
+			close(g.pinger[m]);
+	if (g.epoll >= 0)
+		close(g.epoll);
+	if (g.home_netns >= 0)
+		close(g.home_netns);
+	free(g.slots);
+	free(g.free_slots);
+	free(g.want);
+	free(g.retry);
+	free(g.pinger);
+	return rc;
+}

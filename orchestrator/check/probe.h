@@ -1,0 +1,64 @@
+/* Probes from inside lab namespaces, with no process per probe: each
+ * socket is created in its source's network namespace (a socket keeps the
+ * namespace it was made in) and one poll loop drives them all. */
+#ifndef TESTBED_PROBE_H
+#define TESTBED_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "check/check.h"
+#include "util/ipv4.h"
+#include "util/util.h"
+
+struct listen_wait {
+	const char *name; /* for messages */
+	int netns;        /* where to connect from */
+	uint32_t addr;
+	uint16_t port;
+	/* results */
+	bool ready;
+	int last_errno;
+};
+
+/* A machine whose workload must not exit while we wait: FD becomes
+ * readable with the machine's report ("workload exited with status 1"). */
+struct exit_watch {
+	const char *name;
+	int fd;
+};
+
+/* A watched machine said something (its workload ended): fails with what
+ * it said, or that its init exited. */
+int exit_watch_report(const struct exit_watch *w, struct tb_err *e);
+
+/* Waits until every target accepts TCP connections, retrying refused or
+ * unreachable ones, for at most TIMEOUT_MS in all. On timeout names the
+ * targets still not ready; fails at once when a watched machine reports
+ * that its workload exited. STOP, when it becomes true, aborts the wait. */
+int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watch *watches, size_t n_watches,
+		   int timeout_ms, volatile const int *stop, struct tb_err *e);
+
+struct probe_options {
+	int timeout_ms;    /* per attempt */
+	int retries;       /* extra attempts after a failure */
+	int max_in_flight; /* probes running at once */
+};
+
+/* Runs every probe of RUN concurrently, at most max_in_flight at a time:
+ *   http  GET /hostname; passes on a 200 whose body names the target (and,
+ *         with client_ip, GET /clientip shows the expected client address)
+ *   tcp   the connection is accepted
+ *   ping  an ICMP echo reply from the target's address
+ * in the order of RUN's probes (the schedule check_compile made).
+ * NETNS[m] is the network namespace of plan machine m (-1: not running).
+ * Sockets are made in batches, one visit to each source's namespace for
+ * all the sockets wanted from it at once. A SYN or echo request unanswered
+ * after 100 ms is sent again (then after 200, 400, ...), within the
+ * attempt's timeout. Fills in each probe's outcome, latency and error;
+ * returns -1 only when probing itself broke (or STOP became true), not
+ * when a probe fails. */
+int probe_run(struct check_run *run, const int *netns, const struct probe_options *o, volatile const int *stop,
+	      struct tb_err *e);
+
+#endif

@@ -1,0 +1,221 @@
+/* testbed check: expectations in, probes through the lab, reports out. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "cli/commands.h"
+#include "model/compile.h"
+#include "lab/live.h"
+#include "check/probe.h"
+#include "check/report.h"
+#include "model/topology.h"
+#include "check/trace.h"
+#include "util/outfile.h"
+#include "util/util.h"
+
+static volatile int interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static bool parse_count(const char *s, int min, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
+struct check_options {
+	enum report_format format;
+	struct probe_options probe;
+};
+
+static int parse_options(const struct command *cmd, const struct cli_options *o, struct check_options *c)
+{
+	*c = (struct check_options){.format = REPORT_TEXT,
+				    .probe = {.timeout_ms = 1000, .retries = 0, .max_in_flight = 128}};
+	if (o->format && !report_format_parse(o->format, &c->format))
+		return command_fail(cmd, -1, "--format: \"%s\": expected text, json, junit, tap or markdown", o->format);
+	if (o->timeout) {
+		char *end;
+		errno = 0;
+		double v = strtod(o->timeout, &end);
+		if (errno || end == o->timeout || *end || !(v >= 0.01 && v <= 600))
+			return command_fail(cmd, -1, "--timeout: expected seconds from 0.01 to 600");
+		c->probe.timeout_ms = (int)lround(v * 1000);
+	}
+	if (o->retries && !parse_count(o->retries, 0, 100, &c->probe.retries))
+		return command_fail(cmd, -1, "--retries: expected a number from 0 to 100");
+	if (o->parallel && !parse_count(o->parallel, 1, 4096, &c->probe.max_in_flight))
+		return command_fail(cmd, -1, "--parallel: expected a number from 1 to 4096");
+	return 0;
+}
+
+/* FILE's expectations may be checked against a running lab only if FILE
+ * builds that very lab: equal plans but for the expectations. */
+static bool same_lab(const struct command *cmd, const char *arg, const struct plan *given, const struct live_lab *l)
+{
+	autofree char *mine = plan_shape(given), *theirs = plan_shape(&l->plan);
+	if (strcmp(mine, theirs) == 0)
+		return true;
+	command_fail(cmd, -1,
+		     "%s describes a different lab than the running %s (only \"expect\" may change); "
+		     "bring it down and up again, or check by name: testbed check %s",
+		     arg, l->plan.lab, l->plan.lab);
+	return false;
+}
+
+static bool use_colour(void)
+{
+	const char *no_colour = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(no_colour && *no_colour);
+}
+
+struct report_job {
+	enum report_format format;
+	const struct check_run *run;
+	const struct report_style *style;
+};
+
+/* Streams the report into FD: a 2-million-probe json report never sits in memory whole. */
+static int stream_report(int fd, void *ctx)
+{
+	const struct report_job *job = ctx;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	FILE *out = copy >= 0 ? fdopen(copy, "w") : NULL;
+	if (!out) {
+		int err = errno;
+		if (copy >= 0)
+			close(copy);
+		errno = err;
+		return -1;
+	}
+	int rc = report_write(out, job->format, job->run, job->style);
+	int err = errno;
+	if (fclose(out) != 0 && rc == 0) {
+		rc = -1;
+		err = errno;
+	}
+	errno = err;
+	return rc;
+}
+
+static int write_report_file(const struct command *cmd, const char *path, enum report_format f,
+			     const struct check_run *run, const struct report_style *s)
+{
+	struct report_job job = {.format = f, .run = run, .style = s};
+	struct tb_err e;
+	int rc = write_output_stream(path, stream_report, &job, &e);
+	if (rc < 0)
+		command_fail(cmd, -1, "%s", e.msg);
+	return rc;
+}
+
+/* Runs the probes from the sources' namespaces; fills RUN. */
+static int run_probes(const struct command *cmd, struct live_lab *l, struct check_run *run, const struct probe_options *po,
+		      bool verbose)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct tb_err e;
+	int rc = probe_run(run, l->netns, po, &interrupted, &e);
+	if (rc < 0)
+		return command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", run->lab, e.msg);
+	/* Verbose: what the failing paths need from the neighbour tables. */
+	if (verbose)
+		for (size_t i = 0; i < run->n_probes; i++) {
+			const struct check_probe *p = &run->probes[i];
+			uint32_t to_address = run->machines[p->to].address;
+			if (!check_probe_ok(p) && to_address && l->netns[p->from] >= 0)
+				check_probe_set_path_note(run, i, trace_neighbour_note(l, p->from, to_address));
+		}
+	return TB_EXIT_OK;
+}
+
+int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	struct check_options c;
+	if (parse_options(cmd, o, &c) < 0)
+		return TB_EXIT_USAGE;
+	if (n != 1)
+		return command_usage_error(cmd, "expected one lab name or topology file");
+	const char *arg = operands[0];
+	/* The expectations: a FILE's (read once, so a pipe works too), else
+	 * the running lab's saved plan's. */
+	bool source = !topology_is_lab_name(arg);
+	struct plan given = {0};
+	if (source && command_compile(arg, &given) != TB_EXIT_OK)
+		return TB_EXIT_USAGE;
+	autofree char *name = xstrdup(source ? given.lab : arg);
+	if (geteuid() != 0) {
+		if (source)
+			plan_free(&given);
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it probes from inside the lab's namespaces");
+	}
+	struct live_lab l;
+	struct tb_err e;
+	int rc = live_open(name, o->state_dir, true, &l, &e);
+	if (rc != TB_EXIT_OK || (source && !same_lab(cmd, arg, &given, &l))) {
+		if (rc != TB_EXIT_OK)
+			command_fail(cmd, rc, "%s", e.msg);
+		else
+			live_close(&l);
+		if (source)
+			plan_free(&given);
+		return rc != TB_EXIT_OK ? rc : TB_EXIT_USAGE;
+	}
+	const struct plan *expectations = source ? &given : &l.plan;
+	struct check_run run;
+	struct diag d;
+	diag_init(&d, source ? arg : l.plan.topology);
+	if (!check_compile(expectations, &run, &d)) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		check_run_free(&run);
+		if (source)
+			plan_free(&given);
+		live_close(&l);
+		return TB_EXIT_USAGE;
+	}
+	diag_free(&d);
+	run.lab = name;
+	run.plan = &l.plan;
+	/* The same machines as the expectations' plan (same_lab), in the same order. */
+	run.machines = l.plan.machines;
+	run.n_machines = l.plan.n_machines;
+	rc = run_probes(cmd, &l, &run, &c.probe, o->verbose);
+	if (rc == TB_EXIT_OK) {
+		struct report_style text_style = {.colour = use_colour(), .verbose = o->verbose};
+		struct report_style file_style = {.verbose = o->verbose};
+		if (o->output) {
+			if (write_report_file(cmd, o->output, c.format, &run, &file_style) < 0)
+				rc = TB_EXIT_SYSTEM;
+			else if (!o->quiet && report_write(stdout, REPORT_TEXT, &run, &text_style) < 0)
+				rc = TB_EXIT_SYSTEM;
+		} else if (report_write(stdout, c.format, &run, c.format == REPORT_TEXT ? &text_style : &file_style) < 0) {
+			rc = TB_EXIT_SYSTEM;
+		}
+		if (rc == TB_EXIT_OK && check_count_ok(&run) != run.n_probes)
+			rc = TB_EXIT_EXPECTATIONS;
+	}
+	check_run_free(&run);
+	if (source)
+		plan_free(&given);
+	live_close(&l);
+	return rc;
+}

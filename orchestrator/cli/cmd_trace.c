@@ -1,0 +1,51 @@
+/* testbed trace NAME FROM TO */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "lab/live.h"
+#include "model/topology.h"
+#include "check/trace.h"
+#include "util/util.h"
+
+int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	if (n != 3)
+		return command_usage_error(cmd, "expected a lab NAME, FROM and TO");
+	const char *name = operands[0], *from_name = operands[1], *to_name = operands[2];
+	if (!topology_is_lab_name(name))
+		return command_fail(cmd, TB_EXIT_USAGE, "\"%s\" is not a lab name", name);
+	if (geteuid() != 0)
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it looks into the lab's namespaces");
+	struct live_lab l;
+	struct tb_err e;
+	int rc = live_open(name, o->state_dir, true, &l, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s", e.msg);
+	size_t from = plan_find(&l.plan, from_name), to = plan_find(&l.plan, to_name);
+	const char *unknown = from == PLAN_NONE ? from_name : to == PLAN_NONE ? to_name : NULL;
+	if (unknown || strcmp(from_name, "lab") == 0 || strcmp(to_name, "lab") == 0) {
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host or gateway \"%s\"", name,
+			     unknown ? unknown : "lab");
+		live_close(&l);
+		return TB_EXIT_USAGE;
+	}
+	uint32_t dst = l.plan.machines[to].address;
+	if (!dst) {
+		command_fail(cmd, TB_EXIT_USAGE, "%s has no address to trace a packet to", to_name);
+		live_close(&l);
+		return TB_EXIT_USAGE;
+	}
+	struct trace *t = xmalloc(sizeof(*t));
+	if (trace_run(&l, from, dst, t, &e) < 0)
+		rc = command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", name, e.msg);
+	else if (o->json)
+		trace_print_json(stdout, &l, t, to_name);
+	else
+		trace_print_text(stdout, &l, t, to_name);
+	free(t);
+	live_close(&l);
+	return rc;
+}

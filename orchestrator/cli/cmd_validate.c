@@ -1,0 +1,25 @@
+/* testbed validate FILE */
+#include <stdio.h>
+
+#include "cli/commands.h"
+#include "model/compile.h"
+#include "util/util.h"
+
+int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	(void)o;
+	if (n != 1)
+		return command_usage_error(cmd, "expected one topology FILE");
+	struct plan p;
+	if (command_compile(operands[0], &p) != TB_EXIT_OK)
+		return TB_EXIT_USAGE;
+	size_t count[MACHINE_POD + 1] = {0};
+	for (size_t i = 0; i < p.n_machines; i++)
+		count[p.machines[i].kind]++;
+	/* A fixed shape, always plural: scripts read this line. */
+	printf("ok: %zu nodes, %zu pods, %zu hosts\n", count[MACHINE_NODE], count[MACHINE_POD], count[MACHINE_HOST]);
+	autofree char *why = plan_neighbours_explain(&p);
+	printf("%s\n", why);
+	plan_free(&p);
+	return TB_EXIT_OK;
+}

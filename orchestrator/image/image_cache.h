@@ -1,0 +1,75 @@
+/* The image cache as `testbed images` lists it and `testbed prune` empties
+ * it: the trees image_unpack leaves in CACHE/<sha256>/, the record of each
+ * beside it (CACHE/<sha256>.json: the tarball it came from and when), and
+ * which labs use each, from the sha256s their saved plans name. Library
+ * code: the cmd_* file prints. */
+#ifndef TESTBED_IMAGE_CACHE_H
+#define TESTBED_IMAGE_CACHE_H
+
+#include <stdbool.h>
+
+#include "util/util.h"
+
+struct cached_image {
+	char sha256[65];
+	unsigned long long bytes; /* on disk: allocated blocks, each hard-linked file once (as du) */
+	long long unpacked;       /* seconds since the epoch: its record's, else the tree's mtime */
+	char *source;             /* the tarball, as recorded at unpack; NULL when unknown */
+	char **labs;              /* labs whose saved plan names it, sorted */
+	size_t n_labs, cap_labs;
+	bool removed;             /* by prune (or would be, with --dry-run) */
+};
+
+/* Something in the cache that is no image: a .unpack-* leftover of an
+ * interrupted unpack, or the record of a tree that is gone. */
+struct cache_leftover {
+	char *name;
+	unsigned long long bytes;
+	bool removed;
+};
+
+/* A lab whose images cannot be known (no saved plan yet, or one this
+ * testbed cannot read): while there is one, prune keeps every tree. */
+struct unknown_lab {
+	char *name;
+	char *why;
+};
+
+struct image_cache {
+	char *dir; /* resolved; NULL when there is no cache yet */
+	struct cached_image *images;
+	size_t n_images, cap_images;
+	struct cache_leftover *leftovers;
+	size_t n_leftovers, cap_leftovers;
+	struct unknown_lab *unknown;
+	size_t n_unknown, cap_unknown;
+	unsigned long long freed; /* prune: bytes removed (or that would be) */
+};
+
+/* Reads the cache CACHE_DIR (never creating it) and the labs under
+ * STATE_DIR. Returns a tb_exit value: TB_EXIT_USAGE, with E saying so,
+ * when not root and the cache or the labs' state is root's. */
+int image_cache_read(const char *cache_dir, const char *state_dir, struct image_cache *c, struct tb_err *e);
+
+/* Under the cache lock image_unpack takes: reads as above, then removes
+ * every tree no lab uses (none while any lab's images are unknown), the
+ * .unpack-* leftovers and orphaned records, marking each removed in C;
+ * DRY_RUN only marks. A tree is first renamed to a .unpack-* name, so a
+ * removal that fails halfway never leaves a partial tree under its hash.
+ * Returns a tb_exit value. */
+int image_cache_prune(const char *cache_dir, const char *state_dir, bool dry_run, struct image_cache *c,
+		      struct tb_err *e);
+
+void image_cache_free(struct image_cache *c);
+
+/* Records, beside tree HASH in CACHE_DIR, the tarball IMAGE it was
+ * unpacked from and when (atomically); unless REPLACE, only when there is
+ * no record yet. */
+int image_meta_write(const char *cache_dir, const char *hash, const char *image, bool replace, struct tb_err *e);
+
+/* Is NAME a tree's name: 64 lowercase hex digits? */
+bool image_cache_is_hash(const char *name);
+/* BYTES for people: "512 B", "1.5 KiB", "42.0 MiB" (powers of 1024). */
+void image_cache_human_bytes(unsigned long long bytes, char out[16]);
+
+#endif

@@ -1,0 +1,152 @@
+/* Address assignment for the cluster part of a lab, the way kubenet and the
+ * node IPAM controller do it:
+ *   - the underlay's first usable address is the default gateway, nodes
+ *     take the next ones in order;
+ *   - each node without an explicit podCIDR gets the lowest free /24 of
+ *     cluster.podCIDR;
+ *   - in a node's pod CIDR the first usable address is cbr0's, pods take
+ *     the next ones in order.
+ * Deterministic: the same file always yields the same addresses. */
+#include <string.h>
+
+#include "util/diag.h"
+#include "model/topology.h"
+#include "util/util.h"
+
+#define NODE_DEFAULT_PREFIX 24
+
+static bool assign_underlay(struct tb_topology *t, struct diag *d)
+{
+	struct tb_cluster *c = &t->cluster;
+	uint64_t usable = ipv4_usable_count(c->underlay);
+	if (t->n_nodes == 0)
+		return true;
+	char buf[IPV4_PREFIX_STRLEN];
+	if (usable < 1 + (uint64_t)t->n_nodes) {
+		/* Where the underlay is given, else the cluster that defaults it. */
+		diag_error(d, c->underlay_line ? c->underlay_line : c->line, "cluster.underlay",
+			   "%s has room for %llu node(s) besides the gateway; the lab has %zu",
+			   ipv4_prefix_format(c->underlay, buf), (unsigned long long)(usable ? usable - 1 : 0),
+			   t->n_nodes);
+		return false;
+	}
+	c->gateway_address = ipv4_usable_nth(c->underlay, 0);
+	for (size_t i = 0; i < t->n_nodes; i++)
+		t->nodes[i].underlay_address = ipv4_usable_nth(c->underlay, 1 + i);
+	return true;
+}
+
+/* Does P overlap the pod CIDR of any node before LIMIT that has one? */
+static ssize_t overlapping_node(const struct tb_topology *t, struct ipv4_prefix p, const bool *has, size_t skip)
+{
+	for (size_t i = 0; i < t->n_nodes; i++)
+		if (i != skip && has[i] && ipv4_overlaps(p, t->nodes[i].pod_cidr))
+			return (ssize_t)i;
+	return -1;
+}
+
+static bool assign_pod_cidrs(struct tb_topology *t, struct diag *d)
+{
+	const struct ipv4_prefix cluster = t->cluster.pod_cidr;
+	char a[IPV4_PREFIX_STRLEN], b[IPV4_PREFIX_STRLEN];
+	bool ok = true;
+	autofree bool *has = xcalloc(t->n_nodes, sizeof(*has));
+
+	/* Explicit CIDRs first: defaults fill the gaps around them. */
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct tb_node *n = &t->nodes[i];
+		if (!n->pod_cidr_given)
+			continue;
+		autofree char *path = xasprintf("nodes[%zu].podCIDR", i);
+		if (!ipv4_prefix_within(n->pod_cidr, cluster)) {
+			diag_error(d, n->pod_cidr_line, path, "%s is not inside cluster.podCIDR %s",
+				   ipv4_prefix_format(n->pod_cidr, a), ipv4_prefix_format(cluster, b));
+			ok = false;
+			continue;
+		}
+		if (n->pod_cidr.len > 30) {
+			diag_error(d, n->pod_cidr_line, path,
+				   "%s is too small: a node's pod CIDR holds cbr0 and at least one pod (/30 or larger)",
+				   ipv4_prefix_format(n->pod_cidr, a));
+			ok = false;
+			continue;
+		}
+		ssize_t other = overlapping_node(t, n->pod_cidr, has, i);
+		if (other >= 0) {
+			diag_error(d, n->pod_cidr_line, path, "%s overlaps nodes[%zd].podCIDR %s",
+				   ipv4_prefix_format(n->pod_cidr, a), other,
+				   ipv4_prefix_format(t->nodes[other].pod_cidr, b));
+			ok = false;
+			continue;
+		}
+		has[i] = true;
+	}
+	if (!ok)
+		return false;
+
+	uint32_t next = ipv4_network(cluster);
+	uint32_t last = ipv4_broadcast(cluster);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct tb_node *n = &t->nodes[i];
+		if (n->pod_cidr_given)
+			continue;
+		autofree char *path = xasprintf("nodes[%zu]", i);
+		if (cluster.len > NODE_DEFAULT_PREFIX) {
+			diag_error(d, n->line, path,
+				   "cluster.podCIDR %s is smaller than the /%d a node gets by default; give the node "
+				   "a \"podCIDR\"",
+				   ipv4_prefix_format(cluster, a), NODE_DEFAULT_PREFIX);
+			return false;
+		}
+		bool found = false;
+		/* next <= last guards the wrap past 255.255.255.255 too. */
+		while (!found && next >= ipv4_network(cluster) && next <= last) {
+			struct ipv4_prefix candidate = {.addr = next, .len = NODE_DEFAULT_PREFIX};
+			next += 1u << (32 - NODE_DEFAULT_PREFIX);
+			if (overlapping_node(t, candidate, has, i) < 0) {
+				n->pod_cidr = candidate;
+				has[i] = true;
+				found = true;
+			}
+			if (next == 0)
+				break;
+		}
+		if (!found) {
+			diag_error(d, n->line, path, "no free /%d left in cluster.podCIDR %s for this node",
+				   NODE_DEFAULT_PREFIX, ipv4_prefix_format(cluster, a));
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool assign_pods(struct tb_topology *t, struct diag *d)
+{
+	bool ok = true;
+	char a[IPV4_PREFIX_STRLEN];
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct tb_node *n = &t->nodes[i];
+		uint64_t room = ipv4_usable_count(n->pod_cidr) - 1; /* cbr0 takes one */
+		if (n->n_pods > room) {
+			autofree char *path = xasprintf("nodes[%zu].pods", i);
+			diag_error(d, n->pods_line, path,
+				   "%zu pods do not fit in %s, which holds at most %llu (cbr0 takes the first address)",
+				   n->n_pods, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room);
+			ok = false;
+			continue;
+		}
+		n->bridge_address = ipv4_usable_nth(n->pod_cidr, 0);
+		for (size_t j = 0; j < n->n_pods; j++)
+			n->pods[j].address = ipv4_usable_nth(n->pod_cidr, 1 + j);
+	}
+	return ok;
+}
+
+bool ipam_assign(struct tb_topology *t, struct diag *d)
+{
+	if (!assign_underlay(t, d))
+		return false;
+	if (!assign_pod_cidrs(t, d))
+		return false;
+	return assign_pods(t, d);
+}

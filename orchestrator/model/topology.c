@@ -1,0 +1,1115 @@
+/* Parsing a topology file into the model: types, required and unknown
+ * keys, and the shape of each value. What spans several entities (unique
+ * names, references, overlaps) is checked in validate.c, addresses are
+ * assigned in ipam.c. */
+#define _GNU_SOURCE
+#include "model/topology.h"
+
+#include <ctype.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/diag.h"
+#include "model/jsondoc.h"
+#include "util/util.h"
+
+struct parser {
+	struct tb_topology *t;
+	struct diag *d;
+	const struct json_doc *doc;
+};
+
+/* The line ITEM starts on, 0 for none. The model keeps lines, not items,
+ * so that it can outlive the document. */
+static int line_of(const struct parser *p, const cJSON *item)
+{
+	return item ? json_doc_line(p->doc, item) : 0;
+}
+
+/* The line of OBJ's member KEY; 0 when OBJ has none. */
+static int key_line(const struct parser *p, const cJSON *obj, const char *key)
+{
+	return line_of(p, cJSON_GetObjectItemCaseSensitive(obj, key));
+}
+
+/* "nodes[1]" + "name" -> "nodes[1].name"; "" + "name" -> "name". */
+static char *path_key(const char *path, const char *key)
+{
+	return *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+}
+
+static char *path_index(const char *path, size_t i)
+{
+	return xasprintf("%s[%zu]", path, i);
+}
+
+static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
+				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
+				       "expect",  NULL};
+static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
+static const char *const bridge_keys[] = {"name", "address", NULL};
+static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
+static const char *const node_keys[] = {"name", "image", "disk", "podCIDR", "pods", NULL};
+static const char *const pod_keys[] = {"name", "image", "labels", "http", "disk", "command", NULL};
+static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
+
+static bool key_allowed(const char *const *allowed, const char *key)
+{
+	for (; *allowed; allowed++)
+		if (strcmp(*allowed, key) == 0)
+			return true;
+	return false;
+}
+
+/* Edit distance, to suggest the key a typo meant. Keys are short. Exact
+ * below LIMIT; otherwise some value >= LIMIT, found early: callers want
+ * close keys only, and a huge file may hold a million others. */
+static size_t edit_distance(const char *a, const char *b, size_t limit)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	/* The distance is at least the difference in length. */
+	if (la >= lb + limit || lb >= la + limit)
+		return limit;
+	size_t row[33];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		size_t row_min = row[0];
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
+			size_t best = diag + cost;
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+			if (best < row_min)
+				row_min = best;
+		}
+		/* No later row has a smaller minimum. */
+		if (row_min >= limit)
+			return limit;
+	}
+	return row[lb];
+}
+
+/* Rejects unknown keys, so that a typo ("podCidr") is an error rather than
+ * a silently ignored setting. */
+static void check_keys(struct parser *p, const cJSON *obj, const char *path, const char *const *allowed)
+{
+	autofree char *list = NULL; /* the allowed keys, once one is needed */
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		if (key_allowed(allowed, c->string))
+			continue;
+		autofree char *where = path_key(path, c->string);
+		const char *closest = NULL;
+		size_t best = 3; /* suggest only close matches */
+		for (const char *const *a = allowed; *a; a++) {
+			size_t dist = edit_distance(c->string, *a, best);
+			if (dist < best) {
+				best = dist;
+				closest = *a;
+			}
+		}
+		if (closest) {
+			diag_error(p->d, line_of(p, c), where, "unknown key (did you mean \"%s\"?)", closest);
+			continue;
+		}
+		if (!list) {
+			size_t len = 0;
+			for (const char *const *a = allowed; *a; a++)
+				len += strlen(*a) + 2;
+			list = xcalloc(1, len + 1);
+			for (const char *const *a = allowed; *a; a++) {
+				if (**a == '$')
+					continue;
+				if (*list)
+					strcat(list, ", ");
+				strcat(list, *a);
+			}
+		}
+		diag_error(p->d, line_of(p, c), where, "unknown key (expected one of: %s)", list);
+	}
+}
+
+struct key_ref {
+	const cJSON *member;
+	size_t index;
+};
+
+static int by_key_then_position(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	int c = strcmp(x->member->string, y->member->string);
+	if (c)
+		return c;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* For each of OBJ's N members, the first member with its key (itself
+ * unless the key repeats). Sorted rather than compared pairwise, which
+ * took minutes on an object of a million keys. */
+static const cJSON **first_with_same_key(const cJSON *obj, size_t n)
+{
+	autofree struct key_ref *refs = xcalloc(n, sizeof(*refs));
+	size_t i = 0;
+	for (const cJSON *c = obj->child; c; c = c->next, i++)
+		refs[i] = (struct key_ref){.member = c, .index = i};
+	qsort(refs, n, sizeof(*refs), by_key_then_position);
+	const cJSON **first = xcalloc(n, sizeof(*first));
+	for (size_t j = 0, lead = 0; j < n; j++) {
+		if (j > 0 && strcmp(refs[j].member->string, refs[lead].member->string) != 0)
+			lead = j;
+		first[refs[j].index] = refs[lead].member;
+	}
+	return first;
+}
+
+/* JSON allows an object to repeat a key; cJSON keeps both and reads the
+ * first. A repeated key is almost always a mistake, so reject it. */
+static void check_duplicate_keys(struct parser *p, const cJSON *item, const char *path)
+{
+	size_t n = 0;
+	for (const cJSON *c = item->child; c; c = c->next)
+		n++;
+	autofree const cJSON **first = cJSON_IsObject(item) && n > 1 ? first_with_same_key(item, n) : NULL;
+	size_t i = 0;
+	for (const cJSON *c = item->child; c; c = c->next, i++) {
+		bool duplicate = first && first[i] != c;
+		/* Only where needed: most members of a huge object are neither. */
+		if (!duplicate && !c->child)
+			continue;
+		autofree char *where = cJSON_IsObject(item) ? path_key(path, c->string) : path_index(path, i);
+		if (duplicate)
+			diag_error(p->d, line_of(p, c), where, "duplicate key (first on line %d)", line_of(p, first[i]));
+		check_duplicate_keys(p, c, where);
+	}
+}
+
+static bool want(struct parser *p, const cJSON *item, const char *path, cJSON_bool ok, const char *what)
+{
+	if (!ok)
+		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", what, json_type_name(item));
+	return ok;
+}
+
+/* A required or optional member of OBJ. Returns NULL when absent (after
+ * reporting it if required). */
+static const cJSON *member(struct parser *p, const cJSON *obj, const char *path, const char *key, bool required)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!item && required)
+		diag_error(p->d, line_of(p, obj), path, "missing required key \"%s\"", key);
+	return item;
+}
+
+bool topology_is_dns_label(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TB_DNS_LABEL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return s[0] != '-' && s[n - 1] != '-';
+}
+
+bool topology_is_lab_name(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TB_LAB_NAME_MAX || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+			return false;
+	return true;
+}
+
+/* Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a
+ * name of at most 63 alphanumerics, '-', '_' and '.', alphanumeric at both
+ * ends. Values follow the name rule and may be empty. */
+static bool is_label_name(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+static bool is_label_key(const char *s)
+{
+	const char *slash = strchr(s, '/');
+	if (!slash)
+		return is_label_name(s, strlen(s));
+	size_t plen = (size_t)(slash - s);
+	if (plen == 0 || plen > 253)
+		return false;
+	for (size_t i = 0; i < plen; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+			return false;
+	return is_label_name(slash + 1, strlen(slash + 1));
+}
+
+static char *parse_name(struct parser *p, const cJSON *obj, const char *path)
+{
+	const cJSON *item = member(p, obj, path, "name", true);
+	if (!item)
+		return NULL;
+	autofree char *where = path_key(path, "name");
+	if (!want(p, item, where, cJSON_IsString(item), "a string"))
+		return NULL;
+	if (!topology_is_dns_label(item->valuestring)) {
+		diag_error(p->d, line_of(p, item), where,
+			   "\"%s\" is not a valid name: 1-63 characters of a-z, 0-9 and '-', "
+			   "starting and ending with a letter or digit",
+			   item->valuestring);
+		return NULL;
+	}
+	return xstrdup(item->valuestring);
+}
+
+/* "image": a name from the images object; DEFAULT when absent. */
+static char *parse_image_ref(struct parser *p, const cJSON *obj, const char *path, const char *fallback)
+{
+	const cJSON *item = member(p, obj, path, "image", false);
+	if (!item)
+		return xstrdup(fallback);
+	autofree char *where = path_key(path, "image");
+	if (!want(p, item, where, cJSON_IsString(item), "a string naming an entry of \"images\""))
+		return NULL;
+	return xstrdup(item->valuestring);
+}
+
+/* "http": a port, or false for no server. */
+static int parse_http(struct parser *p, const cJSON *obj, const char *path, int fallback)
+{
+	const cJSON *item = member(p, obj, path, "http", false);
+	if (!item)
+		return fallback;
+	autofree char *where = path_key(path, "http");
+	if (cJSON_IsFalse(item))
+		return 0;
+	double v = item->valuedouble;
+	if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
+		if (cJSON_IsNumber(item))
+			diag_error(p->d, line_of(p, item), where,
+				   "%g is not a port: expected a whole number from 1 to 65535", v);
+		else
+			diag_error(p->d, line_of(p, item), where, "expected a port number or false, got %s",
+				   json_type_name(item));
+		return 0;
+	}
+	return (int)v;
+}
+
+/* "disk": the size of the machine's writable layer, as Kubernetes writes
+ * quantities: a whole number with Ki, Mi or Gi (or k, M, G). */
+static unsigned long long parse_disk(struct parser *p, const cJSON *obj, const char *path)
+{
+	const cJSON *item = member(p, obj, path, "disk", false);
+	if (!item)
+		return TB_DEFAULT_DISK;
+	autofree char *where = path_key(path, "disk");
+	static const struct {
+		const char *suffix;
+		unsigned long long unit;
+	} units[] = {{"Ki", 1ULL << 10}, {"Mi", 1ULL << 20}, {"Gi", 1ULL << 30},
+		     {"k", 1000ULL},      {"M", 1000000ULL},  {"G", 1000000000ULL}};
+	const char *s = cJSON_IsString(item) ? item->valuestring : "";
+	char *end = NULL;
+	unsigned long long n = (*s >= '0' && *s <= '9') ? strtoull(s, &end, 10) : 0;
+	unsigned long long bytes = 0;
+	for (size_t i = 0; end && i < ARRAY_SIZE(units); i++)
+		if (strcmp(end, units[i].suffix) == 0 && n <= TB_MAX_DISK / units[i].unit)
+			bytes = n * units[i].unit;
+	if (!cJSON_IsString(item) || !bytes) {
+		diag_error(p->d, line_of(p, item), where,
+			   "%s%s%s is not a size: expected a whole number with Ki, Mi or Gi, like \"256Mi\"",
+			   cJSON_IsString(item) ? "\"" : "", cJSON_IsString(item) ? s : json_type_name(item),
+			   cJSON_IsString(item) ? "\"" : "");
+		return TB_DEFAULT_DISK;
+	}
+	if (bytes < TB_MIN_DISK || bytes > TB_MAX_DISK) {
+		diag_error(p->d, line_of(p, item), where, "\"%s\" is out of range: from 4Mi to 64Gi", s);
+		return TB_DEFAULT_DISK;
+	}
+	return bytes;
+}
+
+/* A CIDR value. NETWORK: it names a network, so host bits must be clear;
+ * otherwise it is an interface address, which must be usable. */
+static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bool network,
+		       struct ipv4_prefix *out)
+{
+	if (!want(p, item, path, cJSON_IsString(item), "a string with a CIDR like 10.0.1.0/24"))
+		return false;
+	const char *why;
+	if (!ipv4_prefix_parse(item->valuestring, out, &why)) {
+		diag_error(p->d, line_of(p, item), path, "\"%s\": %s", item->valuestring, why);
+		return false;
+	}
+	char buf[IPV4_PREFIX_STRLEN];
+	if (network && !ipv4_is_network(*out)) {
+		diag_error(p->d, line_of(p, item), path, "\"%s\" has host bits set (did you mean %s?)",
+			   item->valuestring, ipv4_network_format(*out, buf));
+		return false;
+	}
+	if (!network && out->len == 0) {
+		diag_error(p->d, line_of(p, item), path,
+			   "\"%s\": an interface address needs a prefix length from 1 to 32", item->valuestring);
+		return false;
+	}
+	if (!network && !ipv4_is_usable_host(*out)) {
+		bool is_net = out->addr == ipv4_network(*out);
+		diag_error(p->d, line_of(p, item), path, "\"%s\" is the %s address of %s, not usable by an interface",
+			   item->valuestring, is_net ? "network" : "broadcast", ipv4_network_format(*out, buf));
+		return false;
+	}
+	return true;
+}
+
+static void parse_images(struct parser *p, const cJSON *obj)
+{
+	if (!want(p, obj, "images", cJSON_IsObject(obj), "an object mapping image names to tarball paths"))
+		return;
+	struct tb_topology *t = p->t;
+	size_t n = (size_t)cJSON_GetArraySize(obj);
+	t->images = xcalloc(n, sizeof(*t->images));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key("images", c->string);
+		if (!topology_is_dns_label(c->string)) {
+			diag_error(p->d, line_of(p, c), where,
+				   "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
+				   c->string);
+			continue;
+		}
+		if (!want(p, c, where, cJSON_IsString(c), "a string with the path of a rootfs tarball"))
+			continue;
+		if (!*c->valuestring) {
+			diag_error(p->d, line_of(p, c), where, "the path is empty");
+			continue;
+		}
+		struct tb_image *img = &t->images[t->n_images++];
+		img->name = xstrdup(c->string);
+		img->path = xstrdup(c->valuestring);
+		img->line = line_of(p, c);
+		img->resolved = c->valuestring[0] == '/' ? xstrdup(c->valuestring)
+							  : xasprintf("%s/%s", t->dir, c->valuestring);
+	}
+}
+
+static void parse_interfaces(struct parser *p, struct tb_host *h, const cJSON *obj, const char *path)
+{
+	if (!want(p, obj, path, cJSON_IsObject(obj), "an object mapping interface names to addresses"))
+		return;
+	h->ifaces = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*h->ifaces));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key(path, c->string);
+		const char *problem = ifname_problem(c->string);
+		if (problem) {
+			diag_error(p->d, line_of(p, c), where, "interface name \"%s\" %s", c->string, problem);
+			continue;
+		}
+		if (strcmp(c->string, "lo") == 0) {
+			diag_error(p->d, line_of(p, c), where,
+				   "\"lo\" is the loopback interface, which every host has already");
+			continue;
+		}
+		struct tb_iface iface = {.line = line_of(p, c)};
+		if (!parse_cidr(p, c, where, false, &iface.address))
+			continue;
+		iface.name = xstrdup(c->string);
+		h->ifaces[h->n_ifaces++] = iface;
+	}
+}
+
+static void parse_hosts(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "hosts", cJSON_IsArray(arr), "an array of hosts"))
+		return;
+	struct tb_topology *t = p->t;
+	t->hosts = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->hosts));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("hosts", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, host_keys);
+		struct tb_host *h = &t->hosts[t->n_hosts++];
+		h->line = line_of(p, obj);
+		h->name_line = key_line(p, obj, "name");
+		h->image_line = key_line(p, obj, "image");
+		h->name = parse_name(p, obj, path);
+		h->image = parse_image_ref(p, obj, path, "pod");
+		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
+		h->disk = parse_disk(p, obj, path);
+		const cJSON *ifs = member(p, obj, path, "interfaces", false);
+		if (ifs) {
+			autofree char *where = path_key(path, "interfaces");
+			parse_interfaces(p, h, ifs, where);
+		}
+	}
+}
+
+static void parse_bridges(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "bridges", cJSON_IsArray(arr), "an array of bridges"))
+		return;
+	struct tb_topology *t = p->t;
+	t->bridges = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->bridges));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("bridges", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, bridge_keys);
+		struct tb_bridge *b = &t->bridges[t->n_bridges++];
+		b->line = line_of(p, obj);
+		b->name_line = key_line(p, obj, "name");
+		b->address_line = key_line(p, obj, "address");
+		const cJSON *name = member(p, obj, path, "name", true);
+		autofree char *name_path = path_key(path, "name");
+		if (name && want(p, name, name_path, cJSON_IsString(name), "a string")) {
+			const char *problem = ifname_problem(name->valuestring);
+			if (problem)
+				diag_error(p->d, line_of(p, name), name_path, "bridge name \"%s\" %s", name->valuestring,
+					   problem);
+			else if (str_has_prefix(name->valuestring, TB_RESERVED_IFNAME_PREFIX) ||
+				 strcmp(name->valuestring, "lo") == 0)
+				diag_error(p->d, line_of(p, name), name_path,
+					   "\"%s\" is reserved: testbed names its own interfaces \"lo\" and "
+					   "\"" TB_RESERVED_IFNAME_PREFIX "*\"",
+					   name->valuestring);
+			else
+				b->name = xstrdup(name->valuestring);
+		}
+		const cJSON *addr = member(p, obj, path, "address", false);
+		if (addr) {
+			autofree char *where = path_key(path, "address");
+			b->has_address = parse_cidr(p, addr, where, false, &b->address);
+		}
+	}
+}
+
+static void parse_links(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "links", cJSON_IsArray(arr), "an array of links"))
+		return;
+	struct tb_topology *t = p->t;
+	t->links = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->links));
+	size_t i = 0;
+	for (const cJSON *l = arr->child; l; l = l->next, i++) {
+		autofree char *path = path_index("links", i);
+		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) != 2) {
+			diag_error(p->d, line_of(p, l), path,
+				   "expected a pair of endpoints like [\"net0:eth0\", \"net1:eth0\"] or "
+				   "[\"net0:eth0\", \"br0\"]");
+			continue;
+		}
+		struct tb_link link = {.line = line_of(p, l)};
+		bool ok = true;
+		size_t j = 0;
+		for (const cJSON *e = l->child; e; e = e->next, j++) {
+			autofree char *where = path_index(path, j);
+			if (!want(p, e, where, cJSON_IsString(e), "a string: \"host:interface\" or \"bridge\"")) {
+				ok = false;
+				continue;
+			}
+			/* Resolved to an index by validation, which names it by its text. */
+			struct tb_endpoint *end = &link.ends[j];
+			end->text = xstrdup(e->valuestring);
+			end->line = line_of(p, e);
+			const char *colon = strchr(end->text, ':');
+			end->kind = colon ? TB_ENDPOINT_HOST : TB_ENDPOINT_BRIDGE;
+			end->ifname = colon ? colon + 1 : NULL;
+			if (colon && (colon == end->text || !colon[1])) {
+				diag_error(p->d, end->line, where,
+					   "\"%s\": expected \"host:interface\", like \"net0:eth0\"",
+					   e->valuestring);
+				ok = false;
+			} else if (colon && ifname_problem(colon + 1)) {
+				diag_error(p->d, end->line, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
+					   colon + 1, ifname_problem(colon + 1));
+				ok = false;
+			}
+		}
+		if (ok) {
+			t->links[t->n_links++] = link;
+		} else {
+			free(link.ends[0].text);
+			free(link.ends[1].text);
+		}
+	}
+}
+
+static void parse_cluster(struct parser *p, const cJSON *obj)
+{
+	struct tb_cluster *c = &p->t->cluster;
+	if (!want(p, obj, "cluster", cJSON_IsObject(obj), "an object"))
+		return;
+	c->line = line_of(p, obj);
+	c->pod_cidr_line = key_line(p, obj, "podCIDR");
+	c->service_cidr_line = key_line(p, obj, "serviceCIDR");
+	c->underlay_line = key_line(p, obj, "underlay");
+	check_keys(p, obj, "cluster", cluster_keys);
+	static const struct {
+		const char *key;
+		size_t offset;
+	} cidrs[] = {
+		{"podCIDR", offsetof(struct tb_cluster, pod_cidr)},
+		{"serviceCIDR", offsetof(struct tb_cluster, service_cidr)},
+		{"underlay", offsetof(struct tb_cluster, underlay)},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
+		const cJSON *item = member(p, obj, "cluster", cidrs[i].key, false);
+		if (!item)
+			continue;
+		autofree char *where = path_key("cluster", cidrs[i].key);
+		struct ipv4_prefix *dst = (struct ipv4_prefix *)((char *)c + cidrs[i].offset);
+		struct ipv4_prefix v;
+		if (parse_cidr(p, item, where, true, &v))
+			*dst = v;
+	}
+	const cJSON *routing = member(p, obj, "cluster", "routing", false);
+	if (routing && want(p, routing, "cluster.routing", cJSON_IsString(routing), "a string")) {
+		const char *r = routing->valuestring;
+		if (strcmp(r, "gateway") == 0)
+			c->routing = TB_ROUTING_GATEWAY;
+		else if (strcmp(r, "host-gw") == 0)
+			c->routing = TB_ROUTING_HOST_GW;
+		else if (strcmp(r, "vxlan") == 0)
+			c->routing = TB_ROUTING_VXLAN;
+		else
+			diag_error(p->d, line_of(p, routing), "cluster.routing",
+				   "\"%s\" is not a routing mode: expected \"gateway\", \"host-gw\" or \"vxlan\"", r);
+	}
+}
+
+static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj, const char *path)
+{
+	if (!want(p, obj, path, cJSON_IsObject(obj), "an object of string labels"))
+		return;
+	pod->labels = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*pod->labels));
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		autofree char *where = path_key(path, c->string);
+		if (!is_label_key(c->string)) {
+			diag_error(p->d, line_of(p, c), where,
+				   "\"%s\" is not a valid label key: an optional DNS prefix and '/', then up to "
+				   "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends",
+				   c->string);
+			continue;
+		}
+		if (!want(p, c, where, cJSON_IsString(c), "a string"))
+			continue;
+		const char *v = c->valuestring;
+		if (*v && !is_label_name(v, strlen(v))) {
+			diag_error(p->d, line_of(p, c), where,
+				   "\"%s\" is not a valid label value: up to 63 of a-z, A-Z, 0-9, '-', '_', '.', "
+				   "alphanumeric at both ends",
+				   v);
+			continue;
+		}
+		pod->labels[pod->n_labels++] = (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(v)};
+	}
+}
+
+/* A NULL-terminated array of strings, and the strings. */
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr, const char *path)
+{
+	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of strings (the program and its arguments)"))
+		return;
+	if (cJSON_GetArraySize(arr) == 0) {
+		diag_error(p->d, line_of(p, arr), path,
+			   "is empty: give the program and its arguments, or leave \"command\" out");
+		return;
+	}
+	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
+	char **argv = xcalloc(n + 1, sizeof(*argv));
+	for (const cJSON *c = arr->child; c; c = c->next, i++) {
+		autofree char *where = path_index(path, i);
+		if (!want(p, c, where, cJSON_IsString(c), "a string")) {
+			free_strv(argv);
+			return;
+		}
+		argv[i] = xstrdup(c->valuestring);
+	}
+	if (!*argv[0]) {
+		autofree char *where = path_index(path, 0);
+		diag_error(p->d, line_of(p, arr->child), where, "the program name is empty");
+		free_strv(argv);
+		return;
+	}
+	pod->command = argv;
+	pod->n_command = n;
+}
+
+static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr, const char *path)
+{
+	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of pods"))
+		return;
+	node->pods = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*node->pods));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *pod_path = path_index(path, i);
+		if (!want(p, obj, pod_path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, pod_path, pod_keys);
+		struct tb_pod *pod = &node->pods[node->n_pods++];
+		pod->line = line_of(p, obj);
+		pod->name_line = key_line(p, obj, "name");
+		pod->image_line = key_line(p, obj, "image");
+		pod->name = parse_name(p, obj, pod_path);
+		pod->image = parse_image_ref(p, obj, pod_path, "pod");
+		const cJSON *labels = member(p, obj, pod_path, "labels", false);
+		if (labels) {
+			autofree char *where = path_key(pod_path, "labels");
+			parse_labels(p, pod, labels, where);
+		}
+		const cJSON *command = member(p, obj, pod_path, "command", false);
+		if (command) {
+			autofree char *where = path_key(pod_path, "command");
+			parse_command(p, pod, command, where);
+		}
+		/* A custom command serves nothing testbed knows of unless "http"
+		 * says which port it listens on. */
+		pod->http_port = parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT);
+		pod->disk = parse_disk(p, obj, pod_path);
+	}
+	p->t->n_pods += node->n_pods;
+}
+
+static void parse_nodes(struct parser *p, const cJSON *arr)
+{
+	if (!want(p, arr, "nodes", cJSON_IsArray(arr), "an array of nodes"))
+		return;
+	struct tb_topology *t = p->t;
+	t->nodes = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->nodes));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("nodes", i);
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+			continue;
+		check_keys(p, obj, path, node_keys);
+		struct tb_node *n = &t->nodes[t->n_nodes++];
+		n->line = line_of(p, obj);
+		n->name_line = key_line(p, obj, "name");
+		n->image_line = key_line(p, obj, "image");
+		n->pod_cidr_line = key_line(p, obj, "podCIDR");
+		n->pods_line = key_line(p, obj, "pods");
+		n->name = parse_name(p, obj, path);
+		n->image = parse_image_ref(p, obj, path, "node");
+		n->disk = parse_disk(p, obj, path);
+		const cJSON *cidr = member(p, obj, path, "podCIDR", false);
+		if (cidr) {
+			autofree char *where = path_key(path, "podCIDR");
+			n->pod_cidr_given = parse_cidr(p, cidr, where, true, &n->pod_cidr);
+		}
+		const cJSON *pods = member(p, obj, path, "pods", false);
+		if (pods) {
+			autofree char *where = path_key(path, "pods");
+			parse_pods(p, n, pods, where);
+		}
+	}
+}
+
+/* services, ingress, policies: later features own their contents; for now
+ * they must be arrays of objects. Returns how many. */
+static size_t parse_reserved(struct parser *p, const cJSON *root, const char *key)
+{
+	const cJSON *arr = member(p, root, "", key, false);
+	if (!arr)
+		return 0;
+	if (!want(p, arr, key, cJSON_IsArray(arr), "an array of objects"))
+		return 0;
+	size_t i = 0;
+	for (const cJSON *c = arr->child; c; c = c->next, i++) {
+		autofree char *where = path_index(key, i);
+		want(p, c, where, cJSON_IsObject(c), "an object");
+	}
+	return i;
+}
+
+/* One of the strings in CHOICES (NULL-terminated); returns its index, or
+ * -1 after reporting. */
+static int parse_choice(struct parser *p, const cJSON *item, const char *path, const char *const *choices)
+{
+	size_t len = 0;
+	for (const char *const *c = choices; *c; c++)
+		len += strlen(*c) + 4;
+	autofree char *list = xcalloc(1, len + 1);
+	for (const char *const *c = choices; *c; c++) {
+		if (*list)
+			strcat(list, c[1] ? ", " : " or ");
+		strcat(list, "\"");
+		strcat(list, *c);
+		strcat(list, "\"");
+	}
+	if (cJSON_IsString(item))
+		for (const char *const *c = choices; *c; c++)
+			if (strcmp(item->valuestring, *c) == 0)
+				return (int)(c - choices);
+	if (cJSON_IsString(item))
+		diag_error(p->d, line_of(p, item), path, "\"%s\": expected %s", item->valuestring, list);
+	else
+		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", list, json_type_name(item));
+	return -1;
+}
+
+/* A probe's end: a pod, node or host by name (resolved by validation),
+ * "gateway", or "*" for every pod. Later features add kinds written as
+ * "kind:name" (service:web) or reserved words (internet). */
+static bool parse_target(struct parser *p, const cJSON *item, const char *path, struct tb_target *out)
+{
+	if (!want(p, item, path, cJSON_IsString(item), "a string naming a pod, node or host, or \"*\""))
+		return false;
+	const char *s = item->valuestring;
+	int line = line_of(p, item);
+	if (strcmp(s, "*") == 0) {
+		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS, .line = line};
+		return true;
+	}
+	if (strcmp(s, TB_TARGET_GATEWAY) == 0) {
+		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = xstrdup(s), .line = line};
+		return true;
+	}
+	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
+		diag_error(p->d, line, path,
+			   "\"%s\": services, the internet host and ingress are not implemented yet; "
+			   "name a pod, node or host, \"gateway\" or \"*\"",
+			   s);
+		return false;
+	}
+	if (!topology_is_dns_label(s)) {
+		diag_error(p->d, line, path,
+			   "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
+			   "(every pod)",
+			   s);
+		return false;
+	}
+	/* The kind is settled by validation. */
+	*out = (struct tb_target){.kind = TB_KIND_POD, .name = xstrdup(s), .line = line};
+	return true;
+}
+
+static void parse_expect(struct parser *p, const cJSON *arr)
+{
+	static const char *const protos[] = {"http", "tcp", "ping", NULL};
+	static const char *const results[] = {"pass", "fail", NULL};
+	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
+	struct tb_topology *t = p->t;
+	t->has_expect = true;
+	if (!want(p, arr, "expect", cJSON_IsArray(arr), "an array of expectations"))
+		return;
+	t->expects = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*t->expects));
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = path_index("expect", i);
+		struct tb_expect *x = &t->expects[t->n_expects];
+		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .line = line_of(p, obj)};
+		if (!want(p, obj, path, cJSON_IsObject(obj), "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
+			continue;
+		check_keys(p, obj, path, expect_keys);
+		bool ok = true;
+		const cJSON *item;
+		if ((item = member(p, obj, path, "from", true))) {
+			autofree char *where = path_key(path, "from");
+			ok &= parse_target(p, item, where, &x->from);
+		} else {
+			ok = false;
+		}
+		if ((item = member(p, obj, path, "to", true))) {
+			autofree char *where = path_key(path, "to");
+			ok &= parse_target(p, item, where, &x->to);
+		} else {
+			ok = false;
+		}
+		if ((item = member(p, obj, path, "proto", false))) {
+			autofree char *where = path_key(path, "proto");
+			int v = parse_choice(p, item, where, protos);
+			ok &= v >= 0;
+			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : TB_PROTO_HTTP;
+		}
+		if ((item = member(p, obj, path, "result", false))) {
+			autofree char *where = path_key(path, "result");
+			int v = parse_choice(p, item, where, results);
+			ok &= v >= 0;
+			x->expect_pass = v != 1;
+		}
+		if ((item = member(p, obj, path, "port", false))) {
+			autofree char *where = path_key(path, "port");
+			double v = item->valuedouble;
+			if (x->proto == TB_PROTO_PING) {
+				diag_error(p->d, line_of(p, item), where, "ping has no port");
+				ok = false;
+			} else if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
+				diag_error(p->d, line_of(p, item), where,
+					   "expected a port: a whole number from 1 to 65535");
+				ok = false;
+			} else {
+				x->port = (int)v;
+			}
+		}
+		if ((item = member(p, obj, path, "clientIP", false))) {
+			autofree char *where = path_key(path, "clientIP");
+			int v = parse_choice(p, item, where, client_ips);
+			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
+				diag_error(p->d, line_of(p, item), where, "only http probes see the client's address");
+				v = -1;
+			}
+			ok &= v >= 0;
+			x->client_ip = v == 0 ? TB_CLIENT_IP_PRESERVED : v == 1 ? TB_CLIENT_IP_REWRITTEN : TB_CLIENT_IP_ANY;
+		}
+		if (ok) {
+			t->n_expects++;
+		} else {
+			/* The slot is reused by the next expectation. */
+			free(x->from.name);
+			free(x->to.name);
+		}
+	}
+}
+
+static void parse_top(struct parser *p, const cJSON *root)
+{
+	struct tb_topology *t = p->t;
+	if (!want(p, root, "", cJSON_IsObject(root), "a JSON object at the top level"))
+		return;
+	check_duplicate_keys(p, root, "");
+	check_keys(p, root, "", top_keys);
+
+	const cJSON *name = member(p, root, "", "name", true);
+	if (name && want(p, name, "name", cJSON_IsString(name), "a string")) {
+		if (topology_is_lab_name(name->valuestring))
+			t->name = xstrdup(name->valuestring);
+		else
+			diag_error(p->d, line_of(p, name), "name",
+				   "\"%s\" is not a valid lab name: 1-12 characters of a-z, 0-9 and '-', "
+				   "starting with a letter",
+				   name->valuestring);
+	}
+	const cJSON *desc = member(p, root, "", "description", false);
+	if (desc)
+		want(p, desc, "description", cJSON_IsString(desc), "a string");
+	const cJSON *schema = member(p, root, "", "$schema", false);
+	if (schema)
+		want(p, schema, "$schema", cJSON_IsString(schema), "a string");
+
+	const cJSON *item;
+	if ((item = member(p, root, "", "images", false)))
+		parse_images(p, item);
+	if ((item = member(p, root, "", "hosts", false)))
+		parse_hosts(p, item);
+	if ((item = member(p, root, "", "bridges", false)))
+		parse_bridges(p, item);
+	if ((item = member(p, root, "", "links", false)))
+		parse_links(p, item);
+	if ((item = member(p, root, "", "cluster", false)))
+		parse_cluster(p, item);
+	if ((item = member(p, root, "", "nodes", false)))
+		parse_nodes(p, item);
+	if ((item = member(p, root, "", "neighbours", false)) &&
+	    want(p, item, "neighbours", cJSON_IsString(item), "a string")) {
+		t->neighbours_line = line_of(p, item);
+		if (!tb_neighbours_parse(item->valuestring, &t->neighbours))
+			diag_error(p->d, line_of(p, item), "neighbours",
+				   "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
+				   item->valuestring);
+	}
+	t->n_services = parse_reserved(p, root, "services");
+	t->n_ingress = parse_reserved(p, root, "ingress");
+	t->n_policies = parse_reserved(p, root, "policies");
+	if ((item = member(p, root, "", "expect", false)))
+		parse_expect(p, item);
+}
+
+static void cluster_defaults(struct tb_cluster *c)
+{
+	ipv4_prefix_parse("10.244.0.0/16", &c->pod_cidr, &(const char *){NULL});
+	ipv4_prefix_parse("10.96.0.0/16", &c->service_cidr, &(const char *){NULL});
+	ipv4_prefix_parse("10.10.0.0/24", &c->underlay, &(const char *){NULL});
+	c->routing = TB_ROUTING_GATEWAY;
+}
+
+static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+{
+	struct tb_topology *t = xcalloc(1, sizeof(*t));
+	t->text = xstrdup(doc->text);
+	/* Absolute, so that resolved image paths do not depend on the working
+	 * directory of whoever uses the model later. */
+	t->dir = realpath(dir, NULL);
+	if (!t->dir)
+		t->dir = xstrdup(dir);
+	cluster_defaults(&t->cluster);
+	/* Messages name the file the document was read from. */
+	const char *saved_file = d->file;
+	d->file = doc->file;
+	size_t errors = d->count;
+
+	struct parser p = {.t = t, .d = d, .doc = doc};
+	parse_top(&p, doc->root);
+	/* Cross-entity checks on a half-parsed file would mostly repeat the
+	 * errors above; addresses are only assigned on a valid model. */
+	if (d->count == errors)
+		topology_validate(t, d);
+	if (d->count == errors)
+		ipam_assign(t, d);
+
+	d->file = saved_file;
+	json_doc_free(doc);
+	if (d->count != errors) {
+		topology_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+{
+	return from_doc(doc, dir, d);
+}
+
+struct tb_topology *topology_load(const char *file, struct diag *d)
+{
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return NULL;
+	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
+	 * folder of their own: their relative image paths mean the working
+	 * directory's. */
+	struct stat st;
+	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return from_doc(doc, ".", d);
+	autofree char *copy = xstrdup(file);
+	return from_doc(doc, dirname(copy), d);
+}
+
+/* Frees what parsing got to: entities are counted before they are filled,
+ * so any of their strings may still be NULL. */
+void topology_free(struct tb_topology *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_images; i++) {
+		free(t->images[i].name);
+		free(t->images[i].path);
+		free(t->images[i].resolved);
+	}
+	free(t->images);
+	for (size_t i = 0; i < t->n_hosts; i++) {
+		struct tb_host *h = &t->hosts[i];
+		for (size_t j = 0; j < h->n_ifaces; j++)
+			free(h->ifaces[j].name);
+		free(h->ifaces);
+		free(h->name);
+		free(h->image);
+	}
+	free(t->hosts);
+	for (size_t i = 0; i < t->n_bridges; i++)
+		free(t->bridges[i].name);
+	free(t->bridges);
+	for (size_t i = 0; i < t->n_links; i++) {
+		free(t->links[i].ends[0].text);
+		free(t->links[i].ends[1].text);
+	}
+	free(t->links);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		struct tb_node *n = &t->nodes[i];
+		for (size_t j = 0; j < n->n_pods; j++) {
+			struct tb_pod *pod = &n->pods[j];
+			for (size_t k = 0; k < pod->n_labels; k++) {
+				free(pod->labels[k].key);
+				free(pod->labels[k].value);
+			}
+			free(pod->labels);
+			free_strv(pod->command);
+			free(pod->name);
+			free(pod->image);
+		}
+		free(n->pods);
+		free(n->name);
+		free(n->image);
+	}
+	free(t->nodes);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		free(t->expects[i].from.name);
+		free(t->expects[i].to.name);
+	}
+	free(t->expects);
+	free(t->name);
+	free(t->dir);
+	free(t->text);
+	free(t);
+}
+
+const char *tb_routing_name(enum tb_routing r)
+{
+	switch (r) {
+	case TB_ROUTING_GATEWAY:
+		return "gateway";
+	case TB_ROUTING_HOST_GW:
+		return "host-gw";
+	case TB_ROUTING_VXLAN:
+		return "vxlan";
+	}
+	return "?";
+}
+
+const char *tb_proto_name(enum tb_proto p)
+{
+	switch (p) {
+	case TB_PROTO_HTTP:
+		return "http";
+	case TB_PROTO_TCP:
+		return "tcp";
+	case TB_PROTO_PING:
+		return "ping";
+	}
+	return "?";
+}
+
+static const char *const neighbours_names[] = {
+	[TB_NEIGH_AUTO] = "auto", [TB_NEIGH_LEARNED] = "learned", [TB_NEIGH_STATIC] = "static"};
+
+const char *tb_neighbours_name(enum tb_neighbours n)
+{
+	return (size_t)n < ARRAY_SIZE(neighbours_names) ? neighbours_names[n] : "?";
+}
+
+bool tb_neighbours_parse(const char *name, enum tb_neighbours *n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(neighbours_names); i++)
+		if (strcmp(neighbours_names[i], name) == 0) {
+			*n = (enum tb_neighbours)i;
+			return true;
+		}
+	return false;
+}
+
+const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_images; i++)
+		if (strcmp(t->images[i].name, name) == 0)
+			return &t->images[i];
+	return NULL;
+}
+
+
+

@@ -1,0 +1,235 @@
+/* The topology model: what a lab file says, parsed and validated, with the
+ * addresses IPAM assigned. Nothing here touches the system; the format is
+ * documented in docs/topology.md and docs/topology.schema.json.
+ *
+ * The model owns its strings and keeps no JSON: the document is freed once
+ * the file is parsed, validated and given addresses. For errors found later
+ * each entity keeps the lines it was written on (0: unknown, or for an
+ * optional key, not given). */
+#ifndef TESTBED_TOPOLOGY_H
+#define TESTBED_TOPOLOGY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/ifname.h"
+#include "util/ipv4.h"
+
+struct diag;
+struct json_doc;
+
+#define TB_LAB_NAME_MAX 12
+#define TB_DNS_LABEL_MAX 63
+#define TB_DEFAULT_HTTP_PORT 8000
+/* A machine's writable layer ("disk"): bounded, so that a pod cannot fill
+ * the host's memory. */
+#define TB_DEFAULT_DISK (256ULL << 20)
+#define TB_MIN_DISK (4ULL << 20)
+#define TB_MAX_DISK (64ULL << 30)
+
+/* Names the CLI uses for targets that are not topology entities. */
+#define TB_TARGET_LAB "lab"
+#define TB_TARGET_GATEWAY "gateway"
+/* Interfaces testbed names itself in the lab namespace start with this, so
+ * bridges may not. */
+#define TB_RESERVED_IFNAME_PREFIX "tb-"
+
+enum tb_routing {
+	TB_ROUTING_GATEWAY, /* the article's default gateway (figure 3.3) */
+	TB_ROUTING_HOST_GW,
+	TB_ROUTING_VXLAN,
+};
+
+/* How the lab's machines learn each other's MAC addresses (see
+ * docs/neighbours.md): by ARP as the article shows, or from permanent
+ * neighbour entries the plan writes, which the kernel's shared neighbour
+ * table does not count. AUTO picks one from the lab's size (plan_neigh.c). */
+enum tb_neighbours {
+	TB_NEIGH_AUTO,
+	TB_NEIGH_LEARNED,
+	TB_NEIGH_STATIC,
+};
+
+struct tb_image {
+	char *name;
+	char *path;     /* as written */
+	char *resolved; /* relative paths resolved against the file's folder */
+	int line;
+};
+
+struct tb_iface {
+	char *name;
+	struct ipv4_prefix address;
+	int line;
+	bool linked; /* some link creates it */
+};
+
+struct tb_host {
+	char *name;
+	char *image;
+	int http_port; /* 0: no HTTP server */
+	unsigned long long disk; /* bytes of writable layer */
+	struct tb_iface *ifaces;
+	size_t n_ifaces;
+	int line, name_line;
+	int image_line; /* 0: no "image", the default one */
+};
+
+struct tb_bridge {
+	char *name;
+	bool has_address;
+	struct ipv4_prefix address;
+	int line, name_line, address_line;
+};
+
+enum tb_endpoint_kind { TB_ENDPOINT_HOST, TB_ENDPOINT_BRIDGE };
+
+struct tb_endpoint {
+	enum tb_endpoint_kind kind;
+	size_t index;       /* into hosts or bridges; set by validation */
+	char *text;         /* as written: "host:interface" or "bridge" */
+	const char *ifname; /* the host's interface, inside text; NULL for a bridge */
+	int line;
+};
+
+struct tb_link {
+	struct tb_endpoint ends[2];
+	int line;
+};
+
+struct tb_label {
+	char *key;
+	char *value;
+};
+
+struct tb_pod {
+	char *name;
+	char *image;
+	struct tb_label *labels;
+	size_t n_labels;
+	int http_port;    /* 0: no HTTP server */
+	unsigned long long disk; /* bytes of writable layer */
+	char **command;   /* NULL-terminated; NULL: run the pod HTTP server */
+	size_t n_command;
+	uint32_t address; /* IPAM: from the node's pod CIDR */
+	int line, name_line;
+	int image_line; /* 0: no "image", the default one */
+};
+
+struct tb_node {
+	char *name;
+	char *image;
+	bool pod_cidr_given;
+	unsigned long long disk; /* bytes of writable layer */
+	struct ipv4_prefix pod_cidr; /* given, or assigned by IPAM */
+	struct tb_pod *pods;
+	size_t n_pods;
+	uint32_t bridge_address;   /* IPAM: cbr0, the first of the pod CIDR */
+	uint32_t underlay_address; /* IPAM: eth0 on the underlay */
+	int line, name_line;
+	int image_line;   /* 0: no "image", the default one */
+	int pod_cidr_line; /* 0: no "podCIDR" */
+	int pods_line;     /* 0: no "pods" */
+};
+
+/* Expectations (`expect`): what `testbed check` probes. Target kinds are
+ * open: later features add services, the internet host and ingress. */
+enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING };
+
+/* What an http probe's server must see as the client's address. */
+enum tb_client_ip {
+	TB_CLIENT_IP_ANY,       /* not checked */
+	TB_CLIENT_IP_PRESERVED, /* the source's own address: no NAT on the way */
+	TB_CLIENT_IP_REWRITTEN, /* some other address: SNAT or masquerade */
+};
+
+enum tb_target_kind {
+	TB_KIND_POD,
+	TB_KIND_NODE,
+	TB_KIND_HOST,
+	TB_KIND_GATEWAY,  /* the default gateway of routing "gateway" */
+	TB_KIND_ALL_PODS, /* "*" */
+};
+
+struct tb_target {
+	enum tb_target_kind kind;
+	char *name; /* NULL for TB_KIND_ALL_PODS */
+	int line;
+};
+
+struct tb_expect {
+	struct tb_target from, to;
+	enum tb_proto proto;
+	int port; /* 0: the target's HTTP port, or the default one; ping: 0 */
+	bool expect_pass;
+	enum tb_client_ip client_ip;
+	int line;
+};
+
+struct tb_cluster {
+	struct ipv4_prefix pod_cidr;
+	struct ipv4_prefix service_cidr;
+	struct ipv4_prefix underlay;
+	enum tb_routing routing;
+	uint32_t gateway_address; /* IPAM: the underlay's first address */
+	int line; /* 0: the file has no "cluster" */
+	/* 0: the range is not given, so it is the default */
+	int pod_cidr_line, service_cidr_line, underlay_line;
+};
+
+struct tb_topology {
+	char *text; /* the file as read: `up` records it, `check FILE` compares it */
+	char *dir; /* absolute folder of the topology file (as given if it does not exist) */
+	char *name;
+	struct tb_image *images;
+	size_t n_images;
+	struct tb_host *hosts;
+	size_t n_hosts;
+	struct tb_bridge *bridges;
+	size_t n_bridges;
+	struct tb_link *links;
+	size_t n_links;
+	struct tb_cluster cluster;
+	enum tb_neighbours neighbours; /* as the file asks; AUTO when not given */
+	int neighbours_line;           /* 0: not given */
+	struct tb_node *nodes;
+	size_t n_nodes;
+	size_t n_pods; /* over all nodes */
+	struct tb_expect *expects;
+	size_t n_expects;
+	bool has_expect; /* the file has "expect" (even empty) */
+	/* Reserved for later features: checked to be arrays of objects,
+	 * counted, not kept. */
+	size_t n_services, n_ingress, n_policies;
+};
+
+/* Read, parse, validate FILE and assign addresses. Returns NULL after
+ * reporting every error found through D. Whether expectations contradict
+ * each other is for check_validate() (check.h) to say. */
+struct tb_topology *topology_load(const char *file, struct diag *d);
+/* The same for a document already parsed (tests use this). DIR resolves
+ * relative image paths. Takes ownership of DOC and frees it. */
+struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
+void topology_free(struct tb_topology *t);
+
+const char *tb_routing_name(enum tb_routing r);
+const char *tb_proto_name(enum tb_proto p);
+const char *tb_neighbours_name(enum tb_neighbours n);
+/* The design called NAME; false when there is none. */
+bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
+/* 1-12 of [a-z0-9-], starting with a letter: also a safe directory name. */
+bool topology_is_lab_name(const char *s);
+/* 1-63 of a-z, 0-9 and '-', a letter or digit at both ends: machine names. */
+bool topology_is_dns_label(const char *s);
+
+/* Parsing the structure (topology.c) fills the model; these later stages
+ * check what spans entities. Each reports through D and returns false on
+ * error. */
+bool topology_validate(struct tb_topology *t, struct diag *d);
+bool ipam_assign(struct tb_topology *t, struct diag *d);
+
+/* The lookup the plan needs. */
+const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);
+
+#endif

@@ -1,0 +1,347 @@
+/* Checks that span entities: unique names, references that resolve, links
+ * that make sense, image files that exist, addresses that do not clash.
+ * Runs on a structurally valid model (topology.c). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/diag.h"
+#include "model/topology.h"
+#include "util/util.h"
+
+/* One named thing in the lab's single name space (hosts, nodes, pods). */
+struct named {
+	const char *name;
+	char *path; /* "nodes[0].pods[2]" */
+	const char *kind;
+	size_t index; /* into the hosts, nodes or the node's pods */
+};
+
+struct names {
+	struct named *items;
+	size_t count, cap;
+};
+
+static const struct named *names_find(const struct names *n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (strlen(n->items[i].name) == len && strncmp(n->items[i].name, name, len) == 0)
+			return &n->items[i];
+	return NULL;
+}
+
+static void names_add(struct names *n, struct diag *d, const char *name, char *path, const char *kind,
+		      size_t index, int name_line)
+{
+	autofree char *name_path = xasprintf("%s.name", path);
+	if (strcmp(name, TB_TARGET_LAB) == 0 || strcmp(name, TB_TARGET_GATEWAY) == 0) {
+		diag_error(d, name_line, name_path,
+			   "\"%s\" is reserved: commands use it for the lab's own %s namespace", name,
+			   strcmp(name, TB_TARGET_LAB) == 0 ? "root" : "gateway");
+		free(path);
+		return;
+	}
+	const struct named *first = names_find(n, name, strlen(name));
+	if (first) {
+		diag_error(d, name_line, name_path, "duplicate name \"%s\" (first at %s)", name, first->path);
+		free(path);
+		return;
+	}
+	grow_array((void **)&n->items, &n->cap, n->count + 1, sizeof(*n->items));
+	n->items[n->count++] = (struct named){.name = name, .path = path, .kind = kind, .index = index};
+}
+
+static void names_free(struct names *n)
+{
+	for (size_t i = 0; i < n->count; i++)
+		free(n->items[i].path);
+	free(n->items);
+}
+
+/* IMAGE_LINE: where "image" names it; 0: it is the default for the entity on LINE. */
+static void check_image_ref(const struct tb_topology *t, struct diag *d, const char *image, int line,
+			    int image_line, const char *path)
+{
+	if (topology_find_image(t, image))
+		return;
+	autofree char *where = xasprintf("%s.image", path);
+	if (image_line)
+		diag_error(d, image_line, where, "unknown image \"%s\": add it to \"images\"", image);
+	else
+		diag_error(d, line, path, "uses the default image \"%s\", which \"images\" does not define", image);
+}
+
+static void check_images(const struct tb_topology *t, struct diag *d)
+{
+	for (size_t i = 0; i < t->n_images; i++) {
+		const struct tb_image *img = &t->images[i];
+		autofree char *where = xasprintf("images.%s", img->name);
+		struct stat st;
+		if (stat(img->resolved, &st) < 0) {
+			int err = errno;
+			/* The bundled images are build outputs, not in the repository. */
+			const char *base = strrchr(img->path, '/') ? strrchr(img->path, '/') + 1 : img->path;
+			bool bundled = strcmp(base, "pod.tar.zst") == 0 || strcmp(base, "node.tar.zst") == 0;
+			diag_error(d, img->line, where, "\"%s\": %s%s", img->path, strerror(err),
+				   err == ENOENT && bundled ? " (build the bundled images with `make images`)" : "");
+		}
+		else if (!S_ISREG(st.st_mode))
+			diag_error(d, img->line, where, "\"%s\" is not a regular file", img->path);
+	}
+	for (size_t i = 0; i < t->n_hosts; i++) {
+		autofree char *path = xasprintf("hosts[%zu]", i);
+		check_image_ref(t, d, t->hosts[i].image, t->hosts[i].line, t->hosts[i].image_line, path);
+	}
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct tb_node *n = &t->nodes[i];
+		autofree char *path = xasprintf("nodes[%zu]", i);
+		check_image_ref(t, d, n->image, n->line, n->image_line, path);
+		for (size_t j = 0; j < n->n_pods; j++) {
+			autofree char *pod_path = xasprintf("nodes[%zu].pods[%zu]", i, j);
+			check_image_ref(t, d, n->pods[j].image, n->pods[j].line, n->pods[j].image_line, pod_path);
+		}
+	}
+}
+
+static ssize_t find_bridge(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_bridges; i++)
+		if (strcmp(t->bridges[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+static struct tb_iface *find_iface(struct tb_host *h, const char *name)
+{
+	for (size_t i = 0; i < h->n_ifaces; i++)
+		if (strcmp(h->ifaces[i].name, name) == 0)
+			return &h->ifaces[i];
+	return NULL;
+}
+
+/* Resolve "host:if" or "bridge" to an index. */
+static bool resolve_endpoint(struct tb_topology *t, struct diag *d, const struct names *names,
+			     struct tb_endpoint *e, const char *path)
+{
+	const char *text = e->text;
+	if (e->kind == TB_ENDPOINT_BRIDGE) {
+		ssize_t b = find_bridge(t, text);
+		if (b >= 0) {
+			e->index = (size_t)b;
+			return true;
+		}
+		const struct named *other = names_find(names, text, strlen(text));
+		if (other && strcmp(other->kind, "host") == 0)
+			diag_error(d, e->line, path,
+				   "\"%s\" is a host: name its interface too, like \"%s:eth0\"", text, text);
+		else
+			diag_error(d, e->line, path, "unknown bridge \"%s\"", text);
+		return false;
+	}
+	size_t len = (size_t)(e->ifname - 1 - text);
+	const struct named *host = names_find(names, text, len);
+	if (!host) {
+		diag_error(d, e->line, path, "unknown host \"%.*s\"", (int)len, text);
+		return false;
+	}
+	if (strcmp(host->kind, "host") != 0) {
+		diag_error(d, e->line, path, "\"%.*s\" is a %s; links connect hosts and bridges", (int)len, text,
+			   host->kind);
+		return false;
+	}
+	e->index = host->index;
+	return true;
+}
+
+static void check_links(struct tb_topology *t, struct diag *d, const struct names *names)
+{
+	for (size_t i = 0; i < t->n_links; i++) {
+		struct tb_link *l = &t->links[i];
+		bool ok = true;
+		for (size_t j = 0; j < 2; j++) {
+			autofree char *path = xasprintf("links[%zu][%zu]", i, j);
+			ok &= resolve_endpoint(t, d, names, &l->ends[j], path);
+		}
+		if (!ok)
+			continue;
+		autofree char *path = xasprintf("links[%zu]", i);
+		if (l->ends[0].kind == TB_ENDPOINT_BRIDGE && l->ends[1].kind == TB_ENDPOINT_BRIDGE) {
+			diag_error(d, l->line, path, "links two bridges; a link needs at least one host interface");
+			continue;
+		}
+		if (l->ends[0].kind == TB_ENDPOINT_HOST && l->ends[1].kind == TB_ENDPOINT_HOST &&
+		    l->ends[0].index == l->ends[1].index && strcmp(l->ends[0].ifname, l->ends[1].ifname) == 0) {
+			diag_error(d, l->line, path, "links \"%s\" to itself", l->ends[0].text);
+			continue;
+		}
+		for (size_t j = 0; j < 2; j++) {
+			struct tb_endpoint *e = &l->ends[j];
+			if (e->kind != TB_ENDPOINT_HOST)
+				continue;
+			/* Has an earlier link already created this interface? */
+			for (size_t k = 0; k < i; k++)
+				for (size_t m = 0; m < 2; m++) {
+					const struct tb_endpoint *o = &t->links[k].ends[m];
+					if (o->kind == TB_ENDPOINT_HOST && o->index == e->index && o->ifname &&
+					    strcmp(o->ifname, e->ifname) == 0) {
+						autofree char *ep = xasprintf("links[%zu][%zu]", i, j);
+						diag_error(d, e->line, ep,
+							   "interface \"%s\" is already linked (at links[%zu])",
+							   e->text, k);
+						goto next_end;
+					}
+				}
+			struct tb_iface *iface = find_iface(&t->hosts[e->index], e->ifname);
+			if (iface)
+				iface->linked = true;
+		next_end:;
+		}
+	}
+	for (size_t i = 0; i < t->n_hosts; i++)
+		for (size_t j = 0; j < t->hosts[i].n_ifaces; j++) {
+			const struct tb_iface *iface = &t->hosts[i].ifaces[j];
+			if (iface->linked)
+				continue;
+			autofree char *path = xasprintf("hosts[%zu].interfaces.%s", i, iface->name);
+			diag_error(d, iface->line, path,
+				   "no link creates this interface (add a link with \"%s:%s\" to \"links\")",
+				   t->hosts[i].name, iface->name);
+		}
+}
+
+static void check_bridge_names(const struct tb_topology *t, struct diag *d)
+{
+	for (size_t i = 0; i < t->n_bridges; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(t->bridges[i].name, t->bridges[j].name) == 0) {
+				autofree char *path = xasprintf("bridges[%zu].name", i);
+				diag_error(d, t->bridges[i].name_line, path,
+					   "duplicate bridge name \"%s\" (first at bridges[%zu])",
+					   t->bridges[i].name, j);
+				break;
+			}
+}
+
+/* An address the file gives an interface, with where it was given. */
+struct given_address {
+	struct ipv4_prefix prefix;
+	char *path;
+	int line;
+};
+
+static void check_addresses(const struct tb_topology *t, struct diag *d)
+{
+	struct given_address *list = NULL;
+	size_t count = 0, cap = 0;
+	for (size_t i = 0; i < t->n_hosts; i++)
+		for (size_t j = 0; j < t->hosts[i].n_ifaces; j++) {
+			const struct tb_iface *f = &t->hosts[i].ifaces[j];
+			grow_array((void **)&list, &cap, count + 1, sizeof(*list));
+			list[count++] = (struct given_address){
+				f->address, xasprintf("hosts[%zu].interfaces.%s", i, f->name), f->line};
+		}
+	for (size_t i = 0; i < t->n_bridges; i++)
+		if (t->bridges[i].has_address) {
+			grow_array((void **)&list, &cap, count + 1, sizeof(*list));
+			list[count++] = (struct given_address){
+				t->bridges[i].address, xasprintf("bridges[%zu].address", i),
+				t->bridges[i].address_line};
+		}
+
+	char a[IPV4_PREFIX_STRLEN], b[IPV4_PREFIX_STRLEN];
+	for (size_t i = 0; i < count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (list[i].prefix.addr == list[j].prefix.addr) {
+				diag_error(d, list[i].line, list[i].path, "address %s is already used by %s",
+					   ipv4_addr_format(list[i].prefix.addr, a), list[j].path);
+				break;
+			}
+
+	/* The cluster's ranges are routed inside the lab; a host network on top
+	 * of them would make routing ambiguous. Only relevant with a cluster. */
+	const struct tb_cluster *c = &t->cluster;
+	if (t->n_nodes > 0 || c->line) {
+		const struct {
+			const char *key;
+			struct ipv4_prefix prefix;
+			int line; /* 0: the default */
+		} ranges[] = {{"podCIDR", c->pod_cidr, c->pod_cidr_line},
+			      {"serviceCIDR", c->service_cidr, c->service_cidr_line},
+			      {"underlay", c->underlay, c->underlay_line}};
+		for (size_t i = 0; i < ARRAY_SIZE(ranges); i++) {
+			for (size_t j = 0; j < i; j++)
+				if (ipv4_overlaps(ranges[i].prefix, ranges[j].prefix)) {
+					autofree char *path = xasprintf("cluster.%s", ranges[i].key);
+					/* Where the range is given, else the cluster that defaults it. */
+					int line = ranges[i].line ? ranges[i].line : c->line;
+					diag_error(d, line, path, "%s overlaps cluster.%s %s%s",
+						   ipv4_prefix_format(ranges[i].prefix, a), ranges[j].key,
+						   ipv4_prefix_format(ranges[j].prefix, b),
+						   ranges[j].line ? "" : " (the default)");
+				}
+			for (size_t k = 0; k < count; k++)
+				if (ipv4_overlaps(list[k].prefix, ranges[i].prefix))
+					diag_error(d, list[k].line, list[k].path, "%s overlaps cluster.%s %s%s",
+						   ipv4_network_format(list[k].prefix, a), ranges[i].key,
+						   ipv4_prefix_format(ranges[i].prefix, b),
+						   ranges[i].line ? "" : " (the default)");
+		}
+	}
+	for (size_t i = 0; i < count; i++)
+		free(list[i].path);
+	free(list);
+}
+
+static void resolve_target(const struct tb_topology *t, struct diag *d, const struct names *names,
+			   struct tb_target *x, size_t i, const char *key)
+{
+	autofree char *path = xasprintf("expect[%zu].%s", i, key);
+	switch (x->kind) {
+	case TB_KIND_ALL_PODS:
+		if (t->n_pods == 0)
+			diag_error(d, x->line, path, "\"*\" means every pod, and the lab has none");
+		return;
+	case TB_KIND_GATEWAY:
+		if (t->n_nodes == 0)
+			diag_error(d, x->line, path, "the lab has no nodes, so no gateway");
+		return;
+	case TB_KIND_POD:
+	case TB_KIND_NODE:
+	case TB_KIND_HOST:
+		break;
+	}
+	const struct named *n = names_find(names, x->name, strlen(x->name));
+	if (!n) {
+		diag_error(d, x->line, path, "no pod, node or host is named \"%s\"", x->name);
+		return;
+	}
+	x->kind = strcmp(n->kind, "pod") == 0 ? TB_KIND_POD : strcmp(n->kind, "node") == 0 ? TB_KIND_NODE
+											  : TB_KIND_HOST;
+}
+
+bool topology_validate(struct tb_topology *t, struct diag *d)
+{
+	size_t errors = d->count;
+	struct names names = {0};
+	for (size_t i = 0; i < t->n_hosts; i++)
+		names_add(&names, d, t->hosts[i].name, xasprintf("hosts[%zu]", i), "host", i, t->hosts[i].name_line);
+	for (size_t i = 0; i < t->n_nodes; i++) {
+		const struct tb_node *n = &t->nodes[i];
+		names_add(&names, d, n->name, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
+		for (size_t j = 0; j < n->n_pods; j++)
+			names_add(&names, d, n->pods[j].name, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod", j,
+				  n->pods[j].name_line);
+	}
+	check_bridge_names(t, d);
+	check_images(t, d);
+	check_links(t, d, &names);
+	check_addresses(t, d);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		struct tb_expect *x = &t->expects[i];
+		resolve_target(t, d, &names, &x->from, i, "from");
+		resolve_target(t, d, &names, &x->to, i, "to");
+	}
+	names_free(&names);
+	return d->count == errors;
+}

@@ -1,0 +1,271 @@
+/* The plan: the lab's contract. `up` compiles a validated topology into a
+ * plan (plan.c: IPAM's addresses, machines, and an ordered list of typed
+ * steps), saves it in the lab's state before touching the kernel
+ * (plan_json.c), and walks its steps through the executors (one file per
+ * step kind: step_*.c, dispatched through step.h). Everything that looks at
+ * a running lab afterwards (down, status, check, trace, graph, plan) reads
+ * the saved plan, never the topology file.
+ *
+ * Pure data: building, saving and loading make no system calls besides
+ * file I/O, so plans are unit-tested and printed (`testbed plan`). */
+#ifndef TESTBED_PLAN_H
+#define TESTBED_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/ipv4.h"
+#include "model/topology.h"
+#include "util/util.h"
+
+/* Bumped whenever a saved plan's meaning changes: a lab saved with another
+ * format is refused by the commands that read it. */
+#define PLAN_FORMAT 1
+#define PLAN_NONE SIZE_MAX
+#define PLAN_IFNAME 16 /* IFNAMSIZ */
+
+/* flannel's vxlan backend: VNI 1, Linux's default port (not IANA's 4789),
+ * a device per node called flannel.1, 50 bytes of encapsulation. */
+#define PLAN_VXLAN_DEVICE "flannel.1"
+#define PLAN_VXLAN_VNI 1
+#define PLAN_VXLAN_PORT 8472
+#define PLAN_UNDERLAY_MTU 1500
+#define PLAN_VXLAN_OVERHEAD 50
+
+/* The pod server inside the bundled pod image. */
+#define POD_SERVER_PATH "/usr/local/bin/testbed-http"
+
+enum machine_kind {
+	MACHINE_LAB,     /* the lab namespace: plays the article's host */
+	MACHINE_GATEWAY, /* the default gateway on the underlay */
+	MACHINE_NODE,
+	MACHINE_HOST, /* the article's plain namespaces (section 1) */
+	MACHINE_POD,
+};
+
+struct plan_image {
+	char *name;
+	char *path;      /* absolute path of the tarball */
+	char sha256[65]; /* "" until up has read it */
+};
+
+struct plan_machine {
+	enum machine_kind kind;
+	char *name;
+	size_t parent;      /* pods: their node; PLAN_NONE otherwise */
+	size_t image;       /* index into images; PLAN_NONE: the host's files */
+	char **argv;        /* the workload; NULL: none (NULL-terminated) */
+	int http_port;      /* 0: nothing to wait for */
+	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
+	uint32_t address;   /* the address to show and to reach it by; 0: none */
+	unsigned long long disk; /* bytes of writable layer (machines with an image) */
+};
+
+/* Step kinds, in the order `up` applies them: a step may only depend on
+ * steps of its own kind before it or on kinds before its own. */
+enum step_kind {
+	STEP_MACHINE,  /* a machine: namespaces, root filesystem, lo, its workload (started last) */
+	STEP_BRIDGE,   /* a Linux bridge */
+	STEP_VETH,     /* a veth pair, one end possibly a bridge port */
+	STEP_VXLAN,    /* a vxlan device on an underlay link */
+	STEP_ADDRESS,  /* an IPv4 address on a link */
+	STEP_ROUTE,    /* a route in some table */
+	STEP_NEIGH,    /* a permanent neighbour (ARP) entry */
+	STEP_FDB,      /* a forwarding database entry (vxlan: MAC -> remote) */
+	STEP_SYSCTL,   /* a /proc/sys/net setting of the machine's namespace */
+	STEP_NFT,      /* an nftables rule set, applied atomically */
+	STEP_KIND_COUNT,
+};
+
+/* "aa:bb:cc:dd:ee:ff" and its NUL; "" where the kernel picks one. */
+#define PLAN_MAC 18
+
+struct step_bridge {
+	char name[PLAN_IFNAME];
+	int mtu; /* 0: the kernel's default */
+	/* Fixed (static neighbours): else a bridge takes its lowest port's
+	 * MAC, which changes as ports join, and entries naming it go stale. */
+	char mac[PLAN_MAC];
+};
+
+struct step_veth {
+	char name[PLAN_IFNAME]; /* in the step's machine */
+	size_t peer_machine;
+	char peer_name[PLAN_IFNAME];
+	char master[PLAN_IFNAME]; /* bridge for this end; "" for none */
+	bool hairpin;             /* hairpin mode on this end's bridge port */
+	int mtu;                  /* both ends; 0: default */
+	char mac[PLAN_MAC], peer_mac[PLAN_MAC]; /* "": the kernel's random one */
+};
+
+struct step_vxlan {
+	char name[PLAN_IFNAME];
+	uint32_t vni;
+	uint16_t port;
+	uint32_t local;             /* the node's underlay address */
+	char dev[PLAN_IFNAME];      /* the underlay link */
+	char mac[18];               /* fixed, so that other nodes' entries can name it */
+	int mtu;
+};
+
+struct step_address {
+	char ifname[PLAN_IFNAME];
+	struct ipv4_prefix prefix;
+};
+
+enum route_scope { ROUTE_SCOPE_UNIVERSE, ROUTE_SCOPE_LINK };
+
+struct step_route {
+	uint32_t table; /* 254: main */
+	struct ipv4_prefix dst;
+	uint32_t via;           /* 0: directly connected */
+	char dev[PLAN_IFNAME];  /* "": the kernel picks it from via */
+	enum route_scope scope;
+	bool onlink;            /* via is reachable on dev without an address in its subnet */
+};
+
+struct neigh_entry {
+	uint32_t address;
+	char mac[PLAN_MAC];
+};
+
+/* Permanent entries on one link of one machine: applied as one batch, so
+ * that a pod's entries for all its peers cost one netlink round trip. */
+struct step_neigh {
+	char dev[PLAN_IFNAME];
+	struct neigh_entry *entries; /* owned */
+	size_t n_entries, cap_entries;
+};
+
+struct step_fdb {
+	char dev[PLAN_IFNAME];
+	char mac[18];
+	uint32_t dst; /* the remote end (vxlan): an underlay address */
+};
+
+/* Kinds that own strings or arrays are freed by plan_free(). */
+struct step_sysctl {
+	char *key; /* under /proc/sys, with '/' separators: "net/ipv4/ip_forward" */
+	char *value;
+};
+
+struct step_nft {
+	char *table;   /* "family name", for messages: "ip testbed-services" */
+	char *ruleset; /* the text for `nft -f -` */
+};
+
+struct step {
+	enum step_kind kind;
+	size_t machine; /* where the step applies */
+	char *note;     /* the article's section or why this step exists; may be NULL */
+	union {
+		struct step_bridge bridge;
+		struct step_veth veth;
+		struct step_vxlan vxlan;
+		struct step_address address;
+		struct step_route route;
+		struct step_neigh neigh;
+		struct step_fdb fdb;
+		struct step_sysctl sysctl;
+		struct step_nft nft;
+	} u;
+};
+
+/* An expectation, kept with the plan so that `check NAME` needs nothing
+ * but the saved plan. Targets are names as the topology wrote them. */
+struct plan_expect {
+	char *from, *to; /* a machine name, "gateway" or "*" */
+	enum tb_proto proto;
+	int port; /* 0: the target's HTTP port, or the default one */
+	bool expect_pass;
+	enum tb_client_ip client_ip;
+	int line; /* in the topology file; 0 when not known */
+};
+
+/* How long each phase of `up` took, in milliseconds (-1: not measured). */
+struct plan_timings {
+	double images, machines, network, servers, total;
+};
+
+/* The neighbour design the plan carries out (plan_neigh.c). */
+struct plan_neighbours {
+	enum tb_neighbours design; /* LEARNED or STATIC, never AUTO */
+	enum tb_neighbours asked;  /* what the topology said (AUTO by default) */
+	/* Learned entries a full mesh on the lab's segments could need: every
+	 * addressed member of a segment learning every other one. */
+	size_t full_mesh;
+};
+
+struct plan {
+	char *lab;
+	char *topology; /* the file it was compiled from, as an absolute path when known */
+	char *version;  /* of the testbed that compiled it */
+	enum tb_routing routing;
+	struct plan_neighbours neighbours;
+	struct ipv4_prefix pod_cidr, service_cidr, underlay;
+	struct plan_image *images;
+	size_t n_images, cap_images;
+	struct plan_machine *machines;
+	size_t n_machines, cap_machines;
+	struct step *steps;
+	size_t n_steps, cap_steps;
+	bool has_expect; /* false: the Kubernetes model is checked */
+	struct plan_expect *expects;
+	size_t n_expects;
+	struct plan_timings timings;
+};
+
+/* Compile T, read from SOURCE (the topology file's absolute path, for
+ * the record; may be NULL). Fails (with a message) only for features not
+ * built yet. */
+int plan_build(const struct tb_topology *t, const char *source, struct plan *p, struct tb_err *e);
+void plan_free(struct plan *p);
+
+const char *machine_kind_name(enum machine_kind kind);
+bool machine_kind_parse(const char *name, enum machine_kind *kind);
+/* Index of the machine called NAME, or PLAN_NONE. */
+size_t plan_find(const struct plan *p, const char *name);
+
+/* Appending, for plan.c and for readers of saved plans. The plan owns
+ * copies of every string it is given. */
+size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
+struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
+size_t plan_add_image(struct plan *p, const char *name, const char *path);
+
+/* Appends ADDRESS -> MAC to a neigh step. */
+void plan_neigh_append(struct step_neigh *n, uint32_t address, const char *mac);
+
+/* Iterating steps of one kind: for (s = plan_next(p, NULL, K); s; s = plan_next(p, s, K)). */
+const struct step *plan_next(const struct plan *p, const struct step *after, enum step_kind kind);
+
+/* Neighbour designs (plan_neigh.c). The kernel's neighbour table is one
+ * for every namespace on the machine: gc_thresh3, 1024 learned entries by
+ * default, settable only from the machine's own namespace. `auto` keeps
+ * the article's ARP while a full mesh fits in half of it, since other labs
+ * and the machine itself share the table. */
+#define PLAN_NEIGH_TABLE 1024
+#define PLAN_NEIGH_AUTO_LIMIT (PLAN_NEIGH_TABLE / 2)
+
+/* Resolves ASKED for the plan's segments (from its bridge, veth and
+ * address steps) and, for the static design, fixes every segment member's
+ * MAC and appends the permanent entries. Call before the steps are put in
+ * order. */
+void plan_neighbours(struct plan *p, enum tb_neighbours asked);
+/* One line for `validate`: the design and why (malloc'd). */
+char *plan_neighbours_explain(const struct plan *p);
+/* The MAC the static design gives an interface: from its address when it
+ * has one (unique in a lab), else from a running number SEQ. */
+void plan_neigh_mac(uint32_t address, uint32_t seq, char mac[PLAN_MAC]);
+
+/* The saved form (plan_json.c): JSON, documented in docs/plan.md. */
+char *plan_to_json(const struct plan *p, bool with_state);
+/* Reads a saved plan. A plan of another format is refused naming both
+ * testbed versions; E says why. */
+int plan_from_json(const char *text, struct plan *p, struct tb_err *e);
+/* The plan minus what differs between two builds of one lab (timings,
+ * image hashes, the topology's path, expectations): equal strings mean
+ * the same lab. */
+char *plan_shape(const struct plan *p);
+
+#endif

@@ -1,0 +1,369 @@
+/* The saved plan: JSON, written into the lab's state by `up` and read by
+ * every command that looks at a running lab. The format is documented in
+ * docs/plan.md; each step kind writes and reads its own fields (step_*.c). */
+#define _GNU_SOURCE
+#include "plan/plan.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "steps/step.h"
+
+#ifndef TESTBED_VERSION
+#define TESTBED_VERSION "unknown"
+#endif
+
+static const char *const client_ip_names[] = {[TB_CLIENT_IP_ANY] = "any",
+					      [TB_CLIENT_IP_PRESERVED] = "preserved",
+					      [TB_CLIENT_IP_REWRITTEN] = "rewritten"};
+
+static void put_timing(cJSON *o, const char *key, double ms)
+{
+	if (ms >= 0)
+		cJSON_AddNumberToObject(o, key, (double)(long long)(ms * 10 + 0.5) / 10);
+}
+
+static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	json_put_str(o, "name", m->name);
+	json_put_str(o, "kind", machine_kind_name(m->kind));
+	if (m->parent != PLAN_NONE)
+		json_put_str(o, "node", p->machines[m->parent].name);
+	if (m->image != PLAN_NONE)
+		json_put_str(o, "image", p->images[m->image].name);
+	if (m->address)
+		json_put_addr(o, "address", m->address);
+	if (m->http_port)
+		cJSON_AddNumberToObject(o, "http", m->http_port);
+	if (m->pod_server)
+		cJSON_AddTrueToObject(o, "podServer");
+	if (m->disk)
+		cJSON_AddNumberToObject(o, "disk", (double)m->disk);
+	if (m->argv) {
+		cJSON *argv = cJSON_AddArrayToObject(o, "argv");
+		for (char **a = m->argv; *a; a++)
+			cJSON_AddItemToArray(argv, cJSON_CreateString(*a));
+	}
+	return o;
+}
+
+static cJSON *expect_json(const struct plan_expect *x)
+{
+	cJSON *o = cJSON_CreateObject();
+	json_put_str(o, "from", x->from);
+	json_put_str(o, "to", x->to);
+	json_put_str(o, "proto", tb_proto_name(x->proto));
+	if (x->port)
+		cJSON_AddNumberToObject(o, "port", x->port);
+	json_put_str(o, "result", x->expect_pass ? "pass" : "fail");
+	if (x->client_ip != TB_CLIENT_IP_ANY)
+		json_put_str(o, "clientIP", client_ip_names[x->client_ip]);
+	if (x->line)
+		cJSON_AddNumberToObject(o, "line", x->line);
+	return o;
+}
+
+/* WITH_STATE: what up learnt while building (image hashes, timings) and
+ * where the plan came from; without it, only what defines the lab. */
+static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
+{
+	cJSON *root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "format", PLAN_FORMAT);
+	if (with_state) {
+		json_put_str(root, "testbed", p->version);
+		json_put_str(root, "topology", p->topology);
+	}
+	json_put_str(root, "lab", p->lab);
+	json_put_str(root, "routing", tb_routing_name(p->routing));
+	cJSON *neigh = cJSON_AddObjectToObject(root, "neighbours");
+	json_put_str(neigh, "design", tb_neighbours_name(p->neighbours.design));
+	json_put_str(neigh, "asked", tb_neighbours_name(p->neighbours.asked));
+	cJSON_AddNumberToObject(neigh, "fullMesh", (double)p->neighbours.full_mesh);
+	cJSON *cluster = cJSON_AddObjectToObject(root, "cluster");
+	json_put_prefix(cluster, "podCIDR", p->pod_cidr);
+	json_put_prefix(cluster, "serviceCIDR", p->service_cidr);
+	json_put_prefix(cluster, "underlay", p->underlay);
+	cJSON *images = cJSON_AddArrayToObject(root, "images");
+	for (size_t i = 0; i < p->n_images; i++) {
+		cJSON *o = cJSON_CreateObject();
+		json_put_str(o, "name", p->images[i].name);
+		json_put_str(o, "path", p->images[i].path);
+		if (with_state && p->images[i].sha256[0])
+			json_put_str(o, "sha256", p->images[i].sha256);
+		cJSON_AddItemToArray(images, o);
+	}
+	cJSON *machines = cJSON_AddArrayToObject(root, "machines");
+	for (size_t i = 0; i < p->n_machines; i++)
+		cJSON_AddItemToArray(machines, machine_json(p, &p->machines[i]));
+	cJSON *steps = cJSON_AddArrayToObject(root, "steps");
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct step *s = &p->steps[i];
+		const struct step_ops *ops = step_ops(s->kind);
+		cJSON *o = cJSON_CreateObject();
+		json_put_str(o, "kind", ops->name);
+		json_put_str(o, "machine", p->machines[s->machine].name);
+		ops->to_json(p, s, o);
+		if (s->note)
+			json_put_str(o, "note", s->note);
+		cJSON_AddItemToArray(steps, o);
+	}
+	if (with_expect) {
+		if (p->has_expect) {
+			cJSON *expect = cJSON_AddArrayToObject(root, "expect");
+			for (size_t i = 0; i < p->n_expects; i++)
+				cJSON_AddItemToArray(expect, expect_json(&p->expects[i]));
+		} else {
+			cJSON_AddNullToObject(root, "expect");
+		}
+	}
+	if (with_state) {
+		cJSON *t = cJSON_AddObjectToObject(root, "timings");
+		put_timing(t, "images", p->timings.images);
+		put_timing(t, "machines", p->timings.machines);
+		put_timing(t, "network", p->timings.network);
+		put_timing(t, "servers", p->timings.servers);
+		put_timing(t, "total", p->timings.total);
+	}
+	return root;
+}
+
+char *plan_to_json(const struct plan *p, bool with_state)
+{
+	cJSON *root = plan_json(p, with_state, true);
+	char *text = cJSON_Print(root);
+	cJSON_Delete(root);
+	char *copy = xstrdup(text);
+	cJSON_free(text);
+	return copy;
+}
+
+char *plan_shape(const struct plan *p)
+{
+	cJSON *root = plan_json(p, false, false);
+	char *text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	char *copy = xstrdup(text);
+	cJSON_free(text);
+	return copy;
+}
+
+/* ---- reading ---- */
+
+static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
+{
+	char name[256], kind[16], node[256], image[256];
+	long http = 0;
+	struct plan_machine m = {.parent = PLAN_NONE, .image = PLAN_NONE};
+	if (json_get_str(o, "name", name, sizeof(name), true, e) < 0 || json_get_str(o, "kind", kind, sizeof(kind), true, e) < 0 ||
+	    json_get_str(o, "node", node, sizeof(node), false, e) < 0 ||
+	    json_get_str(o, "image", image, sizeof(image), false, e) < 0 ||
+	    json_get_addr(o, "address", &m.address, false, e) < 0 || json_get_int(o, "http", 1, 65535, &http, false, e) < 0 ||
+	    json_get_bool(o, "podServer", &m.pod_server, e) < 0)
+		return tb_context(e, "machines[%zu]", i);
+	if (!topology_is_dns_label(name)) {
+		autofree char *shown = str_escape(name);
+		return tb_fail(e, "machines[%zu].name: \"%s\" is not a machine name (a DNS label)", i, shown);
+	}
+	if (!machine_kind_parse(kind, &m.kind))
+		return tb_fail(e, "machines[%zu].kind: unknown kind \"%s\"", i, kind);
+	if (plan_find(p, name) != PLAN_NONE)
+		return tb_fail(e, "machines[%zu].name: \"%s\" appears twice", i, name);
+	if (node[0] && (m.parent = plan_find(p, node)) == PLAN_NONE)
+		return tb_fail(e, "machines[%zu].node: no earlier machine \"%s\"", i, node);
+	for (size_t k = 0; image[0] && k < p->n_images && m.image == PLAN_NONE; k++)
+		if (strcmp(p->images[k].name, image) == 0)
+			m.image = k;
+	if (image[0] && m.image == PLAN_NONE)
+		return tb_fail(e, "machines[%zu].image: no image \"%s\"", i, image);
+	m.http_port = (int)http;
+	m.name = name;
+	long disk = 0;
+	if (json_get_int(o, "disk", 0, (long)TB_MAX_DISK, &disk, false, e) < 0)
+		return tb_context(e, "machines[%zu]", i);
+	m.disk = (unsigned long long)disk;
+	const cJSON *argv = cJSON_GetObjectItemCaseSensitive(o, "argv");
+	size_t n = argv ? (size_t)cJSON_GetArraySize(argv) : 0;
+	autofree char **args = argv ? xcalloc(n + 1, sizeof(*args)) : NULL;
+	if (argv && (!cJSON_IsArray(argv) || n == 0))
+		return tb_fail(e, "machines[%zu].argv: expected a non-empty array of strings", i);
+	size_t k = 0;
+	for (const cJSON *a = argv ? argv->child : NULL; a; a = a->next, k++) {
+		if (!cJSON_IsString(a))
+			return tb_fail(e, "machines[%zu].argv[%zu]: expected a string", i, k);
+		args[k] = a->valuestring;
+	}
+	m.argv = args;
+	plan_add_machine(p, &m);
+	return 0;
+}
+
+static int read_step(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
+{
+	char kind[32];
+	size_t machine;
+	if (json_get_str(o, "kind", kind, sizeof(kind), true, e) < 0 || json_get_machine(p, o, "machine", &machine, e) < 0)
+		return tb_context(e, "steps[%zu]", i);
+	enum step_kind k = step_kind_parse(kind);
+	if (k == STEP_KIND_COUNT)
+		return tb_fail(e, "steps[%zu].kind: unknown step kind \"%s\"", i, kind);
+	const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
+	struct step *s = plan_add_step(p, k, machine, cJSON_IsString(note) ? note->valuestring : NULL);
+	if (step_ops(k)->from_json(p, o, s, e) < 0)
+		return tb_context(e, "steps[%zu] (%s)", i, kind);
+	return 0;
+}
+
+static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
+{
+	char proto[8], result[8], client[16];
+	long port = 0, line = 0;
+	struct plan_expect *x = &p->expects[p->n_expects];
+	*x = (struct plan_expect){0};
+	if (!(x->from = json_get_strdup(o, "from", e)) || !(x->to = json_get_strdup(o, "to", e)))
+		goto fail;
+	p->n_expects++;
+	if (json_get_str(o, "proto", proto, sizeof(proto), true, e) < 0 ||
+	    json_get_str(o, "result", result, sizeof(result), true, e) < 0 ||
+	    json_get_str(o, "clientIP", client, sizeof(client), false, e) < 0 ||
+	    json_get_int(o, "port", 1, 65535, &port, false, e) < 0 || json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
+		return tb_context(e, "expect[%zu]", i);
+	x->port = (int)port;
+	x->line = (int)line;
+	x->expect_pass = strcmp(result, "fail") != 0;
+	x->proto = strcmp(proto, "tcp") == 0 ? TB_PROTO_TCP : strcmp(proto, "ping") == 0 ? TB_PROTO_PING : TB_PROTO_HTTP;
+	if (strcmp(proto, tb_proto_name(x->proto)) != 0)
+		return tb_fail(e, "expect[%zu].proto: unknown protocol \"%s\"", i, proto);
+	x->client_ip = TB_CLIENT_IP_ANY;
+	for (size_t c = 0; client[0] && c < ARRAY_SIZE(client_ip_names); c++)
+		if (strcmp(client, client_ip_names[c]) == 0)
+			x->client_ip = (enum tb_client_ip)c;
+	return 0;
+fail:
+	free(x->from);
+	return tb_context(e, "expect[%zu]", i);
+}
+
+static double get_timing(const cJSON *t, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
+{
+	char buf[256];
+	if (!(p->lab = json_get_strdup(root, "lab", e)))
+		return -1;
+	if (!topology_is_lab_name(p->lab)) {
+		autofree char *shown = str_escape(p->lab);
+		return tb_fail(e, "lab: \"%s\" is not a lab name", shown);
+	}
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "testbed");
+	p->version = xstrdup(cJSON_IsString(v) ? v->valuestring : "unknown");
+	v = cJSON_GetObjectItemCaseSensitive(root, "topology");
+	p->topology = xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+	if (json_get_str(root, "routing", buf, sizeof(buf), true, e) < 0)
+		return -1;
+	enum tb_routing modes[] = {TB_ROUTING_GATEWAY, TB_ROUTING_HOST_GW, TB_ROUTING_VXLAN};
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (strcmp(buf, tb_routing_name(modes[i])) == 0) {
+			p->routing = modes[i];
+			known = true;
+		}
+	if (!known)
+		return tb_fail(e, "routing: unknown mode \"%s\"", buf);
+	/* Plans saved before the field existed learned their neighbours. */
+	p->neighbours = (struct plan_neighbours){.design = TB_NEIGH_LEARNED, .asked = TB_NEIGH_AUTO};
+	const cJSON *neigh = cJSON_GetObjectItemCaseSensitive(root, "neighbours");
+	if (neigh) {
+		char design[16], asked[16];
+		long mesh = 0;
+		if (json_get_str(neigh, "design", design, sizeof(design), true, e) < 0 ||
+		    json_get_str(neigh, "asked", asked, sizeof(asked), true, e) < 0 ||
+		    json_get_int(neigh, "fullMesh", 0, 1L << 40, &mesh, false, e) < 0)
+			return tb_context(e, "neighbours");
+		if (!tb_neighbours_parse(design, &p->neighbours.design) || p->neighbours.design == TB_NEIGH_AUTO)
+			return tb_fail(e, "neighbours.design: unknown design \"%s\"", design);
+		if (!tb_neighbours_parse(asked, &p->neighbours.asked))
+			return tb_fail(e, "neighbours.asked: unknown design \"%s\"", asked);
+		p->neighbours.full_mesh = (size_t)mesh;
+	}
+	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(root, "cluster");
+	if (json_get_prefix(cluster, "podCIDR", &p->pod_cidr, e) < 0 ||
+	    json_get_prefix(cluster, "serviceCIDR", &p->service_cidr, e) < 0 ||
+	    json_get_prefix(cluster, "underlay", &p->underlay, e) < 0)
+		return tb_context(e, "cluster");
+	size_t i = 0;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "images");
+	for (const cJSON *o = cJSON_IsArray(list) ? list->child : NULL; o; o = o->next, i++) {
+		char name[256], path[4096];
+		if (json_get_str(o, "name", name, sizeof(name), true, e) < 0 ||
+		    json_get_str(o, "path", path, sizeof(path), true, e) < 0)
+			return tb_context(e, "images[%zu]", i);
+		size_t k = plan_add_image(p, name, path);
+		json_get_str(o, "sha256", p->images[k].sha256, sizeof(p->images[k].sha256), false, e);
+	}
+	i = 0;
+	list = cJSON_GetObjectItemCaseSensitive(root, "machines");
+	if (!cJSON_IsArray(list))
+		return tb_fail(e, "machines: expected an array");
+	for (const cJSON *o = list->child; o; o = o->next, i++)
+		if (read_machine(p, o, i, e) < 0)
+			return -1;
+	i = 0;
+	list = cJSON_GetObjectItemCaseSensitive(root, "steps");
+	if (!cJSON_IsArray(list))
+		return tb_fail(e, "steps: expected an array");
+	for (const cJSON *o = list->child; o; o = o->next, i++)
+		if (read_step(p, o, i, e) < 0)
+			return -1;
+	list = cJSON_GetObjectItemCaseSensitive(root, "expect");
+	p->has_expect = cJSON_IsArray(list);
+	p->expects = xcalloc(p->has_expect ? (size_t)cJSON_GetArraySize(list) + 1 : 1, sizeof(*p->expects));
+	i = 0;
+	for (const cJSON *o = p->has_expect ? list->child : NULL; o; o = o->next, i++)
+		if (read_expect(p, o, i, e) < 0)
+			return -1;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "timings");
+	p->timings = (struct plan_timings){get_timing(t, "images"), get_timing(t, "machines"), get_timing(t, "network"),
+					   get_timing(t, "servers"), get_timing(t, "total")};
+	return 0;
+}
+
+int plan_from_json(const char *text, struct plan *p, struct tb_err *e)
+{
+	*p = (struct plan){0};
+	/* As topology files (jsondoc.c): what is not UTF-8 would reach the
+	 * reports and plan --format json, which must be UTF-8. testbed never
+	 * writes such a plan; someone editing one might. */
+	size_t len = strlen(text), valid = utf8_valid_prefix(text, len);
+	if (valid != len)
+		return tb_fail(e, "not a saved plan: the byte at offset %zu (0x%02x) starts no valid UTF-8 character",
+			       valid, (unsigned char)text[valid]);
+	cJSON *root = cJSON_Parse(text);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return tb_fail(e, "not a saved plan (not a JSON object)");
+	}
+	const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
+	const cJSON *version = cJSON_GetObjectItemCaseSensitive(root, "testbed");
+	if (!cJSON_IsNumber(format) || format->valuedouble != PLAN_FORMAT) {
+		char saved[32] = "(none)";
+		if (cJSON_IsNumber(format))
+			snprintf(saved, sizeof(saved), "%g", format->valuedouble);
+		tb_fail(e, "it was saved by testbed %s in plan format %s; this is testbed %s, which reads plan format %d",
+			cJSON_IsString(version) ? version->valuestring : "(unknown version)", saved, TESTBED_VERSION,
+			PLAN_FORMAT);
+		cJSON_Delete(root);
+		return -1;
+	}
+	int rc = read_plan(root, p, e);
+	cJSON_Delete(root);
+	if (rc < 0)
+		plan_free(p);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* Routes: `ip route add DST [via GW] [dev DEV] [onlink] [table N]`. Made
+ * with the protocol `ip route` uses by default (boot), so a lab built by
+ * hand from `testbed plan` has the very same routes. */
+#define _GNU_SOURCE
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/route.h>
+
+#include "steps/netlink.h"
+#include "steps/step.h"
+
+static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+{
+	const struct step_route *r = &s->u.route;
+	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN];
+	struct nl_sock *sk = exec_sock(ctx, s->machine, e);
+	if (!sk)
+		return -1;
+	struct rtnl_route *route = rtnl_route_alloc();
+	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+	autonladdr dst = nl_addr_v4(ipv4_network(r->dst), r->dst.len);
+	autonladdr gw = r->via ? nl_addr_v4(r->via, 32) : NULL;
+	int rc = -NLE_NOMEM;
+	if (!route || !nh || !dst || (r->via && !gw))
+		goto out;
+	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_table(route, r->table);
+	rtnl_route_set_protocol(route, RTPROT_BOOT);
+	rtnl_route_set_scope(route, r->scope == ROUTE_SCOPE_LINK ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
+	rtnl_route_set_dst(route, dst);
+	if (gw)
+		rtnl_route_nh_set_gateway(nh, gw);
+	if (r->dev[0]) {
+		int ifindex = nl_ifindex(sk, r->dev);
+		if (ifindex <= 0) {
+			rc = -NLE_NODEV;
+			goto out;
+		}
+		rtnl_route_nh_set_ifindex(nh, ifindex);
+	}
+	if (r->onlink)
+		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
+	rtnl_route_add_nexthop(route, nh);
+	nh = NULL; /* the route owns it now */
+	rc = rtnl_route_add(sk, route, NLM_F_CREATE | NLM_F_EXCL);
+out:
+	if (nh)
+		rtnl_route_nh_free(nh);
+	if (route)
+		rtnl_route_put(route);
+	if (rc < 0)
+		return tb_fail(e, "%s: adding route %s%s%s%s%s: %s", ctx->plan->machines[s->machine].name,
+			       ipv4_prefix_format(r->dst, d), r->via ? " via " : "", r->via ? ipv4_addr_format(r->via, g) : "",
+			       r->dev[0] ? " dev " : "", r->dev, nl_geterror(rc));
+	return 0;
+}
+
+static void render(const struct render_ctx *r, const struct step *s)
+{
+	const struct step_route *rt = &s->u.route;
+	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN], table[16];
+	struct render_argv a = {.n = 0};
+	render_push(&a, "ip", "-n", render_ns(r, s->machine), "route", "add",
+		    rt->dst.len == 0 ? "default" : ipv4_prefix_format(rt->dst, d), NULL);
+	if (rt->via)
+		render_push(&a, "via", ipv4_addr_format(rt->via, g), NULL);
+	if (rt->dev[0])
+		render_push(&a, "dev", rt->dev, NULL);
+	if (rt->onlink)
+		render_push(&a, "onlink", NULL);
+	snprintf(table, sizeof(table), "%u", rt->table);
+	if (rt->table != 254)
+		render_push(&a, "table", table, NULL);
+	render_argv(r, &a);
+}
+
+static void to_json(const struct plan *p, const struct step *s, cJSON *o)
+{
+	(void)p;
+	const struct step_route *r = &s->u.route;
+	json_put_prefix(o, "dst", (struct ipv4_prefix){ipv4_network(r->dst), r->dst.len});
+	if (r->via)
+		json_put_addr(o, "via", r->via);
+	if (r->dev[0])
+		json_put_str(o, "dev", r->dev);
+	json_put_str(o, "scope", r->scope == ROUTE_SCOPE_LINK ? "link" : "universe");
+	if (r->onlink)
+		cJSON_AddTrueToObject(o, "onlink");
+	cJSON_AddNumberToObject(o, "table", r->table);
+}
+
+static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
+{
+	(void)p;
+	struct step_route *r = &s->u.route;
+	char scope[16];
+	long table = 254;
+	if (json_get_prefix(o, "dst", &r->dst, e) < 0 || json_get_addr(o, "via", &r->via, false, e) < 0 ||
+	    json_get_ifname(o, "dev", r->dev, false, e) < 0 ||
+	    json_get_str(o, "scope", scope, sizeof(scope), true, e) < 0 || json_get_bool(o, "onlink", &r->onlink, e) < 0 ||
+	    json_get_int(o, "table", 1, 4294967295L, &table, false, e) < 0)
+		return -1;
+	if (strcmp(scope, "link") != 0 && strcmp(scope, "universe") != 0)
+		return tb_fail(e, "\"scope\": expected \"link\" or \"universe\"");
+	r->scope = strcmp(scope, "link") == 0 ? ROUTE_SCOPE_LINK : ROUTE_SCOPE_UNIVERSE;
+	r->table = (uint32_t)table;
+	return 0;
+}
+
+const struct step_ops step_route_ops = {
+	.name = "route",
+	.apply = apply,
+	.render = render,
+	.to_json = to_json,
+	.from_json = from_json,
+};
