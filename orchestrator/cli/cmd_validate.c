@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "model/compile.h"
+#include "plan/plan_neigh.h"
 #include "util/util.h"
 
 int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands)

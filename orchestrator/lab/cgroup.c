@@ -1,7 +1,6 @@
 #define _GNU_SOURCE
 #include "lab/cgroup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -195,18 +194,25 @@ int lab_cgroups_list(const char *state_root, char ***names, size_t *n, struct tb
 	if (!mount)
 		return 0;
 	autofree char *parent = xasprintf("%s/%s", mount, TESTBED_CGROUP);
-	DIR *dir = opendir(parent);
-	if (!dir)
+	autoclose int dir = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
 		return errno == ENOENT ? 0 : tb_fail(e, "reading %s: %s", parent, strerror(errno));
+	char **entries;
+	size_t n_entries;
+	if (dir_names(dir, NULL, parent, &entries, &n_entries, e) < 0)
+		return -1;
 	autofree char *suffix = lab_cgroup_name("", state_root); /* "-HASH" */
-	size_t cap = 0;
-	for (struct dirent *de; (de = readdir(dir));) {
-		size_t len = strlen(de->d_name), slen = strlen(suffix);
-		if (de->d_type != DT_DIR || len <= slen || strcmp(de->d_name + len - slen, suffix) != 0)
-			continue;
-		grow_array((void **)names, &cap, *n + 1, sizeof(**names));
-		(*names)[(*n)++] = strndup(de->d_name, len - slen);
+	size_t cap = 0, slen = strlen(suffix);
+	for (size_t i = 0; i < n_entries; i++) {
+		size_t len = strlen(entries[i]);
+		struct stat st;
+		if (len > slen && strcmp(entries[i] + len - slen, suffix) == 0 &&
+		    fstatat(dir, entries[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			grow_array((void **)names, &cap, *n + 1, sizeof(**names));
+			(*names)[(*n)++] = strndup(entries[i], len - slen);
+		}
+		free(entries[i]);
 	}
-	closedir(dir);
+	free(entries);
 	return 0;
 }

@@ -1,10 +1,12 @@
-/* Lab lifecycle: up, down, status, exec. Library code: each returns an exit
+/* Lab lifecycle, a file per command: lab_up.c, lab_down.c, lab_status.c
+ * (status and gc), lab_exec.c. Library code: each returns an exit
  * category (enum tb_exit) and says why through a tb_err; the cmd_* files
  * print and choose what the user sees. */
 #ifndef TESTBED_LAB_H
 #define TESTBED_LAB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "plan/plan.h"
@@ -49,5 +51,9 @@ void lab_status_free(struct lab_status *labs, size_t n);
  * namespaces and root; returns the command's exit code, or a tb_exit
  * value with E set when it could not be started. */
 int lab_exec(const char *name, const char *target, char **argv, const char *state_dir, struct tb_err *e);
+
+/* The capabilities each kind of machine keeps (docs/security.md), for its
+ * init and for what exec runs in it. */
+uint64_t lab_machine_caps(enum machine_kind kind);
 
 #endif

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "check/probe.h"
+#include "lab/ready.h"
 #include "util/progress.h"
 #include "util/util.h"
 

@@ -8,6 +8,7 @@
 #include "check/check.h"
 #include "model/jsondoc.h"
 #include "model/topology.h"
+#include "plan/plan_compile.h"
 
 int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 {

@@ -1,10 +1,11 @@
 /* The plan: the lab's contract. `up` compiles a validated topology into a
- * plan (plan.c: IPAM's addresses, machines, and an ordered list of typed
- * steps), saves it in the lab's state before touching the kernel
+ * plan (plan_compile.h: IPAM's addresses, machines, and an ordered list of
+ * typed steps), saves it in the lab's state before touching the kernel
  * (plan_json.c), and walks its steps through the executors (one file per
- * step kind: step_*.c, dispatched through step.h). Everything that looks at
- * a running lab afterwards (down, status, check, trace, graph, plan) reads
- * the saved plan, never the topology file.
+ * step kind: steps/step_*.c, through plan/step_ops.h). Everything that
+ * looks at a running lab afterwards (down, status, check, trace, graph,
+ * plan) reads the saved plan, never the topology file. This header is the
+ * plan's data and the functions that build, find and free it (plan.c).
  *
  * Pure data: building, saving and loading make no system calls besides
  * file I/O, so plans are unit-tested and printed (`testbed plan`). */
@@ -216,10 +217,6 @@ struct plan {
 	struct plan_timings timings;
 };
 
-/* Compile T, read from SOURCE (the topology file's absolute path, for
- * the record; may be NULL). Fails (with a message) only for features not
- * built yet. */
-int plan_build(const struct tb_topology *t, const char *source, struct plan *p, struct tb_err *e);
 void plan_free(struct plan *p);
 
 const char *machine_kind_name(enum machine_kind kind);
@@ -227,7 +224,7 @@ bool machine_kind_parse(const char *name, enum machine_kind *kind);
 /* Index of the machine called NAME, or PLAN_NONE. */
 size_t plan_find(const struct plan *p, const char *name);
 
-/* Appending, for plan.c and for readers of saved plans. The plan owns
+/* Appending, for the compiler and for readers of saved plans. The plan owns
  * copies of every string it is given. */
 size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
 struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
@@ -238,25 +235,6 @@ void plan_neigh_append(struct step_neigh *n, uint32_t address, const char *mac);
 
 /* Iterating steps of one kind: for (s = plan_next(p, NULL, K); s; s = plan_next(p, s, K)). */
 const struct step *plan_next(const struct plan *p, const struct step *after, enum step_kind kind);
-
-/* Neighbour designs (plan_neigh.c). The kernel's neighbour table is one
- * for every namespace on the machine: gc_thresh3, 1024 learned entries by
- * default, settable only from the machine's own namespace. `auto` keeps
- * the article's ARP while a full mesh fits in half of it, since other labs
- * and the machine itself share the table. */
-#define PLAN_NEIGH_TABLE 1024
-#define PLAN_NEIGH_AUTO_LIMIT (PLAN_NEIGH_TABLE / 2)
-
-/* Resolves ASKED for the plan's segments (from its bridge, veth and
- * address steps) and, for the static design, fixes every segment member's
- * MAC and appends the permanent entries. Call before the steps are put in
- * order. */
-void plan_neighbours(struct plan *p, enum tb_neighbours asked);
-/* One line for `validate`: the design and why (malloc'd). */
-char *plan_neighbours_explain(const struct plan *p);
-/* The MAC the static design gives an interface: from its address when it
- * has one (unique in a lab), else from a running number SEQ. */
-void plan_neigh_mac(uint32_t address, uint32_t seq, char mac[PLAN_MAC]);
 
 /* The saved form (plan_json.c): JSON, documented in docs/plan.md. */
 char *plan_to_json(const struct plan *p, bool with_state);

@@ -9,7 +9,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "steps/step.h"
+#include "plan/plan_fields.h"
+#include "plan/step_ops.h"
 
 #ifndef TESTBED_VERSION
 #define TESTBED_VERSION "unknown"

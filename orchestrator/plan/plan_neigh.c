@@ -12,7 +12,9 @@
  * the lab names is such a member (pods' cbr0, nodes' gateway, the gateway's
  * and host-gw's nodes), and vxlan's tunnel ends already have entries. */
 #define _GNU_SOURCE
-#include "plan/plan.h"
+#include "plan/plan_neigh.h"
+
+#include "plan/plan_passes.h"
 
 #include <stdbool.h>
 #include <stdio.h>

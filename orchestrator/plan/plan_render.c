@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "steps/step.h"
+#include "plan/step_ops.h"
 #include "util/util.h"
 
 /* Characters no POSIX shell treats specially anywhere in a word. */
@@ -115,6 +115,11 @@ void render_comment(const struct render_ctx *r, const char *fmt, ...)
 	va_end(ap);
 	autofree char *safe = str_escape(text);
 	fprintf(r->out, "# %s\n", safe);
+}
+
+const char *render_ns(const struct render_ctx *r, size_t machine)
+{
+	return r->plan->machines[machine].name;
 }
 
 void plan_render_sh(const struct plan *p, FILE *out)

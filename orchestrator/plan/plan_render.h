@@ -5,8 +5,37 @@
 #include <stdio.h>
 
 #include "plan/plan.h"
+#include "util/util.h"
 
 void plan_render_sh(const struct plan *p, FILE *out);
+
+/* Shell rendering: every value reaches the script through
+ * render_cmd or render_argv, which quote each word, and every comment
+ * through render_comment, which escapes what could end or hide it. */
+struct render_ctx {
+	const struct plan *plan;
+	FILE *out;
+};
+
+/* One command line: the words up to NULL, each a single shell word. */
+void render_cmd(const struct render_ctx *r, ...) __attribute__((sentinel));
+/* The same built in parts, for commands with optional words: push the
+ * words up to NULL, then write the line with render_argv. */
+struct render_argv {
+	const char *words[32];
+	size_t n;
+};
+void render_push(struct render_argv *a, ...) __attribute__((sentinel));
+void render_argv(const struct render_ctx *r, const struct render_argv *a);
+/* The command A reading BODY as a here-document whose delimiter no line of
+ * BODY equals and whose quoting keeps BODY from expansion. */
+void render_heredoc(const struct render_ctx *r, const struct render_argv *a, const char *body);
+/* A comment line, "# " and the formatted text with line breaks, control
+ * characters and bytes that are not UTF-8 escaped (str_escape). */
+void render_comment(const struct render_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The name a machine's namespace has in rendered scripts. */
+const char *render_ns(const struct render_ctx *r, size_t machine);
 
 /* S as one word of a POSIX shell: as it is when it holds only characters
  * no shell reads specially, else in single quotes; control characters, which

@@ -44,11 +44,11 @@ int netns_enter(int netns_fd, int *self, struct tb_err *e)
 {
 	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (*self < 0)
-		return tb_fail(e, "opening own network namespace: %s", strerror(errno));
+		return tb_fail_errno(e, errno, "opening own network namespace: %s", strerror(errno));
 	if (setns(netns_fd, CLONE_NEWNET) < 0) {
 		close_fd(self);
 		*self = -1;
-		return tb_fail(e, "entering network namespace: %s", strerror(errno));
+		return tb_fail_errno(e, errno, "entering network namespace: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -78,7 +78,7 @@ int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err
 		return -1;
 	autofree char *path = xasprintf("/proc/sys/%s", key);
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int rc = (fd < 0 || write_all(fd, value, strlen(value)) < 0) ? tb_fail(e, "%s: %s", path, strerror(errno)) : 0;
+	int rc = (fd < 0 || write_all(fd, value, strlen(value)) < 0) ? tb_fail_errno(e, errno, "%s: %s", path, strerror(errno)) : 0;
 	close_fd(&fd);
 	netns_leave(&self);
 	return rc;
@@ -88,14 +88,14 @@ int netns_socket(int netns_fd, int domain, int type, struct tb_err *e)
 {
 	autoclose int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
-		return tb_fail(e, "opening own network namespace: %s", strerror(errno));
+		return tb_fail_errno(e, errno, "opening own network namespace: %s", strerror(errno));
 	return netns_socket_from(self, netns_fd, domain, type, 0, e);
 }
 
 int netns_visit(int netns_fd, struct tb_err *e)
 {
 	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return tb_fail(e, "entering network namespace: %s", strerror(errno));
+		return tb_fail_errno(e, errno, "entering network namespace: %s", strerror(errno));
 	return 0;
 }
 
@@ -107,13 +107,31 @@ void netns_return(int home_fd)
 int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e)
 {
 	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return tb_fail(e, "entering network namespace: %s", strerror(errno));
+		return tb_fail_errno(e, errno, "entering network namespace: %s", strerror(errno));
 	int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
 	int err = errno;
 	return_to_netns(home_fd);
 	if (fd < 0)
-		return tb_fail(e, "socket: %s", strerror(err));
+		return tb_fail_errno(e, err, "socket: %s", strerror(err));
 	return fd;
+}
+
+int nl_errno(int nl_error)
+{
+	static const struct {
+		int nl, sys;
+	} map[] = {
+		{NLE_EXIST, EEXIST},	     {NLE_OBJ_NOTFOUND, ENOENT}, {NLE_NODEV, ENODEV},
+		{NLE_PERM, EPERM},	     {NLE_NOACCESS, EACCES},	 {NLE_NOMEM, ENOMEM},
+		{NLE_INVAL, EINVAL},	     {NLE_RANGE, ERANGE},	 {NLE_BUSY, EBUSY},
+		{NLE_AGAIN, EAGAIN},	     {NLE_OPNOTSUPP, EOPNOTSUPP}, {NLE_AF_NOSUPPORT, EAFNOSUPPORT},
+		{NLE_NOADDR, EADDRNOTAVAIL}, {NLE_MSGSIZE, EMSGSIZE},	 {NLE_INTR, EINTR},
+	};
+	int code = nl_error < 0 ? -nl_error : nl_error;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (map[i].nl == code)
+			return map[i].sys;
+	return EIO;
 }
 
 struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e)
@@ -126,7 +144,7 @@ struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e)
 	int rc = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
 	netns_leave(&self);
 	if (rc < 0) {
-		tb_fail(e, "opening a netlink socket: %s", nl_geterror(rc));
+		tb_fail_errno(e, nl_errno(rc), "opening a netlink socket: %s", nl_geterror(rc));
 		if (sk)
 			nl_socket_free(sk);
 		return NULL;
@@ -162,12 +180,12 @@ int nl_link_up(struct nl_sock *sk, const char *name, struct tb_err *e)
 	autolink orig = NULL;
 	int rc = rtnl_link_get_kernel(sk, 0, name, &orig);
 	if (rc < 0)
-		return tb_fail(e, "looking up %s: %s", name, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "looking up %s: %s", name, nl_geterror(rc));
 	autolink change = rtnl_link_alloc();
 	rtnl_link_set_flags(change, IFF_UP);
 	rc = rtnl_link_change(sk, orig, change, 0);
 	if (rc < 0)
-		return tb_fail(e, "setting %s up: %s", name, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "setting %s up: %s", name, nl_geterror(rc));
 	return 0;
 }
 
@@ -233,7 +251,7 @@ int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a,
 	nl_socket_enable_auto_ack(sk);
 	nl_cb_put(cb);
 	if (rc < 0 && !r.answered)
-		return tb_fail(e, "route lookup: %s", nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "route lookup: %s", nl_geterror(rc));
 	return 0;
 }
 
@@ -242,7 +260,7 @@ int nl_ifname(struct nl_sock *sk, int ifindex, char *name, struct tb_err *e)
 	struct rtnl_link *link = NULL;
 	int rc = rtnl_link_get_kernel(sk, ifindex, NULL, &link);
 	if (rc < 0)
-		return tb_fail(e, "link %d: %s", ifindex, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "link %d: %s", ifindex, nl_geterror(rc));
 	snprintf(name, IFNAMSIZ, "%s", rtnl_link_get_name(link));
 	rtnl_link_put(link);
 	return 0;
@@ -254,7 +272,7 @@ int nl_neighbour_lookup(struct nl_sock *sk, int ifindex, uint32_t addr, struct n
 	struct nl_cache *cache = NULL;
 	int rc = rtnl_neigh_alloc_cache(sk, &cache);
 	if (rc < 0)
-		return tb_fail(e, "reading the neighbour table: %s", nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "reading the neighbour table: %s", nl_geterror(rc));
 	uint32_t be = htonl(addr);
 	struct nl_addr *a = nl_addr_build(AF_INET, &be, sizeof(be));
 	struct rtnl_neigh *neigh = a ? rtnl_neigh_get(cache, ifindex, a) : NULL;

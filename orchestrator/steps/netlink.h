@@ -19,6 +19,9 @@ struct nl_sock;
 /* A NETLINK_ROUTE socket in the network namespace NETNS_FD (-1: the
  * caller's own). */
 struct nl_sock *nl_open_in(int netns_fd, struct tb_err *e);
+/* The errno a libnl error code (negative or not) stands for: NLE_EXIST is
+ * EEXIST, NLE_OBJ_NOTFOUND ENOENT...; EIO when it names none. */
+int nl_errno(int nl_error);
 void nl_close(struct nl_sock *sk);
 
 /* 0 when there is no such link. */

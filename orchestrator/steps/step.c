@@ -2,11 +2,9 @@
 #define _GNU_SOURCE
 #include "steps/step.h"
 
-#include <ctype.h>
+#include <errno.h>
 #include <string.h>
 
-#include "model/ifname.h"
-#include "lab/machine.h"
 #include "steps/netlink.h"
 
 static const struct step_ops *const table[STEP_KIND_COUNT] = {
@@ -29,143 +27,50 @@ enum step_kind step_kind_parse(const char *name)
 	return STEP_KIND_COUNT;
 }
 
+void exec_ctx_init(struct exec_ctx *ctx, const struct plan *plan, const int *netns)
+{
+	*ctx = (struct exec_ctx){
+		.plan = plan,
+		.netns = netns,
+		.socks = xcalloc(plan->n_machines ? plan->n_machines : 1, sizeof(*ctx->socks)),
+	};
+}
+
+void exec_ctx_close(struct exec_ctx *ctx)
+{
+	for (size_t i = 0; ctx->socks && i < ctx->plan->n_machines; i++)
+		nl_close(ctx->socks[i]);
+	free(ctx->socks);
+	ctx->socks = NULL;
+}
+
 struct nl_sock *exec_sock(struct exec_ctx *ctx, size_t machine, struct tb_err *e)
 {
-	if (!ctx->socks[machine] && !(ctx->socks[machine] = nl_open_in(ctx->machines[machine].netns, e)))
+	if (ctx->netns[machine] < 0) {
+		tb_fail_errno(e, ESRCH, "%s: not running", ctx->plan->machines[machine].name);
+		return NULL;
+	}
+	if (!ctx->socks[machine] && !(ctx->socks[machine] = nl_open_in(ctx->netns[machine], e)))
 		tb_context(e, "%s", ctx->plan->machines[machine].name);
 	return ctx->socks[machine];
 }
 
-const char *render_ns(const struct render_ctx *r, size_t machine)
+int steps_apply(struct exec_ctx *ctx, const struct steps_walk *walk, struct tb_err *e)
 {
-	return r->plan->machines[machine].name;
-}
-
-/* ---- JSON fields ---- */
-
-void json_put_str(cJSON *o, const char *key, const char *value)
-{
-	cJSON_AddStringToObject(o, key, value);
-}
-
-void json_put_addr(cJSON *o, const char *key, uint32_t addr)
-{
-	char buf[IPV4_PREFIX_STRLEN];
-	cJSON_AddStringToObject(o, key, ipv4_addr_format(addr, buf));
-}
-
-void json_put_prefix(cJSON *o, const char *key, struct ipv4_prefix prefix)
-{
-	char buf[IPV4_PREFIX_STRLEN];
-	cJSON_AddStringToObject(o, key, ipv4_prefix_format(prefix, buf));
-}
-
-int json_get_str(const cJSON *o, const char *key, char *buf, size_t size, bool required, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v && !required) {
-		buf[0] = '\0';
-		return 0;
+	const struct plan *p = ctx->plan;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct step *s = &p->steps[i];
+		if (walk->kinds && !walk->kinds[s->kind])
+			continue;
+		if (walk->before && walk->before(walk->arg, e) < 0)
+			return -1;
+		if (s->kind == STEP_MACHINE && !ctx->spawn)
+			return tb_fail(e, "%s: machines cannot be added to a running lab", p->machines[s->machine].name);
+		long long start = now_ms();
+		if (step_ops(s->kind)->apply(ctx, s, e) < 0)
+			return -1;
+		if (walk->after)
+			walk->after(walk->arg, s, (double)(now_ms() - start));
 	}
-	if (!cJSON_IsString(v))
-		return tb_fail(e, "\"%s\": expected a string", key);
-	if (strlen(v->valuestring) >= size)
-		return tb_fail(e, "\"%s\": \"%s\" is too long", key, v->valuestring);
-	memcpy(buf, v->valuestring, strlen(v->valuestring) + 1);
-	return 0;
-}
-
-int json_get_ifname(const cJSON *o, const char *key, char buf[PLAN_IFNAME], bool required, struct tb_err *e)
-{
-	if (json_get_str(o, key, buf, PLAN_IFNAME, required, e) < 0)
-		return -1;
-	const char *problem = buf[0] || required ? ifname_problem(buf) : NULL;
-	if (problem) {
-		autofree char *shown = str_escape(buf);
-		return tb_fail(e, "\"%s\": interface name \"%s\" %s", key, shown, problem);
-	}
-	return 0;
-}
-
-int json_get_mac(const cJSON *o, const char *key, char buf[PLAN_MAC], bool required, struct tb_err *e)
-{
-	if (json_get_str(o, key, buf, PLAN_MAC, required, e) < 0)
-		return -1;
-	if (!buf[0] && !required)
-		return 0;
-	bool ok = strlen(buf) == 17;
-	for (size_t i = 0; ok && i < 17; i++)
-		ok = i % 3 == 2 ? buf[i] == ':' : isxdigit((unsigned char)buf[i]) != 0;
-	if (!ok) {
-		autofree char *shown = str_escape(buf);
-		return tb_fail(e, "\"%s\": \"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)", key, shown);
-	}
-	return 0;
-}
-
-char *json_get_strdup(const cJSON *o, const char *key, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsString(v)) {
-		tb_fail(e, "\"%s\": expected a string", key);
-		return NULL;
-	}
-	return xstrdup(v->valuestring);
-}
-
-int json_get_addr(const cJSON *o, const char *key, uint32_t *addr, bool required, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v && !required) {
-		*addr = 0;
-		return 0;
-	}
-	if (!cJSON_IsString(v) || !ipv4_addr_parse(v->valuestring, addr))
-		return tb_fail(e, "\"%s\": expected an IPv4 address", key);
-	return 0;
-}
-
-int json_get_prefix(const cJSON *o, const char *key, struct ipv4_prefix *prefix, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	const char *why;
-	if (!cJSON_IsString(v) || !strchr(v->valuestring, '/') || !ipv4_prefix_parse(v->valuestring, prefix, &why))
-		return tb_fail(e, "\"%s\": expected an IPv4 prefix", key);
-	return 0;
-}
-
-int json_get_int(const cJSON *o, const char *key, long min, long max, long *out, bool required, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v && !required)
-		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble < (double)min || v->valuedouble > (double)max ||
-	    v->valuedouble != (double)(long)v->valuedouble)
-		return tb_fail(e, "\"%s\": expected a whole number from %ld to %ld", key, min, max);
-	*out = (long)v->valuedouble;
-	return 0;
-}
-
-int json_get_bool(const cJSON *o, const char *key, bool *out, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v) {
-		*out = false;
-		return 0;
-	}
-	if (!cJSON_IsBool(v))
-		return tb_fail(e, "\"%s\": expected true or false", key);
-	*out = cJSON_IsTrue(v);
-	return 0;
-}
-
-int json_get_machine(const struct plan *p, const cJSON *o, const char *key, size_t *machine, struct tb_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!cJSON_IsString(v))
-		return tb_fail(e, "\"%s\": expected a machine name", key);
-	*machine = plan_find(p, v->valuestring);
-	if (*machine == PLAN_NONE)
-		return tb_fail(e, "\"%s\": no machine \"%s\"", key, v->valuestring);
 	return 0;
 }

@@ -30,7 +30,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	if (addr)
 		rtnl_addr_put(addr);
 	if (rc < 0)
-		return tb_fail(e, "%s: adding %s to %s: %s", machine, ipv4_prefix_format(a->prefix, buf), a->ifname,
+		return tb_fail_errno(e, nl_errno(rc), "%s: adding %s to %s: %s", machine, ipv4_prefix_format(a->prefix, buf), a->ifname,
 			       nl_geterror(rc));
 	return 0;
 }

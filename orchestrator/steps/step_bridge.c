@@ -34,7 +34,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	}
 	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0)
-		return tb_fail(e, "%s: creating bridge %s: %s", ctx->plan->machines[s->machine].name, b->name,
+		return tb_fail_errno(e, nl_errno(rc), "%s: creating bridge %s: %s", ctx->plan->machines[s->machine].name, b->name,
 			       nl_geterror(rc));
 	return 0;
 }

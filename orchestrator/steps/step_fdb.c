@@ -42,7 +42,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	if (neigh)
 		rtnl_neigh_put(neigh);
 	if (rc < 0)
-		return tb_fail(e, "%s: adding fdb entry %s dev %s dst %s: %s", machine, f->mac, f->dev,
+		return tb_fail_errno(e, nl_errno(rc), "%s: adding fdb entry %s dev %s dst %s: %s", machine, f->mac, f->dev,
 			       ipv4_addr_format(f->dst, a), nl_geterror(rc));
 	return 0;
 }

@@ -77,7 +77,7 @@ static int send_batch(struct nl_sock *sk, int ifindex, const struct neigh_entry 
 	}
 	int rc = nl_sendto(sk, buf, (size_t)(at - buf));
 	if (rc < 0)
-		return tb_fail(e, "sending %zu neighbour entries: %s", n, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "sending %zu neighbour entries: %s", n, nl_geterror(rc));
 	return 0;
 }
 
@@ -135,7 +135,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 		if (failed < count) {
 			const struct neigh_entry *x = &n->entries[at + failed];
 			char a[IPV4_PREFIX_STRLEN];
-			return tb_fail(e, "%s: adding neighbour %s lladdr %s dev %s: %s", machine,
+			return tb_fail_errno(e, err, "%s: adding neighbour %s lladdr %s dev %s: %s", machine,
 				       ipv4_addr_format(x->address, a), x->mac, n->dev, strerror(err));
 		}
 	}

@@ -10,7 +10,6 @@
 
 #include <nftables/libnftables.h>
 
-#include "lab/machine.h"
 #include "steps/netlink.h"
 #include "steps/step.h"
 
@@ -19,7 +18,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	const struct step_nft *n = &s->u.nft;
 	const char *machine = ctx->plan->machines[s->machine].name;
 	int self;
-	if (netns_enter(ctx->machines[s->machine].netns, &self, e) < 0)
+	if (netns_enter(ctx->netns[s->machine], &self, e) < 0)
 		return tb_context(e, "%s", machine);
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	int rc = 0;

@@ -52,7 +52,7 @@ out:
 	if (route)
 		rtnl_route_put(route);
 	if (rc < 0)
-		return tb_fail(e, "%s: adding route %s%s%s%s%s: %s", ctx->plan->machines[s->machine].name,
+		return tb_fail_errno(e, nl_errno(rc), "%s: adding route %s%s%s%s%s: %s", ctx->plan->machines[s->machine].name,
 			       ipv4_prefix_format(r->dst, d), r->via ? " via " : "", r->via ? ipv4_addr_format(r->via, g) : "",
 			       r->dev[0] ? " dev " : "", r->dev, nl_geterror(rc));
 	return 0;

@@ -5,14 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lab/machine.h"
 #include "steps/netlink.h"
 #include "steps/step.h"
 
 static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 {
 	const struct step_sysctl *k = &s->u.sysctl;
-	if (netns_sysctl(ctx->machines[s->machine].netns, k->key, k->value, e) < 0)
+	if (netns_sysctl(ctx->netns[s->machine], k->key, k->value, e) < 0)
 		return tb_context(e, "%s", ctx->plan->machines[s->machine].name);
 	return 0;
 }

@@ -11,7 +11,6 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
-#include "lab/machine.h"
 #include "steps/netlink.h"
 #include "steps/step.h"
 
@@ -57,7 +56,7 @@ static int create_pair(struct nl_sock *sk, const struct step_veth *v, int peer_n
 		return tb_context(e, "creating veth %s", v->peer_name);
 	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0)
-		return tb_fail(e, "creating veth pair %s/%s: %s", v->name, v->peer_name, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "creating veth pair %s/%s: %s", v->name, v->peer_name, nl_geterror(rc));
 	return 0;
 }
 
@@ -86,7 +85,7 @@ out:
 	if (msg)
 		nlmsg_free(msg);
 	if (rc < 0)
-		return tb_fail(e, "setting hairpin mode on %s: %s", port, nl_geterror(rc));
+		return tb_fail_errno(e, nl_errno(rc), "setting hairpin mode on %s: %s", port, nl_geterror(rc));
 	return 0;
 }
 
@@ -98,7 +97,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	struct nl_sock *there = here ? exec_sock(ctx, v->peer_machine, e) : NULL;
 	if (!there)
 		return -1;
-	if (create_pair(here, v, ctx->machines[v->peer_machine].netns, e) < 0)
+	if (create_pair(here, v, ctx->netns[v->peer_machine], e) < 0)
 		return tb_context(e, "%s to %s", p->machines[s->machine].name, p->machines[v->peer_machine].name);
 	if (nl_link_up(there, v->peer_name, e) < 0)
 		return tb_context(e, "%s", p->machines[v->peer_machine].name);

@@ -38,7 +38,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	rtnl_link_vxlan_set_learning(link, 0);
 	int rc = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
 	if (rc < 0)
-		return tb_fail(e, "%s: creating vxlan %s: %s", ctx->plan->machines[s->machine].name, v->name,
+		return tb_fail_errno(e, nl_errno(rc), "%s: creating vxlan %s: %s", ctx->plan->machines[s->machine].name, v->name,
 			       nl_geterror(rc));
 	return 0;
 }

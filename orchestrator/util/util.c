@@ -40,6 +40,13 @@ void *xrealloc(void *ptr, size_t size)
 	return p;
 }
 
+void strv_free(char **v)
+{
+	for (char **s = v; s && *s; s++)
+		free(*s);
+	free(v);
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s);
@@ -269,6 +276,17 @@ int tb_fail(struct tb_err *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
+	e->err = 0;
+	return -1;
+}
+
+int tb_fail_errno(struct tb_err *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	e->err = err;
 	return -1;
 }
 

@@ -29,6 +29,8 @@ void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+/* Frees a NULL-terminated array of strings and the strings (NULL: none). */
+void strv_free(char **v);
 
 /* Grow *items (of *cap elements of elem_size) so that it holds need. */
 void grow_array(void **items, size_t *cap, size_t need, size_t elem_size);
@@ -79,9 +81,14 @@ size_t utf8_cut(const char *s, size_t n, size_t max);
  * innermost step outwards ("pod-a: creating eth0: File exists"). */
 struct tb_err {
 	char msg[1024];
+	/* The errno behind it where the system gave one (EEXIST, ENOENT...),
+	 * so that callers can tell "exists" from "not found"; 0 otherwise. */
+	int err;
 };
 /* Sets the message and returns -1, so that `return tb_fail(e, ...)` reads. */
 int tb_fail(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same, keeping ERR (an errno value) in e->err. */
+int tb_fail_errno(struct tb_err *e, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefixes the existing message with more context; returns -1. */
 int tb_context(struct tb_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

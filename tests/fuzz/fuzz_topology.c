@@ -28,6 +28,7 @@
 #include "plan/graph.h"
 #include "model/jsondoc.h"
 #include "plan/plan.h"
+#include "plan/plan_compile.h"
 #include "plan/plan_render.h"
 #include "scratch.h"
 #include "model/topology.h"

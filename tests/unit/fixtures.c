@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "plan/plan_compile.h"
 #include "util/diag.h"
 #include "model/jsondoc.h"
 #include "util/util.h"

@@ -4,6 +4,7 @@
 #include "harness.h"
 #include "model/jsondoc.h"
 #include "plan/plan.h"
+#include "plan/plan_compile.h"
 #include "check/probe_batch.h"
 #include "model/topology.h"
 

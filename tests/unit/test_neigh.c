@@ -6,6 +6,8 @@
 #include "fixtures.h"
 #include "harness.h"
 #include "plan/plan.h"
+#include "plan/plan_compile.h"
+#include "plan/plan_neigh.h"
 #include "steps/step.h"
 #include "model/topology.h"
 #include "util/util.h"

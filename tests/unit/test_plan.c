@@ -3,6 +3,7 @@
 #include "fixtures.h"
 #include "harness.h"
 #include "plan/plan.h"
+#include "plan/plan_compile.h"
 #include "plan/plan_render.h"
 #include "steps/step.h"
 #include "util/util.h"

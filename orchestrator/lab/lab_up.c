@@ -1,11 +1,9 @@
-/* Bringing labs up and down, and looking into them. `up` saves the plan,
- * then walks its steps through the executors (step.h), starts the
- * workloads and waits for the servers; any failure removes everything it
- * made. */
+/* `up`: saves the plan, then walks its steps through the executors
+ * (steps/step.h), starts the workloads and waits for the servers; any
+ * failure removes everything it made. */
 #define _GNU_SOURCE
 #include "lab/lab.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -14,19 +12,17 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "image/rootfs.h"
 #include "lab/cgroup.h"
 #include "lab/machine.h"
-#include "steps/netlink.h"
-#include "check/probe.h"
-#include "util/progress.h"
-#include "image/rootfs.h"
 #include "lab/server_pool.h"
-#include "steps/step.h"
+#include "lab/ready.h"
 #include "model/topology.h"
+#include "steps/netlink.h"
+#include "steps/step.h"
+#include "util/progress.h"
 
 #define SETUP_TIMEOUT_MS 60000
 
@@ -55,7 +51,7 @@ struct up {
 	struct lab_dir dir;
 	struct exec_ctx ctx;
 	struct machine *machines; /* parallel to plan.machines */
-	struct nl_sock **socks;
+	int *netns;               /* theirs, as each is spawned: what the steps act on */
 	char **rootfs; /* per image: the unpacked tree */
 	char *scratch;
 	size_t n_spawned;
@@ -75,7 +71,7 @@ static bool pooled(const struct plan_machine *pm)
  * only ping and bind low ports; nodes, the gateway and the article's hosts
  * also configure their own network, and may drop to another user, as
  * tcpdump does once its capture is open. The lab namespace is testbed's own. */
-static uint64_t machine_caps(enum machine_kind kind)
+uint64_t lab_machine_caps(enum machine_kind kind)
 {
 	uint64_t pod = 1ULL << CAP_NET_RAW | 1ULL << CAP_NET_BIND_SERVICE;
 	return kind == MACHINE_POD ? pod : pod | 1ULL << CAP_NET_ADMIN | 1ULL << CAP_SETUID | 1ULL << CAP_SETGID;
@@ -131,11 +127,12 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.disk_bytes = pm->disk ? pm->disk : TB_DEFAULT_DISK,
 		.cgroup_procs = u->cgroup.procs,
 		.confine = pm->kind != MACHINE_LAB,
-		.caps = machine_caps(pm->kind),
+		.caps = lab_machine_caps(pm->kind),
 	};
 	if (machine_spawn(&spec, &u->machines[i], e) < 0)
 		return -1;
 	u->n_spawned = i + 1;
+	u->netns[i] = u->machines[i].netns;
 	struct machine_record rec = {
 		.kind = (char *)machine_kind_name(pm->kind),
 		.name = pm->name,
@@ -148,30 +145,35 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 	return lab_append_machine(&u->dir, &rec, e);
 }
 
-/* Walks the plan's steps, in order; times machines and the network apart. */
+static int before_step(void *arg, struct tb_err *e)
+{
+	(void)arg;
+	return check_interrupted(e);
+}
+
+/* Times machines and the network apart, and shows both advance. */
+static void after_step(void *arg, const struct step *s, double ms)
+{
+	struct up *u = arg;
+	bool machine = s->kind == STEP_MACHINE;
+	*(machine ? &u->plan->timings.machines : &u->plan->timings.network) += ms;
+	progress_advance(u->progress, machine ? PROGRESS_MACHINES : PROGRESS_NETWORK, 1);
+}
+
+/* Walks the plan's steps, in order. */
 static int apply_steps(struct up *u, struct tb_err *e)
 {
 	struct plan *p = u->plan;
-	double machines_ms = 0, network_ms = 0;
 	/* Machine steps and the others interleave: both phases run together. */
 	size_t n_machine_steps = 0;
 	for (size_t i = 0; i < p->n_steps; i++)
 		n_machine_steps += p->steps[i].kind == STEP_MACHINE;
 	progress_begin(u->progress, PROGRESS_MACHINES, n_machine_steps);
 	progress_begin(u->progress, PROGRESS_NETWORK, p->n_steps - n_machine_steps);
-	for (size_t i = 0; i < p->n_steps; i++) {
-		const struct step *s = &p->steps[i];
-		if (check_interrupted(e) < 0)
-			return -1;
-		long long start = now_ms();
-		if (step_ops(s->kind)->apply(&u->ctx, s, e) < 0)
-			return -1;
-		bool machine = s->kind == STEP_MACHINE;
-		*(machine ? &machines_ms : &network_ms) += (double)(now_ms() - start);
-		progress_advance(u->progress, machine ? PROGRESS_MACHINES : PROGRESS_NETWORK, 1);
-	}
-	p->timings.machines = machines_ms;
-	p->timings.network = network_ms;
+	p->timings.machines = p->timings.network = 0;
+	struct steps_walk walk = {.before = before_step, .after = after_step, .arg = u};
+	if (steps_apply(&u->ctx, &walk, e) < 0)
+		return -1;
 	progress_end(u->progress, PROGRESS_MACHINES);
 	progress_end(u->progress, PROGRESS_NETWORK);
 	return 0;
@@ -250,7 +252,7 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 		served[n] = (struct served_machine){
 			.name = pm->name,
 			.node = pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "",
-			.caps = machine_caps(pm->kind),
+			.caps = lab_machine_caps(pm->kind),
 			.tcp_port = pm->http_port,
 			.pidfd = u->machines[i].pidfd,
 			.log = logs[n],
@@ -324,8 +326,7 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 
 static void up_release(struct up *u, bool kill)
 {
-	for (size_t i = 0; u->socks && i < u->plan->n_machines; i++)
-		nl_close(u->socks[i]);
+	exec_ctx_close(&u->ctx);
 	for (size_t i = 0; u->rootfs && i < u->plan->n_images; i++)
 		free(u->rootfs[i]);
 	/* Pods before their nodes, each reaped the moment it ends: pods by
@@ -345,7 +346,7 @@ static void up_release(struct up *u, bool kill)
 	/* Only now: the spawner reaps the machines it made as they end. */
 	machine_spawner_stop();
 	free(u->machines);
-	free(u->socks);
+	free(u->netns);
 	free(u->rootfs);
 	free(u->scratch);
 }
@@ -407,14 +408,17 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress
 	u.machines = xcalloc(p->n_machines, sizeof(*u.machines));
 	for (size_t i = 0; i < p->n_machines; i++)
 		u.machines[i] = (struct machine)MACHINE_INIT;
-	u.socks = xcalloc(p->n_machines, sizeof(*u.socks));
+	u.netns = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*u.netns));
+	for (size_t i = 0; i < p->n_machines; i++)
+		u.netns[i] = -1;
 	u.rootfs = xcalloc(p->n_images ? p->n_images : 1, sizeof(*u.rootfs));
 	u.pools = xcalloc(p->n_images ? p->n_images : 1, sizeof(*u.pools));
 	for (size_t i = 0; i < p->n_images; i++)
 		u.pools[i] = (struct server_pool)SERVER_POOL_INIT;
 	u.scratch = lab_path(&u.dir, "mnt");
-	u.ctx = (struct exec_ctx){
-		.plan = p, .machines = u.machines, .socks = u.socks, .spawn = spawn_machine, .owner = &u};
+	exec_ctx_init(&u.ctx, p, u.netns);
+	u.ctx.spawn = spawn_machine;
+	u.ctx.owner = &u;
 
 	long long phase = now_ms();
 	int ok = lab_write(&u.dir, p->lab, p->topology, "starting", e) == 0 && make_lab_dirs(&u.dir, e) == 0 &&
@@ -468,394 +472,4 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress
 	up_release(&u, false);
 	lab_dir_close(&u.dir);
 	return TB_EXIT_OK;
-}
-
-/* Ends the recorded machines that still run, pools (POOLS) or the others,
- * checking PID and start time so that a reused PID is never hit, and with
- * a cgroup CG only those in it; waits for each to exit. */
-static int kill_records(const struct lab_record *r, bool pools, const struct lab_cgroup *cg, struct tb_err *e)
-{
-	int *pidfds = xcalloc(r->n_machines, sizeof(*pidfds));
-	int rc = 0;
-	for (size_t i = 0; i < r->n_machines; i++) {
-		pidfds[i] = -1;
-		const struct machine_record *m = &r->machines[i];
-		if (m->pid <= 0 || (strcmp(m->kind, "pool") == 0) != pools)
-			continue;
-		int fd = pidfd_open_pid(m->pid);
-		/* Checked after opening the pidfd: from here the PID cannot be reused. */
-		if (fd < 0 || !machine_record_alive(m) || (cg && !machine_record_in_lab(m, cg))) {
-			close_fd(&fd);
-			continue;
-		}
-		pidfd_kill(fd, SIGKILL);
-		pidfds[i] = fd;
-	}
-	long long deadline = now_ms() + 10000;
-	for (size_t i = 0; i < r->n_machines; i++) {
-		if (pidfds[i] < 0)
-			continue;
-		const struct machine_record *m = &r->machines[i];
-		long long left = deadline - now_ms();
-		if (!pidfd_wait_exit(pidfds[i], left > 0 ? (int)left : 0) && rc == 0)
-			rc = tb_fail(e, "%s (pid %d) did not exit", m->name, m->pid);
-		close(pidfds[i]);
-	}
-	free(pidfds);
-	return rc;
-}
-
-/* Machines before pools: a pod's init ends only once every process of its
- * PID namespace is reaped, its server included, which is the pool's child.
- * Killed together, the servers would be orphans that the host's init
- * reaps in its own time (some VMs' init every two seconds), and the inits
- * would wait for that. */
-static int kill_machines(const struct lab_record *r, const struct lab_cgroup *cg, struct tb_err *e)
-{
-	int rc = kill_records(r, false, cg, e);
-	struct tb_err pools_err;
-	if (kill_records(r, true, cg, &pools_err) < 0 && rc == 0)
-		rc = tb_fail(e, "%s", pools_err.msg);
-	return rc;
-}
-
-/* Now, in the clock ticks since boot that /proc/PID/stat gives start times in. */
-static unsigned long long boot_ticks(void)
-{
-	struct timespec ts;
-	long hz = sysconf(_SC_CLK_TCK);
-	if (clock_gettime(CLOCK_BOOTTIME, &ts) < 0 || hz <= 0)
-		return ~0ULL; /* then every PID counts as ours: a longer wait at worst */
-	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
-	       (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
-}
-
-/* Ends the lab's processes: every process of its cgroup when it has one
- * (whatever the state files say, exec sessions too, and nothing outside
- * the lab), else the recorded machines, checked by pidfd and start time. */
-static int end_lab(const char *name, const char *state_dir, const struct lab_record *r, bool *by_cgroup,
-		   struct tb_err *e)
-{
-	struct lab_cgroup cg;
-	int has = lab_cgroup_open(name, state_root(state_dir), false, &cg, e);
-	if (has < 0)
-		return -1;
-	*by_cgroup = has > 0;
-	if (!has)
-		return kill_machines(r, NULL, e);
-	/* The recorded machines first (kill_machines says why), then whatever
-	 * else the cgroup holds: pools, exec sessions. */
-	struct tb_err ignored;
-	kill_records(r, false, &cg, &ignored);
-	unsigned long long listed_at = boot_ticks();
-	pid_t *pids = NULL;
-	size_t n = 0;
-	lab_cgroup_pids(&cg, &pids, &n);
-	int rc = lab_cgroup_kill(&cg, 10000, e);
-	lab_cgroup_close(&cg);
-	/* An empty cgroup is not yet every process ended: a PID namespace's
-	 * init leaves it before it waits for the rest of its namespace. Down is
-	 * done when each has exited, and with it its namespaces, mounts and
-	 * memory. Its process entry (a zombie, the machines' inits being
-	 * orphans) may stay a moment longer, for the host's init to reap: that
-	 * is that init's business (docs/performance.md). A PID of ours reused
-	 * since started after the listing. */
-	long long deadline = now_ms() + 10000;
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (kill(pids[i], 0) < 0 && errno == ESRCH)
-			continue;
-		unsigned long long start = proc_start_time(pids[i]);
-		if (!start || start > listed_at)
-			continue;
-		while (proc_start_time(pids[i]) == start && !proc_is_zombie(pids[i]) && now_ms() < deadline)
-			usleep(2000);
-	}
-	free(pids);
-	/* Machines that ended themselves before down (their up died) left
-	 * the cgroup already; their records say whom to wait for, but only
-	 * machines still on their way out: a record may name anyone. */
-	for (size_t i = 0; rc == 0 && i < r->n_machines; i++)
-		while (machine_record_ending(&r->machines[i]) && now_ms() < deadline)
-			usleep(2000);
-	return rc;
-}
-
-int lab_down(const char *name, const char *state_dir, struct down_result *res, struct tb_err *e)
-{
-	struct lab_dir dir;
-	*res = (struct down_result){0};
-	int locked = lab_dir_lock(state_root(state_dir), name, false, &dir, e);
-	if (locked < 0)
-		return TB_EXIT_SYSTEM;
-	struct lab_record r = {0};
-	struct tb_err ignored;
-	if (locked) {
-		/* Only a fallback without cgroup2: whatever machines were
-		 * recorded are in r even when reading failed halfway. */
-		lab_read(dir.path, &r, &ignored);
-	}
-	/* A lab without state may still have processes: its cgroup says. */
-	bool by_cgroup = false;
-	int rc = TB_EXIT_OK;
-	if (end_lab(name, state_dir, &r, &by_cgroup, e) < 0)
-		rc = TB_EXIT_SYSTEM;
-	res->was_up = locked || by_cgroup;
-	res->by_cgroup = by_cgroup;
-	lab_record_free(&r);
-	if (locked) {
-		lab_forget_failed(&dir);
-		if (rc == TB_EXIT_OK && lab_dir_remove(&dir, e) < 0)
-			rc = TB_EXIT_SYSTEM;
-		lab_dir_close(&dir);
-	} else {
-		/* What a failed up kept goes too: down leaves no trace. */
-		struct lab_dir gone = {.root = (char *)state_root(state_dir),
-				       .path = xasprintf("%s/%s", state_root(state_dir), name)};
-		lab_forget_failed(&gone);
-		free(gone.path);
-		rmdir(state_root(state_dir));
-	}
-	return rc;
-}
-
-static int by_string(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static bool listed(char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
-/* Did the up that wrote this lab's state die before the lab was up? */
-static bool up_died(const char *root, const char *name)
-{
-	autofree char *path = xasprintf("%s/%s", root, name);
-	struct lab_record r;
-	struct tb_err ignored;
-	bool died = true;
-	if (lab_read(path, &r, &ignored) == 0)
-		died = strcmp(r.phase, "up") != 0 && (r.writer <= 0 || (kill(r.writer, 0) < 0 && errno == ESRCH));
-	else if (access(path, F_OK) == 0)
-		died = true; /* unreadable state: nothing can use it */
-	lab_record_free(&r);
-	return died;
-}
-
-int lab_list_removable(const char *state_dir, bool all, char ***names, size_t *n, struct tb_err *e)
-{
-	const char *root = state_root(state_dir);
-	char **cgroups = NULL;
-	size_t n_cgroups = 0, cap = 0;
-	*names = NULL;
-	*n = 0;
-	if (lab_cgroups_list(root, &cgroups, &n_cgroups, e) < 0)
-		return TB_EXIT_SYSTEM;
-	DIR *dir = opendir(root);
-	for (struct dirent *de; dir && (de = readdir(dir));) {
-		if (de->d_name[0] == '.' || !topology_is_lab_name(de->d_name) || (!all && !up_died(root, de->d_name)))
-			continue;
-		grow_array((void **)names, &cap, *n + 1, sizeof(**names));
-		(*names)[(*n)++] = xstrdup(de->d_name);
-	}
-	if (dir)
-		closedir(dir);
-	/* A cgroup without a lab directory: its up died before writing any
-	 * state, or the state was removed; only the cgroup knows its processes. */
-	for (size_t i = 0; i < n_cgroups; i++) {
-		autofree char *path = xasprintf("%s/%s", root, cgroups[i]);
-		if (topology_is_lab_name(cgroups[i]) && !listed(*names, *n, cgroups[i]) &&
-		    (all || access(path, F_OK) < 0)) {
-			grow_array((void **)names, &cap, *n + 1, sizeof(**names));
-			(*names)[(*n)++] = xstrdup(cgroups[i]);
-		}
-		free(cgroups[i]);
-	}
-	free(cgroups);
-	/* qsort's array may not be NULL, even for no elements (UBSan). */
-	if (*n > 1)
-		qsort(*names, *n, sizeof(**names), by_string);
-	return TB_EXIT_OK;
-}
-
-int lab_status_read(const char *name, const char *state_dir, struct lab_status **labs, size_t *n, struct tb_err *e)
-{
-	const char *root = state_root(state_dir);
-	char **names = NULL;
-	size_t n_names = 0, cap = 0;
-	*labs = NULL;
-	*n = 0;
-	if (state_root_check(root, e) < 0)
-		return TB_EXIT_SYSTEM;
-	if (name) {
-		grow_array((void **)&names, &cap, 1, sizeof(*names));
-		names[n_names++] = xstrdup(name);
-	} else {
-		DIR *dir = opendir(root);
-		for (struct dirent *de; dir && (de = readdir(dir));)
-			if (de->d_name[0] != '.' && topology_is_lab_name(de->d_name)) {
-				grow_array((void **)&names, &cap, n_names + 1, sizeof(*names));
-				names[n_names++] = xstrdup(de->d_name);
-			}
-		if (dir)
-			closedir(dir);
-		if (n_names > 1) /* names is NULL for none, which qsort may not get */
-			qsort(names, n_names, sizeof(*names), by_string);
-	}
-	int rc = TB_EXIT_OK;
-	*labs = xcalloc(n_names ? n_names : 1, sizeof(**labs));
-	for (size_t i = 0; i < n_names; i++) {
-		autofree char *path = xasprintf("%s/%s", root, names[i]);
-		struct lab_status *s = &(*labs)[*n];
-		struct tb_err why;
-		if (lab_read(path, &s->record, &why) < 0) {
-			lab_record_free(&s->record);
-			if (name) {
-				tb_fail(e, "lab %s is not up", name);
-				rc = TB_EXIT_USAGE;
-			}
-			continue;
-		}
-		s->has_plan = lab_load_plan(path, &s->plan, &why) == 0;
-		if (!s->has_plan)
-			snprintf(s->plan_error, sizeof(s->plan_error), "%s", why.msg);
-		(*n)++;
-	}
-	for (size_t i = 0; i < n_names; i++)
-		free(names[i]);
-	free(names);
-	return rc;
-}
-
-void lab_status_free(struct lab_status *labs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		lab_record_free(&labs[i].record);
-		if (labs[i].has_plan)
-			plan_free(&labs[i].plan);
-	}
-	free(labs);
-}
-
-int lab_exec(const char *name, const char *target, char **argv, const char *state_dir, struct tb_err *e)
-{
-	if (!topology_is_lab_name(name)) {
-		tb_fail(e, "\"%s\" is not a lab name", name);
-		return TB_EXIT_USAGE;
-	}
-	autofree char *path = xasprintf("%s/%s", state_root(state_dir), name);
-	struct lab_record r;
-	if (lab_read(path, &r, e) < 0) {
-		tb_fail(e, "lab %s is not up", name);
-		lab_record_free(&r);
-		return TB_EXIT_USAGE;
-	}
-	const struct machine_record *m = NULL;
-	for (size_t i = 0; i < r.n_machines; i++)
-		if (strcmp(r.machines[i].name, target) == 0)
-			m = &r.machines[i];
-	if (m && strcmp(m->kind, "pool") == 0) {
-		tb_fail(e, "%s in lab %s is the pool its pod servers are forked from, not a machine", target, name);
-		lab_record_free(&r);
-		return TB_EXIT_USAGE;
-	}
-	if (!m) {
-		tb_fail(e, "lab %s has no pod, node or host \"%s\"", name, target);
-		lab_record_free(&r);
-		return TB_EXIT_USAGE;
-	}
-	struct lab_cgroup cg;
-	if (lab_cgroup_open(name, state_root(state_dir), false, &cg, e) < 0) {
-		lab_record_free(&r);
-		return TB_EXIT_SYSTEM;
-	}
-	/* Checked after opening the pidfd, so the PID cannot be reused, and
-	 * against the lab's cgroup, so that a record cannot point outside. */
-	int pidfd = pidfd_open_pid(m->pid);
-	if (pidfd < 0 || !machine_record_in_lab(m, &cg)) {
-		if (pidfd >= 0 && machine_record_alive(m))
-			tb_fail(e, "%s in lab %s: its record names process %d, which is not the lab's", target, name, m->pid);
-		else
-			tb_fail(e, "%s in lab %s is not running", target, name);
-		close_fd(&pidfd);
-		lab_cgroup_close(&cg);
-		lab_record_free(&r);
-		return TB_EXIT_SYSTEM;
-	}
-	bool is_lab = strcmp(m->kind, "lab") == 0;
-	char root_path[64];
-	snprintf(root_path, sizeof(root_path), "/proc/%d/root", m->pid);
-	int root = is_lab ? -1 : open(root_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int flags = is_lab ? CLONE_NEWNET : CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID;
-	/* All namespaces at once, through the pidfd; PID applies to children. */
-	if ((!is_lab && root < 0) || setns(pidfd, flags) < 0) {
-		tb_fail(e, "entering %s: %s", target, strerror(errno));
-		close_fd(&root);
-		close(pidfd);
-		lab_record_free(&r);
-		return TB_EXIT_SYSTEM;
-	}
-	close(pidfd);
-	char *shell[] = {"/bin/sh", NULL};
-	char **cmd = argv && argv[0] ? argv : shell;
-	/* The terminal's signals go to the command; we only wait for it. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
-	enum machine_kind kind = MACHINE_POD;
-	machine_kind_parse(m->kind, &kind);
-	pid_t pid = fork();
-	if (pid == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGQUIT, SIG_DFL);
-		/* Into the lab's cgroup: down ends exec sessions too. */
-		if (cg.procs >= 0 && cgroup_enter(cg.procs) < 0) {
-			fprintf(stderr, "testbed exec: joining the lab's cgroup: %s\n", strerror(errno));
-			_exit(126);
-		}
-		if (is_lab) {
-			execvp(cmd[0], cmd);
-		} else {
-			struct tb_err why;
-			if (fchdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0) {
-				fprintf(stderr, "testbed exec: entering the root of %s: %s\n", target, strerror(errno));
-				_exit(126);
-			}
-			/* What runs in a machine has no more rights than the machine. */
-			if (drop_privileges(machine_caps(kind), &why) < 0) {
-				fprintf(stderr, "testbed exec: %s: %s\n", target, why.msg);
-				_exit(126);
-			}
-			const char *term = getenv("TERM");
-			char term_var[128];
-			snprintf(term_var, sizeof(term_var), "TERM=%s", term ? term : "dumb");
-			char host_var[128];
-			snprintf(host_var, sizeof(host_var), "HOSTNAME=%s", target);
-			char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-					"HOME=/root", "LANG=C.UTF-8", term_var, host_var, NULL};
-			execvpe(cmd[0], cmd, envp);
-		}
-		/* The child has nobody to return an error to. */
-		fprintf(stderr, "testbed exec: %s: %s\n", cmd[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	close_fd(&root);
-	lab_cgroup_close(&cg);
-	lab_record_free(&r);
-	if (pid < 0) {
-		tb_fail(e, "fork: %s", strerror(errno));
-		return TB_EXIT_SYSTEM;
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			tb_fail(e, "waiting for %s: %s", cmd[0], strerror(errno));
-			return TB_EXIT_SYSTEM;
-		}
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + WTERMSIG(status);
 }
