@@ -300,12 +300,21 @@ static struct check_probe new_probe(uint32_t expect, const struct end *from, con
 	};
 }
 
-void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self)
+/* Where a walk of the mesh's schedule is. */
+struct check_mesh {
+	size_t n;
+	bool skip_self;
+	size_t group, target, source; /* where the walk is */
+};
+
+static void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self)
 {
 	*m = (struct check_mesh){.n = n, .skip_self = skip_self};
 }
 
-bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
+/* The next pair (index of the source, index of the target) among the N
+ * ends; false once every pair has come. */
+static bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
 {
 	while (m->group < m->n) {
 		size_t end = m->group + CHECK_MESH_GROUP < m->n ? m->group + CHECK_MESH_GROUP : m->n;

@@ -130,15 +130,6 @@ size_t check_count_ok(const struct check_run *run);
  * sockets are made in one visit to each namespace, and no server takes
  * more than a group's connections at once. */
 #define CHECK_MESH_GROUP 64
-struct check_mesh {
-	size_t n;
-	bool skip_self;
-	size_t group, target, source; /* where the walk is */
-};
-void check_mesh_begin(struct check_mesh *m, size_t n, bool skip_self);
-/* The next pair (index of the source, index of the target) among the N
- * ends; false once every pair has come. */
-bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to);
 
 /* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
 char *check_probe_label(const struct check_run *run, const struct check_probe *p);

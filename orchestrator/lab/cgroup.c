@@ -13,7 +13,8 @@
 
 #define TESTBED_CGROUP "testbed"
 
-char *cgroup2_mount(void)
+/* Where the cgroup2 hierarchy is mounted (malloc'd), or NULL when none is. */
+static char *cgroup2_mount(void)
 {
 	autofree char *info = read_file("/proc/self/mountinfo", NULL);
 	if (!info)
@@ -35,7 +36,8 @@ char *cgroup2_mount(void)
 	return NULL;
 }
 
-char *lab_cgroup_name(const char *lab, const char *state_root)
+/* The name of the lab's cgroup under CGROUP2/testbed: "NAME-HASH". */
+static char *lab_cgroup_name(const char *lab, const char *state_root)
 {
 	/* FNV-1a of the state root's real path: stable, short, and different
 	 * for the state roots of two test runs. */

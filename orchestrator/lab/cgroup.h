@@ -22,11 +22,6 @@ struct lab_cgroup {
 
 #define LAB_CGROUP_INIT {.path = NULL, .dir = -1, .procs = -1}
 
-/* Where the cgroup2 hierarchy is mounted (malloc'd), or NULL when none is. */
-char *cgroup2_mount(void);
-/* The name of the lab's cgroup under CGROUP2/testbed: "NAME-HASH". */
-char *lab_cgroup_name(const char *lab, const char *state_root);
-
 /* Creates (or opens, if CREATE is false) the lab's cgroup. Returns 1 when
  * open, 0 when it does not exist (!CREATE) or no cgroup2 is mounted, -1 on
  * error. */

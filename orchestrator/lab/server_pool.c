@@ -26,7 +26,10 @@
 #define POOL_DISK (64ULL << 20)
 #define POOL_HOSTNAME "testbed-servers"
 
-uint64_t server_pool_caps(void)
+/* The capabilities the pool keeps: entering a machine's namespaces needs
+ * SYS_ADMIN and SYS_CHROOT, dropping the bounding set SETPCAP; the rest
+ * are what the machines' servers may keep. */
+static uint64_t server_pool_caps(void)
 {
 	int caps[] = {CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETPCAP, CAP_NET_RAW, CAP_NET_BIND_SERVICE,
 		      CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID};

@@ -67,9 +67,5 @@ void server_pool_release(struct server_pool *sp);
 /* Kills a pool this process started, and waits for it. */
 void server_pool_kill(struct server_pool *sp);
 
-/* The capabilities the pool keeps: entering a machine's namespaces needs
- * SYS_ADMIN and SYS_CHROOT, dropping the bounding set SETPCAP; the rest
- * are what the machines' servers may keep. */
-uint64_t server_pool_caps(void);
 
 #endif

@@ -84,6 +84,20 @@ int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err
 	return rc;
 }
 
+/* netns_socket for callers making many sockets: HOME_FD is the caller's
+ * own network namespace, opened once. */
+static int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e)
+{
+	if (setns(netns_fd, CLONE_NEWNET) < 0)
+		return tb_fail_errno(e, errno, "entering network namespace: %s", strerror(errno));
+	int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
+	int err = errno;
+	return_to_netns(home_fd);
+	if (fd < 0)
+		return tb_fail_errno(e, err, "socket: %s", strerror(err));
+	return fd;
+}
+
 int netns_socket(int netns_fd, int domain, int type, struct tb_err *e)
 {
 	autoclose int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -102,18 +116,6 @@ int netns_visit(int netns_fd, struct tb_err *e)
 void netns_return(int home_fd)
 {
 	return_to_netns(home_fd);
-}
-
-int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e)
-{
-	if (setns(netns_fd, CLONE_NEWNET) < 0)
-		return tb_fail_errno(e, errno, "entering network namespace: %s", strerror(errno));
-	int fd = socket(domain, type | SOCK_CLOEXEC, protocol);
-	int err = errno;
-	return_to_netns(home_fd);
-	if (fd < 0)
-		return tb_fail_errno(e, err, "socket: %s", strerror(err));
-	return fd;
 }
 
 int nl_errno(int nl_error)

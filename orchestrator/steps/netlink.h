@@ -73,9 +73,6 @@ void netns_leave(int *self);
 int netns_sysctl(int netns_fd, const char *key, const char *value, struct tb_err *e);
 /* Runs with the calling thread in NETNS_FD: socket() there, then back. */
 int netns_socket(int netns_fd, int domain, int type, struct tb_err *e);
-/* The same for callers making many sockets: HOME_FD is the caller's own
- * network namespace, opened once. */
-int netns_socket_from(int home_fd, int netns_fd, int domain, int type, int protocol, struct tb_err *e);
 /* Many sockets in one visit: netns_visit() enters NETNS_FD (this thread
  * only), netns_return() goes back to HOME_FD, aborting like netns_leave()
  * if it cannot. */

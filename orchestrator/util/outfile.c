@@ -135,12 +135,6 @@ static int write_output(const char *path, const struct payload *w, struct tb_err
 	return 0;
 }
 
-int write_output_file(const char *path, const char *data, size_t len, struct tb_err *e)
-{
-	const struct payload w = {.data = data, .len = len};
-	return write_output(path, &w, e);
-}
-
 int write_output_stream(const char *path, outfile_writer writer, void *ctx, struct tb_err *e)
 {
 	const struct payload w = {.writer = writer, .ctx = ctx};
