@@ -10,13 +10,6 @@
 
 #include "util/util.h"
 
-/* What one image may unpack to, unless TESTBED_IMAGE_MAX_BYTES and
- * TESTBED_IMAGE_MAX_ENTRIES say otherwise: room for a full Debian rootfs
- * with a toolchain (about 1 GB, 60,000 entries; the bundled images are
- * 42 and 53 MB), not for a tarball built to fill the disk. */
-#define TB_IMAGE_MAX_BYTES (2ULL << 30) /* 2 GiB, as unpacked: sparse files at full size, hard links as copies */
-#define TB_IMAGE_MAX_ENTRIES 200000ULL
-
 /* Unpacks IMAGE into the cache unless already there; returns the rootfs
  * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256.
  * CACHE_DIR (created as root's, mode 0700, if missing) must be root's and
