@@ -1,14 +1,26 @@
-/* The image cache as `testbed images` lists it and `testbed prune` empties
- * it: the trees image_unpack leaves in CACHE/<sha256>/, the record of each
- * beside it (CACHE/<sha256>.json: the tarball it came from and when), and
- * which labs use each, from the sha256s their saved plans name. Library
- * code: the cmd_* file prints. */
+/* The image cache, CACHE/ (TESTBED_CACHE_DIR): each image tarball is
+ * unpacked once (tarball.h) into CACHE/<sha256 of the tarball>/, a tree
+ * that machines only ever mount as their overlay's lower layer (rootfs.h);
+ * beside it its record, CACHE/<sha256>.json: the tarball it came from and
+ * when. CACHE/.lock serializes unpacking and pruning; an unpack works in a
+ * CACHE/.unpack-* directory and renames it into place. `testbed images`
+ * lists the cache and `testbed prune` empties it of the trees no lab
+ * uses. Library code: the cmd_* file prints. */
 #ifndef TESTBED_IMAGE_CACHE_H
 #define TESTBED_IMAGE_CACHE_H
 
 #include <stdbool.h>
 
 #include "util/util.h"
+
+/* Unpacks IMAGE into the cache unless already there; returns the rootfs
+ * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256.
+ * CACHE_DIR (created as root's, mode 0700, if missing) must be root's and
+ * writable by nobody else, as must its parent, and may not be a symlink.
+ * Under the cache lock it also removes the .unpack-* directories that
+ * killed ups left. An archive's "." entry is skipped: the directory it
+ * unpacks into keeps testbed's mode, owner and times. */
+char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
 
 struct cached_image {
 	char sha256[65];
@@ -61,11 +73,6 @@ int image_cache_prune(const char *cache_dir, const char *state_dir, bool dry_run
 		      struct tb_err *e);
 
 void image_cache_free(struct image_cache *c);
-
-/* Records, beside tree HASH in CACHE_DIR, the tarball IMAGE it was
- * unpacked from and when (atomically); unless REPLACE, only when there is
- * no record yet. */
-int image_meta_write(const char *cache_dir, const char *hash, const char *image, bool replace, struct tb_err *e);
 
 /* Is NAME a tree's name: 64 lowercase hex digits? */
 bool image_cache_is_hash(const char *name);

@@ -23,7 +23,7 @@
 #include "steps/netlink.h"
 #include "check/probe.h"
 #include "util/progress.h"
-#include "image/rootfs.h"
+#include "image/image_cache.h"
 #include "lab/server_pool.h"
 #include "steps/step.h"
 #include "model/topology.h"
