@@ -2,10 +2,7 @@
 #include "image/image_cache.h"
 
 #include "util/outfile.h"
-#include "plan/plan.h"
 #include "image/tarball.h"
-#include "lab/state.h"
-#include "model/topology.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -462,55 +459,66 @@ static int read_trees(int cache_fd, struct image_cache *c, struct tb_err *e)
 	return rc;
 }
 
-static void add_unknown(struct image_cache *c, const char *name, const char *why)
+void image_uses_add(struct image_uses *u, const char *sha256, const char *lab)
 {
-	grow_array((void **)&c->unknown, &c->cap_unknown, c->n_unknown + 1, sizeof(*c->unknown));
-	c->unknown[c->n_unknown++] = (struct unknown_lab){.name = xstrdup(name), .why = xstrdup(why)};
+	grow_array((void **)&u->uses, &u->cap_uses, u->n_uses + 1, sizeof(*u->uses));
+	struct image_use *use = &u->uses[u->n_uses++];
+	snprintf(use->sha256, sizeof(use->sha256), "%s", sha256);
+	use->lab = xstrdup(lab);
 }
 
-/* Which labs under STATE_DIR use which tree, from their saved plans. */
-static int read_labs(const char *state_dir, struct image_cache *c, struct tb_err *e)
+void image_uses_add_unknown(struct image_uses *u, const char *lab, const char *why)
 {
-	const char *root = state_root(state_dir);
-	int has = state_root_check(root, e);
-	if (has <= 0)
-		return has;
-	DIR *d = opendir(root);
-	if (!d)
-		return tb_fail(e, "reading %s: %s", root, strerror(errno));
-	for (struct dirent *de; (de = readdir(d));) {
-		const char *lab = de->d_name;
-		if (lab[0] == '.' || !topology_is_lab_name(lab))
-			continue;
-		autofree char *path = xasprintf("%s/%s", root, lab);
-		struct plan p;
-		struct tb_err why;
-		if (lab_load_plan(path, &p, &why) < 0) {
-			/* An up between writing its state and saving its plan
-			 * (it is unpacking), or state this testbed cannot read. */
-			add_unknown(c, lab, why.msg);
-			continue;
-		}
-		for (size_t i = 0; i < p.n_images; i++) {
-			if (!p.images[i].sha256[0]) {
-				add_unknown(c, lab, "its saved plan has no sha256 for an image");
-				break;
-			}
-			struct cached_image *img = find_image(c, p.images[i].sha256);
-			bool listed = false;
-			for (size_t j = 0; img && j < img->n_labs; j++)
-				listed = listed || strcmp(img->labs[j], lab) == 0;
-			if (!img || listed)
-				continue;
-			grow_array((void **)&img->labs, &img->cap_labs, img->n_labs + 1, sizeof(*img->labs));
-			img->labs[img->n_labs++] = xstrdup(lab);
-		}
-		plan_free(&p);
+	grow_array((void **)&u->unknown, &u->cap_unknown, u->n_unknown + 1, sizeof(*u->unknown));
+	u->unknown[u->n_unknown++] = (struct unknown_lab){.name = xstrdup(lab), .why = xstrdup(why)};
+}
+
+static void unknown_free(struct unknown_lab *unknown, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(unknown[i].name);
+		free(unknown[i].why);
 	}
-	closedir(d);
+	free(unknown);
+}
+
+void image_uses_free(struct image_uses *u)
+{
+	for (size_t i = 0; i < u->n_uses; i++)
+		free(u->uses[i].lab);
+	free(u->uses);
+	unknown_free(u->unknown, u->n_unknown);
+	*u = (struct image_uses){0};
+}
+
+/* Which labs use which tree, as USES says; its unknown labs become C's. */
+static int read_uses(image_uses_fn uses, const void *ctx, struct image_cache *c, struct tb_err *e)
+{
+	struct image_uses u = {0};
+	if (uses(ctx, &u, e) < 0) {
+		image_uses_free(&u);
+		return -1;
+	}
+	for (size_t i = 0; i < u.n_uses; i++) {
+		const char *lab = u.uses[i].lab;
+		struct cached_image *img = find_image(c, u.uses[i].sha256);
+		bool listed = false;
+		for (size_t j = 0; img && j < img->n_labs; j++)
+			listed = listed || strcmp(img->labs[j], lab) == 0;
+		if (!img || listed)
+			continue;
+		grow_array((void **)&img->labs, &img->cap_labs, img->n_labs + 1, sizeof(*img->labs));
+		img->labs[img->n_labs++] = xstrdup(lab);
+	}
 	for (size_t i = 0; i < c->n_images; i++)
 		if (c->images[i].n_labs > 1)
 			qsort(c->images[i].labs, c->images[i].n_labs, sizeof(char *), by_name);
+	c->unknown = u.unknown;
+	c->n_unknown = u.n_unknown;
+	c->cap_unknown = u.cap_unknown;
+	u.unknown = NULL;
+	u.n_unknown = u.cap_unknown = 0;
+	image_uses_free(&u);
 	return 0;
 }
 
@@ -552,7 +560,8 @@ static int lock_cache(const struct image_cache *c, int cache_fd, bool exclusive,
 	return 0;
 }
 
-int image_cache_read(const char *cache_arg, const char *state_dir, struct image_cache *c, struct tb_err *e)
+int image_cache_read(const char *cache_arg, image_uses_fn uses, const void *ctx, struct image_cache *c,
+		     struct tb_err *e)
 {
 	autoclose int cache_fd = -1;
 	int rc = open_cache(cache_arg, c, &cache_fd, e);
@@ -563,7 +572,7 @@ int image_cache_read(const char *cache_arg, const char *state_dir, struct image_
 	autoclose int lock = -1;
 	if (lock_cache(c, cache_fd, false, &lock, e) < 0 || read_trees(cache_fd, c, e) < 0)
 		return refused(e);
-	if (read_labs(state_dir, c, e) < 0)
+	if (read_uses(uses, ctx, c, e) < 0)
 		return refused(e);
 	return TB_EXIT_OK;
 }
@@ -583,8 +592,8 @@ static int remove_image(int cache_fd, const struct image_cache *c, const struct 
 	return 0;
 }
 
-int image_cache_prune(const char *cache_arg, const char *state_dir, bool dry_run, struct image_cache *c,
-		      struct tb_err *e)
+int image_cache_prune(const char *cache_arg, image_uses_fn uses, const void *ctx, bool dry_run,
+		      struct image_cache *c, struct tb_err *e)
 {
 	autoclose int cache_fd = -1;
 	int rc = open_cache(cache_arg, c, &cache_fd, e);
@@ -594,7 +603,7 @@ int image_cache_prune(const char *cache_arg, const char *state_dir, bool dry_run
 	 * tree cached waits for this lock, then looks again (image_unpack). */
 	autoclose int lock = -1;
 	if (lock_cache(c, cache_fd, true, &lock, e) < 0 || read_trees(cache_fd, c, e) < 0 ||
-	    read_labs(state_dir, c, e) < 0)
+	    read_uses(uses, ctx, c, e) < 0)
 		return refused(e);
 	struct tb_err err;
 	rc = TB_EXIT_OK;
@@ -637,13 +646,9 @@ void image_cache_free(struct image_cache *c)
 	}
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		free(c->leftovers[i].name);
-	for (size_t i = 0; i < c->n_unknown; i++) {
-		free(c->unknown[i].name);
-		free(c->unknown[i].why);
-	}
 	free(c->images);
 	free(c->leftovers);
-	free(c->unknown);
+	unknown_free(c->unknown, c->n_unknown);
 	free(c->dir);
 	*c = (struct image_cache){0};
 }
