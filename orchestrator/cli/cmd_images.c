@@ -1,4 +1,5 @@
-/* testbed images | prune: what the user sees; the work is in image_cache.c. */
+/* testbed images | prune: what the user sees; the work is in image_cache.c,
+ * told by lab/image_uses.c which labs use which trees. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "image/image_cache.h"
+#include "lab/image_uses.h"
 #include "lab/state.h"
 #include "util/util.h"
 
@@ -147,7 +149,7 @@ int cmd_images(const struct command *cmd, const struct cli_options *o, int n, ch
 		return command_usage_error(cmd, "takes no operands");
 	struct image_cache c;
 	struct tb_err e;
-	int rc = image_cache_read(cache_dir(), o->state_dir, &c, &e);
+	int rc = image_cache_read(cache_dir(), lab_image_uses, o->state_dir, &c, &e);
 	if (rc != TB_EXIT_OK) {
 		image_cache_free(&c);
 		return command_fail(cmd, rc, "%s", e.msg);
@@ -169,7 +171,7 @@ int cmd_prune(const struct command *cmd, const struct cli_options *o, int n, cha
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it removes trees from the image cache, which is root's");
 	struct image_cache c;
 	struct tb_err e;
-	int rc = image_cache_prune(cache_dir(), o->state_dir, o->dry_run, &c, &e);
+	int rc = image_cache_prune(cache_dir(), lab_image_uses, o->state_dir, o->dry_run, &c, &e);
 	if (!c.dir) {
 		image_cache_free(&c);
 		return rc == TB_EXIT_OK ? (printf("no image cache at %s: nothing to remove\n", cache_dir()), rc)

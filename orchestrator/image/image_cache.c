@@ -2,10 +2,7 @@
 #include "image/image_cache.h"
 
 #include "util/outfile.h"
-#include "plan/plan.h"
-#include "image/rootfs.h"
-#include "lab/state.h"
-#include "model/topology.h"
+#include "image/tarball.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -48,7 +45,10 @@ void image_cache_human_bytes(unsigned long long bytes, char out[16])
 	snprintf(out, 16, "%.1f %s", v, units[u]);
 }
 
-int image_meta_write(const char *cache_dir, const char *hash, const char *image, bool replace, struct tb_err *e)
+/* Records, beside tree HASH in CACHE_DIR, the tarball IMAGE it was
+ * unpacked from and when (atomically); unless REPLACE, only when there is
+ * no record yet. */
+static int write_meta(const char *cache_dir, const char *hash, const char *image, bool replace, struct tb_err *e)
 {
 	autofree char *path = xasprintf("%s/%s" META_SUFFIX, cache_dir, hash);
 	struct stat st;
@@ -65,6 +65,247 @@ int image_meta_write(const char *cache_dir, const char *hash, const char *image,
 	int rc = write_file_atomic(path, text, strlen(text), e);
 	cJSON_free(text);
 	return rc;
+}
+
+/* Why only root may change directory DIR (stat'ed as ST) on the way to
+ * cache directory CACHE, or 0 when it holds. STRICT for the cache and its
+ * parent: nobody else may write there at all. Above them a sticky
+ * directory such as /tmp will do: others cannot rename or remove root's
+ * entries in it. */
+static int check_dir(const char *cache, const char *dir, const struct stat *st, bool strict, struct tb_err *e)
+{
+	autofree char *what = strcmp(cache, dir) == 0 ? xstrdup("") : xasprintf("%s: ", dir);
+	if (!S_ISDIR(st->st_mode))
+		return tb_fail(e, "cache directory %s: %snot a directory", cache, what);
+	if (st->st_uid != 0)
+		return tb_fail(e,
+			       "cache directory %s: %sowned by uid %u, not root, so that user could swap the "
+			       "images in it; fix with: chown root: %s (or set TESTBED_CACHE_DIR to another)",
+			       cache, what, (unsigned)st->st_uid, dir);
+	mode_t open_bits = st->st_mode & (S_IWGRP | S_IWOTH);
+	if (open_bits && (strict || !(st->st_mode & S_ISVTX)))
+		return tb_fail(e,
+			       "cache directory %s: %swritable by %s (mode %04o), who could swap the images in "
+			       "it; fix with: chmod go-w %s (or set TESTBED_CACHE_DIR to another)",
+			       cache, what, (open_bits & S_IWOTH) ? "others" : "its group",
+			       (unsigned)(st->st_mode & 07777), dir);
+	return 0;
+}
+
+/* Makes sure that directory PATH (absolute, clean) exists and that only
+ * root can change it or any directory above it, creating what is missing
+ * as root's, mode 0700. LEVEL: 0 for the cache itself, 1 its parent, and
+ * so on. Returns PATH with any symlink above the cache resolved. */
+static char *safe_dir(const char *cache, const char *path, int level, bool create, struct tb_err *e)
+{
+	struct stat st;
+	if (strcmp(path, "/") == 0) {
+		if (stat("/", &st) < 0) {
+			tb_fail(e, "cache directory %s: /: %s", cache, strerror(errno));
+			return NULL;
+		}
+		return check_dir(cache, "/", &st, level <= 1, e) < 0 ? NULL : xstrdup("/");
+	}
+	const char *slash = strrchr(path, '/');
+	autofree char *parent_path = slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
+	/* Parents first: nothing is created or looked at below an unsafe one. */
+	autofree char *parent = safe_dir(cache, parent_path, level + 1, create, e);
+	if (!parent)
+		return NULL;
+	char *full = xasprintf("%s/%s", strcmp(parent, "/") == 0 ? "" : parent, slash + 1);
+	if (create && lstat(full, &st) < 0 && errno == ENOENT) {
+		if (mkdir(full, 0700) == 0)
+			chmod(full, 0700); /* whatever the umask */
+		else if (errno != EEXIST)
+			goto fail;
+	}
+	if (lstat(full, &st) < 0)
+		goto fail;
+	if (S_ISLNK(st.st_mode)) {
+		if (level == 0) {
+			tb_fail(e,
+				"cache directory %s: a symbolic link, which whoever can change it could point "
+				"elsewhere; set TESTBED_CACHE_DIR to a directory",
+				cache);
+			free(full);
+			return NULL;
+		}
+		/* A link above the cache, in a directory only root can change:
+		 * follow it, and check the way to where it leads. */
+		autofree char *target = realpath(full, NULL);
+		if (!target)
+			goto fail;
+		free(full);
+		return safe_dir(cache, target, level, create, e);
+	}
+	if (check_dir(cache, full, &st, level <= 1, e) < 0) {
+		free(full);
+		return NULL;
+	}
+	return full;
+fail:;
+	int err = errno;
+	tb_fail(e, "cache directory %s: %s: %s", cache, full, strerror(err));
+	free(full);
+	errno = err; /* ENOENT tells image_cache_dir's callers "no cache yet" */
+	return NULL;
+}
+
+/* The cache directory DIR, made safe: absolute, with no "." or empty
+ * components and every symlink above it resolved, root's and writable by
+ * nobody else, as its parent, and no symlink itself. CREATE: missing ones
+ * are created (root's, mode 0700); else NULL with errno ENOENT. */
+static char *image_cache_dir(const char *dir, bool create, struct tb_err *e)
+{
+	errno = 0;
+	autofree char *cwd = dir[0] == '/' ? xstrdup("") : getcwd(NULL, 0);
+	if (!cwd) {
+		tb_fail(e, "cache directory %s: the working directory: %s", dir, strerror(errno));
+		return NULL;
+	}
+	autofree char *joined = xasprintf("%s/%s", cwd, dir);
+	autofree char *clean = xmalloc(strlen(joined) + 2);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *c = strtok_r(joined, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		/* ".." would climb out of a directory checked as a parent. */
+		if (strcmp(c, "..") == 0) {
+			tb_fail(e, "cache directory %s: name it without \"..\"", dir);
+			return NULL;
+		}
+		n += (size_t)sprintf(clean + n, "/%s", c);
+	}
+	if (n == 0)
+		strcpy(clean, "/");
+	return safe_dir(dir, clean, 0, create, e);
+}
+
+static bool is_unpack_leftover(const char *name)
+{
+	return str_has_prefix(name, ".unpack-");
+}
+
+/* Removes the .unpack-* directories that unpacking processes killed
+ * midway left in CACHE_FD. Called with the cache lock held, under which
+ * all unpacking happens: any found then are stale. */
+static int sweep_stale(int cache_fd, const char *cache, struct tb_err *e)
+{
+	char **names;
+	size_t n;
+	if (dir_names(cache_fd, is_unpack_leftover, cache, &names, &n, e) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && remove_tree_at(cache_fd, names[i], e) < 0)
+			rc = tb_context(e, "a leftover of an interrupted unpack in %s", cache);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+char *image_unpack(const char *cache_arg, const char *image, char hash[65], struct tb_err *e)
+{
+	struct tarball_limits limits;
+	if (tarball_limits(&limits, e) < 0)
+		return NULL;
+	/* Checked even when the image is cached: whoever could write to the
+	 * cache could have changed the unpacked tree. */
+	autofree char *cache_dir = image_cache_dir(cache_arg, true, e);
+	if (!cache_dir)
+		return NULL;
+	/* The path becomes an overlayfs mount option, which cannot quote. */
+	if (strpbrk(cache_dir, ",:")) {
+		tb_fail(e, "cache directory %s: may not contain ',' or ':'", cache_dir);
+		return NULL;
+	}
+	autoclose int fd = open(image, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		tb_fail(e, "image %s: %s", image, strerror(errno));
+		return NULL;
+	}
+	if (tarball_sha256(fd, hash, e) < 0) {
+		tb_context(e, "image %s", image);
+		return NULL;
+	}
+	char *rootfs = xasprintf("%s/%s", cache_dir, hash);
+	autofree char *lock_path = xasprintf("%s/.lock", cache_dir);
+	autofree char *tmp = xasprintf("%s/.unpack-XXXXXX", cache_dir);
+	autoclose int cache_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	autoclose int lock = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	autoclose int cwd = -1;
+	struct stat st;
+	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode)) {
+		/* Sweep leftovers when no one else holds the lock (an unpacking
+		 * up sweeps itself). Otherwise wait for a shared hold: prune
+		 * decides under the lock which trees no lab uses, and this lab
+		 * has written its state before getting here, so either prune
+		 * saw this lab, or it is done and the tree is checked again
+		 * below. A read-only cache of unpacked images still works. */
+		struct tb_err ignored;
+		bool exclusive = cache_fd >= 0 && lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0;
+		if (exclusive)
+			sweep_stale(cache_fd, cache_dir, &ignored);
+		else if (lock >= 0)
+			flock(lock, LOCK_SH);
+		if (lock < 0 || (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))) {
+			if (exclusive)
+				write_meta(cache_dir, hash, image, false, &ignored);
+			return rootfs;
+		}
+		flock(lock, LOCK_UN); /* pruned meanwhile: unpack it again */
+	}
+	if (cache_fd < 0) {
+		tb_fail(e, "opening %s: %s", cache_dir, strerror(errno));
+		goto fail;
+	}
+	/* Concurrent ups unpack each image once: the first holds the lock, the
+	 * others then find the result. */
+	if (lock < 0 || flock(lock, LOCK_EX) < 0) {
+		tb_fail(e, "locking %s: %s", lock_path, strerror(errno));
+		goto fail;
+	}
+	if (sweep_stale(cache_fd, cache_dir, e) < 0)
+		goto fail;
+	if (stat(rootfs, &st) == 0 && S_ISDIR(st.st_mode))
+		return rootfs;
+
+	if (!mkdtemp(tmp)) {
+		tb_fail(e, "creating a directory in %s: %s", cache_dir, strerror(errno));
+		goto fail;
+	}
+	chmod(tmp, 0755);
+	struct tb_err ignored;
+	cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0 || chdir(tmp) < 0) {
+		tb_fail(e, "entering %s: %s", tmp, strerror(errno));
+		remove_tree_at(AT_FDCWD, tmp, &ignored);
+		goto fail;
+	}
+	/* libarchive's secure flags only hold for relative paths, hence the
+	 * chdir (testbed is single-threaded). */
+	lseek(fd, 0, SEEK_SET);
+	int rc = tarball_extract(fd, &limits, e);
+	if (fchdir(cwd) < 0)
+		rc = tb_fail(e, "returning to the working directory: %s", strerror(errno));
+	if (rc == 0 && rename(tmp, rootfs) < 0)
+		rc = tb_fail(e, "renaming %s: %s", tmp, strerror(errno));
+	/* Only for `testbed images`: a tree without its record still works. */
+	if (rc == 0)
+		write_meta(cache_dir, hash, image, true, &ignored);
+	if (rc < 0) {
+		/* Nothing of a refused image stays; should removing fail, the
+		 * next unpack sweeps it. */
+		remove_tree_at(AT_FDCWD, tmp, &ignored);
+		tb_context(e, "unpacking image %s", image);
+		goto fail;
+	}
+	return rootfs;
+fail:
+	free(rootfs);
+	return NULL;
 }
 
 /* What one nftw walk has counted. nftw takes no context pointer; testbed is
@@ -218,55 +459,66 @@ static int read_trees(int cache_fd, struct image_cache *c, struct tb_err *e)
 	return rc;
 }
 
-static void add_unknown(struct image_cache *c, const char *name, const char *why)
+void image_uses_add(struct image_uses *u, const char *sha256, const char *lab)
 {
-	grow_array((void **)&c->unknown, &c->cap_unknown, c->n_unknown + 1, sizeof(*c->unknown));
-	c->unknown[c->n_unknown++] = (struct unknown_lab){.name = xstrdup(name), .why = xstrdup(why)};
+	grow_array((void **)&u->uses, &u->cap_uses, u->n_uses + 1, sizeof(*u->uses));
+	struct image_use *use = &u->uses[u->n_uses++];
+	snprintf(use->sha256, sizeof(use->sha256), "%s", sha256);
+	use->lab = xstrdup(lab);
 }
 
-/* Which labs under STATE_DIR use which tree, from their saved plans. */
-static int read_labs(const char *state_dir, struct image_cache *c, struct tb_err *e)
+void image_uses_add_unknown(struct image_uses *u, const char *lab, const char *why)
 {
-	const char *root = state_root(state_dir);
-	int has = state_root_check(root, e);
-	if (has <= 0)
-		return has;
-	DIR *d = opendir(root);
-	if (!d)
-		return tb_fail(e, "reading %s: %s", root, strerror(errno));
-	for (struct dirent *de; (de = readdir(d));) {
-		const char *lab = de->d_name;
-		if (lab[0] == '.' || !topology_is_lab_name(lab))
-			continue;
-		autofree char *path = xasprintf("%s/%s", root, lab);
-		struct plan p;
-		struct tb_err why;
-		if (lab_load_plan(path, &p, &why) < 0) {
-			/* An up between writing its state and saving its plan
-			 * (it is unpacking), or state this testbed cannot read. */
-			add_unknown(c, lab, why.msg);
-			continue;
-		}
-		for (size_t i = 0; i < p.n_images; i++) {
-			if (!p.images[i].sha256[0]) {
-				add_unknown(c, lab, "its saved plan has no sha256 for an image");
-				break;
-			}
-			struct cached_image *img = find_image(c, p.images[i].sha256);
-			bool listed = false;
-			for (size_t j = 0; img && j < img->n_labs; j++)
-				listed = listed || strcmp(img->labs[j], lab) == 0;
-			if (!img || listed)
-				continue;
-			grow_array((void **)&img->labs, &img->cap_labs, img->n_labs + 1, sizeof(*img->labs));
-			img->labs[img->n_labs++] = xstrdup(lab);
-		}
-		plan_free(&p);
+	grow_array((void **)&u->unknown, &u->cap_unknown, u->n_unknown + 1, sizeof(*u->unknown));
+	u->unknown[u->n_unknown++] = (struct unknown_lab){.name = xstrdup(lab), .why = xstrdup(why)};
+}
+
+static void unknown_free(struct unknown_lab *unknown, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(unknown[i].name);
+		free(unknown[i].why);
 	}
-	closedir(d);
+	free(unknown);
+}
+
+void image_uses_free(struct image_uses *u)
+{
+	for (size_t i = 0; i < u->n_uses; i++)
+		free(u->uses[i].lab);
+	free(u->uses);
+	unknown_free(u->unknown, u->n_unknown);
+	*u = (struct image_uses){0};
+}
+
+/* Which labs use which tree, as USES says; its unknown labs become C's. */
+static int read_uses(image_uses_fn uses, const void *ctx, struct image_cache *c, struct tb_err *e)
+{
+	struct image_uses u = {0};
+	if (uses(ctx, &u, e) < 0) {
+		image_uses_free(&u);
+		return -1;
+	}
+	for (size_t i = 0; i < u.n_uses; i++) {
+		const char *lab = u.uses[i].lab;
+		struct cached_image *img = find_image(c, u.uses[i].sha256);
+		bool listed = false;
+		for (size_t j = 0; img && j < img->n_labs; j++)
+			listed = listed || strcmp(img->labs[j], lab) == 0;
+		if (!img || listed)
+			continue;
+		grow_array((void **)&img->labs, &img->cap_labs, img->n_labs + 1, sizeof(*img->labs));
+		img->labs[img->n_labs++] = xstrdup(lab);
+	}
 	for (size_t i = 0; i < c->n_images; i++)
 		if (c->images[i].n_labs > 1)
 			qsort(c->images[i].labs, c->images[i].n_labs, sizeof(char *), by_name);
+	c->unknown = u.unknown;
+	c->n_unknown = u.n_unknown;
+	c->cap_unknown = u.cap_unknown;
+	u.unknown = NULL;
+	u.n_unknown = u.cap_unknown = 0;
+	image_uses_free(&u);
 	return 0;
 }
 
@@ -308,7 +560,8 @@ static int lock_cache(const struct image_cache *c, int cache_fd, bool exclusive,
 	return 0;
 }
 
-int image_cache_read(const char *cache_arg, const char *state_dir, struct image_cache *c, struct tb_err *e)
+int image_cache_read(const char *cache_arg, image_uses_fn uses, const void *ctx, struct image_cache *c,
+		     struct tb_err *e)
 {
 	autoclose int cache_fd = -1;
 	int rc = open_cache(cache_arg, c, &cache_fd, e);
@@ -319,7 +572,7 @@ int image_cache_read(const char *cache_arg, const char *state_dir, struct image_
 	autoclose int lock = -1;
 	if (lock_cache(c, cache_fd, false, &lock, e) < 0 || read_trees(cache_fd, c, e) < 0)
 		return refused(e);
-	if (read_labs(state_dir, c, e) < 0)
+	if (read_uses(uses, ctx, c, e) < 0)
 		return refused(e);
 	return TB_EXIT_OK;
 }
@@ -339,8 +592,8 @@ static int remove_image(int cache_fd, const struct image_cache *c, const struct 
 	return 0;
 }
 
-int image_cache_prune(const char *cache_arg, const char *state_dir, bool dry_run, struct image_cache *c,
-		      struct tb_err *e)
+int image_cache_prune(const char *cache_arg, image_uses_fn uses, const void *ctx, bool dry_run,
+		      struct image_cache *c, struct tb_err *e)
 {
 	autoclose int cache_fd = -1;
 	int rc = open_cache(cache_arg, c, &cache_fd, e);
@@ -350,7 +603,7 @@ int image_cache_prune(const char *cache_arg, const char *state_dir, bool dry_run
 	 * tree cached waits for this lock, then looks again (image_unpack). */
 	autoclose int lock = -1;
 	if (lock_cache(c, cache_fd, true, &lock, e) < 0 || read_trees(cache_fd, c, e) < 0 ||
-	    read_labs(state_dir, c, e) < 0)
+	    read_uses(uses, ctx, c, e) < 0)
 		return refused(e);
 	struct tb_err err;
 	rc = TB_EXIT_OK;
@@ -393,13 +646,9 @@ void image_cache_free(struct image_cache *c)
 	}
 	for (size_t i = 0; i < c->n_leftovers; i++)
 		free(c->leftovers[i].name);
-	for (size_t i = 0; i < c->n_unknown; i++) {
-		free(c->unknown[i].name);
-		free(c->unknown[i].why);
-	}
 	free(c->images);
 	free(c->leftovers);
-	free(c->unknown);
+	unknown_free(c->unknown, c->n_unknown);
 	free(c->dir);
 	*c = (struct image_cache){0};
 }

@@ -1,36 +1,12 @@
-/* Images and root filesystems.
- *
- * Each image tarball is unpacked once, with libarchive's secure extraction
- * flags, into CACHE/<sha256 of the tarball>/; every machine then gets its own
- * overlay on top of that, with the writable layer on a tmpfs of its own mount
- * namespace, so nothing a lab mounts is visible on the host. Paths inside a
- * rootfs are only ever resolved after pivot_root, never from the host side. */
+/* A machine's root filesystem: its own overlay on top of an image's tree in
+ * the cache (image_cache.h), with the writable layer on a tmpfs of its own
+ * mount namespace, so nothing a lab mounts is visible on the host. Paths
+ * inside a rootfs are only ever resolved after pivot_root, never from the
+ * host side. */
 #ifndef TESTBED_ROOTFS_H
 #define TESTBED_ROOTFS_H
 
 #include "util/util.h"
-
-/* What one image may unpack to, unless TESTBED_IMAGE_MAX_BYTES and
- * TESTBED_IMAGE_MAX_ENTRIES say otherwise: room for a full Debian rootfs
- * with a toolchain (about 1 GB, 60,000 entries; the bundled images are
- * 42 and 53 MB), not for a tarball built to fill the disk. */
-#define TB_IMAGE_MAX_BYTES (2ULL << 30) /* 2 GiB, as unpacked: sparse files at full size, hard links as copies */
-#define TB_IMAGE_MAX_ENTRIES 200000ULL
-
-/* Unpacks IMAGE into the cache unless already there; returns the rootfs
- * directory (malloc'd) or NULL. HASH receives the tarball's SHA-256.
- * CACHE_DIR (created as root's, mode 0700, if missing) must be root's and
- * writable by nobody else, as must its parent, and may not be a symlink.
- * Under the cache lock it also removes the .unpack-* directories that
- * killed ups left. An archive's "." entry is skipped: the directory it
- * unpacks into keeps testbed's mode, owner and times. */
-char *image_unpack(const char *cache_dir, const char *image, char hash[65], struct tb_err *e);
-
-/* The cache directory DIR, made safe: absolute, with no "." or empty
- * components and every symlink above it resolved, root's and writable by
- * nobody else, as its parent, and no symlink itself. CREATE: missing ones
- * are created (root's, mode 0700); else NULL with errno ENOENT. */
-char *image_cache_dir(const char *dir, bool create, struct tb_err *e);
 
 /* For a new machine, in its own mount namespace (and PID namespace, for
  * /proc): build an overlay of LOWER with its upper layer on a tmpfs of

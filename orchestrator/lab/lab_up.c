@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/rootfs.h"
+#include "image/image_cache.h"
 #include "lab/cgroup.h"
 #include "lab/machine.h"
 #include "lab/server_pool.h"

@@ -1,4 +1,4 @@
-/* libFuzzer target: unpacking an image tarball (rootfs.c, image_unpack),
+/* libFuzzer target: unpacking an image tarball (image_unpack: image_cache.c, tarball.c),
  * the one place where testbed, as root, writes files a stranger chose.
  *
  * Each input is written as a tarball and unpacked into a fresh cache
@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image/rootfs.h"
+#include "image/image_cache.h"
 #include "scratch.h"
 #include "util/util.h"
 
