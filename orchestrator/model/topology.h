@@ -20,7 +20,6 @@ struct diag;
 struct json_doc;
 
 #define TB_LAB_NAME_MAX 12
-#define TB_DNS_LABEL_MAX 63
 #define TB_DEFAULT_HTTP_PORT 8000
 /* A machine's writable layer ("disk"): bounded, so that a pod cannot fill
  * the host's memory. */
