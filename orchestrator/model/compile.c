@@ -1,13 +1,49 @@
 #define _GNU_SOURCE
 #include "model/compile.h"
 
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check/check.h"
+#include "model/ipam.h"
 #include "model/jsondoc.h"
 #include "model/topology.h"
+#include "model/validate.h"
+#include "util/diag.h"
+#include "util/util.h"
+
+struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, struct diag *d)
+{
+	/* Messages name the file the document was read from. */
+	const char *saved_file = d->file;
+	d->file = doc->file;
+	struct tb_topology *t = topology_parse(doc, dir, d);
+	if (t && !(validate_topology(t, d) && ipam_assign(t, d))) {
+		topology_free(t);
+		t = NULL;
+	}
+	d->file = saved_file;
+	json_doc_free(doc);
+	return t;
+}
+
+struct tb_topology *compile_model_file(const char *file, struct diag *d)
+{
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return NULL;
+	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
+	 * folder of their own: their relative image paths mean the working
+	 * directory's. */
+	struct stat st;
+	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return compile_model_doc(doc, ".", d);
+	autofree char *copy = xstrdup(file);
+	return compile_model_doc(doc, dirname(copy), d);
+}
 
 int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 {
@@ -16,7 +52,7 @@ int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 	const char *name = json_doc_file_name(file);
 	if (d->file && strcmp(d->file, file) == 0)
 		d->file = name;
-	struct tb_topology *t = topology_load(file, d);
+	struct tb_topology *t = compile_model_file(file, d);
 	if (!t)
 		return -1;
 	char abs[PATH_MAX];

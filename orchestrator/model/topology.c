@@ -1,16 +1,15 @@
-/* Parsing a topology file into the model: the topology's own schema, which
- * keys each object has and what their values mean. The checks every schema
- * shares (paths, unknown and repeated keys, types, names, labels) are
- * docwalk.c's. What spans several entities (unique names, references,
- * overlaps) is checked in validate.c, addresses are assigned in ipam.c. */
+/* Parsing a topology document into the model, the first of compile.c's
+ * passes: the topology's own schema, which keys each object has and what
+ * their values mean. The checks every schema shares (paths, unknown and
+ * repeated keys, types, names, labels) are docwalk.c's; what spans several
+ * entities (unique names, references, overlaps) is validate.c's pass, and
+ * addresses are ipam.c's. */
 #define _GNU_SOURCE
 #include "model/topology.h"
 
 #include <ctype.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
@@ -670,7 +669,7 @@ static void cluster_defaults(struct tb_cluster *c)
 	c->routing = TB_ROUTING_GATEWAY;
 }
 
-static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d)
 {
 	struct tb_topology *t = xcalloc(1, sizeof(*t));
 	t->text = xstrdup(doc->text);
@@ -680,47 +679,14 @@ static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struc
 	if (!t->dir)
 		t->dir = xstrdup(dir);
 	cluster_defaults(&t->cluster);
-	/* Messages name the file the document was read from. */
-	const char *saved_file = d->file;
-	d->file = doc->file;
 	size_t errors = d->count;
-
 	struct parser p = {.w = {.doc = doc, .d = d}, .t = t};
 	parse_top(&p, doc->root);
-	/* Cross-entity checks on a half-parsed file would mostly repeat the
-	 * errors above; addresses are only assigned on a valid model. */
-	if (d->count == errors)
-		topology_validate(t, d);
-	if (d->count == errors)
-		ipam_assign(t, d);
-
-	d->file = saved_file;
-	json_doc_free(doc);
 	if (d->count != errors) {
 		topology_free(t);
 		return NULL;
 	}
 	return t;
-}
-
-struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
-{
-	return from_doc(doc, dir, d);
-}
-
-struct tb_topology *topology_load(const char *file, struct diag *d)
-{
-	struct json_doc *doc = json_doc_load(file, d);
-	if (!doc)
-		return NULL;
-	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
-	 * folder of their own: their relative image paths mean the working
-	 * directory's. */
-	struct stat st;
-	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-		return from_doc(doc, ".", d);
-	autofree char *copy = xstrdup(file);
-	return from_doc(doc, dirname(copy), d);
 }
 
 /* Frees what parsing got to: entities are counted before they are filled,
