@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "model/compile.h"
+#include "plan/plan.h"
 #include "util/util.h"
 
 int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands)

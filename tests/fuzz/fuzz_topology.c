@@ -179,7 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		diag_free(&d);
 		return 0;
 	}
-	/* As compile_topology_file does: images by their real path. */
+	/* As compile_topology_file (cli/compile.c) does: images by their real path. */
 	for (size_t i = 0; i < p.n_images; i++) {
 		char *real = realpath(p.images[i].path, NULL);
 		if (real) {
