@@ -11,7 +11,8 @@
 
 #include "check/check.h"
 #include "cli/commands.h"
-#include "model/compile.h"
+#include "plan/plan.h"
+#include "util/diag.h"
 #include "lab/live.h"
 #include "check/probe.h"
 #include "check/report.h"

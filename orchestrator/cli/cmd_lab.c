@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
-#include "model/compile.h"
+#include "plan/plan.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
 #include "lab/live.h"

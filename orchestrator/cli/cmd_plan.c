@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "model/compile.h"
+#include "plan/plan.h"
 #include "cli/cmd_plan.h"
 #include "lab/live.h"
 #include "plan/plan_render.h"

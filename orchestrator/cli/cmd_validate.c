@@ -2,7 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
-#include "model/compile.h"
+#include "plan/plan.h"
 #include "plan/plan_neigh.h"
 #include "util/util.h"
 

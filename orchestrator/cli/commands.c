@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli/commands.h"
 
-#include "model/compile.h"
+#include "cli/compile.h"
 
 #include <getopt.h>
 #include <stdarg.h>

@@ -7,10 +7,12 @@
  *   - in a node's pod CIDR the first usable address is cbr0's, pods take
  *     the next ones in order.
  * Deterministic: the same file always yields the same addresses. */
+#include "model/ipam.h"
+
 #include <string.h>
 
-#include "util/diag.h"
 #include "model/topology.h"
+#include "util/diag.h"
 #include "util/util.h"
 
 #define NODE_DEFAULT_PREFIX 24

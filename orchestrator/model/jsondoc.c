@@ -46,7 +46,7 @@ static void note(struct walker *w, const cJSON *item)
 	w->doc->n_items++;
 }
 
-/* The JSON path of the item being walked, as topology.c writes paths:
+/* The JSON path of the item being walked, as docwalk.c writes paths:
  * "nodes[0].name", "" for the root. */
 static char *walker_path(const struct walker *w)
 {

@@ -1,50 +1,25 @@
-/* Parsing a topology file into the model: types, required and unknown
- * keys, and the shape of each value. What spans several entities (unique
- * names, references, overlaps) is checked in validate.c, addresses are
- * assigned in ipam.c. */
+/* Parsing a topology document into the model, the first of compile.c's
+ * passes: the topology's own schema, which keys each object has and what
+ * their values mean. The checks every schema shares (paths, unknown and
+ * repeated keys, types, names, labels) are docwalk.c's; what spans several
+ * entities (unique names, references, overlaps) is validate.c's pass, and
+ * addresses are ipam.c's. */
 #define _GNU_SOURCE
 #include "model/topology.h"
 
 #include <ctype.h>
-#include <libgen.h>
-#include <math.h>
-#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "util/diag.h"
+#include "model/docwalk.h"
 #include "model/jsondoc.h"
+#include "util/diag.h"
 #include "util/util.h"
 
 struct parser {
+	struct docwalk w;
 	struct tb_topology *t;
-	struct diag *d;
-	const struct json_doc *doc;
 };
-
-/* The line ITEM starts on, 0 for none. The model keeps lines, not items,
- * so that it can outlive the document. */
-static int line_of(const struct parser *p, const cJSON *item)
-{
-	return item ? json_doc_line(p->doc, item) : 0;
-}
-
-/* The line of OBJ's member KEY; 0 when OBJ has none. */
-static int key_line(const struct parser *p, const cJSON *obj, const char *key)
-{
-	return line_of(p, cJSON_GetObjectItemCaseSensitive(obj, key));
-}
-
-/* "nodes[1]" + "name" -> "nodes[1].name"; "" + "name" -> "name". */
-static char *path_key(const char *path, const char *key)
-{
-	return *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
-}
-
-static char *path_index(const char *path, size_t i)
-{
-	return xasprintf("%s[%zu]", path, i);
-}
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
@@ -56,171 +31,10 @@ static const char *const node_keys[] = {"name", "image", "disk", "podCIDR", "pod
 static const char *const pod_keys[] = {"name", "image", "labels", "http", "disk", "command", NULL};
 static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
 
-static bool key_allowed(const char *const *allowed, const char *key)
-{
-	for (; *allowed; allowed++)
-		if (strcmp(*allowed, key) == 0)
-			return true;
-	return false;
-}
-
-/* Edit distance, to suggest the key a typo meant. Keys are short. Exact
- * below LIMIT; otherwise some value >= LIMIT, found early: callers want
- * close keys only, and a huge file may hold a million others. */
-static size_t edit_distance(const char *a, const char *b, size_t limit)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	/* The distance is at least the difference in length. */
-	if (la >= lb + limit || lb >= la + limit)
-		return limit;
-	size_t row[33];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		size_t row_min = row[0];
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t cost = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]) ? 0 : 1;
-			size_t best = diag + cost;
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-			if (best < row_min)
-				row_min = best;
-		}
-		/* No later row has a smaller minimum. */
-		if (row_min >= limit)
-			return limit;
-	}
-	return row[lb];
-}
-
-/* Rejects unknown keys, so that a typo ("podCidr") is an error rather than
- * a silently ignored setting. */
-static void check_keys(struct parser *p, const cJSON *obj, const char *path, const char *const *allowed)
-{
-	autofree char *list = NULL; /* the allowed keys, once one is needed */
-	for (const cJSON *c = obj->child; c; c = c->next) {
-		if (key_allowed(allowed, c->string))
-			continue;
-		autofree char *where = path_key(path, c->string);
-		const char *closest = NULL;
-		size_t best = 3; /* suggest only close matches */
-		for (const char *const *a = allowed; *a; a++) {
-			size_t dist = edit_distance(c->string, *a, best);
-			if (dist < best) {
-				best = dist;
-				closest = *a;
-			}
-		}
-		if (closest) {
-			diag_error(p->d, line_of(p, c), where, "unknown key (did you mean \"%s\"?)", closest);
-			continue;
-		}
-		if (!list) {
-			size_t len = 0;
-			for (const char *const *a = allowed; *a; a++)
-				len += strlen(*a) + 2;
-			list = xcalloc(1, len + 1);
-			for (const char *const *a = allowed; *a; a++) {
-				if (**a == '$')
-					continue;
-				if (*list)
-					strcat(list, ", ");
-				strcat(list, *a);
-			}
-		}
-		diag_error(p->d, line_of(p, c), where, "unknown key (expected one of: %s)", list);
-	}
-}
-
-struct key_ref {
-	const cJSON *member;
-	size_t index;
-};
-
-static int by_key_then_position(const void *a, const void *b)
-{
-	const struct key_ref *x = a, *y = b;
-	int c = strcmp(x->member->string, y->member->string);
-	if (c)
-		return c;
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-/* For each of OBJ's N members, the first member with its key (itself
- * unless the key repeats). Sorted rather than compared pairwise, which
- * took minutes on an object of a million keys. */
-static const cJSON **first_with_same_key(const cJSON *obj, size_t n)
-{
-	autofree struct key_ref *refs = xcalloc(n, sizeof(*refs));
-	size_t i = 0;
-	for (const cJSON *c = obj->child; c; c = c->next, i++)
-		refs[i] = (struct key_ref){.member = c, .index = i};
-	qsort(refs, n, sizeof(*refs), by_key_then_position);
-	const cJSON **first = xcalloc(n, sizeof(*first));
-	for (size_t j = 0, lead = 0; j < n; j++) {
-		if (j > 0 && strcmp(refs[j].member->string, refs[lead].member->string) != 0)
-			lead = j;
-		first[refs[j].index] = refs[lead].member;
-	}
-	return first;
-}
-
-/* JSON allows an object to repeat a key; cJSON keeps both and reads the
- * first. A repeated key is almost always a mistake, so reject it. */
-static void check_duplicate_keys(struct parser *p, const cJSON *item, const char *path)
-{
-	size_t n = 0;
-	for (const cJSON *c = item->child; c; c = c->next)
-		n++;
-	autofree const cJSON **first = cJSON_IsObject(item) && n > 1 ? first_with_same_key(item, n) : NULL;
-	size_t i = 0;
-	for (const cJSON *c = item->child; c; c = c->next, i++) {
-		bool duplicate = first && first[i] != c;
-		/* Only where needed: most members of a huge object are neither. */
-		if (!duplicate && !c->child)
-			continue;
-		autofree char *where = cJSON_IsObject(item) ? path_key(path, c->string) : path_index(path, i);
-		if (duplicate)
-			diag_error(p->d, line_of(p, c), where, "duplicate key (first on line %d)", line_of(p, first[i]));
-		check_duplicate_keys(p, c, where);
-	}
-}
-
-static bool want(struct parser *p, const cJSON *item, const char *path, cJSON_bool ok, const char *what)
-{
-	if (!ok)
-		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", what, json_type_name(item));
-	return ok;
-}
-
-/* A required or optional member of OBJ. Returns NULL when absent (after
- * reporting it if required). */
-static const cJSON *member(struct parser *p, const cJSON *obj, const char *path, const char *key, bool required)
-{
-	const cJSON *item = cJSON_GetObjectItemCaseSensitive(obj, key);
-	if (!item && required)
-		diag_error(p->d, line_of(p, obj), path, "missing required key \"%s\"", key);
-	return item;
-}
-
+/* Machine names are DNS labels, as Kubernetes names pods and nodes. */
 bool topology_is_dns_label(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > TB_DNS_LABEL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
-			return false;
-	return s[0] != '-' && s[n - 1] != '-';
+	return docwalk_is_dns_label(s);
 }
 
 bool topology_is_lab_name(const char *s)
@@ -234,93 +48,44 @@ bool topology_is_lab_name(const char *s)
 	return true;
 }
 
-/* Kubernetes label syntax: an optional DNS-subdomain prefix and '/', then a
- * name of at most 63 alphanumerics, '-', '_' and '.', alphanumeric at both
- * ends. Values follow the name rule and may be empty. */
-static bool is_label_name(const char *s, size_t n)
-{
-	if (n == 0 || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
-			return false;
-	return true;
-}
-
-static bool is_label_key(const char *s)
-{
-	const char *slash = strchr(s, '/');
-	if (!slash)
-		return is_label_name(s, strlen(s));
-	size_t plen = (size_t)(slash - s);
-	if (plen == 0 || plen > 253)
-		return false;
-	for (size_t i = 0; i < plen; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
-			return false;
-	return is_label_name(slash + 1, strlen(slash + 1));
-}
-
 static char *parse_name(struct parser *p, const cJSON *obj, const char *path)
 {
-	const cJSON *item = member(p, obj, path, "name", true);
-	if (!item)
-		return NULL;
-	autofree char *where = path_key(path, "name");
-	if (!want(p, item, where, cJSON_IsString(item), "a string"))
-		return NULL;
-	if (!topology_is_dns_label(item->valuestring)) {
-		diag_error(p->d, line_of(p, item), where,
-			   "\"%s\" is not a valid name: 1-63 characters of a-z, 0-9 and '-', "
-			   "starting and ending with a letter or digit",
-			   item->valuestring);
-		return NULL;
-	}
-	return xstrdup(item->valuestring);
+	const char *name = docwalk_name(&p->w, obj, path);
+	return name ? xstrdup(name) : NULL;
 }
 
 /* "image": a name from the images object; DEFAULT when absent. */
 static char *parse_image_ref(struct parser *p, const cJSON *obj, const char *path, const char *fallback)
 {
-	const cJSON *item = member(p, obj, path, "image", false);
+	const cJSON *item = docwalk_member(&p->w, obj, path, "image", false);
 	if (!item)
 		return xstrdup(fallback);
-	autofree char *where = path_key(path, "image");
-	if (!want(p, item, where, cJSON_IsString(item), "a string naming an entry of \"images\""))
-		return NULL;
-	return xstrdup(item->valuestring);
+	autofree char *where = docwalk_path_key(path, "image");
+	const char *image = docwalk_string(&p->w, item, where, "a string naming an entry of \"images\"");
+	return image ? xstrdup(image) : NULL;
 }
 
 /* "http": a port, or false for no server. */
 static int parse_http(struct parser *p, const cJSON *obj, const char *path, int fallback)
 {
-	const cJSON *item = member(p, obj, path, "http", false);
+	const cJSON *item = docwalk_member(&p->w, obj, path, "http", false);
 	if (!item)
 		return fallback;
-	autofree char *where = path_key(path, "http");
-	if (cJSON_IsFalse(item))
-		return 0;
-	double v = item->valuedouble;
-	if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
-		if (cJSON_IsNumber(item))
-			diag_error(p->d, line_of(p, item), where,
-				   "%g is not a port: expected a whole number from 1 to 65535", v);
-		else
-			diag_error(p->d, line_of(p, item), where, "expected a port number or false, got %s",
-				   json_type_name(item));
-		return 0;
-	}
-	return (int)v;
+	autofree char *where = docwalk_path_key(path, "http");
+	int port = 0;
+	if (!cJSON_IsFalse(item))
+		docwalk_int(&p->w, item, where, 1, 65535, "a port number or false", "a port", &port);
+	return port;
 }
 
 /* "disk": the size of the machine's writable layer, as Kubernetes writes
  * quantities: a whole number with Ki, Mi or Gi (or k, M, G). */
 static unsigned long long parse_disk(struct parser *p, const cJSON *obj, const char *path)
 {
-	const cJSON *item = member(p, obj, path, "disk", false);
+	const cJSON *item = docwalk_member(&p->w, obj, path, "disk", false);
 	if (!item)
 		return TB_DEFAULT_DISK;
-	autofree char *where = path_key(path, "disk");
+	autofree char *where = docwalk_path_key(path, "disk");
 	static const struct {
 		const char *suffix;
 		unsigned long long unit;
@@ -334,14 +99,14 @@ static unsigned long long parse_disk(struct parser *p, const cJSON *obj, const c
 		if (strcmp(end, units[i].suffix) == 0 && n <= TB_MAX_DISK / units[i].unit)
 			bytes = n * units[i].unit;
 	if (!cJSON_IsString(item) || !bytes) {
-		diag_error(p->d, line_of(p, item), where,
-			   "%s%s%s is not a size: expected a whole number with Ki, Mi or Gi, like \"256Mi\"",
-			   cJSON_IsString(item) ? "\"" : "", cJSON_IsString(item) ? s : json_type_name(item),
-			   cJSON_IsString(item) ? "\"" : "");
+		docwalk_error(&p->w, item, where,
+			      "%s%s%s is not a size: expected a whole number with Ki, Mi or Gi, like \"256Mi\"",
+			      cJSON_IsString(item) ? "\"" : "", cJSON_IsString(item) ? s : json_type_name(item),
+			      cJSON_IsString(item) ? "\"" : "");
 		return TB_DEFAULT_DISK;
 	}
 	if (bytes < TB_MIN_DISK || bytes > TB_MAX_DISK) {
-		diag_error(p->d, line_of(p, item), where, "\"%s\" is out of range: from 4Mi to 64Gi", s);
+		docwalk_error(&p->w, item, where, "\"%s\" is out of range: from 4Mi to 64Gi", s);
 		return TB_DEFAULT_DISK;
 	}
 	return bytes;
@@ -352,28 +117,28 @@ static unsigned long long parse_disk(struct parser *p, const cJSON *obj, const c
 static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bool network,
 		       struct ipv4_prefix *out)
 {
-	if (!want(p, item, path, cJSON_IsString(item), "a string with a CIDR like 10.0.1.0/24"))
+	if (!docwalk_string(&p->w, item, path, "a string with a CIDR like 10.0.1.0/24"))
 		return false;
 	const char *why;
 	if (!ipv4_prefix_parse(item->valuestring, out, &why)) {
-		diag_error(p->d, line_of(p, item), path, "\"%s\": %s", item->valuestring, why);
+		docwalk_error(&p->w, item, path, "\"%s\": %s", item->valuestring, why);
 		return false;
 	}
 	char buf[IPV4_PREFIX_STRLEN];
 	if (network && !ipv4_is_network(*out)) {
-		diag_error(p->d, line_of(p, item), path, "\"%s\" has host bits set (did you mean %s?)",
-			   item->valuestring, ipv4_network_format(*out, buf));
+		docwalk_error(&p->w, item, path, "\"%s\" has host bits set (did you mean %s?)", item->valuestring,
+			      ipv4_network_format(*out, buf));
 		return false;
 	}
 	if (!network && out->len == 0) {
-		diag_error(p->d, line_of(p, item), path,
-			   "\"%s\": an interface address needs a prefix length from 1 to 32", item->valuestring);
+		docwalk_error(&p->w, item, path, "\"%s\": an interface address needs a prefix length from 1 to 32",
+			      item->valuestring);
 		return false;
 	}
 	if (!network && !ipv4_is_usable_host(*out)) {
 		bool is_net = out->addr == ipv4_network(*out);
-		diag_error(p->d, line_of(p, item), path, "\"%s\" is the %s address of %s, not usable by an interface",
-			   item->valuestring, is_net ? "network" : "broadcast", ipv4_network_format(*out, buf));
+		docwalk_error(&p->w, item, path, "\"%s\" is the %s address of %s, not usable by an interface",
+			      item->valuestring, is_net ? "network" : "broadcast", ipv4_network_format(*out, buf));
 		return false;
 	}
 	return true;
@@ -381,29 +146,29 @@ static bool parse_cidr(struct parser *p, const cJSON *item, const char *path, bo
 
 static void parse_images(struct parser *p, const cJSON *obj)
 {
-	if (!want(p, obj, "images", cJSON_IsObject(obj), "an object mapping image names to tarball paths"))
+	if (!docwalk_object(&p->w, obj, "images", "an object mapping image names to tarball paths"))
 		return;
 	struct tb_topology *t = p->t;
 	size_t n = (size_t)cJSON_GetArraySize(obj);
 	t->images = xcalloc(n, sizeof(*t->images));
 	for (const cJSON *c = obj->child; c; c = c->next) {
-		autofree char *where = path_key("images", c->string);
+		autofree char *where = docwalk_path_key("images", c->string);
 		if (!topology_is_dns_label(c->string)) {
-			diag_error(p->d, line_of(p, c), where,
-				   "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
-				   c->string);
+			docwalk_error(&p->w, c, where,
+				      "\"%s\" is not a valid image name: 1-63 characters of a-z, 0-9 and '-'",
+				      c->string);
 			continue;
 		}
-		if (!want(p, c, where, cJSON_IsString(c), "a string with the path of a rootfs tarball"))
+		if (!docwalk_string(&p->w, c, where, "a string with the path of a rootfs tarball"))
 			continue;
 		if (!*c->valuestring) {
-			diag_error(p->d, line_of(p, c), where, "the path is empty");
+			docwalk_error(&p->w, c, where, "the path is empty");
 			continue;
 		}
 		struct tb_image *img = &t->images[t->n_images++];
 		img->name = xstrdup(c->string);
 		img->path = xstrdup(c->valuestring);
-		img->line = line_of(p, c);
+		img->line = docwalk_line(&p->w, c);
 		img->resolved = c->valuestring[0] == '/' ? xstrdup(c->valuestring)
 							  : xasprintf("%s/%s", t->dir, c->valuestring);
 	}
@@ -411,22 +176,22 @@ static void parse_images(struct parser *p, const cJSON *obj)
 
 static void parse_interfaces(struct parser *p, struct tb_host *h, const cJSON *obj, const char *path)
 {
-	if (!want(p, obj, path, cJSON_IsObject(obj), "an object mapping interface names to addresses"))
+	if (!docwalk_object(&p->w, obj, path, "an object mapping interface names to addresses"))
 		return;
 	h->ifaces = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*h->ifaces));
 	for (const cJSON *c = obj->child; c; c = c->next) {
-		autofree char *where = path_key(path, c->string);
+		autofree char *where = docwalk_path_key(path, c->string);
 		const char *problem = ifname_problem(c->string);
 		if (problem) {
-			diag_error(p->d, line_of(p, c), where, "interface name \"%s\" %s", c->string, problem);
+			docwalk_error(&p->w, c, where, "interface name \"%s\" %s", c->string, problem);
 			continue;
 		}
 		if (strcmp(c->string, "lo") == 0) {
-			diag_error(p->d, line_of(p, c), where,
-				   "\"lo\" is the loopback interface, which every host has already");
+			docwalk_error(&p->w, c, where,
+				      "\"lo\" is the loopback interface, which every host has already");
 			continue;
 		}
-		struct tb_iface iface = {.line = line_of(p, c)};
+		struct tb_iface iface = {.line = docwalk_line(&p->w, c)};
 		if (!parse_cidr(p, c, where, false, &iface.address))
 			continue;
 		iface.name = xstrdup(c->string);
@@ -436,27 +201,27 @@ static void parse_interfaces(struct parser *p, struct tb_host *h, const cJSON *o
 
 static void parse_hosts(struct parser *p, const cJSON *arr)
 {
-	if (!want(p, arr, "hosts", cJSON_IsArray(arr), "an array of hosts"))
+	if (!docwalk_array(&p->w, arr, "hosts", "an array of hosts"))
 		return;
 	struct tb_topology *t = p->t;
 	t->hosts = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->hosts));
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *path = path_index("hosts", i);
-		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+		autofree char *path = docwalk_path_index("hosts", i);
+		if (!docwalk_object(&p->w, obj, path, "an object"))
 			continue;
-		check_keys(p, obj, path, host_keys);
+		docwalk_check_keys(&p->w, obj, path, host_keys);
 		struct tb_host *h = &t->hosts[t->n_hosts++];
-		h->line = line_of(p, obj);
-		h->name_line = key_line(p, obj, "name");
-		h->image_line = key_line(p, obj, "image");
+		h->line = docwalk_line(&p->w, obj);
+		h->name_line = docwalk_key_line(&p->w, obj, "name");
+		h->image_line = docwalk_key_line(&p->w, obj, "image");
 		h->name = parse_name(p, obj, path);
 		h->image = parse_image_ref(p, obj, path, "pod");
 		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
 		h->disk = parse_disk(p, obj, path);
-		const cJSON *ifs = member(p, obj, path, "interfaces", false);
+		const cJSON *ifs = docwalk_member(&p->w, obj, path, "interfaces", false);
 		if (ifs) {
-			autofree char *where = path_key(path, "interfaces");
+			autofree char *where = docwalk_path_key(path, "interfaces");
 			parse_interfaces(p, h, ifs, where);
 		}
 	}
@@ -464,39 +229,39 @@ static void parse_hosts(struct parser *p, const cJSON *arr)
 
 static void parse_bridges(struct parser *p, const cJSON *arr)
 {
-	if (!want(p, arr, "bridges", cJSON_IsArray(arr), "an array of bridges"))
+	if (!docwalk_array(&p->w, arr, "bridges", "an array of bridges"))
 		return;
 	struct tb_topology *t = p->t;
 	t->bridges = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->bridges));
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *path = path_index("bridges", i);
-		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+		autofree char *path = docwalk_path_index("bridges", i);
+		if (!docwalk_object(&p->w, obj, path, "an object"))
 			continue;
-		check_keys(p, obj, path, bridge_keys);
+		docwalk_check_keys(&p->w, obj, path, bridge_keys);
 		struct tb_bridge *b = &t->bridges[t->n_bridges++];
-		b->line = line_of(p, obj);
-		b->name_line = key_line(p, obj, "name");
-		b->address_line = key_line(p, obj, "address");
-		const cJSON *name = member(p, obj, path, "name", true);
-		autofree char *name_path = path_key(path, "name");
-		if (name && want(p, name, name_path, cJSON_IsString(name), "a string")) {
+		b->line = docwalk_line(&p->w, obj);
+		b->name_line = docwalk_key_line(&p->w, obj, "name");
+		b->address_line = docwalk_key_line(&p->w, obj, "address");
+		const cJSON *name = docwalk_member(&p->w, obj, path, "name", true);
+		autofree char *name_path = docwalk_path_key(path, "name");
+		if (name && docwalk_string(&p->w, name, name_path, "a string")) {
 			const char *problem = ifname_problem(name->valuestring);
 			if (problem)
-				diag_error(p->d, line_of(p, name), name_path, "bridge name \"%s\" %s", name->valuestring,
-					   problem);
+				docwalk_error(&p->w, name, name_path, "bridge name \"%s\" %s", name->valuestring,
+					      problem);
 			else if (str_has_prefix(name->valuestring, TB_RESERVED_IFNAME_PREFIX) ||
 				 strcmp(name->valuestring, "lo") == 0)
-				diag_error(p->d, line_of(p, name), name_path,
-					   "\"%s\" is reserved: testbed names its own interfaces \"lo\" and "
-					   "\"" TB_RESERVED_IFNAME_PREFIX "*\"",
-					   name->valuestring);
+				docwalk_error(&p->w, name, name_path,
+					      "\"%s\" is reserved: testbed names its own interfaces \"lo\" and "
+					      "\"" TB_RESERVED_IFNAME_PREFIX "*\"",
+					      name->valuestring);
 			else
 				b->name = xstrdup(name->valuestring);
 		}
-		const cJSON *addr = member(p, obj, path, "address", false);
+		const cJSON *addr = docwalk_member(&p->w, obj, path, "address", false);
 		if (addr) {
-			autofree char *where = path_key(path, "address");
+			autofree char *where = docwalk_path_key(path, "address");
 			b->has_address = parse_cidr(p, addr, where, false, &b->address);
 		}
 	}
@@ -504,43 +269,43 @@ static void parse_bridges(struct parser *p, const cJSON *arr)
 
 static void parse_links(struct parser *p, const cJSON *arr)
 {
-	if (!want(p, arr, "links", cJSON_IsArray(arr), "an array of links"))
+	if (!docwalk_array(&p->w, arr, "links", "an array of links"))
 		return;
 	struct tb_topology *t = p->t;
 	t->links = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->links));
 	size_t i = 0;
 	for (const cJSON *l = arr->child; l; l = l->next, i++) {
-		autofree char *path = path_index("links", i);
+		autofree char *path = docwalk_path_index("links", i);
 		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) != 2) {
-			diag_error(p->d, line_of(p, l), path,
-				   "expected a pair of endpoints like [\"net0:eth0\", \"net1:eth0\"] or "
-				   "[\"net0:eth0\", \"br0\"]");
+			docwalk_error(&p->w, l, path,
+				      "expected a pair of endpoints like [\"net0:eth0\", \"net1:eth0\"] or "
+				      "[\"net0:eth0\", \"br0\"]");
 			continue;
 		}
-		struct tb_link link = {.line = line_of(p, l)};
+		struct tb_link link = {.line = docwalk_line(&p->w, l)};
 		bool ok = true;
 		size_t j = 0;
 		for (const cJSON *e = l->child; e; e = e->next, j++) {
-			autofree char *where = path_index(path, j);
-			if (!want(p, e, where, cJSON_IsString(e), "a string: \"host:interface\" or \"bridge\"")) {
+			autofree char *where = docwalk_path_index(path, j);
+			if (!docwalk_string(&p->w, e, where, "a string: \"host:interface\" or \"bridge\"")) {
 				ok = false;
 				continue;
 			}
 			/* Resolved to an index by validation, which names it by its text. */
 			struct tb_endpoint *end = &link.ends[j];
 			end->text = xstrdup(e->valuestring);
-			end->line = line_of(p, e);
+			end->line = docwalk_line(&p->w, e);
 			const char *colon = strchr(end->text, ':');
 			end->kind = colon ? TB_ENDPOINT_HOST : TB_ENDPOINT_BRIDGE;
 			end->ifname = colon ? colon + 1 : NULL;
 			if (colon && (colon == end->text || !colon[1])) {
-				diag_error(p->d, end->line, where,
-					   "\"%s\": expected \"host:interface\", like \"net0:eth0\"",
-					   e->valuestring);
+				docwalk_error(&p->w, e, where,
+					      "\"%s\": expected \"host:interface\", like \"net0:eth0\"",
+					      e->valuestring);
 				ok = false;
 			} else if (colon && ifname_problem(colon + 1)) {
-				diag_error(p->d, end->line, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
-					   colon + 1, ifname_problem(colon + 1));
+				docwalk_error(&p->w, e, where, "\"%s\": interface name \"%s\" %s", e->valuestring,
+					      colon + 1, ifname_problem(colon + 1));
 				ok = false;
 			}
 		}
@@ -556,13 +321,13 @@ static void parse_links(struct parser *p, const cJSON *arr)
 static void parse_cluster(struct parser *p, const cJSON *obj)
 {
 	struct tb_cluster *c = &p->t->cluster;
-	if (!want(p, obj, "cluster", cJSON_IsObject(obj), "an object"))
+	if (!docwalk_object(&p->w, obj, "cluster", "an object"))
 		return;
-	c->line = line_of(p, obj);
-	c->pod_cidr_line = key_line(p, obj, "podCIDR");
-	c->service_cidr_line = key_line(p, obj, "serviceCIDR");
-	c->underlay_line = key_line(p, obj, "underlay");
-	check_keys(p, obj, "cluster", cluster_keys);
+	c->line = docwalk_line(&p->w, obj);
+	c->pod_cidr_line = docwalk_key_line(&p->w, obj, "podCIDR");
+	c->service_cidr_line = docwalk_key_line(&p->w, obj, "serviceCIDR");
+	c->underlay_line = docwalk_key_line(&p->w, obj, "underlay");
+	docwalk_check_keys(&p->w, obj, "cluster", cluster_keys);
 	static const struct {
 		const char *key;
 		size_t offset;
@@ -572,17 +337,17 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 		{"underlay", offsetof(struct tb_cluster, underlay)},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cidrs); i++) {
-		const cJSON *item = member(p, obj, "cluster", cidrs[i].key, false);
+		const cJSON *item = docwalk_member(&p->w, obj, "cluster", cidrs[i].key, false);
 		if (!item)
 			continue;
-		autofree char *where = path_key("cluster", cidrs[i].key);
+		autofree char *where = docwalk_path_key("cluster", cidrs[i].key);
 		struct ipv4_prefix *dst = (struct ipv4_prefix *)((char *)c + cidrs[i].offset);
 		struct ipv4_prefix v;
 		if (parse_cidr(p, item, where, true, &v))
 			*dst = v;
 	}
-	const cJSON *routing = member(p, obj, "cluster", "routing", false);
-	if (routing && want(p, routing, "cluster.routing", cJSON_IsString(routing), "a string")) {
+	const cJSON *routing = docwalk_member(&p->w, obj, "cluster", "routing", false);
+	if (routing && docwalk_string(&p->w, routing, "cluster.routing", "a string")) {
 		const char *r = routing->valuestring;
 		if (strcmp(r, "gateway") == 0)
 			c->routing = TB_ROUTING_GATEWAY;
@@ -591,37 +356,21 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 		else if (strcmp(r, "vxlan") == 0)
 			c->routing = TB_ROUTING_VXLAN;
 		else
-			diag_error(p->d, line_of(p, routing), "cluster.routing",
-				   "\"%s\" is not a routing mode: expected \"gateway\", \"host-gw\" or \"vxlan\"", r);
+			docwalk_error(&p->w, routing, "cluster.routing",
+				      "\"%s\" is not a routing mode: expected \"gateway\", \"host-gw\" or \"vxlan\"",
+				      r);
 	}
 }
 
 static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj, const char *path)
 {
-	if (!want(p, obj, path, cJSON_IsObject(obj), "an object of string labels"))
+	if (!docwalk_object(&p->w, obj, path, "an object of string labels"))
 		return;
 	pod->labels = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*pod->labels));
-	for (const cJSON *c = obj->child; c; c = c->next) {
-		autofree char *where = path_key(path, c->string);
-		if (!is_label_key(c->string)) {
-			diag_error(p->d, line_of(p, c), where,
-				   "\"%s\" is not a valid label key: an optional DNS prefix and '/', then up to "
-				   "63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends",
-				   c->string);
-			continue;
-		}
-		if (!want(p, c, where, cJSON_IsString(c), "a string"))
-			continue;
-		const char *v = c->valuestring;
-		if (*v && !is_label_name(v, strlen(v))) {
-			diag_error(p->d, line_of(p, c), where,
-				   "\"%s\" is not a valid label value: up to 63 of a-z, A-Z, 0-9, '-', '_', '.', "
-				   "alphanumeric at both ends",
-				   v);
-			continue;
-		}
-		pod->labels[pod->n_labels++] = (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(v)};
-	}
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (docwalk_label(&p->w, c, path))
+			pod->labels[pod->n_labels++] =
+			    (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(c->valuestring)};
 }
 
 /* A NULL-terminated array of strings, and the strings. */
@@ -634,26 +383,26 @@ static void free_strv(char **v)
 
 static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr, const char *path)
 {
-	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of strings (the program and its arguments)"))
+	if (!docwalk_array(&p->w, arr, path, "an array of strings (the program and its arguments)"))
 		return;
 	if (cJSON_GetArraySize(arr) == 0) {
-		diag_error(p->d, line_of(p, arr), path,
-			   "is empty: give the program and its arguments, or leave \"command\" out");
+		docwalk_error(&p->w, arr, path,
+			      "is empty: give the program and its arguments, or leave \"command\" out");
 		return;
 	}
 	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
 	char **argv = xcalloc(n + 1, sizeof(*argv));
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {
-		autofree char *where = path_index(path, i);
-		if (!want(p, c, where, cJSON_IsString(c), "a string")) {
+		autofree char *where = docwalk_path_index(path, i);
+		if (!docwalk_string(&p->w, c, where, "a string")) {
 			free_strv(argv);
 			return;
 		}
 		argv[i] = xstrdup(c->valuestring);
 	}
 	if (!*argv[0]) {
-		autofree char *where = path_index(path, 0);
-		diag_error(p->d, line_of(p, arr->child), where, "the program name is empty");
+		autofree char *where = docwalk_path_index(path, 0);
+		docwalk_error(&p->w, arr->child, where, "the program name is empty");
 		free_strv(argv);
 		return;
 	}
@@ -663,29 +412,29 @@ static void parse_command(struct parser *p, struct tb_pod *pod, const cJSON *arr
 
 static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr, const char *path)
 {
-	if (!want(p, arr, path, cJSON_IsArray(arr), "an array of pods"))
+	if (!docwalk_array(&p->w, arr, path, "an array of pods"))
 		return;
 	node->pods = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*node->pods));
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *pod_path = path_index(path, i);
-		if (!want(p, obj, pod_path, cJSON_IsObject(obj), "an object"))
+		autofree char *pod_path = docwalk_path_index(path, i);
+		if (!docwalk_object(&p->w, obj, pod_path, "an object"))
 			continue;
-		check_keys(p, obj, pod_path, pod_keys);
+		docwalk_check_keys(&p->w, obj, pod_path, pod_keys);
 		struct tb_pod *pod = &node->pods[node->n_pods++];
-		pod->line = line_of(p, obj);
-		pod->name_line = key_line(p, obj, "name");
-		pod->image_line = key_line(p, obj, "image");
+		pod->line = docwalk_line(&p->w, obj);
+		pod->name_line = docwalk_key_line(&p->w, obj, "name");
+		pod->image_line = docwalk_key_line(&p->w, obj, "image");
 		pod->name = parse_name(p, obj, pod_path);
 		pod->image = parse_image_ref(p, obj, pod_path, "pod");
-		const cJSON *labels = member(p, obj, pod_path, "labels", false);
+		const cJSON *labels = docwalk_member(&p->w, obj, pod_path, "labels", false);
 		if (labels) {
-			autofree char *where = path_key(pod_path, "labels");
+			autofree char *where = docwalk_path_key(pod_path, "labels");
 			parse_labels(p, pod, labels, where);
 		}
-		const cJSON *command = member(p, obj, pod_path, "command", false);
+		const cJSON *command = docwalk_member(&p->w, obj, pod_path, "command", false);
 		if (command) {
-			autofree char *where = path_key(pod_path, "command");
+			autofree char *where = docwalk_path_key(pod_path, "command");
 			parse_command(p, pod, command, where);
 		}
 		/* A custom command serves nothing testbed knows of unless "http"
@@ -698,33 +447,33 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 
 static void parse_nodes(struct parser *p, const cJSON *arr)
 {
-	if (!want(p, arr, "nodes", cJSON_IsArray(arr), "an array of nodes"))
+	if (!docwalk_array(&p->w, arr, "nodes", "an array of nodes"))
 		return;
 	struct tb_topology *t = p->t;
 	t->nodes = xcalloc((size_t)cJSON_GetArraySize(arr), sizeof(*t->nodes));
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *path = path_index("nodes", i);
-		if (!want(p, obj, path, cJSON_IsObject(obj), "an object"))
+		autofree char *path = docwalk_path_index("nodes", i);
+		if (!docwalk_object(&p->w, obj, path, "an object"))
 			continue;
-		check_keys(p, obj, path, node_keys);
+		docwalk_check_keys(&p->w, obj, path, node_keys);
 		struct tb_node *n = &t->nodes[t->n_nodes++];
-		n->line = line_of(p, obj);
-		n->name_line = key_line(p, obj, "name");
-		n->image_line = key_line(p, obj, "image");
-		n->pod_cidr_line = key_line(p, obj, "podCIDR");
-		n->pods_line = key_line(p, obj, "pods");
+		n->line = docwalk_line(&p->w, obj);
+		n->name_line = docwalk_key_line(&p->w, obj, "name");
+		n->image_line = docwalk_key_line(&p->w, obj, "image");
+		n->pod_cidr_line = docwalk_key_line(&p->w, obj, "podCIDR");
+		n->pods_line = docwalk_key_line(&p->w, obj, "pods");
 		n->name = parse_name(p, obj, path);
 		n->image = parse_image_ref(p, obj, path, "node");
 		n->disk = parse_disk(p, obj, path);
-		const cJSON *cidr = member(p, obj, path, "podCIDR", false);
+		const cJSON *cidr = docwalk_member(&p->w, obj, path, "podCIDR", false);
 		if (cidr) {
-			autofree char *where = path_key(path, "podCIDR");
+			autofree char *where = docwalk_path_key(path, "podCIDR");
 			n->pod_cidr_given = parse_cidr(p, cidr, where, true, &n->pod_cidr);
 		}
-		const cJSON *pods = member(p, obj, path, "pods", false);
+		const cJSON *pods = docwalk_member(&p->w, obj, path, "pods", false);
 		if (pods) {
-			autofree char *where = path_key(path, "pods");
+			autofree char *where = docwalk_path_key(path, "pods");
 			parse_pods(p, n, pods, where);
 		}
 	}
@@ -734,43 +483,17 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
  * they must be arrays of objects. Returns how many. */
 static size_t parse_reserved(struct parser *p, const cJSON *root, const char *key)
 {
-	const cJSON *arr = member(p, root, "", key, false);
+	const cJSON *arr = docwalk_member(&p->w, root, "", key, false);
 	if (!arr)
 		return 0;
-	if (!want(p, arr, key, cJSON_IsArray(arr), "an array of objects"))
+	if (!docwalk_array(&p->w, arr, key, "an array of objects"))
 		return 0;
 	size_t i = 0;
 	for (const cJSON *c = arr->child; c; c = c->next, i++) {
-		autofree char *where = path_index(key, i);
-		want(p, c, where, cJSON_IsObject(c), "an object");
+		autofree char *where = docwalk_path_index(key, i);
+		docwalk_object(&p->w, c, where, "an object");
 	}
 	return i;
-}
-
-/* One of the strings in CHOICES (NULL-terminated); returns its index, or
- * -1 after reporting. */
-static int parse_choice(struct parser *p, const cJSON *item, const char *path, const char *const *choices)
-{
-	size_t len = 0;
-	for (const char *const *c = choices; *c; c++)
-		len += strlen(*c) + 4;
-	autofree char *list = xcalloc(1, len + 1);
-	for (const char *const *c = choices; *c; c++) {
-		if (*list)
-			strcat(list, c[1] ? ", " : " or ");
-		strcat(list, "\"");
-		strcat(list, *c);
-		strcat(list, "\"");
-	}
-	if (cJSON_IsString(item))
-		for (const char *const *c = choices; *c; c++)
-			if (strcmp(item->valuestring, *c) == 0)
-				return (int)(c - choices);
-	if (cJSON_IsString(item))
-		diag_error(p->d, line_of(p, item), path, "\"%s\": expected %s", item->valuestring, list);
-	else
-		diag_error(p->d, line_of(p, item), path, "expected %s, got %s", list, json_type_name(item));
-	return -1;
 }
 
 /* A probe's end: a pod, node or host by name (resolved by validation),
@@ -778,10 +501,10 @@ static int parse_choice(struct parser *p, const cJSON *item, const char *path, c
  * "kind:name" (service:web) or reserved words (internet). */
 static bool parse_target(struct parser *p, const cJSON *item, const char *path, struct tb_target *out)
 {
-	if (!want(p, item, path, cJSON_IsString(item), "a string naming a pod, node or host, or \"*\""))
+	if (!docwalk_string(&p->w, item, path, "a string naming a pod, node or host, or \"*\""))
 		return false;
 	const char *s = item->valuestring;
-	int line = line_of(p, item);
+	int line = docwalk_line(&p->w, item);
 	if (strcmp(s, "*") == 0) {
 		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS, .line = line};
 		return true;
@@ -791,17 +514,17 @@ static bool parse_target(struct parser *p, const cJSON *item, const char *path, 
 		return true;
 	}
 	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
-		diag_error(p->d, line, path,
-			   "\"%s\": services, the internet host and ingress are not implemented yet; "
-			   "name a pod, node or host, \"gateway\" or \"*\"",
-			   s);
+		docwalk_error(&p->w, item, path,
+			      "\"%s\": services, the internet host and ingress are not implemented yet; "
+			      "name a pod, node or host, \"gateway\" or \"*\"",
+			      s);
 		return false;
 	}
 	if (!topology_is_dns_label(s)) {
-		diag_error(p->d, line, path,
-			   "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
-			   "(every pod)",
-			   s);
+		docwalk_error(&p->w, item, path,
+			      "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
+			      "(every pod)",
+			      s);
 		return false;
 	}
 	/* The kind is settled by validation. */
@@ -816,62 +539,60 @@ static void parse_expect(struct parser *p, const cJSON *arr)
 	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
 	struct tb_topology *t = p->t;
 	t->has_expect = true;
-	if (!want(p, arr, "expect", cJSON_IsArray(arr), "an array of expectations"))
+	if (!docwalk_array(&p->w, arr, "expect", "an array of expectations"))
 		return;
 	t->expects = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*t->expects));
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *path = path_index("expect", i);
+		autofree char *path = docwalk_path_index("expect", i);
 		struct tb_expect *x = &t->expects[t->n_expects];
-		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .line = line_of(p, obj)};
-		if (!want(p, obj, path, cJSON_IsObject(obj), "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
+		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .line = docwalk_line(&p->w, obj)};
+		if (!docwalk_object(&p->w, obj, path, "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
 			continue;
-		check_keys(p, obj, path, expect_keys);
+		docwalk_check_keys(&p->w, obj, path, expect_keys);
 		bool ok = true;
 		const cJSON *item;
-		if ((item = member(p, obj, path, "from", true))) {
-			autofree char *where = path_key(path, "from");
+		if ((item = docwalk_member(&p->w, obj, path, "from", true))) {
+			autofree char *where = docwalk_path_key(path, "from");
 			ok &= parse_target(p, item, where, &x->from);
 		} else {
 			ok = false;
 		}
-		if ((item = member(p, obj, path, "to", true))) {
-			autofree char *where = path_key(path, "to");
+		if ((item = docwalk_member(&p->w, obj, path, "to", true))) {
+			autofree char *where = docwalk_path_key(path, "to");
 			ok &= parse_target(p, item, where, &x->to);
 		} else {
 			ok = false;
 		}
-		if ((item = member(p, obj, path, "proto", false))) {
-			autofree char *where = path_key(path, "proto");
-			int v = parse_choice(p, item, where, protos);
+		if ((item = docwalk_member(&p->w, obj, path, "proto", false))) {
+			autofree char *where = docwalk_path_key(path, "proto");
+			int v = docwalk_choice(&p->w, item, where, protos);
 			ok &= v >= 0;
 			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : TB_PROTO_HTTP;
 		}
-		if ((item = member(p, obj, path, "result", false))) {
-			autofree char *where = path_key(path, "result");
-			int v = parse_choice(p, item, where, results);
+		if ((item = docwalk_member(&p->w, obj, path, "result", false))) {
+			autofree char *where = docwalk_path_key(path, "result");
+			int v = docwalk_choice(&p->w, item, where, results);
 			ok &= v >= 0;
 			x->expect_pass = v != 1;
 		}
-		if ((item = member(p, obj, path, "port", false))) {
-			autofree char *where = path_key(path, "port");
-			double v = item->valuedouble;
+		if ((item = docwalk_member(&p->w, obj, path, "port", false))) {
+			autofree char *where = docwalk_path_key(path, "port");
 			if (x->proto == TB_PROTO_PING) {
-				diag_error(p->d, line_of(p, item), where, "ping has no port");
+				docwalk_error(&p->w, item, where, "ping has no port");
 				ok = false;
-			} else if (!cJSON_IsNumber(item) || v != floor(v) || v < 1 || v > 65535) {
-				diag_error(p->d, line_of(p, item), where,
-					   "expected a port: a whole number from 1 to 65535");
+			} else if (!docwalk_is_int(item, 1, 65535)) {
+				docwalk_error(&p->w, item, where, "expected a port: a whole number from 1 to 65535");
 				ok = false;
 			} else {
-				x->port = (int)v;
+				x->port = (int)item->valuedouble;
 			}
 		}
-		if ((item = member(p, obj, path, "clientIP", false))) {
-			autofree char *where = path_key(path, "clientIP");
-			int v = parse_choice(p, item, where, client_ips);
+		if ((item = docwalk_member(&p->w, obj, path, "clientIP", false))) {
+			autofree char *where = docwalk_path_key(path, "clientIP");
+			int v = docwalk_choice(&p->w, item, where, client_ips);
 			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
-				diag_error(p->d, line_of(p, item), where, "only http probes see the client's address");
+				docwalk_error(&p->w, item, where, "only http probes see the client's address");
 				v = -1;
 			}
 			ok &= v >= 0;
@@ -890,53 +611,53 @@ static void parse_expect(struct parser *p, const cJSON *arr)
 static void parse_top(struct parser *p, const cJSON *root)
 {
 	struct tb_topology *t = p->t;
-	if (!want(p, root, "", cJSON_IsObject(root), "a JSON object at the top level"))
+	if (!docwalk_object(&p->w, root, "", "a JSON object at the top level"))
 		return;
-	check_duplicate_keys(p, root, "");
-	check_keys(p, root, "", top_keys);
+	docwalk_check_duplicate_keys(&p->w, root, "");
+	docwalk_check_keys(&p->w, root, "", top_keys);
 
-	const cJSON *name = member(p, root, "", "name", true);
-	if (name && want(p, name, "name", cJSON_IsString(name), "a string")) {
+	const cJSON *name = docwalk_member(&p->w, root, "", "name", true);
+	if (name && docwalk_string(&p->w, name, "name", "a string")) {
 		if (topology_is_lab_name(name->valuestring))
 			t->name = xstrdup(name->valuestring);
 		else
-			diag_error(p->d, line_of(p, name), "name",
-				   "\"%s\" is not a valid lab name: 1-12 characters of a-z, 0-9 and '-', "
-				   "starting with a letter",
-				   name->valuestring);
+			docwalk_error(&p->w, name, "name",
+				      "\"%s\" is not a valid lab name: 1-12 characters of a-z, 0-9 and '-', "
+				      "starting with a letter",
+				      name->valuestring);
 	}
-	const cJSON *desc = member(p, root, "", "description", false);
+	const cJSON *desc = docwalk_member(&p->w, root, "", "description", false);
 	if (desc)
-		want(p, desc, "description", cJSON_IsString(desc), "a string");
-	const cJSON *schema = member(p, root, "", "$schema", false);
+		docwalk_string(&p->w, desc, "description", "a string");
+	const cJSON *schema = docwalk_member(&p->w, root, "", "$schema", false);
 	if (schema)
-		want(p, schema, "$schema", cJSON_IsString(schema), "a string");
+		docwalk_string(&p->w, schema, "$schema", "a string");
 
 	const cJSON *item;
-	if ((item = member(p, root, "", "images", false)))
+	if ((item = docwalk_member(&p->w, root, "", "images", false)))
 		parse_images(p, item);
-	if ((item = member(p, root, "", "hosts", false)))
+	if ((item = docwalk_member(&p->w, root, "", "hosts", false)))
 		parse_hosts(p, item);
-	if ((item = member(p, root, "", "bridges", false)))
+	if ((item = docwalk_member(&p->w, root, "", "bridges", false)))
 		parse_bridges(p, item);
-	if ((item = member(p, root, "", "links", false)))
+	if ((item = docwalk_member(&p->w, root, "", "links", false)))
 		parse_links(p, item);
-	if ((item = member(p, root, "", "cluster", false)))
+	if ((item = docwalk_member(&p->w, root, "", "cluster", false)))
 		parse_cluster(p, item);
-	if ((item = member(p, root, "", "nodes", false)))
+	if ((item = docwalk_member(&p->w, root, "", "nodes", false)))
 		parse_nodes(p, item);
-	if ((item = member(p, root, "", "neighbours", false)) &&
-	    want(p, item, "neighbours", cJSON_IsString(item), "a string")) {
-		t->neighbours_line = line_of(p, item);
+	if ((item = docwalk_member(&p->w, root, "", "neighbours", false)) &&
+	    docwalk_string(&p->w, item, "neighbours", "a string")) {
+		t->neighbours_line = docwalk_line(&p->w, item);
 		if (!tb_neighbours_parse(item->valuestring, &t->neighbours))
-			diag_error(p->d, line_of(p, item), "neighbours",
-				   "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
-				   item->valuestring);
+			docwalk_error(&p->w, item, "neighbours",
+				      "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
+				      item->valuestring);
 	}
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
-	if ((item = member(p, root, "", "expect", false)))
+	if ((item = docwalk_member(&p->w, root, "", "expect", false)))
 		parse_expect(p, item);
 }
 
@@ -948,7 +669,7 @@ static void cluster_defaults(struct tb_cluster *c)
 	c->routing = TB_ROUTING_GATEWAY;
 }
 
-static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struct diag *d)
+struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d)
 {
 	struct tb_topology *t = xcalloc(1, sizeof(*t));
 	t->text = xstrdup(doc->text);
@@ -958,47 +679,14 @@ static struct tb_topology *from_doc(struct json_doc *doc, const char *dir, struc
 	if (!t->dir)
 		t->dir = xstrdup(dir);
 	cluster_defaults(&t->cluster);
-	/* Messages name the file the document was read from. */
-	const char *saved_file = d->file;
-	d->file = doc->file;
 	size_t errors = d->count;
-
-	struct parser p = {.t = t, .d = d, .doc = doc};
+	struct parser p = {.w = {.doc = doc, .d = d}, .t = t};
 	parse_top(&p, doc->root);
-	/* Cross-entity checks on a half-parsed file would mostly repeat the
-	 * errors above; addresses are only assigned on a valid model. */
-	if (d->count == errors)
-		topology_validate(t, d);
-	if (d->count == errors)
-		ipam_assign(t, d);
-
-	d->file = saved_file;
-	json_doc_free(doc);
 	if (d->count != errors) {
 		topology_free(t);
 		return NULL;
 	}
 	return t;
-}
-
-struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d)
-{
-	return from_doc(doc, dir, d);
-}
-
-struct tb_topology *topology_load(const char *file, struct diag *d)
-{
-	struct json_doc *doc = json_doc_load(file, d);
-	if (!doc)
-		return NULL;
-	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
-	 * folder of their own: their relative image paths mean the working
-	 * directory's. */
-	struct stat st;
-	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-		return from_doc(doc, ".", d);
-	autofree char *copy = xstrdup(file);
-	return from_doc(doc, dirname(copy), d);
 }
 
 /* Frees what parsing got to: entities are counted before they are filled,

@@ -20,7 +20,6 @@ struct diag;
 struct json_doc;
 
 #define TB_LAB_NAME_MAX 12
-#define TB_DNS_LABEL_MAX 63
 #define TB_DEFAULT_HTTP_PORT 8000
 /* A machine's writable layer ("disk"): bounded, so that a pod cannot fill
  * the host's memory. */
@@ -204,13 +203,12 @@ struct tb_topology {
 	size_t n_services, n_ingress, n_policies;
 };
 
-/* Read, parse, validate FILE and assign addresses. Returns NULL after
- * reporting every error found through D. Whether expectations contradict
- * each other is for check_validate() (check.h) to say. */
-struct tb_topology *topology_load(const char *file, struct diag *d);
-/* The same for a document already parsed (tests use this). DIR resolves
- * relative image paths. Takes ownership of DOC and frees it. */
-struct tb_topology *topology_from_doc(struct json_doc *doc, const char *dir, struct diag *d);
+/* The model DOC describes, its structure checked: types, required and
+ * unknown keys, the shape of each value. NULL after reporting every error
+ * found through D (messages name D's file). DIR resolves relative image
+ * paths. The first of three passes: compile.h runs validation and IPAM on
+ * what it returns. */
+struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d);
 void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
@@ -222,12 +220,6 @@ bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
 bool topology_is_lab_name(const char *s);
 /* 1-63 of a-z, 0-9 and '-', a letter or digit at both ends: machine names. */
 bool topology_is_dns_label(const char *s);
-
-/* Parsing the structure (topology.c) fills the model; these later stages
- * check what spans entities. Each reports through D and returns false on
- * error. */
-bool topology_validate(struct tb_topology *t, struct diag *d);
-bool ipam_assign(struct tb_topology *t, struct diag *d);
 
 /* The lookup the plan needs. */
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);

@@ -2,12 +2,14 @@
  * that make sense, image files that exist, addresses that do not clash.
  * Runs on a structurally valid model (topology.c). */
 #define _GNU_SOURCE
+#include "model/validate.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util/diag.h"
 #include "model/topology.h"
+#include "util/diag.h"
 #include "util/util.h"
 
 /* One named thing in the lab's single name space (hosts, nodes, pods). */
@@ -320,7 +322,7 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 											  : TB_KIND_HOST;
 }
 
-bool topology_validate(struct tb_topology *t, struct diag *d)
+bool validate_topology(struct tb_topology *t, struct diag *d)
 {
 	size_t errors = d->count;
 	struct names names = {0};

@@ -83,12 +83,17 @@ static void diag_pushf(struct diag *d, const char *fmt, ...)
 
 void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...)
 {
-	char buf[512];
-	autofree char *heap = NULL;
 	va_list ap;
 	va_start(ap, fmt);
-	const char *what = format(buf, sizeof(buf), &heap, fmt, ap);
+	diag_verror(d, line, path, fmt, ap);
 	va_end(ap);
+}
+
+void diag_verror(struct diag *d, int line, const char *path, const char *fmt, va_list ap)
+{
+	char buf[512];
+	autofree char *heap = NULL;
+	const char *what = format(buf, sizeof(buf), &heap, fmt, ap);
 
 	bool has_path = path && *path;
 	if (line > 0 && has_path)

@@ -30,6 +30,9 @@ void diag_free(struct diag *d);
  * no JSON. */
 void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with the arguments in AP, for reporters of their own. */
+void diag_verror(struct diag *d, int line, const char *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 /* An error with an explicit position (line, and column if > 0). */
 void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -2,7 +2,7 @@
  * makes of it without touching the system, the path `validate`,
  * `plan FILE` and `graph FILE` take (and `up` before it applies anything):
  *
- *   json_doc_parse -> topology_from_doc -> plan_build -> check_validate,
+ *   json_doc_parse -> compile_model_doc -> plan_build -> check_validate,
  *   check_compile -> plan_to_json -> plan_from_json -> plan_to_json
  *   -> plan_render_sh, graph_write (mermaid and dot)
  *
@@ -11,7 +11,7 @@
  * and renders the same script and pictures, as the plan it was saved from
  * (commands on a running lab only ever see the read-back one).
  *
- * Image files are checked to exist (topology_from_doc stats them), so the
+ * Image files are checked to exist (compile_model_doc stats them), so the
  * topology's folder is a scratch one holding every image name the seeds
  * use, all empty: img.tar beside it (tests/bad), pod.tar.zst and
  * node.tar.zst in ../images (topologies/) and ../../images (tests/labs/). */
@@ -26,6 +26,7 @@
 #include "check/check.h"
 #include "util/diag.h"
 #include "plan/graph.h"
+#include "model/compile.h"
 #include "model/jsondoc.h"
 #include "plan/plan.h"
 #include "plan/plan_compile.h"
@@ -159,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	diag_init(&d, "fuzz.json");
 	struct json_doc *doc = json_doc_parse("fuzz.json", text, &d);
 	free(text);
-	struct tb_topology *t = doc ? topology_from_doc(doc, lab_dir, &d) : NULL;
+	struct tb_topology *t = doc ? compile_model_doc(doc, lab_dir, &d) : NULL;
 	if (!t) {
 		FUZZ_ASSERT(d.count > 0, "a topology was refused without a message");
 		write_diag(&d);
@@ -179,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		diag_free(&d);
 		return 0;
 	}
-	/* As compile_topology_file does: images by their real path. */
+	/* As compile_topology_file (cli/compile.c) does: images by their real path. */
 	for (size_t i = 0; i < p.n_images; i++) {
 		char *real = realpath(p.images[i].path, NULL);
 		if (real) {

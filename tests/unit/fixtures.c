@@ -4,6 +4,7 @@
 
 #include "plan/plan_compile.h"
 #include "util/diag.h"
+#include "model/compile.h"
 #include "model/jsondoc.h"
 #include "util/util.h"
 
@@ -12,7 +13,7 @@ struct tb_topology *fixture_topology(const char *text)
 	struct diag d;
 	diag_init(&d, "t.json");
 	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
+	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", &d) : NULL;
 	for (size_t i = 0; i < d.count; i++)
 		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
 	diag_free(&d);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "check/check.h"
-#include "model/compile.h"
+#include "cli/compile.h"
 #include "util/diag.h"
 #include "harness.h"
 #include "model/topology.h"

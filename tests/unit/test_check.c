@@ -2,6 +2,7 @@
 #include "check/check.h"
 #include "util/diag.h"
 #include "harness.h"
+#include "model/compile.h"
 #include "model/jsondoc.h"
 #include "plan/plan.h"
 #include "plan/plan_compile.h"
@@ -31,7 +32,7 @@ static struct plan *load(const char *text, struct diag *d)
 {
 	diag_init(d, "t.json");
 	struct json_doc *doc = json_doc_parse("t.json", text, d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", d) : NULL;
+	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", d) : NULL;
 	if (!t)
 		return NULL;
 	struct plan *p = xcalloc(1, sizeof(*p));

@@ -5,6 +5,7 @@
 
 #include "util/diag.h"
 #include "harness.h"
+#include "model/compile.h"
 #include "model/jsondoc.h"
 #include "model/topology.h"
 #include "util/util.h"
@@ -15,7 +16,7 @@ static struct tb_topology *load(const char *text, struct diag *d)
 	struct json_doc *doc = json_doc_parse("t.json", text, d);
 	if (!doc)
 		return NULL;
-	struct tb_topology *t = topology_from_doc(doc, "../bad", d);
+	struct tb_topology *t = compile_model_doc(doc, "../bad", d);
 	for (size_t i = 0; i < d->count; i++)
 		fprintf(stderr, "  unexpected: %s\n", d->messages[i]);
 	return t;
@@ -288,7 +289,7 @@ TEST(topology_validates_200000_keys_in_linear_time)
 	diag_init(&d, "t.json");
 	long long start = now_ms();
 	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
+	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", &d) : NULL;
 	long long took = now_ms() - start;
 	CHECK(t == NULL);
 	CHECK_INT(d.count, n);
@@ -311,7 +312,7 @@ TEST(topology_reports_each_repeated_key_with_the_line_of_its_first)
 	diag_init(&d, "t.json");
 	long long start = now_ms();
 	struct json_doc *doc = json_doc_parse("t.json", text, &d);
-	struct tb_topology *t = doc ? topology_from_doc(doc, "../bad", &d) : NULL;
+	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", &d) : NULL;
 	long long took = now_ms() - start;
 	CHECK(t == NULL);
 	/* Each repeat is reported (in file order, before the unknown keys). */
@@ -333,7 +334,7 @@ TEST(topology_reports_each_repeated_key_with_the_line_of_its_first)
 	diag_init(&d, "t.json");
 	doc = json_doc_parse("t.json", "{\"name\": \"a\",\n\"hosts\": [],\n\"name\": \"b\",\n\"name\": \"c\"}", &d);
 	CHECK(doc != NULL);
-	CHECK(doc && topology_from_doc(doc, "../bad", &d) == NULL);
+	CHECK(doc && compile_model_doc(doc, "../bad", &d) == NULL);
 	CHECK_INT(d.count, 2);
 	if (d.count == 2) {
 		CHECK_STR(d.messages[0], "t.json:3: name: duplicate key (first on line 1)");

@@ -1,0 +1,64 @@
+#define _GNU_SOURCE
+#include "cli/compile.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "model/compile.h"
+#include "model/jsondoc.h"
+#include "model/topology.h"
+#include "plan/plan_compile.h"
+
+int compile_topology_file(const char *file, struct plan *p, struct diag *d)
+{
+	*p = (struct plan){0};
+	/* Standard input ("-") is "<stdin>" in every message and record. */
+	const char *name = json_doc_file_name(file);
+	if (d->file && strcmp(d->file, file) == 0)
+		d->file = name;
+	struct tb_topology *t = compile_model_file(file, d);
+	if (!t)
+		return -1;
+	char abs[PATH_MAX];
+	struct tb_err e;
+	bool from_stdin = name != file;
+	int rc = plan_build(t, !from_stdin && realpath(file, abs) ? abs : name, p, &e);
+	topology_free(t);
+	if (rc < 0) {
+		diag_error_at(d, 0, 0, "%s", e.msg);
+		return -1;
+	}
+	/* Images by their real path, so that two files naming one tarball
+	 * differently plan the same lab. */
+	for (size_t i = 0; i < p->n_images; i++) {
+		char *real = realpath(p->images[i].path, NULL);
+		if (real) {
+			free(p->images[i].path);
+			p->images[i].path = real;
+		}
+	}
+	/* Plans and the lab's records are JSON, which holds only UTF-8 text
+	 * (RFC 8259): a path that is not could not be written there as it is.
+	 * Checked on the plan, which names the images its machines use. */
+	bool paths_ok = true;
+	if (!str_is_utf8(p->topology)) {
+		diag_error_at(d, 0, 0, "the file's path, %s, is not UTF-8: plans and lab records, which name it, are JSON",
+			      p->topology);
+		paths_ok = false;
+	}
+	for (size_t i = 0; i < p->n_images; i++)
+		if (!str_is_utf8(p->images[i].path)) {
+			diag_error_at(d, 0, 0,
+				      "image \"%s\": its path, %s, is not UTF-8: plans and lab records, which name it, "
+				      "are JSON",
+				      p->images[i].name, p->images[i].path);
+			paths_ok = false;
+		}
+	if (!paths_ok || !check_validate(p, d)) {
+		plan_free(p);
+		return -1;
+	}
+	return 0;
+}

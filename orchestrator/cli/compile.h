@@ -1,0 +1,14 @@
+/* From a topology file to a validated plan: the validated model
+ * (model/compile.h), its plan (plan.c), and expectations that do not
+ * contradict each other (check.c). What validate, up, plan, graph and
+ * `check FILE` share; nothing here touches the system. */
+#ifndef TESTBED_CLI_COMPILE_H
+#define TESTBED_CLI_COMPILE_H
+
+#include "plan/plan.h"
+#include "util/diag.h"
+
+/* 0, or -1 after reporting every error found through D. */
+int compile_topology_file(const char *file, struct plan *p, struct diag *d);
+
+#endif
