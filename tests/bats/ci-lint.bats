@@ -75,3 +75,42 @@ lint() {
 	assert_line --partial 'jobs.boxed.steps[2].with.path: ${{ runner.workspace }} is the host'
 	assert_equal "${#lines[@]}" 3
 }
+
+# ci/lint/layers.py (make lint): orchestrator/'s includes point down its
+# layers and close no circle. The repository passes; a planted upward
+# include and a planted circle, in a copy, are each found and named.
+@test "layers: the repository's includes point down and close no circle" {
+	run "$REPO/ci/lint/layers.py"
+	assert_success
+	assert_output ''
+}
+
+@test "layers: an include that points up the layers is refused, naming both" {
+	cp -r "$REPO/orchestrator" "$BATS_TEST_TMPDIR/tree"
+	sed -i '0,/#include "lab\/cgroup.h"/s//#include "lab\/cgroup.h"\n#include "check\/check.h"/' "$BATS_TEST_TMPDIR/tree/lab/cgroup.c"
+	sed -i 's|#include "model/topology.h"|#include "plan/plan.h"|' "$BATS_TEST_TMPDIR/tree/model/validate.c"
+	run "$REPO/ci/lint/layers.py" "$BATS_TEST_TMPDIR/tree"
+	assert_failure 1
+	assert_line --regexp '/tree/lab/cgroup\.c:[0-9]+: lab includes check, a layer above it'
+	assert_line --regexp '/tree/model/validate\.c:[0-9]+: model includes plan, a layer above it'
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "layers: an include circle is refused, with its path" {
+	cp -r "$REPO/orchestrator" "$BATS_TEST_TMPDIR/tree"
+	# Within one layer: outfile.h includes util.h, which now includes it.
+	sed -i 's|#define TESTBED_UTIL_H|#define TESTBED_UTIL_H\n#include "util/outfile.h"|' "$BATS_TEST_TMPDIR/tree/util/util.h"
+	run "$REPO/ci/lint/layers.py" "$BATS_TEST_TMPDIR/tree"
+	assert_failure 1
+	assert_output --regexp 'an include circle: util/outfile -> util/util -> util/outfile'
+}
+
+@test "layers: an include without its layer, and a folder that is no layer, are refused" {
+	cp -r "$REPO/orchestrator" "$BATS_TEST_TMPDIR/tree"
+	sed -i 's|#include "util/util.h"|#include "util.h"|' "$BATS_TEST_TMPDIR/tree/util/outfile.h"
+	mkdir "$BATS_TEST_TMPDIR/tree/k8s"
+	run "$REPO/ci/lint/layers.py" "$BATS_TEST_TMPDIR/tree"
+	assert_failure 1
+	assert_output --partial '"util.h": name the header'"'"'s layer'
+	assert_output --partial 'k8s: a folder that is no layer'
+}
