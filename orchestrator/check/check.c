@@ -164,7 +164,7 @@ struct end {
 static struct end end_of(const struct plan *p, size_t m)
 {
 	const struct plan_machine *pm = &p->machines[m];
-	return (struct end){m, pm->name, pm->address, pm->http_port, pm->pod_server};
+	return (struct end){m, pm->name, pm->address, plan_machine_http_port(pm), pm->pod_server};
 }
 
 /* The ends TARGET stands for ("*": every pod), in *ENDS (malloc'd). */

@@ -138,7 +138,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.name = pm->name,
 		.node = (char *)node,
 		.address = address,
-		.http_port = pm->http_port,
+		.http_port = plan_machine_http_port(pm),
 		.pid = u->machines[i].pid,
 		.start_time = proc_start_time(u->machines[i].pid),
 	};
@@ -253,7 +253,8 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 			.name = pm->name,
 			.node = pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "",
 			.caps = lab_machine_caps(pm->kind),
-			.tcp_port = pm->http_port,
+			.ports = pm->ports,
+			.n_ports = pm->n_ports,
 			.pidfd = u->machines[i].pidfd,
 			.log = logs[n],
 			.pool = pm->image,
@@ -270,12 +271,23 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 	return rc;
 }
 
+/* The TCP ports a machine's workload listens on: up waits until each
+ * accepts connections. (What a command of the user's does with a UDP port
+ * nothing tells; the pod server binds its UDP ports before it says ready.) */
+static size_t tcp_ports(const struct plan_machine *pm)
+{
+	size_t n = 0;
+	for (size_t k = 0; pm->argv && k < pm->n_ports; k++)
+		n += pm->ports[k].protocol == TB_PROTOCOL_TCP;
+	return n;
+}
+
 static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 {
 	const struct plan *p = u->plan;
 	size_t n_servers = 0;
 	for (size_t i = 0; i < p->n_machines; i++)
-		n_servers += pooled(&p->machines[i]) || p->machines[i].http_port;
+		n_servers += pooled(&p->machines[i]) || tcp_ports(&p->machines[i]);
 	progress_begin(u->progress, PROGRESS_SERVERS, n_servers);
 	for (size_t i = 0; i < p->n_machines; i++) {
 		if (machine_wait_ready(&u->machines[i], SETUP_TIMEOUT_MS, e) < 0)
@@ -295,26 +307,32 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 	/* Other workloads that serve HTTP must accept connections before up
 	 * returns: pods reached from their node, across cbr0; hosts on their
 	 * own loopback, since a host may have no interface. */
-	struct listen_wait *w = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*w));
-	size_t n = 0;
+	size_t n = 0, n_servers_waited = 0;
+	for (size_t i = 0; i < p->n_machines; i++)
+		n += pooled(&p->machines[i]) ? 0 : tcp_ports(&p->machines[i]);
+	struct listen_wait *w = xcalloc(n ? n : 1, sizeof(*w));
+	n = 0;
 	for (size_t i = 0; i < p->n_machines; i++) {
 		const struct plan_machine *pm = &p->machines[i];
-		if (!pm->http_port || pooled(pm))
+		if (pooled(pm) || !tcp_ports(pm))
 			continue;
+		n_servers_waited++;
 		bool pod = pm->kind == MACHINE_POD;
-		w[n++] = (struct listen_wait){
-			.name = pm->name,
-			.netns = pod ? u->machines[pm->parent].netns : u->machines[i].netns,
-			.addr = pod ? pm->address : 0x7F000001,
-			.port = (uint16_t)pm->http_port,
-		};
+		for (size_t k = 0; k < pm->n_ports; k++)
+			if (pm->ports[k].protocol == TB_PROTOCOL_TCP)
+				w[n++] = (struct listen_wait){
+					.name = pm->name,
+					.netns = pod ? u->machines[pm->parent].netns : u->machines[i].netns,
+					.addr = pod ? pm->address : 0x7F000001,
+					.port = (uint16_t)pm->ports[k].port,
+				};
 	}
 	long long left = deadline - now_ms();
 	if (rc == 0 && n > 0)
 		rc = wait_listening(w, n, watch, n_watch, left > 0 ? (int)left : 1, &interrupted, e);
 	/* These are waited for together: counted once all listen. */
 	if (rc == 0) {
-		progress_advance(u->progress, PROGRESS_SERVERS, n);
+		progress_advance(u->progress, PROGRESS_SERVERS, n_servers_waited);
 		progress_end(u->progress, PROGRESS_SERVERS);
 	}
 	free(w);

@@ -129,10 +129,15 @@ static int send_request(struct server_pool *sp, struct served_machine *m, size_t
 	cJSON_AddStringToObject(o, "name", m->name);
 	cJSON_AddStringToObject(o, "node", m->node ? m->node : "");
 	cJSON_AddNumberToObject(o, "caps", (double)m->caps);
-	cJSON *tcp = cJSON_AddArrayToObject(o, "tcp");
-	if (m->tcp_port)
-		cJSON_AddItemToArray(tcp, cJSON_CreateNumber(m->tcp_port));
-	cJSON_AddArrayToObject(o, "udp");
+	cJSON *tcp = cJSON_AddArrayToObject(o, "tcp"), *udp = cJSON_AddArrayToObject(o, "udp");
+	for (size_t i = 0; i < m->n_ports; i++) {
+		const struct tb_port *port = &m->ports[i];
+		if (port->protocol == TB_PROTOCOL_SCTP) {
+			cJSON_Delete(o);
+			return tb_fail(e, "%s: port %d/SCTP: this kernel has no SCTP", m->name, port->port);
+		}
+		cJSON_AddItemToArray(port->protocol == TB_PROTOCOL_TCP ? tcp : udp, cJSON_CreateNumber(port->port));
+	}
 	char *text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	autoclose int log = open(m->log, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);

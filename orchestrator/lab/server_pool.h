@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "lab/ready.h"
+#include "model/topology.h"
 #include "util/progress.h"
 #include "util/util.h"
 
@@ -44,7 +45,8 @@ struct served_machine {
 	const char *name;
 	const char *node;
 	uint64_t caps;    /* the capabilities its server keeps */
-	int tcp_port;     /* HTTP */
+	const struct tb_port *ports; /* TCP and UDP: the server listens on each */
+	size_t n_ports;
 	int pidfd;        /* its init */
 	const char *log;  /* path of the machine's log, which its server appends to */
 	size_t pool;      /* index into the pools */

@@ -66,16 +66,31 @@ static char *parse_image_ref(struct parser *p, const cJSON *obj, const char *pat
 }
 
 /* "http": a port, or false for no server. */
-static int parse_http(struct parser *p, const cJSON *obj, const char *path, int fallback)
+/* "http": the short form of one port, "http" over TCP (none for false). */
+static void parse_http(struct parser *p, const cJSON *obj, const char *path, int fallback, struct tb_port **ports,
+		       size_t *n_ports)
 {
 	const cJSON *item = docwalk_member(&p->w, obj, path, "http", false);
-	if (!item)
-		return fallback;
-	autofree char *where = docwalk_path_key(path, "http");
-	int port = 0;
-	if (!cJSON_IsFalse(item))
-		docwalk_int(&p->w, item, where, 1, 65535, "a port number or false", "a port", &port);
-	return port;
+	int port = fallback;
+	if (item) {
+		autofree char *where = docwalk_path_key(path, "http");
+		port = 0;
+		if (!cJSON_IsFalse(item))
+			docwalk_int(&p->w, item, where, 1, 65535, "a port number or false", "a port", &port);
+	}
+	*ports = NULL;
+	*n_ports = 0;
+	if (port > 0) {
+		*ports = xcalloc(1, sizeof(**ports));
+		(*ports)[(*n_ports)++] = (struct tb_port){xstrdup(TB_HTTP_PORT_NAME), port, TB_PROTOCOL_TCP};
+	}
+}
+
+static void free_ports(struct tb_port *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(ports[i].name);
+	free(ports);
 }
 
 /* "disk": the size of the machine's writable layer, as Kubernetes writes
@@ -217,7 +232,7 @@ static void parse_hosts(struct parser *p, const cJSON *arr)
 		h->image_line = docwalk_key_line(&p->w, obj, "image");
 		h->name = parse_name(p, obj, path);
 		h->image = parse_image_ref(p, obj, path, "pod");
-		h->http_port = parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT);
+		parse_http(p, obj, path, TB_DEFAULT_HTTP_PORT, &h->ports, &h->n_ports);
 		h->disk = parse_disk(p, obj, path);
 		const cJSON *ifs = docwalk_member(&p->w, obj, path, "interfaces", false);
 		if (ifs) {
@@ -439,7 +454,7 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 		}
 		/* A custom command serves nothing testbed knows of unless "http"
 		 * says which port it listens on. */
-		pod->http_port = parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT);
+		parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT, &pod->ports, &pod->n_ports);
 		pod->disk = parse_disk(p, obj, pod_path);
 	}
 	p->t->n_pods += node->n_pods;
@@ -706,6 +721,7 @@ void topology_free(struct tb_topology *t)
 		for (size_t j = 0; j < h->n_ifaces; j++)
 			free(h->ifaces[j].name);
 		free(h->ifaces);
+		free_ports(h->ports, h->n_ports);
 		free(h->name);
 		free(h->image);
 	}
@@ -727,6 +743,7 @@ void topology_free(struct tb_topology *t)
 				free(pod->labels[k].value);
 			}
 			free(pod->labels);
+			free_ports(pod->ports, pod->n_ports);
 			free_strv(pod->command);
 			free(pod->name);
 			free(pod->image);
@@ -775,6 +792,32 @@ const char *tb_proto_name(enum tb_proto p)
 
 static const char *const neighbours_names[] = {
 	[TB_NEIGH_AUTO] = "auto", [TB_NEIGH_LEARNED] = "learned", [TB_NEIGH_STATIC] = "static"};
+
+static const char *const protocol_names[] = {
+	[TB_PROTOCOL_TCP] = "TCP", [TB_PROTOCOL_UDP] = "UDP", [TB_PROTOCOL_SCTP] = "SCTP"};
+
+const char *tb_protocol_name(enum tb_protocol p)
+{
+	return (size_t)p < ARRAY_SIZE(protocol_names) ? protocol_names[p] : "?";
+}
+
+bool tb_protocol_parse(const char *name, enum tb_protocol *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(protocol_names); i++)
+		if (strcmp(protocol_names[i], name) == 0) {
+			*p = (enum tb_protocol)i;
+			return true;
+		}
+	return false;
+}
+
+int tb_http_port(const struct tb_port *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].protocol == TB_PROTOCOL_TCP && strcmp(ports[i].name, TB_HTTP_PORT_NAME) == 0)
+			return ports[i].port;
+	return 0;
+}
 
 const char *tb_neighbours_name(enum tb_neighbours n)
 {

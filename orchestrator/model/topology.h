@@ -57,6 +57,17 @@ struct tb_image {
 	int line;
 };
 
+/* A machine's ports, as Kubernetes writes a container's: a name, a number
+ * and a protocol. The topology's `http` is the short form of one, named
+ * "http" over TCP; Kubernetes objects bring more. */
+enum tb_protocol { TB_PROTOCOL_TCP, TB_PROTOCOL_UDP, TB_PROTOCOL_SCTP };
+struct tb_port {
+	char *name; /* "" for none */
+	int port;
+	enum tb_protocol protocol;
+};
+#define TB_HTTP_PORT_NAME "http"
+
 struct tb_iface {
 	char *name;
 	struct ipv4_prefix address;
@@ -67,7 +78,8 @@ struct tb_iface {
 struct tb_host {
 	char *name;
 	char *image;
-	int http_port; /* 0: no HTTP server */
+	struct tb_port *ports; /* what its server listens on */
+	size_t n_ports;
 	unsigned long long disk; /* bytes of writable layer */
 	struct tb_iface *ifaces;
 	size_t n_ifaces;
@@ -107,7 +119,8 @@ struct tb_pod {
 	char *image;
 	struct tb_label *labels;
 	size_t n_labels;
-	int http_port;    /* 0: no HTTP server */
+	struct tb_port *ports; /* what its server or command listens on */
+	size_t n_ports;
 	unsigned long long disk; /* bytes of writable layer */
 	char **command;   /* NULL-terminated; NULL: run the pod HTTP server */
 	size_t n_command;
@@ -213,6 +226,11 @@ void topology_free(struct tb_topology *t);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);
+/* "TCP", "UDP", "SCTP", as Kubernetes writes them. */
+const char *tb_protocol_name(enum tb_protocol p);
+bool tb_protocol_parse(const char *name, enum tb_protocol *p);
+/* The TCP port named "http" among PORTS (the pod server's), or 0. */
+int tb_http_port(const struct tb_port *ports, size_t n);
 const char *tb_neighbours_name(enum tb_neighbours n);
 /* The design called NAME; false when there is none. */
 bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);

@@ -15,6 +15,12 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 	struct plan_machine *c = &p->machines[p->n_machines];
 	*c = *m;
 	c->name = xstrdup(m->name);
+	c->ports = m->n_ports ? xcalloc(m->n_ports, sizeof(*c->ports)) : NULL;
+	for (size_t i = 0; i < m->n_ports; i++)
+		c->ports[i] = (struct tb_port){xstrdup(m->ports[i].name), m->ports[i].port, m->ports[i].protocol};
+	c->labels = m->n_labels ? xcalloc(m->n_labels, sizeof(*c->labels)) : NULL;
+	for (size_t i = 0; i < m->n_labels; i++)
+		c->labels[i] = (struct tb_label){xstrdup(m->labels[i].key), xstrdup(m->labels[i].value)};
 	if (m->argv) {
 		size_t n = 0;
 		while (m->argv[n])
@@ -64,8 +70,17 @@ const struct step *plan_next(const struct plan *p, const struct step *after, enu
 void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->n_machines; i++) {
-		strv_free(p->machines[i].argv);
-		free(p->machines[i].name);
+		struct plan_machine *m = &p->machines[i];
+		strv_free(m->argv);
+		for (size_t k = 0; k < m->n_ports; k++)
+			free(m->ports[k].name);
+		free(m->ports);
+		for (size_t k = 0; k < m->n_labels; k++) {
+			free(m->labels[k].key);
+			free(m->labels[k].value);
+		}
+		free(m->labels);
+		free(m->name);
 	}
 	for (size_t i = 0; i < p->n_steps; i++) {
 		struct step *s = &p->steps[i];
@@ -116,6 +131,11 @@ bool machine_kind_parse(const char *name, enum machine_kind *kind)
 			return true;
 		}
 	return false;
+}
+
+int plan_machine_http_port(const struct plan_machine *m)
+{
+	return tb_http_port(m->ports, m->n_ports);
 }
 
 size_t plan_find(const struct plan *p, const char *name)

@@ -57,7 +57,10 @@ struct plan_machine {
 	size_t parent;      /* pods: their node; PLAN_NONE otherwise */
 	size_t image;       /* index into images; PLAN_NONE: the host's files */
 	char **argv;        /* the workload; NULL: none (NULL-terminated) */
-	int http_port;      /* 0: nothing to wait for */
+	struct tb_port *ports; /* what its workload listens on: up waits for them, checks probe them */
+	size_t n_ports;
+	struct tb_label *labels; /* a pod's, for selectors */
+	size_t n_labels;
 	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
 	uint32_t address;   /* the address to show and to reach it by; 0: none */
 	unsigned long long disk; /* bytes of writable layer (machines with an image) */
@@ -218,6 +221,9 @@ struct plan {
 };
 
 void plan_free(struct plan *p);
+
+/* The port the pod server answers HTTP on (the TCP port named "http"), or 0. */
+int plan_machine_http_port(const struct plan_machine *m);
 
 const char *machine_kind_name(enum machine_kind kind);
 bool machine_kind_parse(const char *name, enum machine_kind *kind);

@@ -18,26 +18,50 @@ void plan_cluster_machines(const struct tb_topology *t, struct plan *p, struct c
 	c->first_node = p->n_machines;
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
-		build_machine(p, MACHINE_NODE, n->name, PLAN_NONE, build_image(t, p, n->image), 0, NULL, false,
-			    n->underlay_address, n->disk, "Section 3.2: a node, with a network namespace of its own");
+		struct plan_machine m = {
+			.kind = MACHINE_NODE,
+			.name = n->name,
+			.parent = PLAN_NONE,
+			.image = build_image(t, p, n->image),
+			.address = n->underlay_address,
+			.disk = n->disk,
+		};
+		build_machine(p, &m, NULL, "Section 3.2: a node, with a network namespace of its own");
 	}
 	/* The gateway sits on the underlay in every mode: the article's
 	 * router, and the way out of the cluster. */
-	c->gateway = build_machine(p, MACHINE_GATEWAY, TB_TARGET_GATEWAY, PLAN_NONE,
-				 build_image(t, p, t->nodes[0].image), 0, NULL, false, t->cluster.gateway_address,
-				 TB_DEFAULT_DISK, "Section 3.3: the default gateway on the underlay");
+	const struct plan_machine gateway = {
+		.kind = MACHINE_GATEWAY,
+		.name = TB_TARGET_GATEWAY,
+		.parent = PLAN_NONE,
+		.image = build_image(t, p, t->nodes[0].image),
+		.address = t->cluster.gateway_address,
+		.disk = TB_DEFAULT_DISK,
+	};
+	c->gateway = build_machine(p, &gateway, NULL, "Section 3.3: the default gateway on the underlay");
 	c->first_pod = xcalloc(t->n_nodes, sizeof(*c->first_pod));
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
 		c->first_pod[i] = p->n_machines;
 		for (size_t j = 0; j < n->n_pods; j++) {
 			const struct tb_pod *pod = &n->pods[j];
-			build_machine(p, MACHINE_POD, pod->name, c->first_node + i, build_image(t, p, pod->image),
-				    pod->http_port,
-				    build_workload(pod->name, n->name, pod->http_port, (char *const *)pod->command,
-					     pod->n_command),
-				    !pod->command && pod->http_port > 0, pod->address, pod->disk,
-				    "Section 3.1: a pod is a network namespace on its node");
+			struct plan_machine m = {
+				.kind = MACHINE_POD,
+				.name = pod->name,
+				.parent = c->first_node + i,
+				.image = build_image(t, p, pod->image),
+				.ports = pod->ports,
+				.n_ports = pod->n_ports,
+				.labels = pod->labels,
+				.n_labels = pod->n_labels,
+				.pod_server = !pod->command && tb_http_port(pod->ports, pod->n_ports) > 0,
+				.address = pod->address,
+				.disk = pod->disk,
+			};
+			build_machine(p, &m,
+				      build_workload(pod->name, n->name, pod->ports, pod->n_ports,
+						     (char *const *)pod->command, pod->n_command),
+				      "Section 3.1: a pod is a network namespace on its node");
 		}
 	}
 }

@@ -33,8 +33,10 @@ size_t build_image(const struct tb_topology *t, struct plan *p, const char *name
 }
 
 /* The pod HTTP server, or the pod's own command (malloc'd). */
-char **build_workload(const char *name, const char *node, int http_port, char *const *command, size_t n_command)
+char **build_workload(const char *name, const char *node, const struct tb_port *ports, size_t n_ports,
+		      char *const *command, size_t n_command)
 {
+	int http_port = tb_http_port(ports, n_ports);
 	if (command) {
 		char **argv = xcalloc(n_command + 1, sizeof(*argv));
 		for (size_t i = 0; i < n_command; i++)
@@ -54,22 +56,13 @@ char **build_workload(const char *name, const char *node, int http_port, char *c
 	return argv;
 }
 
-size_t build_machine(struct plan *p, enum machine_kind kind, const char *name, size_t parent, size_t image,
-			  int http_port, char **argv, bool pod_server, uint32_t address, unsigned long long disk,
-			  const char *note)
+size_t build_machine(struct plan *p, const struct plan_machine *m, char **argv, const char *note)
 {
-	struct plan_machine m = {
-		.disk = image != PLAN_NONE ? disk : 0,
-		.kind = kind,
-		.name = (char *)name,
-		.parent = parent,
-		.image = image,
-		.argv = argv,
-		.http_port = http_port,
-		.pod_server = pod_server,
-		.address = address,
-	};
-	size_t i = plan_add_machine(p, &m);
+	struct plan_machine copy = *m;
+	copy.argv = argv;
+	if (copy.image == PLAN_NONE)
+		copy.disk = 0;
+	size_t i = plan_add_machine(p, &copy);
 	strv_free(argv);
 	plan_add_step(p, STEP_MACHINE, i, note);
 	return i;
@@ -129,9 +122,19 @@ static void plan_host_machines(const struct tb_topology *t, struct plan *p)
 {
 	for (size_t i = 0; i < t->n_hosts; i++) {
 		const struct tb_host *h = &t->hosts[i];
-		build_machine(p, MACHINE_HOST, h->name, PLAN_NONE, build_image(t, p, h->image), h->http_port,
-			    build_workload(h->name, "", h->http_port, NULL, 0), h->http_port > 0,
-			    h->n_ifaces ? h->ifaces[0].address.addr : 0, h->disk, "Section 1.1: a network namespace");
+		struct plan_machine m = {
+			.kind = MACHINE_HOST,
+			.name = h->name,
+			.parent = PLAN_NONE,
+			.image = build_image(t, p, h->image),
+			.ports = h->ports,
+			.n_ports = h->n_ports,
+			.pod_server = tb_http_port(h->ports, h->n_ports) > 0,
+			.address = h->n_ifaces ? h->ifaces[0].address.addr : 0,
+			.disk = h->disk,
+		};
+		build_machine(p, &m, build_workload(h->name, "", h->ports, h->n_ports, NULL, 0),
+			      "Section 1.1: a network namespace");
 	}
 }
 
@@ -220,8 +223,10 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 	};
 	/* Machines first, in the order they are spawned: a node before its
 	 * pods (they are created inside its PID namespace). */
-	size_t lab = build_machine(p, MACHINE_LAB, TB_TARGET_LAB, PLAN_NONE, PLAN_NONE, 0, NULL, false, 0, 0,
-				 "the lab's own namespace: it plays the host and holds the switches");
+	const struct plan_machine lab_machine = {.kind = MACHINE_LAB, .name = TB_TARGET_LAB, .parent = PLAN_NONE,
+						 .image = PLAN_NONE};
+	size_t lab = build_machine(p, &lab_machine, NULL,
+				   "the lab's own namespace: it plays the host and holds the switches");
 	size_t first_host = p->n_machines;
 	plan_host_machines(t, p);
 	struct cluster_plan c = {.lab = lab};

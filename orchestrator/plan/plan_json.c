@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "model/docwalk.h"
 #include "plan/plan_fields.h"
 #include "plan/step_ops.h"
 
@@ -37,8 +38,22 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 		json_put_str(o, "image", p->images[m->image].name);
 	if (m->address)
 		json_put_addr(o, "address", m->address);
-	if (m->http_port)
-		cJSON_AddNumberToObject(o, "http", m->http_port);
+	if (m->n_ports) {
+		cJSON *ports = cJSON_AddArrayToObject(o, "ports");
+		for (size_t i = 0; i < m->n_ports; i++) {
+			cJSON *port = cJSON_CreateObject();
+			if (m->ports[i].name[0])
+				json_put_str(port, "name", m->ports[i].name);
+			cJSON_AddNumberToObject(port, "port", m->ports[i].port);
+			json_put_str(port, "protocol", tb_protocol_name(m->ports[i].protocol));
+			cJSON_AddItemToArray(ports, port);
+		}
+	}
+	if (m->n_labels) {
+		cJSON *labels = cJSON_AddObjectToObject(o, "labels");
+		for (size_t i = 0; i < m->n_labels; i++)
+			json_put_str(labels, m->labels[i].key, m->labels[i].value);
+	}
 	if (m->pod_server)
 		cJSON_AddTrueToObject(o, "podServer");
 	if (m->disk)
@@ -153,15 +168,77 @@ char *plan_shape(const struct plan *p)
 
 /* ---- reading ---- */
 
+/* "ports": [{"name", "port", "protocol"}], or, in plans saved before
+ * there were lists, "http": N (the pod server's port). PORTS point into O. */
+static int read_ports(const cJSON *o, struct tb_port **ports, size_t *n, struct tb_err *e)
+{
+	*ports = NULL;
+	*n = 0;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "ports");
+	if (!list) {
+		long http = 0;
+		if (json_get_int(o, "http", 1, 65535, &http, false, e) < 0)
+			return -1;
+		if (http) {
+			*ports = xcalloc(1, sizeof(**ports));
+			(*ports)[(*n)++] = (struct tb_port){TB_HTTP_PORT_NAME, (int)http, TB_PROTOCOL_TCP};
+		}
+		return 0;
+	}
+	if (!cJSON_IsArray(list))
+		return tb_fail(e, "\"ports\": expected an array");
+	*ports = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(**ports));
+	for (const cJSON *x = list->child; x; x = x->next, (*n)++) {
+		struct tb_port *port = &(*ports)[*n];
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(x, "name");
+		char protocol[8];
+		long number = 0;
+		if (json_get_int(x, "port", 1, 65535, &number, true, e) < 0 ||
+		    json_get_str(x, "protocol", protocol, sizeof(protocol), true, e) < 0)
+			return tb_context(e, "ports[%zu]", *n);
+		/* A port's name is an IANA service name: a DNS label of at most 15. */
+		if (name && (!cJSON_IsString(name) || strlen(name->valuestring) > 15 ||
+			     !topology_is_dns_label(name->valuestring)))
+			return tb_fail(e, "ports[%zu].name: expected a port name (a DNS label of at most 15)", *n);
+		if (!tb_protocol_parse(protocol, &port->protocol))
+			return tb_fail(e, "ports[%zu].protocol: \"%s\" is not TCP, UDP or SCTP", *n, protocol);
+		port->name = name ? name->valuestring : "";
+		port->port = (int)number;
+	}
+	return 0;
+}
+
+/* "labels": {"key": "value"}, checked as the topology checks them. LABELS
+ * point into O. */
+static int read_labels(const cJSON *o, struct tb_label **labels, size_t *n, struct tb_err *e)
+{
+	*labels = NULL;
+	*n = 0;
+	const cJSON *map = cJSON_GetObjectItemCaseSensitive(o, "labels");
+	if (!map)
+		return 0;
+	if (!cJSON_IsObject(map))
+		return tb_fail(e, "\"labels\": expected an object");
+	*labels = xcalloc((size_t)cJSON_GetArraySize(map) + 1, sizeof(**labels));
+	for (const cJSON *x = map->child; x; x = x->next) {
+		if (!docwalk_is_label_key(x->string) || !cJSON_IsString(x) || !docwalk_is_label_value(x->valuestring)) {
+			autofree char *shown = str_escape(x->string);
+			return tb_fail(e, "labels.%s: not a label: a key with a string value, as Kubernetes writes them",
+				       shown);
+		}
+		(*labels)[(*n)++] = (struct tb_label){x->string, x->valuestring};
+	}
+	return 0;
+}
+
 static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
 	char name[256], kind[16], node[256], image[256];
-	long http = 0;
 	struct plan_machine m = {.parent = PLAN_NONE, .image = PLAN_NONE};
 	if (json_get_str(o, "name", name, sizeof(name), true, e) < 0 || json_get_str(o, "kind", kind, sizeof(kind), true, e) < 0 ||
 	    json_get_str(o, "node", node, sizeof(node), false, e) < 0 ||
 	    json_get_str(o, "image", image, sizeof(image), false, e) < 0 ||
-	    json_get_addr(o, "address", &m.address, false, e) < 0 || json_get_int(o, "http", 1, 65535, &http, false, e) < 0 ||
+	    json_get_addr(o, "address", &m.address, false, e) < 0 ||
 	    json_get_bool(o, "podServer", &m.pod_server, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
 	if (!topology_is_dns_label(name)) {
@@ -179,7 +256,12 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 			m.image = k;
 	if (image[0] && m.image == PLAN_NONE)
 		return tb_fail(e, "machines[%zu].image: no image \"%s\"", i, image);
-	m.http_port = (int)http;
+	autofree struct tb_port *ports = NULL;
+	autofree struct tb_label *labels = NULL;
+	if (read_ports(o, &ports, &m.n_ports, e) < 0 || read_labels(o, &labels, &m.n_labels, e) < 0)
+		return tb_context(e, "machines[%zu]", i);
+	m.ports = ports;
+	m.labels = labels;
 	m.name = name;
 	long disk = 0;
 	if (json_get_int(o, "disk", 0, (long)TB_MAX_DISK, &disk, false, e) < 0)

@@ -20,11 +20,10 @@ void build_name(char dst[PLAN_IFNAME], const char *src);
 size_t build_image(const struct tb_topology *t, struct plan *p, const char *name);
 /* The pod HTTP server's command line, or COMMAND when given; NULL for
  * neither (malloc'd; build_machine takes it). */
-char **build_workload(const char *name, const char *node, int http_port, char *const *command, size_t n_command);
-/* A machine and its STEP_MACHINE; takes ARGV. */
-size_t build_machine(struct plan *p, enum machine_kind kind, const char *name, size_t parent, size_t image,
-		     int http_port, char **argv, bool pod_server, uint32_t address, unsigned long long disk,
-		     const char *note);
+char **build_workload(const char *name, const char *node, const struct tb_port *ports, size_t n_ports,
+		      char *const *command, size_t n_command);
+/* A copy of M (with ARGV, which it takes) and its STEP_MACHINE. */
+size_t build_machine(struct plan *p, const struct plan_machine *m, char **argv, const char *note);
 void build_bridge(struct plan *p, size_t machine, const char *name, int mtu, const char *note);
 void build_veth(struct plan *p, size_t m0, const char *name0, const char *master, bool hairpin, size_t m1,
 		const char *name1, int mtu, const char *note);

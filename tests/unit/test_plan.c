@@ -74,7 +74,7 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 	CHECK_STR(p.machines[a].argv[4], "a");
 	CHECK_STR(p.machines[a].argv[6], "node1");
 	CHECK(p.machines[c].argv == NULL);
-	CHECK_INT(p.machines[c].http_port, 0);
+	CHECK_INT(plan_machine_http_port(&p.machines[c]), 0);
 
 	/* kubenet: pod eth0 from the node's CIDR, default via cbr0 */
 	CHECK_STR(fmt(address_of(&p, a, "eth0")->prefix), "10.0.1.2/24");
@@ -150,7 +150,7 @@ TEST(plan_hosts_veth_pairs_and_bridges)
 	CHECK_STR(fmt(address_of(&p, net1, "veth1")->prefix), "10.0.2.3/24");
 	CHECK(address_of(&p, net2, "veth2") == NULL);
 	CHECK_INT(count_steps(&p, STEP_ROUTE, PLAN_NONE), 0);
-	CHECK_INT(p.machines[net0].http_port, 8000);
+	CHECK_INT(plan_machine_http_port(&p.machines[net0]), 8000);
 	CHECK(p.machines[net2].argv == NULL);
 	plan_free(&p);
 	topology_free(t);
@@ -310,5 +310,64 @@ TEST(plan_renders_the_commands_that_build_it_by_hand)
 			at = found;
 	}
 	free(text);
+	plan_free(&p);
+}
+
+/* A machine's ports and labels through the saved plan: every protocol and
+ * name kept; a plan saved with "http" alone reads as that one port. */
+TEST(plan_ports_and_labels_round_trip)
+{
+	struct plan p;
+	if (!fixture_plan("{\"name\": \"k\", \"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}, \"nodes\": "
+			  "[{\"name\": \"node1\", \"pods\": [{\"name\": \"a\", \"labels\": {\"app\": \"web\", "
+			  "\"example.com/tier\": \"front\"}}]}]}",
+			  &p)) {
+		CHECK(!"built");
+		return;
+	}
+	size_t a = plan_find(&p, "a");
+	CHECK_INT(p.machines[a].n_ports, 1);
+	CHECK_INT(plan_machine_http_port(&p.machines[a]), 8000);
+	CHECK_INT(p.machines[a].n_labels, 2);
+	/* A UDP and an unnamed TCP port besides, as objects will bring them. */
+	struct tb_port more[] = {{"http", 8000, TB_PROTOCOL_TCP}, {"dns", 53, TB_PROTOCOL_UDP}, {"", 9000, TB_PROTOCOL_TCP}};
+	struct tb_port *old = p.machines[a].ports;
+	p.machines[a].ports = more;
+	p.machines[a].n_ports = 3;
+	autofree char *text = plan_to_json(&p, true);
+	p.machines[a].ports = old;
+	p.machines[a].n_ports = 1;
+	struct plan q;
+	struct tb_err e;
+	CHECK_INT(plan_from_json(text, &q, &e), 0);
+	size_t qa = plan_find(&q, "a");
+	CHECK_INT(q.machines[qa].n_ports, 3);
+	CHECK_STR(q.machines[qa].ports[1].name, "dns");
+	CHECK_INT(q.machines[qa].ports[1].port, 53);
+	CHECK_INT(q.machines[qa].ports[1].protocol, TB_PROTOCOL_UDP);
+	CHECK_STR(q.machines[qa].ports[2].name, "");
+	CHECK_INT(q.machines[qa].n_labels, 2);
+	CHECK_STR(q.machines[qa].labels[1].key, "example.com/tier");
+	CHECK_STR(q.machines[qa].labels[1].value, "front");
+	autofree char *again = plan_to_json(&q, true);
+	CHECK_STR(again, text);
+	plan_free(&q);
+	/* Saved before lists: "http" is the pod server's port. */
+	const char *at = strstr(text, "\"ports\":");
+	const char *end = at ? strchr(at, ']') : NULL;
+	if (!at || !end) {
+		CHECK(!"ports in the plan");
+	} else {
+		autofree char *legacy = xasprintf("%.*s\"http\": 8080%s", (int)(at - text), text, end + 1);
+		CHECK_INT(plan_from_json(legacy, &q, &e), 0);
+		qa = plan_find(&q, "a");
+		CHECK_INT(q.machines[qa].n_ports, 1);
+		CHECK_INT(plan_machine_http_port(&q.machines[qa]), 8080);
+		plan_free(&q);
+		autofree char *bad = xasprintf("%.*s\"ports\": [{\"port\": 80, \"protocol\": \"HTTP\"}]%s", (int)(at - text),
+					       text, end + 1);
+		CHECK_INT(plan_from_json(bad, &q, &e), -1);
+		CHECK_STR(e.msg, "machines[3]: ports[0].protocol: \"HTTP\" is not TCP, UDP or SCTP");
+	}
 	plan_free(&p);
 }

@@ -70,9 +70,9 @@ TEST(topology_hosts_bridges_and_links)
 	if (!t)
 		return;
 	CHECK_INT(t->n_hosts, 2);
-	CHECK_INT(t->hosts[0].http_port, 0);
+	CHECK_INT(tb_http_port(t->hosts[0].ports, t->hosts[0].n_ports), 0);
 	CHECK_STR(t->hosts[0].image, "pod");
-	CHECK_INT(t->hosts[1].http_port, 8080);
+	CHECK_INT(tb_http_port(t->hosts[1].ports, t->hosts[1].n_ports), 8080);
 	CHECK_STR(t->hosts[1].image, "node");
 	CHECK_STR(prefix(t->hosts[1].ifaces[0].address), "10.0.1.3/24");
 	CHECK(t->hosts[1].ifaces[0].linked);
@@ -116,7 +116,7 @@ TEST(ipam_assigns_underlay_node_cidrs_and_pod_addresses)
 	CHECK_INT(t->n_pods, 3);
 	CHECK_STR(t->nodes[0].image, "node");
 	CHECK_STR(t->nodes[0].pods[0].image, "pod");
-	CHECK_INT(t->nodes[0].pods[0].http_port, TB_DEFAULT_HTTP_PORT);
+	CHECK_INT(tb_http_port(t->nodes[0].pods[0].ports, t->nodes[0].pods[0].n_ports), TB_DEFAULT_HTTP_PORT);
 	topology_free(t);
 	diag_free(&d);
 }
@@ -160,7 +160,7 @@ TEST(ipam_explicit_cidr_sizes_and_custom_ranges)
 	CHECK_STR(addr(t->nodes[2].bridge_address), "10.0.4.1");
 	CHECK_STR(addr(t->nodes[2].pods[0].address), "10.0.4.2");
 	/* A custom command has no HTTP server unless told. */
-	CHECK_INT(t->nodes[2].pods[0].http_port, 0);
+	CHECK_INT(tb_http_port(t->nodes[2].pods[0].ports, t->nodes[2].pods[0].n_ports), 0);
 	CHECK_INT(t->nodes[2].pods[0].n_command, 2);
 	CHECK_STR(t->nodes[2].pods[0].command[1], "1");
 	CHECK(t->nodes[2].pods[0].command[2] == NULL);
