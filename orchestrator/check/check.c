@@ -35,22 +35,29 @@ void check_run_free(struct check_run *run)
 		detail_clear(&run->details[i], true);
 	free(run->details);
 	free(run->probes);
+	free(run->targets);
+	free(run->answerers);
 	run->details = NULL;
 	run->probes = NULL;
+	run->targets = NULL;
+	run->answerers = NULL;
 	run->n_probes = run->cap_probes = run->n_details = run->cap_details = 0;
+	run->n_targets = run->cap_targets = run->n_answerers = run->cap_answerers = 0;
 }
 
 void check_view(const struct check_run *run, size_t i, struct check_view *v)
 {
 	const struct check_probe *p = &run->probes[i];
-	const struct plan_machine *from = &run->machines[p->from], *to = &run->machines[p->to];
+	const struct check_target *target = check_target_of(run, p);
+	const struct plan_machine *from = &run->machines[p->from], *to = &run->machines[target->machine];
 	const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
 	*v = (struct check_view){
 		.p = p,
+		.target = target,
 		.from_name = from->name,
 		.to_name = to->name,
 		.from_address = from->address,
-		.to_address = to->address,
+		.to_address = target->address,
 		.error = d && d->error ? d->error : "",
 		.answered_by = d && d->answered_by ? d->answered_by : "",
 		.client = d && d->client ? d->client : "",
@@ -59,7 +66,7 @@ void check_view(const struct check_run *run, size_t i, struct check_view *v)
 	};
 	/* An http probe that passed was answered by its target: only other
 	 * answerers are stored. */
-	if (!*v->answered_by && p->proto == TB_PROTO_HTTP && p->outcome == PROBE_PASS)
+	if (!*v->answered_by && target->proto == TB_PROTO_HTTP && p->outcome == PROBE_PASS)
 		v->answered_by = to->name;
 	if (p->has_client) {
 		char addr[16];
@@ -102,10 +109,18 @@ void check_probe_set_error(struct check_run *run, size_t i, const char *text)
 	set_text(&detail_of(run, i)->error, text, CHECK_ERROR_MAX);
 }
 
+bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name)
+{
+	for (uint32_t k = 0; k < t->n_answerers; k++)
+		if (strcmp(name, run->machines[run->answerers[t->answerers + k]].name) == 0)
+			return true;
+	return false;
+}
+
 void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
 {
 	const struct check_probe *p = &run->probes[i];
-	if (strcmp(text, run->machines[p->to].name) == 0) {
+	if (strcmp(text, run->machines[check_target_of(run, p)->machine].name) == 0) {
 		if (p->detail) {
 			free(run->details[p->detail - 1].answered_by);
 			run->details[p->detail - 1].answered_by = NULL;
@@ -184,7 +199,15 @@ static size_t expand_target(const struct plan *p, const char *target, struct end
 	return n;
 }
 
-/* Probes by (from, to, proto, port), so that overlapping expectations
+/* The run's targets, found again by machine: each machine's few targets
+ * (a protocol and port each) in a chain. */
+struct target_index {
+	uint32_t *head; /* per plan machine: 1 + its latest target; 0: none */
+	uint32_t *next; /* per target: 1 + the machine's one before; 0: none */
+	size_t cap_next;
+};
+
+/* Probes by (from, target), so that overlapping expectations
  * meet in constant time even when "*" expands to a full mesh. The default
  * model alone never overlaps itself and needs no table. */
 struct compiler {
@@ -193,19 +216,19 @@ struct compiler {
 	size_t cap_specificity;
 	uint32_t *table;   /* open addressing: probe index + 1; 0 is empty */
 	size_t table_size; /* a power of two, at least twice the probes */
+	struct target_index targets;
 };
 
 static size_t probe_hash(const struct check_probe *p)
 {
 	uint64_t h = (uint64_t)p->from * 0x9E3779B97F4A7C15ULL;
 	h ^= (uint64_t)p->to * 0xC2B2AE3D27D4EB4FULL;
-	h ^= ((uint64_t)p->proto << 16 | p->port) * 0x165667B19E3779F9ULL;
 	return (size_t)(h ^ (h >> 29));
 }
 
 static bool same_probe(const struct check_probe *a, const struct check_probe *b)
 {
-	return a->from == b->from && a->to == b->to && a->proto == b->proto && a->port == b->port;
+	return a->from == b->from && a->to == b->to; /* a target is an address, port and protocol */
 }
 
 static uint32_t *table_slot(const struct compiler *c, const struct check_probe *p)
@@ -233,10 +256,11 @@ char *check_probe_label(const struct check_run *run, const struct check_probe *p
 	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
 			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
 								      : "";
-	const char *from = run->machines[p->from].name, *to = run->machines[p->to].name;
-	if (p->proto == TB_PROTO_PING)
+	const struct check_target *t = check_target_of(run, p);
+	const char *from = run->machines[p->from].name, *to = run->machines[t->machine].name;
+	if (t->proto == TB_PROTO_PING)
 		return xasprintf("%s -> %s ping%s", from, to, client);
-	return xasprintf("%s -> %s %s:%u%s", from, to, tb_proto_name((enum tb_proto)p->proto), p->port, client);
+	return xasprintf("%s -> %s %s:%u%s", from, to, tb_proto_name((enum tb_proto)t->proto), t->port, client);
 }
 
 static void append_probe(struct check_run *run, const struct check_probe *p)
@@ -285,17 +309,41 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 	return true;
 }
 
-static struct check_probe new_probe(uint32_t expect, const struct end *from, const struct end *to, enum tb_proto proto,
-				    int port)
+/* The target that is machine TO on PROTO and PORT, added on first use. */
+static uint32_t target_of(struct check_run *run, struct target_index *ti, const struct end *to, enum tb_proto proto,
+			  uint16_t port)
+{
+	for (uint32_t k = ti->head[to->machine]; k; k = ti->next[k - 1]) {
+		const struct check_target *t = &run->targets[k - 1];
+		if (t->proto == proto && t->port == port)
+			return k - 1;
+	}
+	grow_array((void **)&run->answerers, &run->cap_answerers, run->n_answerers + 1, sizeof(*run->answerers));
+	run->answerers[run->n_answerers] = (uint32_t)to->machine;
+	grow_array((void **)&run->targets, &run->cap_targets, run->n_targets + 1, sizeof(*run->targets));
+	run->targets[run->n_targets] = (struct check_target){
+		.machine = (uint32_t)to->machine,
+		.address = to->address,
+		.port = port,
+		.proto = (uint8_t)proto,
+		.answerers = (uint32_t)run->n_answerers++,
+		.n_answerers = 1,
+	};
+	grow_array((void **)&ti->next, &ti->cap_next, run->n_targets + 1, sizeof(*ti->next));
+	ti->next[run->n_targets] = ti->head[to->machine];
+	ti->head[to->machine] = (uint32_t)++run->n_targets;
+	return (uint32_t)run->n_targets - 1;
+}
+
+static struct check_probe new_probe(struct check_run *run, struct target_index *ti, uint32_t expect,
+				    const struct end *from, const struct end *to, enum tb_proto proto, int port)
 {
 	if (proto != TB_PROTO_PING && port == 0)
 		port = to->http_port ? to->http_port : TB_DEFAULT_HTTP_PORT;
 	return (struct check_probe){
 		.expect = expect,
 		.from = (uint32_t)from->machine,
-		.to = (uint32_t)to->machine,
-		.proto = (uint8_t)proto,
-		.port = proto == TB_PROTO_PING ? 0 : (uint16_t)port,
+		.to = target_of(run, ti, to, proto, proto == TB_PROTO_PING ? 0 : (uint16_t)port),
 		.expect_pass = 1,
 	};
 }
@@ -343,7 +391,7 @@ static bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer. */
-static void compile_default_model(struct check_run *run, const struct plan *t)
+static void compile_default_model(struct check_run *run, struct target_index *ti, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
 	size_t n = expand_target(t, "*", &pods);
@@ -352,13 +400,13 @@ static void compile_default_model(struct check_run *run, const struct plan *t)
 	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
 		const struct end *to = &pods[k];
 		if (to->http_port) {
-			struct check_probe p = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to,
+			struct check_probe p = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to,
 							 to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP, 0);
 			if (to->pod_server)
 				p.client_ip = TB_CLIENT_IP_PRESERVED;
 			append_probe(run, &p);
 		}
-		struct check_probe ping = new_probe(CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
+		struct check_probe ping = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
 		append_probe(run, &ping);
 	}
 }
@@ -369,7 +417,7 @@ static bool add_expected(struct compiler *c, const struct plan *t, struct diag *
 			 const struct end *to, int specificity)
 {
 	const struct plan_expect *x = &t->expects[i];
-	struct check_probe p = new_probe((uint32_t)i, from, to, x->proto, x->port);
+	struct check_probe p = new_probe(c->run, &c->targets, (uint32_t)i, from, to, x->proto, x->port);
 	p.expect_pass = x->expect_pass;
 	p.client_ip = x->client_ip;
 	return add_probe(c, t, d, p, specificity);
@@ -383,9 +431,10 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 				  .n_machines = t->n_machines,
 				  .default_model = !t->has_expect};
 	struct compiler c = {.run = run};
+	c.targets.head = xcalloc(t->n_machines ? t->n_machines : 1, sizeof(*c.targets.head));
 	bool ok = true;
 	if (!t->has_expect)
-		compile_default_model(run, t);
+		compile_default_model(run, &c.targets, t);
 	for (size_t i = 0; i < t->n_expects; i++) {
 		const struct plan_expect *x = &t->expects[i];
 		autofree struct end *froms = NULL, *tos = NULL;
@@ -410,6 +459,8 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 	}
 	free(c.specificity);
 	free(c.table);
+	free(c.targets.head);
+	free(c.targets.next);
 	return ok;
 }
 

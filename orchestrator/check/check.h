@@ -35,19 +35,32 @@ enum probe_outcome {
 	PROBE_FAIL,     /* ran and did not pass: error says why */
 };
 
+/* Where probes go: an address, a port and protocol, and the machines whose
+ * answer passes an http probe there. A machine's own address and port
+ * today: one answerer, itself; a Service's address and its endpoints, or
+ * the pods a selector picks, fit the same table. */
+struct check_target {
+	uint32_t machine;     /* the plan machine it names in reports (run->machines) */
+	uint32_t address;     /* 0: that machine has none */
+	uint16_t port;        /* 0 for ping */
+	uint8_t proto;        /* enum tb_proto */
+	uint32_t answerers;   /* index into run->answerers... */
+	uint32_t n_answerers; /* ...of this many plan machines */
+};
+
 /* One probe, compact: a full mesh of 1000 pods is 2 million of them, so a
- * probe names its ends by plan machine index and keeps what every probe
- * has in fixed fields; texts only some have (errors, an unexpected
- * answerer, path notes) live in run->details. 32 bytes. */
+ * probe names its source by plan machine index and its target by index in
+ * the run's table, and keeps what every probe has in fixed fields; texts
+ * only some have (errors, an unexpected answerer, path notes) live in
+ * run->details. */
 struct check_probe {
-	uint32_t from, to;    /* plan machines (run->machines) */
+	uint32_t from;        /* plan machine (run->machines) */
+	uint32_t to;          /* target (run->targets) */
 	uint32_t expect;      /* index into plan.expects; CHECK_DEFAULT_MODEL */
 	uint32_t detail;      /* 1 + index into run->details; 0: none */
 	uint32_t latency_us;  /* from the first packet to the verdict */
 	uint32_t client_addr; /* http + client_ip: what /clientip said, as address... */
 	uint16_t client_port; /* ...and port (has_client) */
-	uint16_t port;        /* 0 for ping */
-	uint8_t proto;        /* enum tb_proto */
 	uint8_t attempts;
 	unsigned outcome : 2;     /* enum probe_outcome */
 	unsigned expect_pass : 1; /* "result": "pass" */
@@ -75,6 +88,10 @@ struct check_run {
 	const struct plan_machine *machines; /* what probes' from and to index: names, addresses */
 	size_t n_machines;
 	bool default_model; /* no `expect` in the topology: the Kubernetes model */
+	struct check_target *targets;
+	size_t n_targets, cap_targets;
+	uint32_t *answerers; /* plan machines, in runs the targets index */
+	size_t n_answerers, cap_answerers;
 	struct check_probe *probes;
 	size_t n_probes, cap_probes;
 	struct check_detail *details;
@@ -87,6 +104,7 @@ struct check_run {
  * the run (or V itself) and stay valid until the run changes. */
 struct check_view {
 	const struct check_probe *p;
+	const struct check_target *target;
 	const char *from_name, *to_name;
 	uint32_t from_address, to_address; /* 0: none */
 	const char *error, *answered_by, *client; /* "" when absent */
@@ -96,6 +114,13 @@ struct check_view {
 };
 
 void check_view(const struct check_run *run, size_t i, struct check_view *v);
+
+static inline const struct check_target *check_target_of(const struct check_run *run, const struct check_probe *p)
+{
+	return &run->targets[p->to];
+}
+/* Does an http answer from the machine called NAME pass a probe to T? */
+bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name);
 
 /* Results, as the probe engine records them. set_error, set_answer and
  * set_client keep a copy of TEXT (truncated like before: CHECK_ERROR_MAX,

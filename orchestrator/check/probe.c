@@ -179,9 +179,14 @@ static void pass(struct engine *g, struct slot *s)
 	finish(g, s, PROBE_PASS);
 }
 
+static const struct check_target *target_of(const struct engine *g, const struct check_probe *p)
+{
+	return check_target_of(g->run, p);
+}
+
 static uint32_t target_address(const struct engine *g, const struct check_probe *p)
 {
-	return g->run->machines[p->to].address;
+	return target_of(g, p)->address;
 }
 
 /* S needs a socket from its source's namespace: made with others in a batch. */
@@ -208,7 +213,7 @@ static void send_request(struct engine *g, struct slot *s)
 	int len = snprintf(req, sizeof(req),
 			   "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
 			   request_paths[s->request], ipv4_addr_format(target_address(g, p), addr),
-			   p->port);
+			   target_of(g, p)->port);
 	/* A fresh connection's send buffer takes a request this small at once. */
 	if (send(s->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
 		fail(g, s, "sending the request: %s", errno_text(errno));
@@ -223,7 +228,7 @@ static void send_request(struct engine *g, struct slot *s)
 
 static void on_connected(struct engine *g, struct slot *s)
 {
-	if (probe_of(g, s)->proto == TB_PROTO_TCP)
+	if (target_of(g, probe_of(g, s))->proto == TB_PROTO_TCP)
 		pass(g, s);
 	else
 		send_request(g, s);
@@ -242,7 +247,7 @@ static void start_connect(struct engine *g, struct slot *s, int fd)
 		return;
 	}
 	struct sockaddr_in sa = {.sin_family = AF_INET,
-				 .sin_port = htons(p->port),
+				 .sin_port = htons(target_of(g, p)->port),
 				 .sin_addr.s_addr = htonl(target_address(g, p))};
 	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		on_connected(g, s);
@@ -280,15 +285,16 @@ static char *http_body(struct engine *g, struct slot *s)
 	return body;
 }
 
-/* Is the answerer the target? Fails the probe otherwise. */
+/* Is the answerer one of the target's? Fails the probe otherwise. */
 static bool check_answerer(struct engine *g, struct slot *s, const char *text)
 {
-	const char *to_name = g->run->machines[probe_of(g, s)->to].name;
+	const struct check_target *t = target_of(g, probe_of(g, s));
+	const char *to_name = g->run->machines[t->machine].name;
 	char answered_by[CHECK_NAME_MAX];
 	snprintf(answered_by, sizeof(answered_by), "%.*s",
 		 (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(answered_by) - 1), text);
 	check_probe_set_answer(g->run, s->probe, answered_by);
-	if (strcmp(text, to_name) == 0)
+	if (check_target_answered_by(g->run, t, text))
 		return true;
 	fail(g, s, "answered by \"%s\", not %s", answered_by, to_name);
 	return false;
@@ -539,13 +545,14 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 			struct slot *s = &g->slots[g->want[order[k]]];
 			const struct check_probe *p = probe_of(g, s);
 			fds[order[k]] = -1;
-			if (p->proto != TB_PROTO_PING)
+			bool ping = target_of(g, p)->proto == TB_PROTO_PING;
+			if (!ping)
 				fds[order[k]] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			else if (g->pinger[p->from] < 0)
 				fds[order[k]] = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 			errs[order[k]] = errno;
 			/* The first ping of a source made its pinger; the others share it. */
-			if (p->proto == TB_PROTO_PING && fds[order[k]] >= 0 && adopt_pinger(g, p->from, fds[order[k]], e) < 0) {
+			if (ping && fds[order[k]] >= 0 && adopt_pinger(g, p->from, fds[order[k]], e) < 0) {
 				netns_return(g->home_netns);
 				return -1;
 			}
@@ -556,7 +563,7 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 	for (size_t k = 0; k < n; k++) {
 		struct slot *s = &g->slots[g->want[k]];
 		const struct check_probe *p = probe_of(g, s);
-		bool ping = p->proto == TB_PROTO_PING;
+		bool ping = target_of(g, p)->proto == TB_PROTO_PING;
 		if (ping ? g->pinger[p->from] < 0 : fds[k] < 0)
 			fail(g, s, "making a socket in %s's namespace: %s", g->run->machines[p->from].name,
 			     strerror(errs[k]));
@@ -587,8 +594,8 @@ static void start(struct engine *g, uint32_t probe)
 	if (g->netns[p->from] < 0)
 		fail(g, s, "%s is not running", g->run->machines[p->from].name);
 	else if (target_address(g, p) == 0)
-		fail(g, s, "%s has no address to reach it by", g->run->machines[p->to].name);
-	else if (p->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
+		fail(g, s, "%s has no address to reach it by", g->run->machines[target_of(g, p)->machine].name);
+	else if (target_of(g, p)->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
 		send_ping(g, s);
 	else
 		want_socket(g, s);

@@ -176,12 +176,13 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 	t->cols = xcalloc(m ? m : 1, sizeof(*t->cols));
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		if (p->proto != proto)
+		const struct check_target *to = check_target_of(run, p);
+		if (to->proto != proto)
 			continue;
 		t->n_probes++;
 		t->n_bad += !check_probe_ok(p);
 		source[p->from] = true;
-		target[p->to] = true;
+		target[to->machine] = true;
 	}
 	/* In the topology's order, whatever order the probes ran in. */
 	for (size_t k = 0; k < m; k++)
@@ -208,9 +209,10 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 	t->cells = xcalloc(t->n_rows * t->n_cols, sizeof(*t->cells));
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
-		if (p->proto != proto)
+		const struct check_target *to = check_target_of(run, p);
+		if (to->proto != proto)
 			continue;
-		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[p->to] - 1];
+		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[to->machine] - 1];
 		enum mark mk = probe_mark(p);
 		/* Several probes in one cell (two ports, say): the worst shows. */
 		if (*cell == MARK_NONE || (mark_is_bad(mk) && !mark_is_bad(*cell)))
@@ -558,12 +560,12 @@ static void json_report(FILE *out, const struct check_run *run)
 		fputs(i ? ",\n\t\t{\"from\": " : "\n\t\t{\"from\": ", out);
 		json_string(out, names[p->from]);
 		fputs(", \"to\": ", out);
-		json_string(out, names[p->to]);
-		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)p->proto));
-		if (p->proto == TB_PROTO_PING)
+		json_string(out, names[v.target->machine]);
+		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)v.target->proto));
+		if (v.target->proto == TB_PROTO_PING)
 			fputs("null", out);
 		else
-			fprintf(out, "%u", p->port);
+			fprintf(out, "%u", v.target->port);
 		fprintf(out, ", \"expected\": \"%s\", \"got\": \"%s\", \"ok\": %s, \"latencyMs\": ", expected_word(p),
 			got_word(p), check_probe_ok(p) ? "true" : "false");
 		json_number(out, round2(v.latency_ms));
@@ -572,7 +574,7 @@ static void json_report(FILE *out, const struct check_run *run)
 		fputs(", \"answeredBy\": ", out);
 		/* A passing http probe's answerer is its target, whose name is escaped already. */
 		if (v.answered_by == v.to_name)
-			json_string(out, names[p->to]);
+			json_string(out, names[v.target->machine]);
 		else
 			json_text(out, v.answered_by);
 		fputs(", \"clientIP\": ", out);
@@ -673,7 +675,7 @@ static void junit_report(FILE *out, const struct check_run *run)
 		autofree char *label = probe_label(run, p);
 		fprintf(out, "    <testcase classname=\"testbed.");
 		xml_escaped(out, lab);
-		fprintf(out, ".%s\" name=\"", tb_proto_name((enum tb_proto)p->proto));
+		fprintf(out, ".%s\" name=\"", tb_proto_name((enum tb_proto)v.target->proto));
 		xml_escaped(out, label);
 		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), v.latency_ms / 1000);
 		if (check_probe_ok(p)) {

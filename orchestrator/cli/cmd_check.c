@@ -141,7 +141,7 @@ static int run_probes(const struct command *cmd, struct live_lab *l, struct chec
 	if (verbose)
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
-			uint32_t to_address = run->machines[p->to].address;
+			uint32_t to_address = check_target_of(run, p)->address;
 			if (!check_probe_ok(p) && to_address && l->netns[p->from] >= 0)
 				check_probe_set_path_note(run, i, trace_neighbour_note(l, p->from, to_address));
 		}

@@ -48,13 +48,18 @@ static struct plan *load(const char *text, struct diag *d)
 
 static const struct check_probe *find(const struct check_run *r, const char *from, const char *to, enum tb_proto proto)
 {
-	for (size_t i = 0; i < r->n_probes; i++)
-		if (strcmp(r->machines[r->probes[i].from].name, from) == 0 &&
-		    strcmp(r->machines[r->probes[i].to].name, to) == 0 &&
-		    r->probes[i].proto == proto)
+	for (size_t i = 0; i < r->n_probes; i++) {
+		const struct check_target *t = check_target_of(r, &r->probes[i]);
+		if (strcmp(r->machines[r->probes[i].from].name, from) == 0 && strcmp(r->machines[t->machine].name, to) == 0 &&
+		    t->proto == proto)
 			return &r->probes[i];
+	}
 	return NULL;
 }
+
+/* What a probe's target is: its port, and the machine it names. */
+#define PORT(p) (check_target_of(&r, (p))->port)
+#define TO(p) (check_target_of(&r, (p))->machine)
 
 TEST(check_default_model_is_every_pod_to_every_other_pod)
 {
@@ -69,12 +74,12 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	/* 4 pods: 12 ordered pairs; ping to all; http to a and b; tcp to d; c has no server. */
 	CHECK_INT(r.n_probes, 12 + 3 * 2 + 3);
 	const struct check_probe *p = find(&r, "a", "b", TB_PROTO_HTTP);
-	CHECK(p && p->port == 8080 && p->expect_pass && p->client_ip == TB_CLIENT_IP_PRESERVED);
-	CHECK(p && p->from == plan_find(t, "a") && p->to == plan_find(t, "b"));
+	CHECK(p && PORT(p) == 8080 && p->expect_pass && p->client_ip == TB_CLIENT_IP_PRESERVED);
+	CHECK(p && p->from == plan_find(t, "a") && TO(p) == plan_find(t, "b"));
 	CHECK(find(&r, "a", "c", TB_PROTO_HTTP) == NULL);
 	CHECK(find(&r, "a", "c", TB_PROTO_PING) != NULL);
 	p = find(&r, "a", "d", TB_PROTO_TCP);
-	CHECK(p && p->port == 7000 && p->client_ip == TB_CLIENT_IP_ANY);
+	CHECK(p && PORT(p) == 7000 && p->client_ip == TB_CLIENT_IP_ANY);
 	CHECK(find(&r, "a", "a", TB_PROTO_PING) == NULL);
 	CHECK(find(&r, "h", "a", TB_PROTO_PING) == NULL);
 	check_run_free(&r);
@@ -101,14 +106,14 @@ TEST(check_expectations_expand_and_default_their_ports)
 	CHECK(!r.default_model);
 	CHECK_INT(r.n_probes, 3 + 1 + 1 + 1);
 	const struct check_probe *p = find(&r, "a", "b", TB_PROTO_TCP);
-	CHECK(p && p->port == 8080 && p->expect == 0);
+	CHECK(p && PORT(p) == 8080 && p->expect == 0);
 	CHECK(find(&r, "b", "b", TB_PROTO_TCP) == NULL);
 	p = find(&r, "h", "gateway", TB_PROTO_PING);
-	CHECK(p && !p->expect_pass && p->port == 0 && p->to == plan_find(t, "gateway"));
+	CHECK(p && !p->expect_pass && PORT(p) == 0 && TO(p) == plan_find(t, "gateway"));
 	p = find(&r, "a", "h", TB_PROTO_HTTP);
-	CHECK(p && p->port == 9000 && p->to == plan_find(t, "h"));
+	CHECK(p && PORT(p) == 9000 && TO(p) == plan_find(t, "h"));
 	p = find(&r, "n1", "c", TB_PROTO_HTTP);
-	CHECK(p && p->port == 81 && p->from == plan_find(t, "n1"));
+	CHECK(p && PORT(p) == 81 && p->from == plan_find(t, "n1"));
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
@@ -135,7 +140,7 @@ TEST(check_the_more_specific_expectation_wins)
 	p = find(&r, "b", "a", TB_PROTO_HTTP);
 	CHECK(p && !p->expect_pass && p->expect == 2);
 	p = find(&r, "b", "c", TB_PROTO_HTTP);
-	CHECK(p && p->expect_pass && p->expect == 1 && p->port == 8000);
+	CHECK(p && p->expect_pass && p->expect == 1 && PORT(p) == 8000);
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
@@ -208,13 +213,13 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	size_t target_changes = 0;
 	for (size_t i = 0; i < r.n_probes; i += 2) {
 		const struct check_probe *http = &r.probes[i], *ping = &r.probes[i + 1];
-		CHECK(http->proto == TB_PROTO_HTTP && ping->proto == TB_PROTO_PING);
-		CHECK(http->from == ping->from && http->to == ping->to && http->from != http->to);
-		size_t a = pod[http->from], b = pod[http->to];
+		CHECK(check_target_of(&r, http)->proto == TB_PROTO_HTTP && check_target_of(&r, ping)->proto == TB_PROTO_PING);
+		CHECK(http->from == ping->from && TO(http) == TO(ping) && http->from != TO(http));
+		size_t a = pod[http->from], b = pod[TO(http)];
 		CHECK(a < PODS && b < PODS);
 		if (a < PODS && b < PODS)
 			seen[a][b]++;
-		target_changes += i > 0 && http->to != r.probes[i - 2].to;
+		target_changes += i > 0 && TO(http) != TO(&r.probes[i - 2]);
 	}
 	free(pod);
 	size_t pairs = 0;
@@ -228,7 +233,7 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	/* The first group starts with the second pod, probed by the others of
 	 * the group; the last group's sources come last. */
 	CHECK_STR(r.machines[r.probes[0].from].name, "p0-1");
-	CHECK_STR(r.machines[r.probes[0].to].name, "p0-0");
+	CHECK_STR(r.machines[TO(&r.probes[0])].name, "p0-0");
 	CHECK_STR(r.machines[r.probes[r.n_probes - 1].from].name, "p9-14");
 	/* Any window of probes in schedule order, as many as run at once, comes
 	 * from at most a group's sources. */
@@ -254,11 +259,16 @@ TEST(check_probes_are_compact)
 	CHECK(sizeof(struct check_probe) <= 32);
 	struct plan_machine machines[2] = {{.name = "a", .address = 0x0a000001}, {.name = "b", .address = 0x0a000002}};
 	struct check_probe probes[2] = {
-		{.from = 0, .to = 1, .proto = TB_PROTO_HTTP, .port = 80, .expect_pass = 1, .outcome = PROBE_PASS,
-		 .client_ip = TB_CLIENT_IP_PRESERVED},
-		{.from = 1, .to = 0, .proto = TB_PROTO_HTTP, .port = 80, .expect_pass = 1, .outcome = PROBE_FAIL},
+		{.from = 0, .to = 1, .expect_pass = 1, .outcome = PROBE_PASS, .client_ip = TB_CLIENT_IP_PRESERVED},
+		{.from = 1, .to = 0, .expect_pass = 1, .outcome = PROBE_FAIL},
 	};
-	struct check_run r = {.machines = machines, .n_machines = 2, .probes = probes, .n_probes = 2};
+	struct check_target targets[2] = {
+		{.machine = 0, .address = 0x0a000001, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 0, .n_answerers = 1},
+		{.machine = 1, .address = 0x0a000002, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 1, .n_answerers = 1},
+	};
+	uint32_t answerers[2] = {0, 1};
+	struct check_run r = {.machines = machines, .n_machines = 2, .targets = targets, .n_targets = 2,
+			      .answerers = answerers, .n_answerers = 2, .probes = probes, .n_probes = 2};
 	/* The usual results are numbers: the answerer is the target, the client ADDRESS:PORT. */
 	check_probe_set_answer(&r, 0, "b");
 	check_probe_set_client(&r, 0, "10.0.0.1:41234");
@@ -291,6 +301,8 @@ TEST(check_probes_are_compact)
 	CHECK_INT(r.n_details, 1);
 	r.probes = NULL; /* on the stack */
 	r.n_probes = 0;
+	r.targets = NULL;
+	r.answerers = NULL;
 	check_run_free(&r);
 }
 
@@ -379,4 +391,21 @@ TEST(check_socket_batches_group_by_namespace)
 	for (size_t i = 0; i < 100; i++)
 		CHECK_INT(order100[i], i);
 	CHECK_INT(probe_batch_order(keys, 0, order), 0);
+}
+
+/* A target is an address, a port and the machines whose answer passes: a
+ * Service's address answered by any of its endpoints fits the table as a
+ * pod's own address does. */
+TEST(check_a_target_passes_any_of_its_answerers)
+{
+	struct plan_machine machines[3] = {{.name = "client"}, {.name = "web-0"}, {.name = "web-1"}};
+	uint32_t answerers[2] = {1, 2};
+	struct check_target service = {.machine = 1, .address = 0x0a600001, .port = 80, .proto = TB_PROTO_HTTP,
+				       .answerers = 0, .n_answerers = 2};
+	struct check_run r = {.machines = machines, .n_machines = 3, .targets = &service, .n_targets = 1,
+			      .answerers = answerers, .n_answerers = 2};
+	CHECK(check_target_answered_by(&r, &service, "web-0"));
+	CHECK(check_target_answered_by(&r, &service, "web-1"));
+	CHECK(!check_target_answered_by(&r, &service, "client"));
+	CHECK(!check_target_answered_by(&r, &service, "web-"));
 }

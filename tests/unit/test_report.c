@@ -23,18 +23,37 @@ static uint32_t machine(const char *name)
 	return (uint32_t)n_machines++;
 }
 
+/* Where probes go, shared the same way: machine TO on PROTO and PORT, its
+ * own answerer. */
+static struct check_target targets[512];
+static uint32_t answerers[512];
+static size_t n_targets;
+
+static uint32_t target(const char *to, enum tb_proto proto, uint16_t port)
+{
+	uint32_t m = machine(to);
+	for (size_t i = 0; i < n_targets; i++)
+		if (targets[i].machine == m && targets[i].proto == proto && targets[i].port == port)
+			return (uint32_t)i;
+	answerers[n_targets] = m;
+	targets[n_targets] = (struct check_target){.machine = m, .address = machines[m].address, .port = port,
+						   .proto = (uint8_t)proto, .answerers = (uint32_t)n_targets, .n_answerers = 1};
+	return (uint32_t)n_targets++;
+}
+
 /* A probe that ran (its error, if any, is set by run_of). */
 static struct check_probe probe(const char *from, const char *to, enum tb_proto proto, uint16_t port, bool expect_pass,
 				enum probe_outcome outcome)
 {
-	return (struct check_probe){.from = machine(from), .to = machine(to), .proto = proto, .port = port,
-				    .expect_pass = expect_pass, .outcome = outcome, .latency_us = 1250, .attempts = 1};
+	return (struct check_probe){.from = machine(from), .to = target(to, proto, port), .expect_pass = expect_pass,
+				    .outcome = outcome, .latency_us = 1250, .attempts = 1};
 }
 
 /* A run of N PROBES; ERRORS[i], when given and not NULL, is probe i's error. */
 static struct check_run run_of(const char *lab, struct check_probe *probes, size_t n, const char *const *errors)
 {
-	struct check_run run = {.lab = lab, .machines = machines, .n_machines = n_machines, .probes = probes,
+	struct check_run run = {.lab = lab, .machines = machines, .n_machines = n_machines, .targets = targets,
+				.n_targets = n_targets, .answerers = answerers, .n_answerers = n_targets, .probes = probes,
 				.n_probes = n, .duration_ms = 12, .timeout_ms = 1000};
 	for (size_t i = 0; errors && i < n; i++)
 		if (errors[i])
@@ -42,11 +61,13 @@ static struct check_run run_of(const char *lab, struct check_probe *probes, size
 	return run;
 }
 
-/* Frees what the run's details hold; its probes are the caller's. */
+/* Frees what the run's details hold; its probes and targets are the caller's. */
 static void run_done(struct check_run *run)
 {
 	run->probes = NULL;
 	run->n_probes = 0;
+	run->targets = NULL;
+	run->answerers = NULL;
 	check_run_free(run);
 }
 
