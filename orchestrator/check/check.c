@@ -112,7 +112,7 @@ void check_probe_set_error(struct check_run *run, size_t i, const char *text)
 bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name)
 {
 	for (uint32_t k = 0; k < t->n_answerers; k++)
-		if (strcmp(name, run->machines[run->answerers[t->answerers + k]].name) == 0)
+		if (strcmp(name, plan_machine_object_name(&run->machines[run->answerers[t->answerers + k]])) == 0)
 			return true;
 	return false;
 }
@@ -120,7 +120,7 @@ bool check_target_answered_by(const struct check_run *run, const struct check_ta
 void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
 {
 	const struct check_probe *p = &run->probes[i];
-	if (strcmp(text, run->machines[check_target_of(run, p)->machine].name) == 0) {
+	if (strcmp(text, plan_machine_object_name(&run->machines[check_target_of(run, p)->machine])) == 0) {
 		if (p->detail) {
 			free(run->details[p->detail - 1].answered_by);
 			run->details[p->detail - 1].answered_by = NULL;

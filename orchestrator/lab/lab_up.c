@@ -95,6 +95,15 @@ static int unpack_images(struct up *u, struct tb_err *e)
 	return 0;
 }
 
+/* A machine's hostname: its own name, cut to 63 bytes and without a '-' or
+ * '.' at the end, as the kubelet makes a pod's from a longer name. */
+static void machine_hostname(const struct plan_machine *pm, char hostname[64])
+{
+	snprintf(hostname, 64, "%.63s", plan_machine_object_name(pm));
+	for (size_t n = strlen(hostname); n && (hostname[n - 1] == '-' || hostname[n - 1] == '.');)
+		hostname[--n] = '\0';
+}
+
 /* STEP_MACHINE's callback: spawn the machine and record it at once, so
  * that down finds it even if up dies right after. */
 static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
@@ -104,7 +113,10 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 	const struct plan_machine *pm = &p->machines[i];
 	if (check_interrupted(e) < 0)
 		return -1;
-	autofree char *log_path = xasprintf("%s/logs/%s.log", u->dir.path, pm->name);
+	autofree char *file_name = plan_machine_file_name(pm);
+	autofree char *log_path = xasprintf("%s/logs/%s.log", u->dir.path, file_name);
+	char hostname[64];
+	machine_hostname(pm, hostname);
 	autoclose int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (log < 0)
 		return tb_fail(e, "creating %s: %s", log_path, strerror(errno));
@@ -113,7 +125,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		ipv4_addr_format(pm->address, address);
 	const char *node = pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "";
 	struct machine_spec spec = {
-		.name = pm->name,
+		.name = hostname,
 		/* The lab namespace plays the host: only its network is its own. */
 		.clone_flags = pm->kind == MACHINE_LAB ? CLONE_NEWNET
 						       : CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC,
@@ -248,9 +260,11 @@ static int start_pooled_servers(struct up *u, const struct exit_watch *watch, si
 			rc = -1;
 			break;
 		}
-		logs[n] = xasprintf("%s/logs/%s.log", u->dir.path, pm->name);
+		autofree char *file_name = plan_machine_file_name(pm);
+		logs[n] = xasprintf("%s/logs/%s.log", u->dir.path, file_name);
 		served[n] = (struct served_machine){
 			.name = pm->name,
+			.hostname = plan_machine_object_name(pm),
 			.node = pm->parent != PLAN_NONE ? p->machines[pm->parent].name : "",
 			.caps = lab_machine_caps(pm->kind),
 			.ports = pm->ports,

@@ -126,7 +126,7 @@ static int send_request(struct server_pool *sp, struct served_machine *m, size_t
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)id);
-	cJSON_AddStringToObject(o, "name", m->name);
+	cJSON_AddStringToObject(o, "name", m->hostname);
 	cJSON_AddStringToObject(o, "node", m->node ? m->node : "");
 	cJSON_AddNumberToObject(o, "caps", (double)m->caps);
 	cJSON *tcp = cJSON_AddArrayToObject(o, "tcp"), *udp = cJSON_AddArrayToObject(o, "udp");

@@ -42,7 +42,8 @@ int server_pool_start(const struct server_pool_spec *spec, struct server_pool *s
 
 /* A machine to serve: the pool enters it through its init's PIDFD. */
 struct served_machine {
-	const char *name;
+	const char *name;     /* for messages: as the lab names it */
+	const char *hostname; /* what its server answers to /hostname: the pod's own name */
 	const char *node;
 	uint64_t caps;    /* the capabilities its server keeps */
 	const struct tb_port *ports; /* TCP and UDP: the server listens on each */

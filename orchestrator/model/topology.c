@@ -13,6 +13,7 @@
 
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
+#include "model/ports.h"
 #include "util/diag.h"
 #include "util/util.h"
 
@@ -27,14 +28,34 @@ static const char *const top_keys[] = {"$schema", "description", "name",     "im
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
-static const char *const node_keys[] = {"name", "image", "disk", "podCIDR", "pods", NULL};
-static const char *const pod_keys[] = {"name", "image", "labels", "http", "disk", "command", NULL};
+static const char *const node_keys[] = {"name", "image", "labels", "disk", "podCIDR", "pods", NULL};
+static const char *const pod_keys[] = {"name", "namespace", "image", "labels", "http", "ports", "disk", "command", NULL};
 static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
 
 /* Machine names are DNS labels, as Kubernetes names pods and nodes. */
 bool topology_is_dns_label(const char *s)
 {
 	return docwalk_is_dns_label(s);
+}
+
+bool topology_is_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 253)
+		return false;
+	for (const char *label = s;;) {
+		size_t len = strcspn(label, ".");
+		char part[64];
+		if (len == 0 || len > 63)
+			return false;
+		memcpy(part, label, len);
+		part[len] = '\0';
+		if (!docwalk_is_dns_label(part))
+			return false;
+		if (!label[len])
+			return true;
+		label += len + 1;
+	}
 }
 
 bool topology_is_lab_name(const char *s)
@@ -377,15 +398,45 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 	}
 }
 
-static void parse_labels(struct parser *p, struct tb_pod *pod, const cJSON *obj, const char *path)
+static void parse_labels(struct parser *p, struct tb_label **labels, size_t *n, const cJSON *obj, const char *path)
 {
 	if (!docwalk_object(&p->w, obj, path, "an object of string labels"))
 		return;
-	pod->labels = xcalloc((size_t)cJSON_GetArraySize(obj), sizeof(*pod->labels));
+	/* One more: a node's own hostname label follows. */
+	*labels = xcalloc((size_t)cJSON_GetArraySize(obj) + 1, sizeof(**labels));
 	for (const cJSON *c = obj->child; c; c = c->next)
 		if (docwalk_label(&p->w, c, path))
-			pod->labels[pod->n_labels++] =
-			    (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(c->valuestring)};
+			(*labels)[(*n)++] = (struct tb_label){.key = xstrdup(c->string), .value = xstrdup(c->valuestring)};
+}
+
+static void free_labels(struct tb_label *labels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(labels[i].key);
+		free(labels[i].value);
+	}
+	free(labels);
+}
+
+/* The kubelet labels its node kubernetes.io/hostname=NAME; a node's own
+ * labels may say the same, nothing else. */
+static void label_node(struct parser *p, struct tb_node *n, const cJSON *labels, const char *path)
+{
+	for (size_t i = 0; i < n->n_labels; i++)
+		if (strcmp(n->labels[i].key, TB_LABEL_HOSTNAME) == 0) {
+			if (n->name && strcmp(n->labels[i].value, n->name) != 0) {
+				autofree char *where = docwalk_path_key(path, TB_LABEL_HOSTNAME);
+				docwalk_error(&p->w, cJSON_GetObjectItemCaseSensitive(labels, TB_LABEL_HOSTNAME), where,
+					      "\"%s\" is not the node's name: the kubelet sets " TB_LABEL_HOSTNAME
+					      " to it",
+					      n->labels[i].value);
+			}
+			return;
+		}
+	if (!n->labels)
+		n->labels = xcalloc(1, sizeof(*n->labels));
+	if (n->name)
+		n->labels[n->n_labels++] = (struct tb_label){xstrdup(TB_LABEL_HOSTNAME), xstrdup(n->name)};
 }
 
 /* A NULL-terminated array of strings, and the strings. */
@@ -442,19 +493,46 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 		pod->image_line = docwalk_key_line(&p->w, obj, "image");
 		pod->name = parse_name(p, obj, pod_path);
 		pod->image = parse_image_ref(p, obj, pod_path, "pod");
+		const cJSON *ns = docwalk_member(&p->w, obj, pod_path, "namespace", false);
+		pod->namespace_line = docwalk_key_line(&p->w, obj, "namespace");
+		if (ns) {
+			autofree char *where = docwalk_path_key(pod_path, "namespace");
+			const char *text = docwalk_string(&p->w, ns, where, "a namespace's name");
+			if (text && !docwalk_is_dns_label(text))
+				docwalk_error(&p->w, ns, where,
+					      "\"%s\" is not a namespace name: 1-63 of a-z, 0-9 and '-', a letter or digit "
+					      "at both ends",
+					      text);
+			else if (text)
+				pod->namespace = xstrdup(text);
+		}
+		if (!pod->namespace)
+			pod->namespace = xstrdup(TB_DEFAULT_NAMESPACE);
 		const cJSON *labels = docwalk_member(&p->w, obj, pod_path, "labels", false);
 		if (labels) {
 			autofree char *where = docwalk_path_key(pod_path, "labels");
-			parse_labels(p, pod, labels, where);
+			parse_labels(p, &pod->labels, &pod->n_labels, labels, where);
 		}
 		const cJSON *command = docwalk_member(&p->w, obj, pod_path, "command", false);
 		if (command) {
 			autofree char *where = docwalk_path_key(pod_path, "command");
 			parse_command(p, pod, command, where);
 		}
-		/* A custom command serves nothing testbed knows of unless "http"
-		 * says which port it listens on. */
-		parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT, &pod->ports, &pod->n_ports);
+		/* With "ports", the pod serves exactly those; else "http" is the
+		 * short form of one. A custom command serves nothing testbed knows
+		 * of unless one of them says which port it listens on. */
+		const cJSON *ports = docwalk_member(&p->w, obj, pod_path, "ports", false);
+		pod->ports_line = docwalk_key_line(&p->w, obj, "ports");
+		if (ports && cJSON_GetObjectItemCaseSensitive(obj, "http")) {
+			autofree char *where = docwalk_path_key(pod_path, "http");
+			docwalk_error(&p->w, cJSON_GetObjectItemCaseSensitive(obj, "http"), where,
+				      "give \"ports\" or its short form \"http\", not both");
+		} else if (ports) {
+			autofree char *where = docwalk_path_key(pod_path, "ports");
+			ports_parse(&p->w, ports, where, false, pod);
+		} else {
+			parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT, &pod->ports, &pod->n_ports);
+		}
 		pod->disk = parse_disk(p, obj, pod_path);
 	}
 	p->t->n_pods += node->n_pods;
@@ -480,6 +558,11 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 		n->pods_line = docwalk_key_line(&p->w, obj, "pods");
 		n->name = parse_name(p, obj, path);
 		n->image = parse_image_ref(p, obj, path, "node");
+		const cJSON *labels = docwalk_member(&p->w, obj, path, "labels", false);
+		autofree char *labels_path = docwalk_path_key(path, "labels");
+		if (labels)
+			parse_labels(p, &n->labels, &n->n_labels, labels, labels_path);
+		label_node(p, n, labels, labels_path);
 		n->disk = parse_disk(p, obj, path);
 		const cJSON *cidr = docwalk_member(&p->w, obj, path, "podCIDR", false);
 		if (cidr) {
@@ -694,6 +777,14 @@ struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, 
 	if (!t->dir)
 		t->dir = xstrdup(dir);
 	cluster_defaults(&t->cluster);
+	/* "default" exists in every cluster, as the API server makes it. */
+	t->namespaces = xcalloc(1, sizeof(*t->namespaces));
+	t->namespaces[t->n_namespaces++] = (struct tb_namespace){
+		.name = xstrdup(TB_DEFAULT_NAMESPACE),
+		.labels = xmalloc(sizeof(struct tb_label)),
+		.n_labels = 1,
+	};
+	t->namespaces[0].labels[0] = (struct tb_label){xstrdup(TB_LABEL_NAMESPACE_NAME), xstrdup(TB_DEFAULT_NAMESPACE)};
 	size_t errors = d->count;
 	struct parser p = {.w = {.doc = doc, .d = d}, .t = t};
 	parse_top(&p, doc->root);
@@ -726,6 +817,11 @@ void topology_free(struct tb_topology *t)
 		free(h->image);
 	}
 	free(t->hosts);
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		free(t->namespaces[i].name);
+		free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
+	}
+	free(t->namespaces);
 	for (size_t i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].name);
 	free(t->bridges);
@@ -744,11 +840,14 @@ void topology_free(struct tb_topology *t)
 			}
 			free(pod->labels);
 			free_ports(pod->ports, pod->n_ports);
+			free(pod->host_ports);
+			free(pod->namespace);
 			free_strv(pod->command);
 			free(pod->name);
 			free(pod->image);
 		}
 		free(n->pods);
+		free_labels(n->labels, n->n_labels);
 		free(n->name);
 		free(n->image);
 	}
@@ -816,7 +915,18 @@ int tb_http_port(const struct tb_port *ports, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (ports[i].protocol == TB_PROTOCOL_TCP && strcmp(ports[i].name, TB_HTTP_PORT_NAME) == 0)
 			return ports[i].port;
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].protocol == TB_PROTOCOL_TCP)
+			return ports[i].port;
 	return 0;
+}
+
+const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (strcmp(t->namespaces[i].name, name) == 0)
+			return &t->namespaces[i];
+	return NULL;
 }
 
 const char *tb_neighbours_name(enum tb_neighbours n)

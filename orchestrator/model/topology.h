@@ -68,6 +68,19 @@ struct tb_port {
 };
 #define TB_HTTP_PORT_NAME "http"
 
+/* hostPort: the node's port that reaches a pod's, as the CNI portmap
+ * plugin maps it (DNAT on the node). */
+struct tb_host_port {
+	int host_port, container_port;
+	enum tb_protocol protocol;
+	uint32_t host_ip; /* 0: every address of the node */
+};
+
+/* Kubernetes names testbed gives or reads. */
+#define TB_DEFAULT_NAMESPACE "default"
+#define TB_LABEL_NAMESPACE_NAME "kubernetes.io/metadata.name"
+#define TB_LABEL_HOSTNAME "kubernetes.io/hostname"
+
 struct tb_iface {
 	char *name;
 	struct ipv4_prefix address;
@@ -114,8 +127,20 @@ struct tb_label {
 	char *value;
 };
 
+/* A namespace: declared by a Namespace object, or "default", which every
+ * lab has. Its labels include kubernetes.io/metadata.name, as the API
+ * server adds it. */
+struct tb_namespace {
+	char *name;
+	struct tb_label *labels;
+	size_t n_labels;
+	int line; /* 0: not declared (default) */
+};
+
 struct tb_pod {
 	char *name;
+	char *namespace; /* "default" unless given */
+	int namespace_line;
 	char *image;
 	struct tb_label *labels;
 	size_t n_labels;
@@ -125,8 +150,12 @@ struct tb_pod {
 	char **command;   /* NULL-terminated; NULL: run the pod HTTP server */
 	size_t n_command;
 	uint32_t address; /* IPAM: from the node's pod CIDR */
+	struct tb_host_port *host_ports; /* hostPort mappings on its node */
+	size_t n_host_ports;
+	bool host_network; /* runs in its node's network namespace, on the node's address */
 	int line, name_line;
 	int image_line; /* 0: no "image", the default one */
+	int ports_line; /* 0: no "ports" */
 };
 
 struct tb_node {
@@ -135,6 +164,8 @@ struct tb_node {
 	bool pod_cidr_given;
 	unsigned long long disk; /* bytes of writable layer */
 	struct ipv4_prefix pod_cidr; /* given, or assigned by IPAM */
+	struct tb_label *labels; /* kubernetes.io/hostname included, as the kubelet adds it */
+	size_t n_labels;
 	struct tb_pod *pods;
 	size_t n_pods;
 	uint32_t bridge_address;   /* IPAM: cbr0, the first of the pod CIDR */
@@ -208,6 +239,8 @@ struct tb_topology {
 	struct tb_node *nodes;
 	size_t n_nodes;
 	size_t n_pods; /* over all nodes */
+	struct tb_namespace *namespaces; /* "default" first */
+	size_t n_namespaces;
 	struct tb_expect *expects;
 	size_t n_expects;
 	bool has_expect; /* the file has "expect" (even empty) */
@@ -229,8 +262,11 @@ const char *tb_proto_name(enum tb_proto p);
 /* "TCP", "UDP", "SCTP", as Kubernetes writes them. */
 const char *tb_protocol_name(enum tb_protocol p);
 bool tb_protocol_parse(const char *name, enum tb_protocol *p);
-/* The TCP port named "http" among PORTS (the pod server's), or 0. */
+/* The TCP port default probes use among PORTS: the one named "http", else
+ * the first TCP port; 0 when there is none. */
 int tb_http_port(const struct tb_port *ports, size_t n);
+/* The namespace called NAME, or NULL. */
+const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name);
 const char *tb_neighbours_name(enum tb_neighbours n);
 /* The design called NAME; false when there is none. */
 bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
@@ -238,6 +274,9 @@ bool tb_neighbours_parse(const char *name, enum tb_neighbours *n);
 bool topology_is_lab_name(const char *s);
 /* 1-63 of a-z, 0-9 and '-', a letter or digit at both ends: machine names. */
 bool topology_is_dns_label(const char *s);
+/* DNS labels joined by '.', at most 253 in all: what Kubernetes allows for
+ * most objects' names (a pod's among them). */
+bool topology_is_dns_subdomain(const char *s);
 
 /* The lookup the plan needs. */
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);

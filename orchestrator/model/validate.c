@@ -12,9 +12,11 @@
 #include "util/diag.h"
 #include "util/util.h"
 
-/* One named thing in the lab's single name space (hosts, nodes, pods). */
+/* One named thing: hosts and nodes share one name space with every pod;
+ * pods are unique within their namespace. */
 struct named {
 	const char *name;
+	const char *namespace; /* pods; NULL for hosts and nodes */
 	char *path; /* "nodes[0].pods[2]" */
 	const char *kind;
 	size_t index; /* into the hosts, nodes or the node's pods */
@@ -33,8 +35,19 @@ static const struct named *names_find(const struct names *n, const char *name, s
 	return NULL;
 }
 
-static void names_add(struct names *n, struct diag *d, const char *name, char *path, const char *kind,
-		      size_t index, int name_line)
+/* A name already taken for NAME in NAMESPACE (NULL: a host or node, which
+ * no other machine may share). */
+static const struct named *names_clash(const struct names *n, const char *name, const char *namespace)
+{
+	for (size_t i = 0; i < n->count; i++)
+		if (strcmp(n->items[i].name, name) == 0 &&
+		    (!namespace || !n->items[i].namespace || strcmp(n->items[i].namespace, namespace) == 0))
+			return &n->items[i];
+	return NULL;
+}
+
+static void names_add(struct names *n, struct diag *d, const char *name, const char *namespace, char *path,
+		      const char *kind, size_t index, int name_line)
 {
 	autofree char *name_path = xasprintf("%s.name", path);
 	if (strcmp(name, TB_TARGET_LAB) == 0 || strcmp(name, TB_TARGET_GATEWAY) == 0) {
@@ -44,14 +57,15 @@ static void names_add(struct names *n, struct diag *d, const char *name, char *p
 		free(path);
 		return;
 	}
-	const struct named *first = names_find(n, name, strlen(name));
+	const struct named *first = names_clash(n, name, namespace);
 	if (first) {
 		diag_error(d, name_line, name_path, "duplicate name \"%s\" (first at %s)", name, first->path);
 		free(path);
 		return;
 	}
 	grow_array((void **)&n->items, &n->cap, n->count + 1, sizeof(*n->items));
-	n->items[n->count++] = (struct named){.name = name, .path = path, .kind = kind, .index = index};
+	n->items[n->count++] =
+		(struct named){.name = name, .namespace = namespace, .path = path, .kind = kind, .index = index};
 }
 
 static void names_free(struct names *n)
@@ -327,13 +341,23 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 	size_t errors = d->count;
 	struct names names = {0};
 	for (size_t i = 0; i < t->n_hosts; i++)
-		names_add(&names, d, t->hosts[i].name, xasprintf("hosts[%zu]", i), "host", i, t->hosts[i].name_line);
+		names_add(&names, d, t->hosts[i].name, NULL, xasprintf("hosts[%zu]", i), "host", i,
+			  t->hosts[i].name_line);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
-		names_add(&names, d, n->name, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
-		for (size_t j = 0; j < n->n_pods; j++)
-			names_add(&names, d, n->pods[j].name, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod", j,
-				  n->pods[j].name_line);
+		names_add(&names, d, n->name, NULL, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
+		for (size_t j = 0; j < n->n_pods; j++) {
+			const struct tb_pod *pod = &n->pods[j];
+			names_add(&names, d, pod->name, pod->namespace, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod", j,
+				  pod->name_line);
+			if (!topology_find_namespace(t, pod->namespace)) {
+				autofree char *where = xasprintf("nodes[%zu].pods[%zu].namespace", i, j);
+				diag_error(d, pod->namespace_line, where,
+					   "namespace \"%s\" is not declared: add a Namespace object for it (\"objects\" or "
+					   "\"manifests\")",
+					   pod->namespace);
+			}
+		}
 	}
 	check_bridge_names(t, d);
 	check_images(t, d);

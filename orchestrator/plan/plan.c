@@ -15,6 +15,7 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 	struct plan_machine *c = &p->machines[p->n_machines];
 	*c = *m;
 	c->name = xstrdup(m->name);
+	c->namespace = m->namespace ? xstrdup(m->namespace) : NULL;
 	c->ports = m->n_ports ? xcalloc(m->n_ports, sizeof(*c->ports)) : NULL;
 	for (size_t i = 0; i < m->n_ports; i++)
 		c->ports[i] = (struct tb_port){xstrdup(m->ports[i].name), m->ports[i].port, m->ports[i].protocol};
@@ -81,6 +82,7 @@ void plan_free(struct plan *p)
 		}
 		free(m->labels);
 		free(m->name);
+		free(m->namespace);
 	}
 	for (size_t i = 0; i < p->n_steps; i++) {
 		struct step *s = &p->steps[i];
@@ -136,6 +138,21 @@ bool machine_kind_parse(const char *name, enum machine_kind *kind)
 int plan_machine_http_port(const struct plan_machine *m)
 {
 	return tb_http_port(m->ports, m->n_ports);
+}
+
+const char *plan_machine_object_name(const struct plan_machine *m)
+{
+	const char *slash = strchr(m->name, '/');
+	return slash ? slash + 1 : m->name;
+}
+
+char *plan_machine_file_name(const struct plan_machine *m)
+{
+	char *name = xstrdup(m->name);
+	for (char *c = name; *c; c++)
+		if (*c == '/')
+			*c = '_';
+	return name;
 }
 
 size_t plan_find(const struct plan *p, const char *name)

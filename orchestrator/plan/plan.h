@@ -53,7 +53,10 @@ struct plan_image {
 
 struct plan_machine {
 	enum machine_kind kind;
+	/* How the lab names it: a pod is NAME where no other machine of the
+	 * lab is, else NAMESPACE/NAME; every other machine its name. Unique. */
 	char *name;
+	char *namespace; /* pods; NULL for other machines */
 	size_t parent;      /* pods: their node; PLAN_NONE otherwise */
 	size_t image;       /* index into images; PLAN_NONE: the host's files */
 	char **argv;        /* the workload; NULL: none (NULL-terminated) */
@@ -222,8 +225,15 @@ struct plan {
 
 void plan_free(struct plan *p);
 
-/* The port the pod server answers HTTP on (the TCP port named "http"), or 0. */
+/* The port default probes use (the TCP port named "http", else the first
+ * TCP port), or 0. */
 int plan_machine_http_port(const struct plan_machine *m);
+/* The machine's own name, without its namespace: a pod's hostname, and
+ * what its server answers to /hostname. */
+const char *plan_machine_object_name(const struct plan_machine *m);
+/* NAME as a file or network namespace name: '/' becomes '_', which no
+ * Kubernetes name holds, so that two machines never share one (malloc'd). */
+char *plan_machine_file_name(const struct plan_machine *m);
 
 const char *machine_kind_name(enum machine_kind kind);
 bool machine_kind_parse(const char *name, enum machine_kind *kind);

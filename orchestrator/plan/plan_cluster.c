@@ -6,12 +6,42 @@
 #include "plan/plan_passes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "util/util.h"
 
 #define UNDERLAY_BRIDGE "tb-underlay"
 
 static const struct ipv4_prefix default_route = {0, 0};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Every pod's name, sorted: a pod is shown as NAME unless another pod, in
+ * another namespace, has it too (validation keeps host and node names
+ * apart from pods'). */
+static const char **pod_names_sorted(const struct tb_topology *t)
+{
+	const char **names = xcalloc(t->n_pods ? t->n_pods : 1, sizeof(*names));
+	size_t n = 0;
+	for (size_t i = 0; i < t->n_nodes; i++)
+		for (size_t j = 0; j < t->nodes[i].n_pods; j++)
+			names[n++] = t->nodes[i].pods[j].name;
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
+	return names;
+}
+
+static bool name_taken_twice(const char **names, size_t n, const char *name)
+{
+	const char **at = n ? bsearch(&name, names, n, sizeof(*names), by_name) : NULL;
+	if (!at)
+		return false;
+	return (at > names && strcmp(at[-1], name) == 0) || (at + 1 < names + n && strcmp(at[1], name) == 0);
+}
 
 void plan_cluster_machines(const struct tb_topology *t, struct plan *p, struct cluster_plan *c)
 {
@@ -40,21 +70,26 @@ void plan_cluster_machines(const struct tb_topology *t, struct plan *p, struct c
 	};
 	c->gateway = build_machine(p, &gateway, NULL, "Section 3.3: the default gateway on the underlay");
 	c->first_pod = xcalloc(t->n_nodes, sizeof(*c->first_pod));
+	autofree const char **names = pod_names_sorted(t);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
 		c->first_pod[i] = p->n_machines;
 		for (size_t j = 0; j < n->n_pods; j++) {
 			const struct tb_pod *pod = &n->pods[j];
+			autofree char *name = name_taken_twice(names, t->n_pods, pod->name)
+						      ? xasprintf("%s/%s", pod->namespace, pod->name)
+						      : xstrdup(pod->name);
 			struct plan_machine m = {
 				.kind = MACHINE_POD,
-				.name = pod->name,
+				.name = name,
+				.namespace = pod->namespace,
 				.parent = c->first_node + i,
 				.image = build_image(t, p, pod->image),
 				.ports = pod->ports,
 				.n_ports = pod->n_ports,
 				.labels = pod->labels,
 				.n_labels = pod->n_labels,
-				.pod_server = !pod->command && tb_http_port(pod->ports, pod->n_ports) > 0,
+				.pod_server = !pod->command && pod->n_ports > 0,
 				.address = pod->address,
 				.disk = pod->disk,
 			};

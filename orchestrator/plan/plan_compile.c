@@ -36,23 +36,26 @@ size_t build_image(const struct tb_topology *t, struct plan *p, const char *name
 char **build_workload(const char *name, const char *node, const struct tb_port *ports, size_t n_ports,
 		      char *const *command, size_t n_command)
 {
-	int http_port = tb_http_port(ports, n_ports);
 	if (command) {
 		char **argv = xcalloc(n_command + 1, sizeof(*argv));
 		for (size_t i = 0; i < n_command; i++)
 			argv[i] = xstrdup(command[i]);
 		return argv;
 	}
-	if (!http_port)
+	if (!n_ports)
 		return NULL;
-	char **argv = xcalloc(8, sizeof(*argv));
-	argv[0] = xstrdup(POD_SERVER_PATH);
-	argv[1] = xstrdup("--port");
-	argv[2] = xasprintf("%d", http_port);
-	argv[3] = xstrdup("--name");
-	argv[4] = xstrdup(name);
-	argv[5] = xstrdup("--node");
-	argv[6] = xstrdup(node);
+	/* The server's own words: --port for TCP, --udp for UDP. */
+	char **argv = xcalloc(2 * n_ports + 6, sizeof(*argv));
+	size_t n = 0;
+	argv[n++] = xstrdup(POD_SERVER_PATH);
+	for (size_t i = 0; i < n_ports; i++) {
+		argv[n++] = xstrdup(ports[i].protocol == TB_PROTOCOL_UDP ? "--udp" : "--port");
+		argv[n++] = xasprintf("%d", ports[i].port);
+	}
+	argv[n++] = xstrdup("--name");
+	argv[n++] = xstrdup(name);
+	argv[n++] = xstrdup("--node");
+	argv[n++] = xstrdup(node);
 	return argv;
 }
 
@@ -129,7 +132,7 @@ static void plan_host_machines(const struct tb_topology *t, struct plan *p)
 			.image = build_image(t, p, h->image),
 			.ports = h->ports,
 			.n_ports = h->n_ports,
-			.pod_server = tb_http_port(h->ports, h->n_ports) > 0,
+			.pod_server = h->n_ports > 0,
 			.address = h->n_ifaces ? h->ifaces[0].address.addr : 0,
 			.disk = h->disk,
 		};

@@ -32,6 +32,8 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 	cJSON *o = cJSON_CreateObject();
 	json_put_str(o, "name", m->name);
 	json_put_str(o, "kind", machine_kind_name(m->kind));
+	if (m->namespace)
+		json_put_str(o, "namespace", m->namespace);
 	if (m->parent != PLAN_NONE)
 		json_put_str(o, "node", p->machines[m->parent].name);
 	if (m->image != PLAN_NONE)
@@ -231,22 +233,41 @@ static int read_labels(const cJSON *o, struct tb_label **labels, size_t *n, stru
 	return 0;
 }
 
+/* A machine's name as the compiler makes them: DNS labels; a pod's name a
+ * DNS subdomain (as Kubernetes allows it), after "NAMESPACE/" when it
+ * carries one, and its NAMESPACE a DNS label. */
+static bool machine_name_ok(enum machine_kind kind, const char *name, const char *namespace)
+{
+	if (kind != MACHINE_POD)
+		return !namespace[0] && topology_is_dns_label(name);
+	if (namespace[0] && !topology_is_dns_label(namespace))
+		return false;
+	const char *slash = strchr(name, '/');
+	if (slash && (!namespace[0] || strncmp(name, namespace, (size_t)(slash - name)) != 0 ||
+		      namespace[slash - name] != '\0'))
+		return false;
+	return topology_is_dns_subdomain(slash ? slash + 1 : name);
+}
+
 static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
-	char name[256], kind[16], node[256], image[256];
+	char name[320], kind[16], node[256], image[256], namespace[64];
 	struct plan_machine m = {.parent = PLAN_NONE, .image = PLAN_NONE};
 	if (json_get_str(o, "name", name, sizeof(name), true, e) < 0 || json_get_str(o, "kind", kind, sizeof(kind), true, e) < 0 ||
+	    json_get_str(o, "namespace", namespace, sizeof(namespace), false, e) < 0 ||
 	    json_get_str(o, "node", node, sizeof(node), false, e) < 0 ||
 	    json_get_str(o, "image", image, sizeof(image), false, e) < 0 ||
 	    json_get_addr(o, "address", &m.address, false, e) < 0 ||
 	    json_get_bool(o, "podServer", &m.pod_server, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
-	if (!topology_is_dns_label(name)) {
-		autofree char *shown = str_escape(name);
-		return tb_fail(e, "machines[%zu].name: \"%s\" is not a machine name (a DNS label)", i, shown);
-	}
 	if (!machine_kind_parse(kind, &m.kind))
 		return tb_fail(e, "machines[%zu].kind: unknown kind \"%s\"", i, kind);
+	if (!machine_name_ok(m.kind, name, namespace)) {
+		autofree char *shown = str_escape(name);
+		return tb_fail(e, "machines[%zu].name: \"%s\" is not a machine name (a DNS label; a pod's may be a DNS "
+			       "subdomain, after its NAMESPACE/)", i, shown);
+	}
+	m.namespace = namespace[0] ? namespace : NULL;
 	if (plan_find(p, name) != PLAN_NONE)
 		return tb_fail(e, "machines[%zu].name: \"%s\" appears twice", i, name);
 	if (node[0] && (m.parent = plan_find(p, node)) == PLAN_NONE)

@@ -119,17 +119,20 @@ void render_comment(const struct render_ctx *r, const char *fmt, ...)
 
 const char *render_ns(const struct render_ctx *r, size_t machine)
 {
-	return r->plan->machines[machine].name;
+	return r->ns[machine];
 }
 
 void plan_render_sh(const struct plan *p, FILE *out)
 {
-	struct render_ctx r = {.plan = p, .out = out};
+	struct render_ctx r = {.plan = p, .out = out, .ns = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(char *))};
+	for (size_t i = 0; i < p->n_machines; i++)
+		r.ns[i] = plan_machine_file_name(&p->machines[i]);
 	fputs("#!/bin/sh\n", out);
 	render_comment(&r, "Lab %s (routing: %s), as testbed %s plans it: the commands that build its network", p->lab,
 		       tb_routing_name(p->routing), p->version);
 	fputs("# by hand, with iproute2, bridge(8), sysctl(8) and nft(8). Machines are network namespaces\n"
-	      "# named after the lab's machines. Run as root on a scratch machine, or in a scratch namespace:\n"
+	      "# named after the lab's machines (a pod shown as NS/NAME gets NS_NAME). Run as root on a scratch\n"
+	      "# machine, or in a scratch namespace:\n"
 	      "#   mkdir -p /run/netns; unshare --net --mount sh -c 'mount -t tmpfs tmpfs /run/netns && ip link set lo "
 	      "up && sh THIS'\n"
 	      "# testbed up also gives each machine its own mount, UTS, IPC and PID namespaces, an image's root\n"
@@ -146,4 +149,7 @@ void plan_render_sh(const struct plan *p, FILE *out)
 		}
 		step_ops(s->kind)->render(&r, s);
 	}
+	for (size_t i = 0; i < p->n_machines; i++)
+		free(r.ns[i]);
+	free(r.ns);
 }

@@ -15,6 +15,7 @@ void plan_render_sh(const struct plan *p, FILE *out);
 struct render_ctx {
 	const struct plan *plan;
 	FILE *out;
+	char **ns; /* per machine: its network namespace's name (plan_render_sh fills it) */
 };
 
 /* One command line: the words up to NULL, each a single shell word. */

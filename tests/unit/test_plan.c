@@ -371,3 +371,48 @@ TEST(plan_ports_and_labels_round_trip)
 	}
 	plan_free(&p);
 }
+
+/* A pod's "ports": the pod server answers on every one (its command line
+ * lists them: --port for TCP, --udp for UDP); a pod with only UDP ports
+ * still runs it; node labels carry kubernetes.io/hostname. */
+TEST(plan_pods_serve_their_ports)
+{
+	struct plan p;
+	if (!fixture_plan("{\"name\": \"k\", \"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}, \"nodes\": "
+			  "[{\"name\": \"node1\", \"labels\": {\"zone\": \"a\"}, \"pods\": ["
+			  "{\"name\": \"a\", \"ports\": [{\"name\": \"web\", \"containerPort\": 80}, "
+			  "{\"name\": \"dns\", \"containerPort\": 53, \"protocol\": \"UDP\"}, {\"containerPort\": 8080}]},"
+			  "{\"name\": \"b\", \"ports\": [{\"containerPort\": 5353, \"protocol\": \"UDP\"}]}]}]}",
+			  &p)) {
+		CHECK(!"built");
+		return;
+	}
+	const struct plan_machine *a = &p.machines[plan_find(&p, "a")], *b = &p.machines[plan_find(&p, "b")];
+	CHECK_INT(a->n_ports, 3);
+	CHECK(a->pod_server);
+	CHECK_INT(plan_machine_http_port(a), 80); /* no port named http: the first TCP one */
+	autofree char *argv = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&argv, &len);
+	for (char **w = a->argv; w && *w; w++)
+		fprintf(out, "%s%s", w == a->argv ? "" : " ", *w);
+	fclose(out);
+	CHECK_STR(argv, POD_SERVER_PATH " --port 80 --udp 53 --port 8080 --name a --node node1");
+	CHECK(b->pod_server);
+	CHECK_INT(plan_machine_http_port(b), 0);
+	CHECK_INT(b->ports[0].protocol, TB_PROTOCOL_UDP);
+	CHECK_STR(plan_machine_object_name(a), "a");
+	CHECK(a->namespace && strcmp(a->namespace, "default") == 0);
+	plan_free(&p);
+	struct tb_topology *t = fixture_topology("{\"name\": \"k\", \"images\": {\"pod\": \"img.tar\", \"node\": "
+						 "\"img.tar\"}, \"nodes\": [{\"name\": \"node1\", \"labels\": {\"zone\": "
+						 "\"a\"}}]}");
+	CHECK(t && t->nodes[0].n_labels == 2);
+	if (t) {
+		CHECK_STR(t->nodes[0].labels[1].key, "kubernetes.io/hostname");
+		CHECK_STR(t->nodes[0].labels[1].value, "node1");
+		CHECK_INT(t->n_namespaces, 1);
+		CHECK_STR(t->namespaces[0].labels[0].key, "kubernetes.io/metadata.name");
+		topology_free(t);
+	}
+}
