@@ -10,6 +10,23 @@
 #include "check/trace.h"
 #include "util/util.h"
 
+/* The machine NAME means (model/names.h), or false after saying why: the
+ * lab namespace is no end of a packet's path. */
+static bool find_machine(const struct command *cmd, const struct live_lab *l, const char *name, size_t *machine)
+{
+	autofree char *why = NULL;
+	enum name_found found = plan_resolve(&l->plan, name, machine, &why);
+	if (found == NAME_AMBIGUOUS) {
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s: %s", l->plan.lab, why);
+		return false;
+	}
+	if (found == NAME_UNKNOWN || l->plan.machines[*machine].kind == MACHINE_LAB) {
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host or gateway \"%s\"", l->plan.lab, name);
+		return false;
+	}
+	return true;
+}
+
 int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
 	if (n != 3)
@@ -24,17 +41,14 @@ int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, cha
 	int rc = live_open(name, o->state_dir, true, &l, &e);
 	if (rc != TB_EXIT_OK)
 		return command_fail(cmd, rc, "%s", e.msg);
-	size_t from = plan_find(&l.plan, from_name), to = plan_find(&l.plan, to_name);
-	const char *unknown = from == PLAN_NONE ? from_name : to == PLAN_NONE ? to_name : NULL;
-	if (unknown || strcmp(from_name, "lab") == 0 || strcmp(to_name, "lab") == 0) {
-		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host or gateway \"%s\"", name,
-			     unknown ? unknown : "lab");
+	size_t from, to;
+	if (!find_machine(cmd, &l, from_name, &from) || !find_machine(cmd, &l, to_name, &to)) {
 		live_close(&l);
 		return TB_EXIT_USAGE;
 	}
 	uint32_t dst = l.plan.machines[to].address;
 	if (!dst) {
-		command_fail(cmd, TB_EXIT_USAGE, "%s has no address to trace a packet to", to_name);
+		command_fail(cmd, TB_EXIT_USAGE, "%s has no address to trace a packet to", l.plan.machines[to].name);
 		live_close(&l);
 		return TB_EXIT_USAGE;
 	}
@@ -42,9 +56,9 @@ int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, cha
 	if (trace_run(&l, from, dst, t, &e) < 0)
 		rc = command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", name, e.msg);
 	else if (o->json)
-		trace_print_json(stdout, &l, t, to_name);
+		trace_print_json(stdout, &l, t, l.plan.machines[to].name);
 	else
-		trace_print_text(stdout, &l, t, to_name);
+		trace_print_text(stdout, &l, t, l.plan.machines[to].name);
 	free(t);
 	live_close(&l);
 	return rc;

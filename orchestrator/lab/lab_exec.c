@@ -16,6 +16,30 @@
 #include "lab/machine.h"
 #include "model/topology.h"
 
+/* The record of the machine TARGET means: a record's own name (the pool's
+ * too), else what the saved plan resolves TARGET to (model/names.h). NULL
+ * when none; *WHY (malloc'd) when TARGET is ambiguous. */
+static const struct machine_record *find_record(const struct lab_record *r, const char *path, const char *target,
+						char **why)
+{
+	for (size_t i = 0; i < r->n_machines; i++)
+		if (strcmp(r->machines[i].name, target) == 0)
+			return &r->machines[i];
+	/* Without a readable plan (an older testbed's lab), names are exact. */
+	struct plan p;
+	struct tb_err ignored;
+	if (lab_load_plan(path, &p, &ignored) < 0)
+		return NULL;
+	const struct machine_record *m = NULL;
+	size_t k;
+	if (plan_resolve(&p, target, &k, why) == NAME_FOUND)
+		for (size_t i = 0; i < r->n_machines; i++)
+			if (strcmp(r->machines[i].name, p.machines[k].name) == 0)
+				m = &r->machines[i];
+	plan_free(&p);
+	return m;
+}
+
 int lab_exec(const char *name, const char *target, char **argv, const char *state_dir, struct tb_err *e)
 {
 	if (!topology_is_lab_name(name)) {
@@ -29,10 +53,13 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 		lab_record_free(&r);
 		return TB_EXIT_USAGE;
 	}
-	const struct machine_record *m = NULL;
-	for (size_t i = 0; i < r.n_machines; i++)
-		if (strcmp(r.machines[i].name, target) == 0)
-			m = &r.machines[i];
+	autofree char *ambiguous = NULL;
+	const struct machine_record *m = find_record(&r, path, target, &ambiguous);
+	if (ambiguous) {
+		tb_fail(e, "lab %s: %s", name, ambiguous);
+		lab_record_free(&r);
+		return TB_EXIT_USAGE;
+	}
 	if (m && strcmp(m->kind, "pool") == 0) {
 		tb_fail(e, "%s in lab %s is the pool its pod servers are forked from, not a machine", target, name);
 		lab_record_free(&r);
@@ -108,7 +135,9 @@ int lab_exec(const char *name, const char *target, char **argv, const char *stat
 			char term_var[128];
 			snprintf(term_var, sizeof(term_var), "TERM=%s", term ? term : "dumb");
 			char host_var[128];
-			snprintf(host_var, sizeof(host_var), "HOSTNAME=%s", target);
+			/* A pod's own name, as its hostname is, however it was named here. */
+			const char *slash = strchr(m->name, '/');
+			snprintf(host_var, sizeof(host_var), "HOSTNAME=%s", slash ? slash + 1 : m->name);
 			char *envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 					"HOME=/root", "LANG=C.UTF-8", term_var, host_var, NULL};
 			execvpe(cmd[0], cmd, envp);

@@ -5,6 +5,7 @@
 #include "plan/plan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -161,4 +162,20 @@ size_t plan_find(const struct plan *p, const char *name)
 		if (strcmp(p->machines[i].name, name) == 0)
 			return i;
 	return PLAN_NONE;
+}
+
+enum name_found plan_resolve(const struct plan *p, const char *name, size_t *machine, char **why)
+{
+	/* The name the lab shows first: every machine has one, unique. */
+	size_t exact = plan_find(p, name);
+	if (exact != PLAN_NONE) {
+		*machine = exact;
+		return NAME_FOUND;
+	}
+	struct name_entry *entries = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*entries));
+	for (size_t i = 0; i < p->n_machines; i++)
+		entries[i] = (struct name_entry){plan_machine_object_name(&p->machines[i]), p->machines[i].namespace};
+	enum name_found found = name_resolve(entries, p->n_machines, name, machine, why);
+	free(entries);
+	return found;
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "util/ipv4.h"
+#include "model/names.h"
 #include "model/topology.h"
 #include "util/util.h"
 
@@ -239,6 +240,10 @@ const char *machine_kind_name(enum machine_kind kind);
 bool machine_kind_parse(const char *name, enum machine_kind *kind);
 /* Index of the machine called NAME, or PLAN_NONE. */
 size_t plan_find(const struct plan *p, const char *name);
+/* The machine NAME means, by the one rule of model/names.h: its name as
+ * the lab shows it, a pod's NAMESPACE/NAME, or a pod's NAME where no other
+ * machine has it. NAME_AMBIGUOUS sets *WHY (malloc'd). */
+enum name_found plan_resolve(const struct plan *p, const char *name, size_t *machine, char **why);
 
 /* Appending, for the compiler and for readers of saved plans. The plan owns
  * copies of every string it is given. */
