@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/selector.h"
 #include "util/diag.h"
 #include "util/ipv4.h"
 
@@ -182,21 +183,77 @@ static struct end end_of(const struct plan *p, size_t m)
 	return (struct end){m, pm->name, pm->address, plan_machine_http_port(pm), pm->pod_server};
 }
 
-/* The ends TARGET stands for ("*": every pod), in *ENDS (malloc'd). */
-static size_t expand_target(const struct plan *p, const char *target, struct end **ends)
+/* Every pod, in *ENDS (malloc'd). */
+static size_t all_pods(const struct plan *p, struct end **ends)
 {
 	size_t n = 0;
 	*ends = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(**ends));
-	if (strcmp(target, "*") == 0) {
-		for (size_t i = 0; i < p->n_machines; i++)
-			if (p->machines[i].kind == MACHINE_POD)
-				(*ends)[n++] = end_of(p, i);
-		return n;
-	}
-	size_t m = plan_find(p, target);
-	if (m != PLAN_NONE)
-		(*ends)[n++] = end_of(p, m);
+	for (size_t i = 0; i < p->n_machines; i++)
+		if (p->machines[i].kind == MACHINE_POD)
+			(*ends)[n++] = end_of(p, i);
 	return n;
+}
+
+/* How much an end says, for the more specific expectation to win: a
+ * machine named beats a selector, which beats "*". */
+enum { END_ALL = 0, END_SELECTED = 1, END_NAMED = 2 };
+
+/* The ends of expectation I's KEY ("from" or "to"), TARGET as written on
+ * LINE: "*" every pod, a selector the pods it matches, else the machine
+ * its name means (model/names.h). Sets *N and *SAYS (END_*); false after
+ * reporting through D why it stands for nothing. */
+static bool expand_target(const struct plan *p, struct diag *d, size_t i, const char *key, const char *target,
+			  int line, struct end **ends, size_t *n, int *says)
+{
+	autofree char *path = xasprintf("expect[%zu].%s", i, key);
+	*ends = NULL;
+	*n = 0;
+	if (strcmp(target, "*") == 0) {
+		*says = END_ALL;
+		*n = all_pods(p, ends);
+		if (*n == 0)
+			diag_error(d, line, path, "\"*\" means every pod, and the lab has none");
+		return *n > 0;
+	}
+	if (pod_selector_is_written(target)) {
+		*says = END_SELECTED;
+		struct pod_selector selector;
+		autofree char *why = NULL;
+		if (!pod_selector_parse(target, &selector, &why)) {
+			diag_error(d, line, path, "\"%s\": %s", target, why);
+			return false;
+		}
+		*ends = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(**ends));
+		for (size_t m = 0; m < p->n_machines; m++) {
+			const struct plan_machine *pm = &p->machines[m];
+			if (pm->kind == MACHINE_POD &&
+			    pod_selector_matches(&selector, pm->namespace, pm->labels, pm->n_labels))
+				(*ends)[(*n)++] = end_of(p, m);
+		}
+		pod_selector_free(&selector);
+		if (*n == 0)
+			diag_error(d, line, path, "\"%s\" matches no pod", target);
+		return *n > 0;
+	}
+	*says = END_NAMED;
+	size_t m;
+	autofree char *why = NULL;
+	enum name_found found = plan_resolve(p, target, &m, &why);
+	if (found == NAME_AMBIGUOUS) {
+		diag_error(d, line, path, "%s", why);
+		return false;
+	}
+	/* The lab namespace is no end: it has no address of its own. */
+	if (found == NAME_UNKNOWN || p->machines[m].kind == MACHINE_LAB) {
+		if (strcmp(target, TB_TARGET_GATEWAY) == 0)
+			diag_error(d, line, path, "the lab has no nodes, so no gateway");
+		else
+			diag_error(d, line, path, "no pod, node or host is named \"%s\"", target);
+		return false;
+	}
+	*ends = xcalloc(1, sizeof(**ends));
+	(*ends)[(*n)++] = end_of(p, m);
+	return true;
 }
 
 /* The run's targets, found again by machine: each machine's few targets
@@ -335,6 +392,8 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 	return (uint32_t)run->n_targets - 1;
 }
 
+/* A probe from FROM to TO on PROTO and PORT (0: TO's HTTP port, else the
+ * default one). */
 static struct check_probe new_probe(struct check_run *run, struct target_index *ti, uint32_t expect,
 				    const struct end *from, const struct end *to, enum tb_proto proto, int port)
 {
@@ -346,6 +405,39 @@ static struct check_probe new_probe(struct check_run *run, struct target_index *
 		.to = target_of(run, ti, to, proto, proto == TB_PROTO_PING ? 0 : (uint16_t)port),
 		.expect_pass = 1,
 	};
+}
+
+/* The protocol a probe of PROTO speaks. */
+static enum tb_protocol transport(enum tb_proto proto)
+{
+	return proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP;
+}
+
+/* The port expectation I probes on TO: its number, the number of TO's
+ * port of its name, or 0 for the default (new_probe). -1 after reporting
+ * through D that TO has no such port, or that it is of another protocol. */
+static int expect_port(const struct plan *t, struct diag *d, size_t i, const struct end *to)
+{
+	const struct plan_expect *x = &t->expects[i];
+	if (!x->port_name)
+		return x->port;
+	const struct plan_machine *m = &t->machines[to->machine];
+	autofree char *path = xasprintf("expect[%zu].port", i);
+	int line = x->port_line ? x->port_line : x->line;
+	for (size_t k = 0; k < m->n_ports; k++) {
+		const struct tb_port *port = &m->ports[k];
+		if (strcmp(port->name, x->port_name) != 0)
+			continue;
+		if (port->protocol != transport(x->proto)) {
+			diag_error(d, line, path, "port \"%s\" of %s is %d/%s; %s probes need a %s port", x->port_name,
+				   m->name, port->port, tb_protocol_name(port->protocol), tb_proto_name(x->proto),
+				   tb_protocol_name(transport(x->proto)));
+			return -1;
+		}
+		return port->port;
+	}
+	diag_error(d, line, path, "%s has no port named \"%s\"", m->name, x->port_name);
+	return -1;
 }
 
 /* Where a walk of the mesh's schedule is. */
@@ -394,7 +486,7 @@ static bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
 static void compile_default_model(struct check_run *run, struct target_index *ti, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
-	size_t n = expand_target(t, "*", &pods);
+	size_t n = all_pods(t, &pods);
 	struct check_mesh mesh;
 	check_mesh_begin(&mesh, n, true);
 	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
@@ -417,10 +509,44 @@ static bool add_expected(struct compiler *c, const struct plan *t, struct diag *
 			 const struct end *to, int specificity)
 {
 	const struct plan_expect *x = &t->expects[i];
-	struct check_probe p = new_probe(c->run, &c->targets, (uint32_t)i, from, to, x->proto, x->port);
+	int port = expect_port(t, d, i, to);
+	if (port < 0)
+		return false;
+	struct check_probe p = new_probe(c->run, &c->targets, (uint32_t)i, from, to, x->proto, port);
 	p.expect_pass = x->expect_pass;
 	p.client_ip = x->client_ip;
 	return add_probe(c, t, d, p, specificity);
+}
+
+/* Expectation I's probes; false after reporting through D why it cannot
+ * be probed (one message an expectation is enough). */
+static bool compile_expectation(struct compiler *c, const struct plan *t, struct diag *d, size_t i)
+{
+	const struct plan_expect *x = &t->expects[i];
+	autofree struct end *froms = NULL, *tos = NULL;
+	size_t n_from, n_to;
+	int from_says, to_says;
+	if (!expand_target(t, d, i, "from", x->from, x->from_line ? x->from_line : x->line, &froms, &n_from,
+			   &from_says) ||
+	    !expand_target(t, d, i, "to", x->to, x->to_line ? x->to_line : x->line, &tos, &n_to, &to_says))
+		return false;
+	int specificity = from_says + to_says;
+	bool added = true;
+	if (from_says == END_ALL && to_says == END_ALL) {
+		/* The same ends, in the default model's order. */
+		struct check_mesh mesh;
+		check_mesh_begin(&mesh, n_from, true);
+		for (size_t a, b; added && check_mesh_next(&mesh, &a, &b);)
+			added = add_expected(c, t, d, i, &froms[a], &tos[b], specificity);
+		return added;
+	}
+	/* Where either end is a set of pods, a pod is not its own peer. */
+	bool sets = from_says != END_NAMED || to_says != END_NAMED;
+	for (size_t a = 0; added && a < n_from; a++)
+		for (size_t b = 0; added && b < n_to; b++)
+			if (!(sets && froms[a].machine == tos[b].machine))
+				added = add_expected(c, t, d, i, &froms[a], &tos[b], specificity);
+	return added;
 }
 
 bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
@@ -435,28 +561,8 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 	bool ok = true;
 	if (!t->has_expect)
 		compile_default_model(run, &c.targets, t);
-	for (size_t i = 0; i < t->n_expects; i++) {
-		const struct plan_expect *x = &t->expects[i];
-		autofree struct end *froms = NULL, *tos = NULL;
-		size_t n_from = expand_target(t, x->from, &froms), n_to = expand_target(t, x->to, &tos);
-		bool from_all = strcmp(x->from, "*") == 0, to_all = strcmp(x->to, "*") == 0;
-		int specificity = !from_all + !to_all;
-		bool added = true;
-		if (from_all && to_all) {
-			/* The same ends, in the default model's order. */
-			struct check_mesh mesh;
-			check_mesh_begin(&mesh, n_from, true);
-			for (size_t a, b; added && check_mesh_next(&mesh, &a, &b);)
-				added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
-		} else {
-			for (size_t a = 0; added && a < n_from; a++)
-				for (size_t b = 0; added && b < n_to; b++)
-					if (!((from_all || to_all) && froms[a].machine == tos[b].machine))
-						added = add_expected(&c, t, d, i, &froms[a], &tos[b], specificity);
-		}
-		/* One message per expectation is enough. */
-		ok = ok && added;
-	}
+	for (size_t i = 0; i < t->n_expects; i++)
+		ok &= compile_expectation(&c, t, d, i);
 	free(c.specificity);
 	free(c.table);
 	free(c.targets.head);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "model/docwalk.h"
+#include "model/expect.h"
 #include "model/jsondoc.h"
 #include "model/ports.h"
 #include "util/diag.h"
@@ -30,7 +31,6 @@ static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
 static const char *const node_keys[] = {"name", "image", "labels", "disk", "podCIDR", "pods", NULL};
 static const char *const pod_keys[] = {"name", "namespace", "image", "labels", "http", "ports", "disk", "command", NULL};
-static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
 
 /* Machine names are DNS labels, as Kubernetes names pods and nodes. */
 bool topology_is_dns_label(const char *s)
@@ -594,118 +594,6 @@ static size_t parse_reserved(struct parser *p, const cJSON *root, const char *ke
 	return i;
 }
 
-/* A probe's end: a pod, node or host by name (resolved by validation),
- * "gateway", or "*" for every pod. Later features add kinds written as
- * "kind:name" (service:web) or reserved words (internet). */
-static bool parse_target(struct parser *p, const cJSON *item, const char *path, struct tb_target *out)
-{
-	if (!docwalk_string(&p->w, item, path, "a string naming a pod, node or host, or \"*\""))
-		return false;
-	const char *s = item->valuestring;
-	int line = docwalk_line(&p->w, item);
-	if (strcmp(s, "*") == 0) {
-		*out = (struct tb_target){.kind = TB_KIND_ALL_PODS, .line = line};
-		return true;
-	}
-	if (strcmp(s, TB_TARGET_GATEWAY) == 0) {
-		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = xstrdup(s), .line = line};
-		return true;
-	}
-	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
-		docwalk_error(&p->w, item, path,
-			      "\"%s\": services, the internet host and ingress are not implemented yet; "
-			      "name a pod, node or host, \"gateway\" or \"*\"",
-			      s);
-		return false;
-	}
-	if (!topology_is_dns_label(s)) {
-		docwalk_error(&p->w, item, path,
-			      "\"%s\" is not a target: expected the name of a pod, node or host, \"gateway\" or \"*\" "
-			      "(every pod)",
-			      s);
-		return false;
-	}
-	/* The kind is settled by validation. */
-	*out = (struct tb_target){.kind = TB_KIND_POD, .name = xstrdup(s), .line = line};
-	return true;
-}
-
-static void parse_expect(struct parser *p, const cJSON *arr)
-{
-	static const char *const protos[] = {"http", "tcp", "ping", NULL};
-	static const char *const results[] = {"pass", "fail", NULL};
-	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
-	struct tb_topology *t = p->t;
-	t->has_expect = true;
-	if (!docwalk_array(&p->w, arr, "expect", "an array of expectations"))
-		return;
-	t->expects = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*t->expects));
-	size_t i = 0;
-	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
-		autofree char *path = docwalk_path_index("expect", i);
-		struct tb_expect *x = &t->expects[t->n_expects];
-		*x = (struct tb_expect){.proto = TB_PROTO_HTTP, .expect_pass = true, .line = docwalk_line(&p->w, obj)};
-		if (!docwalk_object(&p->w, obj, path, "an object like {\"from\", \"to\", \"proto\", \"result\"}"))
-			continue;
-		docwalk_check_keys(&p->w, obj, path, expect_keys);
-		bool ok = true;
-		const cJSON *item;
-		if ((item = docwalk_member(&p->w, obj, path, "from", true))) {
-			autofree char *where = docwalk_path_key(path, "from");
-			ok &= parse_target(p, item, where, &x->from);
-		} else {
-			ok = false;
-		}
-		if ((item = docwalk_member(&p->w, obj, path, "to", true))) {
-			autofree char *where = docwalk_path_key(path, "to");
-			ok &= parse_target(p, item, where, &x->to);
-		} else {
-			ok = false;
-		}
-		if ((item = docwalk_member(&p->w, obj, path, "proto", false))) {
-			autofree char *where = docwalk_path_key(path, "proto");
-			int v = docwalk_choice(&p->w, item, where, protos);
-			ok &= v >= 0;
-			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : TB_PROTO_HTTP;
-		}
-		if ((item = docwalk_member(&p->w, obj, path, "result", false))) {
-			autofree char *where = docwalk_path_key(path, "result");
-			int v = docwalk_choice(&p->w, item, where, results);
-			ok &= v >= 0;
-			x->expect_pass = v != 1;
-		}
-		if ((item = docwalk_member(&p->w, obj, path, "port", false))) {
-			autofree char *where = docwalk_path_key(path, "port");
-			if (x->proto == TB_PROTO_PING) {
-				docwalk_error(&p->w, item, where, "ping has no port");
-				ok = false;
-			} else if (!docwalk_is_int(item, 1, 65535)) {
-				docwalk_error(&p->w, item, where, "expected a port: a whole number from 1 to 65535");
-				ok = false;
-			} else {
-				x->port = (int)item->valuedouble;
-			}
-		}
-		if ((item = docwalk_member(&p->w, obj, path, "clientIP", false))) {
-			autofree char *where = docwalk_path_key(path, "clientIP");
-			int v = docwalk_choice(&p->w, item, where, client_ips);
-			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
-				docwalk_error(&p->w, item, where, "only http probes see the client's address");
-				v = -1;
-			}
-			ok &= v >= 0;
-			x->client_ip = v == 0 ? TB_CLIENT_IP_PRESERVED : v == 1 ? TB_CLIENT_IP_REWRITTEN : TB_CLIENT_IP_ANY;
-		}
-		if (ok) {
-			t->n_expects++;
-		} else {
-			/* The slot is reused by the next expectation. */
-			free(x->from.name);
-			free(x->to.name);
-		}
-	}
-}
-
 static void parse_top(struct parser *p, const cJSON *root)
 {
 	struct tb_topology *t = p->t;
@@ -755,8 +643,10 @@ static void parse_top(struct parser *p, const cJSON *root)
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
-	if ((item = docwalk_member(&p->w, root, "", "expect", false)))
-		parse_expect(p, item);
+	if ((item = docwalk_member(&p->w, root, "", "expect", false))) {
+		t->has_expect = true;
+		expect_parse(&p->w, item, "expect", &t->expects, &t->n_expects);
+	}
 }
 
 static void cluster_defaults(struct tb_cluster *c)
@@ -852,11 +742,7 @@ void topology_free(struct tb_topology *t)
 		free(n->image);
 	}
 	free(t->nodes);
-	for (size_t i = 0; i < t->n_expects; i++) {
-		free(t->expects[i].from.name);
-		free(t->expects[i].to.name);
-	}
-	free(t->expects);
+	expect_free(t->expects, t->n_expects);
 	free(t->name);
 	free(t->dir);
 	free(t->text);
@@ -885,6 +771,8 @@ const char *tb_proto_name(enum tb_proto p)
 		return "tcp";
 	case TB_PROTO_PING:
 		return "ping";
+	case TB_PROTO_UDP:
+		return "udp";
 	}
 	return "?";
 }

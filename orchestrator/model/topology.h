@@ -176,9 +176,10 @@ struct tb_node {
 	int pods_line;     /* 0: no "pods" */
 };
 
-/* Expectations (`expect`): what `testbed check` probes. Target kinds are
- * open: later features add services, the internet host and ingress. */
-enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING };
+/* Expectations (`expect`, parsed by expect.c): what `testbed check`
+ * probes. Target kinds are open: later features add services, the
+ * internet host and ingress. */
+enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING, TB_PROTO_UDP };
 
 /* What an http probe's server must see as the client's address. */
 enum tb_client_ip {
@@ -193,11 +194,12 @@ enum tb_target_kind {
 	TB_KIND_HOST,
 	TB_KIND_GATEWAY,  /* the default gateway of routing "gateway" */
 	TB_KIND_ALL_PODS, /* "*" */
+	TB_KIND_SELECTOR, /* "NAMESPACE/SELECTOR" or "*"/SELECTOR: the pods it matches (selector.h) */
 };
 
 struct tb_target {
 	enum tb_target_kind kind;
-	char *name; /* NULL for TB_KIND_ALL_PODS */
+	char *name; /* as written: NAME, NAMESPACE/NAME or a selector; NULL for TB_KIND_ALL_PODS */
 	int line;
 };
 
@@ -205,9 +207,11 @@ struct tb_expect {
 	struct tb_target from, to;
 	enum tb_proto proto;
 	int port; /* 0: the target's HTTP port, or the default one; ping: 0 */
+	char *port_name; /* the target's port of this name; NULL: by number */
 	bool expect_pass;
 	enum tb_client_ip client_ip;
 	int line;
+	int port_line; /* 0: no "port" */
 };
 
 struct tb_cluster {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "model/names.h"
 #include "model/topology.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -309,8 +310,12 @@ static void check_addresses(const struct tb_topology *t, struct diag *d)
 	free(list);
 }
 
+/* Settles what X names: a pod (by NAME or NAMESPACE/NAME, model/names.h),
+ * node or host; a selector's namespace must exist (its pods are found
+ * when the check compiles). ENTRIES are NAMES' (N of them), for
+ * name_resolve. */
 static void resolve_target(const struct tb_topology *t, struct diag *d, const struct names *names,
-			   struct tb_target *x, size_t i, const char *key)
+			   const struct name_entry *entries, struct tb_target *x, size_t i, const char *key)
 {
 	autofree char *path = xasprintf("expect[%zu].%s", i, key);
 	switch (x->kind) {
@@ -322,16 +327,31 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 		if (t->n_nodes == 0)
 			diag_error(d, x->line, path, "the lab has no nodes, so no gateway");
 		return;
+	case TB_KIND_SELECTOR: {
+		size_t len = strcspn(x->name, "/");
+		autofree char *namespace = xasprintf("%.*s", (int)len, x->name);
+		if (strcmp(namespace, "*") != 0 && !topology_find_namespace(t, namespace))
+			diag_error(d, x->line, path, "\"%s\": namespace \"%s\" is not declared", x->name, namespace);
+		return;
+	}
 	case TB_KIND_POD:
 	case TB_KIND_NODE:
 	case TB_KIND_HOST:
 		break;
 	}
-	const struct named *n = names_find(names, x->name, strlen(x->name));
-	if (!n) {
+	size_t k;
+	autofree char *why = NULL;
+	switch (name_resolve(entries, names->count, x->name, &k, &why)) {
+	case NAME_AMBIGUOUS:
+		diag_error(d, x->line, path, "%s", why);
+		return;
+	case NAME_UNKNOWN:
 		diag_error(d, x->line, path, "no pod, node or host is named \"%s\"", x->name);
 		return;
+	case NAME_FOUND:
+		break;
 	}
+	const struct named *n = &names->items[k];
 	x->kind = strcmp(n->kind, "pod") == 0 ? TB_KIND_POD : strcmp(n->kind, "node") == 0 ? TB_KIND_NODE
 											  : TB_KIND_HOST;
 }
@@ -363,11 +383,15 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 	check_images(t, d);
 	check_links(t, d, &names);
 	check_addresses(t, d);
+	struct name_entry *entries = xcalloc(names.count + 1, sizeof(*entries));
+	for (size_t i = 0; i < names.count; i++)
+		entries[i] = (struct name_entry){names.items[i].name, names.items[i].namespace};
 	for (size_t i = 0; i < t->n_expects; i++) {
 		struct tb_expect *x = &t->expects[i];
-		resolve_target(t, d, &names, &x->from, i, "from");
-		resolve_target(t, d, &names, &x->to, i, "to");
+		resolve_target(t, d, &names, entries, &x->from, i, "from");
+		resolve_target(t, d, &names, entries, &x->to, i, "to");
 	}
+	free(entries);
 	names_free(&names);
 	return d->count == errors;
 }

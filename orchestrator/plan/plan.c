@@ -105,6 +105,7 @@ void plan_free(struct plan *p)
 	for (size_t i = 0; i < p->n_expects; i++) {
 		free(p->expects[i].from);
 		free(p->expects[i].to);
+		free(p->expects[i].port_name);
 	}
 	free(p->expects);
 	free(p->images);

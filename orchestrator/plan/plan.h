@@ -181,14 +181,19 @@ struct step {
 };
 
 /* An expectation, kept with the plan so that `check NAME` needs nothing
- * but the saved plan. Targets are names as the topology wrote them. */
+ * but the saved plan. Targets are as the topology wrote them: check.c
+ * finds their machines (model/names.h, model/selector.h). */
 struct plan_expect {
-	char *from, *to; /* a machine name, "gateway" or "*" */
+	char *from, *to; /* a machine's name, a pod's NAMESPACE/NAME, a selector, "gateway" or "*" */
 	enum tb_proto proto;
 	int port; /* 0: the target's HTTP port, or the default one */
+	char *port_name; /* the port of this name on each target; NULL: by number */
 	bool expect_pass;
 	enum tb_client_ip client_ip;
 	int line; /* in the topology file; 0 when not known */
+	/* Where from, to and port were written, for messages; 0: on LINE.
+	 * Not saved. */
+	int from_line, to_line, port_line;
 };
 
 /* How long each phase of `up` took, in milliseconds (-1: not measured). */

@@ -188,9 +188,13 @@ static void plan_expectations(const struct tb_topology *t, struct plan *p)
 			.to = xstrdup(to),
 			.proto = x->proto,
 			.port = x->port,
+			.port_name = x->port_name ? xstrdup(x->port_name) : NULL,
 			.expect_pass = x->expect_pass,
 			.client_ip = x->client_ip,
 			.line = x->line,
+			.from_line = x->from.line,
+			.to_line = x->to.line,
+			.port_line = x->port_line,
 		};
 	}
 }

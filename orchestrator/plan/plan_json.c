@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "model/docwalk.h"
+#include "model/ports.h"
 #include "plan/plan_fields.h"
 #include "plan/step_ops.h"
 
@@ -74,7 +75,9 @@ static cJSON *expect_json(const struct plan_expect *x)
 	json_put_str(o, "from", x->from);
 	json_put_str(o, "to", x->to);
 	json_put_str(o, "proto", tb_proto_name(x->proto));
-	if (x->port)
+	if (x->port_name)
+		json_put_str(o, "port", x->port_name);
+	else if (x->port)
 		cJSON_AddNumberToObject(o, "port", x->port);
 	json_put_str(o, "result", x->expect_pass ? "pass" : "fail");
 	if (x->client_ip != TB_CLIENT_IP_ANY)
@@ -329,10 +332,19 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	if (!(x->from = json_get_strdup(o, "from", e)) || !(x->to = json_get_strdup(o, "to", e)))
 		goto fail;
 	p->n_expects++;
+	/* A port by number, or by a name each target's ports give it. */
+	const cJSON *port_name = cJSON_GetObjectItemCaseSensitive(o, "port");
+	if (cJSON_IsString(port_name)) {
+		if (!ports_is_name(port_name->valuestring))
+			return tb_fail(e, "expect[%zu].port: expected a port's number or name", i);
+		x->port_name = xstrdup(port_name->valuestring);
+	} else if (json_get_int(o, "port", 1, 65535, &port, false, e) < 0) {
+		return tb_context(e, "expect[%zu]", i);
+	}
 	if (json_get_str(o, "proto", proto, sizeof(proto), true, e) < 0 ||
 	    json_get_str(o, "result", result, sizeof(result), true, e) < 0 ||
 	    json_get_str(o, "clientIP", client, sizeof(client), false, e) < 0 ||
-	    json_get_int(o, "port", 1, 65535, &port, false, e) < 0 || json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
+	    json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
 		return tb_context(e, "expect[%zu]", i);
 	x->port = (int)port;
 	x->line = (int)line;

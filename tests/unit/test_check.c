@@ -409,3 +409,190 @@ TEST(check_a_target_passes_any_of_its_answerers)
 	CHECK(!check_target_answered_by(&r, &service, "client"));
 	CHECK(!check_target_answered_by(&r, &service, "web-"));
 }
+
+/* Replaces P's expectations with the N in XS (their strings copied, as a
+ * saved plan's reader makes them). */
+static void set_expects(struct plan *p, const struct plan_expect *xs, size_t n)
+{
+	for (size_t i = 0; i < p->n_expects; i++) {
+		free(p->expects[i].from);
+		free(p->expects[i].to);
+		free(p->expects[i].port_name);
+	}
+	free(p->expects);
+	p->expects = xcalloc(n + 1, sizeof(*p->expects));
+	for (size_t i = 0; i < n; i++) {
+		p->expects[i] = xs[i];
+		p->expects[i].from = xstrdup(xs[i].from);
+		p->expects[i].to = xstrdup(xs[i].to);
+		p->expects[i].port_name = xs[i].port_name ? xstrdup(xs[i].port_name) : NULL;
+	}
+	p->n_expects = n;
+	p->has_expect = true;
+}
+
+/* Every message D holds, one a line, for comparing (malloc'd). */
+static char *messages(const struct diag *d)
+{
+	char *all = xstrdup("");
+	for (size_t i = 0; i < d->count; i++) {
+		char *more = xasprintf("%s%s\n", all, d->messages[i]);
+		free(all);
+		all = more;
+	}
+	return all;
+}
+
+/* Three pods with labels and ports on two nodes; web serves http and a
+ * UDP port named dns. */
+#define LABELLED                                                                                              \
+	"{\"name\": \"k\", " IMAGES ", \"nodes\": ["                                                            \
+	"{\"name\": \"n1\", \"pods\": [{\"name\": \"web\", \"labels\": {\"app\": \"web\", \"tier\": \"front\"}, " \
+	"\"ports\": [{\"name\": \"http\", \"containerPort\": 8080}, {\"name\": \"metrics\", \"containerPort\": 9100}, " \
+	"{\"name\": \"dns\", \"containerPort\": 5353, \"protocol\": \"UDP\"}]}, "                              \
+	"{\"name\": \"api\", \"labels\": {\"app\": \"api\", \"tier\": \"front\"}, \"ports\": [{\"name\": \"metrics\", " \
+	"\"containerPort\": 9200}]}]}, "                                                                         \
+	"{\"name\": \"n2\", \"pods\": [{\"name\": \"db\", \"labels\": {\"app\": \"db\"}}]}]"
+
+TEST(check_selectors_pick_pods_by_their_labels_and_never_pair_a_pod_with_itself)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED ", \"expect\": ["
+				  "{\"from\": \"default/tier=front\", \"to\": \"*/tier=front\", \"proto\": \"ping\"},"
+				  "{\"from\": \"db\", \"to\": \"default/app in (web, api)\", \"proto\": \"tcp\", \"port\": \"metrics\"},"
+				  "{\"from\": \"*/!tier\", \"to\": \"default/web\", \"result\": \"fail\"}]}",
+			      &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct check_run r;
+	CHECK(check_compile(t, &r, &d));
+	/* web <-> api ping; db -> web and api on their own metrics ports; db -> web http. */
+	CHECK_INT(r.n_probes, 2 + 2 + 1);
+	CHECK(find(&r, "web", "api", TB_PROTO_PING) && find(&r, "api", "web", TB_PROTO_PING));
+	CHECK(!find(&r, "web", "web", TB_PROTO_PING));
+	const struct check_probe *p = find(&r, "db", "web", TB_PROTO_TCP);
+	CHECK(p && PORT(p) == 9100);
+	p = find(&r, "db", "api", TB_PROTO_TCP);
+	CHECK(p && PORT(p) == 9200);
+	p = find(&r, "db", "web", TB_PROTO_HTTP);
+	CHECK(p && PORT(p) == 8080 && !p->expect_pass && p->expect == 2);
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+}
+
+/* A selector beats "*", a name beats a selector. */
+TEST(check_a_name_is_more_specific_than_a_selector_and_a_selector_than_star)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED ", \"expect\": ["
+				  "{\"from\": \"*\", \"to\": \"*\", \"proto\": \"ping\"},"
+				  "{\"from\": \"*\", \"to\": \"*/app=db\", \"proto\": \"ping\", \"result\": \"fail\"},"
+				  "{\"from\": \"web\", \"to\": \"*/app=db\", \"proto\": \"ping\"},"
+				  "{\"from\": \"default/app=api\", \"to\": \"default/app=web\", \"proto\": \"ping\", \"result\": \"fail\"},"
+				  "{\"from\": \"*\", \"to\": \"web\", \"proto\": \"ping\"}]}",
+			      &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct check_run r;
+	CHECK(!check_compile(t, &r, &d));
+	CHECK_INT(r.n_probes, 6);
+	const struct check_probe *p = find(&r, "api", "db", TB_PROTO_PING);
+	CHECK(p && !p->expect_pass && p->expect == 1);
+	p = find(&r, "web", "db", TB_PROTO_PING);
+	CHECK(p && p->expect_pass && p->expect == 2);
+	p = find(&r, "db", "api", TB_PROTO_PING);
+	CHECK(p && p->expect_pass && p->expect == 0);
+	/* A selector on both ends and a name with "*" say as much: they disagree. */
+	CHECK_INT(d.count, 1);
+	if (d.count)
+		CHECK_STR(d.messages[0], "t.json:1: expect[4]: contradicts expect[3] for api -> web ping");
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+}
+
+/* What a running lab's plan cannot give an expectation, said at its line:
+ * names, selectors and ports are checked when the check compiles, as they
+ * are for `check NAME --expect FILE`. */
+TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED "}", &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	/* Two pods called web, in two namespaces, as Namespace objects make them. */
+	size_t web = plan_find(t, "web"), api = plan_find(t, "api");
+	free(t->machines[web].name);
+	t->machines[web].name = xstrdup("default/web");
+	free(t->machines[api].name);
+	t->machines[api].name = xstrdup("shop/web");
+	free(t->machines[api].namespace);
+	t->machines[api].namespace = xstrdup("shop");
+	const struct plan_expect xs[] = {
+		{.from = "db", .to = "web", .line = 3},
+		{.from = "db", .to = "shop/web", .line = 4},
+		{.from = "db", .to = "default/web", .proto = TB_PROTO_TCP, .port_name = "dns", .line = 5, .port_line = 6},
+		{.from = "shop/web", .to = "nope", .line = 7, .to_line = 8},
+		{.from = "*/app=none", .to = "db", .line = 9},
+		{.from = "lab", .to = "db", .line = 10},
+		{.from = "db", .to = "gateway", .proto = TB_PROTO_PING, .line = 11},
+		{.from = "db", .to = "shop/app in (", .line = 12},
+		{.from = "db", .to = "shop/web", .port_name = "web", .line = 13},
+	};
+	set_expects(t, xs, ARRAY_SIZE(xs));
+	struct check_run r;
+	CHECK(!check_compile(t, &r, &d));
+	autofree char *got = messages(&d);
+	CHECK_STR(got,
+		  "t.json:3: expect[0].to: \"web\" is ambiguous: pods default/web and shop/web have that name; say which, "
+		  "as NAMESPACE/NAME\n"
+		  "t.json:6: expect[2].port: port \"dns\" of default/web is 5353/UDP; tcp probes need a TCP port\n"
+		  "t.json:8: expect[3].to: no pod, node or host is named \"nope\"\n"
+		  "t.json:9: expect[4].from: \"*/app=none\" matches no pod\n"
+		  "t.json:10: expect[5].from: no pod, node or host is named \"lab\"\n"
+		  "t.json:12: expect[7].to: \"shop/app in (\": expected \",\" or \")\" in the values of \"app\", found the end\n"
+		  "t.json:13: expect[8].port: shop/web has no port named \"web\"\n");
+	/* expect[1] resolved, and the gateway is there. */
+	CHECK(find(&r, "db", "shop/web", TB_PROTO_HTTP) != NULL);
+	CHECK(find(&r, "db", "gateway", TB_PROTO_PING) != NULL);
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+}
+
+/* Named ports reach the saved plan and come back. */
+TEST(check_saved_plans_keep_selectors_and_port_names)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED ", \"expect\": [{\"from\": \"default/app=web\", \"to\": \"*/tier\", \"port\": \"metrics\", "
+				  "\"proto\": \"tcp\"}]}",
+			      &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	autofree char *json = plan_to_json(t, true);
+	struct plan back;
+	struct tb_err e;
+	CHECK(plan_from_json(json, &back, &e) == 0);
+	CHECK_INT(back.n_expects, 1);
+	if (back.n_expects) {
+		CHECK_STR(back.expects[0].from, "default/app=web");
+		CHECK_STR(back.expects[0].to, "*/tier");
+		CHECK_STR(back.expects[0].port_name, "metrics");
+		CHECK_INT(back.expects[0].port, 0);
+	}
+	struct check_run r;
+	CHECK(check_compile(&back, &r, &d));
+	const struct check_probe *p = find(&r, "web", "api", TB_PROTO_TCP);
+	CHECK(p && PORT(p) == 9200);
+	check_run_free(&r);
+	plan_free(&back);
+	free_plan(t);
+	diag_free(&d);
+}
