@@ -171,9 +171,9 @@ _testbed_proto() {
 	*:*) _tb_port=${_tb_proto#*:} _tb_proto=${_tb_proto%%:*} ;;
 	esac
 	case $_tb_proto in
-	http | tcp) ;;
+	http | tcp | udp) ;;
 	ping) [ -z "$_tb_port" ] || { _tb_err="ping takes no port" && return 1; } ;;
-	*) _tb_err="testbed check probes http, tcp or ping, not \"$_tb_proto\"" && return 1 ;;
+	*) _tb_err="testbed check probes http, tcp, udp or ping, not \"$_tb_proto\"" && return 1 ;;
 	esac
 	case $_tb_port in
 	'' | [1-9] | [1-9][0-9] | [1-9][0-9][0-9] | [1-9][0-9][0-9][0-9] | [1-9][0-9][0-9][0-9][0-9]) ;;
@@ -214,9 +214,10 @@ _tb_fail_nonrun() {
 		lab "${TESTBED_LAB:-(unset)}" reason "$_tb_err"
 }
 
-# assert_reachable FROM TO [PROTO[:PORT]]: one probe (http by default, tcp
-# or ping) from FROM to TO must pass, as testbed check judges it: http needs
-# TO itself to answer GET /hostname.
+# assert_reachable FROM TO [PROTO[:PORT]]: one probe (http by default, tcp,
+# udp or ping) from FROM to TO must pass, as testbed check judges it: http
+# needs TO itself to answer GET /hostname, udp a "hostname" datagram. FROM
+# and TO are names as expectations write them (NAME, NAMESPACE/NAME).
 assert_reachable() {
 	_testbed_reach assert_reachable pass "$@"
 }

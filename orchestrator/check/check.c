@@ -65,9 +65,10 @@ void check_view(const struct check_run *run, size_t i, struct check_view *v)
 		.path_note = d ? d->path_note : NULL,
 		.latency_ms = p->latency_us / 1000.0,
 	};
-	/* An http probe that passed was answered by its target: only other
-	 * answerers are stored. */
-	if (!*v->answered_by && target->proto == TB_PROTO_HTTP && p->outcome == PROBE_PASS)
+	/* An http or udp probe that passed was answered by its target: only
+	 * other answerers are stored. */
+	if (!*v->answered_by && (target->proto == TB_PROTO_HTTP || target->proto == TB_PROTO_UDP) &&
+	    p->outcome == PROBE_PASS)
 		v->answered_by = to->name;
 	if (p->has_client) {
 		char addr[16];
@@ -174,13 +175,24 @@ struct end {
 	const char *name;
 	uint32_t address;
 	int http_port;   /* 0: no server */
-	bool pod_server; /* answers /hostname */
+	int udp_port;    /* the first UDP port; 0: none */
+	bool pod_server; /* answers /hostname over HTTP, "hostname" over UDP */
 };
+
+/* The port udp probes take by default: the first UDP port, as http takes
+ * the one named http (or the first TCP port); 0 when there is none. */
+static int first_udp_port(const struct plan_machine *m)
+{
+	for (size_t i = 0; i < m->n_ports; i++)
+		if (m->ports[i].protocol == TB_PROTOCOL_UDP)
+			return m->ports[i].port;
+	return 0;
+}
 
 static struct end end_of(const struct plan *p, size_t m)
 {
 	const struct plan_machine *pm = &p->machines[m];
-	return (struct end){m, pm->name, pm->address, plan_machine_http_port(pm), pm->pod_server};
+	return (struct end){m, pm->name, pm->address, plan_machine_http_port(pm), first_udp_port(pm), pm->pod_server};
 }
 
 /* Every pod, in *ENDS (malloc'd). */
@@ -419,8 +431,13 @@ static enum tb_protocol transport(enum tb_proto proto)
 static int expect_port(const struct plan *t, struct diag *d, size_t i, const struct end *to)
 {
 	const struct plan_expect *x = &t->expects[i];
+	if (!x->port_name && !x->port && x->proto == TB_PROTO_UDP && !to->udp_port) {
+		autofree char *path = xasprintf("expect[%zu]", i);
+		diag_error(d, x->line, path, "%s has no UDP port to probe: give \"port\"", to->name);
+		return -1;
+	}
 	if (!x->port_name)
-		return x->port;
+		return x->port ? x->port : x->proto == TB_PROTO_UDP ? to->udp_port : 0;
 	const struct plan_machine *m = &t->machines[to->machine];
 	autofree char *path = xasprintf("expect[%zu].port", i);
 	int line = x->port_line ? x->port_line : x->line;
@@ -482,7 +499,8 @@ static bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
 
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
- * of http, as nobody knows what they answer. */
+ * of http, as nobody knows what they answer; pod servers with a UDP port
+ * get a udp probe on the first one as well. */
 static void compile_default_model(struct check_run *run, struct target_index *ti, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
@@ -497,6 +515,13 @@ static void compile_default_model(struct check_run *run, struct target_index *ti
 			if (to->pod_server)
 				p.client_ip = TB_CLIENT_IP_PRESERVED;
 			append_probe(run, &p);
+		}
+		/* The pod server answers "hostname" on its UDP ports too; what
+		 * a command of its own answers nobody knows. */
+		if (to->pod_server && to->udp_port) {
+			struct check_probe udp =
+				new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_UDP, to->udp_port);
+			append_probe(run, &udp);
 		}
 		struct check_probe ping = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
 		append_probe(run, &ping);

@@ -2,15 +2,17 @@
  *
  * check_compile() turns a plan's `expect` list (or, without one, the
  * Kubernetes networking model: every pod reaches every other pod over http
- * and ping, with its own source address) into a flat list of probes, one
- * per (from, to, proto, port), between the plan's machines. It is pure, so
+ * and ping, with its own source address, and over udp where it serves a
+ * UDP port) into a flat list of probes, one per (from, to, proto, port),
+ * between the plan's machines. It is pure, so
  * it is unit-tested, and `validate` runs it too. probe_run() (probe.c) fills
  * in the results from inside the lab's namespaces; report.c writes them out.
  *
- * "*" expands to every pod (a pod is not its own peer there). When several
- * expectations cover one probe, the more specific wins: naming both ends
- * beats naming one, which beats "*" on both. Equally specific ones that
- * disagree are an error. */
+ * "*" expands to every pod, a selector to the pods it matches (a pod is
+ * not its own peer there), a name to the machine it means (model/names.h).
+ * When several expectations cover one probe, the more specific wins: each
+ * end counts, a name 2, a selector 1, "*" nothing. Equally specific ones
+ * that disagree are an error. */
 #ifndef TESTBED_CHECK_H
 #define TESTBED_CHECK_H
 
@@ -36,7 +38,7 @@ enum probe_outcome {
 };
 
 /* Where probes go: an address, a port and protocol, and the machines whose
- * answer passes an http probe there. A machine's own address and port
+ * answer passes an http or udp probe there. A machine's own address and port
  * today: one answerer, itself; a Service's address and its endpoints, or
  * the pods a selector picks, fit the same table. */
 struct check_target {
@@ -59,7 +61,7 @@ struct check_probe {
 	uint32_t expect;      /* index into plan.expects; CHECK_DEFAULT_MODEL */
 	uint32_t detail;      /* 1 + index into run->details; 0: none */
 	uint32_t latency_us;  /* from the first packet to the verdict */
-	uint32_t client_addr; /* http + client_ip: what /clientip said, as address... */
+	uint32_t client_addr; /* http or udp + client_ip: what the server said it saw, as address... */
 	uint16_t client_port; /* ...and port (has_client) */
 	uint8_t attempts;
 	unsigned outcome : 2;     /* enum probe_outcome */
@@ -71,8 +73,8 @@ struct check_probe {
 /* The texts of a probe that has any; each NULL when absent (malloc'd). */
 struct check_detail {
 	char *error;       /* why it failed: "connection refused", ... */
-	char *answered_by; /* http: the /hostname body, when it is not the target's name */
-	char *client;      /* http: what /clientip said, when it is not ADDRESS:PORT */
+	char *answered_by; /* http, udp: the name answered, when it is not the target's */
+	char *client;      /* http, udp: the client the server saw, when it is not ADDRESS:PORT */
 	char *path_note;   /* verbose: the neighbour entries its path needs */
 };
 
@@ -119,7 +121,7 @@ static inline const struct check_target *check_target_of(const struct check_run 
 {
 	return &run->targets[p->to];
 }
-/* Does an http answer from the machine called NAME pass a probe to T? */
+/* Does an http or udp answer from the machine called NAME pass a probe to T? */
 bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name);
 
 /* Results, as the probe engine records them. set_error, set_answer and

@@ -1,8 +1,8 @@
 /* The probe engine. One thread, one epoll loop, no process per probe:
- * each TCP probe's socket is made inside its source's network namespace
- * (sockets keep the namespace they were made in), pings go out through one
- * raw ICMP socket per source namespace, and replies are matched by the
- * probe index carried in the echo payload. */
+ * each TCP or UDP probe's socket is made inside its source's network
+ * namespace (sockets keep the namespace they were made in), pings go out
+ * through one raw ICMP socket per source namespace, and replies are
+ * matched by the probe index carried in the echo payload. */
 #define _GNU_SOURCE
 #include "check/probe.h"
 
@@ -46,6 +46,7 @@ enum phase {
 	PHASE_CONNECTING, /* SYN sent */
 	PHASE_READING,    /* request sent */
 	PHASE_PINGING,    /* echo request sent */
+	PHASE_DATAGRAM,   /* udp: a request datagram sent, its answer awaited */
 };
 
 /* A probe in flight. There are only --parallel of them, so a run's memory
@@ -54,6 +55,7 @@ struct slot {
 	uint32_t probe;
 	uint8_t phase;
 	uint8_t request; /* http: REQUEST_HOSTNAME or REQUEST_BOTH */
+	uint8_t asked;   /* udp: ASK_HOSTNAME, then ASK_CLIENT for client_ip */
 	int fd;
 	double started;   /* this attempt */
 	double deadline;  /* of this attempt */
@@ -348,6 +350,89 @@ static void on_response(struct engine *g, struct slot *s)
 		pass(g, s);
 }
 
+/* ---- udp ---- */
+
+/* What a udp probe asks the pod server, one datagram each (agnhost
+ * netexec's commands): its name, then, when the expectation checks the
+ * client's address, the address it saw. */
+enum { ASK_HOSTNAME, ASK_CLIENT };
+static const char *const udp_requests[] = {"hostname", "clientip"};
+
+/* A connected UDP socket hears of an ICMP port unreachable as ECONNREFUSED. */
+static const char *datagram_error(int err)
+{
+	return err == ECONNREFUSED ? "port unreachable" : errno_text(err);
+}
+
+/* Sends S's request (again: a datagram, or its answer, may be lost). */
+static void send_datagram(struct engine *g, struct slot *s)
+{
+	const char *request = udp_requests[s->asked];
+	s->phase = PHASE_DATAGRAM;
+	s->resend_at = g->now + s->resend_ms;
+	if (send(s->fd, request, strlen(request), MSG_NOSIGNAL) < 0 && !transient(errno))
+		fail(g, s, "%s", datagram_error(errno));
+}
+
+/* S's socket, just made in its source's namespace: connect it to the
+ * target, so that only the target's answers reach it, and ask. */
+static void start_datagram(struct engine *g, struct slot *s, int fd)
+{
+	const struct check_probe *p = probe_of(g, s);
+	s->fd = fd;
+	s->asked = ASK_HOSTNAME;
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(s - g->slots)};
+	if (epoll_ctl(g->epoll, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+		fail(g, s, "epoll: %s", strerror(errno));
+		return;
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(target_of(g, p)->port),
+				 .sin_addr.s_addr = htonl(target_address(g, p))};
+	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		fail(g, s, "%s", datagram_error(errno));
+	else
+		send_datagram(g, s);
+}
+
+/* The answers waiting on S's socket: the target's name, then the client
+ * it saw. */
+static void on_datagram(struct engine *g, struct slot *s)
+{
+	for (;;) {
+		ssize_t n = recv(s->fd, s->response, RESPONSE_MAX, 0);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				fail(g, s, "%s", datagram_error(errno));
+			return;
+		}
+		s->response[n] = '\0';
+		const struct check_probe *p = probe_of(g, s);
+		if (s->asked == ASK_HOSTNAME) {
+			if (!check_answerer(g, s, s->response))
+				return;
+			if (p->client_ip == TB_CLIENT_IP_ANY) {
+				pass(g, s);
+				return;
+			}
+			s->asked = ASK_CLIENT;
+			s->resend_ms = RESEND_FIRST_MS;
+			send_datagram(g, s);
+			if (s->phase != PHASE_DATAGRAM)
+				return;
+			continue;
+		}
+		/* A second answer to "hostname", sent again before the first
+		 * answer came: not the client's address. */
+		if (check_target_answered_by(g->run, target_of(g, p), s->response))
+			continue;
+		check_client(g, s, s->response);
+		return;
+	}
+}
+
+/* ---- events on a probe's socket ---- */
+
 static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
 {
 	if (s->phase == PHASE_CONNECTING) {
@@ -358,6 +443,10 @@ static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
 			fail(g, s, "%s", errno_text(err));
 		else if (events & EPOLLOUT)
 			on_connected(g, s);
+		return;
+	}
+	if (s->phase == PHASE_DATAGRAM) {
+		on_datagram(g, s);
 		return;
 	}
 	if (s->phase != PHASE_READING)
@@ -546,8 +635,9 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 			const struct check_probe *p = probe_of(g, s);
 			fds[order[k]] = -1;
 			bool ping = target_of(g, p)->proto == TB_PROTO_PING;
+			int type = target_of(g, p)->proto == TB_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 			if (!ping)
-				fds[order[k]] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+				fds[order[k]] = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			else if (g->pinger[p->from] < 0)
 				fds[order[k]] = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 			errs[order[k]] = errno;
@@ -569,6 +659,8 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 			     strerror(errs[k]));
 		else if (ping)
 			send_ping(g, s);
+		else if (target_of(g, p)->proto == TB_PROTO_UDP)
+			start_datagram(g, s, fds[k]);
 		else
 			start_connect(g, s, fds[k]);
 	}
@@ -613,6 +705,8 @@ static double timers(struct engine *g)
 		if (g->now >= s->deadline) {
 			if (s->phase == PHASE_PINGING)
 				fail(g, s, "no echo reply within %d ms", ms);
+			else if (s->phase == PHASE_DATAGRAM)
+				fail(g, s, "no answer within %d ms", ms);
 			else if (s->phase == PHASE_READING)
 				fail(g, s, "connected, but no complete answer within %d ms", ms);
 			else
@@ -623,6 +717,8 @@ static double timers(struct engine *g)
 			s->resend_ms *= 2;
 			if (s->phase == PHASE_PINGING) {
 				send_ping(g, s);
+			} else if (s->phase == PHASE_DATAGRAM) {
+				send_datagram(g, s);
 			} else if (s->phase == PHASE_CONNECTING) {
 				close_slot(s);
 				want_socket(g, s);

@@ -21,13 +21,15 @@ struct probe_options {
  *   http  GET /hostname; passes on a 200 whose body names the target (and,
  *         with client_ip, GET /clientip shows the expected client address)
  *   tcp   the connection is accepted
+ *   udp   a "hostname" datagram is answered with the target's name (and,
+ *         with client_ip, "clientip" with the expected client address)
  *   ping  an ICMP echo reply from the target's address
  * in the order of RUN's probes (the schedule check_compile made).
  * NETNS[m] is the network namespace of plan machine m (-1: not running).
  * Sockets are made in batches, one visit to each source's namespace for
- * all the sockets wanted from it at once. A SYN or echo request unanswered
- * after 100 ms is sent again (then after 200, 400, ...), within the
- * attempt's timeout. Fills in each probe's outcome, latency and error;
+ * all the sockets wanted from it at once. A SYN, datagram or echo request
+ * unanswered after 100 ms is sent again (then after 200, 400, ...), within
+ * the attempt's timeout. Fills in each probe's outcome, latency and error;
  * returns -1 only when probing itself broke (or STOP became true), not
  * when a probe fails. */
 int probe_run(struct check_run *run, const int *netns, const struct probe_options *o, volatile const int *stop,

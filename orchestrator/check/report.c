@@ -160,7 +160,7 @@ static void free_names(char **text, size_t count)
 	free(text);
 }
 
-static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING};
+static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_UDP, TB_PROTO_PING};
 
 /* The table of RUN's probes of PROTO; false when there are none. Tables
  * past TABLE_MAX keep only their counts. */

@@ -110,7 +110,7 @@ static void expect_clear(struct tb_expect *x)
 
 void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct tb_expect **expects, size_t *n)
 {
-	static const char *const protos[] = {"http", "tcp", "ping", NULL};
+	static const char *const protos[] = {"http", "tcp", "ping", "udp", NULL};
 	static const char *const results[] = {"pass", "fail", NULL};
 	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
 	if (!docwalk_array(w, arr, path, "an array of expectations"))
@@ -142,7 +142,7 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			autofree char *where = docwalk_path_key(at, "proto");
 			int v = docwalk_choice(w, item, where, protos);
 			ok &= v >= 0;
-			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : TB_PROTO_HTTP;
+			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : v == 3 ? TB_PROTO_UDP : TB_PROTO_HTTP;
 		}
 		if ((item = docwalk_member(w, obj, at, "result", false))) {
 			autofree char *where = docwalk_path_key(at, "result");
@@ -158,8 +158,8 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 		if ((item = docwalk_member(w, obj, at, "clientIP", false))) {
 			autofree char *where = docwalk_path_key(at, "clientIP");
 			int v = docwalk_choice(w, item, where, client_ips);
-			if (v >= 0 && x->proto != TB_PROTO_HTTP) {
-				docwalk_error(w, item, where, "only http probes see the client's address");
+			if (v >= 0 && x->proto != TB_PROTO_HTTP && x->proto != TB_PROTO_UDP) {
+				docwalk_error(w, item, where, "only http and udp probes see the client's address");
 				v = -1;
 			}
 			ok &= v >= 0;

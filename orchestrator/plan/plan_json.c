@@ -349,7 +349,10 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	x->port = (int)port;
 	x->line = (int)line;
 	x->expect_pass = strcmp(result, "fail") != 0;
-	x->proto = strcmp(proto, "tcp") == 0 ? TB_PROTO_TCP : strcmp(proto, "ping") == 0 ? TB_PROTO_PING : TB_PROTO_HTTP;
+	x->proto = strcmp(proto, "tcp") == 0	? TB_PROTO_TCP
+		   : strcmp(proto, "ping") == 0 ? TB_PROTO_PING
+		   : strcmp(proto, "udp") == 0	? TB_PROTO_UDP
+						: TB_PROTO_HTTP;
 	if (strcmp(proto, tb_proto_name(x->proto)) != 0)
 		return tb_fail(e, "expect[%zu].proto: unknown protocol \"%s\"", i, proto);
 	x->client_ip = TB_CLIENT_IP_ANY;

@@ -75,6 +75,8 @@ nested_bats() {
 	assert_reachable net1 net0 ping
 	assert_reachable net0 net1 tcp:8000
 	refute_reachable net0 net1 tcp:9
+	# Nothing listens on UDP here: the port is unreachable.
+	refute_reachable net0 net1 udp:9
 	assert_answered_by net0 net1 net1
 	assert_answered_by net0 net1 net1 8000
 	assert_client_ip net0 net1
@@ -129,9 +131,9 @@ nested_bats() {
 }
 
 @test "helpers refuse bad input and a lab that is not up, saying why" {
-	run assert_reachable net0 net1 udp
+	run assert_reachable net0 net1 sctp
 	assert_failure
-	assert_output --partial 'testbed check probes http, tcp or ping, not "udp"'
+	assert_output --partial 'testbed check probes http, tcp, udp or ping, not "sctp"'
 	run assert_reachable net0
 	assert_failure
 	assert_output --partial "usage: assert_reachable FROM TO [PROTO[:PORT]]"

@@ -596,3 +596,56 @@ TEST(check_saved_plans_keep_selectors_and_port_names)
 	free_plan(t);
 	diag_free(&d);
 }
+
+/* udp: the first UDP port by default, a named one of UDP, and in the
+ * Kubernetes model every pod server with a UDP port. */
+TEST(check_udp_probes_take_udp_ports)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED ", \"expect\": ["
+				  "{\"from\": \"db\", \"to\": \"web\", \"proto\": \"udp\"},"
+				  "{\"from\": \"api\", \"to\": \"web\", \"proto\": \"udp\", \"port\": \"dns\", \"clientIP\": \"preserved\"},"
+				  "{\"from\": \"web\", \"to\": \"db\", \"proto\": \"udp\", \"port\": 9999, \"result\": \"fail\"}]}",
+			      &d);
+	for (size_t i = 0; i < d.count; i++)
+		fprintf(stderr, "  unexpected: %s\n", d.messages[i]);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	struct check_run r;
+	CHECK(check_compile(t, &r, &d));
+	CHECK_INT(r.n_probes, 3);
+	const struct check_probe *p = find(&r, "db", "web", TB_PROTO_UDP);
+	CHECK(p && PORT(p) == 5353 && p->client_ip == TB_CLIENT_IP_ANY);
+	p = find(&r, "api", "web", TB_PROTO_UDP);
+	CHECK(p && PORT(p) == 5353 && p->client_ip == TB_CLIENT_IP_PRESERVED);
+	autofree char *label = p ? check_probe_label(&r, p) : NULL;
+	CHECK_STR(label, "api -> web udp:5353 (client IP preserved)");
+	p = find(&r, "web", "db", TB_PROTO_UDP);
+	CHECK(p && PORT(p) == 9999 && !p->expect_pass);
+	check_run_free(&r);
+	/* A udp target with no UDP port, and a TCP port named for udp. */
+	const struct plan_expect xs[] = {
+		{.from = "web", .to = "db", .proto = TB_PROTO_UDP, .line = 2},
+		{.from = "web", .to = "api", .proto = TB_PROTO_UDP, .port_name = "metrics", .line = 3},
+	};
+	set_expects(t, xs, ARRAY_SIZE(xs));
+	CHECK(!check_compile(t, &r, &d));
+	autofree char *got = messages(&d);
+	CHECK_STR(got, "t.json:2: expect[0]: db has no UDP port to probe: give \"port\"\n"
+		       "t.json:3: expect[1].port: port \"metrics\" of api is 9200/TCP; udp probes need a UDP port\n");
+	check_run_free(&r);
+	/* The model: web serves UDP, so every other pod probes it there. */
+	t->has_expect = false;
+	set_expects(t, NULL, 0);
+	t->has_expect = false;
+	CHECK(check_compile(t, &r, &d));
+	CHECK_INT(r.n_probes, 6 * 2 + 2 * 1);
+	p = find(&r, "api", "web", TB_PROTO_UDP);
+	CHECK(p && PORT(p) == 5353 && p->expect == CHECK_DEFAULT_MODEL && p->expect_pass);
+	CHECK(find(&r, "db", "web", TB_PROTO_UDP) != NULL);
+	CHECK(find(&r, "web", "api", TB_PROTO_UDP) == NULL);
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+}

@@ -692,3 +692,39 @@ TEST(report_large_runs_stay_readable_and_valid)
 	run_done(&run);
 	free(probes);
 }
+
+/* udp: a table of its own between tcp and ping, the port in every format,
+ * and who answered, as for http. */
+TEST(report_udp_probes_show_like_the_others)
+{
+	struct check_probe probes[3] = {
+		probe("a", "b", TB_PROTO_UDP, 5353, true, PROBE_PASS),
+		probe("b", "a", TB_PROTO_UDP, 53, true, PROBE_FAIL),
+		probe("a", "b", TB_PROTO_TCP, 80, true, PROBE_PASS),
+	};
+	static const char *const errors[] = {NULL, "port unreachable", NULL};
+	struct check_run run = run_of("lab1", probes, 3, errors);
+	char *text = render(REPORT_TEXT, &run, false, true);
+	CHECK(strstr(text, "tcp  b\na    .\n\nudp  a  b\na    -  .\nb    F  -\n") != NULL);
+	CHECK(strstr(text, "  . a -> b udp:5353: pass, 1.25 ms, answered by b\n") != NULL);
+	CHECK(strstr(text, "  F b -> a udp:53: fail, 1.25 ms: port unreachable\n") != NULL);
+	free(text);
+	text = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(text);
+	cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "probes"), 0);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "proto")), "udp");
+	CHECK_INT(cJSON_GetObjectItem(p, "port")->valuedouble, 5353);
+	CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "answeredBy")), "b");
+	cJSON_Delete(root);
+	free(text);
+	text = render(REPORT_JUNIT, &run, false, false);
+	CHECK(strstr(text, "classname=\"testbed.lab1.udp\" name=\"b -&gt; a udp:53 expected pass\"") != NULL);
+	free(text);
+	text = render(REPORT_TAP, &run, false, false);
+	CHECK(strstr(text, "not ok 2 - b -> a udp:53") != NULL);
+	free(text);
+	text = render(REPORT_MARKDOWN, &run, false, false);
+	CHECK(strstr(text, "**udp**") != NULL);
+	free(text);
+	run_done(&run);
+}
