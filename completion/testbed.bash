@@ -294,6 +294,7 @@ _testbed() {
 			;;
 		--state-dir) _testbed_files -d ;;
 		--output) _testbed_files ;;
+		--expect) _testbed_files json ;;
 		esac
 		return 0
 	fi

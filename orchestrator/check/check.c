@@ -242,9 +242,14 @@ static bool expand_target(const struct plan *p, struct diag *d, size_t i, const 
 			    pod_selector_matches(&selector, pm->namespace, pm->labels, pm->n_labels))
 				(*ends)[(*n)++] = end_of(p, m);
 		}
+		bool namespace_empty = selector.namespace != NULL;
+		for (size_t m = 0; namespace_empty && m < p->n_machines; m++)
+			namespace_empty = !p->machines[m].namespace ||
+					  strcmp(p->machines[m].namespace, selector.namespace) != 0;
 		pod_selector_free(&selector);
 		if (*n == 0)
-			diag_error(d, line, path, "\"%s\" matches no pod", target);
+			diag_error(d, line, path, "\"%s\" matches no pod%s", target,
+				   namespace_empty ? ": no pod is in its namespace" : "");
 		return *n > 0;
 	}
 	*says = END_NAMED;

@@ -16,6 +16,8 @@
 #include "lab/live.h"
 #include "check/probe.h"
 #include "check/report.h"
+#include "model/expect.h"
+#include "model/jsondoc.h"
 #include "model/topology.h"
 #include "check/trace.h"
 #include "util/outfile.h"
@@ -148,6 +150,20 @@ static int run_probes(const struct command *cmd, struct live_lab *l, struct chec
 	return TB_EXIT_OK;
 }
 
+/* P's expectations become FILE's; false after reporting through D why
+ * FILE holds none that can be checked. Which machines they name is found
+ * when the check compiles them against P, the running lab's machines. */
+static bool load_expectations(const char *file, struct plan *p, struct diag *d)
+{
+	struct tb_expect *expects;
+	size_t n;
+	if (!expect_load_file(file, d, &expects, &n))
+		return false;
+	plan_set_expects(p, expects, n);
+	expect_free(expects, n);
+	return true;
+}
+
 int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
 	struct check_options c;
@@ -180,10 +196,19 @@ int cmd_check(const struct command *cmd, const struct cli_options *o, int n, cha
 			plan_free(&given);
 		return rc != TB_EXIT_OK ? rc : TB_EXIT_USAGE;
 	}
-	const struct plan *expectations = source ? &given : &l.plan;
+	struct plan *expectations = source ? &given : &l.plan;
 	struct check_run run;
 	struct diag d;
-	diag_init(&d, source ? arg : l.plan.topology);
+	diag_init(&d, o->expect ? json_doc_file_name(o->expect) : source ? arg : l.plan.topology);
+	/* --expect FILE: its expectations, asked of the lab as it runs. */
+	if (o->expect && !load_expectations(o->expect, expectations, &d)) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		if (source)
+			plan_free(&given);
+		live_close(&l);
+		return TB_EXIT_USAGE;
+	}
 	if (!check_compile(expectations, &run, &d)) {
 		diag_print(&d, stderr);
 		diag_free(&d);

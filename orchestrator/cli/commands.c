@@ -26,6 +26,7 @@ static const struct {
 	{{"verbose", no_argument, NULL, OPT_VERBOSE}, CLI_VERBOSE},
 	{{"all", no_argument, NULL, OPT_LONG + 9}, CLI_ALL},
 	{{"dry-run", no_argument, NULL, OPT_LONG + 10}, CLI_DRY_RUN},
+	{{"expect", required_argument, NULL, OPT_LONG + 11}, CLI_EXPECT},
 };
 
 void command_usage(const struct command *cmd, FILE *out)
@@ -127,6 +128,9 @@ int command_run(const struct command *cmd, int argc, char **argv)
 			break;
 		case OPT_LONG + 10:
 			o.dry_run = true;
+			break;
+		case OPT_LONG + 11:
+			o.expect = optarg;
 			break;
 		default:
 			return unknown_option(cmd, argv[optind - 1]);

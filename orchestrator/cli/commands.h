@@ -21,11 +21,12 @@ enum cli_option {
 	CLI_VERBOSE = 1 << 8,
 	CLI_ALL = 1 << 9,
 	CLI_DRY_RUN = 1 << 10,
+	CLI_EXPECT = 1 << 11,
 };
 
 /* Values as given; each command reads what its options mean. */
 struct cli_options {
-	const char *state_dir, *timeout, *format, *output, *retries, *parallel;
+	const char *state_dir, *timeout, *format, *output, *retries, *parallel, *expect;
 	bool json, quiet, verbose, all, dry_run;
 };
 

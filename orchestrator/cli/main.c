@@ -85,7 +85,8 @@ static const struct command commands[] = {
 		.args = "NAME TARGET [--] [CMD [ARGS]]",
 		.summary = "run a command in a pod, node, host, gateway or the lab (root)",
 		.help = "Run CMD (default /bin/sh) inside TARGET of lab NAME: a pod, node or host, \"gateway\",\n"
-			"or \"lab\" for the lab's own network namespace (with the host's files). It joins all\n"
+			"or \"lab\" for the lab's own network namespace (with the host's files). A pod is\n"
+			"NAMESPACE/NAME always, and NAME where no other machine has that name. It joins all\n"
 			"the target's namespaces and root; a terminal works. Exits with CMD's exit code.\n"
 			"\n"
 			"Options (before NAME):\n"
@@ -99,12 +100,13 @@ static const struct command commands[] = {
 		.args = "FILE|NAME",
 		.summary = "probe what reaches what in a running lab and report it (root)",
 		.help = "Run the lab's expectations (its topology's \"expect\" list; without one, the Kubernetes\n"
-			"model: every pod reaches every other pod over http and ping, and sees its real\n"
-			"address) as probes from inside the lab's namespaces, all at once, and report them.\n"
-			"Given FILE, its \"expect\" list is used; the rest must match the running lab.\n"
-			"Exits 0 when every expectation holds, 1 when some do not.\n"
+			"model: every pod reaches every other pod over http and ping, and udp where it serves\n"
+			"a UDP port, and sees its real address) as probes from inside the lab's namespaces,\n"
+			"all at once, and report them. Given FILE, its \"expect\" list is used; the rest must\n"
+			"match the running lab. Exits 0 when every expectation holds, 1 when some do not.\n"
 			"\n"
 			"Options:\n"
+			"  --expect FILE       the expectations in FILE (a JSON list, as \"expect\") instead\n"
 			"  --format FORMAT     text (default), json, junit, tap or markdown\n"
 			"  --output PATH       write the report to PATH (the text report still goes to stdout)\n"
 			"  --timeout SECONDS   per probe (1; fractions allowed)\n"
@@ -115,18 +117,19 @@ static const struct command commands[] = {
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
 			"Colour only on a terminal, and never with NO_COLOR set.\n",
 		.options = CLI_STATE_DIR | CLI_FORMAT | CLI_OUTPUT | CLI_TIMEOUT | CLI_RETRIES | CLI_PARALLEL | CLI_VERBOSE |
-			   CLI_QUIET,
+			   CLI_QUIET | CLI_EXPECT,
 		.run = cmd_check,
 	},
 	{
 		.name = "trace",
 		.args = "NAME FROM TO",
 		.summary = "show the path a packet takes, hop by hop, from the kernel's tables (root)",
-		.help = "Follow a packet from FROM to TO (pods, nodes, hosts or \"gateway\") through lab NAME,\n"
-			"asking each namespace on the way what its kernel would do: the route it picks, the\n"
-			"interface, the next hop and that hop's MAC address from the neighbour table (or\n"
-			"\"ARP needed\" when it is not resolved yet), then across the veth or bridge to the\n"
-			"next namespace, until the packet is delivered or dropped.\n"
+		.help = "Follow a packet from FROM to TO (pods, as NAMESPACE/NAME or a unique NAME, nodes,\n"
+			"hosts or \"gateway\") through lab NAME, asking each namespace on the way what its\n"
+			"kernel would do: the route it picks, the interface, the next hop and that hop's MAC\n"
+			"address from the neighbour table (or \"ARP needed\" when it is not resolved yet),\n"
+			"then across the veth or bridge to the next namespace, until the packet is delivered\n"
+			"or dropped.\n"
 			"\n"
 			"Options:\n"
 			"  --json              machine-readable output\n"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/jsondoc.h"
 #include "model/ports.h"
 #include "model/selector.h"
 #include "util/diag.h"
@@ -177,4 +178,29 @@ void expect_free(struct tb_expect *expects, size_t n)
 	for (size_t i = 0; i < n; i++)
 		expect_clear(&expects[i]);
 	free(expects);
+}
+
+bool expect_load_file(const char *file, struct diag *d, struct tb_expect **expects, size_t *n)
+{
+	*expects = NULL;
+	*n = 0;
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return false;
+	/* Messages name the file the expectations came from. */
+	const char *saved_file = d->file;
+	d->file = doc->file;
+	size_t errors = d->count;
+	struct docwalk w = {.doc = doc, .d = d};
+	docwalk_check_duplicate_keys(&w, doc->root, "");
+	expect_parse(&w, doc->root, "expect", expects, n);
+	d->file = saved_file;
+	json_doc_free(doc);
+	if (d->count != errors) {
+		expect_free(*expects, *n);
+		*expects = NULL;
+		*n = 0;
+		return false;
+	}
+	return true;
 }

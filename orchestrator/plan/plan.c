@@ -69,6 +69,41 @@ const struct step *plan_next(const struct plan *p, const struct step *after, enu
 	return NULL;
 }
 
+static void free_expects(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_expects; i++) {
+		free(p->expects[i].from);
+		free(p->expects[i].to);
+		free(p->expects[i].port_name);
+	}
+	free(p->expects);
+	p->expects = NULL;
+	p->n_expects = 0;
+}
+
+void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
+{
+	free_expects(p);
+	p->has_expect = true;
+	p->expects = xcalloc(n ? n : 1, sizeof(*p->expects));
+	for (size_t i = 0; i < n; i++) {
+		const struct tb_expect *x = &expects[i];
+		p->expects[p->n_expects++] = (struct plan_expect){
+			.from = xstrdup(x->from.kind == TB_KIND_ALL_PODS ? "*" : x->from.name),
+			.to = xstrdup(x->to.kind == TB_KIND_ALL_PODS ? "*" : x->to.name),
+			.proto = x->proto,
+			.port = x->port,
+			.port_name = x->port_name ? xstrdup(x->port_name) : NULL,
+			.expect_pass = x->expect_pass,
+			.client_ip = x->client_ip,
+			.line = x->line,
+			.from_line = x->from.line,
+			.to_line = x->to.line,
+			.port_line = x->port_line,
+		};
+	}
+}
+
 void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->n_machines; i++) {
@@ -102,12 +137,7 @@ void plan_free(struct plan *p)
 		free(p->images[i].name);
 		free(p->images[i].path);
 	}
-	for (size_t i = 0; i < p->n_expects; i++) {
-		free(p->expects[i].from);
-		free(p->expects[i].to);
-		free(p->expects[i].port_name);
-	}
-	free(p->expects);
+	free_expects(p);
 	free(p->images);
 	free(p->machines);
 	free(p->steps);

@@ -256,6 +256,10 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
 struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
 size_t plan_add_image(struct plan *p, const char *name, const char *path);
 
+/* P's expectations become the N in EXPECTS (copied; those P had are
+ * freed): the topology's, or those `check --expect FILE` brings. */
+void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n);
+
 /* Appends ADDRESS -> MAC to a neigh step. */
 void plan_neigh_append(struct step_neigh *n, uint32_t address, const char *mac);
 

@@ -177,26 +177,8 @@ static void plan_host_network(const struct tb_topology *t, struct plan *p, size_
 
 static void plan_expectations(const struct tb_topology *t, struct plan *p)
 {
+	plan_set_expects(p, t->expects, t->n_expects);
 	p->has_expect = t->has_expect;
-	p->expects = xcalloc(t->n_expects ? t->n_expects : 1, sizeof(*p->expects));
-	for (size_t i = 0; i < t->n_expects; i++) {
-		const struct tb_expect *x = &t->expects[i];
-		const char *from = x->from.kind == TB_KIND_ALL_PODS ? "*" : x->from.name;
-		const char *to = x->to.kind == TB_KIND_ALL_PODS ? "*" : x->to.name;
-		p->expects[p->n_expects++] = (struct plan_expect){
-			.from = xstrdup(from),
-			.to = xstrdup(to),
-			.proto = x->proto,
-			.port = x->port,
-			.port_name = x->port_name ? xstrdup(x->port_name) : NULL,
-			.expect_pass = x->expect_pass,
-			.client_ip = x->client_ip,
-			.line = x->line,
-			.from_line = x->from.line,
-			.to_line = x->to.line,
-			.port_line = x->port_line,
-		};
-	}
 }
 
 /* Steps in the order of their kinds, keeping the order within a kind:

@@ -67,7 +67,7 @@ machines_where() {
 
 @test "options come from each command's --help" {
 	run complete_words check -
-	assert_output "$(sorted --help --format --output --timeout --retries --parallel -v --verbose -q --quiet --state-dir)"
+	assert_output "$(sorted --help --expect --format --output --timeout --retries --parallel -v --verbose -q --quiet --state-dir)"
 	run complete_words check --st
 	assert_output "--state-dir"
 	run complete_words down --
@@ -117,7 +117,7 @@ machines_where() {
 	assert_equal "$seen" 3
 }
 
-@test "FILE: topology files (*.json) and directories; --output any file, --state-dir directories" {
+@test "FILE: topology files (*.json) and directories; --output any file, --expect JSON, --state-dir directories" {
 	cd "$BATS_TEST_TMPDIR"
 	mkdir labs
 	touch a.json b.json notes.txt labs/c.json
@@ -132,6 +132,9 @@ machines_where() {
 	assert_output "$(sorted a.json b.json labs "$LAB")"
 	run complete_words check --output ""
 	assert_output "$(sorted a.json b.json labs notes.txt)"
+	# --expect FILE: a JSON list of expectations.
+	run complete_words check "$LAB" --expect ""
+	assert_output "$(sorted a.json b.json labs)"
 	run complete_words graph --state-dir ""
 	assert_output "labs"
 	# A second operand is not expected.

@@ -1,8 +1,13 @@
 /* Expectations: parsing, validation and their expansion into probes. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "check/check.h"
 #include "util/diag.h"
 #include "harness.h"
 #include "model/compile.h"
+#include "model/expect.h"
 #include "model/jsondoc.h"
 #include "plan/plan.h"
 #include "plan/plan_compile.h"
@@ -648,4 +653,62 @@ TEST(check_udp_probes_take_udp_ports)
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
+}
+
+/* check --expect FILE: a JSON list read as "expect" is, its messages
+ * naming FILE and its lines; then compiled against the running lab's plan. */
+TEST(check_expectations_from_a_file_of_their_own)
+{
+	char path[] = "/tmp/testbed-expect-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	const char *bad = "[\n  {\"from\": \"web\", \"to\": \"db\", \"proto\": \"smtp\"},\n  {\"from\": \"web\"}\n]\n";
+	CHECK(write(fd, bad, strlen(bad)) == (ssize_t)strlen(bad));
+	close(fd);
+	struct diag d;
+	diag_init(&d, "unused");
+	struct tb_expect *xs;
+	size_t n;
+	CHECK(!expect_load_file(path, &d, &xs, &n));
+	CHECK(xs == NULL && n == 0);
+	autofree char *got = messages(&d);
+	autofree char *want = xasprintf("%s:2: expect[0].proto: \"smtp\": expected \"http\", \"tcp\", \"ping\" or \"udp\"\n"
+					"%s:3: expect[1]: missing required key \"to\"\n",
+					path, path);
+	CHECK_STR(got, want);
+	CHECK_STR(d.file, "unused");
+	diag_free(&d);
+
+	const char *good = "[{\"from\": \"db\", \"to\": \"default/app=web\", \"proto\": \"udp\", \"port\": \"dns\"},\n"
+			   " {\"from\": \"web\",\n  \"to\": \"nope\"}]";
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(good, f);
+	fclose(f);
+	struct plan *t = load(LABELLED "}", &d);
+	CHECK(t != NULL && !t->has_expect);
+	diag_free(&d);
+	diag_init(&d, path);
+	CHECK(t && expect_load_file(path, &d, &xs, &n));
+	CHECK_INT(n, 2);
+	if (t && n == 2) {
+		plan_set_expects(t, xs, n);
+		CHECK(t->has_expect && t->n_expects == 2);
+		struct check_run r;
+		CHECK(!check_compile(t, &r, &d));
+		autofree char *said = messages(&d);
+		autofree char *expected = xasprintf("%s:3: expect[1].to: no pod, node or host is named \"nope\"\n", path);
+		CHECK_STR(said, expected);
+		/* The first one compiled. */
+		CHECK(find(&r, "db", "web", TB_PROTO_UDP) != NULL);
+		check_run_free(&r);
+	}
+	expect_free(xs, n);
+	free_plan(t);
+	diag_free(&d);
+	unlink(path);
 }
