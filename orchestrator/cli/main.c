@@ -158,9 +158,10 @@ static const struct command commands[] = {
 		.args = "FILE|NAME",
 		.summary = "draw a lab: machines, bridges, links, addresses and routing paths",
 		.help = "Print lab NAME (as it was brought up) or the topology FILE as a graph: machines as boxes\n"
-			"grouped by node, bridges, links labelled with interface names and addresses, and the\n"
-			"paths of the routing mode. mermaid renders in Markdown and GitHub job summaries; dot\n"
-			"is for Graphviz (dot -Tsvg). FILE needs no root.\n"
+			"grouped by node (and pods by namespace, when some are outside default), bridges, links\n"
+			"labelled with interface names and addresses, and the paths of the routing mode.\n"
+			"mermaid renders in Markdown and GitHub job summaries; dot is for Graphviz (dot -Tsvg).\n"
+			"FILE needs no root.\n"
 			"\n"
 			"Options:\n"
 			"  --format FORMAT     mermaid (default) or dot\n"

@@ -3,7 +3,9 @@
  * Machines are boxes. A machine that holds anything (bridges, vxlan
  * devices, or nested machines: a node's pods) gets a group around it, a
  * mermaid subgraph or a Graphviz cluster, so a node shows with its cbr0
- * and its pods, and the lab namespace with the underlay switch. Edges come
+ * and its pods, and the lab namespace with the underlay switch. Where the
+ * lab has pods outside "default", a node's pods are grouped again by
+ * namespace, a group inside the node's for each. Edges come
  * in three kinds, written in this order:
  *   links    every veth pair, from the bridge its end is a port of (or its
  *            machine) to the peer machine, labelled with both interface
@@ -259,25 +261,74 @@ static bool has_contents(const struct graph *g, size_t m)
 	return false;
 }
 
+/* Opens a group called LABEL with id ID, at the current indent. */
+static void group_open(struct graph *g, const char *id, const char *label)
+{
+	if (g->f == GRAPH_MERMAID) {
+		fprintf(g->out, "%*ssubgraph %s[\"", g->indent, "", id);
+		put_text(g, label);
+		fputs("\"]\n", g->out);
+	} else {
+		fprintf(g->out, "%*ssubgraph \"cluster_%s\" {\n%*slabel=\"", g->indent, "", id, g->indent + 2, "");
+		put_text(g, label);
+		fputs("\"; style=rounded; color=\"#888888\";\n", g->out);
+	}
+	g->indent += 2;
+}
+
+static void group_close(struct graph *g)
+{
+	g->indent -= 2;
+	fprintf(g->out, "%*s%s\n", g->indent, "", g->f == GRAPH_MERMAID ? "end" : "}");
+}
+
+/* Does the lab have pods outside "default"? Then pods are drawn in a
+ * group per namespace; a lab with none looks as it always did. */
+static bool namespaced(const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_machines; i++)
+		if (p->machines[i].namespace && strcmp(p->machines[i].namespace, TB_DEFAULT_NAMESPACE) != 0)
+			return true;
+	return false;
+}
+
+/* Node M's pods of namespace NS (first appearing at pod FIRST), in a
+ * group of their own. */
+static void namespace_group(struct graph *g, size_t m, size_t first, const char *ns)
+{
+	const char *id = make_id(g, "ns_", g->p->machines[m].name, ns);
+	group_open(g, id, ns);
+	for (size_t i = first; i < g->p->n_machines; i++) {
+		const struct plan_machine *pod = &g->p->machines[i];
+		if (nested(g->p, i) && pod->parent == m && pod->namespace && strcmp(pod->namespace, ns) == 0)
+			machine_members(g, i);
+	}
+	group_close(g);
+}
+
 /* A machine with its contents and its nested machines, as one group. */
 static void group(struct graph *g, size_t m)
 {
-	if (g->f == GRAPH_MERMAID) {
-		fprintf(g->out, "  subgraph %s[\"", g->group_id[m]);
-		put_text(g, g->p->machines[m].name);
-		fputs("\"]\n", g->out);
-	} else {
-		fprintf(g->out, "  subgraph \"cluster_%s\" {\n    label=\"", g->group_id[m]);
-		put_text(g, g->p->machines[m].name);
-		fputs("\"; style=rounded; color=\"#888888\";\n", g->out);
-	}
-	g->indent = 4;
+	group_open(g, g->group_id[m], g->p->machines[m].name);
 	machine_members(g, m);
-	for (size_t i = 0; i < g->p->n_machines; i++)
-		if (nested(g->p, i) && g->p->machines[i].parent == m)
+	bool by_namespace = namespaced(g->p);
+	for (size_t i = 0; i < g->p->n_machines; i++) {
+		const struct plan_machine *pod = &g->p->machines[i];
+		if (!nested(g->p, i) || pod->parent != m)
+			continue;
+		if (!by_namespace || !pod->namespace) {
 			machine_members(g, i);
-	g->indent = 2;
-	fputs(g->f == GRAPH_MERMAID ? "  end\n" : "  }\n", g->out);
+			continue;
+		}
+		/* Each namespace once, where its first pod comes. */
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = nested(g->p, k) && g->p->machines[k].parent == m && g->p->machines[k].namespace &&
+			       strcmp(g->p->machines[k].namespace, pod->namespace) == 0;
+		if (!seen)
+			namespace_group(g, m, i, pod->namespace);
+	}
+	group_close(g);
 }
 
 /* The bridge called NAME in MACHINE, else the machine itself. */

@@ -423,3 +423,39 @@ TEST(graph_ids_for_10000_colliding_names_are_distinct_and_fast)
 	CHECK(strstr(d, "\n    \"b_lab_x_________3_2\" [shape=hexagon") != NULL);
 	plan_free(&p);
 }
+
+/* Pods outside "default": a group per namespace inside each node's. */
+TEST(graph_groups_pods_by_namespace_when_the_lab_has_namespaces)
+{
+	struct plan p;
+	CHECK(build_cluster("gateway", &p));
+	/* pod-a and pod-c in namespace shop, b in default, as Namespace objects make them. */
+	for (size_t i = 0; i < p.n_machines; i++)
+		if (p.machines[i].kind == MACHINE_POD && strcmp(p.machines[i].name, "b") != 0) {
+			free(p.machines[i].namespace);
+			p.machines[i].namespace = xstrdup("shop");
+		}
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	autofree char *d = render(&p, GRAPH_DOT);
+	CHECK(strstr(m, "  subgraph g_node1[\"node1\"]\n"
+			"    m_node1[\"node1<br/>node 10.10.0.2\"]\n"
+			"    b_node1_cbr0{{\"cbr0<br/>bridge 10.0.1.1/24\"}}:::bridge\n"
+			"    subgraph ns_node1_shop[\"shop\"]\n"
+			"      m_pod_a[\"pod-a<br/>pod 10.0.1.2\"]\n"
+			"    end\n"
+			"    subgraph ns_node1_default[\"default\"]\n"
+			"      m_b[\"b<br/>pod 10.0.1.3\"]\n"
+			"    end\n"
+			"  end\n") != NULL);
+	CHECK(strstr(m, "    subgraph ns_node2_shop[\"shop\"]\n      m_pod_c[") != NULL);
+	CHECK(strstr(d, "    subgraph \"cluster_ns_node1_shop\" {\n      label=\"shop\"; style=rounded; color=\"#888888\";\n"
+			"      \"m_pod_a\" [shape=box, label=\"pod-a\\npod 10.0.1.2\"];\n    }\n") != NULL);
+	/* Edges still reach the pods themselves. */
+	CHECK(has_line(m, "b_node1_cbr0 ---|", "| m_pod_a", ""));
+	plan_free(&p);
+	/* Only "default": no namespace groups, as before. */
+	CHECK(build_cluster("gateway", &p));
+	autofree char *plain = render(&p, GRAPH_MERMAID);
+	CHECK(strstr(plain, "subgraph ns_") == NULL);
+	plan_free(&p);
+}
