@@ -45,6 +45,23 @@ cgroup2_mount() {
 		/proc/self/mountinfo | head -n 1
 }
 
+# Lab NAME's cgroup, as orchestrator/lab/cgroup.c names it: NAME-FNV1a(realpath
+# of the state root, TESTBED_STATE_DIR), under testbed/ in the cgroup2 hierarchy.
+lab_cgroup() {
+	local root h=2166136261 i c
+	root=$(realpath "$TESTBED_STATE_DIR")
+	for ((i = 0; i < ${#root}; i++)); do
+		printf -v c '%d' "'${root:i:1}"
+		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
+	done
+	printf '%s/testbed/%s-%08x\n' "$(cgroup2_mount)" "$1" "$h"
+}
+
+# The CPU time a lab's cgroup (its path) has used, in milliseconds; null when unknown.
+cpu_usage_ms() {
+	awk '$1 == "usage_usec" { printf "%.0f", $2 / 1000 }' "$1/cpu.stat" 2>/dev/null || echo null
+}
+
 # What a lab could leave in this (scratch) namespace: named netns, links, mounts.
 scratch_snapshot() {
 	echo "== netns"; ip netns list 2>/dev/null

@@ -15,23 +15,8 @@ up_timeout=${BENCH_UP_TIMEOUT:-900}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The lab's cgroup, as orchestrator/lab/cgroup.c names it: NAME-FNV1a(realpath
-# of the state root), under testbed/ in the cgroup2 hierarchy. Computed
-# here so that it is known even when up fails before status can say.
-lab_cgroup() {
-	local root h=2166136261 i c
-	root=$(realpath "$TESTBED_STATE_DIR")
-	for ((i = 0; i < ${#root}; i++)); do
-		printf -v c '%d' "'${root:i:1}"
-		h=$(( ((h ^ c) * 16777619) & 0xffffffff ))
-	done
-	printf '%s/testbed/%s-%08x\n' "$(cgroup2_mount)" "$name" "$h"
-}
-cgroup=$(lab_cgroup)
-
-cpu_usage_ms() {
-	awk '$1 == "usage_usec" { printf "%.0f", $2 / 1000 }' "$cgroup/cpu.stat" 2>/dev/null || echo null
-}
+# Computed here so that it is known even when up fails before status can say.
+cgroup=$(lab_cgroup "$name")
 
 before=$(scratch_snapshot)
 
@@ -84,7 +69,7 @@ if [ "$up_rc" = 0 ]; then
 			labPssKiB: $lk, labProcesses: $ln, podPssKiB: $pk, podProcesses: $pn,
 			pssKiBPerPod: ($lk / $pods | floor), podPssKiBPerPod: ($pk / $pods | floor)
 		}')
-	lab_cpu_ms=$(cpu_usage_ms)
+	lab_cpu_ms=$(cpu_usage_ms "$cgroup")
 fi
 
 # down: after a failed up there should be nothing to take down (up removes

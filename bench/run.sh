@@ -61,10 +61,14 @@ inner() {
 		name=bench$pods
 		lab=$work/$name.json
 		"$here/gen-topology.sh" "$name" "$nodes" "$per" >"$lab"
+		# The same lab, its pods answering UDP too, for the meshes per protocol.
+		"$here/gen-topology.sh" "${name}u" "$nodes" "$per" udp >"$work/${name}u.json"
 		"$TB" plan "$lab" >"$work/$name.sh"
 		for ((run = 1; run <= runs; run++)); do
 			echo "bench: $pods pods ($nodes x $per), run $run of $runs" >&2
 			tb=$(peer "$here/measure-testbed.sh" "$lab" "$name" "$pods")
+			sleep "$settle"
+			meshes=$(peer "$here/measure-meshes.sh" "$work/${name}u.json" "${name}u")
 			sleep "$settle"
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"
@@ -73,8 +77,9 @@ inner() {
 			mn=$(peer "$here/peer-mininet.py" "${mn_args[@]}")
 			sleep "$settle"
 			jq -nc --argjson pods "$pods" --argjson nodes "$nodes" --argjson per "$per" --argjson run "$run" \
-				--argjson tb "$tb" --argjson ipb "$ipb" --argjson mn "$mn" \
-				'{pods: $pods, nodes: $nodes, podsPerNode: $per, run: $run, testbed: $tb, ipBatch: $ipb, mininet: $mn}'
+				--argjson tb "$tb" --argjson meshes "$meshes" --argjson ipb "$ipb" --argjson mn "$mn" \
+				'{pods: $pods, nodes: $nodes, podsPerNode: $per, run: $run, testbed: $tb, meshes: $meshes,
+				  ipBatch: $ipb, mininet: $mn}'
 		done
 	done
 }
@@ -132,7 +137,8 @@ after=$(host_snapshot)
 times >"$work/times"
 read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
-bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" -v lab="$(jq -s '[.[].testbed.labCpuMs // 0] | add // 0' "$work/runs.jsonl")" \
+bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" \
+	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0] | add // 0' "$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')
 hz=$(getconf CLK_TCK)
 

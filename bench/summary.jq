@@ -45,6 +45,17 @@ def med(f): map(f) | median | r1;
 				leftovers: [$r[] | .testbed.down.leftovers // [] | .[]]
 			}
 		},
+		meshes: (($r | map(select(.meshes.up.ok == true))) as $m | {
+			okRuns: ($m | length),
+			http: {
+				wallMs: ($m | med(.meshes.http.wallMs)), probes: ($m | med(.meshes.http.probes)),
+				failed: ($m | med(.meshes.http.failed)), probesPerSec: ($m | med(.meshes.http.probesPerSec))
+			},
+			udp: {
+				wallMs: ($m | med(.meshes.udp.wallMs)), probes: ($m | med(.meshes.udp.probes)),
+				failed: ($m | med(.meshes.udp.failed)), probesPerSec: ($m | med(.meshes.udp.probesPerSec))
+			}
+		}),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
@@ -68,6 +79,7 @@ def med(f): map(f) | median | r1;
 		downVsIpBatchDelete: ratio(.testbed.down.wallMs; .ipBatch.deleteMs),
 		downVsMininetStop: ratio(.testbed.down.wallMs; .mininet.stopMs),
 		checkVsPingall: ratio(.testbed.check.wallMs; .mininet.pingallMs),
+		udpVsHttpProbesPerSec: ratio(.meshes.udp.probesPerSec; .meshes.http.probesPerSec),
 		probesPerSecVsPingsPerSec: ratio(.testbed.check.probesPerSec; .mininet.pingsPerSec),
 		pssPerPodVsMininetHost: ratio(.testbed.memory.pssKiBPerPod; .mininet.pssKiBPerHost)
 	}
@@ -86,7 +98,10 @@ def med(f): map(f) | median | r1;
 	},
 	sizes: $sizes,
 	problems: [
-		($runs[] | (.testbed, .ipBatch, .mininet) | select(.error) | .error),
+		($runs[] | (.testbed, .meshes, .ipBatch, .mininet) | select(.error) | .error),
+		($runs[] | .pods as $p | .meshes | select(.up.ok == false) | "the http and udp meshes at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
+		($runs[] | .pods as $p | .meshes | select(.up.ok == true) | (.http, .udp) | select(.error) | "a mesh at \($p) pods: \(.error)"),
+		($runs[] | .pods as $p | .meshes | select(.down.clean == false or (.up.ok == true and .down.ok == false)) | "the meshes' lab at \($p) pods was not taken down cleanly"),
 		($sizes[] | . as $s |
 			(.testbed.down.leftovers[] | "testbed down at \($s.pods) pods left \(.)"),
 			(select(.ipBatch.clean == false) | "ip -batch delete at \($s.pods) pods left namespaces"),
