@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "model/docwalk.h"
+#include "model/expect.h"
 #include "model/ipam.h"
 #include "model/jsondoc.h"
 #include "model/topology.h"
@@ -17,7 +19,25 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 	/* Messages name the file the document was read from. */
 	const char *saved_file = d->file;
 	d->file = doc->file;
+	size_t errors = d->count;
 	struct tb_topology *t = topology_parse(doc, dir, d);
+	/* "expect" is expect.c's, parsed beside the rest of the document so
+	 * that its errors come with the others. */
+	struct tb_expect *expects = NULL;
+	size_t n_expects = 0;
+	const cJSON *list = cJSON_IsObject(doc->root) ? cJSON_GetObjectItemCaseSensitive(doc->root, "expect") : NULL;
+	struct docwalk w = {.doc = doc, .d = d};
+	if (list)
+		expect_parse(&w, list, "expect", &expects, &n_expects);
+	if (t && d->count == errors) {
+		t->has_expect = list != NULL;
+		t->expects = expects;
+		t->n_expects = n_expects;
+	} else {
+		expect_free(expects, n_expects);
+		topology_free(t);
+		t = NULL;
+	}
 	if (t && !(validate_topology(t, d) && ipam_assign(t, d))) {
 		topology_free(t);
 		t = NULL;

@@ -1,6 +1,7 @@
 /* From a topology document to the validated model, in three passes that
  * know nothing of each other: parse (topology.c), validate (validate.c)
- * and assign addresses (ipam.c). Each runs only when those before it found
+ * and assign addresses (ipam.c), expectations parsed beside the first
+ * (expect.c). Each runs only when those before it found
  * no error: cross-entity checks on a half-parsed file would mostly repeat
  * its errors, and addresses are only assigned on a valid model. Nothing
  * here touches the system; the plan is made from the model above this

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "model/docwalk.h"
-#include "model/expect.h"
 #include "model/jsondoc.h"
 #include "model/ports.h"
 #include "util/diag.h"
@@ -643,10 +642,7 @@ static void parse_top(struct parser *p, const cJSON *root)
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
-	if ((item = docwalk_member(&p->w, root, "", "expect", false))) {
-		t->has_expect = true;
-		expect_parse(&p->w, item, "expect", &t->expects, &t->n_expects);
-	}
+	/* "expect" is expect.c's, which compile.c runs beside this parse. */
 }
 
 static void cluster_defaults(struct tb_cluster *c)
@@ -742,7 +738,12 @@ void topology_free(struct tb_topology *t)
 		free(n->image);
 	}
 	free(t->nodes);
-	expect_free(t->expects, t->n_expects);
+	for (size_t i = 0; i < t->n_expects; i++) {
+		free(t->expects[i].from.name);
+		free(t->expects[i].to.name);
+		free(t->expects[i].port_name);
+	}
+	free(t->expects);
 	free(t->name);
 	free(t->dir);
 	free(t->text);

@@ -176,7 +176,8 @@ struct tb_node {
 	int pods_line;     /* 0: no "pods" */
 };
 
-/* Expectations (`expect`, parsed by expect.c): what `testbed check`
+/* Expectations (`expect`, parsed by expect.c, which compile.c runs beside
+ * topology_parse): what `testbed check`
  * probes. Target kinds are open: later features add services, the
  * internet host and ingress. */
 enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING, TB_PROTO_UDP };
