@@ -7,6 +7,7 @@
 
 #include "model/ipam.h"
 #include "model/jsondoc.h"
+#include "model/schedule.h"
 #include "model/topology.h"
 #include "model/validate.h"
 #include "util/diag.h"
@@ -18,7 +19,7 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 	const char *saved_file = d->file;
 	d->file = doc->file;
 	struct tb_topology *t = topology_parse(doc, dir, d);
-	if (t && !(validate_topology(t, d) && ipam_assign(t, d))) {
+	if (t && !(schedule_workloads(t, d) && validate_topology(t, d) && ipam_assign(t, d))) {
 		topology_free(t);
 		t = NULL;
 	}

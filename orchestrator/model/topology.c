@@ -13,6 +13,7 @@
 
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
+#include "model/k8s.h"
 #include "model/ports.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -24,7 +25,7 @@ struct parser {
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
-				       "expect",  NULL};
+				       "objects", "expect",      NULL};
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
@@ -752,6 +753,11 @@ static void parse_top(struct parser *p, const cJSON *root)
 				      "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
 				      item->valuestring);
 	}
+	if ((item = docwalk_member(&p->w, root, "", "objects", false))) {
+		struct k8s_objects *o = k8s_objects_new(t);
+		k8s_read_objects(o, &p->w, item, "objects", NULL);
+		k8s_objects_done(o);
+	}
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
@@ -765,6 +771,34 @@ static void cluster_defaults(struct tb_cluster *c)
 	ipv4_prefix_parse("10.96.0.0/16", &c->service_cidr, &(const char *){NULL});
 	ipv4_prefix_parse("10.10.0.0/24", &c->underlay, &(const char *){NULL});
 	c->routing = TB_ROUTING_GATEWAY;
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void tb_pod_free(struct tb_pod *pod)
+{
+	free_labels(pod->labels, pod->n_labels);
+	free_ports(pod->ports, pod->n_ports);
+	free(pod->host_ports);
+	free(pod->namespace);
+	free_strv(pod->command);
+	free(pod->name);
+	free(pod->image);
+	free(pod->origin.what);
+}
+
+static void workload_free(struct tb_workload *wl)
+{
+	free(wl->name);
+	free(wl->template_hash);
+	free(wl->node_name);
+	free_labels(wl->node_selector, wl->n_node_selector);
+	tb_pod_free(&wl->pod);
 }
 
 struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d)
@@ -822,6 +856,11 @@ void topology_free(struct tb_topology *t)
 		free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
 	}
 	free(t->namespaces);
+	for (size_t i = 0; i < t->n_workloads; i++)
+		workload_free(&t->workloads[i]);
+	free(t->workloads);
+	strv_free_n(t->files, t->n_files);
+	strv_free_n(t->notes, t->n_notes);
 	for (size_t i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].name);
 	free(t->bridges);
@@ -832,20 +871,8 @@ void topology_free(struct tb_topology *t)
 	free(t->links);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct tb_node *n = &t->nodes[i];
-		for (size_t j = 0; j < n->n_pods; j++) {
-			struct tb_pod *pod = &n->pods[j];
-			for (size_t k = 0; k < pod->n_labels; k++) {
-				free(pod->labels[k].key);
-				free(pod->labels[k].value);
-			}
-			free(pod->labels);
-			free_ports(pod->ports, pod->n_ports);
-			free(pod->host_ports);
-			free(pod->namespace);
-			free_strv(pod->command);
-			free(pod->name);
-			free(pod->image);
-		}
+		for (size_t j = 0; j < n->n_pods; j++)
+			tb_pod_free(&n->pods[j]);
 		free(n->pods);
 		free_labels(n->labels, n->n_labels);
 		free(n->name);
