@@ -367,7 +367,9 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 			const cJSON *ports = field(c, "ports");
 			if (ports) {
 				autofree char *ports_at = path_in(at, "ports");
-				ports_parse(x->w, ports, ports_at, true, pod);
+				const struct tb_port_list l = {&pod->ports, &pod->n_ports, &pod->host_ports,
+							       &pod->n_host_ports};
+				ports_parse(x->w, ports, ports_at, &l);
 			}
 		}
 		free(names);

@@ -13,7 +13,6 @@
 
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
-#include "model/k8s.h"
 #include "model/ports.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -530,7 +529,8 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 				      "give \"ports\" or its short form \"http\", not both");
 		} else if (ports) {
 			autofree char *where = docwalk_path_key(pod_path, "ports");
-			ports_parse(&p->w, ports, where, false, pod);
+			const struct tb_port_list l = {&pod->ports, &pod->n_ports, NULL, NULL};
+			ports_parse(&p->w, ports, where, &l);
 		} else {
 			parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT, &pod->ports, &pod->n_ports);
 		}
@@ -753,11 +753,7 @@ static void parse_top(struct parser *p, const cJSON *root)
 				      "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
 				      item->valuestring);
 	}
-	if ((item = docwalk_member(&p->w, root, "", "objects", false))) {
-		struct k8s_objects *o = k8s_objects_new(t);
-		k8s_read_objects(o, &p->w, item, "objects", NULL);
-		k8s_objects_done(o);
-	}
+	/* "objects" are Kubernetes', which compile.c has k8s.c read. */
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
@@ -918,35 +914,6 @@ const char *tb_proto_name(enum tb_proto p)
 
 static const char *const neighbours_names[] = {
 	[TB_NEIGH_AUTO] = "auto", [TB_NEIGH_LEARNED] = "learned", [TB_NEIGH_STATIC] = "static"};
-
-static const char *const protocol_names[] = {
-	[TB_PROTOCOL_TCP] = "TCP", [TB_PROTOCOL_UDP] = "UDP", [TB_PROTOCOL_SCTP] = "SCTP"};
-
-const char *tb_protocol_name(enum tb_protocol p)
-{
-	return (size_t)p < ARRAY_SIZE(protocol_names) ? protocol_names[p] : "?";
-}
-
-bool tb_protocol_parse(const char *name, enum tb_protocol *p)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(protocol_names); i++)
-		if (strcmp(protocol_names[i], name) == 0) {
-			*p = (enum tb_protocol)i;
-			return true;
-		}
-	return false;
-}
-
-int tb_http_port(const struct tb_port *ports, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].protocol == TB_PROTOCOL_TCP && strcmp(ports[i].name, TB_HTTP_PORT_NAME) == 0)
-			return ports[i].port;
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].protocol == TB_PROTOCOL_TCP)
-			return ports[i].port;
-	return 0;
-}
 
 const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name)
 {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "model/ifname.h"
+#include "model/ports.h"
 #include "util/ipv4.h"
 
 struct diag;
@@ -55,25 +56,6 @@ struct tb_image {
 	char *path;     /* as written */
 	char *resolved; /* relative paths resolved against the file's folder */
 	int line;
-};
-
-/* A machine's ports, as Kubernetes writes a container's: a name, a number
- * and a protocol. The topology's `http` is the short form of one, named
- * "http" over TCP; Kubernetes objects bring more. */
-enum tb_protocol { TB_PROTOCOL_TCP, TB_PROTOCOL_UDP, TB_PROTOCOL_SCTP };
-struct tb_port {
-	char *name; /* "" for none */
-	int port;
-	enum tb_protocol protocol;
-};
-#define TB_HTTP_PORT_NAME "http"
-
-/* hostPort: the node's port that reaches a pod's, as the CNI portmap
- * plugin maps it (DNAT on the node). */
-struct tb_host_port {
-	int host_port, container_port;
-	enum tb_protocol protocol;
-	uint32_t host_ip; /* 0: every address of the node */
 };
 
 /* Kubernetes names testbed gives or reads. */
@@ -307,12 +289,6 @@ void tb_pod_free(struct tb_pod *pod);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);
-/* "TCP", "UDP", "SCTP", as Kubernetes writes them. */
-const char *tb_protocol_name(enum tb_protocol p);
-bool tb_protocol_parse(const char *name, enum tb_protocol *p);
-/* The TCP port default probes use among PORTS: the one named "http", else
- * the first TCP port; 0 when there is none. */
-int tb_http_port(const struct tb_port *ports, size_t n);
 /* The namespace called NAME, or NULL. */
 const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name);
 const char *tb_neighbours_name(enum tb_neighbours n);
