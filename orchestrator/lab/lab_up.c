@@ -128,7 +128,8 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.name = hostname,
 		/* The lab namespace plays the host: only its network is its own. */
 		.clone_flags = pm->kind == MACHINE_LAB ? CLONE_NEWNET
-						       : CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC,
+			       : pm->host_network ? CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC
+						  : CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC,
 		.rootfs = pm->image != PLAN_NONE ? u->rootfs[pm->image] : NULL,
 		.scratch = u->scratch,
 		.address = pm->address ? address : NULL,
@@ -136,6 +137,7 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.node = node,
 		.log_fd = log,
 		.pid_ns_fd = pm->parent != PLAN_NONE ? u->machines[pm->parent].pidns : -1,
+		.net_ns_fd = pm->host_network ? u->machines[pm->parent].netns : -1,
 		.disk_bytes = pm->disk ? pm->disk : TB_DEFAULT_DISK,
 		.cgroup_procs = u->cgroup.procs,
 		.confine = pm->kind != MACHINE_LAB,

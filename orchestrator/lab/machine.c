@@ -292,6 +292,9 @@ static int machine_child(void *arg)
 	signal(SIGHUP, SIG_DFL);
 	/* Into the lab's cgroup first, before anything could fork. */
 	int cgroup_errno = s->cgroup_procs >= 0 && cgroup_enter(s->cgroup_procs) < 0 ? errno : 0;
+	/* A pod on its node's network joins the node's namespace before its
+	 * descriptor goes with the rest below. */
+	int netns_errno = s->net_ns_fd >= 0 && setns(s->net_ns_fd, CLONE_NEWNET) < 0 ? errno : 0;
 
 	/* Keep only our own pipes and log, at known numbers: the pipes of other
 	 * machines must not stay open here, or their EOF would never come. */
@@ -317,6 +320,10 @@ static int machine_child(void *arg)
 	 * PID that could have been reused. */
 	if (send_hello() < 0)
 		_exit(1);
+	if (netns_errno) {
+		report("joining its node's network namespace: %s", strerror(netns_errno));
+		_exit(126);
+	}
 	if (cgroup_errno) {
 		report("joining the lab's cgroup: %s", strerror(cgroup_errno));
 		_exit(1);
@@ -505,11 +512,11 @@ struct spawn_req {
 	int argc; /* -1: no workload */
 	unsigned long long disk_bytes;
 	uint64_t caps;
-	bool confine, has_log, has_pidns, has_cgroup;
+	bool confine, has_log, has_pidns, has_netns, has_cgroup;
 };
 
 #define SPAWN_MSG_MAX 65536
-#define SPAWN_FDS 5
+#define SPAWN_FDS 6
 
 static bool put_str(char *buf, size_t *used, const char *str)
 {
@@ -565,7 +572,7 @@ static void spawner_serve(int sock)
 			goto reply;
 		}
 		memcpy(&req, buf, sizeof(req));
-		want += req.has_log + req.has_pidns + req.has_cgroup;
+		want += req.has_log + req.has_pidns + req.has_netns + req.has_cgroup;
 		spec = (struct machine_spec){.clone_flags = req.clone_flags, .disk_bytes = req.disk_bytes,
 					     .caps = req.caps, .confine = req.confine};
 		spec.name = get_str(buf, (size_t)n, &at);
@@ -587,6 +594,7 @@ static void spawner_serve(int sock)
 		int next = 2;
 		spec.log_fd = req.has_log ? fds[next++] : -1;
 		spec.pid_ns_fd = req.has_pidns ? fds[next++] : -1;
+		spec.net_ns_fd = req.has_netns ? fds[next++] : -1;
 		spec.cgroup_procs = req.has_cgroup ? fds[next++] : -1;
 		pid_t pid;
 		clone_machine(&spec, fds[0], fds[1], &pid, &e);
@@ -651,7 +659,8 @@ static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, s
 	static char buf[SPAWN_MSG_MAX];
 	struct spawn_req req = {.clone_flags = s->clone_flags, .argc = -1, .disk_bytes = s->disk_bytes,
 				.caps = s->caps, .confine = s->confine, .has_log = s->log_fd >= 0,
-				.has_pidns = s->pid_ns_fd >= 0, .has_cgroup = s->cgroup_procs >= 0};
+				.has_pidns = s->pid_ns_fd >= 0, .has_netns = s->net_ns_fd >= 0,
+				.has_cgroup = s->cgroup_procs >= 0};
 	if (s->argv)
 		for (req.argc = 0; s->argv[req.argc]; req.argc++)
 			;
@@ -669,6 +678,8 @@ static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, s
 		fds[n_fds++] = s->log_fd;
 	if (s->pid_ns_fd >= 0)
 		fds[n_fds++] = s->pid_ns_fd;
+	if (s->net_ns_fd >= 0)
+		fds[n_fds++] = s->net_ns_fd;
 	if (s->cgroup_procs >= 0)
 		fds[n_fds++] = s->cgroup_procs;
 	char control[CMSG_SPACE(SPAWN_FDS * sizeof(int))] = {0};

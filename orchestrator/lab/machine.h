@@ -28,6 +28,8 @@ struct machine_spec {
 	const char *node;    /* exported as TESTBED_NODE to the workload */
 	int log_fd;          /* the init's and workload's output; -1: none */
 	int pid_ns_fd;       /* create the machine inside this PID namespace; -1: ours */
+	int net_ns_fd;       /* join this network namespace (a hostNetwork pod: its node's); -1: none.
+			      * clone_flags then holds no CLONE_NEWNET */
 	unsigned long long disk_bytes; /* the size of its writable layer */
 	int cgroup_procs;    /* the lab cgroup's cgroup.procs, which it joins first; -1: none */
 	bool confine;        /* drop to CAPS with no-new-privs (all but the lab namespace) */

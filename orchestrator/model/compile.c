@@ -8,11 +8,27 @@
 #include "model/docwalk.h"
 #include "model/expect.h"
 #include "model/ipam.h"
+#include "model/k8s.h"
 #include "model/jsondoc.h"
+#include "model/schedule.h"
 #include "model/topology.h"
 #include "model/validate.h"
 #include "util/diag.h"
 #include "util/util.h"
+
+/* The Kubernetes objects the topology holds ("objects"). */
+static bool read_objects(struct tb_topology *t, const struct json_doc *doc, struct diag *d)
+{
+	const cJSON *objects = cJSON_GetObjectItemCaseSensitive(doc->root, "objects");
+	if (!objects)
+		return true;
+	size_t errors = d->count;
+	struct docwalk w = {.doc = doc, .d = d};
+	struct k8s_objects *o = k8s_objects_new(t);
+	k8s_read_objects(o, &w, objects, "objects", NULL);
+	k8s_objects_done(o);
+	return d->count == errors;
+}
 
 struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, struct diag *d)
 {
@@ -38,7 +54,8 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 		topology_free(t);
 		t = NULL;
 	}
-	if (t && !(validate_topology(t, d) && ipam_assign(t, d))) {
+	if (t && !(read_objects(t, doc, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
+		   ipam_assign(t, d))) {
 		topology_free(t);
 		t = NULL;
 	}

@@ -25,7 +25,8 @@ void docwalk_error(struct docwalk *w, const cJSON *item, const char *path, const
 {
 	va_list ap;
 	va_start(ap, fmt);
-	diag_verror(w->d, docwalk_line(w, item), path, fmt, ap);
+	autofree char *full = w->prefix ? (*path ? xasprintf("%s: %s", w->prefix, path) : xstrdup(w->prefix)) : NULL;
+	diag_verror(w->d, docwalk_line(w, item), full ? full : path, fmt, ap);
 	va_end(ap);
 }
 

@@ -25,6 +25,9 @@ struct json_doc;
 struct docwalk {
 	const struct json_doc *doc; /* the document walked */
 	struct diag *d;             /* where its problems go */
+	/* Set, it comes before every path in messages: the object a part of
+	 * the document describes ("Deployment shop/web: spec.replicas"). */
+	const char *prefix;
 };
 
 /* Where ITEM starts; 0 for NULL or unknown. Models keep lines rather than

@@ -129,17 +129,22 @@ static bool assign_pods(struct tb_topology *t, struct diag *d)
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct tb_node *n = &t->nodes[i];
 		uint64_t room = ipv4_usable_count(n->pod_cidr) - 1; /* cbr0 takes one */
-		if (n->n_pods > room) {
+		/* Pods on the host's network have the node's address. */
+		size_t own = 0;
+		for (size_t j = 0; j < n->n_pods; j++)
+			own += !n->pods[j].host_network;
+		if (own > room) {
 			autofree char *path = xasprintf("nodes[%zu].pods", i);
 			diag_error(d, n->pods_line, path,
 				   "%zu pods do not fit in %s, which holds at most %llu (cbr0 takes the first address)",
-				   n->n_pods, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room);
+				   own, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room);
 			ok = false;
 			continue;
 		}
 		n->bridge_address = ipv4_usable_nth(n->pod_cidr, 0);
-		for (size_t j = 0; j < n->n_pods; j++)
-			n->pods[j].address = ipv4_usable_nth(n->pod_cidr, 1 + j);
+		for (size_t j = 0, k = 0; j < n->n_pods; j++)
+			n->pods[j].address = n->pods[j].host_network ? n->underlay_address
+								     : ipv4_usable_nth(n->pod_cidr, 1 + k++);
 	}
 	return ok;
 }

@@ -91,7 +91,7 @@ static bool parse_port(struct docwalk *w, const cJSON *obj, const char *path, bo
 	return true;
 }
 
-bool ports_parse(struct docwalk *w, const cJSON *arr, const char *path, bool host_ports, struct tb_pod *pod)
+bool ports_parse(struct docwalk *w, const cJSON *arr, const char *path, const struct tb_port_list *l)
 {
 	if (!docwalk_array(w, arr, path, "an array of ports ({\"name\", \"containerPort\", \"protocol\"})"))
 		return false;
@@ -103,16 +103,16 @@ bool ports_parse(struct docwalk *w, const cJSON *arr, const char *path, bool hos
 		struct tb_host_port host;
 		bool has_host;
 		if (!docwalk_object(w, obj, where, "an object") ||
-		    !parse_port(w, obj, where, host_ports, &port, &host, &has_host)) {
+		    !parse_port(w, obj, where, l->host_ports != NULL, &port, &host, &has_host)) {
 			ok = false;
 			continue;
 		}
+		struct tb_port *ports = *l->ports;
 		const char *clash = NULL;
-		for (size_t k = 0; k < pod->n_ports && !clash; k++) {
-			const struct tb_port *other = &pod->ports[k];
-			if (other->port == port.port && other->protocol == port.protocol)
+		for (size_t k = 0; k < *l->n_ports && !clash; k++) {
+			if (ports[k].port == port.port && ports[k].protocol == port.protocol)
 				clash = "number and protocol";
-			else if (port.name[0] && strcmp(other->name, port.name) == 0)
+			else if (port.name[0] && strcmp(ports[k].name, port.name) == 0)
 				clash = "name";
 		}
 		if (clash) {
@@ -122,23 +122,48 @@ bool ports_parse(struct docwalk *w, const cJSON *arr, const char *path, bool hos
 			ok = false;
 			continue;
 		}
-		pod->ports = xrealloc(pod->ports, (pod->n_ports + 1) * sizeof(*pod->ports));
-		pod->ports[pod->n_ports++] = port;
-		if (has_host) {
-			for (size_t k = 0; k < pod->n_host_ports; k++)
-				if (pod->host_ports[k].host_port == host.host_port &&
-				    pod->host_ports[k].protocol == host.protocol) {
-					docwalk_error(w, obj, where, "hostPort %d/%s is mapped twice in this pod",
-						      host.host_port, tb_protocol_name(host.protocol));
-					ok = false;
-					has_host = false;
-				}
-			if (has_host) {
-				pod->host_ports =
-					xrealloc(pod->host_ports, (pod->n_host_ports + 1) * sizeof(*pod->host_ports));
-				pod->host_ports[pod->n_host_ports++] = host;
+		*l->ports = xrealloc(*l->ports, (*l->n_ports + 1) * sizeof(**l->ports));
+		(*l->ports)[(*l->n_ports)++] = port;
+		for (size_t k = 0; has_host && k < *l->n_host_ports; k++)
+			if ((*l->host_ports)[k].host_port == host.host_port && (*l->host_ports)[k].protocol == host.protocol) {
+				docwalk_error(w, obj, where, "hostPort %d/%s is mapped twice in this pod", host.host_port,
+					      tb_protocol_name(host.protocol));
+				ok = false;
+				has_host = false;
 			}
+		if (has_host) {
+			*l->host_ports = xrealloc(*l->host_ports, (*l->n_host_ports + 1) * sizeof(**l->host_ports));
+			(*l->host_ports)[(*l->n_host_ports)++] = host;
 		}
 	}
 	return ok;
+}
+
+static const char *const protocol_names[] = {
+	[TB_PROTOCOL_TCP] = "TCP", [TB_PROTOCOL_UDP] = "UDP", [TB_PROTOCOL_SCTP] = "SCTP"};
+
+const char *tb_protocol_name(enum tb_protocol p)
+{
+	return (size_t)p < ARRAY_SIZE(protocol_names) ? protocol_names[p] : "?";
+}
+
+bool tb_protocol_parse(const char *name, enum tb_protocol *p)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(protocol_names); i++)
+		if (strcmp(protocol_names[i], name) == 0) {
+			*p = (enum tb_protocol)i;
+			return true;
+		}
+	return false;
+}
+
+int tb_http_port(const struct tb_port *ports, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].protocol == TB_PROTOCOL_TCP && strcmp(ports[i].name, TB_HTTP_PORT_NAME) == 0)
+			return ports[i].port;
+	for (size_t i = 0; i < n; i++)
+		if (ports[i].protocol == TB_PROTOCOL_TCP)
+			return ports[i].port;
+	return 0;
 }

@@ -24,7 +24,7 @@ struct parser {
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
-				       "expect",  NULL};
+				       "objects", "expect",      NULL};
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
@@ -528,7 +528,8 @@ static void parse_pods(struct parser *p, struct tb_node *node, const cJSON *arr,
 				      "give \"ports\" or its short form \"http\", not both");
 		} else if (ports) {
 			autofree char *where = docwalk_path_key(pod_path, "ports");
-			ports_parse(&p->w, ports, where, false, pod);
+			const struct tb_port_list l = {&pod->ports, &pod->n_ports, NULL, NULL};
+			ports_parse(&p->w, ports, where, &l);
 		} else {
 			parse_http(p, obj, pod_path, command ? 0 : TB_DEFAULT_HTTP_PORT, &pod->ports, &pod->n_ports);
 		}
@@ -639,6 +640,7 @@ static void parse_top(struct parser *p, const cJSON *root)
 				      "\"%s\" is not a neighbour design: expected \"auto\", \"learned\" or \"static\"",
 				      item->valuestring);
 	}
+	/* "objects" are Kubernetes', which compile.c has k8s.c read. */
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
@@ -651,6 +653,34 @@ static void cluster_defaults(struct tb_cluster *c)
 	ipv4_prefix_parse("10.96.0.0/16", &c->service_cidr, &(const char *){NULL});
 	ipv4_prefix_parse("10.10.0.0/24", &c->underlay, &(const char *){NULL});
 	c->routing = TB_ROUTING_GATEWAY;
+}
+
+static void strv_free_n(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void tb_pod_free(struct tb_pod *pod)
+{
+	free_labels(pod->labels, pod->n_labels);
+	free_ports(pod->ports, pod->n_ports);
+	free(pod->host_ports);
+	free(pod->namespace);
+	free_strv(pod->command);
+	free(pod->name);
+	free(pod->image);
+	free(pod->origin.what);
+}
+
+static void workload_free(struct tb_workload *wl)
+{
+	free(wl->name);
+	free(wl->template_hash);
+	free(wl->node_name);
+	free_labels(wl->node_selector, wl->n_node_selector);
+	tb_pod_free(&wl->pod);
 }
 
 struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d)
@@ -708,6 +738,11 @@ void topology_free(struct tb_topology *t)
 		free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
 	}
 	free(t->namespaces);
+	for (size_t i = 0; i < t->n_workloads; i++)
+		workload_free(&t->workloads[i]);
+	free(t->workloads);
+	strv_free_n(t->files, t->n_files);
+	strv_free_n(t->notes, t->n_notes);
 	for (size_t i = 0; i < t->n_bridges; i++)
 		free(t->bridges[i].name);
 	free(t->bridges);
@@ -718,20 +753,8 @@ void topology_free(struct tb_topology *t)
 	free(t->links);
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		struct tb_node *n = &t->nodes[i];
-		for (size_t j = 0; j < n->n_pods; j++) {
-			struct tb_pod *pod = &n->pods[j];
-			for (size_t k = 0; k < pod->n_labels; k++) {
-				free(pod->labels[k].key);
-				free(pod->labels[k].value);
-			}
-			free(pod->labels);
-			free_ports(pod->ports, pod->n_ports);
-			free(pod->host_ports);
-			free(pod->namespace);
-			free_strv(pod->command);
-			free(pod->name);
-			free(pod->image);
-		}
+		for (size_t j = 0; j < n->n_pods; j++)
+			tb_pod_free(&n->pods[j]);
 		free(n->pods);
 		free_labels(n->labels, n->n_labels);
 		free(n->name);
@@ -780,35 +803,6 @@ const char *tb_proto_name(enum tb_proto p)
 
 static const char *const neighbours_names[] = {
 	[TB_NEIGH_AUTO] = "auto", [TB_NEIGH_LEARNED] = "learned", [TB_NEIGH_STATIC] = "static"};
-
-static const char *const protocol_names[] = {
-	[TB_PROTOCOL_TCP] = "TCP", [TB_PROTOCOL_UDP] = "UDP", [TB_PROTOCOL_SCTP] = "SCTP"};
-
-const char *tb_protocol_name(enum tb_protocol p)
-{
-	return (size_t)p < ARRAY_SIZE(protocol_names) ? protocol_names[p] : "?";
-}
-
-bool tb_protocol_parse(const char *name, enum tb_protocol *p)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(protocol_names); i++)
-		if (strcmp(protocol_names[i], name) == 0) {
-			*p = (enum tb_protocol)i;
-			return true;
-		}
-	return false;
-}
-
-int tb_http_port(const struct tb_port *ports, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].protocol == TB_PROTOCOL_TCP && strcmp(ports[i].name, TB_HTTP_PORT_NAME) == 0)
-			return ports[i].port;
-	for (size_t i = 0; i < n; i++)
-		if (ports[i].protocol == TB_PROTOCOL_TCP)
-			return ports[i].port;
-	return 0;
-}
 
 const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name)
 {

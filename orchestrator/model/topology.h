@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "model/ifname.h"
+#include "model/ports.h"
 #include "util/ipv4.h"
 
 struct diag;
@@ -55,25 +56,6 @@ struct tb_image {
 	char *path;     /* as written */
 	char *resolved; /* relative paths resolved against the file's folder */
 	int line;
-};
-
-/* A machine's ports, as Kubernetes writes a container's: a name, a number
- * and a protocol. The topology's `http` is the short form of one, named
- * "http" over TCP; Kubernetes objects bring more. */
-enum tb_protocol { TB_PROTOCOL_TCP, TB_PROTOCOL_UDP, TB_PROTOCOL_SCTP };
-struct tb_port {
-	char *name; /* "" for none */
-	int port;
-	enum tb_protocol protocol;
-};
-#define TB_HTTP_PORT_NAME "http"
-
-/* hostPort: the node's port that reaches a pod's, as the CNI portmap
- * plugin maps it (DNAT on the node). */
-struct tb_host_port {
-	int host_port, container_port;
-	enum tb_protocol protocol;
-	uint32_t host_ip; /* 0: every address of the node */
 };
 
 /* Kubernetes names testbed gives or reads. */
@@ -137,6 +119,14 @@ struct tb_namespace {
 	int line; /* 0: not declared (default) */
 };
 
+/* Where an object was written, for messages: "k8s/web.yaml:14:7:
+ * Deployment shop/web: ..." (FILE is owned by the topology's files). */
+struct tb_origin {
+	const char *file; /* NULL: the topology file */
+	int line, column;
+	char *what; /* "Deployment shop/web"; NULL: an inline pod */
+};
+
 struct tb_pod {
 	char *name;
 	char *namespace; /* "default" unless given */
@@ -153,9 +143,41 @@ struct tb_pod {
 	struct tb_host_port *host_ports; /* hostPort mappings on its node */
 	size_t n_host_ports;
 	bool host_network; /* runs in its node's network namespace, on the node's address */
+	struct tb_origin origin; /* the object it stands in for; what is NULL inline */
 	int line, name_line;
 	int image_line; /* 0: no "image", the default one */
 	int ports_line; /* 0: no "ports" */
+};
+
+/* A label selector as Kubernetes writes one (matchLabels and
+ * matchExpressions): every requirement must hold. */
+enum tb_selector_op { TB_SEL_IN, TB_SEL_NOT_IN, TB_SEL_EXISTS, TB_SEL_DOES_NOT_EXIST };
+struct tb_requirement {
+	char *key;
+	enum tb_selector_op op;
+	char **values; /* In and NotIn */
+	size_t n_values;
+};
+struct tb_selector {
+	struct tb_requirement *reqs;
+	size_t n;
+};
+
+/* A workload object, before the scheduler places its pods: a Pod, or the
+ * replicas of a Deployment, ReplicaSet, StatefulSet, or a DaemonSet's pod
+ * per matching node (schedule.c names and places them). */
+enum tb_workload_kind { TB_WORKLOAD_POD, TB_WORKLOAD_DEPLOYMENT, TB_WORKLOAD_REPLICASET, TB_WORKLOAD_STATEFULSET,
+			TB_WORKLOAD_DAEMONSET };
+struct tb_workload {
+	enum tb_workload_kind kind;
+	char *name;
+	int replicas;      /* not for Pod and DaemonSet */
+	int ordinal_start; /* StatefulSet: spec.ordinals.start */
+	char *template_hash; /* Deployment: its pods' pod-template-hash label */
+	struct tb_pod pod;   /* the template: namespace, labels, ports, host ports, hostNetwork, origin */
+	char *node_name;     /* spec.nodeName; NULL: the scheduler picks */
+	struct tb_label *node_selector; /* spec.nodeSelector */
+	size_t n_node_selector;
 };
 
 struct tb_node {
@@ -246,6 +268,12 @@ struct tb_topology {
 	size_t n_pods; /* over all nodes */
 	struct tb_namespace *namespaces; /* "default" first */
 	size_t n_namespaces;
+	struct tb_workload *workloads; /* from objects: schedule.c turns them into nodes' pods */
+	size_t n_workloads;
+	char **files; /* manifests read, named in origins */
+	size_t n_files;
+	char **notes; /* for `validate`: what objects' fields the pod server stands in for */
+	size_t n_notes;
 	struct tb_expect *expects;
 	size_t n_expects;
 	bool has_expect; /* the file has "expect" (even empty) */
@@ -261,15 +289,11 @@ struct tb_topology {
  * what it returns. */
 struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, struct diag *d);
 void topology_free(struct tb_topology *t);
+/* What a pod owns (for the scheduler's copies). */
+void tb_pod_free(struct tb_pod *pod);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);
-/* "TCP", "UDP", "SCTP", as Kubernetes writes them. */
-const char *tb_protocol_name(enum tb_protocol p);
-bool tb_protocol_parse(const char *name, enum tb_protocol *p);
-/* The TCP port default probes use among PORTS: the one named "http", else
- * the first TCP port; 0 when there is none. */
-int tb_http_port(const struct tb_port *ports, size_t n);
 /* The namespace called NAME, or NULL. */
 const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name);
 const char *tb_neighbours_name(enum tb_neighbours n);

@@ -50,7 +50,9 @@ static const struct named *names_clash(const struct names *n, const char *name, 
 static void names_add(struct names *n, struct diag *d, const char *name, const char *namespace, char *path,
 		      const char *kind, size_t index, int name_line)
 {
-	autofree char *name_path = xasprintf("%s.name", path);
+	/* A pod of an object is named by the object ("StatefulSet shop/db,
+	 * pod db-0"); the others by their place in the file. */
+	autofree char *name_path = strchr(path, ' ') ? xstrdup(path) : xasprintf("%s.name", path);
 	if (strcmp(name, TB_TARGET_LAB) == 0 || strcmp(name, TB_TARGET_GATEWAY) == 0) {
 		diag_error(d, name_line, name_path,
 			   "\"%s\" is reserved: commands use it for the lab's own %s namespace", name,
@@ -368,11 +370,14 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 		names_add(&names, d, n->name, NULL, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
 		for (size_t j = 0; j < n->n_pods; j++) {
 			const struct tb_pod *pod = &n->pods[j];
-			names_add(&names, d, pod->name, pod->namespace, xasprintf("nodes[%zu].pods[%zu]", i, j), "pod", j,
+			char *pod_path = pod->origin.what ? xasprintf("%s, pod %s", pod->origin.what, pod->name)
+							  : xasprintf("nodes[%zu].pods[%zu]", i, j);
+			names_add(&names, d, pod->name, pod->namespace, pod_path, "pod", j,
 				  pod->name_line);
 			if (!topology_find_namespace(t, pod->namespace)) {
-				autofree char *where = xasprintf("nodes[%zu].pods[%zu].namespace", i, j);
-				diag_error(d, pod->namespace_line, where,
+				autofree char *where = pod->origin.what ? xasprintf("%s: metadata.namespace", pod->origin.what)
+									: xasprintf("nodes[%zu].pods[%zu].namespace", i, j);
+				diag_error(d, pod->origin.what ? pod->origin.line : pod->namespace_line, where,
 					   "namespace \"%s\" is not declared: add a Namespace object for it (\"objects\" or "
 					   "\"manifests\")",
 					   pod->namespace);

@@ -66,6 +66,7 @@ struct plan_machine {
 	struct tb_label *labels; /* a pod's, for selectors */
 	size_t n_labels;
 	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
+	bool host_network;  /* a pod in its node's network namespace (hostNetwork) */
 	uint32_t address;   /* the address to show and to reach it by; 0: none */
 	unsigned long long disk; /* bytes of writable layer (machines with an image) */
 };

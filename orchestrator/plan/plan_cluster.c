@@ -90,13 +90,15 @@ void plan_cluster_machines(const struct tb_topology *t, struct plan *p, struct c
 				.labels = pod->labels,
 				.n_labels = pod->n_labels,
 				.pod_server = !pod->command && pod->n_ports > 0,
+				.host_network = pod->host_network,
 				.address = pod->address,
 				.disk = pod->disk,
 			};
 			build_machine(p, &m,
 				      build_workload(pod->name, n->name, pod->ports, pod->n_ports,
 						     (char *const *)pod->command, pod->n_command),
-				      "Section 3.1: a pod is a network namespace on its node");
+				      pod->host_network ? "hostNetwork: a pod in its node's own network namespace"
+							: "Section 3.1: a pod is a network namespace on its node");
 		}
 	}
 }
@@ -124,6 +126,8 @@ void plan_cluster_links(const struct tb_topology *t, struct plan *p, const struc
 		build_bridge(p, c->first_node + i, "cbr0", c->pod_mtu, "Section 3.1: cbr0, the node's pod bridge (kubenet)");
 	for (size_t i = 0; i < t->n_nodes; i++)
 		for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
+			if (t->nodes[i].pods[j].host_network)
+				continue; /* the node's own network: no link of its own */
 			char node_end[PLAN_IFNAME];
 			snprintf(node_end, sizeof(node_end), "veth%u", (unsigned)j);
 			build_veth(p, c->first_node + i, node_end, "cbr0", true, c->first_pod[i] + j, "eth0", c->pod_mtu,
@@ -162,7 +166,8 @@ void plan_cluster_addresses(const struct tb_topology *t, struct plan *p, const s
 	build_address(p, c->gateway, "eth0", cl->gateway_address, cl->underlay.len, "Section 3.3: the gateway's address");
 	for (size_t i = 0; i < t->n_nodes; i++)
 		for (size_t j = 0; j < t->nodes[i].n_pods; j++)
-			build_address(p, c->first_pod[i] + j, "eth0", t->nodes[i].pods[j].address, t->nodes[i].pod_cidr.len,
+			if (!t->nodes[i].pods[j].host_network)
+				build_address(p, c->first_pod[i] + j, "eth0", t->nodes[i].pods[j].address, t->nodes[i].pod_cidr.len,
 				    "Section 3.1: the pod's address, from its node's pod CIDR");
 }
 
@@ -171,7 +176,8 @@ void plan_cluster_routes(const struct tb_topology *t, struct plan *p, const stru
 	const struct tb_cluster *cl = &t->cluster;
 	for (size_t i = 0; i < t->n_nodes; i++)
 		for (size_t j = 0; j < t->nodes[i].n_pods; j++)
-			build_route(p, c->first_pod[i] + j, default_route, t->nodes[i].bridge_address, NULL,
+			if (!t->nodes[i].pods[j].host_network)
+				build_route(p, c->first_pod[i] + j, default_route, t->nodes[i].bridge_address, NULL,
 				  "Section 3.1: pods send everything through cbr0");
 	for (size_t i = 0; i < t->n_nodes; i++)
 		build_route(p, c->first_node + i, default_route, cl->gateway_address, NULL,

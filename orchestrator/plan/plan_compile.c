@@ -230,6 +230,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_addresses(t, p, &c);
 		plan_cluster_routes(t, p, &c);
 		plan_cluster_sysctls(t, p, &c);
+		plan_cluster_hostports(t, p, &c);
 	}
 	free(c.first_pod);
 	plan_neighbours(p, t->neighbours);

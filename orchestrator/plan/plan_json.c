@@ -59,6 +59,8 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 	}
 	if (m->pod_server)
 		cJSON_AddTrueToObject(o, "podServer");
+	if (m->host_network)
+		cJSON_AddTrueToObject(o, "hostNetwork");
 	if (m->disk)
 		cJSON_AddNumberToObject(o, "disk", (double)m->disk);
 	if (m->argv) {
@@ -261,7 +263,7 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 	    json_get_str(o, "node", node, sizeof(node), false, e) < 0 ||
 	    json_get_str(o, "image", image, sizeof(image), false, e) < 0 ||
 	    json_get_addr(o, "address", &m.address, false, e) < 0 ||
-	    json_get_bool(o, "podServer", &m.pod_server, e) < 0)
+	    json_get_bool(o, "podServer", &m.pod_server, e) < 0 || json_get_bool(o, "hostNetwork", &m.host_network, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
 	if (!machine_kind_parse(kind, &m.kind))
 		return tb_fail(e, "machines[%zu].kind: unknown kind \"%s\"", i, kind);
@@ -278,6 +280,8 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 	for (size_t k = 0; image[0] && k < p->n_images && m.image == PLAN_NONE; k++)
 		if (strcmp(p->images[k].name, image) == 0)
 			m.image = k;
+	if (m.host_network && (m.kind != MACHINE_POD || m.parent == PLAN_NONE))
+		return tb_fail(e, "machines[%zu].hostNetwork: only a pod, on its node's network, has it", i);
 	if (image[0] && m.image == PLAN_NONE)
 		return tb_fail(e, "machines[%zu].image: no image \"%s\"", i, image);
 	autofree struct tb_port *ports = NULL;

@@ -44,6 +44,8 @@ void plan_cluster_links(const struct tb_topology *t, struct plan *p, const struc
 void plan_cluster_addresses(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_routes(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_sysctls(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+/* hostPort mappings on each node (plan_portmap.c). */
+void plan_cluster_hostports(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 
 /* The neighbour design (plan_neigh.c): resolves ASKED for the plan's
  * segments (from its bridge, veth and address steps) and, for the static

@@ -1,0 +1,816 @@
+/* Kubernetes objects (k8s.h): the table of kinds, what every object has
+ * (apiVersion, kind, metadata), its identity, and each kind's own fields.
+ * Field lists follow the Kubernetes API reference (v1.31): every field an
+ * object may carry is known here, as used, stood in for or refused. */
+#define _GNU_SOURCE
+#include "model/k8s.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/ports.h"
+#include "util/diag.h"
+#include "util/util.h"
+
+/* An object's identity and where it was first written. */
+struct seen {
+	char *kind, *namespace, *name;
+	char *where; /* "FILE:LINE" */
+};
+
+struct k8s_objects {
+	struct tb_topology *t;
+	struct seen *seen;
+	size_t n_seen, cap_seen;
+};
+
+/* One object being read. */
+struct object {
+	struct k8s_objects *o;
+	struct docwalk *w;
+	const char *file; /* NULL: the topology file */
+	const cJSON *item;
+	char *what;          /* "Deployment shop/web" */
+	char **stood_in;     /* paths of the fields the pod server stands in for */
+	size_t n_stood_in, cap_stood_in;
+};
+
+/* A field testbed does not build, and why: an error naming its path. */
+struct refused {
+	const char *key;
+	const char *why;
+};
+
+struct fields {
+	const char *const *used;
+	const char *const *stood_in;
+	const struct refused *refused;
+};
+
+/* ---- fields every object has ---- */
+
+static const char *const object_used[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+/* kubectl get -o json prints an object's status; it is the cluster's
+ * account of it, not what the user asks for. */
+static const char *const object_stood_in[] = {"status", NULL};
+
+static const char *const meta_used[] = {"name", "namespace", "labels", NULL};
+static const char *const meta_stood_in[] = {"annotations", "uid", "resourceVersion", "creationTimestamp",
+					    "generation", "managedFields", "ownerReferences", "finalizers",
+					    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", NULL};
+static const struct refused meta_refused[] = {
+	{"generateName", "testbed names objects as they are written: give metadata.name"},
+	{NULL, NULL},
+};
+static const struct fields meta_fields = {meta_used, meta_stood_in, meta_refused};
+
+/* ---- PodSpec, container ---- */
+
+static const char *const pod_spec_used[] = {"containers", "nodeName", "nodeSelector", "hostNetwork", NULL};
+static const char *const pod_spec_stood_in[] = {
+	"activeDeadlineSeconds", "automountServiceAccountToken", "dnsPolicy", "enableServiceLinks",
+	"ephemeralContainers", "hostIPC", "hostPID", "hostUsers", "imagePullSecrets", "initContainers", "os",
+	"overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
+	"resources", "restartPolicy", "runtimeClassName", "schedulerName", "securityContext", "serviceAccount",
+	"serviceAccountName", "shareProcessNamespace", "terminationGracePeriodSeconds", "tolerations", "volumes",
+	NULL};
+static const struct refused pod_spec_refused[] = {
+	{"affinity", "testbed places pods by nodeName and nodeSelector, not by affinity"},
+	{"topologySpreadConstraints", "testbed spreads pods in its own order (docs/topology.md), not by constraints"},
+	{"schedulingGates", "testbed schedules every pod at once"},
+	{"dnsConfig", "cluster DNS is not built yet"},
+	{"hostAliases", "cluster DNS and /etc/hosts entries are not built yet"},
+	{"hostname", "a pod's hostname is its name in testbed (DNS names are not built yet)"},
+	{"subdomain", "cluster DNS is not built yet"},
+	{"setHostnameAsFQDN", "cluster DNS is not built yet"},
+	{NULL, NULL},
+};
+static const struct fields pod_spec_fields = {pod_spec_used, pod_spec_stood_in, pod_spec_refused};
+
+static const char *const container_used[] = {"name", "ports", NULL};
+static const char *const container_stood_in[] = {
+	"args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle", "livenessProbe",
+	"readinessProbe", "resizePolicy", "resources", "restartPolicy", "securityContext", "startupProbe", "stdin",
+	"stdinOnce", "terminationMessagePath", "terminationMessagePolicy", "tty", "volumeDevices", "volumeMounts",
+	"workingDir", NULL};
+static const struct fields container_fields = {container_used, container_stood_in, NULL};
+
+static const char *const template_used[] = {"metadata", "spec", NULL};
+static const struct fields template_fields = {template_used, NULL, NULL};
+
+static const char *const template_meta_used[] = {"labels", NULL};
+static const char *const template_meta_stood_in[] = {"annotations", "creationTimestamp", "name", "namespace",
+						     NULL};
+static const struct fields template_meta_fields = {template_meta_used, template_meta_stood_in, NULL};
+
+/* ---- workload specs ---- */
+
+static const char *const deployment_used[] = {"replicas", "selector", "template", NULL};
+static const char *const deployment_stood_in[] = {"strategy", "minReadySeconds", "revisionHistoryLimit",
+						  "progressDeadlineSeconds", "paused", NULL};
+static const struct fields deployment_fields = {deployment_used, deployment_stood_in, NULL};
+
+static const char *const replicaset_used[] = {"replicas", "selector", "template", NULL};
+static const char *const replicaset_stood_in[] = {"minReadySeconds", NULL};
+static const struct fields replicaset_fields = {replicaset_used, replicaset_stood_in, NULL};
+
+static const char *const statefulset_used[] = {"replicas", "selector", "template", "serviceName", "ordinals", NULL};
+static const char *const statefulset_stood_in[] = {"podManagementPolicy", "updateStrategy", "revisionHistoryLimit",
+						   "volumeClaimTemplates", "minReadySeconds",
+						   "persistentVolumeClaimRetentionPolicy", NULL};
+static const struct fields statefulset_fields = {statefulset_used, statefulset_stood_in, NULL};
+
+static const char *const daemonset_used[] = {"selector", "template", NULL};
+static const char *const daemonset_stood_in[] = {"updateStrategy", "minReadySeconds", "revisionHistoryLimit", NULL};
+static const struct fields daemonset_fields = {daemonset_used, daemonset_stood_in, NULL};
+
+static const char *const namespace_stood_in[] = {"spec", NULL}; /* finalizers */
+
+static const char *const selector_used[] = {"matchLabels", "matchExpressions", NULL};
+static const struct fields selector_fields = {selector_used, NULL, NULL};
+static const char *const requirement_used[] = {"key", "operator", "values", NULL};
+static const struct fields requirement_fields = {requirement_used, NULL, NULL};
+
+/* ---- reporting ---- */
+
+static char *path_in(const char *path, const char *key)
+{
+	return docwalk_path_key(path, key);
+}
+
+/* A member that is there and not null: kubectl prints empty fields as
+ * null ("creationTimestamp": null), which means absent. */
+static const cJSON *field(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return v && !cJSON_IsNull(v) ? v : NULL;
+}
+
+static bool listed(const char *const *keys, const char *key)
+{
+	for (size_t i = 0; keys && keys[i]; i++)
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Checks OBJ's keys against F: unknown ones are errors (with the key a
+ * typo meant), refused ones errors naming why, stood-in ones noted. */
+static void check_fields(struct object *x, const cJSON *obj, const char *path, const struct fields *f)
+{
+	size_t n = 0;
+	for (size_t i = 0; f->used && f->used[i]; i++)
+		n++;
+	for (size_t i = 0; f->stood_in && f->stood_in[i]; i++)
+		n++;
+	for (size_t i = 0; f->refused && f->refused[i].key; i++)
+		n++;
+	autofree const char **allowed = xcalloc(n + 1, sizeof(*allowed));
+	n = 0;
+	for (size_t i = 0; f->used && f->used[i]; i++)
+		allowed[n++] = f->used[i];
+	for (size_t i = 0; f->stood_in && f->stood_in[i]; i++)
+		allowed[n++] = f->stood_in[i];
+	for (size_t i = 0; f->refused && f->refused[i].key; i++)
+		allowed[n++] = f->refused[i].key;
+	docwalk_check_keys(x->w, obj, path, allowed);
+	for (size_t i = 0; f->refused && f->refused[i].key; i++) {
+		const cJSON *v = field(obj, f->refused[i].key);
+		if (v) {
+			autofree char *where = path_in(path, f->refused[i].key);
+			docwalk_error(x->w, v, where, "not implemented: %s", f->refused[i].why);
+		}
+	}
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (!cJSON_IsNull(c) && listed(f->stood_in, c->string)) {
+			grow_array((void **)&x->stood_in, &x->cap_stood_in, x->n_stood_in + 1, sizeof(*x->stood_in));
+			x->stood_in[x->n_stood_in++] = path_in(path, c->string);
+		}
+}
+
+/* ---- names, labels, selectors ---- */
+
+static bool is_subdomain(const char *s)
+{
+	return topology_is_dns_subdomain(s);
+}
+
+/* A labels object into *LABELS (checked by the walker). */
+static void read_labels(struct object *x, const cJSON *obj, const char *path, struct tb_label **labels, size_t *n)
+{
+	*labels = NULL;
+	*n = 0;
+	if (!docwalk_object(x->w, obj, path, "an object of string labels"))
+		return;
+	*labels = xcalloc((size_t)cJSON_GetArraySize(obj) + 1, sizeof(**labels));
+	for (const cJSON *c = obj->child; c; c = c->next)
+		if (docwalk_label(x->w, c, path))
+			(*labels)[(*n)++] = (struct tb_label){xstrdup(c->string), xstrdup(c->valuestring)};
+}
+
+static void free_labels(struct tb_label *labels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(labels[i].key);
+		free(labels[i].value);
+	}
+	free(labels);
+}
+
+void k8s_selector_free(struct tb_selector *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->reqs[i].key);
+		strv_free(s->reqs[i].values);
+	}
+	free(s->reqs);
+	*s = (struct tb_selector){0};
+}
+
+static const char *label_value(const struct tb_label *labels, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(labels[i].key, key) == 0)
+			return labels[i].value;
+	return NULL;
+}
+
+bool k8s_selector_matches(const struct tb_selector *s, const struct tb_label *labels, size_t n)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		const struct tb_requirement *r = &s->reqs[i];
+		const char *v = label_value(labels, n, r->key);
+		bool in = false;
+		for (size_t k = 0; v && k < r->n_values; k++)
+			in |= strcmp(v, r->values[k]) == 0;
+		bool ok = r->op == TB_SEL_IN ? in : r->op == TB_SEL_NOT_IN ? !in : r->op == TB_SEL_EXISTS ? v != NULL
+												   : v == NULL;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static void add_requirement(struct tb_selector *s, const char *key, enum tb_selector_op op, char **values,
+			    size_t n_values)
+{
+	s->reqs = xrealloc(s->reqs, (s->n + 1) * sizeof(*s->reqs));
+	s->reqs[s->n++] = (struct tb_requirement){xstrdup(key), op, values, n_values};
+}
+
+/* A LabelSelector: matchLabels, each key=value an In of one value, and
+ * matchExpressions. False (after reporting) when malformed. */
+static bool read_selector(struct object *x, const cJSON *obj, const char *path, struct tb_selector *s)
+{
+	*s = (struct tb_selector){0};
+	if (!docwalk_object(x->w, obj, path, "a label selector (matchLabels, matchExpressions)"))
+		return false;
+	size_t errors = x->w->d->count;
+	check_fields(x, obj, path, &selector_fields);
+	const cJSON *labels = field(obj, "matchLabels");
+	if (labels) {
+		autofree char *where = path_in(path, "matchLabels");
+		if (docwalk_object(x->w, labels, where, "an object of string labels"))
+			for (const cJSON *c = labels->child; c; c = c->next)
+				if (docwalk_label(x->w, c, where)) {
+					char **values = xcalloc(2, sizeof(*values));
+					values[0] = xstrdup(c->valuestring);
+					add_requirement(s, c->string, TB_SEL_IN, values, 1);
+				}
+	}
+	const cJSON *exprs = field(obj, "matchExpressions");
+	if (exprs) {
+		autofree char *where = path_in(path, "matchExpressions");
+		size_t i = 0;
+		static const char *const ops[] = {"In", "NotIn", "Exists", "DoesNotExist", NULL};
+		for (const cJSON *e = docwalk_array(x->w, exprs, where, "an array of requirements") ? exprs->child : NULL;
+		     e; e = e->next, i++) {
+			autofree char *at = docwalk_path_index(where, i);
+			if (!docwalk_object(x->w, e, at, "a requirement ({key, operator, values})"))
+				continue;
+			check_fields(x, e, at, &requirement_fields);
+			const cJSON *key = docwalk_member(x->w, e, at, "key", true);
+			const cJSON *op = docwalk_member(x->w, e, at, "operator", true);
+			autofree char *key_at = path_in(at, "key"), *op_at = path_in(at, "operator"),
+				      *values_at = path_in(at, "values");
+			const char *k = key ? docwalk_string(x->w, key, key_at, "a label key") : NULL;
+			if (k && !docwalk_is_label_key(k)) {
+				docwalk_error(x->w, key, key_at, "\"%s\" is not a label key", k);
+				k = NULL;
+			}
+			int which = op ? docwalk_choice(x->w, op, op_at, ops) : -1;
+			const cJSON *values = field(e, "values");
+			bool needs_values = which == TB_SEL_IN || which == TB_SEL_NOT_IN;
+			size_t n_values = values && cJSON_IsArray(values) ? (size_t)cJSON_GetArraySize(values) : 0;
+			if (which >= 0 && needs_values && n_values == 0) {
+				docwalk_error(x->w, e, values_at, "%s needs a non-empty list of values", ops[which]);
+				continue;
+			}
+			if (which >= 0 && !needs_values && values && n_values) {
+				docwalk_error(x->w, values, values_at, "%s takes no values", ops[which]);
+				continue;
+			}
+			char **vals = xcalloc(n_values + 1, sizeof(*vals));
+			size_t n = 0, j = 0;
+			for (const cJSON *v = values && cJSON_IsArray(values) ? values->child : NULL; v; v = v->next, j++) {
+				autofree char *v_at = docwalk_path_index(values_at, j);
+				const char *text = docwalk_string(x->w, v, v_at, "a label value");
+				if (text && !docwalk_is_label_value(text))
+					docwalk_error(x->w, v, v_at, "\"%s\" is not a label value", text);
+				else if (text)
+					vals[n++] = xstrdup(text);
+			}
+			if (k && which >= 0)
+				add_requirement(s, k, (enum tb_selector_op)which, vals, n);
+			else
+				strv_free(vals);
+		}
+	}
+	if (x->w->d->count != errors) {
+		k8s_selector_free(s);
+		return false;
+	}
+	return true;
+}
+
+/* ---- PodSpec ---- */
+
+/* A pod template's spec into W (its pod, placement). */
+static void read_pod_spec(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
+{
+	if (!docwalk_object(x->w, spec, path, "a PodSpec"))
+		return;
+	check_fields(x, spec, path, &pod_spec_fields);
+	struct tb_pod *pod = &wl->pod;
+	const cJSON *containers = docwalk_member(x->w, spec, path, "containers", true);
+	autofree char *containers_at = path_in(path, "containers");
+	if (containers && docwalk_array(x->w, containers, containers_at, "an array of containers")) {
+		if (cJSON_GetArraySize(containers) == 0)
+			docwalk_error(x->w, containers, containers_at, "a pod needs at least one container");
+		size_t i = 0;
+		const char **names = xcalloc((size_t)cJSON_GetArraySize(containers) + 1, sizeof(*names));
+		for (const cJSON *c = containers->child; c; c = c->next, i++) {
+			autofree char *at = docwalk_path_index(containers_at, i);
+			if (!docwalk_object(x->w, c, at, "a container"))
+				continue;
+			check_fields(x, c, at, &container_fields);
+			const cJSON *name = docwalk_member(x->w, c, at, "name", true);
+			autofree char *name_at = path_in(at, "name");
+			const char *text = name ? docwalk_string(x->w, name, name_at, "a container name") : NULL;
+			if (text && !docwalk_is_dns_label(text))
+				docwalk_error(x->w, name, name_at, "\"%s\" is not a container name (a DNS label)", text);
+			for (size_t k = 0; text && k < i; k++)
+				if (names[k] && strcmp(names[k], text) == 0)
+					docwalk_error(x->w, name, name_at, "a second container named \"%s\"", text);
+			names[i] = text;
+			const cJSON *ports = field(c, "ports");
+			if (ports) {
+				autofree char *ports_at = path_in(at, "ports");
+				const struct tb_port_list l = {&pod->ports, &pod->n_ports, &pod->host_ports,
+							       &pod->n_host_ports};
+				ports_parse(x->w, ports, ports_at, &l);
+			}
+		}
+		free(names);
+	}
+	const cJSON *host_network = field(spec, "hostNetwork");
+	if (host_network) {
+		autofree char *at = path_in(path, "hostNetwork");
+		docwalk_bool(x->w, host_network, at, &pod->host_network);
+	}
+	/* On the host's network, a container port is the node's port: hostPort
+	 * is that port or nothing (the API server requires them equal). */
+	for (size_t i = 0; pod->host_network && i < pod->n_host_ports; i++)
+		if (pod->host_ports[i].host_port != pod->host_ports[i].container_port) {
+			autofree char *at = path_in(path, "hostNetwork");
+			docwalk_error(x->w, host_network, at,
+				      "hostPort %d differs from its containerPort %d: on the host's network they are one "
+				      "port",
+				      pod->host_ports[i].host_port, pod->host_ports[i].container_port);
+		}
+	if (pod->host_network) {
+		free(pod->host_ports);
+		pod->host_ports = NULL;
+		pod->n_host_ports = 0;
+	}
+	const cJSON *node_name = field(spec, "nodeName");
+	if (node_name) {
+		autofree char *at = path_in(path, "nodeName");
+		const char *text = docwalk_string(x->w, node_name, at, "a node's name");
+		if (text)
+			wl->node_name = xstrdup(text);
+	}
+	const cJSON *selector = field(spec, "nodeSelector");
+	if (selector) {
+		autofree char *at = path_in(path, "nodeSelector");
+		read_labels(x, selector, at, &wl->node_selector, &wl->n_node_selector);
+	}
+	const cJSON *dns = field(spec, "dnsPolicy");
+	if (dns) {
+		autofree char *at = path_in(path, "dnsPolicy");
+		static const char *const policies[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None", NULL};
+		if (docwalk_choice(x->w, dns, at, policies) == 3)
+			docwalk_error(x->w, dns, at, "not implemented: \"None\" takes its DNS from dnsConfig, which is not "
+						    "built yet");
+	}
+}
+
+/* A PodTemplateSpec: its labels and its spec. */
+static void read_template(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
+{
+	const cJSON *tmpl = docwalk_member(x->w, spec, path, "template", true);
+	autofree char *at = path_in(path, "template");
+	if (!tmpl || !docwalk_object(x->w, tmpl, at, "a pod template (metadata, spec)"))
+		return;
+	check_fields(x, tmpl, at, &template_fields);
+	const cJSON *meta = field(tmpl, "metadata");
+	autofree char *meta_at = path_in(at, "metadata");
+	if (meta && docwalk_object(x->w, meta, meta_at, "an object")) {
+		check_fields(x, meta, meta_at, &template_meta_fields);
+		const cJSON *labels = field(meta, "labels");
+		if (labels) {
+			autofree char *labels_at = path_in(meta_at, "labels");
+			read_labels(x, labels, labels_at, &wl->pod.labels, &wl->pod.n_labels);
+		}
+	}
+	const cJSON *pod_spec = docwalk_member(x->w, tmpl, at, "spec", true);
+	autofree char *spec_at = path_in(at, "spec");
+	if (pod_spec)
+		read_pod_spec(x, pod_spec, spec_at, wl);
+}
+
+/* spec.selector, which must select the template's labels: the API server
+ * refuses a workload whose pods its own selector would not find. */
+static void read_workload_selector(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
+{
+	const cJSON *sel = docwalk_member(x->w, spec, path, "selector", true);
+	autofree char *at = path_in(path, "selector");
+	struct tb_selector s;
+	if (!sel || !read_selector(x, sel, at, &s))
+		return;
+	if (s.n == 0)
+		docwalk_error(x->w, sel, at, "an empty selector would select every pod: give matchLabels or "
+					    "matchExpressions");
+	else if (!k8s_selector_matches(&s, wl->pod.labels, wl->pod.n_labels))
+		docwalk_error(x->w, sel, at, "does not match the template's labels (spec.template.metadata.labels)");
+	k8s_selector_free(&s);
+}
+
+static int read_replicas(struct object *x, const cJSON *spec, const char *path)
+{
+	const cJSON *replicas = field(spec, "replicas");
+	int n = 1;
+	if (replicas) {
+		autofree char *at = path_in(path, "replicas");
+		docwalk_int(x->w, replicas, at, 0, 100000, "a number of replicas", "a number of replicas", &n);
+	}
+	return n;
+}
+
+/* The pod-template-hash a Deployment's controller labels its pods with:
+ * FNV-1a of the template, as Kubernetes' controller hashes it, spelt in
+ * its alphabet (no vowels, no look-alike digits). Ours hashes the template
+ * as written, so the value is stable for a file, not equal to a cluster's. */
+static const char k8s_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+static uint32_t fnv1a(const char *s, uint32_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static char *template_hash(const cJSON *tmpl)
+{
+	autofree char *text = cJSON_PrintUnformatted(tmpl);
+	char digits[16];
+	snprintf(digits, sizeof(digits), "%u", fnv1a(text ? text : "", 2166136261u));
+	for (char *c = digits; *c; c++)
+		*c = k8s_alphabet[(unsigned char)*c % (sizeof(k8s_alphabet) - 1)];
+	return xstrdup(digits);
+}
+
+/* ---- kinds ---- */
+
+typedef void (*kind_reader)(struct object *x, const cJSON *spec, const char *namespace, const char *name);
+
+static struct tb_workload *new_workload(struct object *x, enum tb_workload_kind kind, const char *namespace,
+					const char *name)
+{
+	struct tb_topology *t = x->o->t;
+	t->workloads = xrealloc(t->workloads, (t->n_workloads + 1) * sizeof(*t->workloads));
+	struct tb_workload *wl = &t->workloads[t->n_workloads++];
+	*wl = (struct tb_workload){.kind = kind, .name = xstrdup(name), .replicas = 1};
+	wl->pod.namespace = xstrdup(namespace);
+	wl->pod.origin = (struct tb_origin){.file = x->file,
+					    .line = docwalk_line(x->w, x->item),
+					    .what = xstrdup(x->what)};
+	wl->pod.line = wl->pod.origin.line;
+	wl->pod.name_line = wl->pod.origin.line;
+	return wl;
+}
+
+static void read_namespace(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	(void)namespace;
+	(void)spec;
+	struct tb_topology *t = x->o->t;
+	const cJSON *meta = field(x->item, "metadata");
+	struct tb_namespace ns = {.name = xstrdup(name), .line = docwalk_line(x->w, x->item)};
+	const cJSON *labels = meta ? field(meta, "labels") : NULL;
+	if (labels) {
+		autofree char *at = xstrdup("metadata.labels");
+		read_labels(x, labels, at, &ns.labels, &ns.n_labels);
+	}
+	/* The API server labels every namespace with its own name. */
+	const char *given = label_value(ns.labels, ns.n_labels, TB_LABEL_NAMESPACE_NAME);
+	if (given && strcmp(given, name) != 0) {
+		docwalk_error(x->w, field(labels, TB_LABEL_NAMESPACE_NAME), "metadata.labels." TB_LABEL_NAMESPACE_NAME,
+			      "\"%s\" is not the namespace's name: the API server sets it", given);
+	} else if (!given) {
+		ns.labels = xrealloc(ns.labels, (ns.n_labels + 1) * sizeof(*ns.labels));
+		ns.labels[ns.n_labels++] = (struct tb_label){xstrdup(TB_LABEL_NAMESPACE_NAME), xstrdup(name)};
+	}
+	/* "default" exists already: declaring it adds its labels. */
+	for (size_t i = 0; i < t->n_namespaces; i++)
+		if (strcmp(t->namespaces[i].name, name) == 0) {
+			free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
+			t->namespaces[i].labels = ns.labels;
+			t->namespaces[i].n_labels = ns.n_labels;
+			t->namespaces[i].line = ns.line;
+			free(ns.name);
+			return;
+		}
+	t->namespaces = xrealloc(t->namespaces, (t->n_namespaces + 1) * sizeof(*t->namespaces));
+	t->namespaces[t->n_namespaces++] = ns;
+}
+
+static void read_pod(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_POD, namespace, name);
+	const cJSON *meta = field(x->item, "metadata");
+	const cJSON *labels = meta ? field(meta, "labels") : NULL;
+	if (labels)
+		read_labels(x, labels, "metadata.labels", &wl->pod.labels, &wl->pod.n_labels);
+	if (spec)
+		read_pod_spec(x, spec, "spec", wl);
+}
+
+static void read_deployment(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_DEPLOYMENT, namespace, name);
+	if (!spec)
+		return;
+	check_fields(x, spec, "spec", &deployment_fields);
+	wl->replicas = read_replicas(x, spec, "spec");
+	read_template(x, spec, "spec", wl);
+	read_workload_selector(x, spec, "spec", wl);
+	const cJSON *tmpl = field(spec, "template");
+	wl->template_hash = template_hash(tmpl);
+	/* Its pods carry the hash, as the controller labels them. */
+	wl->pod.labels = xrealloc(wl->pod.labels, (wl->pod.n_labels + 1) * sizeof(*wl->pod.labels));
+	wl->pod.labels[wl->pod.n_labels++] = (struct tb_label){xstrdup("pod-template-hash"), xstrdup(wl->template_hash)};
+}
+
+static void read_replicaset(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_REPLICASET, namespace, name);
+	if (!spec)
+		return;
+	check_fields(x, spec, "spec", &replicaset_fields);
+	wl->replicas = read_replicas(x, spec, "spec");
+	read_template(x, spec, "spec", wl);
+	read_workload_selector(x, spec, "spec", wl);
+}
+
+static void read_statefulset(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_STATEFULSET, namespace, name);
+	if (!spec)
+		return;
+	check_fields(x, spec, "spec", &statefulset_fields);
+	wl->replicas = read_replicas(x, spec, "spec");
+	const cJSON *ordinals = field(spec, "ordinals");
+	if (ordinals && docwalk_object(x->w, ordinals, "spec.ordinals", "an object ({start})")) {
+		static const char *const ordinal_keys[] = {"start", NULL};
+		docwalk_check_keys(x->w, ordinals, "spec.ordinals", ordinal_keys);
+		const cJSON *start = field(ordinals, "start");
+		if (start)
+			docwalk_int(x->w, start, "spec.ordinals.start", 0, 1000000, "a number", "an ordinal",
+				    &wl->ordinal_start);
+	}
+	const cJSON *service = field(spec, "serviceName");
+	if (service)
+		docwalk_string(x->w, service, "spec.serviceName", "a service's name");
+	read_template(x, spec, "spec", wl);
+	read_workload_selector(x, spec, "spec", wl);
+}
+
+static void read_daemonset(struct object *x, const cJSON *spec, const char *namespace, const char *name)
+{
+	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_DAEMONSET, namespace, name);
+	if (!spec)
+		return;
+	check_fields(x, spec, "spec", &daemonset_fields);
+	read_template(x, spec, "spec", wl);
+	read_workload_selector(x, spec, "spec", wl);
+}
+
+/* The kinds testbed knows. Later kinds (Service, EndpointSlice, Ingress,
+ * NetworkPolicy) join this table. */
+static const struct kind {
+	const char *kind, *api_version;
+	bool namespaced;
+	bool name_is_label; /* its name becomes a hostname prefix: a DNS label */
+	kind_reader read;
+	const char *const *stood_in; /* of its own top-level fields, besides status */
+} kinds[] = {
+	{"Namespace", "v1", false, true, read_namespace, namespace_stood_in},
+	{"Pod", "v1", true, false, read_pod, NULL},
+	{"Deployment", "apps/v1", true, false, read_deployment, NULL},
+	{"ReplicaSet", "apps/v1", true, false, read_replicaset, NULL},
+	{"StatefulSet", "apps/v1", true, true, read_statefulset, NULL},
+	{"DaemonSet", "apps/v1", true, false, read_daemonset, NULL},
+};
+
+static const struct kind *find_kind(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (strcmp(kinds[i].kind, name) == 0)
+			return &kinds[i];
+	return NULL;
+}
+
+static char *known_kinds(void)
+{
+	char *list = xstrdup("");
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		char *next = xasprintf("%s%s%s", list, i ? ", " : "", kinds[i].kind);
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+/* Records the object's identity; a repeat is an error naming both places. */
+static bool first_time(struct object *x, const char *kind, const char *namespace, const char *name)
+{
+	struct k8s_objects *o = x->o;
+	int line = docwalk_line(x->w, x->item);
+	const char *file = x->file ? x->file : (x->w->d->file ? x->w->d->file : "topology");
+	for (size_t i = 0; i < o->n_seen; i++) {
+		const struct seen *s = &o->seen[i];
+		if (strcmp(s->kind, kind) == 0 && strcmp(s->name, name) == 0 &&
+		    strcmp(s->namespace, namespace ? namespace : "") == 0) {
+			docwalk_error(x->w, x->item, "", "given twice: first at %s, again here", s->where);
+			return false;
+		}
+	}
+	grow_array((void **)&o->seen, &o->cap_seen, o->n_seen + 1, sizeof(*o->seen));
+	o->seen[o->n_seen++] = (struct seen){xstrdup(kind), xstrdup(namespace ? namespace : ""), xstrdup(name),
+					     xasprintf("%s:%d", file, line)};
+	return true;
+}
+
+/* One object (not a List) at PATH. */
+static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *obj, const char *path,
+			const char *file)
+{
+	struct object x = {.o = o, .w = w, .file = file, .item = obj};
+	if (!docwalk_object(w, obj, path, "a Kubernetes object (apiVersion, kind, metadata, ...)"))
+		return;
+	const cJSON *kind_item = docwalk_member(w, obj, path, "kind", true);
+	autofree char *kind_at = path_in(path, "kind");
+	const char *kind_name = kind_item ? docwalk_string(w, kind_item, kind_at, "a kind") : NULL;
+	if (!kind_name)
+		return;
+	const struct kind *k = find_kind(kind_name);
+	if (!k) {
+		autofree char *list = known_kinds();
+		docwalk_error(w, kind_item, kind_at, "kind \"%s\" is not one testbed builds (it builds: %s)", kind_name,
+			      list);
+		return;
+	}
+	const cJSON *meta = docwalk_member(w, obj, path, "metadata", true);
+	autofree char *meta_at = path_in(path, "metadata");
+	if (!meta || !docwalk_object(w, meta, meta_at, "an object (name, namespace, labels, ...)"))
+		return;
+	const cJSON *name_item = field(meta, "name");
+	autofree char *name_at = path_in(meta_at, "name");
+	if (!name_item) {
+		docwalk_error(w, meta, meta_at, "%s without metadata.name", kind_name);
+		return;
+	}
+	const char *name = docwalk_string(w, name_item, name_at, "a name");
+	if (!name)
+		return;
+	if (k->name_is_label ? !docwalk_is_dns_label(name) : !is_subdomain(name)) {
+		docwalk_error(w, name_item, name_at, "\"%s\" is not a %s name: %s", name, kind_name,
+			      k->name_is_label ? "1-63 of a-z, 0-9 and '-', a letter or digit at both ends"
+					       : "DNS labels joined by '.', at most 253 in all");
+		return;
+	}
+	const cJSON *ns_item = field(meta, "namespace");
+	autofree char *ns_at = path_in(meta_at, "namespace");
+	const char *namespace = k->namespaced ? TB_DEFAULT_NAMESPACE : NULL;
+	if (ns_item) {
+		const char *text = docwalk_string(w, ns_item, ns_at, "a namespace's name");
+		if (!text)
+			return;
+		if (!k->namespaced) {
+			docwalk_error(w, ns_item, ns_at, "a %s belongs to no namespace", kind_name);
+			return;
+		}
+		if (!docwalk_is_dns_label(text)) {
+			docwalk_error(w, ns_item, ns_at, "\"%s\" is not a namespace name", text);
+			return;
+		}
+		namespace = text;
+	}
+	x.what = namespace ? xasprintf("%s %s/%s", kind_name, namespace, name) : xasprintf("%s %s", kind_name, name);
+	/* From here every message names the object. */
+	const char *outer_prefix = w->prefix;
+	w->prefix = x.what;
+	const cJSON *api = docwalk_member(w, obj, "", "apiVersion", true);
+	const char *api_version = api ? docwalk_string(w, api, "apiVersion", "an API version") : NULL;
+	if (api_version && strcmp(api_version, k->api_version) != 0)
+		docwalk_error(w, api, "apiVersion", "\"%s\": a %s is %s", api_version, kind_name, k->api_version);
+	const struct fields top = {object_used, object_stood_in, NULL};
+	check_fields(&x, obj, "", &top);
+	if (k->stood_in)
+		for (size_t i = 0; k->stood_in[i]; i++)
+			if (field(obj, k->stood_in[i])) {
+				grow_array((void **)&x.stood_in, &x.cap_stood_in, x.n_stood_in + 1, sizeof(*x.stood_in));
+				x.stood_in[x.n_stood_in++] = xstrdup(k->stood_in[i]);
+			}
+	check_fields(&x, meta, "metadata", &meta_fields);
+	const cJSON *spec = field(obj, "spec");
+	if (spec && k->read != read_namespace && !docwalk_object(w, spec, "spec", "an object"))
+		spec = NULL;
+	if (first_time(&x, kind_name, namespace, name))
+		k->read(&x, spec, namespace, name);
+	w->prefix = outer_prefix;
+	if (x.n_stood_in) {
+		size_t len = 0;
+		for (size_t i = 0; i < x.n_stood_in; i++)
+			len += strlen(x.stood_in[i]) + 2;
+		autofree char *fields = xcalloc(len + 1, 1);
+		for (size_t i = 0; i < x.n_stood_in; i++) {
+			if (i)
+				strcat(fields, ", ");
+			strcat(fields, x.stood_in[i]);
+		}
+		struct tb_topology *t = o->t;
+		const char *shown = file ? file : (w->d->file ? w->d->file : "topology");
+		t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+		t->notes[t->n_notes++] = xasprintf("%s:%d: %s: the pod server stands in for %s (they do not change "
+						   "the network)",
+						   shown, docwalk_line(w, obj), x.what, fields);
+	}
+	for (size_t i = 0; i < x.n_stood_in; i++)
+		free(x.stood_in[i]);
+	free(x.stood_in);
+	free(x.what);
+}
+
+void k8s_read_objects(struct k8s_objects *o, struct docwalk *w, const cJSON *arr, const char *path, const char *file)
+{
+	if (!docwalk_array(w, arr, path, "an array of Kubernetes objects"))
+		return;
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *at = docwalk_path_index(path, i);
+		const cJSON *kind = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "kind") : NULL;
+		/* kind: List, as kubectl get -o json prints several objects. */
+		if (cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0) {
+			static const char *const list_keys[] = {"apiVersion", "kind", "items", "metadata", NULL};
+			docwalk_check_keys(w, obj, at, list_keys);
+			const cJSON *items = docwalk_member(w, obj, at, "items", true);
+			autofree char *items_at = path_in(at, "items");
+			if (items)
+				k8s_read_objects(o, w, items, items_at, file);
+			continue;
+		}
+		read_object(o, w, obj, at, file);
+	}
+}
+
+struct k8s_objects *k8s_objects_new(struct tb_topology *t)
+{
+	struct k8s_objects *o = xcalloc(1, sizeof(*o));
+	o->t = t;
+	return o;
+}
+
+void k8s_objects_done(struct k8s_objects *o)
+{
+	for (size_t i = 0; i < o->n_seen; i++) {
+		free(o->seen[i].kind);
+		free(o->seen[i].namespace);
+		free(o->seen[i].name);
+		free(o->seen[i].where);
+	}
+	free(o->seen);
+	free(o);
+}
