@@ -712,3 +712,50 @@ TEST(check_expectations_from_a_file_of_their_own)
 	diag_free(&d);
 	unlink(path);
 }
+
+/* A lab of hosts alone: no pod for "*", no gateway, said as validate says
+ * it, for expectations that come from a file. */
+TEST(check_compile_knows_a_lab_without_pods_or_gateway)
+{
+	struct diag d;
+	struct plan *t = load("{\"name\": \"k\", " IMAGES ", \"hosts\": [{\"name\": \"h\"}]}", &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	const struct plan_expect xs[] = {
+		{.from = "h", .to = "*", .proto = TB_PROTO_PING, .line = 2},
+		{.from = "gateway", .to = "h", .proto = TB_PROTO_PING, .line = 3},
+	};
+	set_expects(t, xs, ARRAY_SIZE(xs));
+	struct check_run r;
+	CHECK(!check_compile(t, &r, &d));
+	autofree char *got = messages(&d);
+	CHECK_STR(got, "t.json:2: expect[0].to: \"*\" means every pod, and the lab has none\n"
+		       "t.json:3: expect[1].from: the lab has no nodes, so no gateway\n");
+	check_run_free(&r);
+	free_plan(t);
+	diag_free(&d);
+}
+
+/* A saved plan's expectation names a port by number or by a port's name. */
+TEST(check_a_saved_plan_with_a_bad_port_name_is_refused)
+{
+	struct diag d;
+	struct plan *t = load(LABELLED ", \"expect\": [{\"from\": \"web\", \"to\": \"api\", \"port\": \"metrics\"}]}", &d);
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	char *json = plan_to_json(t, true);
+	char *expect = strstr(json, "\"expect\"");
+	char *at = expect ? strstr(expect, "\"metrics\"") : NULL;
+	CHECK(at != NULL);
+	if (at)
+		at[1] = 'M';
+	struct plan back;
+	struct tb_err e;
+	CHECK(plan_from_json(json, &back, &e) < 0);
+	CHECK_STR(e.msg, "expect[0].port: expected a port's number or name");
+	free(json);
+	free_plan(t);
+	diag_free(&d);
+}
