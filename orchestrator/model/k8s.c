@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "model/ports.h"
+#include "model/selector.h"
 #include "util/diag.h"
 #include "util/util.h"
 
@@ -218,16 +219,6 @@ static void free_labels(struct tb_label *labels, size_t n)
 	free(labels);
 }
 
-void k8s_selector_free(struct tb_selector *s)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->reqs[i].key);
-		strv_free(s->reqs[i].values);
-	}
-	free(s->reqs);
-	*s = (struct tb_selector){0};
-}
-
 static const char *label_value(const struct tb_label *labels, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
@@ -236,34 +227,11 @@ static const char *label_value(const struct tb_label *labels, size_t n, const ch
 	return NULL;
 }
 
-bool k8s_selector_matches(const struct tb_selector *s, const struct tb_label *labels, size_t n)
-{
-	for (size_t i = 0; i < s->n; i++) {
-		const struct tb_requirement *r = &s->reqs[i];
-		const char *v = label_value(labels, n, r->key);
-		bool in = false;
-		for (size_t k = 0; v && k < r->n_values; k++)
-			in |= strcmp(v, r->values[k]) == 0;
-		bool ok = r->op == TB_SEL_IN ? in : r->op == TB_SEL_NOT_IN ? !in : r->op == TB_SEL_EXISTS ? v != NULL
-												   : v == NULL;
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-static void add_requirement(struct tb_selector *s, const char *key, enum tb_selector_op op, char **values,
-			    size_t n_values)
-{
-	s->reqs = xrealloc(s->reqs, (s->n + 1) * sizeof(*s->reqs));
-	s->reqs[s->n++] = (struct tb_requirement){xstrdup(key), op, values, n_values};
-}
-
 /* A LabelSelector: matchLabels, each key=value an In of one value, and
  * matchExpressions. False (after reporting) when malformed. */
-static bool read_selector(struct object *x, const cJSON *obj, const char *path, struct tb_selector *s)
+static bool read_selector(struct object *x, const cJSON *obj, const char *path, struct label_selector *s)
 {
-	*s = (struct tb_selector){0};
+	*s = (struct label_selector){0};
 	if (!docwalk_object(x->w, obj, path, "a label selector (matchLabels, matchExpressions)"))
 		return false;
 	size_t errors = x->w->d->count;
@@ -273,11 +241,8 @@ static bool read_selector(struct object *x, const cJSON *obj, const char *path, 
 		autofree char *where = path_in(path, "matchLabels");
 		if (docwalk_object(x->w, labels, where, "an object of string labels"))
 			for (const cJSON *c = labels->child; c; c = c->next)
-				if (docwalk_label(x->w, c, where)) {
-					char **values = xcalloc(2, sizeof(*values));
-					values[0] = xstrdup(c->valuestring);
-					add_requirement(s, c->string, TB_SEL_IN, values, 1);
-				}
+				if (docwalk_label(x->w, c, where))
+					label_selector_add(s, c->string, SELECTOR_IN, (const char *const *)&c->valuestring, 1);
 	}
 	const cJSON *exprs = field(obj, "matchExpressions");
 	if (exprs) {
@@ -301,7 +266,7 @@ static bool read_selector(struct object *x, const cJSON *obj, const char *path, 
 			}
 			int which = op ? docwalk_choice(x->w, op, op_at, ops) : -1;
 			const cJSON *values = field(e, "values");
-			bool needs_values = which == TB_SEL_IN || which == TB_SEL_NOT_IN;
+			bool needs_values = which == SELECTOR_IN || which == SELECTOR_NOT_IN;
 			size_t n_values = values && cJSON_IsArray(values) ? (size_t)cJSON_GetArraySize(values) : 0;
 			if (which >= 0 && needs_values && n_values == 0) {
 				docwalk_error(x->w, e, values_at, "%s needs a non-empty list of values", ops[which]);
@@ -322,13 +287,12 @@ static bool read_selector(struct object *x, const cJSON *obj, const char *path, 
 					vals[n++] = xstrdup(text);
 			}
 			if (k && which >= 0)
-				add_requirement(s, k, (enum tb_selector_op)which, vals, n);
-			else
-				strv_free(vals);
+				label_selector_add(s, k, (enum selector_op)which, (const char *const *)vals, n);
+			strv_free(vals);
 		}
 	}
 	if (x->w->d->count != errors) {
-		k8s_selector_free(s);
+		label_selector_free(s);
 		return false;
 	}
 	return true;
@@ -446,15 +410,15 @@ static void read_workload_selector(struct object *x, const cJSON *spec, const ch
 {
 	const cJSON *sel = docwalk_member(x->w, spec, path, "selector", true);
 	autofree char *at = path_in(path, "selector");
-	struct tb_selector s;
+	struct label_selector s;
 	if (!sel || !read_selector(x, sel, at, &s))
 		return;
-	if (s.n == 0)
+	if (s.n_reqs == 0)
 		docwalk_error(x->w, sel, at, "an empty selector would select every pod: give matchLabels or "
 					    "matchExpressions");
-	else if (!k8s_selector_matches(&s, wl->pod.labels, wl->pod.n_labels))
+	else if (!label_selector_matches(&s, wl->pod.labels, wl->pod.n_labels))
 		docwalk_error(x->w, sel, at, "does not match the template's labels (spec.template.metadata.labels)");
-	k8s_selector_free(&s);
+	label_selector_free(&s);
 }
 
 static int read_replicas(struct object *x, const cJSON *spec, const char *path)

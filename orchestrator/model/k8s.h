@@ -30,8 +30,4 @@ void k8s_read_objects(struct k8s_objects *o, struct docwalk *w, const cJSON *arr
 /* Ends the reading: the notes go to the topology; frees O. */
 void k8s_objects_done(struct k8s_objects *o);
 
-/* LabelSelector (matchLabels, matchExpressions) matching LABELS. */
-bool k8s_selector_matches(const struct tb_selector *s, const struct tb_label *labels, size_t n);
-void k8s_selector_free(struct tb_selector *s);
-
 #endif

@@ -149,20 +149,6 @@ struct tb_pod {
 	int ports_line; /* 0: no "ports" */
 };
 
-/* A label selector as Kubernetes writes one (matchLabels and
- * matchExpressions): every requirement must hold. */
-enum tb_selector_op { TB_SEL_IN, TB_SEL_NOT_IN, TB_SEL_EXISTS, TB_SEL_DOES_NOT_EXIST };
-struct tb_requirement {
-	char *key;
-	enum tb_selector_op op;
-	char **values; /* In and NotIn */
-	size_t n_values;
-};
-struct tb_selector {
-	struct tb_requirement *reqs;
-	size_t n;
-};
-
 /* A workload object, before the scheduler places its pods: a Pod, or the
  * replicas of a Deployment, ReplicaSet, StatefulSet, or a DaemonSet's pod
  * per matching node (schedule.c names and places them). */
