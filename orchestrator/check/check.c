@@ -384,6 +384,35 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 }
 
 /* The target that is machine TO on PROTO and PORT, added on first use. */
+/* A node's port may be a pod's: a hostPort mapped there, or a pod on the
+ * node's own network listening on it. Those pods answer for the node;
+ * appended to the run's answerers from FIRST, how many. */
+static uint32_t served_on_node(struct check_run *run, size_t node, enum tb_proto proto, uint16_t port, uint32_t first)
+{
+	const struct plan_machine *m = &run->machines[node];
+	if (m->kind != MACHINE_NODE || proto == TB_PROTO_PING)
+		return 0;
+	enum tb_protocol l4 = proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP;
+	uint32_t n = 0;
+	for (size_t i = 0; i < run->n_machines; i++) {
+		const struct plan_machine *pod = &run->machines[i];
+		if (pod->kind != MACHINE_POD || pod->parent != node)
+			continue;
+		bool serves = false;
+		for (size_t k = 0; !serves && k < pod->n_host_ports; k++)
+			serves = pod->host_ports[k].host_port == port && pod->host_ports[k].protocol == l4 &&
+				 (!pod->host_ports[k].host_ip || pod->host_ports[k].host_ip == m->address);
+		for (size_t k = 0; !serves && pod->host_network && k < pod->n_ports; k++)
+			serves = pod->ports[k].port == port && pod->ports[k].protocol == l4;
+		if (serves) {
+			grow_array((void **)&run->answerers, &run->cap_answerers, first + n + 1, sizeof(*run->answerers));
+			run->answerers[first + n++] = (uint32_t)i;
+			run->n_answerers = first + n;
+		}
+	}
+	return n;
+}
+
 static uint32_t target_of(struct check_run *run, struct target_index *ti, const struct end *to, enum tb_proto proto,
 			  uint16_t port)
 {
@@ -392,16 +421,20 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 		if (t->proto == proto && t->port == port)
 			return k - 1;
 	}
-	grow_array((void **)&run->answerers, &run->cap_answerers, run->n_answerers + 1, sizeof(*run->answerers));
-	run->answerers[run->n_answerers] = (uint32_t)to->machine;
+	uint32_t first = (uint32_t)run->n_answerers, n = served_on_node(run, to->machine, proto, port, first);
+	if (!n) {
+		grow_array((void **)&run->answerers, &run->cap_answerers, run->n_answerers + 1, sizeof(*run->answerers));
+		run->answerers[run->n_answerers++] = (uint32_t)to->machine;
+		n = 1;
+	}
 	grow_array((void **)&run->targets, &run->cap_targets, run->n_targets + 1, sizeof(*run->targets));
 	run->targets[run->n_targets] = (struct check_target){
 		.machine = (uint32_t)to->machine,
 		.address = to->address,
 		.port = port,
 		.proto = (uint8_t)proto,
-		.answerers = (uint32_t)run->n_answerers++,
-		.n_answerers = 1,
+		.answerers = first,
+		.n_answerers = n,
 	};
 	grow_array((void **)&ti->next, &ti->cap_next, run->n_targets + 1, sizeof(*ti->next));
 	ti->next[run->n_targets] = ti->head[to->machine];

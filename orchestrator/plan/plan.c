@@ -20,6 +20,9 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 	c->ports = m->n_ports ? xcalloc(m->n_ports, sizeof(*c->ports)) : NULL;
 	for (size_t i = 0; i < m->n_ports; i++)
 		c->ports[i] = (struct tb_port){xstrdup(m->ports[i].name), m->ports[i].port, m->ports[i].protocol};
+	c->host_ports = m->n_host_ports ? xcalloc(m->n_host_ports, sizeof(*c->host_ports)) : NULL;
+	for (size_t i = 0; i < m->n_host_ports; i++)
+		c->host_ports[i] = m->host_ports[i];
 	c->labels = m->n_labels ? xcalloc(m->n_labels, sizeof(*c->labels)) : NULL;
 	for (size_t i = 0; i < m->n_labels; i++)
 		c->labels[i] = (struct tb_label){xstrdup(m->labels[i].key), xstrdup(m->labels[i].value)};
@@ -117,6 +120,7 @@ void plan_free(struct plan *p)
 			free(m->labels[k].value);
 		}
 		free(m->labels);
+		free(m->host_ports);
 		free(m->name);
 		free(m->namespace);
 	}

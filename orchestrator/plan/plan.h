@@ -65,6 +65,8 @@ struct plan_machine {
 	size_t n_ports;
 	struct tb_label *labels; /* a pod's, for selectors */
 	size_t n_labels;
+	struct tb_host_port *host_ports; /* a pod's hostPort mappings on its node */
+	size_t n_host_ports;
 	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
 	bool host_network;  /* a pod in its node's network namespace (hostNetwork) */
 	uint32_t address;   /* the address to show and to reach it by; 0: none */

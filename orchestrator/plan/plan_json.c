@@ -52,6 +52,19 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 			cJSON_AddItemToArray(ports, port);
 		}
 	}
+	if (m->n_host_ports) {
+		cJSON *list = cJSON_AddArrayToObject(o, "hostPorts");
+		for (size_t i = 0; i < m->n_host_ports; i++) {
+			const struct tb_host_port *hp = &m->host_ports[i];
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddNumberToObject(x, "hostPort", hp->host_port);
+			cJSON_AddNumberToObject(x, "containerPort", hp->container_port);
+			json_put_str(x, "protocol", tb_protocol_name(hp->protocol));
+			if (hp->host_ip)
+				json_put_addr(x, "hostIP", hp->host_ip);
+			cJSON_AddItemToArray(list, x);
+		}
+	}
 	if (m->n_labels) {
 		cJSON *labels = cJSON_AddObjectToObject(o, "labels");
 		for (size_t i = 0; i < m->n_labels; i++)
@@ -215,6 +228,34 @@ static int read_ports(const cJSON *o, struct tb_port **ports, size_t *n, struct 
 	return 0;
 }
 
+/* "hostPorts": [{"hostPort", "containerPort", "protocol", "hostIP"}]. */
+static int read_host_ports(const cJSON *o, struct tb_host_port **ports, size_t *n, struct tb_err *e)
+{
+	*ports = NULL;
+	*n = 0;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "hostPorts");
+	if (!list)
+		return 0;
+	if (!cJSON_IsArray(list))
+		return tb_fail(e, "\"hostPorts\": expected an array");
+	*ports = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(**ports));
+	for (const cJSON *x = list->child; x; x = x->next, (*n)++) {
+		struct tb_host_port *hp = &(*ports)[*n];
+		long host = 0, container = 0;
+		char protocol[8];
+		if (json_get_int(x, "hostPort", 1, 65535, &host, true, e) < 0 ||
+		    json_get_int(x, "containerPort", 1, 65535, &container, true, e) < 0 ||
+		    json_get_str(x, "protocol", protocol, sizeof(protocol), true, e) < 0 ||
+		    json_get_addr(x, "hostIP", &hp->host_ip, false, e) < 0)
+			return tb_context(e, "hostPorts[%zu]", *n);
+		if (!tb_protocol_parse(protocol, &hp->protocol) || hp->protocol == TB_PROTOCOL_SCTP)
+			return tb_fail(e, "hostPorts[%zu].protocol: \"%s\" is not TCP or UDP", *n, protocol);
+		hp->host_port = (int)host;
+		hp->container_port = (int)container;
+	}
+	return 0;
+}
+
 /* "labels": {"key": "value"}, checked as the topology checks them. LABELS
  * point into O. */
 static int read_labels(const cJSON *o, struct tb_label **labels, size_t *n, struct tb_err *e)
@@ -286,8 +327,11 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 		return tb_fail(e, "machines[%zu].image: no image \"%s\"", i, image);
 	autofree struct tb_port *ports = NULL;
 	autofree struct tb_label *labels = NULL;
-	if (read_ports(o, &ports, &m.n_ports, e) < 0 || read_labels(o, &labels, &m.n_labels, e) < 0)
+	autofree struct tb_host_port *host_ports = NULL;
+	if (read_ports(o, &ports, &m.n_ports, e) < 0 || read_labels(o, &labels, &m.n_labels, e) < 0 ||
+	    read_host_ports(o, &host_ports, &m.n_host_ports, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
+	m.host_ports = host_ports;
 	m.ports = ports;
 	m.labels = labels;
 	m.name = name;
