@@ -32,7 +32,8 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
 
-PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables
+# yaml-0.1 is libyaml: Kubernetes manifests in YAML (model/yamldoc.c).
+PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables yaml-0.1
 CFLAGS  ?= -O2 -g
 WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
