@@ -226,9 +226,9 @@ const char *json_type_name(const cJSON *item)
 	return "an invalid value";
 }
 
-/* AT's line and column in TEXT, counted as the walker counts them:
- * characters, continuation bytes starting none. */
-static void position_of(const char *text, const char *at, int *line, int *column)
+/* Counted as the walker counts them: characters, continuation bytes
+ * starting none. */
+void json_doc_position(const char *text, const char *at, int *line, int *column)
 {
 	*line = 1;
 	*column = 1;
@@ -240,6 +240,18 @@ static void position_of(const char *text, const char *at, int *line, int *column
 			(*column)++;
 		}
 	}
+}
+
+bool json_doc_check_utf8(const char *file, const char *text, size_t len, const char *rule, struct diag *d)
+{
+	size_t valid = utf8_valid_prefix(text, len);
+	if (valid == len)
+		return true;
+	int line, column;
+	json_doc_position(text, text + valid, &line, &column);
+	diag_error_in(d, file, line, column, NULL, "not UTF-8: byte 0x%02x starts no valid UTF-8 character; %s",
+		      (unsigned char)text[valid], rule);
+	return false;
 }
 
 /* How many arrays and objects are open at AT. cJSON has accepted the text
@@ -273,17 +285,8 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	/* RFC 8259: a JSON text is UTF-8. cJSON copies any byte into its
 	 * strings, and one that is not UTF-8 would reach plan --format json,
 	 * the lab's records and the reports, where strict decoders refuse it. */
-	size_t valid = utf8_valid_prefix(text, len);
-	if (valid != len) {
-		int line, column;
-		position_of(start, text + valid, &line, &column);
-		const char *saved = d->file;
-		d->file = file;
-		diag_error_at(d, line, column,
-			      "not UTF-8: byte 0x%02x starts no valid UTF-8 character; a JSON file must be UTF-8 text "
-			      "(RFC 8259)",
-			      (unsigned char)text[valid]);
-		d->file = saved;
+	if (!json_doc_check_utf8(file, start, len - (size_t)(start - text), "a JSON file must be UTF-8 text (RFC 8259)",
+				 d)) {
 		free(text);
 		return NULL;
 	}
@@ -296,7 +299,7 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	if (!root) {
 		int line, column;
 		const char *at = end ? end : start;
-		position_of(start, at, &line, &column);
+		json_doc_position(start, at, &line, &column);
 		size_t n = strcspn(at, "\r\n");
 		if (n > 24)
 			n = 24;

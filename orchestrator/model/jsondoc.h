@@ -12,6 +12,7 @@
 #define TESTBED_JSONDOC_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct diag;
@@ -58,6 +59,15 @@ int json_doc_column(const struct json_doc *doc, const cJSON *item);
 void json_doc_set_position(struct json_doc *doc, const cJSON *item, int line, int column);
 /* "string", "number", ... for messages. */
 const char *json_type_name(const cJSON *item);
+
+/* For front ends. AT's line and column in TEXT (from 1, counted as above;
+ * TEXT starts past any byte order mark). */
+void json_doc_position(const char *text, const char *at, int *line, int *column);
+/* Whether the LEN bytes at TEXT (past any byte order mark) are UTF-8;
+ * if not, reports where they stop being so as FILE's: "FILE:2:5: not
+ * UTF-8: byte 0xe9 starts no valid UTF-8 character; RULE" (RULE: "a JSON
+ * file must be UTF-8 text (RFC 8259)"). */
+bool json_doc_check_utf8(const char *file, const char *text, size_t len, const char *rule, struct diag *d);
 
 /* The whole of FILE ("-": standard input), read to its end (pipes and
  * /proc files have no size to trust) and NUL-terminated. NULL with E
