@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "model/yamldoc.h"
 
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -512,9 +513,11 @@ static char *float_key(double f)
 {
 	if (isnan(f))
 		return xstrdup(".nan");
-	if (isinf(f))
+	/* Go's float32() rounds past FLT_MAX to infinity (from half an ulp
+	 * beyond, 2^103); in C that conversion is undefined, so it is done here. */
+	if (fabs(f) >= (double)FLT_MAX + ldexp(1, 103))
 		return xstrdup(f > 0 ? ".inf" : "-.inf");
-	float f32 = (float)f;
+	float f32 = fabs(f) > FLT_MAX ? (f > 0 ? FLT_MAX : -FLT_MAX) : (float)f;
 	char e[64];
 	int digits = 1;
 	for (; digits < 9; digits++) {

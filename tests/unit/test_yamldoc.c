@@ -221,6 +221,8 @@ TEST(yamldoc_turns_keys_into_strings_as_sigs_k8s_io_yaml_does)
 	CHECK_YAML("80: a\n\"81\": b\n0x10: c\ntrue: d\noff: e\n1.5: f\n1e6: g\n0.1: h\n1e-5: i\n.inf: j\n-.inf: k\n",
 		   "[{\"80\":\"a\",\"81\":\"b\",\"16\":\"c\",\"true\":\"d\",\"false\":\"e\",\"1.5\":\"f\",\"1e+06\":\"g\","
 		   "\"0.1\":\"h\",\"1e-05\":\"i\",\".inf\":\"j\",\"-.inf\":\"k\"}]");
+	/* Past a float32's range, an infinity. */
+	CHECK_YAML("1e39: a\n-1e39: b\n3.4028235e38: c\n", "[{\".inf\":\"a\",\"-.inf\":\"b\",\"3.4028235e+38\":\"c\"}]");
 	/* y is true, as kubectl reads it. */
 	CHECK_YAML("y: 1\n", "[{\"true\":1}]");
 	CHECK_YAML("~: 1\n", "error: t.yaml:1:1: a mapping key must not be null");
