@@ -5,7 +5,7 @@
 #   make test        unit tests, the replay tool's self-test, the bats suites (root)
 #   make test-asan   unit tests under AddressSanitizer and UBSan
 #   make test-bats-asan  lab suites against build/asan/testbed (root)
-#   make fuzz        libFuzzer targets (clang): build/fuzz/fuzz_topology, fuzz_image
+#   make fuzz        libFuzzer targets (clang): build/fuzz/fuzz_topology, fuzz_image, fuzz_yaml
 #   make fuzz-run    each fuzz target over its corpus for FUZZ_SECONDS (default 30)
 #   make bench       testbed against Mininet and ip -batch on this machine (root; docs/bench.md):
 #                    BENCH_SIZES (pods, default "10 100 1000"), BENCH_RUNS (default 3 up to
@@ -32,7 +32,8 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
 
-PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables
+# yaml-0.1 is libyaml: Kubernetes manifests in YAML (model/yamldoc.c).
+PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables yaml-0.1
 CFLAGS  ?= -O2 -g
 WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
@@ -66,7 +67,7 @@ FUZZ_SECONDS  ?= 30
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS    = $(filter-out -Werror,$(WARN)) -O1 -g $(FUZZ_SAN) -DTESTBED_VERSION='"$(VERSION)"' \
                  -Iorchestrator $(shell $(PKG_CONFIG) --cflags $(PKGS))
-FUZZ_TARGETS  := topology image
+FUZZ_TARGETS  := topology image yaml
 FUZZ_SRCS     := $(FUZZ_TARGETS:%=tests/fuzz/fuzz_%.c)
 FUZZ_BINS     := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)

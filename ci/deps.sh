@@ -8,6 +8,8 @@ packages=(
 	# build
 	build-essential pkg-config
 	libnl-3-dev libnl-route-3-dev libcjson-dev libarchive-dev libnftables-dev libssl-dev
+	# libyaml (yaml-0.1): Kubernetes manifests in YAML, read by model/yamldoc.c
+	libyaml-dev
 	# rootfs images
 	mmdebstrap zstd
 	# man pages (make man, make install, the manpages suite): Markdown to roff

@@ -21,13 +21,31 @@ int docwalk_key_line(const struct docwalk *w, const cJSON *obj, const char *key)
 	return docwalk_line(w, cJSON_GetObjectItemCaseSensitive(obj, key));
 }
 
+int docwalk_column(const struct docwalk *w, const cJSON *item)
+{
+	return item ? json_doc_column(w->doc, item) : 0;
+}
+
 void docwalk_error(struct docwalk *w, const cJSON *item, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	autofree char *full = w->prefix ? (*path ? xasprintf("%s: %s", w->prefix, path) : xstrdup(w->prefix)) : NULL;
-	diag_verror(w->d, docwalk_line(w, item), full ? full : path, fmt, ap);
+	docwalk_verror(w, item, path, fmt, ap);
 	va_end(ap);
+}
+
+void docwalk_verror(struct docwalk *w, const cJSON *item, const char *path, const char *fmt, va_list ap)
+{
+	if (!w->columns && !w->prefix) {
+		diag_verror(w->d, docwalk_line(w, item), path, fmt, ap);
+		return;
+	}
+	/* The prefix is what the message is about; the path is within it. */
+	autofree char *subject = NULL;
+	if (w->prefix && *w->prefix)
+		path = subject = path && *path ? xasprintf("%s: %s", w->prefix, path) : xstrdup(w->prefix);
+	diag_verror_in(w->d, w->columns ? w->doc->file : NULL, docwalk_line(w, item),
+		       w->columns ? docwalk_column(w, item) : 0, path, fmt, ap);
 }
 
 char *docwalk_path_key(const char *path, const char *key)
@@ -177,7 +195,10 @@ void docwalk_check_duplicate_keys(struct docwalk *w, const cJSON *item, const ch
 			continue;
 		autofree char *where =
 		    cJSON_IsObject(item) ? docwalk_path_key(path, c->string) : docwalk_path_index(path, i);
-		if (duplicate)
+		if (duplicate && w->columns)
+			docwalk_error(w, c, where, "duplicate key (first on line %d, column %d)", docwalk_line(w, first[i]),
+				      docwalk_column(w, first[i]));
+		else if (duplicate)
 			docwalk_error(w, c, where, "duplicate key (first on line %d)", docwalk_line(w, first[i]));
 		docwalk_check_duplicate_keys(w, c, where);
 	}

@@ -10,12 +10,17 @@
  * is the same. A schema (topology.c) says which keys an object has and
  * what they mean; the walker only checks and reports.
  *
- * Messages name D's file: whoever runs the walk points it at the
- * document's (compile.c does). Strings returned point into the document. */
+ * Messages name D's file and the line: whoever runs the walk points D at
+ * the document's file (compile.c does). With `columns` set they name the
+ * document's own file and the column as well, and `prefix` names the
+ * object they are about, as a manifest's messages do:
+ *   k8s/web.yaml:14:7: Deployment shop/web: spec.replicas: expected a number
+ * Strings returned point into the document. */
 #ifndef TESTBED_DOCWALK_H
 #define TESTBED_DOCWALK_H
 
 #include <cjson/cJSON.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,8 +30,14 @@ struct json_doc;
 struct docwalk {
 	const struct json_doc *doc; /* the document walked */
 	struct diag *d;             /* where its problems go */
-	/* Set, it comes before every path in messages: the object a part of
-	 * the document describes ("Deployment shop/web: spec.replicas"). */
+	/* Messages name DOC->file, the line and the column ("web.yaml:14:7:")
+	 * rather than D's file and the line only, which is the topology's
+	 * form (tests/bad pins it): one diag can then gather the messages of
+	 * many manifests. */
+	bool columns;
+	/* When set, what messages are about, before the path: the object's
+	 * identity, "Deployment shop/web". Not copied: it must outlive the
+	 * walk's messages. */
 	const char *prefix;
 };
 
@@ -35,11 +46,16 @@ struct docwalk {
 int docwalk_line(const struct docwalk *w, const cJSON *item);
 /* The line of OBJ's member KEY; 0 when OBJ has none. */
 int docwalk_key_line(const struct docwalk *w, const cJSON *obj, const char *key);
+/* The column where ITEM starts (characters, from 1); 0 for NULL or unknown. */
+int docwalk_column(const struct docwalk *w, const cJSON *item);
 
 /* Reports a problem with ITEM, at PATH and on ITEM's line (none for NULL),
  * through W's diag: how a schema states what only it knows. */
 void docwalk_error(struct docwalk *w, const cJSON *item, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same with the arguments in AP, for reporters of their own. */
+void docwalk_verror(struct docwalk *w, const cJSON *item, const char *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* Paths, malloc'd: "nodes[1]" + "name" -> "nodes[1].name", "" + "name" ->
  * "name"; "nodes" + 1 -> "nodes[1]". "" is the document as a whole. */
@@ -52,8 +68,9 @@ char *docwalk_path_index(const char *path, size_t i);
  * start with '$'. A typo is an error rather than a setting ignored. */
 void docwalk_check_keys(struct docwalk *w, const cJSON *obj, const char *path, const char *const *allowed);
 /* Reports every key repeated within an object, in ITEM and everything
- * below it: "duplicate key (first on line N)". JSON allows it and cJSON
- * reads the first; it is almost always a mistake. */
+ * below it: "duplicate key (first on line N)" ("..., column C" with
+ * columns). JSON allows it and cJSON reads the first; it is almost always
+ * a mistake. */
 void docwalk_check_duplicate_keys(struct docwalk *w, const cJSON *item, const char *path);
 /* OBJ's member KEY, or NULL when it has none (after reporting "missing
  * required key" if REQUIRED). */

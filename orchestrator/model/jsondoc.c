@@ -18,11 +18,7 @@
 struct walker {
 	struct json_doc *doc;
 	const char *p;
-	int line;
-	/* Items in document order with their lines, hashed once the walk is over. */
-	const cJSON **items;
-	int *lines;
-	size_t cap_items;
+	int line, column; /* of *p */
 	/* chain[0] is the root, chain[depth - 1] the item being walked;
 	 * index[k] is chain[k]'s position in chain[k - 1]. cJSON refuses
 	 * documents nested deeper than CJSON_NESTING_LIMIT, plus one level
@@ -34,16 +30,17 @@ struct walker {
 	size_t nul_strings;
 };
 
-static void note(struct walker *w, const cJSON *item)
+/* Past one byte. The text is UTF-8 by now: a column counts characters,
+ * so continuation bytes start none. */
+static void advance(struct walker *w)
 {
-	size_t n = w->doc->n_items;
-	size_t cap = w->cap_items;
-	grow_array((void **)&w->items, &w->cap_items, n + 1, sizeof(*w->items));
-	if (w->cap_items != cap)
-		w->lines = xrealloc(w->lines, w->cap_items * sizeof(*w->lines));
-	w->items[n] = item;
-	w->lines[n] = w->line;
-	w->doc->n_items++;
+	unsigned char c = (unsigned char)*w->p++;
+	if (c == '\n') {
+		w->line++;
+		w->column = 1;
+	} else if ((c & 0xC0) != 0x80) {
+		w->column++;
+	}
 }
 
 /* The JSON path of the item being walked, as docwalk.c writes paths:
@@ -76,11 +73,8 @@ static void report_nul(struct walker *w, int line, bool key)
 /* cJSON treats every byte up to ' ' as white space; do the same. */
 static void skip_space(struct walker *w)
 {
-	while (*w->p && (unsigned char)*w->p <= ' ') {
-		if (*w->p == '\n')
-			w->line++;
-		w->p++;
-	}
+	while (*w->p && (unsigned char)*w->p <= ' ')
+		advance(w);
 }
 
 /* Skips a string; true if it holds the escape \u0000. Escapes are skipped
@@ -90,19 +84,17 @@ static bool skip_string(struct walker *w)
 	bool nul = false;
 	if (*w->p != '"')
 		return false;
-	w->p++;
+	advance(w);
 	while (*w->p && *w->p != '"') {
 		if (*w->p == '\\' && w->p[1]) {
 			if (w->p[1] == 'u' && strncmp(w->p + 2, "0000", 4) == 0)
 				nul = true;
-			w->p++;
-		} else if (*w->p == '\n') {
-			w->line++;
+			advance(w);
 		}
-		w->p++;
+		advance(w);
 	}
 	if (*w->p == '"')
-		w->p++;
+		advance(w);
 	return nul;
 }
 
@@ -110,13 +102,13 @@ static void skip_char(struct walker *w, char c)
 {
 	skip_space(w);
 	if (*w->p == c)
-		w->p++;
+		advance(w);
 }
 
 static void walk_value(struct walker *w, const cJSON *item, size_t index, int key_line, bool key_nul)
 {
 	skip_space(w);
-	note(w, item);
+	json_doc_set_position(w->doc, item, w->line, w->column);
 	/* Never past the array: cJSON's limit bounds the depth already. */
 	bool pushed = w->depth < ARRAY_SIZE(w->chain);
 	if (pushed) {
@@ -128,7 +120,7 @@ static void walk_value(struct walker *w, const cJSON *item, size_t index, int ke
 		report_nul(w, key_line, true);
 	if (cJSON_IsObject(item) || cJSON_IsArray(item)) {
 		char close = cJSON_IsObject(item) ? '}' : ']';
-		w->p++;
+		advance(w);
 		size_t i = 0;
 		for (const cJSON *child = item->child; child; child = child->next, i++) {
 			int child_key_line = 0;
@@ -149,7 +141,7 @@ static void walk_value(struct walker *w, const cJSON *item, size_t index, int ke
 			report_nul(w, line, false);
 	} else {
 		while (*w->p && !strchr(",]} \t\r\n", *w->p))
-			w->p++;
+			advance(w);
 	}
 	if (pushed)
 		w->depth--;
@@ -163,32 +155,56 @@ static size_t slot_of(const cJSON *item, unsigned bits)
 }
 
 /* Line lookups were a scan of every item, which made validating a file
- * of n keys take n^2 steps; a table at most half full keeps each O(1). */
-static void index_lines(struct json_doc *doc, const struct walker *w)
+ * of n keys take n^2 steps; a table at most half full keeps each O(1).
+ * It doubles as items come, so front ends need not count them first. */
+static void put_slot(struct json_doc *doc, struct json_doc_slot slot)
 {
-	unsigned bits = 4;
-	while (((size_t)1 << bits) < 2 * doc->n_items)
-		bits++;
-	size_t n = (size_t)1 << bits;
-	doc->slot_bits = bits;
-	doc->slots = xcalloc(n, sizeof(*doc->slots));
-	for (size_t i = 0; i < doc->n_items; i++) {
-		size_t s = slot_of(w->items[i], bits);
-		while (doc->slots[s].item && doc->slots[s].item != w->items[i])
-			s = (s + 1) & (n - 1);
-		doc->slots[s] = (struct json_doc_slot){.item = w->items[i], .line = w->lines[i]};
+	size_t mask = ((size_t)1 << doc->slot_bits) - 1;
+	size_t s = slot_of(slot.item, doc->slot_bits);
+	while (doc->slots[s].item && doc->slots[s].item != slot.item)
+		s = (s + 1) & mask;
+	if (!doc->slots[s].item)
+		doc->n_items++;
+	doc->slots[s] = slot;
+}
+
+void json_doc_set_position(struct json_doc *doc, const cJSON *item, int line, int column)
+{
+	if (!doc->slots || 2 * (doc->n_items + 1) > (size_t)1 << doc->slot_bits) {
+		struct json_doc_slot *old = doc->slots;
+		size_t old_n = old ? (size_t)1 << doc->slot_bits : 0;
+		doc->slot_bits = old ? doc->slot_bits + 1 : 4;
+		doc->slots = xcalloc((size_t)1 << doc->slot_bits, sizeof(*doc->slots));
+		doc->n_items = 0;
+		for (size_t i = 0; i < old_n; i++)
+			if (old[i].item)
+				put_slot(doc, old[i]);
+		free(old);
 	}
+	put_slot(doc, (struct json_doc_slot){.item = item, .line = line, .column = column});
+}
+
+static const struct json_doc_slot *find_slot(const struct json_doc *doc, const cJSON *item)
+{
+	if (!item || !doc->slots)
+		return NULL;
+	size_t mask = ((size_t)1 << doc->slot_bits) - 1;
+	for (size_t s = slot_of(item, doc->slot_bits); doc->slots[s].item; s = (s + 1) & mask)
+		if (doc->slots[s].item == item)
+			return &doc->slots[s];
+	return NULL;
 }
 
 int json_doc_line(const struct json_doc *doc, const cJSON *item)
 {
-	if (!item || !doc->slots)
-		return 0;
-	size_t mask = ((size_t)1 << doc->slot_bits) - 1;
-	for (size_t s = slot_of(item, doc->slot_bits); doc->slots[s].item; s = (s + 1) & mask)
-		if (doc->slots[s].item == item)
-			return doc->slots[s].line;
-	return 0;
+	const struct json_doc_slot *slot = find_slot(doc, item);
+	return slot ? slot->line : 0;
+}
+
+int json_doc_column(const struct json_doc *doc, const cJSON *item)
+{
+	const struct json_doc_slot *slot = find_slot(doc, item);
+	return slot ? slot->column : 0;
 }
 
 const char *json_type_name(const cJSON *item)
@@ -210,7 +226,9 @@ const char *json_type_name(const cJSON *item)
 	return "an invalid value";
 }
 
-static void position_of(const char *text, const char *at, int *line, int *column)
+/* Counted as the walker counts them: characters, continuation bytes
+ * starting none. */
+void json_doc_position(const char *text, const char *at, int *line, int *column)
 {
 	*line = 1;
 	*column = 1;
@@ -218,10 +236,22 @@ static void position_of(const char *text, const char *at, int *line, int *column
 		if (*p == '\n') {
 			(*line)++;
 			*column = 1;
-		} else {
+		} else if (((unsigned char)*p & 0xC0) != 0x80) {
 			(*column)++;
 		}
 	}
+}
+
+bool json_doc_check_utf8(const char *file, const char *text, size_t len, const char *rule, struct diag *d)
+{
+	size_t valid = utf8_valid_prefix(text, len);
+	if (valid == len)
+		return true;
+	int line, column;
+	json_doc_position(text, text + valid, &line, &column);
+	diag_error_in(d, file, line, column, NULL, "not UTF-8: byte 0x%02x starts no valid UTF-8 character; %s",
+		      (unsigned char)text[valid], rule);
+	return false;
 }
 
 /* How many arrays and objects are open at AT. cJSON has accepted the text
@@ -255,17 +285,8 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	/* RFC 8259: a JSON text is UTF-8. cJSON copies any byte into its
 	 * strings, and one that is not UTF-8 would reach plan --format json,
 	 * the lab's records and the reports, where strict decoders refuse it. */
-	size_t valid = utf8_valid_prefix(text, len);
-	if (valid != len) {
-		int line, column;
-		position_of(text, text + valid, &line, &column);
-		const char *saved = d->file;
-		d->file = file;
-		diag_error_at(d, line, column,
-			      "not UTF-8: byte 0x%02x starts no valid UTF-8 character; a JSON file must be UTF-8 text "
-			      "(RFC 8259)",
-			      (unsigned char)text[valid]);
-		d->file = saved;
+	if (!json_doc_check_utf8(file, start, len - (size_t)(start - text), "a JSON file must be UTF-8 text (RFC 8259)",
+				 d)) {
 		free(text);
 		return NULL;
 	}
@@ -278,7 +299,7 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	if (!root) {
 		int line, column;
 		const char *at = end ? end : start;
-		position_of(text, at, &line, &column);
+		json_doc_position(start, at, &line, &column);
 		size_t n = strcspn(at, "\r\n");
 		if (n > 24)
 			n = 24;
@@ -308,12 +329,9 @@ static struct json_doc *parse_owned(const char *file, char *text, struct diag *d
 	doc->text = text;
 	doc->root = root;
 	struct walker *w = xcalloc(1, sizeof(*w));
-	*w = (struct walker){.doc = doc, .p = doc->text + (start - text), .line = 1, .d = d};
+	*w = (struct walker){.doc = doc, .p = doc->text + (start - text), .line = 1, .column = 1, .d = d};
 	walk_value(w, root, 0, 0, false);
-	index_lines(doc, w);
 	size_t nul_strings = w->nul_strings;
-	free(w->items);
-	free(w->lines);
 	free(w);
 	d->file = saved_file;
 	if (nul_strings) {

@@ -1,11 +1,18 @@
-/* A JSON document read from a file: the cJSON tree plus the line on which
- * each item starts, so that errors can point at "lab.json:14". cJSON keeps
- * no positions, so after cJSON has accepted the text we walk the text and
- * the tree side by side (they are in the same order) and note each line. */
+/* A JSON document read from a file: the cJSON tree plus the line and the
+ * column on which each item starts, so that errors can point at
+ * "lab.json:14" (or "web.json:14:7"). cJSON keeps no positions, so after
+ * cJSON has accepted the text we walk the text and the tree side by side
+ * (they are in the same order) and note each position.
+ *
+ * Columns count characters (UTF-8 code points, a tab being one) from 1, as
+ * libyaml counts them, so that the YAML front end (yamldoc.h), which makes
+ * the same struct, agrees; a byte order mark at the start is no character
+ * of the first line. */
 #ifndef TESTBED_JSONDOC_H
 #define TESTBED_JSONDOC_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct diag;
@@ -20,18 +27,18 @@ struct tb_err;
 #define JSON_DOC_STDIN "-"
 #define JSON_DOC_STDIN_NAME "<stdin>"
 
-/* One item's line, in a hash table keyed by the item's address. */
+/* One item's position, in a hash table keyed by the item's address. */
 struct json_doc_slot {
 	const cJSON *item; /* NULL: free */
-	int line;
+	int line, column;
 };
 
 struct json_doc {
 	char *file;  /* as messages name it: the user's FILE, or "<stdin>" */
 	char *text;
 	cJSON *root;
-	struct json_doc_slot *slots; /* 2^slot_bits of them, at most half used */
-	size_t n_items;
+	struct json_doc_slot *slots; /* 2^slot_bits of them, at most half used; NULL: none yet */
+	size_t n_items;              /* items with a position */
 	unsigned slot_bits;
 };
 
@@ -44,8 +51,23 @@ struct json_doc *json_doc_parse(const char *file, const char *text, struct diag 
 void json_doc_free(struct json_doc *doc);
 /* The line where ITEM starts, or 0 if unknown. Constant time. */
 int json_doc_line(const struct json_doc *doc, const cJSON *item);
+/* The column where ITEM starts (characters, from 1), or 0 if unknown. The
+ * topology's messages name lines only; manifests' name columns too. */
+int json_doc_column(const struct json_doc *doc, const cJSON *item);
+/* For front ends: ITEM starts at LINE and COLUMN (replacing what was
+ * recorded for it). Amortised constant time. */
+void json_doc_set_position(struct json_doc *doc, const cJSON *item, int line, int column);
 /* "string", "number", ... for messages. */
 const char *json_type_name(const cJSON *item);
+
+/* For front ends. AT's line and column in TEXT (from 1, counted as above;
+ * TEXT starts past any byte order mark). */
+void json_doc_position(const char *text, const char *at, int *line, int *column);
+/* Whether the LEN bytes at TEXT (past any byte order mark) are UTF-8;
+ * if not, reports where they stop being so as FILE's: "FILE:2:5: not
+ * UTF-8: byte 0xe9 starts no valid UTF-8 character; RULE" (RULE: "a JSON
+ * file must be UTF-8 text (RFC 8259)"). */
+bool json_doc_check_utf8(const char *file, const char *text, size_t len, const char *rule, struct diag *d);
 
 /* The whole of FILE ("-": standard input), read to its end (pipes and
  * /proc files have no size to trust) and NUL-terminated. NULL with E

@@ -91,19 +91,37 @@ void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...
 
 void diag_verror(struct diag *d, int line, const char *path, const char *fmt, va_list ap)
 {
+	diag_verror_in(d, NULL, line, 0, path, fmt, ap);
+}
+
+void diag_error_in(struct diag *d, const char *file, int line, int column, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diag_verror_in(d, file, line, column, path, fmt, ap);
+	va_end(ap);
+}
+
+void diag_verror_in(struct diag *d, const char *file, int line, int column, const char *path, const char *fmt,
+		    va_list ap)
+{
 	char buf[512];
 	autofree char *heap = NULL;
 	const char *what = format(buf, sizeof(buf), &heap, fmt, ap);
 
-	bool has_path = path && *path;
-	if (line > 0 && has_path)
-		diag_pushf(d, "%s:%d: %s: %s", diag_file(d), line, path, what);
+	/* "FILE:LINE:COLUMN: ", "FILE:LINE: " or "FILE: ". */
+	char where[64];
+	if (line > 0 && column > 0)
+		snprintf(where, sizeof(where), ":%d:%d: ", line, column);
 	else if (line > 0)
-		diag_pushf(d, "%s:%d: %s", diag_file(d), line, what);
-	else if (has_path)
-		diag_pushf(d, "%s: %s: %s", diag_file(d), path, what);
+		snprintf(where, sizeof(where), ":%d: ", line);
 	else
-		diag_pushf(d, "%s: %s", diag_file(d), what);
+		snprintf(where, sizeof(where), ": ");
+	const char *name = file ? file : diag_file(d);
+	if (path && *path)
+		diag_pushf(d, "%s%s%s: %s", name, where, path, what);
+	else
+		diag_pushf(d, "%s%s%s", name, where, what);
 }
 
 void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)

@@ -1,6 +1,8 @@
 /* Diagnostics: a list of error messages, each naming the file, the line
  * where known and the JSON path, e.g.
  *   lab.json:14: nodes[1].pods[0].name: duplicate name "web" (first at nodes[0].pods[2])
+ * or, for documents that name their own file and columns (manifests),
+ *   k8s/web.yaml:14:7: Deployment shop/web: spec.replicas: expected a number
  * Collected rather than printed so that validation reports every error at
  * once and tests can compare them. Messages are kept escaped (str_escape):
  * one line each, whatever the topology holds. */
@@ -33,6 +35,15 @@ void diag_error(struct diag *d, int line, const char *path, const char *fmt, ...
 /* The same with the arguments in AP, for reporters of their own. */
 void diag_verror(struct diag *d, int line, const char *path, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
+/* An error in FILE (NULL: D's file) at LINE and COLUMN (each 0 when
+ * unknown; no column without a line) and PATH (NULL or "": none):
+ * "FILE:LINE:COLUMN: PATH: message". For messages that name a file other
+ * than D's, or a column: a manifest's, where D gathers several files'.
+ * With FILE NULL and COLUMN 0 it is diag_error. */
+void diag_error_in(struct diag *d, const char *file, int line, int column, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+void diag_verror_in(struct diag *d, const char *file, int line, int column, const char *path, const char *fmt,
+		    va_list ap) __attribute__((format(printf, 6, 0)));
 /* An error with an explicit position (line, and column if > 0). */
 void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

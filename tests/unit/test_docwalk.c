@@ -283,3 +283,38 @@ TEST(docwalk_checks_kubernetes_label_keys_and_values)
 	json_doc_free(doc);
 	diag_free(&d);
 }
+
+/* A manifest's walk: messages name the document's own file (not D's), the
+ * column, and the object before the path. Off, the topology's form. */
+TEST(docwalk_names_the_documents_file_the_column_and_the_object)
+{
+	struct diag d;
+	diag_init(&d, "lab.json");
+	struct json_doc *doc =
+	    json_doc_parse("k8s/web.json", "{\"spec\": {\n  \"replicas\": \"two\",\n  \"a\": 1, \"a\": 2}}", &d);
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	const cJSON *spec = cJSON_GetObjectItem(doc->root, "spec");
+	const cJSON *replicas = cJSON_GetObjectItem(spec, "replicas");
+	int n;
+	struct docwalk w = {.doc = doc, .d = &d, .columns = true, .prefix = "Deployment shop/web"};
+	CHECK_INT(docwalk_column(&w, replicas), 15);
+	CHECK_INT(docwalk_column(&w, NULL), 0);
+	CHECK(!docwalk_int(&w, replicas, "spec.replicas", 0, 10, "a number", "a count", &n));
+	docwalk_check_duplicate_keys(&w, doc->root, "");
+	docwalk_error(&w, NULL, "", "no position, no path");
+	/* Either alone. */
+	w = (struct docwalk){.doc = doc, .d = &d, .columns = true};
+	docwalk_error(&w, replicas, "spec.replicas", "columns");
+	w = (struct docwalk){.doc = doc, .d = &d, .prefix = "Deployment shop/web"};
+	docwalk_error(&w, replicas, "spec.replicas", "a prefix");
+	docwalk_check_duplicate_keys(&w, doc->root, "");
+	REPORTED(&d, "k8s/web.json:2:15: Deployment shop/web: spec.replicas: expected a number, got a string",
+		 "k8s/web.json:3:16: Deployment shop/web: spec.a: duplicate key (first on line 3, column 8)",
+		 "k8s/web.json: Deployment shop/web: no position, no path", "k8s/web.json:2:15: spec.replicas: columns",
+		 "lab.json:2: Deployment shop/web: spec.replicas: a prefix",
+		 "lab.json:3: Deployment shop/web: spec.a: duplicate key (first on line 3)");
+	json_doc_free(doc);
+	diag_free(&d);
+}

@@ -42,6 +42,81 @@ TEST(jsondoc_records_the_line_of_every_item)
 	diag_free(&d);
 }
 
+/* Columns count characters from 1, as libyaml's do: "é" is one, so is a
+ * tab, and a byte order mark is none. */
+TEST(jsondoc_records_the_column_of_every_item)
+{
+	struct diag d;
+	diag_init(&d, "t.json");
+	struct json_doc *doc = json_doc_parse("t.json",
+					      "{\n"
+					      "  \"a\": 1,\n"
+					      "  \"\xc3\xa9\": [\"\xc3\xbc\", {\"b\":\ttrue}],\n"
+					      "\t\"c\": null}",
+					      &d);
+	CHECK(doc != NULL);
+	CHECK_INT(d.count, 0);
+	if (!doc)
+		return;
+	const cJSON *root = doc->root;
+	const cJSON *array = cJSON_GetObjectItem(root, "\xc3\xa9");
+	const cJSON *object = cJSON_GetArrayItem(array, 1);
+	CHECK_INT(json_doc_column(doc, root), 1);
+	CHECK_INT(json_doc_column(doc, cJSON_GetObjectItem(root, "a")), 8);
+	CHECK_INT(json_doc_line(doc, array), 3);
+	CHECK_INT(json_doc_column(doc, array), 8);
+	CHECK_INT(json_doc_column(doc, cJSON_GetArrayItem(array, 0)), 9);
+	CHECK_INT(json_doc_column(doc, object), 14);
+	CHECK_INT(json_doc_column(doc, cJSON_GetObjectItem(object, "b")), 20);
+	CHECK_INT(json_doc_line(doc, cJSON_GetObjectItem(root, "c")), 4);
+	CHECK_INT(json_doc_column(doc, cJSON_GetObjectItem(root, "c")), 7);
+	CHECK_INT(json_doc_column(doc, NULL), 0);
+	json_doc_free(doc);
+
+	doc = json_doc_parse("t.json", "\xEF\xBB\xBF{\"a\": 1}", &d);
+	CHECK(doc != NULL);
+	if (doc) {
+		CHECK_INT(json_doc_column(doc, doc->root), 1);
+		CHECK_INT(json_doc_column(doc, cJSON_GetObjectItem(doc->root, "a")), 7);
+	}
+	json_doc_free(doc);
+
+	/* A syntax error's column counts the same way. */
+	CHECK(json_doc_parse("t.json", "{\"\xc3\xa9\": x}", &d) == NULL);
+	CHECK(json_doc_parse("t.json", "\xEF\xBB\xBF{\"a\": x}", &d) == NULL);
+	CHECK_INT(d.count, 2);
+	if (d.count == 2) {
+		CHECK_STR(d.messages[0], "t.json:1:7: invalid JSON near \"x}\"");
+		CHECK_STR(d.messages[1], "t.json:1:7: invalid JSON near \"x}\"");
+	}
+	diag_free(&d);
+}
+
+/* Positions set by a front end of another syntax; set again, replaced.
+ * Enough items to grow the table several times. */
+TEST(jsondoc_keeps_positions_that_front_ends_set)
+{
+	struct json_doc doc = {0};
+	cJSON *array = cJSON_CreateArray();
+	for (int i = 0; i < 1000; i++) {
+		cJSON *item = cJSON_CreateNumber(i);
+		cJSON_AddItemToArray(array, item);
+		json_doc_set_position(&doc, item, i + 1, i + 2);
+	}
+	json_doc_set_position(&doc, array, 1, 1);
+	json_doc_set_position(&doc, array, 7, 9);
+	CHECK_INT(doc.n_items, 1001);
+	bool all = true;
+	int i = 0;
+	for (const cJSON *item = array->child; item; item = item->next, i++)
+		all = all && json_doc_line(&doc, item) == i + 1 && json_doc_column(&doc, item) == i + 2;
+	CHECK(all);
+	CHECK_INT(json_doc_line(&doc, array), 7);
+	CHECK_INT(json_doc_column(&doc, array), 9);
+	cJSON_Delete(array);
+	free(doc.slots);
+}
+
 TEST(jsondoc_reports_syntax_errors_with_line_and_column)
 {
 	struct diag d;
