@@ -1,4 +1,5 @@
 /* testbed validate FILE */
+#define _GNU_SOURCE
 #include <stdio.h>
 
 #include "cli/commands.h"
@@ -12,8 +13,16 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 	if (n != 1)
 		return command_usage_error(cmd, "expected one topology FILE");
 	struct plan p;
-	if (command_compile(operands[0], &p) != TB_EXIT_OK)
+	/* The notes after the lines scripts read. */
+	char *notes = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&notes, &len);
+	int rc = command_compile_noting(operands[0], &p, out);
+	fclose(out);
+	if (rc != TB_EXIT_OK) {
+		free(notes);
 		return TB_EXIT_USAGE;
+	}
 	size_t count[MACHINE_POD + 1] = {0};
 	for (size_t i = 0; i < p.n_machines; i++)
 		count[p.machines[i].kind]++;
@@ -21,6 +30,8 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 	printf("ok: %zu nodes, %zu pods, %zu hosts\n", count[MACHINE_NODE], count[MACHINE_POD], count[MACHINE_HOST]);
 	autofree char *why = plan_neighbours_explain(&p);
 	printf("%s\n", why);
+	fputs(notes, stdout);
+	free(notes);
 	plan_free(&p);
 	return TB_EXIT_OK;
 }

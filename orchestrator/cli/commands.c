@@ -58,14 +58,21 @@ int command_fail(const struct command *cmd, int rc, const char *fmt, ...)
 	return rc;
 }
 
-int command_compile(const char *file, struct plan *p)
+int command_compile_noting(const char *file, struct plan *p, FILE *notes)
 {
 	struct diag d;
 	diag_init(&d, file);
 	int rc = compile_topology_file(file, p, &d) < 0 ? TB_EXIT_USAGE : TB_EXIT_OK;
 	diag_print(&d, stderr);
+	for (size_t i = 0; notes && rc == TB_EXIT_OK && i < d.n_notes; i++)
+		fprintf(notes, "note: %s\n", d.notes[i]);
 	diag_free(&d);
 	return rc;
+}
+
+int command_compile(const char *file, struct plan *p)
+{
+	return command_compile_noting(file, p, NULL);
 }
 
 static int unknown_option(const struct command *cmd, const char *arg)

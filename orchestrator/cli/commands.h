@@ -50,6 +50,9 @@ struct plan;
 /* The validated plan of topology FILE, or TB_EXIT_USAGE after printing
  * every error found in it. */
 int command_compile(const char *file, struct plan *p);
+/* The same, writing the notes the input earns (the fields of Kubernetes
+ * objects the pod server stands in for) to NOTES, one "note: " line each. */
+int command_compile_noting(const char *file, struct plan *p, FILE *notes);
 /* Prints "testbed CMD: MESSAGE" for a failure; returns RC. */
 int command_fail(const struct command *cmd, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -1,7 +1,10 @@
 #define _GNU_SOURCE
 #include "model/compile.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -13,20 +16,105 @@
 #include "model/schedule.h"
 #include "model/topology.h"
 #include "model/validate.h"
+#include "model/yamldoc.h"
 #include "util/diag.h"
 #include "util/util.h"
 
-/* The Kubernetes objects the topology holds ("objects"). */
-static bool read_objects(struct tb_topology *t, const struct json_doc *doc, struct diag *d)
+static bool manifest_name(const char *name)
+{
+	size_t n = strlen(name);
+	if (name[0] == '.')
+		return false;
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) || (n > 4 && strcmp(name + n - 4, ".yml") == 0) ||
+	       (n > 5 && strcmp(name + n - 5, ".json") == 0);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The files "manifests" entry ENTRY (at PATH) means: itself, or, for a
+ * directory, its *.yaml, *.yml and *.json in name order, as kubectl apply
+ * -f DIR takes them. Relative to DIR, the topology file's folder as given,
+ * so that messages name them as the user reaches them. */
+static char **manifest_files(const char *dir, const char *entry, const cJSON *item, const char *path,
+			     struct docwalk *w, size_t *n)
+{
+	*n = 0;
+	char *file = entry[0] == '/' || strcmp(dir, ".") == 0 ? xstrdup(entry) : xasprintf("%s/%s", dir, entry);
+	struct stat st;
+	if (stat(file, &st) < 0) {
+		docwalk_error(w, item, path, "\"%s\": %s", file, strerror(errno));
+		free(file);
+		return NULL;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		char **one = xcalloc(1, sizeof(*one));
+		one[(*n)++] = file;
+		return one;
+	}
+	autoclose int fd = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char **names = NULL;
+	struct tb_err e;
+	if (fd < 0 || dir_names(fd, manifest_name, file, &names, n, &e) < 0) {
+		docwalk_error(w, item, path, "\"%s\": %s", file, fd < 0 ? strerror(errno) : e.msg);
+		free(file);
+		return NULL;
+	}
+	if (*n > 1)
+		qsort(names, *n, sizeof(*names), by_name);
+	bool slash = file[strlen(file) - 1] == '/';
+	for (size_t i = 0; i < *n; i++) {
+		char *joined = xasprintf("%s%s%s", file, slash ? "" : "/", names[i]);
+		free(names[i]);
+		names[i] = joined;
+	}
+	if (*n == 0)
+		docwalk_error(w, item, path, "\"%s\" holds no *.yaml, *.yml or *.json", file);
+	free(file);
+	return names;
+}
+
+/* The Kubernetes objects the topology holds ("objects") and those its
+ * manifests do ("manifests"), in that order. */
+static bool read_objects(struct tb_topology *t, const struct json_doc *doc, const char *dir, struct diag *d)
 {
 	const cJSON *objects = cJSON_GetObjectItemCaseSensitive(doc->root, "objects");
-	if (!objects)
+	const cJSON *manifests = cJSON_GetObjectItemCaseSensitive(doc->root, "manifests");
+	if (!objects && !manifests)
 		return true;
 	size_t errors = d->count;
-	struct docwalk w = {.doc = doc, .d = d};
+	struct docwalk w = {.doc = doc, .d = d, .columns = true};
 	struct k8s_objects *o = k8s_objects_new(t);
-	k8s_read_objects(o, &w, objects, "objects", NULL);
+	if (objects)
+		k8s_read_objects(o, &w, objects, "objects", NULL);
+	struct docwalk top = {.doc = doc, .d = d};
+	size_t i = 0;
+	for (const cJSON *m = manifests && docwalk_array(&top, manifests, "manifests", "an array of paths")
+				      ? manifests->child
+				      : NULL;
+	     m; m = m->next, i++) {
+		autofree char *at = docwalk_path_index("manifests", i);
+		const char *entry = docwalk_string(&top, m, at, "a path: a file or a directory of manifests");
+		size_t n = 0;
+		char **files = entry ? manifest_files(dir, entry, m, at, &top, &n) : NULL;
+		for (size_t k = 0; k < n; k++) {
+			/* The topology keeps the names: origins point at them. */
+			t->files = xrealloc(t->files, (t->n_files + 1) * sizeof(*t->files));
+			t->files[t->n_files++] = files[k];
+			struct json_doc *manifest = json_doc_load_manifest(files[k], d);
+			if (!manifest)
+				continue;
+			struct docwalk mw = {.doc = manifest, .d = d, .columns = true};
+			k8s_read_documents(o, &mw, manifest->root, files[k]);
+			json_doc_free(manifest);
+		}
+		free(files);
+	}
 	k8s_objects_done(o);
+	for (size_t k = 0; k < t->n_notes; k++)
+		diag_note(d, t->notes[k]);
 	return d->count == errors;
 }
 
@@ -54,7 +142,7 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 		topology_free(t);
 		t = NULL;
 	}
-	if (t && !(read_objects(t, doc, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
+	if (t && !(read_objects(t, doc, dir, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
 		   ipam_assign(t, d))) {
 		topology_free(t);
 		t = NULL;

@@ -469,6 +469,7 @@ static struct tb_workload *new_workload(struct object *x, enum tb_workload_kind 
 	wl->pod.namespace = xstrdup(namespace);
 	wl->pod.origin = (struct tb_origin){.file = x->file,
 					    .line = docwalk_line(x->w, x->item),
+					    .column = docwalk_column(x->w, x->item),
 					    .what = xstrdup(x->what)};
 	wl->pod.line = wl->pod.origin.line;
 	wl->pod.name_line = wl->pod.origin.line;
@@ -621,7 +622,7 @@ static char *known_kinds(void)
 static bool first_time(struct object *x, const char *kind, const char *namespace, const char *name)
 {
 	struct k8s_objects *o = x->o;
-	int line = docwalk_line(x->w, x->item);
+	int line = docwalk_line(x->w, x->item), column = docwalk_column(x->w, x->item);
 	const char *file = x->file ? x->file : (x->w->d->file ? x->w->d->file : "topology");
 	for (size_t i = 0; i < o->n_seen; i++) {
 		const struct seen *s = &o->seen[i];
@@ -633,7 +634,7 @@ static bool first_time(struct object *x, const char *kind, const char *namespace
 	}
 	grow_array((void **)&o->seen, &o->cap_seen, o->n_seen + 1, sizeof(*o->seen));
 	o->seen[o->n_seen++] = (struct seen){xstrdup(kind), xstrdup(namespace ? namespace : ""), xstrdup(name),
-					     xasprintf("%s:%d", file, line)};
+					     xasprintf("%s:%d:%d", file, line, column)};
 	return true;
 }
 
@@ -728,14 +729,38 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 		struct tb_topology *t = o->t;
 		const char *shown = file ? file : (w->d->file ? w->d->file : "topology");
 		t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
-		t->notes[t->n_notes++] = xasprintf("%s:%d: %s: the pod server stands in for %s (they do not change "
-						   "the network)",
-						   shown, docwalk_line(w, obj), x.what, fields);
+		t->notes[t->n_notes++] = xasprintf("%s:%d:%d: %s: the pod server stands in for %s (they do not "
+						   "change the network)",
+						   shown, docwalk_line(w, obj), docwalk_column(w, obj), x.what, fields);
 	}
 	for (size_t i = 0; i < x.n_stood_in; i++)
 		free(x.stood_in[i]);
 	free(x.stood_in);
 	free(x.what);
+}
+
+/* OBJ at PATH: an object, or a kind: List of them. */
+static void read_object_or_list(struct k8s_objects *o, struct docwalk *w, const cJSON *obj, const char *path,
+				const char *file)
+{
+	const cJSON *kind = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "kind") : NULL;
+	/* kind: List, as kubectl get -o json prints several objects. */
+	if (cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0) {
+		static const char *const list_keys[] = {"apiVersion", "kind", "items", "metadata", NULL};
+		docwalk_check_keys(w, obj, path, list_keys);
+		const cJSON *items = docwalk_member(w, obj, path, "items", true);
+		autofree char *items_at = path_in(path, "items");
+		if (items)
+			k8s_read_objects(o, w, items, items_at, file);
+		return;
+	}
+	read_object(o, w, obj, path, file);
+}
+
+void k8s_read_documents(struct k8s_objects *o, struct docwalk *w, const cJSON *documents, const char *file)
+{
+	for (const cJSON *doc = documents->child; doc; doc = doc->next)
+		read_object_or_list(o, w, doc, "", file);
 }
 
 void k8s_read_objects(struct k8s_objects *o, struct docwalk *w, const cJSON *arr, const char *path, const char *file)
@@ -745,18 +770,7 @@ void k8s_read_objects(struct k8s_objects *o, struct docwalk *w, const cJSON *arr
 	size_t i = 0;
 	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
 		autofree char *at = docwalk_path_index(path, i);
-		const cJSON *kind = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "kind") : NULL;
-		/* kind: List, as kubectl get -o json prints several objects. */
-		if (cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0) {
-			static const char *const list_keys[] = {"apiVersion", "kind", "items", "metadata", NULL};
-			docwalk_check_keys(w, obj, at, list_keys);
-			const cJSON *items = docwalk_member(w, obj, at, "items", true);
-			autofree char *items_at = path_in(at, "items");
-			if (items)
-				k8s_read_objects(o, w, items, items_at, file);
-			continue;
-		}
-		read_object(o, w, obj, at, file);
+		read_object_or_list(o, w, obj, at, file);
 	}
 }
 

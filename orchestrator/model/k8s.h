@@ -27,6 +27,9 @@ struct k8s_objects *k8s_objects_new(struct tb_topology *t);
  * document), adding what they declare to the topology. FILE names W's
  * document in origins (NULL: the topology file). */
 void k8s_read_objects(struct k8s_objects *o, struct docwalk *w, const cJSON *arr, const char *path, const char *file);
+/* Reads the documents of a manifest (a json_doc's root array, each an
+ * object or a kind: List), FILE naming it in origins. */
+void k8s_read_documents(struct k8s_objects *o, struct docwalk *w, const cJSON *documents, const char *file);
 /* Ends the reading: the notes go to the topology; frees O. */
 void k8s_objects_done(struct k8s_objects *o);
 

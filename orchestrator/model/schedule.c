@@ -161,7 +161,7 @@ static void unplaced(struct diag *d, const struct tb_workload *wl, const char *f
 	va_start(ap, fmt);
 	autofree char *why = xvasprintf(fmt, ap);
 	va_end(ap);
-	diag_error(d, wl->pod.origin.line, wl->pod.origin.what, "%s", why);
+	diag_error_in(d, wl->pod.origin.file, wl->pod.origin.line, wl->pod.origin.column, wl->pod.origin.what, "%s", why);
 }
 
 /* The node a pod of WL goes to, or NULL. */

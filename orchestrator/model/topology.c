@@ -24,7 +24,7 @@ struct parser {
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
-				       "objects", "expect",      NULL};
+				       "objects", "manifests",   "expect",     NULL};
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};

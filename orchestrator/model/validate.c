@@ -48,13 +48,15 @@ static const struct named *names_clash(const struct names *n, const char *name, 
 }
 
 static void names_add(struct names *n, struct diag *d, const char *name, const char *namespace, char *path,
-		      const char *kind, size_t index, int name_line)
+		      const char *kind, size_t index, const struct tb_origin *at)
 {
+	const char *file = at->file;
+	int name_line = at->line, column = at->column;
 	/* A pod of an object is named by the object ("StatefulSet shop/db,
 	 * pod db-0"); the others by their place in the file. */
 	autofree char *name_path = strchr(path, ' ') ? xstrdup(path) : xasprintf("%s.name", path);
 	if (strcmp(name, TB_TARGET_LAB) == 0 || strcmp(name, TB_TARGET_GATEWAY) == 0) {
-		diag_error(d, name_line, name_path,
+		diag_error_in(d, file, name_line, column, name_path,
 			   "\"%s\" is reserved: commands use it for the lab's own %s namespace", name,
 			   strcmp(name, TB_TARGET_LAB) == 0 ? "root" : "gateway");
 		free(path);
@@ -62,7 +64,8 @@ static void names_add(struct names *n, struct diag *d, const char *name, const c
 	}
 	const struct named *first = names_clash(n, name, namespace);
 	if (first) {
-		diag_error(d, name_line, name_path, "duplicate name \"%s\" (first at %s)", name, first->path);
+		diag_error_in(d, file, name_line, column, name_path, "duplicate name \"%s\" (first at %s)", name,
+			      first->path);
 		free(path);
 		return;
 	}
@@ -364,20 +367,22 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 	struct names names = {0};
 	for (size_t i = 0; i < t->n_hosts; i++)
 		names_add(&names, d, t->hosts[i].name, NULL, xasprintf("hosts[%zu]", i), "host", i,
-			  t->hosts[i].name_line);
+			  &(struct tb_origin){.line = t->hosts[i].name_line});
 	for (size_t i = 0; i < t->n_nodes; i++) {
 		const struct tb_node *n = &t->nodes[i];
-		names_add(&names, d, n->name, NULL, xasprintf("nodes[%zu]", i), "node", i, n->name_line);
+		names_add(&names, d, n->name, NULL, xasprintf("nodes[%zu]", i), "node", i,
+			  &(struct tb_origin){.line = n->name_line});
 		for (size_t j = 0; j < n->n_pods; j++) {
 			const struct tb_pod *pod = &n->pods[j];
 			char *pod_path = pod->origin.what ? xasprintf("%s, pod %s", pod->origin.what, pod->name)
 							  : xasprintf("nodes[%zu].pods[%zu]", i, j);
 			names_add(&names, d, pod->name, pod->namespace, pod_path, "pod", j,
-				  pod->name_line);
+				  pod->origin.what ? &pod->origin : &(struct tb_origin){.line = pod->name_line});
 			if (!topology_find_namespace(t, pod->namespace)) {
 				autofree char *where = pod->origin.what ? xasprintf("%s: metadata.namespace", pod->origin.what)
 									: xasprintf("nodes[%zu].pods[%zu].namespace", i, j);
-				diag_error(d, pod->origin.what ? pod->origin.line : pod->namespace_line, where,
+				diag_error_in(d, pod->origin.file, pod->origin.what ? pod->origin.line : pod->namespace_line,
+					      pod->origin.column, where,
 					   "namespace \"%s\" is not declared: add a Namespace object for it (\"objects\" or "
 					   "\"manifests\")",
 					   pod->namespace);

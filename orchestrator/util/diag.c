@@ -12,12 +12,21 @@ void diag_init(struct diag *d, const char *file)
 	*d = (struct diag){.file = file};
 }
 
+void diag_note(struct diag *d, const char *text)
+{
+	d->notes = xrealloc(d->notes, (d->n_notes + 1) * sizeof(*d->notes));
+	d->notes[d->n_notes++] = str_escape(text);
+}
+
 void diag_free(struct diag *d)
 {
 	for (size_t i = 0; i < d->n_blocks; i++)
 		free(d->blocks[i]);
 	free(d->blocks);
 	free(d->messages);
+	for (size_t i = 0; i < d->n_notes; i++)
+		free(d->notes[i]);
+	free(d->notes);
 	*d = (struct diag){0};
 }
 

@@ -23,6 +23,10 @@ struct diag {
 	size_t n_blocks, cap_blocks;
 	char *block_next; /* free space in the last block */
 	size_t block_free;
+	/* Not errors: what a reader of the input should know (the fields of
+	 * objects the pod server stands in for). Escaped, malloc'd. */
+	char **notes;
+	size_t n_notes;
 };
 
 void diag_init(struct diag *d, const char *file);
@@ -48,5 +52,7 @@ void diag_verror_in(struct diag *d, const char *file, int line, int column, cons
 void diag_error_at(struct diag *d, int line, int column, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void diag_print(const struct diag *d, FILE *out);
+/* A note (a line of its own, escaped as messages are). */
+void diag_note(struct diag *d, const char *text);
 
 #endif
