@@ -57,18 +57,18 @@ static const char *const object_used[] = {"apiVersion", "kind", "metadata", "spe
 static const char *const object_stood_in[] = {"status", NULL};
 
 static const char *const meta_used[] = {"name", "namespace", "labels", NULL};
+/* generateName only counts without a name (kubectl get prints pods of a
+ * ReplicaSet with both): read_object refuses it alone. */
 static const char *const meta_stood_in[] = {"annotations", "uid", "resourceVersion", "creationTimestamp",
 					    "generation", "managedFields", "ownerReferences", "finalizers",
-					    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", NULL};
-static const struct refused meta_refused[] = {
-	{"generateName", "testbed names objects as they are written: give metadata.name"},
-	{NULL, NULL},
-};
-static const struct fields meta_fields = {meta_used, meta_stood_in, meta_refused};
+					    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
+					    "generateName", NULL};
+static const struct fields meta_fields = {meta_used, meta_stood_in, NULL};
 
 /* ---- PodSpec, container ---- */
 
-static const char *const pod_spec_used[] = {"containers", "nodeName", "nodeSelector", "hostNetwork", NULL};
+static const char *const pod_spec_used[] = {"containers", "nodeName", "nodeSelector", "hostNetwork", "hostname",
+					    NULL};
 static const char *const pod_spec_stood_in[] = {
 	"activeDeadlineSeconds", "automountServiceAccountToken", "dnsPolicy", "enableServiceLinks",
 	"ephemeralContainers", "hostIPC", "hostPID", "hostUsers", "imagePullSecrets", "initContainers", "os",
@@ -82,7 +82,6 @@ static const struct refused pod_spec_refused[] = {
 	{"schedulingGates", "testbed schedules every pod at once"},
 	{"dnsConfig", "cluster DNS is not built yet"},
 	{"hostAliases", "cluster DNS and /etc/hosts entries are not built yet"},
-	{"hostname", "a pod's hostname is its name in testbed (DNS names are not built yet)"},
 	{"subdomain", "cluster DNS is not built yet"},
 	{"setHostnameAsFQDN", "cluster DNS is not built yet"},
 	{NULL, NULL},
@@ -369,6 +368,18 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 	if (selector) {
 		autofree char *at = path_in(path, "nodeSelector");
 		read_labels(x, selector, at, &wl->node_selector, &wl->n_node_selector);
+	}
+	/* A pod's hostname is its name here: a spec.hostname that says the
+	 * same (as kubectl get prints a StatefulSet's pods) changes nothing. */
+	const cJSON *hostname = field(spec, "hostname");
+	if (hostname) {
+		autofree char *at = path_in(path, "hostname");
+		const char *text = docwalk_string(x->w, hostname, at, "a hostname");
+		if (text && (wl->kind != TB_WORKLOAD_POD || strcmp(text, wl->name) != 0))
+			docwalk_error(x->w, hostname, at,
+				      "not implemented: a pod's hostname is its name in testbed (\"%s\" here); DNS names "
+				      "are not built yet",
+				      wl->kind == TB_WORKLOAD_POD ? wl->name : "NAME-i");
 	}
 	const cJSON *dns = field(spec, "dnsPolicy");
 	if (dns) {
@@ -664,7 +675,11 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 	const cJSON *name_item = field(meta, "name");
 	autofree char *name_at = path_in(meta_at, "name");
 	if (!name_item) {
-		docwalk_error(w, meta, meta_at, "%s without metadata.name", kind_name);
+		if (field(meta, "generateName"))
+			docwalk_error(w, field(meta, "generateName"), "metadata.generateName",
+				      "not implemented: testbed names objects as they are written: give metadata.name");
+		else
+			docwalk_error(w, meta, meta_at, "%s without metadata.name", kind_name);
 		return;
 	}
 	const char *name = docwalk_string(w, name_item, name_at, "a name");
