@@ -23,7 +23,7 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 		free(notes);
 		return TB_EXIT_USAGE;
 	}
-	size_t count[MACHINE_POD + 1] = {0};
+	size_t count[MACHINE_EXTERNAL + 1] = {0};
 	for (size_t i = 0; i < p.n_machines; i++)
 		count[p.machines[i].kind]++;
 	/* A fixed shape, always plural: scripts read this line. */

@@ -107,6 +107,22 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 	}
 }
 
+void plan_service_free(struct plan_service *s)
+{
+	free(s->namespace);
+	free(s->name);
+	for (size_t i = 0; i < s->n_ports; i++)
+		free(s->ports[i].name);
+	free(s->ports);
+	free(s->external_ips);
+	free(s->load_balancer_ips);
+	free(s->source_ranges);
+	for (size_t i = 0; i < s->n_endpoints; i++)
+		free(s->endpoints[i].ports);
+	free(s->endpoints);
+	*s = (struct plan_service){0};
+}
+
 void plan_free(struct plan *p)
 {
 	for (size_t i = 0; i < p->n_machines; i++) {
@@ -142,6 +158,10 @@ void plan_free(struct plan *p)
 		free(p->images[i].path);
 	}
 	free_expects(p);
+	for (size_t i = 0; i < p->n_services; i++)
+		plan_service_free(&p->services[i]);
+	free(p->services);
+	free(p->kube_proxy.node_port_addresses);
 	free(p->images);
 	free(p->machines);
 	free(p->steps);
@@ -152,8 +172,8 @@ void plan_free(struct plan *p)
 }
 
 static const char *const kind_names[] = {
-	[MACHINE_LAB] = "lab", [MACHINE_GATEWAY] = "gateway", [MACHINE_NODE] = "node",
-	[MACHINE_HOST] = "host", [MACHINE_POD] = "pod",
+	[MACHINE_LAB] = "lab",   [MACHINE_GATEWAY] = "gateway", [MACHINE_NODE] = "node",
+	[MACHINE_HOST] = "host", [MACHINE_POD] = "pod",         [MACHINE_EXTERNAL] = "external",
 };
 
 const char *machine_kind_name(enum machine_kind kind)

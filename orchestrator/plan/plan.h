@@ -44,6 +44,7 @@ enum machine_kind {
 	MACHINE_NODE,
 	MACHINE_HOST, /* the article's plain namespaces (section 1) */
 	MACHINE_POD,
+	MACHINE_EXTERNAL, /* outside the cluster, behind the gateway: "the internet" */
 };
 
 struct plan_image {
@@ -213,6 +214,58 @@ struct plan_neighbours {
 	size_t full_mesh;
 };
 
+/* Services, as kube-proxy sees them (Service and EndpointSlice objects,
+ * endpoints computed): what the rule builder (kubeproxy.c) turns into each
+ * node's nft table, and what check and trace look up. */
+enum plan_service_type { PLAN_SERVICE_CLUSTER_IP, PLAN_SERVICE_NODE_PORT, PLAN_SERVICE_LOAD_BALANCER };
+
+struct plan_service_port {
+	char *name;  /* "" for none */
+	enum tb_protocol protocol;
+	uint16_t port;      /* the service's */
+	uint16_t node_port; /* 0: none */
+};
+
+/* An endpoint: a pod (or an address an EndpointSlice gives) and, per port
+ * of its service, the port it serves that service port on (0: it has no
+ * such port, so it is no endpoint of that one). */
+struct plan_endpoint {
+	size_t machine;    /* the pod; PLAN_NONE for an address of an EndpointSlice only */
+	uint32_t address;
+	size_t node;       /* its node machine; PLAN_NONE when not known */
+	uint16_t *ports;   /* per service port */
+	bool ready, serving, terminating; /* EndpointSlice conditions */
+};
+
+struct plan_service {
+	char *namespace, *name;
+	enum plan_service_type type;
+	uint32_t cluster_ip; /* 0: headless (clusterIP None) */
+	struct plan_service_port *ports;
+	size_t n_ports;
+	uint32_t *external_ips;
+	size_t n_external_ips;
+	uint32_t *load_balancer_ips; /* status.loadBalancer.ingress */
+	size_t n_load_balancer_ips;
+	struct ipv4_prefix *source_ranges; /* loadBalancerSourceRanges; none: every source */
+	size_t n_source_ranges;
+	bool affinity;          /* sessionAffinity ClientIP */
+	int affinity_timeout;   /* seconds (default 10800) */
+	bool external_local;    /* externalTrafficPolicy Local */
+	bool internal_local;    /* internalTrafficPolicy Local */
+	struct plan_endpoint *endpoints;
+	size_t n_endpoints;
+};
+
+/* KubeProxyConfiguration's settings that change the rules. */
+struct plan_kube_proxy {
+	bool masquerade_all;
+	bool has_cluster_cidr;             /* "": no local-traffic detector */
+	struct ipv4_prefix cluster_cidr;   /* traffic from here is the cluster's own */
+	struct ipv4_prefix *node_port_addresses; /* none: each node's primary address */
+	size_t n_node_port_addresses;
+};
+
 struct plan {
 	char *lab;
 	char *topology; /* the file it was compiled from, as an absolute path when known */
@@ -226,6 +279,9 @@ struct plan {
 	size_t n_machines, cap_machines;
 	struct step *steps;
 	size_t n_steps, cap_steps;
+	struct plan_service *services;
+	size_t n_services;
+	struct plan_kube_proxy kube_proxy;
 	bool has_expect; /* false: the Kubernetes model is checked */
 	struct plan_expect *expects;
 	size_t n_expects;
@@ -233,6 +289,7 @@ struct plan {
 };
 
 void plan_free(struct plan *p);
+void plan_service_free(struct plan_service *s);
 
 /* The port default probes use (the TCP port named "http", else the first
  * TCP port), or 0. */
