@@ -9,6 +9,7 @@
  * Deterministic: the same file always yields the same addresses. */
 #include "model/ipam.h"
 
+#include <stdarg.h>
 #include <string.h>
 
 #include "model/topology.h"
@@ -149,11 +150,156 @@ static bool assign_pods(struct tb_topology *t, struct diag *d)
 	return ok;
 }
 
+/* The service range's first address is the kubernetes API's, by
+ * convention, and its tenth cluster DNS's: neither is handed out. */
+static bool reserved_service_address(const struct tb_cluster *c, uint32_t a)
+{
+	return a == ipv4_usable_nth(c->service_cidr, 0) || a == ipv4_usable_nth(c->service_cidr, 9);
+}
+
+static bool cluster_ip_taken(const struct tb_topology *t, size_t upto, uint32_t a)
+{
+	for (size_t i = 0; i < t->n_services_objects; i++)
+		if (i != upto && t->services[i].cluster_ip == a && (i < upto || t->services[i].cluster_ip_given))
+			return true;
+	return false;
+}
+
+static void service_error(struct diag *d, const struct tb_service *s, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void service_error(struct diag *d, const struct tb_service *s, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *why = xvasprintf(fmt, ap);
+	va_end(ap);
+	autofree char *where = xasprintf("%s: %s", s->origin.what, path);
+	diag_error_in(d, s->origin.file, s->origin.line, s->origin.column, where, "%s", why);
+}
+
+/* Cluster IPs as the API server gives them, but in order (it picks at
+ * random): the lowest free address of cluster.serviceCIDR, past the two
+ * reserved; given ones must lie in the range, once each. */
+static bool assign_cluster_ips(struct tb_topology *t, struct diag *d)
+{
+	const struct tb_cluster *c = &t->cluster;
+	size_t errors = d->count;
+	char a[IPV4_PREFIX_STRLEN], r[IPV4_PREFIX_STRLEN];
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		struct tb_service *s = &t->services[i];
+		if (!s->cluster_ip_given)
+			continue;
+		if (!ipv4_contains(c->service_cidr, s->cluster_ip) || s->cluster_ip == ipv4_network(c->service_cidr) ||
+		    s->cluster_ip == ipv4_broadcast(c->service_cidr))
+			service_error(d, s, "spec.clusterIP", "%s is not an address of cluster.serviceCIDR %s",
+				      ipv4_addr_format(s->cluster_ip, a), ipv4_prefix_format(c->service_cidr, r));
+		else if (cluster_ip_taken(t, i, s->cluster_ip))
+			service_error(d, s, "spec.clusterIP", "%s is another Service's already",
+				      ipv4_addr_format(s->cluster_ip, a));
+	}
+	uint64_t usable = ipv4_usable_count(c->service_cidr), next = 1;
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		struct tb_service *s = &t->services[i];
+		if (s->cluster_ip_given || s->headless)
+			continue;
+		while (next < usable && (reserved_service_address(c, ipv4_usable_nth(c->service_cidr, next)) ||
+					 cluster_ip_taken(t, i, ipv4_usable_nth(c->service_cidr, next))))
+			next++;
+		if (next >= usable) {
+			service_error(d, s, "spec.clusterIP", "cluster.serviceCIDR %s has no address left",
+				      ipv4_prefix_format(c->service_cidr, r));
+			continue;
+		}
+		s->cluster_ip = ipv4_usable_nth(c->service_cidr, next++);
+	}
+	return d->count == errors;
+}
+
+static bool node_port_taken(const struct tb_topology *t, int port, enum tb_protocol protocol,
+			    const struct tb_service_port *self)
+{
+	for (size_t i = 0; i < t->n_services_objects; i++)
+		for (size_t k = 0; k < t->services[i].n_ports; k++) {
+			const struct tb_service_port *sp = &t->services[i].ports[k];
+			if (sp != self && sp->node_port == port && sp->protocol == protocol)
+				return true;
+		}
+	return false;
+}
+
+/* Node ports in cluster.nodePortRange, given or the lowest free, once per
+ * protocol, as the API server keeps them. */
+static bool assign_node_ports(struct tb_topology *t, struct diag *d)
+{
+	const struct tb_cluster *c = &t->cluster;
+	size_t errors = d->count;
+	for (size_t i = 0; i < t->n_services_objects; i++)
+		for (size_t k = 0; k < t->services[i].n_ports; k++) {
+			struct tb_service *s = &t->services[i];
+			struct tb_service_port *sp = &s->ports[k];
+			autofree char *at = xasprintf("spec.ports[%zu].nodePort", k);
+			if (!sp->node_port)
+				continue;
+			if (sp->node_port < c->node_port_min || sp->node_port > c->node_port_max)
+				service_error(d, s, at, "%d is outside cluster.nodePortRange %d-%d", sp->node_port,
+					      c->node_port_min, c->node_port_max);
+			else if (node_port_taken(t, sp->node_port, sp->protocol, sp))
+				service_error(d, s, at, "%d/%s is another Service's node port already", sp->node_port,
+					      tb_protocol_name(sp->protocol));
+		}
+	int next = c->node_port_min;
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		struct tb_service *s = &t->services[i];
+		bool wants = s->type == TB_SERVICE_NODE_PORT || (s->type == TB_SERVICE_LOAD_BALANCER && s->allocate_node_ports);
+		for (size_t k = 0; wants && k < s->n_ports; k++) {
+			struct tb_service_port *sp = &s->ports[k];
+			if (sp->node_port)
+				continue;
+			/* One number for a port's TCP and UDP alike is free when both are. */
+			while (next <= c->node_port_max &&
+			       (node_port_taken(t, next, TB_PROTOCOL_TCP, sp) || node_port_taken(t, next, TB_PROTOCOL_UDP, sp)))
+				next++;
+			if (next > c->node_port_max) {
+				autofree char *at = xasprintf("spec.ports[%zu].nodePort", k);
+				service_error(d, s, at, "cluster.nodePortRange %d-%d has no port left", c->node_port_min,
+					      c->node_port_max);
+				continue;
+			}
+			sp->node_port = next++;
+		}
+	}
+	return d->count == errors;
+}
+
+/* Outside the cluster: "internet" at 203.0.113.2 unless "external" lists
+ * machines; those without an address take the lowest free of the range
+ * past the first (the gateway's side of it, by convention). */
+static bool assign_externals(struct tb_topology *t)
+{
+	uint64_t next = 1;
+	for (size_t i = 0; i < t->n_externals; i++) {
+		if (t->externals[i].address)
+			continue;
+		for (bool taken = true; taken; next++) {
+			taken = false;
+			for (size_t k = 0; k < t->n_externals; k++)
+				taken |= t->externals[k].address == ipv4_usable_nth(t->cluster.external_cidr, next);
+			if (!taken)
+				t->externals[i].address = ipv4_usable_nth(t->cluster.external_cidr, next);
+		}
+	}
+	return true;
+}
+
 bool ipam_assign(struct tb_topology *t, struct diag *d)
 {
 	if (!assign_underlay(t, d))
 		return false;
 	if (!assign_pod_cidrs(t, d))
 		return false;
-	return assign_pods(t, d);
+	if (!t->cluster.kube_proxy_cidr_given) {
+		t->cluster.kube_proxy.has_cluster_cidr = true;
+		t->cluster.kube_proxy.cluster_cidr = t->cluster.pod_cidr;
+	}
+	return assign_pods(t, d) && assign_cluster_ips(t, d) && assign_node_ports(t, d) && assign_externals(t);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/k8s_object.h"
 #include "model/ports.h"
 #include "model/selector.h"
 #include "util/diag.h"
@@ -20,34 +21,6 @@ struct seen {
 	char *where; /* "FILE:LINE" */
 };
 
-struct k8s_objects {
-	struct tb_topology *t;
-	struct seen *seen;
-	size_t n_seen, cap_seen;
-};
-
-/* One object being read. */
-struct object {
-	struct k8s_objects *o;
-	struct docwalk *w;
-	const char *file; /* NULL: the topology file */
-	const cJSON *item;
-	char *what;          /* "Deployment shop/web" */
-	char **stood_in;     /* paths of the fields the pod server stands in for */
-	size_t n_stood_in, cap_stood_in;
-};
-
-/* A field testbed does not build, and why: an error naming its path. */
-struct refused {
-	const char *key;
-	const char *why;
-};
-
-struct fields {
-	const char *const *used;
-	const char *const *stood_in;
-	const struct refused *refused;
-};
 
 /* ---- fields every object has ---- */
 
@@ -126,6 +99,9 @@ static const char *const daemonset_stood_in[] = {"updateStrategy", "minReadySeco
 static const struct fields daemonset_fields = {daemonset_used, daemonset_stood_in, NULL};
 
 static const char *const namespace_stood_in[] = {"spec", NULL}; /* finalizers */
+static const char *const service_top[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+/* An EndpointSlice has no spec: its fields sit beside its metadata. */
+static const char *const slice_top[] = {"apiVersion", "kind", "metadata", "addressType", "endpoints", "ports", NULL};
 
 static const char *const selector_used[] = {"matchLabels", "matchExpressions", NULL};
 static const struct fields selector_fields = {selector_used, NULL, NULL};
@@ -134,14 +110,14 @@ static const struct fields requirement_fields = {requirement_used, NULL, NULL};
 
 /* ---- reporting ---- */
 
-static char *path_in(const char *path, const char *key)
+char *k8s_path(const char *path, const char *key)
 {
 	return docwalk_path_key(path, key);
 }
 
 /* A member that is there and not null: kubectl prints empty fields as
  * null ("creationTimestamp": null), which means absent. */
-static const cJSON *field(const cJSON *obj, const char *key)
+const cJSON *k8s_field(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	return v && !cJSON_IsNull(v) ? v : NULL;
@@ -157,7 +133,7 @@ static bool listed(const char *const *keys, const char *key)
 
 /* Checks OBJ's keys against F: unknown ones are errors (with the key a
  * typo meant), refused ones errors naming why, stood-in ones noted. */
-static void check_fields(struct object *x, const cJSON *obj, const char *path, const struct fields *f)
+void k8s_check_fields(struct object *x, const cJSON *obj, const char *path, const struct fields *f)
 {
 	size_t n = 0;
 	for (size_t i = 0; f->used && f->used[i]; i++)
@@ -176,16 +152,16 @@ static void check_fields(struct object *x, const cJSON *obj, const char *path, c
 		allowed[n++] = f->refused[i].key;
 	docwalk_check_keys(x->w, obj, path, allowed);
 	for (size_t i = 0; f->refused && f->refused[i].key; i++) {
-		const cJSON *v = field(obj, f->refused[i].key);
+		const cJSON *v = k8s_field(obj, f->refused[i].key);
 		if (v) {
-			autofree char *where = path_in(path, f->refused[i].key);
+			autofree char *where = k8s_path(path, f->refused[i].key);
 			docwalk_error(x->w, v, where, "not implemented: %s", f->refused[i].why);
 		}
 	}
 	for (const cJSON *c = obj->child; c; c = c->next)
 		if (!cJSON_IsNull(c) && listed(f->stood_in, c->string)) {
 			grow_array((void **)&x->stood_in, &x->cap_stood_in, x->n_stood_in + 1, sizeof(*x->stood_in));
-			x->stood_in[x->n_stood_in++] = path_in(path, c->string);
+			x->stood_in[x->n_stood_in++] = k8s_path(path, c->string);
 		}
 }
 
@@ -197,7 +173,7 @@ static bool is_subdomain(const char *s)
 }
 
 /* A labels object into *LABELS (checked by the walker). */
-static void read_labels(struct object *x, const cJSON *obj, const char *path, struct tb_label **labels, size_t *n)
+void k8s_read_labels(struct object *x, const cJSON *obj, const char *path, struct tb_label **labels, size_t *n)
 {
 	*labels = NULL;
 	*n = 0;
@@ -209,7 +185,7 @@ static void read_labels(struct object *x, const cJSON *obj, const char *path, st
 			(*labels)[(*n)++] = (struct tb_label){xstrdup(c->string), xstrdup(c->valuestring)};
 }
 
-static void free_labels(struct tb_label *labels, size_t n)
+void k8s_free_labels(struct tb_label *labels, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(labels[i].key);
@@ -218,7 +194,7 @@ static void free_labels(struct tb_label *labels, size_t n)
 	free(labels);
 }
 
-static const char *label_value(const struct tb_label *labels, size_t n, const char *key)
+const char *k8s_label_value(const struct tb_label *labels, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(labels[i].key, key) == 0)
@@ -228,24 +204,24 @@ static const char *label_value(const struct tb_label *labels, size_t n, const ch
 
 /* A LabelSelector: matchLabels, each key=value an In of one value, and
  * matchExpressions. False (after reporting) when malformed. */
-static bool read_selector(struct object *x, const cJSON *obj, const char *path, struct label_selector *s)
+bool k8s_read_selector(struct object *x, const cJSON *obj, const char *path, struct label_selector *s)
 {
 	*s = (struct label_selector){0};
 	if (!docwalk_object(x->w, obj, path, "a label selector (matchLabels, matchExpressions)"))
 		return false;
 	size_t errors = x->w->d->count;
-	check_fields(x, obj, path, &selector_fields);
-	const cJSON *labels = field(obj, "matchLabels");
+	k8s_check_fields(x, obj, path, &selector_fields);
+	const cJSON *labels = k8s_field(obj, "matchLabels");
 	if (labels) {
-		autofree char *where = path_in(path, "matchLabels");
+		autofree char *where = k8s_path(path, "matchLabels");
 		if (docwalk_object(x->w, labels, where, "an object of string labels"))
 			for (const cJSON *c = labels->child; c; c = c->next)
 				if (docwalk_label(x->w, c, where))
 					label_selector_add(s, c->string, SELECTOR_IN, (const char *const *)&c->valuestring, 1);
 	}
-	const cJSON *exprs = field(obj, "matchExpressions");
+	const cJSON *exprs = k8s_field(obj, "matchExpressions");
 	if (exprs) {
-		autofree char *where = path_in(path, "matchExpressions");
+		autofree char *where = k8s_path(path, "matchExpressions");
 		size_t i = 0;
 		static const char *const ops[] = {"In", "NotIn", "Exists", "DoesNotExist", NULL};
 		for (const cJSON *e = docwalk_array(x->w, exprs, where, "an array of requirements") ? exprs->child : NULL;
@@ -253,18 +229,18 @@ static bool read_selector(struct object *x, const cJSON *obj, const char *path, 
 			autofree char *at = docwalk_path_index(where, i);
 			if (!docwalk_object(x->w, e, at, "a requirement ({key, operator, values})"))
 				continue;
-			check_fields(x, e, at, &requirement_fields);
+			k8s_check_fields(x, e, at, &requirement_fields);
 			const cJSON *key = docwalk_member(x->w, e, at, "key", true);
 			const cJSON *op = docwalk_member(x->w, e, at, "operator", true);
-			autofree char *key_at = path_in(at, "key"), *op_at = path_in(at, "operator"),
-				      *values_at = path_in(at, "values");
+			autofree char *key_at = k8s_path(at, "key"), *op_at = k8s_path(at, "operator"),
+				      *values_at = k8s_path(at, "values");
 			const char *k = key ? docwalk_string(x->w, key, key_at, "a label key") : NULL;
 			if (k && !docwalk_is_label_key(k)) {
 				docwalk_error(x->w, key, key_at, "\"%s\" is not a label key", k);
 				k = NULL;
 			}
 			int which = op ? docwalk_choice(x->w, op, op_at, ops) : -1;
-			const cJSON *values = field(e, "values");
+			const cJSON *values = k8s_field(e, "values");
 			bool needs_values = which == SELECTOR_IN || which == SELECTOR_NOT_IN;
 			size_t n_values = values && cJSON_IsArray(values) ? (size_t)cJSON_GetArraySize(values) : 0;
 			if (which >= 0 && needs_values && n_values == 0) {
@@ -304,10 +280,10 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 {
 	if (!docwalk_object(x->w, spec, path, "a PodSpec"))
 		return;
-	check_fields(x, spec, path, &pod_spec_fields);
+	k8s_check_fields(x, spec, path, &pod_spec_fields);
 	struct tb_pod *pod = &wl->pod;
 	const cJSON *containers = docwalk_member(x->w, spec, path, "containers", true);
-	autofree char *containers_at = path_in(path, "containers");
+	autofree char *containers_at = k8s_path(path, "containers");
 	if (containers && docwalk_array(x->w, containers, containers_at, "an array of containers")) {
 		if (cJSON_GetArraySize(containers) == 0)
 			docwalk_error(x->w, containers, containers_at, "a pod needs at least one container");
@@ -317,9 +293,9 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 			autofree char *at = docwalk_path_index(containers_at, i);
 			if (!docwalk_object(x->w, c, at, "a container"))
 				continue;
-			check_fields(x, c, at, &container_fields);
+			k8s_check_fields(x, c, at, &container_fields);
 			const cJSON *name = docwalk_member(x->w, c, at, "name", true);
-			autofree char *name_at = path_in(at, "name");
+			autofree char *name_at = k8s_path(at, "name");
 			const char *text = name ? docwalk_string(x->w, name, name_at, "a container name") : NULL;
 			if (text && !docwalk_is_dns_label(text))
 				docwalk_error(x->w, name, name_at, "\"%s\" is not a container name (a DNS label)", text);
@@ -327,9 +303,9 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 				if (names[k] && strcmp(names[k], text) == 0)
 					docwalk_error(x->w, name, name_at, "a second container named \"%s\"", text);
 			names[i] = text;
-			const cJSON *ports = field(c, "ports");
+			const cJSON *ports = k8s_field(c, "ports");
 			if (ports) {
-				autofree char *ports_at = path_in(at, "ports");
+				autofree char *ports_at = k8s_path(at, "ports");
 				const struct tb_port_list l = {&pod->ports, &pod->n_ports, &pod->host_ports,
 							       &pod->n_host_ports};
 				ports_parse(x->w, ports, ports_at, &l);
@@ -337,16 +313,16 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 		}
 		free(names);
 	}
-	const cJSON *host_network = field(spec, "hostNetwork");
+	const cJSON *host_network = k8s_field(spec, "hostNetwork");
 	if (host_network) {
-		autofree char *at = path_in(path, "hostNetwork");
+		autofree char *at = k8s_path(path, "hostNetwork");
 		docwalk_bool(x->w, host_network, at, &pod->host_network);
 	}
 	/* On the host's network, a container port is the node's port: hostPort
 	 * is that port or nothing (the API server requires them equal). */
 	for (size_t i = 0; pod->host_network && i < pod->n_host_ports; i++)
 		if (pod->host_ports[i].host_port != pod->host_ports[i].container_port) {
-			autofree char *at = path_in(path, "hostNetwork");
+			autofree char *at = k8s_path(path, "hostNetwork");
 			docwalk_error(x->w, host_network, at,
 				      "hostPort %d differs from its containerPort %d: on the host's network they are one "
 				      "port",
@@ -357,23 +333,23 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 		pod->host_ports = NULL;
 		pod->n_host_ports = 0;
 	}
-	const cJSON *node_name = field(spec, "nodeName");
+	const cJSON *node_name = k8s_field(spec, "nodeName");
 	if (node_name) {
-		autofree char *at = path_in(path, "nodeName");
+		autofree char *at = k8s_path(path, "nodeName");
 		const char *text = docwalk_string(x->w, node_name, at, "a node's name");
 		if (text)
 			wl->node_name = xstrdup(text);
 	}
-	const cJSON *selector = field(spec, "nodeSelector");
+	const cJSON *selector = k8s_field(spec, "nodeSelector");
 	if (selector) {
-		autofree char *at = path_in(path, "nodeSelector");
-		read_labels(x, selector, at, &wl->node_selector, &wl->n_node_selector);
+		autofree char *at = k8s_path(path, "nodeSelector");
+		k8s_read_labels(x, selector, at, &wl->node_selector, &wl->n_node_selector);
 	}
 	/* A pod's hostname is its name here: a spec.hostname that says the
 	 * same (as kubectl get prints a StatefulSet's pods) changes nothing. */
-	const cJSON *hostname = field(spec, "hostname");
+	const cJSON *hostname = k8s_field(spec, "hostname");
 	if (hostname) {
-		autofree char *at = path_in(path, "hostname");
+		autofree char *at = k8s_path(path, "hostname");
 		const char *text = docwalk_string(x->w, hostname, at, "a hostname");
 		if (text && (wl->kind != TB_WORKLOAD_POD || strcmp(text, wl->name) != 0))
 			docwalk_error(x->w, hostname, at,
@@ -381,9 +357,9 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 				      "are not built yet",
 				      wl->kind == TB_WORKLOAD_POD ? wl->name : "NAME-i");
 	}
-	const cJSON *dns = field(spec, "dnsPolicy");
+	const cJSON *dns = k8s_field(spec, "dnsPolicy");
 	if (dns) {
-		autofree char *at = path_in(path, "dnsPolicy");
+		autofree char *at = k8s_path(path, "dnsPolicy");
 		static const char *const policies[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None", NULL};
 		if (docwalk_choice(x->w, dns, at, policies) == 3)
 			docwalk_error(x->w, dns, at, "not implemented: \"None\" takes its DNS from dnsConfig, which is not "
@@ -395,22 +371,22 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 static void read_template(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
 {
 	const cJSON *tmpl = docwalk_member(x->w, spec, path, "template", true);
-	autofree char *at = path_in(path, "template");
+	autofree char *at = k8s_path(path, "template");
 	if (!tmpl || !docwalk_object(x->w, tmpl, at, "a pod template (metadata, spec)"))
 		return;
-	check_fields(x, tmpl, at, &template_fields);
-	const cJSON *meta = field(tmpl, "metadata");
-	autofree char *meta_at = path_in(at, "metadata");
+	k8s_check_fields(x, tmpl, at, &template_fields);
+	const cJSON *meta = k8s_field(tmpl, "metadata");
+	autofree char *meta_at = k8s_path(at, "metadata");
 	if (meta && docwalk_object(x->w, meta, meta_at, "an object")) {
-		check_fields(x, meta, meta_at, &template_meta_fields);
-		const cJSON *labels = field(meta, "labels");
+		k8s_check_fields(x, meta, meta_at, &template_meta_fields);
+		const cJSON *labels = k8s_field(meta, "labels");
 		if (labels) {
-			autofree char *labels_at = path_in(meta_at, "labels");
-			read_labels(x, labels, labels_at, &wl->pod.labels, &wl->pod.n_labels);
+			autofree char *labels_at = k8s_path(meta_at, "labels");
+			k8s_read_labels(x, labels, labels_at, &wl->pod.labels, &wl->pod.n_labels);
 		}
 	}
 	const cJSON *pod_spec = docwalk_member(x->w, tmpl, at, "spec", true);
-	autofree char *spec_at = path_in(at, "spec");
+	autofree char *spec_at = k8s_path(at, "spec");
 	if (pod_spec)
 		read_pod_spec(x, pod_spec, spec_at, wl);
 }
@@ -420,9 +396,9 @@ static void read_template(struct object *x, const cJSON *spec, const char *path,
 static void read_workload_selector(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
 {
 	const cJSON *sel = docwalk_member(x->w, spec, path, "selector", true);
-	autofree char *at = path_in(path, "selector");
+	autofree char *at = k8s_path(path, "selector");
 	struct label_selector s;
-	if (!sel || !read_selector(x, sel, at, &s))
+	if (!sel || !k8s_read_selector(x, sel, at, &s))
 		return;
 	if (s.n_reqs == 0)
 		docwalk_error(x->w, sel, at, "an empty selector would select every pod: give matchLabels or "
@@ -434,10 +410,10 @@ static void read_workload_selector(struct object *x, const cJSON *spec, const ch
 
 static int read_replicas(struct object *x, const cJSON *spec, const char *path)
 {
-	const cJSON *replicas = field(spec, "replicas");
+	const cJSON *replicas = k8s_field(spec, "replicas");
 	int n = 1;
 	if (replicas) {
-		autofree char *at = path_in(path, "replicas");
+		autofree char *at = k8s_path(path, "replicas");
 		docwalk_int(x->w, replicas, at, 0, 100000, "a number of replicas", "a number of replicas", &n);
 	}
 	return n;
@@ -492,17 +468,17 @@ static void read_namespace(struct object *x, const cJSON *spec, const char *name
 	(void)namespace;
 	(void)spec;
 	struct tb_topology *t = x->o->t;
-	const cJSON *meta = field(x->item, "metadata");
+	const cJSON *meta = k8s_field(x->item, "metadata");
 	struct tb_namespace ns = {.name = xstrdup(name), .line = docwalk_line(x->w, x->item)};
-	const cJSON *labels = meta ? field(meta, "labels") : NULL;
+	const cJSON *labels = meta ? k8s_field(meta, "labels") : NULL;
 	if (labels) {
 		autofree char *at = xstrdup("metadata.labels");
-		read_labels(x, labels, at, &ns.labels, &ns.n_labels);
+		k8s_read_labels(x, labels, at, &ns.labels, &ns.n_labels);
 	}
 	/* The API server labels every namespace with its own name. */
-	const char *given = label_value(ns.labels, ns.n_labels, TB_LABEL_NAMESPACE_NAME);
+	const char *given = k8s_label_value(ns.labels, ns.n_labels, TB_LABEL_NAMESPACE_NAME);
 	if (given && strcmp(given, name) != 0) {
-		docwalk_error(x->w, field(labels, TB_LABEL_NAMESPACE_NAME), "metadata.labels." TB_LABEL_NAMESPACE_NAME,
+		docwalk_error(x->w, k8s_field(labels, TB_LABEL_NAMESPACE_NAME), "metadata.labels." TB_LABEL_NAMESPACE_NAME,
 			      "\"%s\" is not the namespace's name: the API server sets it", given);
 	} else if (!given) {
 		ns.labels = xrealloc(ns.labels, (ns.n_labels + 1) * sizeof(*ns.labels));
@@ -511,7 +487,7 @@ static void read_namespace(struct object *x, const cJSON *spec, const char *name
 	/* "default" exists already: declaring it adds its labels. */
 	for (size_t i = 0; i < t->n_namespaces; i++)
 		if (strcmp(t->namespaces[i].name, name) == 0) {
-			free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
+			k8s_free_labels(t->namespaces[i].labels, t->namespaces[i].n_labels);
 			t->namespaces[i].labels = ns.labels;
 			t->namespaces[i].n_labels = ns.n_labels;
 			t->namespaces[i].line = ns.line;
@@ -525,10 +501,10 @@ static void read_namespace(struct object *x, const cJSON *spec, const char *name
 static void read_pod(struct object *x, const cJSON *spec, const char *namespace, const char *name)
 {
 	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_POD, namespace, name);
-	const cJSON *meta = field(x->item, "metadata");
-	const cJSON *labels = meta ? field(meta, "labels") : NULL;
+	const cJSON *meta = k8s_field(x->item, "metadata");
+	const cJSON *labels = meta ? k8s_field(meta, "labels") : NULL;
 	if (labels)
-		read_labels(x, labels, "metadata.labels", &wl->pod.labels, &wl->pod.n_labels);
+		k8s_read_labels(x, labels, "metadata.labels", &wl->pod.labels, &wl->pod.n_labels);
 	if (spec)
 		read_pod_spec(x, spec, "spec", wl);
 }
@@ -538,11 +514,11 @@ static void read_deployment(struct object *x, const cJSON *spec, const char *nam
 	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_DEPLOYMENT, namespace, name);
 	if (!spec)
 		return;
-	check_fields(x, spec, "spec", &deployment_fields);
+	k8s_check_fields(x, spec, "spec", &deployment_fields);
 	wl->replicas = read_replicas(x, spec, "spec");
 	read_template(x, spec, "spec", wl);
 	read_workload_selector(x, spec, "spec", wl);
-	const cJSON *tmpl = field(spec, "template");
+	const cJSON *tmpl = k8s_field(spec, "template");
 	wl->template_hash = template_hash(tmpl);
 	/* Its pods carry the hash, as the controller labels them. */
 	wl->pod.labels = xrealloc(wl->pod.labels, (wl->pod.n_labels + 1) * sizeof(*wl->pod.labels));
@@ -554,7 +530,7 @@ static void read_replicaset(struct object *x, const cJSON *spec, const char *nam
 	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_REPLICASET, namespace, name);
 	if (!spec)
 		return;
-	check_fields(x, spec, "spec", &replicaset_fields);
+	k8s_check_fields(x, spec, "spec", &replicaset_fields);
 	wl->replicas = read_replicas(x, spec, "spec");
 	read_template(x, spec, "spec", wl);
 	read_workload_selector(x, spec, "spec", wl);
@@ -565,18 +541,18 @@ static void read_statefulset(struct object *x, const cJSON *spec, const char *na
 	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_STATEFULSET, namespace, name);
 	if (!spec)
 		return;
-	check_fields(x, spec, "spec", &statefulset_fields);
+	k8s_check_fields(x, spec, "spec", &statefulset_fields);
 	wl->replicas = read_replicas(x, spec, "spec");
-	const cJSON *ordinals = field(spec, "ordinals");
+	const cJSON *ordinals = k8s_field(spec, "ordinals");
 	if (ordinals && docwalk_object(x->w, ordinals, "spec.ordinals", "an object ({start})")) {
 		static const char *const ordinal_keys[] = {"start", NULL};
 		docwalk_check_keys(x->w, ordinals, "spec.ordinals", ordinal_keys);
-		const cJSON *start = field(ordinals, "start");
+		const cJSON *start = k8s_field(ordinals, "start");
 		if (start)
 			docwalk_int(x->w, start, "spec.ordinals.start", 0, 1000000, "a number", "an ordinal",
 				    &wl->ordinal_start);
 	}
-	const cJSON *service = field(spec, "serviceName");
+	const cJSON *service = k8s_field(spec, "serviceName");
 	if (service)
 		docwalk_string(x->w, service, "spec.serviceName", "a service's name");
 	read_template(x, spec, "spec", wl);
@@ -588,7 +564,7 @@ static void read_daemonset(struct object *x, const cJSON *spec, const char *name
 	struct tb_workload *wl = new_workload(x, TB_WORKLOAD_DAEMONSET, namespace, name);
 	if (!spec)
 		return;
-	check_fields(x, spec, "spec", &daemonset_fields);
+	k8s_check_fields(x, spec, "spec", &daemonset_fields);
 	read_template(x, spec, "spec", wl);
 	read_workload_selector(x, spec, "spec", wl);
 }
@@ -601,13 +577,17 @@ static const struct kind {
 	bool name_is_label; /* its name becomes a hostname prefix: a DNS label */
 	kind_reader read;
 	const char *const *stood_in; /* of its own top-level fields, besides status */
+	const char *const *top;      /* its top-level fields; NULL: apiVersion, kind, metadata, spec, status */
+	bool reads_status;           /* its status says something used (a load balancer's address) */
 } kinds[] = {
-	{"Namespace", "v1", false, true, read_namespace, namespace_stood_in},
-	{"Pod", "v1", true, false, read_pod, NULL},
-	{"Deployment", "apps/v1", true, false, read_deployment, NULL},
-	{"ReplicaSet", "apps/v1", true, false, read_replicaset, NULL},
-	{"StatefulSet", "apps/v1", true, true, read_statefulset, NULL},
-	{"DaemonSet", "apps/v1", true, false, read_daemonset, NULL},
+	{"Namespace", "v1", false, true, read_namespace, namespace_stood_in, NULL, false},
+	{"Pod", "v1", true, false, read_pod, NULL, NULL, false},
+	{"Deployment", "apps/v1", true, false, read_deployment, NULL, NULL, false},
+	{"ReplicaSet", "apps/v1", true, false, read_replicaset, NULL, NULL, false},
+	{"StatefulSet", "apps/v1", true, true, read_statefulset, NULL, NULL, false},
+	{"DaemonSet", "apps/v1", true, false, read_daemonset, NULL, NULL, false},
+	{"Service", "v1", true, true, k8s_read_service, NULL, service_top, true},
+	{"EndpointSlice", "discovery.k8s.io/v1", true, false, k8s_read_endpoint_slice, NULL, slice_top, false},
 };
 
 static const struct kind *find_kind(const char *name)
@@ -657,7 +637,7 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 	if (!docwalk_object(w, obj, path, "a Kubernetes object (apiVersion, kind, metadata, ...)"))
 		return;
 	const cJSON *kind_item = docwalk_member(w, obj, path, "kind", true);
-	autofree char *kind_at = path_in(path, "kind");
+	autofree char *kind_at = k8s_path(path, "kind");
 	const char *kind_name = kind_item ? docwalk_string(w, kind_item, kind_at, "a kind") : NULL;
 	if (!kind_name)
 		return;
@@ -669,14 +649,14 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 		return;
 	}
 	const cJSON *meta = docwalk_member(w, obj, path, "metadata", true);
-	autofree char *meta_at = path_in(path, "metadata");
+	autofree char *meta_at = k8s_path(path, "metadata");
 	if (!meta || !docwalk_object(w, meta, meta_at, "an object (name, namespace, labels, ...)"))
 		return;
-	const cJSON *name_item = field(meta, "name");
-	autofree char *name_at = path_in(meta_at, "name");
+	const cJSON *name_item = k8s_field(meta, "name");
+	autofree char *name_at = k8s_path(meta_at, "name");
 	if (!name_item) {
-		if (field(meta, "generateName"))
-			docwalk_error(w, field(meta, "generateName"), "metadata.generateName",
+		if (k8s_field(meta, "generateName"))
+			docwalk_error(w, k8s_field(meta, "generateName"), "metadata.generateName",
 				      "not implemented: testbed names objects as they are written: give metadata.name");
 		else
 			docwalk_error(w, meta, meta_at, "%s without metadata.name", kind_name);
@@ -691,8 +671,8 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 					       : "DNS labels joined by '.', at most 253 in all");
 		return;
 	}
-	const cJSON *ns_item = field(meta, "namespace");
-	autofree char *ns_at = path_in(meta_at, "namespace");
+	const cJSON *ns_item = k8s_field(meta, "namespace");
+	autofree char *ns_at = k8s_path(meta_at, "namespace");
 	const char *namespace = k->namespaced ? TB_DEFAULT_NAMESPACE : NULL;
 	if (ns_item) {
 		const char *text = docwalk_string(w, ns_item, ns_at, "a namespace's name");
@@ -716,16 +696,18 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 	const char *api_version = api ? docwalk_string(w, api, "apiVersion", "an API version") : NULL;
 	if (api_version && strcmp(api_version, k->api_version) != 0)
 		docwalk_error(w, api, "apiVersion", "\"%s\": a %s is %s", api_version, kind_name, k->api_version);
-	const struct fields top = {object_used, object_stood_in, NULL};
-	check_fields(&x, obj, "", &top);
+	/* A status is the cluster's account of an object, which kubectl prints:
+	 * stood in for, unless the kind reads it (a load balancer's address). */
+	const struct fields top = {k->top ? k->top : object_used, k->reads_status ? NULL : object_stood_in, NULL};
+	k8s_check_fields(&x, obj, "", &top);
 	if (k->stood_in)
 		for (size_t i = 0; k->stood_in[i]; i++)
-			if (field(obj, k->stood_in[i])) {
+			if (k8s_field(obj, k->stood_in[i])) {
 				grow_array((void **)&x.stood_in, &x.cap_stood_in, x.n_stood_in + 1, sizeof(*x.stood_in));
 				x.stood_in[x.n_stood_in++] = xstrdup(k->stood_in[i]);
 			}
-	check_fields(&x, meta, "metadata", &meta_fields);
-	const cJSON *spec = field(obj, "spec");
+	k8s_check_fields(&x, meta, "metadata", &meta_fields);
+	const cJSON *spec = k8s_field(obj, "spec");
 	if (spec && k->read != read_namespace && !docwalk_object(w, spec, "spec", "an object"))
 		spec = NULL;
 	if (first_time(&x, kind_name, namespace, name))
@@ -764,7 +746,7 @@ static void read_object_or_list(struct k8s_objects *o, struct docwalk *w, const 
 		static const char *const list_keys[] = {"apiVersion", "kind", "items", "metadata", NULL};
 		docwalk_check_keys(w, obj, path, list_keys);
 		const cJSON *items = docwalk_member(w, obj, path, "items", true);
-		autofree char *items_at = path_in(path, "items");
+		autofree char *items_at = k8s_path(path, "items");
 		if (items)
 			k8s_read_objects(o, w, items, items_at, file);
 		return;

@@ -24,10 +24,13 @@ struct parser {
 
 static const char *const top_keys[] = {"$schema", "description", "name",     "images",  "hosts", "bridges",
 				       "links",   "cluster",     "neighbours", "nodes",    "services", "ingress", "policies",
-				       "objects", "manifests",   "expect",     NULL};
+				       "objects", "manifests",   "external",   "expect",     NULL};
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
-static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", NULL};
+static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", "nodePortRange",
+					   "kubeProxy", NULL};
+static const char *const kube_proxy_keys[] = {"masqueradeAll", "nodePortAddresses", "clusterCIDR", NULL};
+static const char *const external_keys[] = {"name", "address", NULL};
 static const char *const node_keys[] = {"name", "image", "labels", "disk", "podCIDR", "pods", NULL};
 static const char *const pod_keys[] = {"name", "namespace", "image", "labels", "http", "ports", "disk", "command", NULL};
 
@@ -381,6 +384,48 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 		if (parse_cidr(p, item, where, true, &v))
 			*dst = v;
 	}
+	const cJSON *range = docwalk_member(&p->w, obj, "cluster", "nodePortRange", false);
+	if (range) {
+		const char *text = docwalk_string(&p->w, range, "cluster.nodePortRange", "a range, as \"30000-32767\"");
+		int lo, hi, used = 0;
+		if (text && (sscanf(text, "%d-%d%n", &lo, &hi, &used) != 2 || text[used] || lo < 1 || hi > 65535 || lo > hi))
+			docwalk_error(&p->w, range, "cluster.nodePortRange",
+				      "\"%s\" is not a port range: FIRST-LAST, from 1 to 65535", text);
+		else if (text) {
+			c->node_port_min = lo;
+			c->node_port_max = hi;
+		}
+	}
+	const cJSON *kp = docwalk_member(&p->w, obj, "cluster", "kubeProxy", false);
+	if (kp && docwalk_object(&p->w, kp, "cluster.kubeProxy", "an object (KubeProxyConfiguration's masqueradeAll, "
+							      "nodePortAddresses, clusterCIDR)")) {
+		docwalk_check_keys(&p->w, kp, "cluster.kubeProxy", kube_proxy_keys);
+		const cJSON *all = docwalk_member(&p->w, kp, "cluster.kubeProxy", "masqueradeAll", false);
+		if (all)
+			docwalk_bool(&p->w, all, "cluster.kubeProxy.masqueradeAll", &c->kube_proxy.masquerade_all);
+		const cJSON *cidr = docwalk_member(&p->w, kp, "cluster.kubeProxy", "clusterCIDR", false);
+		if (cidr && cJSON_IsString(cidr) && !*cidr->valuestring)
+			c->kube_proxy.has_cluster_cidr = false; /* "": no local-traffic detector */
+		else if (cidr)
+			c->kube_proxy.has_cluster_cidr =
+				parse_cidr(p, cidr, "cluster.kubeProxy.clusterCIDR", true, &c->kube_proxy.cluster_cidr);
+		c->kube_proxy_cidr_given = cidr != NULL;
+		const cJSON *addrs = docwalk_member(&p->w, kp, "cluster.kubeProxy", "nodePortAddresses", false);
+		if (addrs && docwalk_array(&p->w, addrs, "cluster.kubeProxy.nodePortAddresses",
+					   "an array of CIDRs, or [\"primary\"]")) {
+			struct tb_kube_proxy *k = &c->kube_proxy;
+			k->node_port_addresses = xcalloc((size_t)cJSON_GetArraySize(addrs) + 1, sizeof(*k->node_port_addresses));
+			size_t i = 0;
+			for (const cJSON *a = addrs->child; a; a = a->next, i++) {
+				autofree char *where = docwalk_path_index("cluster.kubeProxy.nodePortAddresses", i);
+				/* "primary" is the default: each node's own address. */
+				if (cJSON_IsString(a) && strcmp(a->valuestring, "primary") == 0)
+					continue;
+				if (parse_cidr(p, a, where, false, &k->node_port_addresses[k->n_node_port_addresses]))
+					k->n_node_port_addresses++;
+			}
+		}
+	}
 	const cJSON *routing = docwalk_member(&p->w, obj, "cluster", "routing", false);
 	if (routing && docwalk_string(&p->w, routing, "cluster.routing", "a string")) {
 		const char *r = routing->valuestring;
@@ -594,6 +639,32 @@ static size_t parse_reserved(struct parser *p, const cJSON *root, const char *ke
 	return i;
 }
 
+static void parse_externals(struct parser *p, const cJSON *arr)
+{
+	if (!docwalk_array(&p->w, arr, "external", "an array of machines outside the cluster ({name, address})"))
+		return;
+	struct tb_topology *t = p->t;
+	t->externals = xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(*t->externals));
+	t->externals_given = true;
+	size_t i = 0;
+	for (const cJSON *obj = arr->child; obj; obj = obj->next, i++) {
+		autofree char *path = docwalk_path_index("external", i);
+		if (!docwalk_object(&p->w, obj, path, "an object ({name, address})"))
+			continue;
+		docwalk_check_keys(&p->w, obj, path, external_keys);
+		struct tb_external *x = &t->externals[t->n_externals++];
+		x->line = docwalk_line(&p->w, obj);
+		x->name = parse_name(p, obj, path);
+		const cJSON *addr = docwalk_member(&p->w, obj, path, "address", false);
+		if (addr) {
+			autofree char *where = docwalk_path_key(path, "address");
+			const char *text = docwalk_string(&p->w, addr, where, "an IPv4 address");
+			if (text && !ipv4_addr_parse(text, &x->address))
+				docwalk_error(&p->w, addr, where, "\"%s\" is not an IPv4 address", text);
+		}
+	}
+}
+
 static void parse_top(struct parser *p, const cJSON *root)
 {
 	struct tb_topology *t = p->t;
@@ -641,6 +712,8 @@ static void parse_top(struct parser *p, const cJSON *root)
 				      item->valuestring);
 	}
 	/* "objects" are Kubernetes', which compile.c has k8s.c read. */
+	if ((item = docwalk_member(&p->w, root, "", "external", false)))
+		parse_externals(p, item);
 	t->n_services = parse_reserved(p, root, "services");
 	t->n_ingress = parse_reserved(p, root, "ingress");
 	t->n_policies = parse_reserved(p, root, "policies");
@@ -653,6 +726,9 @@ static void cluster_defaults(struct tb_cluster *c)
 	ipv4_prefix_parse("10.96.0.0/16", &c->service_cidr, &(const char *){NULL});
 	ipv4_prefix_parse("10.10.0.0/24", &c->underlay, &(const char *){NULL});
 	c->routing = TB_ROUTING_GATEWAY;
+	ipv4_prefix_parse("203.0.113.0/24", &c->external_cidr, &(const char *){NULL});
+	c->node_port_min = 30000;
+	c->node_port_max = 32767;
 }
 
 static void strv_free_n(char **v, size_t n)
@@ -672,6 +748,38 @@ void tb_pod_free(struct tb_pod *pod)
 	free(pod->name);
 	free(pod->image);
 	free(pod->origin.what);
+}
+
+static void service_free(struct tb_service *s)
+{
+	free(s->name);
+	free(s->namespace);
+	free_labels(s->selector, s->n_selector);
+	for (size_t i = 0; i < s->n_ports; i++) {
+		free(s->ports[i].name);
+		free(s->ports[i].target_port_name);
+	}
+	free(s->ports);
+	free(s->external_ips);
+	free(s->load_balancer_ips);
+	free(s->source_ranges);
+	free(s->origin.what);
+}
+
+static void slice_free(struct tb_endpoint_slice *es)
+{
+	free(es->name);
+	free(es->namespace);
+	free(es->service);
+	for (size_t i = 0; i < es->n_ports; i++)
+		free(es->ports[i].name);
+	free(es->ports);
+	for (size_t i = 0; i < es->n_endpoints; i++) {
+		free(es->endpoints[i].addresses);
+		free(es->endpoints[i].node_name);
+	}
+	free(es->endpoints);
+	free(es->origin.what);
 }
 
 static void workload_free(struct tb_workload *wl)
@@ -704,6 +812,11 @@ struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, 
 	size_t errors = d->count;
 	struct parser p = {.w = {.doc = doc, .d = d}, .t = t};
 	parse_top(&p, doc->root);
+	/* A cluster has its internet, unless "external" says what is outside. */
+	if (t->n_nodes && !t->externals_given) {
+		t->externals = xcalloc(1, sizeof(*t->externals));
+		t->externals[t->n_externals++] = (struct tb_external){.name = xstrdup(TB_DEFAULT_EXTERNAL)};
+	}
 	if (d->count != errors) {
 		topology_free(t);
 		return NULL;
@@ -741,6 +854,16 @@ void topology_free(struct tb_topology *t)
 	for (size_t i = 0; i < t->n_workloads; i++)
 		workload_free(&t->workloads[i]);
 	free(t->workloads);
+	for (size_t i = 0; i < t->n_services_objects; i++)
+		service_free(&t->services[i]);
+	free(t->services);
+	for (size_t i = 0; i < t->n_slices; i++)
+		slice_free(&t->slices[i]);
+	free(t->slices);
+	for (size_t i = 0; i < t->n_externals; i++)
+		free(t->externals[i].name);
+	free(t->externals);
+	free(t->cluster.kube_proxy.node_port_addresses);
 	strv_free_n(t->files, t->n_files);
 	strv_free_n(t->notes, t->n_notes);
 	for (size_t i = 0; i < t->n_bridges; i++)

@@ -62,6 +62,8 @@ struct tb_image {
 #define TB_DEFAULT_NAMESPACE "default"
 #define TB_LABEL_NAMESPACE_NAME "kubernetes.io/metadata.name"
 #define TB_LABEL_HOSTNAME "kubernetes.io/hostname"
+/* The external machine a cluster has when "external" names none. */
+#define TB_DEFAULT_EXTERNAL "internet"
 
 struct tb_iface {
 	char *name;
@@ -166,6 +168,71 @@ struct tb_workload {
 	size_t n_node_selector;
 };
 
+/* A Service, as its object says (k8s_service.c); IPAM gives it a cluster
+ * IP and node ports where it asks for none, the compiler its endpoints. */
+enum tb_service_type { TB_SERVICE_CLUSTER_IP, TB_SERVICE_NODE_PORT, TB_SERVICE_LOAD_BALANCER };
+struct tb_service_port {
+	char *name; /* "" for none */
+	enum tb_protocol protocol;
+	int port;
+	int target_port;        /* 0: by name */
+	char *target_port_name; /* NULL: by number */
+	int node_port;          /* 0: none yet (IPAM allocates for NodePort and LoadBalancer) */
+};
+struct tb_service {
+	char *name, *namespace;
+	enum tb_service_type type;
+	bool has_selector; /* none: its endpoints are EndpointSlice objects' */
+	struct tb_label *selector;
+	size_t n_selector;
+	bool headless;          /* clusterIP: None */
+	uint32_t cluster_ip;    /* given, or from IPAM */
+	bool cluster_ip_given;
+	struct tb_service_port *ports;
+	size_t n_ports;
+	uint32_t *external_ips;
+	size_t n_external_ips;
+	uint32_t *load_balancer_ips; /* status.loadBalancer.ingress */
+	size_t n_load_balancer_ips;
+	struct ipv4_prefix *source_ranges;
+	size_t n_source_ranges;
+	bool affinity;        /* sessionAffinity: ClientIP */
+	int affinity_timeout; /* seconds */
+	bool external_local, internal_local, publish_not_ready;
+	bool allocate_node_ports; /* allocateLoadBalancerNodePorts (LoadBalancer) */
+	struct tb_origin origin;
+};
+
+/* An EndpointSlice, for a Service without a selector. */
+struct tb_slice_port {
+	char *name;
+	enum tb_protocol protocol;
+	int port;
+};
+struct tb_slice_endpoint {
+	uint32_t *addresses;
+	size_t n_addresses;
+	bool ready, serving, terminating;
+	char *node_name; /* NULL: not given */
+};
+struct tb_endpoint_slice {
+	char *name, *namespace;
+	char *service; /* its kubernetes.io/service-name label */
+	struct tb_slice_port *ports;
+	size_t n_ports;
+	struct tb_slice_endpoint *endpoints;
+	size_t n_endpoints;
+	struct tb_origin origin;
+};
+
+/* A machine outside the cluster, behind the gateway (the lab's own
+ * "internet"): the stand-in server on an address of its own. */
+struct tb_external {
+	char *name;
+	uint32_t address; /* given, or from IPAM (cluster.externalCIDR) */
+	int line;
+};
+
 struct tb_node {
 	char *name;
 	char *image;
@@ -223,10 +290,23 @@ struct tb_expect {
 	int port_line; /* 0: no "port" */
 };
 
+/* KubeProxyConfiguration's settings that change the rules. */
+struct tb_kube_proxy {
+	bool masquerade_all;
+	bool has_cluster_cidr;           /* "" means no local-traffic detector */
+	struct ipv4_prefix cluster_cidr; /* default: cluster.podCIDR */
+	struct ipv4_prefix *node_port_addresses; /* none: each node's primary address */
+	size_t n_node_port_addresses;
+};
+
 struct tb_cluster {
 	struct ipv4_prefix pod_cidr;
 	struct ipv4_prefix service_cidr;
 	struct ipv4_prefix underlay;
+	struct ipv4_prefix external_cidr; /* where external machines live (203.0.113.0/24) */
+	int node_port_min, node_port_max; /* nodePortRange */
+	struct tb_kube_proxy kube_proxy;
+	bool kube_proxy_cidr_given; /* else clusterCIDR is podCIDR */
 	enum tb_routing routing;
 	uint32_t gateway_address; /* IPAM: the underlay's first address */
 	int line; /* 0: the file has no "cluster" */
@@ -256,6 +336,13 @@ struct tb_topology {
 	size_t n_namespaces;
 	struct tb_workload *workloads; /* from objects: schedule.c turns them into nodes' pods */
 	size_t n_workloads;
+	struct tb_service *services;
+	size_t n_services_objects;
+	struct tb_endpoint_slice *slices;
+	size_t n_slices;
+	struct tb_external *externals; /* a cluster's: "internet" unless "external" says */
+	size_t n_externals;
+	bool externals_given;
 	char **files; /* manifests read, named in origins */
 	size_t n_files;
 	char **notes; /* for `validate`: what objects' fields the pod server stands in for */

@@ -5,6 +5,7 @@
 #include "model/validate.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -361,6 +362,60 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 											  : TB_KIND_HOST;
 }
 
+static void object_error(struct diag *d, const struct tb_origin *o, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void object_error(struct diag *d, const struct tb_origin *o, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *why = xvasprintf(fmt, ap);
+	va_end(ap);
+	autofree char *where = xasprintf("%s: %s", o->what, path);
+	diag_error_in(d, o->file, o->line, o->column, where, "%s", why);
+}
+
+/* Services and their EndpointSlices: in declared namespaces, in a lab
+ * with nodes; a slice for a Service without a selector of its namespace
+ * (the EndpointSlice controller makes the others'), on a node the lab has. */
+static void check_services(const struct tb_topology *t, struct diag *d)
+{
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		if (!topology_find_namespace(t, s->namespace))
+			object_error(d, &s->origin, "metadata.namespace",
+				     "namespace \"%s\" is not declared: add a Namespace object for it", s->namespace);
+		if (t->n_nodes == 0)
+			object_error(d, &s->origin, "spec", "a Service needs nodes: the lab has none to run kube-proxy on");
+	}
+	for (size_t i = 0; i < t->n_slices; i++) {
+		const struct tb_endpoint_slice *es = &t->slices[i];
+		if (!es->service)
+			continue;
+		const struct tb_service *s = NULL;
+		for (size_t k = 0; k < t->n_services_objects && !s; k++)
+			if (strcmp(t->services[k].name, es->service) == 0 &&
+			    strcmp(t->services[k].namespace, es->namespace) == 0)
+				s = &t->services[k];
+		if (!s)
+			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
+				     "no Service \"%s\" in namespace %s", es->service, es->namespace);
+		else if (s->has_selector)
+			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
+				     "Service %s/%s has a selector: the EndpointSlice controller makes its slices",
+				     s->namespace, s->name);
+		for (size_t k = 0; k < es->n_endpoints; k++) {
+			const char *node = es->endpoints[k].node_name;
+			bool found = !node;
+			for (size_t n = 0; node && n < t->n_nodes; n++)
+				found |= strcmp(t->nodes[n].name, node) == 0;
+			if (!found) {
+				autofree char *at = xasprintf("endpoints[%zu].nodeName", k);
+				object_error(d, &es->origin, at, "the lab has no node \"%s\"", node);
+			}
+		}
+	}
+}
+
 bool validate_topology(struct tb_topology *t, struct diag *d)
 {
 	size_t errors = d->count;
@@ -389,10 +444,14 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 			}
 		}
 	}
+	for (size_t i = 0; i < t->n_externals; i++)
+		names_add(&names, d, t->externals[i].name, NULL, xasprintf("external[%zu]", i), "external", i,
+			  &(struct tb_origin){.line = t->externals[i].line});
 	check_bridge_names(t, d);
 	check_images(t, d);
 	check_links(t, d, &names);
 	check_addresses(t, d);
+	check_services(t, d);
 	struct name_entry *entries = xcalloc(names.count + 1, sizeof(*entries));
 	for (size_t i = 0; i < names.count; i++)
 		entries[i] = (struct name_entry){names.items[i].name, names.items[i].namespace};

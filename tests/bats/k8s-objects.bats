@@ -132,7 +132,7 @@ bad_lab() {
 		      affinity: {}
 		---
 		apiVersion: v1
-		kind: Service
+		kind: ConfigMap
 		metadata: {name: web}
 	EOF
 	manifest 20-again.json <<-'EOF'
@@ -145,7 +145,7 @@ bad_lab() {
 	assert_line 'k8s/10-web.yaml:20:25: Deployment shop/web: spec.template.spec.containers[0].ports[1].protocol: "HTTP" is not TCP, UDP or SCTP'
 	assert_line "k8s/10-web.yaml:23:25: Deployment shop/web: spec.template.spec.containers[0].ports[2].protocol: port 3868/SCTP: this machine's kernel has no SCTP, so no server can listen on it"
 	assert_line 'k8s/10-web.yaml:24:17: Deployment shop/web: spec.template.spec.affinity: not implemented: testbed places pods by nodeName and nodeSelector, not by affinity'
-	assert_line --regexp '^k8s/10-web\.yaml:27:7: kind: kind "Service" is not one testbed builds \(it builds: .*\)$'
+	assert_line --regexp '^k8s/10-web\.yaml:27:7: kind: kind "ConfigMap" is not one testbed builds \(it builds: .*\)$'
 	assert_line 'k8s/20-again.json:1:1: Deployment shop/web: given twice: first at k8s/10-web.yaml:1:1, again here'
 	# Nothing was made: up refuses the same, before the first namespace.
 	LAB=shop

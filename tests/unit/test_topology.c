@@ -295,10 +295,10 @@ TEST(topology_validates_200000_keys_in_linear_time)
 	CHECK_INT(d.count, n);
 	if (d.count == n) {
 		CHECK_STR(d.messages[0], "t.json:3: k0: unknown key (expected one of: description, name, images, hosts, "
-					 "bridges, links, cluster, neighbours, nodes, services, ingress, policies, objects, manifests, expect)");
+					 "bridges, links, cluster, neighbours, nodes, services, ingress, policies, objects, manifests, external, expect)");
 		CHECK_STR(d.messages[n - 1], "t.json:200002: k199999: unknown key (expected one of: description, name, "
 					     "images, hosts, bridges, links, cluster, neighbours, nodes, services, ingress, "
-					     "policies, objects, manifests, expect)");
+					     "policies, objects, manifests, external, expect)");
 	}
 	CHECK(took < 5000);
 	diag_free(&d);
