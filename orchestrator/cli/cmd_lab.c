@@ -18,10 +18,13 @@
 
 static void print_table(const struct plan *p, const pid_t *pids)
 {
-	int wname = 4, wkind = 7;
-	for (size_t i = 0; i < p->n_machines; i++)
+	int wname = 4, wkind = 4;
+	for (size_t i = 0; i < p->n_machines; i++) {
 		if ((int)strlen(p->machines[i].name) > wname)
 			wname = (int)strlen(p->machines[i].name);
+		if ((int)strlen(machine_kind_name(p->machines[i].kind)) > wkind)
+			wkind = (int)strlen(machine_kind_name(p->machines[i].kind));
+	}
 	printf("%-*s  %-*s  %-*s  %-15s  %s\n", wname, "NAME", wkind, "KIND", wname, "NODE", "ADDRESS", "PID");
 	for (size_t i = 0; i < p->n_machines; i++) {
 		const struct plan_machine *pm = &p->machines[i];
@@ -210,7 +213,7 @@ static void status_text_lab(const struct lab_status *s)
 		printf("  plan: %s\n", why);
 	}
 	autofree struct shown_machine *shown = xcalloc(r->n_machines, sizeof(*shown));
-	int wname = 4;
+	int wname = 4, wkind = 4;
 	for (size_t i = 0; i < r->n_machines; i++) {
 		const struct machine_record *m = &r->machines[i];
 		shown[i] = (struct shown_machine){str_escape(m->name), str_escape(m->kind),
@@ -218,16 +221,18 @@ static void status_text_lab(const struct lab_status *s)
 						  str_escape(*m->address ? m->address : "-")};
 		if ((int)strlen(shown[i].name) > wname)
 			wname = (int)strlen(shown[i].name);
+		if ((int)strlen(shown[i].kind) > wkind)
+			wkind = (int)strlen(shown[i].kind);
 	}
-	printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7s  %s\n", wname, "NAME", "KIND", wname, "NODE", "ADDRESS", "HTTP",
-	       "PID", "STATE");
+	printf("  %-*s  %-*s  %-*s  %-15s  %-5s  %-7s  %s\n", wname, "NAME", wkind, "KIND", wname, "NODE", "ADDRESS",
+	       "HTTP", "PID", "STATE");
 	for (size_t i = 0; i < r->n_machines; i++) {
 		const struct machine_record *m = &r->machines[i];
 		struct shown_machine *sh = &shown[i];
 		char http[8] = "-";
 		if (m->http_port)
 			snprintf(http, sizeof(http), "%d", m->http_port);
-		printf("  %-*s  %-7s  %-*s  %-15s  %-5s  %-7d  %s\n", wname, sh->name, sh->kind, wname, sh->node,
+		printf("  %-*s  %-*s  %-*s  %-15s  %-5s  %-7d  %s\n", wname, sh->name, wkind, sh->kind, wname, sh->node,
 		       sh->address, http, m->pid, machine_record_alive(m) ? "running" : "dead");
 		free(sh->name);
 		free(sh->kind);

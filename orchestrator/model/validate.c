@@ -444,9 +444,21 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 			}
 		}
 	}
-	for (size_t i = 0; i < t->n_externals; i++)
+	for (size_t i = 0; i < t->n_externals; i++) {
+		const struct named *taken = names_clash(&names, t->externals[i].name, NULL);
+		/* The default internet the user did not write: the clash is theirs to see at their machine. */
+		if (!t->externals_given && taken) {
+			autofree char *at = strchr(taken->path, ' ') ? xstrdup(taken->path)
+								      : xasprintf("%s.name", taken->path);
+			diag_error(d, 0, at,
+				   "\"%s\" is the name of the lab's default external machine (the lab's internet, "
+				   "there when \"external\" is not given): rename this one, or list \"external\" yourself",
+				   t->externals[i].name);
+			continue;
+		}
 		names_add(&names, d, t->externals[i].name, NULL, xasprintf("external[%zu]", i), "external", i,
 			  &(struct tb_origin){.line = t->externals[i].line});
+	}
 	check_bridge_names(t, d);
 	check_images(t, d);
 	check_links(t, d, &names);

@@ -150,6 +150,8 @@ void plan_free(struct plan *p)
 			free(s->u.nft.ruleset);
 		} else if (s->kind == STEP_NEIGH) {
 			free(s->u.neigh.entries);
+		} else if (s->kind == STEP_ROUTE) {
+			free(s->u.route.also_via);
 		}
 		free(s->note);
 	}

@@ -135,6 +135,10 @@ struct step_route {
 	char dev[PLAN_IFNAME];  /* "": the kernel picks it from via */
 	enum route_scope scope;
 	bool onlink;            /* via is reachable on dev without an address in its subnet */
+	/* Equal-cost paths besides via (a load balancer's address announced by
+	 * several nodes); owned. */
+	uint32_t *also_via;
+	size_t n_also_via;
 };
 
 struct neigh_entry {

@@ -223,6 +223,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		if (t->cluster.routing == TB_ROUTING_VXLAN)
 			c.pod_mtu = PLAN_UNDERLAY_MTU - PLAN_VXLAN_OVERHEAD;
 		plan_cluster_machines(t, p, &c);
+		plan_cluster_externals(t, p, &c);
 	}
 	plan_host_network(t, p, lab, first_host);
 	if (t->n_nodes) {
@@ -231,6 +232,11 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_routes(t, p, &c);
 		plan_cluster_sysctls(t, p, &c);
 		plan_cluster_hostports(t, p, &c);
+		plan_cluster_external_network(t, p, &c);
+		plan_cluster_services(t, p, &c);
+		plan_cluster_service_routes(t, p, &c);
+		plan_cluster_kube_proxy(t, p, &c);
+		plan_cluster_egress(t, p, &c);
 	}
 	free(c.first_pod);
 	plan_neighbours(p, t->neighbours);

@@ -12,6 +12,7 @@
 #include "model/docwalk.h"
 #include "model/ports.h"
 #include "plan/plan_fields.h"
+#include "plan/plan_services_json.h"
 #include "plan/step_ops.h"
 
 #ifndef TESTBED_VERSION
@@ -146,6 +147,7 @@ static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
 			json_put_str(o, "note", s->note);
 		cJSON_AddItemToArray(steps, o);
 	}
+	plan_services_to_json(p, root);
 	if (with_expect) {
 		if (p->has_expect) {
 			cJSON *expect = cJSON_AddArrayToObject(root, "expect");
@@ -488,6 +490,8 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 	for (const cJSON *o = list->child; o; o = o->next, i++)
 		if (read_step(p, o, i, e) < 0)
 			return -1;
+	if (plan_services_from_json(p, root, e) < 0)
+		return -1;
 	list = cJSON_GetObjectItemCaseSensitive(root, "expect");
 	p->has_expect = cJSON_IsArray(list);
 	p->expects = xcalloc(p->has_expect ? (size_t)cJSON_GetArraySize(list) + 1 : 1, sizeof(*p->expects));

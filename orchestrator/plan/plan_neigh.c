@@ -169,10 +169,16 @@ void plan_neighbours(struct plan *p, enum tb_neighbours asked)
 		p->neighbours.design = asked;
 	if (p->neighbours.design == TB_NEIGH_STATIC) {
 		/* A link belongs to one segment only, so each gets one MAC;
-		 * links without an address are numbered in plan order. */
+		 * links without an address of their own are numbered in plan
+		 * order (the gateway has its address on each external link). */
 		uint32_t seq = 0;
-		for (size_t i = 0; i < g.n; i++)
-			plan_neigh_mac(g.ifaces[i].address, g.ifaces[i].address ? 0 : ++seq, iface_mac(p, &g.ifaces[i]));
+		for (size_t i = 0; i < g.n; i++) {
+			uint32_t a = g.ifaces[i].address;
+			for (size_t k = 0; a && k < i; k++)
+				if (g.ifaces[k].address == a)
+					a = 0;
+			plan_neigh_mac(a, a ? 0 : ++seq, iface_mac(p, &g.ifaces[i]));
+		}
 		for (size_t i = 0; i < g.n_segs; i++)
 			add_entries(p, &g, &g.segs[i]);
 	}

@@ -35,7 +35,7 @@ void build_sysctl(struct plan *p, size_t machine, const char *key, const char *v
 
 /* Sections 3.1-3.3 (plan_cluster.c): what one pass tells the next. */
 struct cluster_plan {
-	size_t lab, first_node, gateway;
+	size_t lab, first_node, gateway, first_external;
 	size_t *first_pod; /* per node */
 	int pod_mtu;       /* 0: default; vxlan lowers it */
 };
@@ -44,6 +44,13 @@ void plan_cluster_links(const struct tb_topology *t, struct plan *p, const struc
 void plan_cluster_addresses(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_routes(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_sysctls(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+/* Services, the outside and egress (plan_services.c). */
+void plan_cluster_services(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+void plan_cluster_kube_proxy(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+void plan_cluster_externals(const struct tb_topology *t, struct plan *p, struct cluster_plan *c);
+void plan_cluster_external_network(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+void plan_cluster_service_routes(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+void plan_cluster_egress(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 /* hostPort mappings on each node (plan_portmap.c). */
 void plan_cluster_hostports(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 

@@ -23,7 +23,7 @@ void render_cmd(const struct render_ctx *r, ...) __attribute__((sentinel));
 /* The same built in parts, for commands with optional words: push the
  * words up to NULL, then write the line with render_argv. */
 struct render_argv {
-	const char *words[32];
+	const char *words[128];
 	size_t n;
 };
 void render_push(struct render_argv *a, ...) __attribute__((sentinel));

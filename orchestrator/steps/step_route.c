@@ -1,4 +1,5 @@
-/* Routes: `ip route add DST [via GW] [dev DEV] [onlink] [table N]`. Made
+/* Routes: `ip route add DST [via GW] [dev DEV] [onlink] [table N]`, or
+ * `ip route add DST nexthop via A nexthop via B...` for equal-cost paths. Made
  * with the protocol `ip route` uses by default (boot), so a lab built by
  * hand from `testbed plan` has the very same routes. */
 #define _GNU_SOURCE
@@ -45,6 +46,18 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 		rtnl_route_nh_set_flags(nh, RTNH_F_ONLINK);
 	rtnl_route_add_nexthop(route, nh);
 	nh = NULL; /* the route owns it now */
+	for (size_t i = 0; i < r->n_also_via; i++) {
+		struct rtnl_nexthop *more = rtnl_route_nh_alloc();
+		autonladdr also = nl_addr_v4(r->also_via[i], 32);
+		if (!more || !also) {
+			if (more)
+				rtnl_route_nh_free(more);
+			rc = -NLE_NOMEM;
+			goto out;
+		}
+		rtnl_route_nh_set_gateway(more, also);
+		rtnl_route_add_nexthop(route, more);
+	}
 	rc = rtnl_route_add(sk, route, NLM_F_CREATE | NLM_F_EXCL);
 out:
 	if (nh)
@@ -65,8 +78,14 @@ static void render(const struct render_ctx *r, const struct step *s)
 	struct render_argv a = {.n = 0};
 	render_push(&a, "ip", "-n", render_ns(r, s->machine), "route", "add",
 		    rt->dst.len == 0 ? "default" : ipv4_prefix_format(rt->dst, d), NULL);
-	if (rt->via)
+	char also[32][IPV4_PREFIX_STRLEN];
+	if (rt->via && rt->n_also_via) {
+		render_push(&a, "nexthop", "via", ipv4_addr_format(rt->via, g), NULL);
+		for (size_t i = 0; i < rt->n_also_via && i < 32; i++)
+			render_push(&a, "nexthop", "via", ipv4_addr_format(rt->also_via[i], also[i]), NULL);
+	} else if (rt->via) {
 		render_push(&a, "via", ipv4_addr_format(rt->via, g), NULL);
+	}
 	if (rt->dev[0])
 		render_push(&a, "dev", rt->dev, NULL);
 	if (rt->onlink)
@@ -90,6 +109,12 @@ static void to_json(const struct plan *p, const struct step *s, cJSON *o)
 	if (r->onlink)
 		cJSON_AddTrueToObject(o, "onlink");
 	cJSON_AddNumberToObject(o, "table", r->table);
+	if (r->n_also_via) {
+		cJSON *also = cJSON_AddArrayToObject(o, "alsoVia");
+		char buf[IPV4_PREFIX_STRLEN];
+		for (size_t i = 0; i < r->n_also_via; i++)
+			cJSON_AddItemToArray(also, cJSON_CreateString(ipv4_addr_format(r->also_via[i], buf)));
+	}
 }
 
 static int from_json(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e)
@@ -107,6 +132,18 @@ static int from_json(const struct plan *p, const cJSON *o, struct step *s, struc
 		return tb_fail(e, "\"scope\": expected \"link\" or \"universe\"");
 	r->scope = strcmp(scope, "link") == 0 ? ROUTE_SCOPE_LINK : ROUTE_SCOPE_UNIVERSE;
 	r->table = (uint32_t)table;
+	const cJSON *also = cJSON_GetObjectItemCaseSensitive(o, "alsoVia");
+	if (also) {
+		/* The script spells at most 32 paths: a lab has no more nodes to announce one. */
+		if (!cJSON_IsArray(also) || !r->via || cJSON_GetArraySize(also) > 31)
+			return tb_fail(e, "\"alsoVia\": expected up to 31 addresses besides \"via\"");
+		r->also_via = xcalloc((size_t)cJSON_GetArraySize(also) + 1, sizeof(*r->also_via));
+		for (const cJSON *a = also->child; a; a = a->next) {
+			if (!cJSON_IsString(a) || !ipv4_addr_parse(a->valuestring, &r->also_via[r->n_also_via]))
+				return tb_fail(e, "\"alsoVia\": expected IPv4 addresses");
+			r->n_also_via++;
+		}
+	}
 	return 0;
 }
 

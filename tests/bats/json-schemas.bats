@@ -77,7 +77,7 @@ refuses() {
 	assert_output "$HOSTS $NEGATIVE $KUBENET"
 	# Every kind of machine was there to be checked.
 	run jq -r '[.labs[].machines[].kind] | unique | join(" ")' "$BATS_TEST_TMPDIR/all.json"
-	assert_output "gateway host lab node pod pool"
+	assert_output "external gateway host lab node pod pool"
 	run jq -r '.labs | length' "$BATS_TEST_TMPDIR/one.json"
 	assert_output 1
 }

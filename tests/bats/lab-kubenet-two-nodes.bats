@@ -37,10 +37,10 @@ teardown_file() {
 @test "status shows every machine running, with its node and address" {
 	run "$TESTBED" status --json "$LAB"
 	assert_success
-	# Eight machines, and the pool their pod servers are forked from.
+	# Nine machines (the lab's internet among them), and the pool their pod servers are forked from.
 	run jq -r '.labs[0] | .phase, ([.machines[] | select(.kind != "pool")] | length), ([.machines[] | select(.running)] | length),
 		([.machines[] | select(.kind == "pool")] | map(.name) | join(" "))' <<<"$output"
-	assert_output $'up\n8\n9\nservers:pod'
+	assert_output $'up\n9\n10\nservers:pod'
 	# The saved plan's record of the build: images by sha256, the phases of up.
 	sha=$(sha256sum "$REPO/images/pod.tar.zst" | cut -d' ' -f1)
 	run jq -r --arg sha "$sha" '.labs[0].plan | .format, .routing, (.images[] | select(.name == "pod") | .sha256 == $sha),

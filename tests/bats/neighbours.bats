@@ -14,7 +14,7 @@ lab_suite "$FILE"
 	run "$TESTBED" plan "$LAB" --format json
 	assert_success
 	run jq -c '.neighbours' <<<"$output"
-	assert_output '{"design":"static","asked":"auto","fullMesh":5106}'
+	assert_output '{"design":"static","asked":"auto","fullMesh":5108}'
 }
 
 @test "before any pod traffic, a pod holds its 49 peers and cbr0 as PERMANENT, with their own MACs" {

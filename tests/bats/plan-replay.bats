@@ -219,7 +219,7 @@ replay() {
 	"$TESTBED" plan "$dir/t.json" >"$BATS_TEST_TMPDIR/plan.sh"
 	# The comment shows the arguments escaped, on one line.
 	run grep -c 'pwned' "$BATS_TEST_TMPDIR/plan.sh"
-	assert_output 3
+	assert_output 4
 	run grep -F "'x\\x0atouch pwned-arg\\x0a'" "$BATS_TEST_TMPDIR/plan.sh"
 	assert_success
 	run grep -c $'\e' "$BATS_TEST_TMPDIR/plan.sh"
@@ -238,7 +238,7 @@ replay() {
 	# Every program the script started, by name: only the four.
 	run bash -c "sed -n 's/^[0-9]* *execve(\"\\([^\"]*\\)\".* = 0\$/\\1/p' '$BATS_TEST_TMPDIR/exec.log' | xargs -n1 basename | sort -u"
 	assert_success
-	assert_output $'bridge\nip\nsh\nsysctl'
+	assert_output $'bridge\nip\nnft\nsh\nsysctl'
 	run find "$BATS_TEST_TMPDIR" -name 'pwned*'
 	assert_output ""
 	# Not vacuous: the links with punctuation in their names were built.

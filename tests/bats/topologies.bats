@@ -14,7 +14,7 @@ load helpers
 	run "$TESTBED" validate "$REPO/topologies/kubenet-two-nodes.json"
 	assert_output - <<-EOF
 	ok: 2 nodes, 4 pods, 0 hosts
-	neighbours: learned (a full mesh needs at most 18 learned entries, within auto's 512 of the kernel's shared 1,024)
+	neighbours: learned (a full mesh needs at most 20 learned entries, within auto's 512 of the kernel's shared 1,024)
 	EOF
 }
 
@@ -24,12 +24,12 @@ load helpers
 	assert_success
 	assert_output - <<-EOF
 	ok: 2 nodes, 100 pods, 0 hosts
-	neighbours: static (a full mesh could need 5,106 learned entries; the kernel's shared table holds 1,024, and auto keeps ARP up to 512)
+	neighbours: static (a full mesh could need 5,108 learned entries; the kernel's shared table holds 1,024, and auto keeps ARP up to 512)
 	EOF
 	cd "$REPO/tests/labs"
 	run "$TESTBED" validate <(jq '.neighbours = "learned"' static-100.json)
 	assert_success
-	assert_line --index 1 --partial 'learned, as the topology asks (a full mesh could need 5,106 learned entries, more than'
+	assert_line --index 1 --partial 'learned, as the topology asks (a full mesh could need 5,108 learned entries, more than'
 }
 
 @test "every example matches the JSON Schema" {

@@ -43,7 +43,7 @@ screen() {
 	raw=$(cat -v "$BATS_TEST_TMPDIR/raw")
 	# Each redraw goes back to the line's start and erases it.
 	[[ $raw == *'^M^[[Kup '* ]]
-	for count in "images 2/2" "machines 6/6" "network 22/22" "servers 3/3"; do
+	for count in "images 2/2" "machines 7/7" "network 28/28" "servers 4/4"; do
 		[[ $raw == *"$count"* ]] || { echo "no \"$count\" in: $raw" >&2; return 1; }
 	done
 	[[ $raw =~ up\ [0-9]+\.[0-9]s: ]]
@@ -53,13 +53,13 @@ screen() {
 	assert_line --regexp '^pod-c +pod +node1 +10\.244\.0\.4 +[0-9]+$'
 	refute_output --partial "up "
 	refute_output --partial $'\x1b'
-	assert_equal "${#lines[@]}" 7
+	assert_equal "${#lines[@]}" 8
 }
 
 @test "with NO_COLOR the line has no colour; with TERM=dumb there is none" {
 	on_terminal "$BATS_TEST_TMPDIR/raw" "NO_COLOR=1 '$TESTBED' up '$FILE'"
 	run cat -v "$BATS_TEST_TMPDIR/raw"
-	assert_output --partial "servers 3/3"
+	assert_output --partial "servers 4/4"
 	refute_output --partial "^[[1m"
 	refute_output --partial "^[[0m"
 	"$TESTBED" down "$LAB" >/dev/null
@@ -89,7 +89,7 @@ screen() {
 	assert_output 0
 	run cat "$BATS_TEST_TMPDIR/out"
 	assert_line --index 0 --regexp '^NAME +KIND +NODE +ADDRESS +PID$'
-	assert_equal "${#lines[@]}" 7
+	assert_equal "${#lines[@]}" 8
 }
 
 @test "when up fails on a terminal, the error starts on a clean line" {
@@ -100,7 +100,7 @@ screen() {
 	on_terminal "$BATS_TEST_TMPDIR/raw" "'$TESTBED' up '$BATS_TEST_TMPDIR/lab.json'" || true
 	run cat -v "$BATS_TEST_TMPDIR/raw"
 	# It got as far as the servers before failing.
-	assert_output --partial "servers 0/2"
+	assert_output --partial "servers 0/3"
 	run screen "$BATS_TEST_TMPDIR/raw"
 	assert_line --index 0 --regexp "^testbed up: failing: .*quits: workload exited with status 7"
 	refute_output --partial "up "

@@ -155,7 +155,9 @@ TEST(graph_gateway_mode_routes_pod_cidrs_from_the_gateway)
 	CHECK(has_line(m, "m_gateway -.->|\"10.0.2.0/24\"| m_node2", "", ""));
 	CHECK(has_line(d, "\"m_gateway\" -> \"m_node2\" [style=dotted", "label=\"10.0.2.0/24\"", ""));
 	CHECK_INT(count(m, "-.->"), 2); /* default routes are not drawn */
-	CHECK(strstr(m, "linkStyle 6,7 ") != NULL);
+	/* the lab's internet hangs off the gateway: seven links, then the two paths */
+	CHECK(has_line(m, "m_gateway ---|\"x0 10.10.0.1/32 — eth0 203.0.113.2/32\"| m_internet", "", ""));
+	CHECK(strstr(m, "linkStyle 7,8 ") != NULL);
 	CHECK(strstr(m, "vxlan") == NULL);
 	CHECK(strstr(d, "vxlan") == NULL);
 	plan_free(&p);
@@ -198,9 +200,9 @@ TEST(graph_vxlan_mode_shows_tunnel_ends_and_the_tunnel)
 	CHECK(has_line(m, "m_node1 -.->|\"10.0.2.0/24 via flannel.1\"| m_node2", "", ""));
 	CHECK(has_line(m, "m_node2 -.->|\"10.0.1.0/24 via flannel.1\"| m_node1", "", ""));
 	CHECK(has_line(d, "\"m_node2\" -> \"m_node1\" [style=dotted", "label=\"10.0.1.0/24 via flannel.1\"", ""));
-	/* six links, then the tunnel, then the two paths */
-	CHECK(strstr(m, "linkStyle 6 ") != NULL);
-	CHECK(strstr(m, "linkStyle 7,8 ") != NULL);
+	/* seven links (the internet's among them), then the tunnel, then the two paths */
+	CHECK(strstr(m, "linkStyle 7 ") != NULL);
+	CHECK(strstr(m, "linkStyle 8,9 ") != NULL);
 	plan_free(&p);
 }
 

@@ -89,11 +89,12 @@ static size_t count_entries(const struct plan *p)
 TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 {
 	/* One node of K pods: cbr0's segment is (K+1)K, the underlay's 2
-	 * (node and gateway). 22 pods: 508 <= 512; 23 pods: 554. */
+	 * (node and gateway), the internet's link 2 (gateway and internet).
+	 * 22 pods: 510 <= 512; 23 pods: 556. */
 	struct plan p;
 	autofree char *small = cluster(1, 22, "", "gateway");
 	CHECK(fixture_plan(small, &p));
-	CHECK_INT(p.neighbours.full_mesh, 508);
+	CHECK_INT(p.neighbours.full_mesh, 510);
 	CHECK_INT(p.neighbours.asked, TB_NEIGH_AUTO);
 	CHECK_INT(p.neighbours.design, TB_NEIGH_LEARNED);
 	CHECK_INT(count_entries(&p), 0);
@@ -101,10 +102,10 @@ TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 	plan_free(&p);
 	autofree char *big = cluster(1, 23, "", "gateway");
 	CHECK(fixture_plan(big, &p));
-	CHECK_INT(p.neighbours.full_mesh, 554);
+	CHECK_INT(p.neighbours.full_mesh, 556);
 	CHECK_INT(p.neighbours.design, TB_NEIGH_STATIC);
 	/* Static: as many permanent entries as a full mesh would learn. */
-	CHECK_INT(count_entries(&p), 554);
+	CHECK_INT(count_entries(&p), 556);
 	plan_free(&p);
 	/* An explicit choice wins either way. */
 	autofree char *forced = cluster(1, 23, "learned", "gateway");
@@ -115,7 +116,7 @@ TEST(neigh_auto_keeps_arp_up_to_half_the_table_and_goes_static_above)
 	autofree char *tiny = cluster(1, 2, "static", "gateway");
 	CHECK(fixture_plan(tiny, &p));
 	CHECK_INT(p.neighbours.design, TB_NEIGH_STATIC);
-	CHECK_INT(count_entries(&p), 3 * 2 + 2);
+	CHECK_INT(count_entries(&p), 3 * 2 + 2 + 2);
 	plan_free(&p);
 }
 
@@ -143,7 +144,13 @@ TEST(neigh_static_entries_cover_each_segment_and_nothing_else)
 	CHECK_STR(mac_for(n1, 0x0A0A0001), link_mac(&p, "gateway", "eth0"));
 	/* The lab namespace's switch has no address: no entries there. */
 	CHECK(neigh_of(&p, "lab", "tb-underlay") == NULL);
-	CHECK_INT(count_entries(&p), 2 * (4 * 3) + 3 * 2);
+	/* The internet's link: the gateway's x0 (its underlay address) and the internet. */
+	const struct step_neigh *net = neigh_of(&p, "internet", "eth0");
+	CHECK_INT(net ? net->n_entries : 0, 1);
+	CHECK_STR(mac_for(net, 0x0A0A0001), link_mac(&p, "gateway", "x0"));
+	const struct step_neigh *x0 = neigh_of(&p, "gateway", "x0");
+	CHECK_STR(mac_for(x0, 0xCB007102), link_mac(&p, "internet", "eth0"));
+	CHECK_INT(count_entries(&p), 2 * (4 * 3) + 3 * 2 + 2);
 	plan_free(&p);
 }
 
@@ -247,24 +254,24 @@ TEST(neigh_validate_explains_the_design)
 	autofree char *big = cluster(2, 50, "", "gateway");
 	CHECK(fixture_plan(big, &p));
 	autofree char *why = plan_neighbours_explain(&p);
-	CHECK_STR(why, "neighbours: static (a full mesh could need 5,106 learned entries; the kernel's shared table "
+	CHECK_STR(why, "neighbours: static (a full mesh could need 5,108 learned entries; the kernel's shared table "
 		       "holds 1,024, and auto keeps ARP up to 512)");
 	plan_free(&p);
 	autofree char *small = cluster(1, 3, "", "gateway");
 	CHECK(fixture_plan(small, &p));
 	autofree char *why2 = plan_neighbours_explain(&p);
-	CHECK_STR(why2, "neighbours: learned (a full mesh needs at most 14 learned entries, within auto's 512 of the "
+	CHECK_STR(why2, "neighbours: learned (a full mesh needs at most 16 learned entries, within auto's 512 of the "
 			"kernel's shared 1,024)");
 	plan_free(&p);
 	autofree char *forced = cluster(1, 3, "static", "gateway");
 	CHECK(fixture_plan(forced, &p));
 	autofree char *why3 = plan_neighbours_explain(&p);
-	CHECK_STR(why3, "neighbours: static, as the topology asks (a full mesh could need 14 learned entries)");
+	CHECK_STR(why3, "neighbours: static, as the topology asks (a full mesh could need 16 learned entries)");
 	plan_free(&p);
 	autofree char *over = cluster(2, 50, "learned", "gateway");
 	CHECK(fixture_plan(over, &p));
 	autofree char *why4 = plan_neighbours_explain(&p);
-	CHECK_STR(why4, "neighbours: learned, as the topology asks (a full mesh could need 5,106 learned entries, more "
+	CHECK_STR(why4, "neighbours: learned, as the topology asks (a full mesh could need 5,108 learned entries, more "
 			"than the kernel's shared table holds, 1,024: expect \"neighbor table overflow\")");
 	plan_free(&p);
 }

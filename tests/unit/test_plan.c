@@ -62,8 +62,9 @@ TEST(plan_two_nodes_behind_a_default_gateway)
 	struct plan p;
 	struct tb_err e;
 	CHECK_INT(plan_build(t, NULL, &p, &e), 0);
-	/* lab, two nodes, three pods, the gateway */
-	CHECK_INT(p.n_machines, 7);
+	/* lab, two nodes, three pods, the gateway, and internet outside */
+	CHECK_INT(p.n_machines, 8);
+	CHECK_INT(p.machines[plan_find(&p, "internet")].kind, MACHINE_EXTERNAL);
 	size_t lab = plan_find(&p, "lab"), n1 = plan_find(&p, "node1"), a = plan_find(&p, "a"),
 	       c = plan_find(&p, "c"), gw = plan_find(&p, "gateway");
 	CHECK(lab == 0 && n1 != PLAN_NONE && a != PLAN_NONE && gw != PLAN_NONE);
@@ -179,7 +180,9 @@ TEST(plan_host_gw_routes_pod_cidrs_between_nodes)
 	CHECK(r && r->via == 0x0A0A0004);
 	CHECK(route_of(&p, n1, "10.0.1.0/24") == NULL);
 	CHECK(route_of(&p, n1, "0.0.0.0/0") != NULL);
-	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 0);
+	/* The gateway routes no pod CIDR: only the way to internet. */
+	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 1);
+	CHECK(route_of(&p, gw, "203.0.113.2/32") != NULL);
 	CHECK_INT(count_steps(&p, STEP_VXLAN, PLAN_NONE), 0);
 	plan_free(&p);
 }
@@ -216,7 +219,7 @@ TEST(plan_vxlan_tunnels_pod_cidrs_between_nodes)
 	CHECK_INT(nb->u.neigh.n_entries, 1);
 	CHECK_INT(nb->u.neigh.entries[0].address, 0x0A000200);
 	CHECK_STR(nb->u.neigh.entries[0].mac, "0a:58:0a:0a:00:03");
-	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 0);
+	CHECK_INT(count_steps(&p, STEP_ROUTE, gw), 1); /* internet's, no pod CIDR */
 	for (const struct step *s = plan_next(&p, NULL, STEP_VETH); s; s = plan_next(&p, s, STEP_VETH))
 		if (strcmp(s->u.veth.master, "cbr0") == 0)
 			CHECK_INT(s->u.veth.mtu, 1450);
