@@ -375,9 +375,12 @@ static void object_error(struct diag *d, const struct tb_origin *o, const char *
 }
 
 /* Services and their EndpointSlices: in declared namespaces, in a lab
- * with nodes; a slice for a Service without a selector of its namespace
- * (the EndpointSlice controller makes the others'), on a node the lab has. */
-static void check_services(const struct tb_topology *t, struct diag *d)
+ * with nodes; a slice for a Service of its namespace, on a node the lab
+ * has. kube-proxy takes every slice of a Service, whoever made it; the
+ * EndpointSlice controller's own for a Service with a selector is what
+ * testbed computes from the pods, so a copy of one (from a cluster's
+ * dump) is noted and not used. */
+static void check_services(struct tb_topology *t, struct diag *d)
 {
 	for (size_t i = 0; i < t->n_services_objects; i++) {
 		const struct tb_service *s = &t->services[i];
@@ -399,10 +402,16 @@ static void check_services(const struct tb_topology *t, struct diag *d)
 		if (!s)
 			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
 				     "no Service \"%s\" in namespace %s", es->service, es->namespace);
-		else if (s->has_selector)
-			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
-				     "Service %s/%s has a selector: the EndpointSlice controller makes its slices",
-				     s->namespace, s->name);
+		else if (s->has_selector && es->controller_managed) {
+			t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+			t->notes[t->n_notes++] = xasprintf(
+				"%s:%d:%d: %s: made by the EndpointSlice controller for Service %s/%s, which has a "
+				"selector: testbed computes that slice from the selector and the pods, and does not use this "
+				"copy",
+				es->origin.file ? es->origin.file : (d->file ? d->file : "topology"), es->origin.line,
+				es->origin.column,
+				es->origin.what, s->namespace, s->name);
+		}
 		for (size_t k = 0; k < es->n_endpoints; k++) {
 			const char *node = es->endpoints[k].node_name;
 			bool found = !node;

@@ -75,14 +75,17 @@ static void selected_endpoints(const struct tb_service *s, struct plan *p, struc
 	}
 }
 
-/* A Service without a selector: the endpoints its EndpointSlices give, a
- * slice's port matched to a service port by name and protocol. */
+/* The endpoints S's EndpointSlices give (all of a Service without a
+ * selector; those another controller than the EndpointSlice controller
+ * made, beside a selector's), a slice's port matched to a service port
+ * by name and protocol. */
 static void sliced_endpoints(const struct tb_topology *t, const struct tb_service *s, struct plan *p,
 			     struct plan_service *ps, const struct cluster_plan *c)
 {
 	for (size_t i = 0; i < t->n_slices; i++) {
 		const struct tb_endpoint_slice *es = &t->slices[i];
-		if (!es->service || strcmp(es->service, s->name) != 0 || strcmp(es->namespace, s->namespace) != 0)
+		if (!es->service || strcmp(es->service, s->name) != 0 || strcmp(es->namespace, s->namespace) != 0 ||
+		    (s->has_selector && es->controller_managed))
 			continue;
 		for (size_t k = 0; k < es->n_endpoints; k++) {
 			const struct tb_slice_endpoint *se = &es->endpoints[k];
@@ -169,8 +172,7 @@ void plan_cluster_services(const struct tb_topology *t, struct plan *p, const st
 								  (uint16_t)s->ports[k].port, (uint16_t)s->ports[k].node_port};
 		if (s->has_selector)
 			selected_endpoints(s, p, ps);
-		else
-			sliced_endpoints(t, s, p, ps, c);
+		sliced_endpoints(t, s, p, ps, c);
 	}
 }
 
