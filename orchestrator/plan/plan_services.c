@@ -242,9 +242,9 @@ void plan_cluster_external_network(const struct tb_topology *t, struct plan *p, 
 static void announce(struct plan *p, const struct cluster_plan *c, size_t n_nodes, const struct plan_service *s,
 		     uint32_t address, const char *note)
 {
-	uint32_t via[32];
+	autofree uint32_t *via = xcalloc(n_nodes + 1, sizeof(*via));
 	size_t n = 0;
-	for (size_t i = 0; i < n_nodes && n < 32; i++) {
+	for (size_t i = 0; i < n_nodes; i++) {
 		size_t node = c->first_node + i;
 		bool local = false;
 		for (size_t k = 0; k < s->n_endpoints && !local; k++)
