@@ -62,7 +62,7 @@ in_scratch() {
 	assert_line --partial 'elements = { tcp . 30081 comment "default/local:http" : drop }'
 }
 
-@test "packets: DNAT to random endpoints, masquerade, affinity, reject and drop" {
+@test "packets: DNAT to random endpoints, masquerade where kube-proxy does, ClientIP affinity" {
 	cat >"$BATS_TEST_TMPDIR/lab.sh" <<-'EOF'
 		set -eu
 		rules=$1 peer=$2
