@@ -182,10 +182,23 @@ void plan_cluster_kube_proxy(const struct tb_topology *t, struct plan *p, const 
 	if (!p->n_services)
 		return;
 	for (size_t i = 0; i < t->n_nodes; i++) {
-		char *ruleset = kubeproxy_ruleset(p, c->first_node + i);
+		size_t node = c->first_node + i;
+		/* A pod's reply to a pod of its bridge that reached it through a
+		 * Service is bridged: it must pass the node's nftables to be
+		 * un-DNATed, as kubenet requires of every node. */
+		build_sysctl(p, node, "net/bridge/bridge-nf-call-iptables", "1",
+			     "kube-proxy: bridged traffic passes the node's rules (br_netfilter), as kubenet requires");
+		/* A NodePort's packet forwarded out of the interface it came in
+		 * on would make an ICMP redirect, whose rate limit a REJECT's
+		 * answer shares: the client would wait instead of being refused. */
+		build_sysctl(p, node, "net/ipv4/conf/all/send_redirects", "0",
+			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
+		build_sysctl(p, node, "net/ipv4/conf/eth0/send_redirects", "0",
+			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
+		char *ruleset = kubeproxy_ruleset(p, node);
 		if (!ruleset)
 			continue;
-		struct step *s = plan_add_step(p, STEP_NFT, c->first_node + i,
+		struct step *s = plan_add_step(p, STEP_NFT, node,
 					       "kube-proxy (nftables mode): each node DNATs service addresses to endpoints");
 		s->u.nft.table = xstrdup("ip " KUBE_PROXY_TABLE);
 		s->u.nft.ruleset = ruleset;
