@@ -313,22 +313,43 @@ static bool assign_node_ports(struct tb_topology *t, struct diag *d)
 	return d->count == errors;
 }
 
+/* Given to an external machine, or a Service's external or load-balancer IP. */
+static bool external_address_taken(const struct tb_topology *t, uint32_t a)
+{
+	for (size_t k = 0; k < t->n_externals; k++)
+		if (t->externals[k].address_given && t->externals[k].address == a)
+			return true;
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		for (size_t k = 0; k < s->n_external_ips; k++)
+			if (s->external_ips[k] == a)
+				return true;
+		for (size_t k = 0; k < s->n_load_balancer_ips; k++)
+			if (s->load_balancer_ips[k] == a)
+				return true;
+	}
+	return false;
+}
+
 /* Outside the cluster: "internet" at 203.0.113.2 unless "external" lists
  * machines; those without an address take the lowest free of the range
  * past the first (the gateway's side of it, by convention). */
-static bool assign_externals(struct tb_topology *t)
+static bool assign_externals(struct tb_topology *t, struct diag *d)
 {
-	uint64_t next = 1;
+	uint64_t next = 1, usable = ipv4_usable_count(t->cluster.external_cidr);
+	char r[IPV4_PREFIX_STRLEN];
 	for (size_t i = 0; i < t->n_externals; i++) {
-		if (t->externals[i].address)
+		struct tb_external *x = &t->externals[i];
+		if (x->address_given)
 			continue;
-		for (bool taken = true; taken; next++) {
-			taken = false;
-			for (size_t k = 0; k < t->n_externals; k++)
-				taken |= t->externals[k].address == ipv4_usable_nth(t->cluster.external_cidr, next);
-			if (!taken)
-				t->externals[i].address = ipv4_usable_nth(t->cluster.external_cidr, next);
+		while (next < usable && external_address_taken(t, ipv4_usable_nth(t->cluster.external_cidr, next)))
+			next++;
+		if (next >= usable) {
+			diag_error(d, x->line, "external", "%s has no address left for %s: give it one",
+				   ipv4_prefix_format(t->cluster.external_cidr, r), x->name);
+			return false;
 		}
+		x->address = ipv4_usable_nth(t->cluster.external_cidr, next++);
 	}
 	return true;
 }
@@ -343,5 +364,5 @@ bool ipam_assign(struct tb_topology *t, struct diag *d)
 		t->cluster.kube_proxy.has_cluster_cidr = true;
 		t->cluster.kube_proxy.cluster_cidr = t->cluster.pod_cidr;
 	}
-	return assign_pods(t, d) && assign_cluster_ips(t, d) && assign_node_ports(t, d) && assign_externals(t);
+	return assign_pods(t, d) && assign_cluster_ips(t, d) && assign_node_ports(t, d) && assign_externals(t, d);
 }

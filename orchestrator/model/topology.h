@@ -234,6 +234,7 @@ struct tb_endpoint_slice {
 struct tb_external {
 	char *name;
 	uint32_t address; /* given, or from IPAM (cluster.externalCIDR) */
+	bool address_given;
 	int line;
 };
 
