@@ -68,11 +68,11 @@ if [ "$up_rc" = 0 ]; then
 	fi
 
 	# memory: every process of the lab's cgroup, and the pods' alone (each
-	# pod's init and what runs under it).
+	# pod's init and what runs in its PID namespace: its server).
 	mapfile -t lab_pids <"$cgroup/cgroup.procs"
 	read -r lab_kib lab_n < <(pss_kib "${lab_pids[@]}")
 	mapfile -t pod_roots < <(jq -r '.labs[0].machines[] | select(.kind == "pod") | .pid' "$work/status.json")
-	mapfile -t pod_pids < <(with_descendants "${pod_roots[@]}")
+	mapfile -t pod_pids < <(in_pid_namespaces "$cgroup/cgroup.procs" "${pod_roots[@]}")
 	read -r pod_kib pod_n < <(pss_kib "${pod_pids[@]}")
 	memory=$(jq -nc --argjson lk "$lab_kib" --argjson ln "$lab_n" --argjson pk "$pod_kib" --argjson pn "$pod_n" \
 		--argjson pods "$pods" --argjson pm "${#pod_roots[@]}" '{
