@@ -5,15 +5,16 @@
 #   - INLINE: the same number of pods written inline, one port each
 #     (gen-topology.sh);
 #   - PORTS: INLINE with 4 TCP and 2 UDP ports per pod (gen-topology.sh ... ports).
-# First, untimed runs aside, `testbed validate` and `testbed plan --format
-# json` of MANIFESTS and of INLINE, timed LOAD_RUNS times each (milliseconds:
-# one run says little); then `testbed up`, memory and down of each lab, back
-# to back (bench/measure-testbed.sh --no-check), so that the machine's load
-# hits them alike.
-#   bench/measure-variants.sh MANIFESTS INLINE PORTS PODS RUN    prints one JSON object
-# RUN is the run's number: odd runs bring the labs up in the order above,
-# even runs in the reverse order, so that over several runs neither side of
-# a ratio always goes first.
+# First, `testbed validate` and `testbed plan --format json` of MANIFESTS and
+# of INLINE, once untimed, then 7 times timed (milliseconds: one run says
+# little). Then `testbed up`, memory and down of each lab, back to back
+# (bench/measure-testbed.sh --no-check), twice, in the order inline,
+# manifests, ports, ports, manifests, inline: each lab has an early and a
+# late turn, so that a load that grows or fades during the run (the kernel
+# still freeing the namespaces of the labs before, a neighbour's job) weighs
+# on every lab alike, and summary.jq keeps each lab's faster up, since such
+# a load only ever slows an up down.
+#   bench/measure-variants.sh MANIFESTS INLINE PORTS PODS    prints one JSON object
 # Needs TB (the testbed binary) and TESTBED_STATE_DIR in the environment. A
 # failed validate, plan or up is a result (bench/summary.jq counts it as a
 # problem); only a broken bench exits non-zero.
@@ -21,9 +22,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
-usage='usage: measure-variants.sh MANIFESTS INLINE PORTS PODS RUN'
+usage='usage: measure-variants.sh MANIFESTS INLINE PORTS PODS'
 declare -A topology=([manifests]=${1:?$usage} [inline]=${2:?$usage} [ports]=${3:?$usage})
-pods=${4:?$usage} run=${5:?$usage}
+pods=${4:?$usage}
 : "${TB:?TB must name the testbed binary}" "${TESTBED_STATE_DIR:?}"
 settle=${BENCH_SETTLE:-1}
 load_runs=7
@@ -69,18 +70,19 @@ load() {
 load_manifests=$(load "${topology[manifests]}")
 load_inline=$(load "${topology[inline]}")
 
-labs=(inline manifests ports)
-[ $((run % 2)) = 1 ] || labs=(ports manifests inline)
-results='{}'
-for lab in "${labs[@]}"; do
-	[ "$lab" = "${labs[0]}" ] || sleep "$settle"
+labs=(inline manifests ports ports manifests inline)
+results='{"inline": [], "manifests": [], "ports": []}'
+for ((i = 0; i < ${#labs[@]}; i++)); do
+	lab=${labs[i]}
+	[ "$i" = 0 ] || sleep "$settle"
 	result=$("$here/measure-testbed.sh" "${topology[$lab]}" "$(jq -r .name "${topology[$lab]}")" "$pods" --no-check)
-	results=$(jq -c --arg lab "$lab" --argjson r "$result" '.[$lab] = $r' <<<"$results")
+	results=$(jq -c --arg lab "$lab" --argjson r "$result" '.[$lab] += [$r]' <<<"$results")
 done
 
+# Each lab: its two turns, in the order they ran.
 jq -nc --argjson lm "$load_manifests" --argjson li "$load_inline" --argjson r "$results" \
 	--argjson order "$(printf '%s\n' "${labs[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')" '{
 		load: {manifests: $lm, inline: $li},
 		order: $order, inline: $r.inline, manifests: $r.manifests, ports: $r.ports,
-		labCpuMs: ([$r[] | .labCpuMs // 0] | add)
+		labCpuMs: ([$r[][] | .labCpuMs // 0] | add)
 	}'

@@ -84,7 +84,7 @@ inner() {
 			meshes=$(peer "$here/measure-meshes.sh" "$work/${name}u.json" "${name}u")
 			sleep "$settle"
 			variants=$(peer "$here/measure-variants.sh" "$work/${name}m/${name}m.json" "$lab" \
-				"$work/${name}p.json" "$pods" "$run")
+				"$work/${name}p.json" "$pods")
 			sleep "$settle"
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"

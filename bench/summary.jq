@@ -14,6 +14,15 @@ def med(f): map(f) | median | r1;
 # The median of each run's ratio a / b: for figures taken back to back in one
 # run, so that each ratio pairs figures the same load weighed on.
 def medratio(a; b): map(if a == null or b == null or b == 0 then null else a / b end) | median | r2;
+# A lab of bench/measure-variants.sh, its turns in one run reduced to one:
+# the faster up (a load only ever slows an up down) with its phases, and the
+# turns' mean PSS; null unless every turn came up.
+def turns: if type == "array" and length > 0 and all(.up.ok == true) then
+	min_by(.up.wallMs) as $f | {
+		upMs: $f.up.wallMs, timingsMs: $f.up.timingsMs,
+		pssKiBPerPod: (map(.memory.pssKiBPerPod) | add / length),
+		podPssKiBPerPod: (map(.memory.podPssKiBPerPod) | add / length)
+	} else null end;
 # The phases testbed records, each the median over runs.
 def phases(f): if length == 0 or (.[0] | f) == null then null else
 	(.[0] | f | keys_unsorted) as $k | . as $x | reduce $k[] as $p ({}; .[$p] = ($x | med(f[$p]))) end;
@@ -61,39 +70,39 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			}
 		}),
 		# The same pods three ways (bench/measure-variants.sh): validate and
-		# plan are the medians of each run's timed runs, then over runs.
-		variants: (($r | map(select(.variants.inline.up.ok == true and .variants.manifests.up.ok == true))) as $m |
-			($r | map(select(.variants.inline.up.ok == true and .variants.ports.up.ok == true))) as $p | {
+		# plan are the medians of each run's timed runs, then over runs; ups
+		# and PSS each run's lab's turns in one (turns), then over runs.
+		variants: (($r | map(.variants | {load, inline: (.inline | turns), manifests: (.manifests | turns),
+			ports: (.ports | turns)})) as $v |
+			($v | map(select(.inline and .manifests))) as $m | ($v | map(select(.inline and .ports))) as $p | {
 			manifests: {
 				deployments: $r[0].deployments,
-				validateMs: med(.variants.load.manifests.validate.ms // [] | median),
-				planMs: med(.variants.load.manifests.plan.ms // [] | median),
-				planBytes: .[0].variants.load.manifests.plan.bytes,
-				inlineValidateMs: med(.variants.load.inline.validate.ms // [] | median),
-				inlinePlanMs: med(.variants.load.inline.plan.ms // [] | median),
+				validateMs: ($v | med(.load.manifests.validate.ms // [] | median)),
+				planMs: ($v | med(.load.manifests.plan.ms // [] | median)),
+				planBytes: $v[0].load.manifests.plan.bytes,
+				inlineValidateMs: ($v | med(.load.inline.validate.ms // [] | median)),
+				inlinePlanMs: ($v | med(.load.inline.plan.ms // [] | median)),
 				okRuns: ($m | length),
-				upMs: ($m | med(.variants.manifests.up.wallMs)),
-				inlineUpMs: ($m | med(.variants.inline.up.wallMs)),
-				timingsMs: ($m | phases(.variants.manifests.up.timingsMs)),
-				inlineTimingsMs: ($m | phases(.variants.inline.up.timingsMs))
+				upMs: ($m | med(.manifests.upMs)),
+				inlineUpMs: ($m | med(.inline.upMs)),
+				timingsMs: ($m | phases(.manifests.timingsMs)),
+				inlineTimingsMs: ($m | phases(.inline.timingsMs))
 			},
 			ports: {
 				okRuns: ($p | length),
-				upMs: ($p | med(.variants.ports.up.wallMs)),
-				onePortUpMs: ($p | med(.variants.inline.up.wallMs)),
-				timingsMs: ($p | phases(.variants.ports.up.timingsMs)),
-				pssKiBPerPod: ($p | med(.variants.ports.memory.pssKiBPerPod)),
-				onePortPssKiBPerPod: ($p | med(.variants.inline.memory.pssKiBPerPod)),
-				podPssKiBPerPod: ($p | med(.variants.ports.memory.podPssKiBPerPod)),
-				onePortPodPssKiBPerPod: ($p | med(.variants.inline.memory.podPssKiBPerPod))
+				upMs: ($p | med(.ports.upMs)),
+				onePortUpMs: ($p | med(.inline.upMs)),
+				timingsMs: ($p | phases(.ports.timingsMs)),
+				pssKiBPerPod: ($p | med(.ports.pssKiBPerPod)),
+				onePortPssKiBPerPod: ($p | med(.inline.pssKiBPerPod)),
+				podPssKiBPerPod: ($p | med(.ports.podPssKiBPerPod)),
+				onePortPodPssKiBPerPod: ($p | med(.inline.podPssKiBPerPod))
 			},
 			ratios: {
-				manifestsUpVsInlineUp: ($m | medratio(.variants.manifests.up.wallMs; .variants.inline.up.wallMs)),
-				portsUpVsOnePortUp: ($p | medratio(.variants.ports.up.wallMs; .variants.inline.up.wallMs)),
-				portsPssVsOnePortPss:
-					($p | medratio(.variants.ports.memory.pssKiBPerPod; .variants.inline.memory.pssKiBPerPod)),
-				portsPodPssVsOnePortPodPss:
-					($p | medratio(.variants.ports.memory.podPssKiBPerPod; .variants.inline.memory.podPssKiBPerPod))
+				manifestsUpVsInlineUp: ($m | medratio(.manifests.upMs; .inline.upMs)),
+				portsUpVsOnePortUp: ($p | medratio(.ports.upMs; .inline.upMs)),
+				portsPssVsOnePortPss: ($p | medratio(.ports.pssKiBPerPod; .inline.pssKiBPerPod)),
+				portsPodPssVsOnePortPodPss: ($p | medratio(.ports.podPssKiBPerPod; .inline.podPssKiBPerPod))
 			}
 		}),
 		mininet: {
@@ -158,7 +167,7 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			(.load | to_entries[] | .key as $lab | .value.pods | select(. != null) |
 				select(.pods != $p or .minPerNode != .maxPerNode) |
 				"the \($lab) lab at \($p) pods plans \(.pods) pods, \(.minPerNode) to \(.maxPerNode) per node"),
-			(["inline", "manifests", "ports"][] as $k | .[$k] | select(. != null) |
+			(["inline", "manifests", "ports"][] as $k | .[$k] // [] | .[] |
 				(select(.up.ok == false) |
 					"the \($k) lab at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
 				(select(.memory != null and .memory.podMachines != $p) |
