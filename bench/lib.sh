@@ -25,17 +25,18 @@ pss_kib() {
 	echo "$total $n"
 }
 
-# The given PIDs and all their descendants, one a line, from one ps.
-with_descendants() {
-	ps -e -o pid=,ppid= | awk -v roots="$*" '
-		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
-		{ parent[$1] = $2 }
-		END {
-			for (p in parent) {
-				for (q = p; q in parent && !(q in keep) && q > 1; q = parent[q]) ;
-				if (q in keep) print p
-			}
-		}'
+# The PIDs, read from FILE (a cgroup's cgroup.procs), that share a PID
+# namespace with one of ROOTS: a pod's init and its server, which the image's
+# server pool forks into the pod's PID namespace as the pool's own child (not
+# the init's). One stat for all: a namespace is its /proc/PID/ns/pid's inode.
+#   in_pid_namespaces FILE ROOTS...
+in_pid_namespaces() {
+	local file=$1
+	shift
+	{
+		printf '/proc/%s/ns/pid\n' "$@" | xargs -r stat -L -c 'root %i' 2>/dev/null || true
+		sed 's|.*|/proc/&/ns/pid|' "$file" | xargs -r stat -L -c 'proc %i %n' 2>/dev/null || true
+	} | awk '$1 == "root" { want[$2] = 1; next } $2 in want { split($3, p, "/"); print p[3] }'
 }
 
 # The cgroup2 mount point, from our own mountinfo (not assumed: hybrid

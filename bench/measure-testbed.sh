@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One run of testbed on one lab, inside the bench's scratch namespace:
 # up, check of the full mesh, memory, down, and what down left behind.
-#   bench/measure-testbed.sh TOPOLOGY NAME PODS     prints one JSON object
+#   bench/measure-testbed.sh TOPOLOGY NAME PODS [--no-check]
+# prints one JSON object. --no-check leaves the check out ("check": null),
+# for labs measured for their up and memory alone (bench/measure-variants.sh).
 # Needs TB (the testbed binary) and TESTBED_STATE_DIR in the environment.
 # A failed up is a result, not an error: it is recorded, the lab is taken
 # down, and the script still succeeds; only a broken bench exits non-zero.
@@ -9,7 +11,13 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
-topology=${1:?usage: measure-testbed.sh TOPOLOGY NAME PODS} name=${2:?} pods=${3:?}
+topology=${1:?usage: measure-testbed.sh TOPOLOGY NAME PODS [--no-check]} name=${2:?} pods=${3:?}
+run_check=true
+case "${4:-}" in
+"") ;;
+--no-check) run_check=false ;;
+*) die "measure-testbed.sh: $4: unknown option" ;;
+esac
 : "${TB:?TB must name the testbed binary}" "${TESTBED_STATE_DIR:?}"
 up_timeout=${BENCH_UP_TIMEOUT:-900}
 work=$(mktemp -d)
@@ -41,32 +49,34 @@ if [ "$up_rc" = 0 ]; then
 
 	# check: the Kubernetes model's full mesh (the generated topology has no
 	# expect list). Exit 1 means probes failed, which is a result.
-	t0=$(now_us)
-	check_rc=0
-	"$TB" check "$name" --format json >"$work/check.json" 2>"$work/check.err" || check_rc=$?
-	t1=$(now_us)
-	check_ms=$(elapsed_ms "$t0" "$t1")
-	if [ "$check_rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
-		check=$(jq -c --argjson wall "$check_ms" --argjson rc "$check_rc" '{
-			ok: ($rc == 0), wallMs: $wall, durationMs: .durationMs,
-			probes: .summary.total, passed: .summary.passed, failed: .summary.failed,
-			probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end)
-		}' "$work/check.json")
-	else
-		check=$(jq -nc --argjson wall "$check_ms" --argjson rc "$check_rc" --arg err "$(tail -n 3 "$work/check.err")" \
-			'{ok: false, wallMs: $wall, exit: $rc, error: $err}')
+	if [ "$run_check" = true ]; then
+		t0=$(now_us)
+		check_rc=0
+		"$TB" check "$name" --format json >"$work/check.json" 2>"$work/check.err" || check_rc=$?
+		t1=$(now_us)
+		check_ms=$(elapsed_ms "$t0" "$t1")
+		if [ "$check_rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
+			check=$(jq -c --argjson wall "$check_ms" --argjson rc "$check_rc" '{
+				ok: ($rc == 0), wallMs: $wall, durationMs: .durationMs,
+				probes: .summary.total, passed: .summary.passed, failed: .summary.failed,
+				probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end)
+			}' "$work/check.json")
+		else
+			check=$(jq -nc --argjson wall "$check_ms" --argjson rc "$check_rc" --arg err "$(tail -n 3 "$work/check.err")" \
+				'{ok: false, wallMs: $wall, exit: $rc, error: $err}')
+		fi
 	fi
 
 	# memory: every process of the lab's cgroup, and the pods' alone (each
-	# pod's init and what runs under it).
+	# pod's init and what runs in its PID namespace: its server).
 	mapfile -t lab_pids <"$cgroup/cgroup.procs"
 	read -r lab_kib lab_n < <(pss_kib "${lab_pids[@]}")
 	mapfile -t pod_roots < <(jq -r '.labs[0].machines[] | select(.kind == "pod") | .pid' "$work/status.json")
-	mapfile -t pod_pids < <(with_descendants "${pod_roots[@]}")
+	mapfile -t pod_pids < <(in_pid_namespaces "$cgroup/cgroup.procs" "${pod_roots[@]}")
 	read -r pod_kib pod_n < <(pss_kib "${pod_pids[@]}")
 	memory=$(jq -nc --argjson lk "$lab_kib" --argjson ln "$lab_n" --argjson pk "$pod_kib" --argjson pn "$pod_n" \
-		--argjson pods "$pods" '{
-			labPssKiB: $lk, labProcesses: $ln, podPssKiB: $pk, podProcesses: $pn,
+		--argjson pods "$pods" --argjson pm "${#pod_roots[@]}" '{
+			labPssKiB: $lk, labProcesses: $ln, podPssKiB: $pk, podProcesses: $pn, podMachines: $pm,
 			pssKiBPerPod: ($lk / $pods | floor), podPssKiBPerPod: ($pk / $pods | floor)
 		}')
 	lab_cpu_ms=$(cpu_usage_ms "$cgroup")

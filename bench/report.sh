@@ -9,15 +9,19 @@ jq -r '
 	def n: if . == null then "-" else tostring end;
 	def x: if . == null then "-" else "\(.)x" end;
 	def mib: if . == null then "-" else "\(. / 1024 * 10 | round / 10) MiB" end;
+	def mibs($a; $b): if $a == null or $b == null then "-" else "\($a / 1024 * 10 | round / 10) / \($b | mib)" end;
 	def pad($w): tostring | . + (" " * ([$w - length, 1] | max));
 	def lpad($w): tostring | (" " * ([$w - length, 0] | max)) + .;
-	.sizes as $z |
+	# A figure beside its target: marked when past it (none fails the bench).
+	def atmost($t): if . == null or . <= $t then "" else " over" end;
+	def atleast($t): if . == null or . >= $t then "" else " under" end;
+	.targets as $t | .sizes as $z |
 	def row($title; f): ($title | pad(52)) + ([$z[] | (f | lpad(16))] | join(""));
 	"\(.bench.testbed), Mininet \(.bench.mininet), \(.bench.iproute2)",
 	"machine: \(.machine.cpus) CPUs, kernel \(.machine.kernel); bench wall \(.machine.wallSeconds) s",
 	"load: /proc/loadavg \(.machine.loadavgBefore) before, \(.machine.loadavgAfter) after",
 	"cpu: \(.machine.cpuSeconds.machine) s busy on the machine, \(.machine.cpuSeconds.bench) s of them the bench'"'"'s, \(.machine.cpuSeconds.others) s others'"'"' (\(.machine.othersShareOfMachine * 100 | round)% of all CPUs)",
-	"medians of the runs; ratios are testbed / peer (below 1: testbed faster or smaller)",
+	"medians of the runs; ratios are testbed / peer (below 1: testbed faster or smaller), or a lab / the same pods inline with one port",
 	"",
 	row("pods (nodes x pods per node), runs"; "\(.pods) (\(.nodes)x\(.podsPerNode)), \(.runs)"),
 	row("testbed up, wall"; if .testbed.up.okRuns == 0 then "FAILED" else (.testbed.up.wallMs | s) end),
@@ -41,6 +45,16 @@ jq -r '
 	row("PSS per pod, the pods'"'"' processes alone"; .testbed.memory.podPssKiBPerPod | mib),
 	row("testbed down, wall"; .testbed.down.wallMs | s),
 	row("  nothing left (netns, links, mounts, procs, cgroup)"; if .testbed.down.clean then "yes" else "NO" end),
+	row("the same pods from YAML: Deployments x replicas"; "\(.variants.manifests.deployments) x \(.pods / .variants.manifests.deployments)"),
+	row("  validate, wall (< \($t.manifestsValidateMs) ms at 1000 pods)"; .variants.manifests.validateMs | "\(s)\(atmost($t.manifestsValidateMs))"),
+	row("  plan --format json, wall (< \($t.manifestsPlanMs) ms at 1000 pods)"; .variants.manifests.planMs | "\(s)\(atmost($t.manifestsPlanMs))"),
+	row("  written inline: validate / plan --format json"; "\(.variants.manifests.inlineValidateMs | s) / \(.variants.manifests.inlinePlanMs | s)"),
+	row("  testbed up, wall"; .variants.manifests.upMs | s),
+	row("  written inline: testbed up, wall"; .variants.manifests.inlineUpMs | s),
+	row("the same pods, 4 TCP + 2 UDP ports each: up, wall"; .variants.ports.upMs | s),
+	row("  one port each (inline above): up, wall"; .variants.ports.onePortUpMs | s),
+	row("  PSS per pod, the lab'"'"'s processes: 6 / 1 port"; mibs(.variants.ports.pssKiBPerPod; .variants.ports.onePortPssKiBPerPod)),
+	row("  PSS per pod, the pods'"'"' processes: 6 / 1 port"; mibs(.variants.ports.podPssKiBPerPod; .variants.ports.onePortPodPssKiBPerPod)),
 	row("Mininet lxbr build (N hosts)"; .mininet.buildMs | s),
 	row("Mininet stop"; .mininet.stopMs | s),
 	row("Mininet static ARP for pingAll (mn --arp)"; .mininet.staticArpMs | s),
@@ -58,7 +72,11 @@ jq -r '
 	row("ratio: testbed down / Mininet stop"; .ratios.downVsMininetStop | x),
 	row("ratio: check wall / Mininet pingAll wall"; .ratios.checkVsPingall | x),
 	row("ratio: probes/s / pingAll pings/s"; .ratios.probesPerSecVsPingsPerSec | x),
-	row("ratio: udp mesh probes/s / http mesh probes/s"; .ratios.udpVsHttpProbesPerSec | x),
+	row("ratio: udp / http mesh probes/s (target >= \($t.udpVsHttpProbesPerSecAtLeast))"; .ratios.udpVsHttpProbesPerSec | "\(x)\(atleast($t.udpVsHttpProbesPerSecAtLeast))"),
+	row("ratio: manifests up / inline up (target <= \($t.manifestsUpVsInlineUp))"; .ratios.manifestsUpVsInlineUp | "\(x)\(atmost($t.manifestsUpVsInlineUp))"),
+	row("ratio: 6 ports / 1 port, up (target <= \($t.portsUpVsOnePortUp))"; .ratios.portsUpVsOnePortUp | "\(x)\(atmost($t.portsUpVsOnePortUp))"),
+	row("ratio: 6 ports / 1 port, PSS/pod (target <= \($t.portsPssVsOnePortPss))"; .ratios.portsPssVsOnePortPss | "\(x)\(atmost($t.portsPssVsOnePortPss))"),
+	row("  the pods'"'"' processes alone"; .ratios.portsPodPssVsOnePortPodPss | x),
 	row("ratio: PSS per pod / Mininet PSS per host"; .ratios.pssPerPodVsMininetHost | x),
 	"",
 	"Mininet'"'"'s fixLimits: applied in the scratch namespace: \(.sizes[0].mininet.limitsApplied // [] | join(", ") | if . == "" then "none" else . end)",

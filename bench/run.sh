@@ -30,6 +30,14 @@ layout() {
 	echo "$nodes $((pods / nodes))"
 }
 
+# Deployments for the manifests lab: 10 when they split the pods evenly,
+# else the most up to 10 that do.
+deployments_for() {
+	local d=10
+	while [ $(($1 % d)) != 0 ]; do d=$((d - 1)); done
+	echo "$d"
+}
+
 runs_for() {
 	if [ -n "${BENCH_RUNS:-}" ]; then echo "$BENCH_RUNS"; elif [ "$1" -le 100 ]; then echo 3; else echo 1; fi
 }
@@ -54,7 +62,7 @@ inner() {
 	mkdir /run/netns
 	ip link set lo up
 	export TESTBED_STATE_DIR=$work/state
-	local pods nodes per runs run name lab
+	local pods nodes per runs run name lab deployments
 	for pods in $sizes; do
 		read -r nodes per < <(layout "$pods")
 		runs=$(runs_for "$pods")
@@ -63,12 +71,20 @@ inner() {
 		"$here/gen-topology.sh" "$name" "$nodes" "$per" >"$lab"
 		# The same lab, its pods answering UDP too, for the meshes per protocol.
 		"$here/gen-topology.sh" "${name}u" "$nodes" "$per" udp >"$work/${name}u.json"
+		# The same pods from YAML Deployments, and with 4 TCP and 2 UDP ports
+		# each, against $lab (one port each) for what manifests and ports cost.
+		deployments=$(deployments_for "$pods")
+		"$here/gen-manifests.sh" "${name}m" "$nodes" "$pods" "$deployments" "$work/${name}m"
+		"$here/gen-topology.sh" "${name}p" "$nodes" "$per" ports >"$work/${name}p.json"
 		"$TB" plan "$lab" >"$work/$name.sh"
 		for ((run = 1; run <= runs; run++)); do
 			echo "bench: $pods pods ($nodes x $per), run $run of $runs" >&2
 			tb=$(peer "$here/measure-testbed.sh" "$lab" "$name" "$pods")
 			sleep "$settle"
 			meshes=$(peer "$here/measure-meshes.sh" "$work/${name}u.json" "${name}u")
+			sleep "$settle"
+			variants=$(peer "$here/measure-variants.sh" "$work/${name}m/${name}m.json" "$lab" \
+				"$work/${name}p.json" "$pods")
 			sleep "$settle"
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"
@@ -77,9 +93,10 @@ inner() {
 			mn=$(peer "$here/peer-mininet.py" "${mn_args[@]}")
 			sleep "$settle"
 			jq -nc --argjson pods "$pods" --argjson nodes "$nodes" --argjson per "$per" --argjson run "$run" \
-				--argjson tb "$tb" --argjson meshes "$meshes" --argjson ipb "$ipb" --argjson mn "$mn" \
-				'{pods: $pods, nodes: $nodes, podsPerNode: $per, run: $run, testbed: $tb, meshes: $meshes,
-				  ipBatch: $ipb, mininet: $mn}'
+				--argjson deployments "$deployments" --argjson tb "$tb" --argjson meshes "$meshes" \
+				--argjson variants "$variants" --argjson ipb "$ipb" --argjson mn "$mn" \
+				'{pods: $pods, nodes: $nodes, podsPerNode: $per, deployments: $deployments, run: $run,
+				  testbed: $tb, meshes: $meshes, variants: $variants, ipBatch: $ipb, mininet: $mn}'
 		done
 	done
 }
@@ -138,7 +155,8 @@ times >"$work/times"
 read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
 bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" \
-	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0] | add // 0' "$work/runs.jsonl")" \
+	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0, .variants.labCpuMs // 0] | add // 0' \
+		"$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')
 hz=$(getconf CLK_TCK)
 

@@ -11,6 +11,21 @@ def r1: if . == null then null else . * 10 | round / 10 end;
 def r2: if . == null then null else . * 100 | round / 100 end;
 def ratio(a; b): if a == null or b == null or b == 0 then null else a / b | r2 end;
 def med(f): map(f) | median | r1;
+# The median of each run's ratio a / b: for figures taken back to back in one
+# run, so that each ratio pairs figures the same load weighed on.
+def medratio(a; b): map(if a == null or b == null or b == 0 then null else a / b end) | median | r2;
+# A lab of bench/measure-variants.sh, its turns in one run reduced to one:
+# the faster up (a load only ever slows an up down) with its phases, and the
+# turns' mean PSS; null unless every turn came up.
+def turns: if type == "array" and length > 0 and all(.up.ok == true) then
+	min_by(.up.wallMs) as $f | {
+		upMs: $f.up.wallMs, timingsMs: $f.up.timingsMs,
+		pssKiBPerPod: (map(.memory.pssKiBPerPod) | add / length),
+		podPssKiBPerPod: (map(.memory.podPssKiBPerPod) | add / length)
+	} else null end;
+# The phases testbed records, each the median over runs.
+def phases(f): if length == 0 or (.[0] | f) == null then null else
+	(.[0] | f | keys_unsorted) as $k | . as $x | reduce $k[] as $p ({}; .[$p] = ($x | med(f[$p]))) end;
 
 . as $runs |
 ($runs | group_by(.pods) | map(
@@ -22,9 +37,7 @@ def med(f): map(f) | median | r1;
 				okRuns: ($ok | length),
 				failures: [$r[] | .testbed.up | select(.ok == false) | {exit, wallMs, error}],
 				wallMs: ($ok | med(.testbed.up.wallMs)),
-				timingsMs: (if ($ok | length) == 0 then null else
-					($ok[0].testbed.up.timingsMs | keys_unsorted) as $k |
-					reduce $k[] as $p ({}; .[$p] = ($ok | med(.testbed.up.timingsMs[$p]))) end)
+				timingsMs: ($ok | phases(.testbed.up.timingsMs))
 			},
 			check: (if ($ok | length) == 0 then null else {
 				wallMs: ($ok | med(.testbed.check.wallMs)),
@@ -56,6 +69,42 @@ def med(f): map(f) | median | r1;
 				failed: ($m | med(.meshes.udp.failed)), probesPerSec: ($m | med(.meshes.udp.probesPerSec))
 			}
 		}),
+		# The same pods three ways (bench/measure-variants.sh): validate and
+		# plan are the medians of each run's timed runs, then over runs; ups
+		# and PSS each run's lab's turns in one (turns), then over runs.
+		variants: (($r | map(.variants | {load, inline: (.inline | turns), manifests: (.manifests | turns),
+			ports: (.ports | turns)})) as $v |
+			($v | map(select(.inline and .manifests))) as $m | ($v | map(select(.inline and .ports))) as $p | {
+			manifests: {
+				deployments: $r[0].deployments,
+				validateMs: ($v | med(.load.manifests.validate.ms // [] | median)),
+				planMs: ($v | med(.load.manifests.plan.ms // [] | median)),
+				planBytes: $v[0].load.manifests.plan.bytes,
+				inlineValidateMs: ($v | med(.load.inline.validate.ms // [] | median)),
+				inlinePlanMs: ($v | med(.load.inline.plan.ms // [] | median)),
+				okRuns: ($m | length),
+				upMs: ($m | med(.manifests.upMs)),
+				inlineUpMs: ($m | med(.inline.upMs)),
+				timingsMs: ($m | phases(.manifests.timingsMs)),
+				inlineTimingsMs: ($m | phases(.inline.timingsMs))
+			},
+			ports: {
+				okRuns: ($p | length),
+				upMs: ($p | med(.ports.upMs)),
+				onePortUpMs: ($p | med(.inline.upMs)),
+				timingsMs: ($p | phases(.ports.timingsMs)),
+				pssKiBPerPod: ($p | med(.ports.pssKiBPerPod)),
+				onePortPssKiBPerPod: ($p | med(.inline.pssKiBPerPod)),
+				podPssKiBPerPod: ($p | med(.ports.podPssKiBPerPod)),
+				onePortPodPssKiBPerPod: ($p | med(.inline.podPssKiBPerPod))
+			},
+			ratios: {
+				manifestsUpVsInlineUp: ($m | medratio(.manifests.upMs; .inline.upMs)),
+				portsUpVsOnePortUp: ($p | medratio(.ports.upMs; .inline.upMs)),
+				portsPssVsOnePortPss: ($p | medratio(.ports.pssKiBPerPod; .inline.pssKiBPerPod)),
+				portsPodPssVsOnePortPodPss: ($p | medratio(.ports.podPssKiBPerPod; .inline.podPssKiBPerPod))
+			}
+		}),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
@@ -80,6 +129,10 @@ def med(f): map(f) | median | r1;
 		downVsMininetStop: ratio(.testbed.down.wallMs; .mininet.stopMs),
 		checkVsPingall: ratio(.testbed.check.wallMs; .mininet.pingallMs),
 		udpVsHttpProbesPerSec: ratio(.meshes.udp.probesPerSec; .meshes.http.probesPerSec),
+		manifestsUpVsInlineUp: .variants.ratios.manifestsUpVsInlineUp,
+		portsUpVsOnePortUp: .variants.ratios.portsUpVsOnePortUp,
+		portsPssVsOnePortPss: .variants.ratios.portsPssVsOnePortPss,
+		portsPodPssVsOnePortPodPss: .variants.ratios.portsPodPssVsOnePortPodPss,
 		probesPerSecVsPingsPerSec: ratio(.testbed.check.probesPerSec; .mininet.pingsPerSec),
 		pssPerPodVsMininetHost: ratio(.testbed.memory.pssKiBPerPod; .mininet.pssKiBPerHost)
 	}
@@ -96,12 +149,31 @@ def med(f): map(f) | median | r1;
 		},
 		othersShareOfMachine: (if $wall > 0 then ([($total / $hz) - $bench, 0] | max) / ($cpus * $wall / 1000) | r2 else null end)
 	},
+	# What issue #24 asks of manifests and ports (docs/bench.md): report.sh
+	# marks a figure past its target; none fails the bench.
+	targets: {
+		manifestsValidateMs: 100, manifestsPlanMs: 100, manifestsUpVsInlineUp: 1.1,
+		portsUpVsOnePortUp: 1.2, portsPssVsOnePortPss: 1.2, udpVsHttpProbesPerSecAtLeast: 0.5
+	},
 	sizes: $sizes,
 	problems: [
-		($runs[] | (.testbed, .meshes, .ipBatch, .mininet) | select(.error) | .error),
+		($runs[] | (.testbed, .meshes, .variants, .ipBatch, .mininet) | select(.error) | .error),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == false) | "the http and udp meshes at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == true) | (.http, .udp) | select(.error) | "a mesh at \($p) pods: \(.error)"),
 		($runs[] | .pods as $p | .meshes | select(.down.clean == false or (.up.ok == true and .down.ok == false)) | "the meshes' lab at \($p) pods was not taken down cleanly"),
+		($runs[] | .pods as $p | .variants | select(.load) |
+			(.load | to_entries[] | .key as $lab | .value | (.validate, .plan) | select(.ok == false) |
+				"validate or plan of the \($lab) lab at \($p) pods failed (exit \(.exit)): \(.error // "" | gsub("\n"; " "))"),
+			(.load | to_entries[] | .key as $lab | .value.pods | select(. != null) |
+				select(.pods != $p or .minPerNode != .maxPerNode) |
+				"the \($lab) lab at \($p) pods plans \(.pods) pods, \(.minPerNode) to \(.maxPerNode) per node"),
+			(["inline", "manifests", "ports"][] as $k | .[$k] // [] | .[] |
+				(select(.up.ok == false) |
+					"the \($k) lab at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
+				(select(.memory != null and .memory.podMachines != $p) |
+					"the \($k) lab at \($p) pods ran \(.memory.podMachines) pods"),
+				(select(.up.ok == true and .down.ok == false) | "the \($k) lab at \($p) pods: down failed (exit \(.down.exit))"),
+				(.down.leftovers // [] | .[] | "testbed down of the \($k) lab at \($p) pods left \(.)"))),
 		($sizes[] | . as $s |
 			(.testbed.down.leftovers[] | "testbed down at \($s.pods) pods left \(.)"),
 			(select(.ipBatch.clean == false) | "ip -batch delete at \($s.pods) pods left namespaces"),

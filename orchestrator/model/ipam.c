@@ -193,9 +193,14 @@ static bool assign_cluster_ips(struct tb_topology *t, struct diag *d)
 		    s->cluster_ip == ipv4_broadcast(c->service_cidr))
 			service_error(d, s, "spec.clusterIP", "%s is not an address of cluster.serviceCIDR %s",
 				      ipv4_addr_format(s->cluster_ip, a), ipv4_prefix_format(c->service_cidr, r));
-		else if (cluster_ip_taken(t, i, s->cluster_ip))
-			service_error(d, s, "spec.clusterIP", "%s is another Service's already",
-				      ipv4_addr_format(s->cluster_ip, a));
+		else
+			for (size_t k = 0; k < i; k++)
+				if (t->services[k].cluster_ip_given && t->services[k].cluster_ip == s->cluster_ip) {
+					service_error(d, s, "spec.clusterIP", "%s is Service %s/%s's already",
+						      ipv4_addr_format(s->cluster_ip, a), t->services[k].namespace,
+						      t->services[k].name);
+					break;
+				}
 	}
 	uint64_t usable = ipv4_usable_count(c->service_cidr), next = 1;
 	for (size_t i = 0; i < t->n_services_objects; i++) {
@@ -215,20 +220,54 @@ static bool assign_cluster_ips(struct tb_topology *t, struct diag *d)
 	return d->count == errors;
 }
 
-static bool node_port_taken(const struct tb_topology *t, int port, enum tb_protocol protocol,
-			    const struct tb_service_port *self)
+/* The API server keeps one range of node ports for every protocol: a
+ * number is another Service's whatever its protocol, while one Service
+ * may give the same number to a TCP and a UDP port (not to two of one
+ * protocol). */
+static bool node_port_taken(const struct tb_topology *t, int port, const struct tb_service *self,
+			    const struct tb_service_port *self_port)
 {
-	for (size_t i = 0; i < t->n_services_objects; i++)
-		for (size_t k = 0; k < t->services[i].n_ports; k++) {
-			const struct tb_service_port *sp = &t->services[i].ports[k];
-			if (sp != self && sp->node_port == port && sp->protocol == protocol)
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		for (size_t k = 0; k < s->n_ports; k++) {
+			const struct tb_service_port *sp = &s->ports[k];
+			if (sp == self_port || sp->node_port != port)
+				continue;
+			if (s != self || sp->protocol == self_port->protocol)
 				return true;
 		}
+	}
 	return false;
 }
 
-/* Node ports in cluster.nodePortRange, given or the lowest free, once per
- * protocol, as the API server keeps them. */
+/* Port K of service I gives a node port an earlier port has: the first
+ * keeps it, as the API server refuses the later one. */
+static void given_node_port_taken(const struct tb_topology *t, struct diag *d, size_t i, size_t k)
+{
+	const struct tb_service *s = &t->services[i];
+	const struct tb_service_port *sp = &s->ports[k];
+	for (size_t j = 0; j <= i; j++) {
+		const struct tb_service *o = &t->services[j];
+		for (size_t m = 0; m < (j == i ? k : o->n_ports); m++) {
+			const struct tb_service_port *op = &o->ports[m];
+			if (op->node_port != sp->node_port || (j == i && op->protocol != sp->protocol))
+				continue;
+			autofree char *at = xasprintf("spec.ports[%zu].nodePort", k);
+			if (j == i)
+				service_error(d, s, at, "%d/%s is spec.ports[%zu]'s already", sp->node_port,
+					      tb_protocol_name(sp->protocol), m);
+			else
+				service_error(d, s, at,
+					      "%d is Service %s/%s's already (node ports are one range for every protocol)",
+					      sp->node_port, o->namespace, o->name);
+			return;
+		}
+	}
+}
+
+/* Node ports in cluster.nodePortRange, given or the lowest free; a port
+ * whose number another port of its Service has under the other protocol
+ * shares that one's node port, as the API server allocates them. */
 static bool assign_node_ports(struct tb_topology *t, struct diag *d)
 {
 	const struct tb_cluster *c = &t->cluster;
@@ -243,9 +282,8 @@ static bool assign_node_ports(struct tb_topology *t, struct diag *d)
 			if (sp->node_port < c->node_port_min || sp->node_port > c->node_port_max)
 				service_error(d, s, at, "%d is outside cluster.nodePortRange %d-%d", sp->node_port,
 					      c->node_port_min, c->node_port_max);
-			else if (node_port_taken(t, sp->node_port, sp->protocol, sp))
-				service_error(d, s, at, "%d/%s is another Service's node port already", sp->node_port,
-					      tb_protocol_name(sp->protocol));
+			else
+				given_node_port_taken(t, d, i, k);
 		}
 	int next = c->node_port_min;
 	for (size_t i = 0; i < t->n_services_objects; i++) {
@@ -255,9 +293,13 @@ static bool assign_node_ports(struct tb_topology *t, struct diag *d)
 			struct tb_service_port *sp = &s->ports[k];
 			if (sp->node_port)
 				continue;
-			/* One number for a port's TCP and UDP alike is free when both are. */
-			while (next <= c->node_port_max &&
-			       (node_port_taken(t, next, TB_PROTOCOL_TCP, sp) || node_port_taken(t, next, TB_PROTOCOL_UDP, sp)))
+			for (size_t j = 0; j < s->n_ports && !sp->node_port; j++)
+				if (j != k && s->ports[j].port == sp->port && s->ports[j].protocol != sp->protocol &&
+				    s->ports[j].node_port && !node_port_taken(t, s->ports[j].node_port, s, sp))
+					sp->node_port = s->ports[j].node_port;
+			if (sp->node_port)
+				continue;
+			while (next <= c->node_port_max && node_port_taken(t, next, NULL, sp))
 				next++;
 			if (next > c->node_port_max) {
 				autofree char *at = xasprintf("spec.ports[%zu].nodePort", k);
@@ -271,22 +313,43 @@ static bool assign_node_ports(struct tb_topology *t, struct diag *d)
 	return d->count == errors;
 }
 
+/* Given to an external machine, or a Service's external or load-balancer IP. */
+static bool external_address_taken(const struct tb_topology *t, uint32_t a)
+{
+	for (size_t k = 0; k < t->n_externals; k++)
+		if (t->externals[k].address_given && t->externals[k].address == a)
+			return true;
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		for (size_t k = 0; k < s->n_external_ips; k++)
+			if (s->external_ips[k] == a)
+				return true;
+		for (size_t k = 0; k < s->n_load_balancer_ips; k++)
+			if (s->load_balancer_ips[k] == a)
+				return true;
+	}
+	return false;
+}
+
 /* Outside the cluster: "internet" at 203.0.113.2 unless "external" lists
  * machines; those without an address take the lowest free of the range
  * past the first (the gateway's side of it, by convention). */
-static bool assign_externals(struct tb_topology *t)
+static bool assign_externals(struct tb_topology *t, struct diag *d)
 {
-	uint64_t next = 1;
+	uint64_t next = 1, usable = ipv4_usable_count(t->cluster.external_cidr);
+	char r[IPV4_PREFIX_STRLEN];
 	for (size_t i = 0; i < t->n_externals; i++) {
-		if (t->externals[i].address)
+		struct tb_external *x = &t->externals[i];
+		if (x->address_given)
 			continue;
-		for (bool taken = true; taken; next++) {
-			taken = false;
-			for (size_t k = 0; k < t->n_externals; k++)
-				taken |= t->externals[k].address == ipv4_usable_nth(t->cluster.external_cidr, next);
-			if (!taken)
-				t->externals[i].address = ipv4_usable_nth(t->cluster.external_cidr, next);
+		while (next < usable && external_address_taken(t, ipv4_usable_nth(t->cluster.external_cidr, next)))
+			next++;
+		if (next >= usable) {
+			diag_error(d, x->line, "external", "%s has no address left for %s: give it one",
+				   ipv4_prefix_format(t->cluster.external_cidr, r), x->name);
+			return false;
 		}
+		x->address = ipv4_usable_nth(t->cluster.external_cidr, next++);
 	}
 	return true;
 }
@@ -301,5 +364,5 @@ bool ipam_assign(struct tb_topology *t, struct diag *d)
 		t->cluster.kube_proxy.has_cluster_cidr = true;
 		t->cluster.kube_proxy.cluster_cidr = t->cluster.pod_cidr;
 	}
-	return assign_pods(t, d) && assign_cluster_ips(t, d) && assign_node_ports(t, d) && assign_externals(t);
+	return assign_pods(t, d) && assign_cluster_ips(t, d) && assign_node_ports(t, d) && assign_externals(t, d);
 }

@@ -37,6 +37,8 @@ static const char *const slice_port_used[] = {"name", "protocol", "port", NULL};
 static const char *const slice_port_stood_in[] = {"appProtocol", NULL};
 static const struct fields slice_port_fields = {slice_port_used, slice_port_stood_in, NULL};
 
+#define SLICE_MANAGED_BY "endpointslice.kubernetes.io/managed-by"
+#define SLICE_CONTROLLER "endpointslice-controller.k8s.io"
 #define DEFAULT_AFFINITY_TIMEOUT 10800 /* seconds: three hours, Kubernetes' default */
 
 static bool read_address(struct object *x, const cJSON *item, const char *path, uint32_t *addr)
@@ -87,7 +89,7 @@ static void read_service_ports(struct object *x, const cJSON *spec, struct tb_se
 {
 	const cJSON *ports = k8s_field(spec, "ports");
 	if (!ports) {
-		if (!s->headless)
+		if (!s->headless && !s->external_name)
 			docwalk_error(x->w, spec, "spec.ports", "a Service needs at least one port (a headless one may have none)");
 		return;
 	}
@@ -187,6 +189,7 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 		docwalk_error(x->w, k8s_field(spec, "type"), "spec.type",
 			      "not implemented: ExternalName services are names in cluster DNS, which is not built yet");
 	s.type = type == 3 ? TB_SERVICE_CLUSTER_IP : (enum tb_service_type)type;
+	s.external_name = type == 3;
 	const cJSON *cluster_ip = k8s_field(spec, "clusterIP");
 	if (cluster_ip) {
 		if (cJSON_IsString(cluster_ip) && strcmp(cluster_ip->valuestring, "None") == 0)
@@ -225,8 +228,10 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 			      "not implemented: testbed's labs are IPv4 only");
 	const cJSON *selector = k8s_field(spec, "selector");
 	if (selector) {
-		s.has_selector = true;
 		k8s_read_labels(x, selector, "spec.selector", &s.selector, &s.n_selector);
+		/* The API server stores an empty selector as none: such a
+		 * Service takes its endpoints from EndpointSlices, not every pod. */
+		s.has_selector = s.n_selector > 0;
 	}
 	read_service_ports(x, spec, &s);
 	const cJSON *external = k8s_field(spec, "externalIPs");
@@ -349,6 +354,8 @@ void k8s_read_endpoint_slice(struct object *x, const cJSON *spec, const char *na
 			      "an EndpointSlice names its Service in the label kubernetes.io/service-name");
 	else
 		es.service = xstrdup(service->valuestring);
+	const cJSON *managed_by = labels ? k8s_field(labels, SLICE_MANAGED_BY) : NULL;
+	es.controller_managed = cJSON_IsString(managed_by) && strcmp(managed_by->valuestring, SLICE_CONTROLLER) == 0;
 	const cJSON *type = docwalk_member(x->w, obj, "", "addressType", true);
 	if (type && (!cJSON_IsString(type) || strcmp(type->valuestring, "IPv4") != 0))
 		docwalk_error(x->w, type, "addressType", "not implemented: testbed's labs are IPv4 only");

@@ -418,10 +418,14 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 			size_t i = 0;
 			for (const cJSON *a = addrs->child; a; a = a->next, i++) {
 				autofree char *where = docwalk_path_index("cluster.kubeProxy.nodePortAddresses", i);
-				/* "primary" is the default: each node's own address. */
-				if (cJSON_IsString(a) && strcmp(a->valuestring, "primary") == 0)
+				/* "primary" is the default: each node's own address; as
+				 * kube-proxy's validation has it, it stands alone. */
+				if (cJSON_IsString(a) && strcmp(a->valuestring, "primary") == 0) {
+					if (cJSON_GetArraySize(addrs) > 1)
+						docwalk_error(&p->w, a, where, "\"primary\" stands alone, without CIDRs");
 					continue;
-				if (parse_cidr(p, a, where, false, &k->node_port_addresses[k->n_node_port_addresses]))
+				}
+				if (parse_cidr(p, a, where, true, &k->node_port_addresses[k->n_node_port_addresses]))
 					k->n_node_port_addresses++;
 			}
 		}
@@ -622,21 +626,22 @@ static void parse_nodes(struct parser *p, const cJSON *arr)
 	}
 }
 
-/* services, ingress, policies: later features own their contents; for now
- * they must be arrays of objects. Returns how many. */
-static size_t parse_reserved(struct parser *p, const cJSON *root, const char *key)
+/* services, ingress, policies: sections kept from before Kubernetes
+ * objects, when they were to hold their own forms. An empty one is
+ * nothing; anything in one would be skipped, so it is refused, saying
+ * where such things go. Returns how many. */
+static size_t parse_reserved(struct parser *p, const cJSON *root, const char *key, const char *why)
 {
 	const cJSON *arr = docwalk_member(&p->w, root, "", key, false);
 	if (!arr)
 		return 0;
-	if (!docwalk_array(&p->w, arr, key, "an array of objects"))
+	if (!docwalk_array(&p->w, arr, key, "an empty array (a reserved section)"))
 		return 0;
-	size_t i = 0;
-	for (const cJSON *c = arr->child; c; c = c->next, i++) {
-		autofree char *where = docwalk_path_index(key, i);
-		docwalk_object(&p->w, c, where, "an object");
+	if (arr->child) {
+		autofree char *where = docwalk_path_index(key, 0);
+		docwalk_error(&p->w, arr->child, where, "%s", why);
 	}
-	return i;
+	return (size_t)cJSON_GetArraySize(arr);
 }
 
 static void parse_externals(struct parser *p, const cJSON *arr)
@@ -661,6 +666,7 @@ static void parse_externals(struct parser *p, const cJSON *arr)
 			const char *text = docwalk_string(&p->w, addr, where, "an IPv4 address");
 			if (text && !ipv4_addr_parse(text, &x->address))
 				docwalk_error(&p->w, addr, where, "\"%s\" is not an IPv4 address", text);
+			x->address_given = text != NULL;
 		}
 	}
 }
@@ -714,9 +720,15 @@ static void parse_top(struct parser *p, const cJSON *root)
 	/* "objects" are Kubernetes', which compile.c has k8s.c read. */
 	if ((item = docwalk_member(&p->w, root, "", "external", false)))
 		parse_externals(p, item);
-	t->n_services = parse_reserved(p, root, "services");
-	t->n_ingress = parse_reserved(p, root, "ingress");
-	t->n_policies = parse_reserved(p, root, "policies");
+	t->n_services = parse_reserved(p, root, "services",
+				       "Services are Kubernetes objects: write them as kind: Service (v1) in \"objects\" or "
+				       "\"manifests\"");
+	t->n_ingress = parse_reserved(p, root, "ingress",
+				      "not implemented: Ingress is not built yet (it will come as kind: Ingress objects in "
+				      "\"objects\" or \"manifests\")");
+	t->n_policies = parse_reserved(p, root, "policies",
+				       "not implemented: NetworkPolicy is not built yet (it will come as kind: "
+				       "NetworkPolicy objects in \"objects\" or \"manifests\")");
 	/* "expect" is expect.c's, which compile.c runs beside this parse. */
 }
 

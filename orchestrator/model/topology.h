@@ -183,6 +183,7 @@ struct tb_service {
 	char *name, *namespace;
 	enum tb_service_type type;
 	bool has_selector; /* none: its endpoints are EndpointSlice objects' */
+	bool external_name; /* type ExternalName: refused, and nothing more is asked of it */
 	struct tb_label *selector;
 	size_t n_selector;
 	bool headless;          /* clusterIP: None */
@@ -218,6 +219,9 @@ struct tb_slice_endpoint {
 struct tb_endpoint_slice {
 	char *name, *namespace;
 	char *service; /* its kubernetes.io/service-name label */
+	/* endpointslice.kubernetes.io/managed-by is the controller's: for a
+	 * Service with a selector, testbed computes this slice itself. */
+	bool controller_managed;
 	struct tb_slice_port *ports;
 	size_t n_ports;
 	struct tb_slice_endpoint *endpoints;
@@ -230,6 +234,7 @@ struct tb_endpoint_slice {
 struct tb_external {
 	char *name;
 	uint32_t address; /* given, or from IPAM (cluster.externalCIDR) */
+	bool address_given;
 	int line;
 };
 

@@ -383,10 +383,106 @@ static void object_error(struct diag *d, const struct tb_origin *o, const char *
 	diag_error_in(d, o->file, o->line, o->column, where, "%s", why);
 }
 
+/* What an address outside the cluster may not be: 0.0.0.0/8, loopback,
+ * link-local, multicast and above; none is a host a route can lead to. */
+static const char *not_a_host(uint32_t a)
+{
+	uint8_t top = (uint8_t)(a >> 24);
+	if (top == 0)
+		return "in 0.0.0.0/8, which names no host";
+	if (top == 127)
+		return "a loopback address";
+	if ((a >> 16) == 0xA9FE)
+		return "link-local (169.254.0.0/16), which no router forwards";
+	if (top >= 224)
+		return "multicast or reserved (224.0.0.0/3), not one host's";
+	return NULL;
+}
+
+/* The cluster's ranges and the lab's host networks, where no address
+ * outside the cluster may lie: the lab routes those ranges itself. */
+static const char *inside_range(const struct tb_topology *t, uint32_t a, struct ipv4_prefix *range)
+{
+	const struct tb_cluster *c = &t->cluster;
+	const struct {
+		const char *name;
+		struct ipv4_prefix prefix;
+	} ranges[] = {{"cluster.podCIDR", c->pod_cidr}, {"cluster.serviceCIDR", c->service_cidr},
+		      {"cluster.underlay", c->underlay}};
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++)
+		if (ipv4_contains(ranges[i].prefix, a)) {
+			*range = ranges[i].prefix;
+			return ranges[i].name;
+		}
+	for (size_t i = 0; i < t->n_hosts; i++)
+		for (size_t j = 0; j < t->hosts[i].n_ifaces; j++)
+			if (ipv4_contains(t->hosts[i].ifaces[j].address, a)) {
+				*range = t->hosts[i].ifaces[j].address;
+				return "a host's network";
+			}
+	for (size_t i = 0; i < t->n_bridges; i++)
+		if (t->bridges[i].has_address && ipv4_contains(t->bridges[i].address, a)) {
+			*range = t->bridges[i].address;
+			return "a bridge's network";
+		}
+	return NULL;
+}
+
+/* External machines' given addresses, and Services' external and
+ * load-balancer IPs (which the gateway routes to the nodes): hosts'
+ * addresses, outside every range the lab routes itself, each once. */
+static void check_outside_addresses(const struct tb_topology *t, struct diag *d)
+{
+	char a[IPV4_PREFIX_STRLEN], r[IPV4_PREFIX_STRLEN];
+	struct ipv4_prefix range;
+	for (size_t i = 0; i < t->n_externals; i++) {
+		const struct tb_external *x = &t->externals[i];
+		if (!x->address_given)
+			continue;
+		autofree char *path = xasprintf("external[%zu].address", i);
+		const char *why = not_a_host(x->address), *inside = why ? NULL : inside_range(t, x->address, &range);
+		if (why)
+			diag_error(d, x->line, path, "%s is %s", ipv4_addr_format(x->address, a), why);
+		else if (inside)
+			diag_error(d, x->line, path, "%s lies in %s %s: outside the cluster means outside its ranges",
+				   ipv4_addr_format(x->address, a), inside, ipv4_prefix_format(range, r));
+		for (size_t k = 0; k < i; k++)
+			if (t->externals[k].address_given && t->externals[k].address == x->address) {
+				diag_error(d, x->line, path, "%s is external[%zu]'s already", ipv4_addr_format(x->address, a),
+					   k);
+				break;
+			}
+	}
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		for (size_t k = 0; k < s->n_external_ips + s->n_load_balancer_ips; k++) {
+			bool lb = k >= s->n_external_ips;
+			uint32_t ip = lb ? s->load_balancer_ips[k - s->n_external_ips] : s->external_ips[k];
+			autofree char *path = lb ? xasprintf("status.loadBalancer.ingress[%zu].ip", k - s->n_external_ips)
+						 : xasprintf("spec.externalIPs[%zu]", k);
+			const char *why = not_a_host(ip), *inside = why ? NULL : inside_range(t, ip, &range);
+			if (why)
+				object_error(d, &s->origin, path, "%s is %s", ipv4_addr_format(ip, a), why);
+			else if (inside)
+				object_error(d, &s->origin, path,
+					     "%s lies in %s %s: the gateway routes this address to the nodes, so it must lie "
+					     "outside the ranges the lab routes itself",
+					     ipv4_addr_format(ip, a), inside, ipv4_prefix_format(range, r));
+			for (size_t m = 0; !why && !inside && m < t->n_externals; m++)
+				if (t->externals[m].address == ip)
+					object_error(d, &s->origin, path, "%s is external machine %s's address",
+						     ipv4_addr_format(ip, a), t->externals[m].name);
+		}
+	}
+}
+
 /* Services and their EndpointSlices: in declared namespaces, in a lab
- * with nodes; a slice for a Service without a selector of its namespace
- * (the EndpointSlice controller makes the others'), on a node the lab has. */
-static void check_services(const struct tb_topology *t, struct diag *d)
+ * with nodes; a slice for a Service of its namespace, on a node the lab
+ * has. kube-proxy takes every slice of a Service, whoever made it; the
+ * EndpointSlice controller's own for a Service with a selector is what
+ * testbed computes from the pods, so a copy of one (from a cluster's
+ * dump) is noted and not used. */
+static void check_services(struct tb_topology *t, struct diag *d)
 {
 	for (size_t i = 0; i < t->n_services_objects; i++) {
 		const struct tb_service *s = &t->services[i];
@@ -408,10 +504,16 @@ static void check_services(const struct tb_topology *t, struct diag *d)
 		if (!s)
 			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
 				     "no Service \"%s\" in namespace %s", es->service, es->namespace);
-		else if (s->has_selector)
-			object_error(d, &es->origin, "metadata.labels.kubernetes.io/service-name",
-				     "Service %s/%s has a selector: the EndpointSlice controller makes its slices",
-				     s->namespace, s->name);
+		else if (s->has_selector && es->controller_managed) {
+			t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+			t->notes[t->n_notes++] = xasprintf(
+				"%s:%d:%d: %s: made by the EndpointSlice controller for Service %s/%s, which has a "
+				"selector: testbed computes that slice from the selector and the pods, and does not use this "
+				"copy",
+				es->origin.file ? es->origin.file : (d->file ? d->file : "topology"), es->origin.line,
+				es->origin.column,
+				es->origin.what, s->namespace, s->name);
+		}
 		for (size_t k = 0; k < es->n_endpoints; k++) {
 			const char *node = es->endpoints[k].node_name;
 			bool found = !node;
@@ -473,6 +575,7 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 	check_links(t, d, &names);
 	check_addresses(t, d);
 	check_services(t, d);
+	check_outside_addresses(t, d);
 	struct name_entry *entries = xcalloc(names.count + 1, sizeof(*entries));
 	for (size_t i = 0; i < names.count; i++)
 		entries[i] = (struct name_entry){names.items[i].name, names.items[i].namespace};

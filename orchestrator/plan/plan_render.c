@@ -63,15 +63,15 @@ static void write_words(const struct render_ctx *r, const struct render_argv *a)
 static void push_words(struct render_argv *a, va_list ap)
 {
 	for (const char *w; (w = va_arg(ap, const char *));) {
-		/* The words of a command are written in the step files, not
-		 * taken from input: overflowing is a bug in a step's render. */
-		if (a->n == ARRAY_SIZE(a->words)) {
-			fprintf(stderr, "testbed: bug: a rendered command has more than %zu words\n",
-				ARRAY_SIZE(a->words));
-			abort();
-		}
+		grow_array((void **)&a->words, &a->cap, a->n + 1, sizeof(*a->words));
 		a->words[a->n++] = w;
 	}
+}
+
+static void words_free(struct render_argv *a)
+{
+	free(a->words);
+	*a = (struct render_argv){0};
 }
 
 void render_push(struct render_argv *a, ...)
@@ -92,19 +92,21 @@ void render_cmd(const struct render_ctx *r, ...)
 	render_argv(r, &a);
 }
 
-void render_argv(const struct render_ctx *r, const struct render_argv *a)
+void render_argv(const struct render_ctx *r, struct render_argv *a)
 {
 	write_words(r, a);
 	fputc('\n', r->out);
+	words_free(a);
 }
 
-void render_heredoc(const struct render_ctx *r, const struct render_argv *a, const char *body)
+void render_heredoc(const struct render_ctx *r, struct render_argv *a, const char *body)
 {
 	char delimiter[32];
 	sh_heredoc_delimiter(body, delimiter, sizeof(delimiter));
 	size_t len = strlen(body);
 	write_words(r, a);
 	fprintf(r->out, " <<'%s'\n%s%s%s\n", delimiter, body, len && body[len - 1] == '\n' ? "" : "\n", delimiter);
+	words_free(a);
 }
 
 void render_comment(const struct render_ctx *r, const char *fmt, ...)

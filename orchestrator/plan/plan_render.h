@@ -23,14 +23,14 @@ void render_cmd(const struct render_ctx *r, ...) __attribute__((sentinel));
 /* The same built in parts, for commands with optional words: push the
  * words up to NULL, then write the line with render_argv. */
 struct render_argv {
-	const char *words[128];
-	size_t n;
+	const char **words; /* grown by render_push, freed by render_argv or render_heredoc */
+	size_t n, cap;
 };
 void render_push(struct render_argv *a, ...) __attribute__((sentinel));
-void render_argv(const struct render_ctx *r, const struct render_argv *a);
+void render_argv(const struct render_ctx *r, struct render_argv *a);
 /* The command A reading BODY as a here-document whose delimiter no line of
  * BODY equals and whose quoting keeps BODY from expansion. */
-void render_heredoc(const struct render_ctx *r, const struct render_argv *a, const char *body);
+void render_heredoc(const struct render_ctx *r, struct render_argv *a, const char *body);
 /* A comment line, "# " and the formatted text with line breaks, control
  * characters and bytes that are not UTF-8 escaped (str_escape). */
 void render_comment(const struct render_ctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -75,14 +75,17 @@ static void selected_endpoints(const struct tb_service *s, struct plan *p, struc
 	}
 }
 
-/* A Service without a selector: the endpoints its EndpointSlices give, a
- * slice's port matched to a service port by name and protocol. */
+/* The endpoints S's EndpointSlices give (all of a Service without a
+ * selector; those another controller than the EndpointSlice controller
+ * made, beside a selector's), a slice's port matched to a service port
+ * by name and protocol. */
 static void sliced_endpoints(const struct tb_topology *t, const struct tb_service *s, struct plan *p,
 			     struct plan_service *ps, const struct cluster_plan *c)
 {
 	for (size_t i = 0; i < t->n_slices; i++) {
 		const struct tb_endpoint_slice *es = &t->slices[i];
-		if (!es->service || strcmp(es->service, s->name) != 0 || strcmp(es->namespace, s->namespace) != 0)
+		if (!es->service || strcmp(es->service, s->name) != 0 || strcmp(es->namespace, s->namespace) != 0 ||
+		    (s->has_selector && es->controller_managed))
 			continue;
 		for (size_t k = 0; k < es->n_endpoints; k++) {
 			const struct tb_slice_endpoint *se = &es->endpoints[k];
@@ -169,8 +172,7 @@ void plan_cluster_services(const struct tb_topology *t, struct plan *p, const st
 								  (uint16_t)s->ports[k].port, (uint16_t)s->ports[k].node_port};
 		if (s->has_selector)
 			selected_endpoints(s, p, ps);
-		else
-			sliced_endpoints(t, s, p, ps, c);
+		sliced_endpoints(t, s, p, ps, c);
 	}
 }
 
@@ -180,10 +182,23 @@ void plan_cluster_kube_proxy(const struct tb_topology *t, struct plan *p, const 
 	if (!p->n_services)
 		return;
 	for (size_t i = 0; i < t->n_nodes; i++) {
-		char *ruleset = kubeproxy_ruleset(p, c->first_node + i);
+		size_t node = c->first_node + i;
+		/* A pod's reply to a pod of its bridge that reached it through a
+		 * Service is bridged: it must pass the node's nftables to be
+		 * un-DNATed, as kubenet requires of every node. */
+		build_sysctl(p, node, "net/bridge/bridge-nf-call-iptables", "1",
+			     "kube-proxy: bridged traffic passes the node's rules (br_netfilter), as kubenet requires");
+		/* A NodePort's packet forwarded out of the interface it came in
+		 * on would make an ICMP redirect, whose rate limit a REJECT's
+		 * answer shares: the client would wait instead of being refused. */
+		build_sysctl(p, node, "net/ipv4/conf/all/send_redirects", "0",
+			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
+		build_sysctl(p, node, "net/ipv4/conf/eth0/send_redirects", "0",
+			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
+		char *ruleset = kubeproxy_ruleset(p, node);
 		if (!ruleset)
 			continue;
-		struct step *s = plan_add_step(p, STEP_NFT, c->first_node + i,
+		struct step *s = plan_add_step(p, STEP_NFT, node,
 					       "kube-proxy (nftables mode): each node DNATs service addresses to endpoints");
 		s->u.nft.table = xstrdup("ip " KUBE_PROXY_TABLE);
 		s->u.nft.ruleset = ruleset;
@@ -240,9 +255,9 @@ void plan_cluster_external_network(const struct tb_topology *t, struct plan *p, 
 static void announce(struct plan *p, const struct cluster_plan *c, size_t n_nodes, const struct plan_service *s,
 		     uint32_t address, const char *note)
 {
-	uint32_t via[32];
+	autofree uint32_t *via = xcalloc(n_nodes + 1, sizeof(*via));
 	size_t n = 0;
-	for (size_t i = 0; i < n_nodes && n < 32; i++) {
+	for (size_t i = 0; i < n_nodes; i++) {
 		size_t node = c->first_node + i;
 		bool local = false;
 		for (size_t k = 0; k < s->n_endpoints && !local; k++)

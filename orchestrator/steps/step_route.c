@@ -78,10 +78,10 @@ static void render(const struct render_ctx *r, const struct step *s)
 	struct render_argv a = {.n = 0};
 	render_push(&a, "ip", "-n", render_ns(r, s->machine), "route", "add",
 		    rt->dst.len == 0 ? "default" : ipv4_prefix_format(rt->dst, d), NULL);
-	char also[32][IPV4_PREFIX_STRLEN];
+	autofree char(*also)[IPV4_PREFIX_STRLEN] = xcalloc(rt->n_also_via + 1, sizeof(*also));
 	if (rt->via && rt->n_also_via) {
 		render_push(&a, "nexthop", "via", ipv4_addr_format(rt->via, g), NULL);
-		for (size_t i = 0; i < rt->n_also_via && i < 32; i++)
+		for (size_t i = 0; i < rt->n_also_via; i++)
 			render_push(&a, "nexthop", "via", ipv4_addr_format(rt->also_via[i], also[i]), NULL);
 	} else if (rt->via) {
 		render_push(&a, "via", ipv4_addr_format(rt->via, g), NULL);

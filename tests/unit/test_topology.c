@@ -168,12 +168,12 @@ TEST(ipam_explicit_cidr_sizes_and_custom_ranges)
 	diag_free(&d);
 }
 
-TEST(topology_keeps_labels_and_reserved_sections)
+TEST(topology_keeps_labels_and_empty_reserved_sections)
 {
 	struct diag d;
 	struct tb_topology *t = load("{\"name\": \"k\", " IMAGES ", \"nodes\": [{\"name\": \"n1\", \"pods\": "
 				     "[{\"name\": \"a\", \"labels\": {\"app\": \"web\", \"example.com/tier\": \"\"}}]}], "
-				     "\"services\": [{\"name\": \"web\"}], \"expect\": [], \"policies\": [], "
+				     "\"services\": [], \"expect\": [], \"policies\": [], "
 				     "\"ingress\": []}",
 				     &d);
 	CHECK(t != NULL);
@@ -182,7 +182,7 @@ TEST(topology_keeps_labels_and_reserved_sections)
 	CHECK_INT(t->nodes[0].pods[0].n_labels, 2);
 	CHECK_STR(t->nodes[0].pods[0].labels[1].key, "example.com/tier");
 	CHECK_STR(t->nodes[0].pods[0].labels[1].value, "");
-	CHECK_INT(t->n_services, 1);
+	CHECK_INT(t->n_services, 0);
 	CHECK_INT(t->n_ingress, 0);
 	CHECK_INT(t->n_policies, 0);
 	CHECK(t->has_expect && t->n_expects == 0);
