@@ -439,16 +439,21 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 			if (strcmp(p->services[k].namespace, ns) == 0 && strcmp(p->services[k].name, name) == 0)
 				s = &p->services[k];
 		if (!s) {
-			*why = xasprintf("no Service \"%s\" in namespace %s", name, ns);
+			*why = xasprintf("lab %s has no Service \"%s\" in namespace %s", p->lab, name, ns);
 			return false;
 		}
 		if (!s->cluster_ip) {
-			*why = xasprintf("service %s/%s is headless (clusterIP None): trace to one of its pods", ns, name);
+			*why = xasprintf("lab %s: service %s/%s is headless (clusterIP None): trace to one of its pods",
+					 p->lab, ns, name);
 			return false;
 		}
 		int pi = trace_service_port(s, port, why);
-		if (pi < 0)
+		if (pi < 0) {
+			char *more = xasprintf("lab %s: %s", p->lab, *why);
+			free(*why);
+			*why = more;
 			return false;
+		}
 		out->address = s->cluster_ip;
 		out->port = s->ports[pi].port;
 		out->l4 = s->ports[pi].protocol == TB_PROTOCOL_UDP ? IPPROTO_UDP : IPPROTO_TCP;
@@ -464,23 +469,24 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 		char *end = NULL;
 		unsigned long port = rest[len] == ':' ? strtoul(rest + len + 1, &end, 10) : 0;
 		if (rest[len] == ':' && (!*(rest + len + 1) || *end || port == 0 || port > 65535)) {
-			*why = xasprintf("\"%s\": the port is a number from 1 to 65535", text);
+			*why = xasprintf("lab %s: \"%s\": the port is a number from 1 to 65535", p->lab, text);
 			return false;
 		}
 		if (nodeport) {
 			size_t m;
 			autofree char *ambiguous = NULL;
 			if (plan_resolve(p, host, &m, &ambiguous) != NAME_FOUND || p->machines[m].kind != MACHINE_NODE) {
-				*why = xasprintf("\"%s\": expected nodeport:NODE:PORT, NODE a node of the lab", text);
+				*why = xasprintf("lab %s: \"%s\": expected nodeport:NODE:PORT, NODE one of its nodes",
+						 p->lab, text);
 				return false;
 			}
 			if (!port) {
-				*why = xasprintf("\"%s\": give the port, nodeport:%s:PORT", text, host);
+				*why = xasprintf("lab %s: \"%s\": give the port, nodeport:%s:PORT", p->lab, text, host);
 				return false;
 			}
 			out->address = p->machines[m].address;
 		} else if (!ipv4_addr_parse(host, &out->address)) {
-			*why = xasprintf("\"%s\": expected ip:ADDRESS:PORT or ip:ADDRESS", text);
+			*why = xasprintf("lab %s: \"%s\": expected ip:ADDRESS:PORT or ip:ADDRESS", p->lab, text);
 			return false;
 		}
 		out->port = (uint16_t)port;
@@ -489,13 +495,16 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 		return true;
 	}
 	size_t m;
-	enum name_found found = plan_resolve(p, text, &m, why);
-	if (found == NAME_AMBIGUOUS)
+	autofree char *ambiguous = NULL;
+	enum name_found found = plan_resolve(p, text, &m, &ambiguous);
+	if (found == NAME_AMBIGUOUS) {
+		*why = xasprintf("lab %s: %s", p->lab, ambiguous);
 		return false;
+	}
 	if (found == NAME_UNKNOWN || p->machines[m].kind == MACHINE_LAB) {
-		*why = xasprintf("no pod, node, host, external machine or gateway \"%s\", nor a service:, nodeport: or "
-				 "ip: target",
-				 text);
+		*why = xasprintf("lab %s has no pod, node, host, external machine or gateway \"%s\" (a Service, NodePort "
+				 "or address is written service:NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT)",
+				 p->lab, text);
 		return false;
 	}
 	out->address = p->machines[m].address;

@@ -21,7 +21,8 @@ static bool find_machine(const struct command *cmd, const struct live_lab *l, co
 		return false;
 	}
 	if (found == NAME_UNKNOWN || l->plan.machines[*machine].kind == MACHINE_LAB) {
-		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host or gateway \"%s\"", l->plan.lab, name);
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host, external machine or gateway \"%s\"",
+			     l->plan.lab, name);
 		return false;
 	}
 	return true;
@@ -49,7 +50,7 @@ int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, cha
 	struct trace_target to;
 	autofree char *why = NULL;
 	if (!trace_target_resolve(&l.plan, from, to_name, &to, &why)) {
-		command_fail(cmd, TB_EXIT_USAGE, "lab %s: %s", l.plan.lab, why);
+		command_fail(cmd, TB_EXIT_USAGE, "%s", why);
 		live_close(&l);
 		return TB_EXIT_USAGE;
 	}
