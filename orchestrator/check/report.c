@@ -774,7 +774,10 @@ static void junit_report(FILE *out, const struct check_run *run)
 		autofree char *reason = probe_reason(&v);
 		fprintf(out, ">\n      <failure message=\"");
 		xml_escaped(out, reason);
-		fprintf(out, "\" type=\"%s\">", p->expect_pass ? "unexpected fail" : "unexpected pass");
+		fprintf(out, "\" type=\"%s\">",
+			p->expect_pass			? "unexpected fail"
+			: p->outcome == PROBE_FAIL	? "other failure"
+							: "unexpected pass");
 		xml_escaped(out, label);
 		fprintf(out, ": ");
 		xml_escaped(out, reason);
