@@ -22,6 +22,7 @@ struct nft_rule {
 
 struct nft_chain {
 	char *name;
+	bool nat_hook; /* a base chain of type nat: where NAT rules start */
 	struct nft_rule *rules;
 	size_t n, cap;
 };
@@ -31,6 +32,9 @@ struct nft_chain {
 struct nft_set {
 	char *name;
 	bool map;
+	/* Filled by the rules as packets pass (ClientIP affinity's): an
+	 * element there now may have come with the very connection traced. */
+	bool dynamic;
 	char **elements;
 	size_t n, cap;
 };
@@ -149,6 +153,8 @@ struct nft_ruleset *nft_ruleset_parse(const char *text)
 			continue;
 		} else if (chain && depth >= 2) {
 			/* The chain's own settings are no rules. */
+			if (str_has_prefix(content, "type nat hook "))
+				chain->nat_hook = true;
 			if (str_has_prefix(content, "type ") || str_has_prefix(content, "policy ") ||
 			    str_has_prefix(content, "comment ") || str_has_prefix(content, "devices "))
 				continue;
@@ -159,6 +165,9 @@ struct nft_ruleset *nft_ruleset_parse(const char *text)
 				(struct nft_rule){xasprintf("%.*s", (int)(mark ? (size_t)(mark - content) : strlen(content)),
 							    content),
 						  handle};
+			continue;
+		} else if (set && depth >= 2 && str_has_prefix(content, "flags ")) {
+			set->dynamic = strstr(content, "dynamic") != NULL;
 			continue;
 		} else if (set && depth >= 2 && str_has_prefix(content, "elements = {")) {
 			elements = xstrdup(content + strlen("elements = {"));
@@ -418,7 +427,10 @@ static enum tri addr_value(const struct nft_table *t, const char *v, uint32_t ad
 {
 	if (v[0] == '@') {
 		const struct nft_set *set = find_set(t, v + 1);
-		return set ? in_set(set, addr) : MAYBE;
+		enum tri r = set ? in_set(set, addr) : MAYBE;
+		/* Whether it was there before the connection traced, which put
+		 * it there if not, nobody can tell afterwards. */
+		return set && set->dynamic && r == YES ? MAYBE : r;
 	}
 	if (v[0] == '{') {
 		struct nft_set anonymous = {0};
@@ -820,20 +832,15 @@ bool nft_explain_dnat(const struct nft_ruleset *r, const struct nft_packet *p, u
 	each_element(r, p, dnat_from_element, &s);
 	if (s.found)
 		return true;
-	/* No map took it there: a rule of its own (a hostPort's). */
+	/* No map took it there: the way from a NAT hook's base chain (a
+	 * hostPort's table jumps from there to its DNAT). */
 	for (size_t ti = 0; ti < r->n; ti++)
 		for (size_t c = 0; c < r->tables[ti].n_chains; c++) {
 			const struct nft_chain *chain = &r->tables[ti].chains[c];
-			for (size_t k = 0; k < chain->n; k++) {
-				struct outcome o;
-				evaluate(&r->tables[ti], chain->rules[k].text, p, &o);
-				if (o.holds != NO && o.dnat && o.dnat_addr == to && (!o.dnat_port || o.dnat_port == to_port)) {
-					quote_rule(path, &r->tables[ti], chain, &chain->rules[k]);
-					outcome_free(&o);
-					return true;
-				}
-				outcome_free(&o);
-			}
+			if (chain->nat_hook && dnat_in_chain(&r->tables[ti], chain, p, to, to_port, 0, path, marks))
+				return true;
+			nft_quotes_free(path);
+			nft_quotes_free(marks);
 		}
 	return false;
 }

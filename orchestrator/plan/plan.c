@@ -116,7 +116,7 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.requests_line = x->requests_line,
 		};
 		struct plan_expect *px = &p->expects[p->n_expects - 1];
-		px->answered_by = xcalloc(x->n_answered_by + 1, sizeof(*px->answered_by));
+		px->answered_by = x->n_answered_by ? xcalloc(x->n_answered_by, sizeof(*px->answered_by)) : NULL;
 		for (size_t k = 0; k < x->n_answered_by; k++)
 			px->answered_by[px->n_answered_by++] = xstrdup(x->answered_by[k]);
 	}

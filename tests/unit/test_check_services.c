@@ -420,7 +420,7 @@ TEST(check_services_answers_are_counted_and_every_answerer_must_answer)
 		CHECK(v.counts[0].n == 75 && strcmp(v.counts[0].name, "web-c") == 0);
 		/* Servers naming themselves anew each time: their counts go together. */
 		for (int n = 0; n < 100; n++) {
-			char name[16];
+			char name[24];
 			snprintf(name, sizeof(name), "liar-%d", n);
 			check_probe_count_answer(&r, k, name);
 		}
