@@ -239,6 +239,7 @@ static const struct command *find_command(const char *name)
 int main(int argc, char **argv)
 {
 	proc_title_init(argc, argv);
+	fd_low_reserve();
 	if (argc < 2) {
 		print_usage(stderr);
 		return TB_EXIT_USAGE;

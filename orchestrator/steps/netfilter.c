@@ -77,7 +77,9 @@ char *nf_list_ruleset(int netns_fd, struct tb_err *e)
 	int self;
 	if (netns_enter(netns_fd, &self, e) < 0)
 		return NULL;
-	/* The context binds its netlink socket where it is created. */
+	/* The context binds its netlink socket where it is created, below
+	 * FD_SETSIZE, which libnftables' select() needs. */
+	fd_low_release();
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	char *text = NULL;
 	if (!nft) {
@@ -96,6 +98,7 @@ char *nf_list_ruleset(int netns_fd, struct tb_err *e)
 		}
 		nft_ctx_free(nft);
 	}
+	fd_low_restore();
 	netns_leave(&self);
 	return text;
 }

@@ -20,6 +20,8 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	int self;
 	if (netns_enter(ctx->netns[s->machine], &self, e) < 0)
 		return tb_context(e, "%s", machine);
+	/* Its socket below FD_SETSIZE, which libnftables' select() needs. */
+	fd_low_release();
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	int rc = 0;
 	if (!nft) {
@@ -34,6 +36,7 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 		}
 		nft_ctx_free(nft);
 	}
+	fd_low_restore();
 	netns_leave(&self);
 	return rc;
 }
