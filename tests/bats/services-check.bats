@@ -351,3 +351,17 @@ valid_json() {
 	assert_line --regexp '^- `client -> service:web http:80 x30`: web-'
 	assert_line --partial '❗ failed, not the way expected'
 }
+
+@test "the bats helpers take service, nodeport and ip targets too" {
+	assert_reachable client service:web
+	assert_reachable client service:default/web udp:53
+	refute_reachable client service:empty
+	assert_reachable internet nodeport:node1:30081
+	refute_reachable outsider ip:198.51.100.10:80
+	assert_client_ip internet nodeport:node3:30080 10.10.0.4
+	# The one pod behind the EndpointSlice: the internet itself.
+	assert_answered_by client service:outside internet
+	run assert_reachable client service:nope
+	assert_failure
+	assert_output --partial 'no Service "nope" in namespace default'
+}
