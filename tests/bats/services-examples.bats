@@ -142,3 +142,17 @@ check_with() {
 	refute_output --partial 'tcp . 30081 comment "shop/web-local:http" : drop'
 	assert_line --regexp '^	chain local-[A-Z2-7]{8}-shop/web-local/tcp/http \{$'
 }
+
+@test "a cluster's dump of Services and an EndpointSlice is taken as it is; what is not used is noted, the controller's slice too" {
+	run "$TESTBED" validate "$REPO/tests/labs/services-dump/lab.json"
+	assert_success
+	assert_line --regexp '^note: .*dump\.yaml:[0-9]+:1: Service default/web: not used: metadata\.annotations, metadata\.creationTimestamp, metadata\.resourceVersion, metadata\.uid \(they do not change the network\)$'
+	assert_line --regexp '^note: .*dump\.yaml:[0-9]+:1: Service default/lb: not used: spec\.healthCheckNodePort '
+	assert_line --regexp '^note: .*dump\.yaml:[0-9]+:1: EndpointSlice default/web-7x2lq: made by the EndpointSlice controller for Service default/web, which has a selector: testbed computes that slice'
+	# The Service's given addresses and node port are kept.
+	run "$TESTBED" plan --format json "$REPO/tests/labs/services-dump/lab.json"
+	assert_success
+	run jq -c '.services[] | [.name, .clusterIP, (.ports[0].nodePort // 0), (.loadBalancerIPs // []), (.endpoints | length)]' <<<"$output"
+	assert_line '["web","10.96.0.50",0,[],2]'
+	assert_line '["lb","10.96.0.51",30123,["192.0.2.100"],2]'
+}
