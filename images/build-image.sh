@@ -69,7 +69,9 @@ python=${PYTHON:-$(apt-cache depends python3-minimal 2>/dev/null |
 [ -n "$python" ] || { echo "build-image: cannot tell the python3 version; set PYTHON=python3.X" >&2; exit 2; }
 
 case "$kind" in
-pod) packages="busybox-static,$python-minimal,lib$python-stdlib,media-types" ;;
+# The pod image also carries the cluster's own servers, each run by pods of
+# their own: dnsmasq answers cluster DNS, nginx is the ingress controller.
+pod) packages="busybox-static,$python-minimal,lib$python-stdlib,media-types,dnsmasq-base,nginx" ;;
 node) packages="busybox-static,dash,iproute2,iputils-ping,nftables,iptables,tcpdump,netbase" ;;
 esac
 

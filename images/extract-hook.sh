@@ -35,6 +35,17 @@ if [ -e "$root/usr/bin/tcpdump" ] && ! grep -q '^tcpdump:' "$root/etc/passwd"; t
 	echo 'tcpdump:x:101:101:tcpdump:/nonexistent:/usr/sbin/nologin' >> "$root/etc/passwd"
 	echo 'tcpdump:x:101:' >> "$root/etc/group"
 fi
+# dnsmasq and nginx drop their privileges to users their packages' scripts
+# would have made; nginx also needs its state folders.
+if [ -e "$root/usr/sbin/dnsmasq" ] && ! grep -q '^dnsmasq:' "$root/etc/passwd"; then
+	echo 'dnsmasq:x:102:65534:dnsmasq:/nonexistent:/usr/sbin/nologin' >> "$root/etc/passwd"
+	grep -q '^nogroup:' "$root/etc/group" || echo 'nogroup:x:65534:' >> "$root/etc/group"
+fi
+if [ -e "$root/usr/sbin/nginx" ]; then
+	grep -q '^www-data:' "$root/etc/passwd" || echo 'www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin' >> "$root/etc/passwd"
+	grep -q '^www-data:' "$root/etc/group" || echo 'www-data:x:33:' >> "$root/etc/group"
+	mkdir -p "$root/var/lib/nginx" "$root/var/log/nginx"
+fi
 mkdir -p "$root/root" "$root/tmp"
 chmod 1777 "$root/tmp"
 
