@@ -82,7 +82,7 @@ options ndots:5"
 	assert_success
 }
 
-@test "statefulset: each pod's own name, every ready endpoint of the headless Service, SRV per pod, dnsConfig merged" {
+@test "statefulset: each pod's own name, every ready endpoint of the headless Service, SRV per pod, dnsConfig and hostAliases" {
 	up_example statefulset
 	db0=$(machine_address db-0)
 	db1=$(machine_address db-1)
@@ -112,6 +112,12 @@ options ndots:5"
 	assert_output "search data.svc.cluster.local svc.cluster.local cluster.local db.data.svc.cluster.local
 nameserver 10.96.0.10
 options ndots:2 edns0"
+	# /etc/hosts as the kubelet manages it: a pod's FQDN under its
+	# subdomain; hostAliases.
+	run "$TESTBED" exec "$LAB" db-0 cat /etc/hosts
+	assert_line "$(printf '%s\tdb-0.db.data.svc.cluster.local\tdb-0' "$db0")"
+	run resolve data/client legacy
+	assert_output "192.0.2.10"
 	# The DNS pod itself asks nobody (dnsPolicy Default, nodes have no resolver).
 	run "$TESTBED" exec "$LAB" kube-system/coredns cat /etc/resolv.conf
 	assert_success

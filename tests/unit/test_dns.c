@@ -354,3 +354,51 @@ TEST(dns_runs_with_services_or_when_asked)
 		plan_free(&p);
 	}
 }
+
+/* /etc/hosts as the kubelet manages it: only where it differs from up's
+ * own (a hostname, a subdomain, host aliases); on the node's network, the
+ * node's file and the aliases. */
+TEST(dns_etc_hosts_follows_the_kubelet)
+{
+	char *names[] = {"legacy.example", "legacy"};
+	struct tb_host_alias alias = {"192.0.2.10", names, 2};
+	struct tb_pod plain = {.name = "web", .namespace = "shop", .address = addr("10.244.0.5")};
+	struct tb_pod sts = plain, named = plain, aliased = plain, host = plain, host_aliased = plain;
+	sts.name = "db-0";
+	sts.hostname = "db-0";
+	sts.subdomain = "db";
+	named.hostname = "front";
+	aliased.host_aliases = &alias;
+	aliased.n_host_aliases = 1;
+	host.host_network = true;
+	host.hostname = "ignored";
+	host.address = addr("10.10.0.2");
+	host_aliased = host;
+	host_aliased.host_aliases = &alias;
+	host_aliased.n_host_aliases = 1;
+	const char *head = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			   "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n";
+	autofree char *want_sts = xasprintf("%s10.244.0.5\tdb-0.db.shop.svc.cluster.local\tdb-0\n", head);
+	autofree char *want_named = xasprintf("%s10.244.0.5\tfront\n", head);
+	autofree char *want_aliased =
+		xasprintf("%s10.244.0.5\tweb\n\n# Entries added by HostAliases.\n192.0.2.10\tlegacy.example\tlegacy\n", head);
+	const struct {
+		const struct tb_pod *pod;
+		const char *want; /* NULL: up's own file stays */
+	} cases[] = {
+		{&plain, NULL},
+		{&sts, want_sts},
+		{&named, want_named},
+		{&aliased, want_aliased},
+		{&host, NULL},
+		{&host_aliased, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.10.0.2\tnode1\n\n"
+				"# Entries added by HostAliases.\n192.0.2.10\tlegacy.example\tlegacy\n"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		autofree char *got = plan_dns_etc_hosts(cases[i].pod, "node1", "cluster.local");
+		if (!cases[i].want)
+			CHECK(got == NULL);
+		else
+			CHECK_STR(got, cases[i].want);
+	}
+}
