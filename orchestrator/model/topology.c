@@ -839,6 +839,7 @@ void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *s
 
 static void service_free(struct tb_service *s)
 {
+	free(s->external_name);
 	free(s->name);
 	free(s->namespace);
 	free_labels(s->selector, s->n_selector);

@@ -204,7 +204,7 @@ struct tb_workload {
 
 /* A Service, as its object says (k8s_service.c); IPAM gives it a cluster
  * IP and node ports where it asks for none, the compiler its endpoints. */
-enum tb_service_type { TB_SERVICE_CLUSTER_IP, TB_SERVICE_NODE_PORT, TB_SERVICE_LOAD_BALANCER };
+enum tb_service_type { TB_SERVICE_CLUSTER_IP, TB_SERVICE_NODE_PORT, TB_SERVICE_LOAD_BALANCER, TB_SERVICE_EXTERNAL_NAME };
 struct tb_service_port {
 	char *name; /* "" for none */
 	enum tb_protocol protocol;
@@ -217,7 +217,9 @@ struct tb_service {
 	char *name, *namespace;
 	enum tb_service_type type;
 	bool has_selector; /* none: its endpoints are EndpointSlice objects' */
-	bool external_name; /* type ExternalName: refused, and nothing more is asked of it */
+	/* type ExternalName: spec.externalName, a CNAME in cluster DNS; no
+	 * address, no endpoints, no rules. NULL for other types. */
+	char *external_name;
 	struct tb_label *selector;
 	size_t n_selector;
 	bool headless;          /* clusterIP: None */

@@ -245,11 +245,22 @@ char *plan_dns_dnsmasq_conf(const struct plan *p, uint32_t listen, const char *h
 		"txt-record=dns-version.%s,\"%s\"\n",
 		p->lab, domain, ipv4_addr_format(listen, a), domain, domain, PLAN_DNS_TTL, hosts_path, domain,
 		PLAN_DNS_SCHEMA);
+	/* ExternalName: a CNAME (section 2.5), and nothing more. */
+	for (size_t i = 0; i < p->n_services; i++) {
+		const struct plan_service *s = &p->services[i];
+		if (!s->external_name)
+			continue;
+		autofree char *target = xstrdup(s->external_name);
+		size_t n = strlen(target);
+		if (n > 1 && target[n - 1] == '.')
+			target[n - 1] = '\0';
+		fprintf(out, "cname=%s.%s.svc.%s,%s\n", s->name, s->namespace, domain, target);
+	}
 	/* SRV records for named ports: a ClusterIP service's name, or each
 	 * counted endpoint of a headless one on its own port. */
 	for (size_t i = 0; i < p->n_services; i++) {
 		const struct plan_service *s = &p->services[i];
-		for (size_t k = 0; k < s->n_ports; k++) {
+		for (size_t k = 0; s->external_name == NULL && k < s->n_ports; k++) {
 			const struct plan_service_port *sp = &s->ports[k];
 			if (!sp->name[0])
 				continue;

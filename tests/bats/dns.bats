@@ -64,6 +64,11 @@ options ndots:5"
 	run "$TESTBED" exec "$LAB" front/client python3 -c 'import urllib.request; print(urllib.request.urlopen("http://web.shop/hostname", timeout=5).read().decode())'
 	assert_success
 	assert_output --regexp '^web-[a-z0-9]+-[a-z0-9]+$'
+	# ExternalName store.shop: a CNAME to web's name, so web's address.
+	run resolve front/client store.shop
+	assert_output "$ip"
+	run "$TESTBED" exec "$LAB" front/client nslookup store.shop.svc.cluster.local
+	assert_line --regexp 'store\.shop\.svc\.cluster\.local[[:space:]]+canonical name = web\.shop\.svc\.cluster\.local'
 	# A Service's short name is its own namespace's only: NXDOMAIN from front.
 	run resolve front/client web
 	assert_failure

@@ -145,6 +145,8 @@ TEST(dns_resolv_conf_keeps_the_kubelets_search_limits)
 	"{'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'web'}, 'spec': {'replicas': 2, "      \
 	"'selector': {'matchLabels': {'app': 'web'}}, 'template': {'metadata': {'labels': {'app': 'web'}}, 'spec': " \
 	"{'containers': [{'name': 'c', 'image': 'x', 'ports': [{'containerPort': 8080}]}]}}}}, "                    \
+	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'away'}, 'spec': {'type': 'ExternalName', "    \
+	"'externalName': 'db.example.org.', 'ports': [{'name': 'h', 'port': 80}]}}, "                               \
 	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'ext'}, 'spec': {'clusterIP': 'None', "       \
 	"'ports': [{'name': 'h', 'port': 80}]}}, "                                                                   \
 	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'all'}, 'spec': {'clusterIP': 'None', "       \
@@ -258,6 +260,12 @@ TEST(dns_records_follow_the_specification_from_the_plan)
 		   "srv-host=_h._tcp.ext.default.svc.cluster.local,192-0-2-9.ext.default.svc.cluster.local,8080,10,100",
 		   true);
 	CHECK(strstr(conf->content, "192-0-2-8.ext") == NULL);
+	/* ExternalName away: a CNAME (without the root's dot), no A or SRV
+	 * record, no rules in kube-proxy's table. */
+	CHECK_LINE(conf->content, "cname=away.default.svc.cluster.local,db.example.org", true);
+	CHECK(strstr(hosts->content, "away.") == NULL && strstr(conf->content, "_h._tcp.away") == NULL);
+	for (const struct step *s = plan_next(&p, NULL, STEP_NFT); s; s = plan_next(&p, s, STEP_NFT))
+		CHECK(strstr(s->u.nft.ruleset, "default/away") == NULL);
 	/* Listening on the pod's address; nothing but the cluster's names. */
 	autofree char *listen = xasprintf("listen-address=%s", ipv4_addr_format(dns->address, a));
 	CHECK_LINE(conf->content, listen, true);
