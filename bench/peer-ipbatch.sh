@@ -7,7 +7,8 @@
 # Its `ip -n NS ...` and `bridge -n NS ...` lines become one batch per
 # namespace (one ip process each: `ip -batch` has no per-line namespace),
 # run so that a namespace's batch comes after the one that creates its
-# links; `ip netns add` lines become one batch; sysctl lines run as they are.
+# links; `ip netns add` lines become one batch; sysctl lines run as they are,
+# then each nft rule set (a here-document) through nft -f in its namespace.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
@@ -19,10 +20,19 @@ trap 'rm -rf "$work"' EXIT
 # Split the script. Any command this converter does not know is an error:
 # a silently dropped line would make the peer do less than testbed.
 mkdir "$work/ns"
-awk -v dir="$work/ns" -v root="$work/root.batch" -v sys="$work/sysctl.sh" -v order="$work/order" '
+awk -v dir="$work/ns" -v root="$work/root.batch" -v sys="$work/sysctl.sh" -v nft="$work/nft.sh" -v order="$work/order" '
 	function emit(ns, line) {
 		if (!(ns in seen)) { seen[ns] = 1; depth[ns] = 0 }
 		print line > (dir "/" ns)
+	}
+	# An nft rule set (a here-document): its body to a file of its own, loaded
+	# by nft in its namespace after the links, as testbed loads it.
+	heredoc != "" { if ($0 == heredoc) { heredoc = ""; close(body) } else print > body; next }
+	$1 == "ip" && $2 == "netns" && $3 == "exec" && $5 == "nft" && $6 == "-f" && $7 == "-" && $8 ~ /^<</ {
+		heredoc = $8; sub(/^<<\047?/, "", heredoc); sub(/\047$/, "", heredoc)
+		body = dir "/../nft." (++rulesets)
+		print "ip netns exec " $4 " nft -f " body > nft
+		next
 	}
 	/^[[:space:]]*(#|$)/ || /^set -eu$/ { next }
 	$1 == "ip" && $2 == "netns" && $3 == "add" { print "netns add " $4 > root; names[++n] = $4; next }
@@ -43,11 +53,11 @@ awk -v dir="$work/ns" -v root="$work/root.batch" -v sys="$work/sysctl.sh" -v ord
 		# Depth: how many creators stand above a namespace; batches run by depth.
 		for (ns in seen) { d = 0; for (p = ns; p in parent; p = parent[p]) d++; print d, ns > order }
 	}' "$plan"
-touch "$work/sysctl.sh"
+touch "$work/sysctl.sh" "$work/nft.sh"
 sort -n -k1,1 -s "$work/order" | awk '{ print $2 }' >"$work/order.sorted"
 mapfile -t namespaces <"$work/order.sorted"
 mapfile -t netns_names < <(awk '{ print $3 }' "$work/root.batch")
-commands=$(( $(cat "$work/root.batch" "$work/sysctl.sh" "$work"/ns/* | wc -l) ))
+commands=$(( $(cat "$work/root.batch" "$work/sysctl.sh" "$work/nft.sh" "$work"/ns/* | wc -l) ))
 
 # create
 t0=$(now_us)
@@ -56,9 +66,10 @@ for ns in "${namespaces[@]}"; do
 	ip -n "$ns" -batch "$work/ns/$ns"
 done
 sh -e "$work/sysctl.sh"
+sh -e "$work/nft.sh"
 t1=$(now_us)
 create_ms=$(elapsed_ms "$t0" "$t1")
-processes=$((1 + ${#namespaces[@]} + $(wc -l <"$work/sysctl.sh")))
+processes=$((1 + ${#namespaces[@]} + $(wc -l <"$work/sysctl.sh") + $(wc -l <"$work/nft.sh")))
 
 # It must work, not only exist: the first pod reaches the last one (on
 # another node, through the gateway, when there are two nodes or more).

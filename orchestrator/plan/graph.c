@@ -388,9 +388,43 @@ static size_t address_owner(const struct plan *p, uint32_t addr)
 
 /* A route to a pod CIDR whose next hop is another machine of the lab: the
  * routing mode's way between nodes. Default routes are left out. */
+/* The Service whose load-balancer or external IP ADDR is, or NULL. */
+static const struct plan_service *service_outside_at(const struct plan *p, uint32_t addr)
+{
+	for (size_t i = 0; i < p->n_services; i++) {
+		const struct plan_service *sv = &p->services[i];
+		for (size_t k = 0; k < sv->n_load_balancer_ips; k++)
+			if (sv->load_balancer_ips[k] == addr)
+				return sv;
+		for (size_t k = 0; k < sv->n_external_ips; k++)
+			if (sv->external_ips[k] == addr)
+				return sv;
+	}
+	return NULL;
+}
+
+/* The gateway's routes to a Service's address from outside: one path to
+ * each node that announces it (equal-cost next hops). */
+static void service_route_edges(struct graph *g, const struct step *s, const struct plan_service *sv)
+{
+	const struct step_route *r = &s->u.route;
+	char dst[IPV4_PREFIX_STRLEN];
+	autofree char *label = xasprintf("%s %s/%s", ipv4_addr_format(r->dst.addr, dst), sv->namespace, sv->name);
+	for (size_t i = 0; i <= r->n_also_via; i++) {
+		size_t to = address_owner(g->p, i ? r->also_via[i - 1] : r->via);
+		if (to != PLAN_NONE && to != s->machine)
+			put_edge(g, EDGE_PATH, g->machine_id[s->machine], g->machine_id[to], label);
+	}
+}
+
 static void route_edge(struct graph *g, const struct step *s)
 {
 	const struct step_route *r = &s->u.route;
+	const struct plan_service *sv = r->dst.len == 32 && r->via ? service_outside_at(g->p, r->dst.addr) : NULL;
+	if (sv) {
+		service_route_edges(g, s, sv);
+		return;
+	}
 	if (r->dst.len == 0 || !r->via || !ipv4_prefix_within(r->dst, g->p->pod_cidr))
 		return;
 	size_t to = address_owner(g->p, r->via);

@@ -21,11 +21,12 @@ teardown() {
 }
 
 # FILE as it would be in routing MODE ("" keeps it) and with neighbours
-# NEIGH ("" keeps it), with absolute image paths.
+# NEIGH ("" keeps it), with absolute image and manifest paths.
 variant() {
 	local file=$1 mode=$2 neigh=${3:-} out=$BATS_TEST_TMPDIR/lab.json
-	jq --arg mode "$mode" --arg neigh "$neigh" --arg repo "$REPO" '
+	jq --arg mode "$mode" --arg neigh "$neigh" --arg repo "$REPO" --arg dir "$(cd "$(dirname "$file")" && pwd)" '
 		.images |= with_entries(.value = ($repo + "/images/" + (.value | split("/") | last)))
+		| if .manifests then .manifests |= map($dir + "/" + .) else . end
 		| if $mode != "" then .cluster.routing = $mode else . end
 		| if $neigh != "" then .neighbours = $neigh else . end' "$file" >"$out"
 	echo "$out"
@@ -42,11 +43,17 @@ with_private_netns_dir() {
 	return "$rc"
 }
 
+# The names the script SCRIPT gives the machines' namespaces, in the
+# plan's order (a pod's NAMESPACE/NAME is its NAME where that is unique).
+script_names() {
+	awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' "$1"
+}
+
 # The state of the running lab LAB: each machine's network namespace
-# attached under its name, then dumped.
+# attached under the name the script SCRIPT gives it, then dumped.
 dump_up() {
 	local names
-	names=$("$TESTBED" status --json "$LAB" | jq -r '.labs[0].machines[] | select(.kind != "pool") | "\(.name) \(.pid)"')
+	names=$(paste -d' ' <(script_names "$1") <("$TESTBED" status --json "$LAB" | jq -r '.labs[0].machines[] | select(.kind != "pool") | .pid'))
 	with_private_netns_dir bash -c '
 		while read -r name pid; do ip netns attach "$name" "$pid" || exit 1; done <<<"$1"
 		exec '"$REPO"'/tests/netstate.py dump $(cut -d" " -f1 <<<"$1")' bash "$names"
@@ -78,9 +85,10 @@ replay() {
 	LAB=$(jq -r .name "$lab")
 	"$TESTBED" plan "$lab" >"$BATS_TEST_TMPDIR/plan.sh"
 	"$TESTBED" up --quiet "$lab"
-	dump_up >"$BATS_TEST_TMPDIR/up.json"
+	dump_up "$BATS_TEST_TMPDIR/plan.sh" >"$BATS_TEST_TMPDIR/up.json"
 	local names
-	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
+	names=$(script_names "$BATS_TEST_TMPDIR/plan.sh" | tr '\n' ' ')
+	[ "$(wc -w <<<"$names")" = "$("$TESTBED" status --json "$LAB" | jq '[.labs[0].machines[] | select(.kind != "pool")] | length')" ]
 	"$TESTBED" down "$LAB" >/dev/null
 	# The running lab's saved plan renders the same script as its file.
 	dump_replay "$BATS_TEST_TMPDIR/plan.sh" "$names" >"$BATS_TEST_TMPDIR/replay.json"
@@ -121,6 +129,20 @@ replay() {
 	done
 }
 
+@test "replay: Services (kube-proxy's tables, the egress tables, the gateway's equal-cost routes) in every routing mode" {
+	replay "$REPO/examples/services/nodeport/lab.json"
+	for mode in vxlan host-gw gateway; do
+		replay "$REPO/examples/services/loadbalancer/lab.json" "$mode"
+	done
+	# Not vacuous: the dumps hold kube-proxy's table, and the gateway's route
+	# to the load balancer's address over both nodes.
+	run jq -r '.namespaces.node1.nft' "$BATS_TEST_TMPDIR/up.json"
+	assert_output --partial 'table ip kube-proxy'
+	assert_output --partial 'service-nodeports'
+	run jq -r '.namespaces.gateway.routes[]' "$BATS_TEST_TMPDIR/up.json"
+	assert_line --regexp '^table main unicast 192\.0\.2\.10 .*nexthop dev eth0 gateway 10\.10\.0\.2 .*nexthop dev eth0 gateway 10\.10\.0\.3 '
+}
+
 @test "replay: a lab with Services, its nodes' rule sets loaded side by side, in every routing mode" {
 	# 4 nodes, 4 Deployments of 2 replicas, 40 Services: up loads the
 	# nodes' kube-proxy and egress tables on several threads at once
@@ -139,10 +161,12 @@ replay() {
 	for mode in gateway host-gw vxlan; do
 		replay "$BATS_TEST_TMPDIR/services.json" "$mode"
 	done
-	# Not vacuous: the dump holds every node's kube-proxy table.
-	run jq -r '[.namespaces | to_entries[] | select(.key | startswith("node")) | .value | tostring |
-		select(contains("kube-proxy"))] | length' "$BATS_TEST_TMPDIR/up.json"
-	assert_output 4
+	# Not vacuous: the dump holds every node's kube-proxy table, each its own.
+	for n in 1 2 3 4; do
+		run jq -r --arg n "node$n" '.namespaces[$n].nft' "$BATS_TEST_TMPDIR/up.json"
+		assert_output --partial 'table ip kube-proxy'
+		assert_output --partial "10.10.0.$((n + 1))"
+	done
 }
 
 @test "replay with static neighbours: fixed MACs and permanent entries, every example and routing mode" {
@@ -174,7 +198,7 @@ replay() {
 	LAB=kubenet-two
 	"$TESTBED" plan "$lab" | grep -v 'hairpin on' >"$BATS_TEST_TMPDIR/plan.sh"
 	"$TESTBED" up --quiet "$lab"
-	dump_up >"$BATS_TEST_TMPDIR/up.json"
+	dump_up "$BATS_TEST_TMPDIR/plan.sh" >"$BATS_TEST_TMPDIR/up.json"
 	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
 	"$TESTBED" down "$LAB" >/dev/null
 	dump_replay "$BATS_TEST_TMPDIR/plan.sh" "$names" >"$BATS_TEST_TMPDIR/replay.json"
@@ -250,7 +274,7 @@ replay() {
 	assert_output 0
 
 	"$TESTBED" up --quiet "$dir/t.json"
-	dump_up >"$BATS_TEST_TMPDIR/up.json"
+	dump_up "$BATS_TEST_TMPDIR/plan.sh" >"$BATS_TEST_TMPDIR/up.json"
 	local names
 	names=$("$TESTBED" status --json "$LAB" | jq -r '[.labs[0].machines[] | select(.kind != "pool") | .name] | join(" ")')
 	"$TESTBED" down "$LAB" >/dev/null

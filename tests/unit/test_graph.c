@@ -461,3 +461,29 @@ TEST(graph_groups_pods_by_namespace_when_the_lab_has_namespaces)
 	CHECK(strstr(plain, "subgraph ns_") == NULL);
 	plan_free(&p);
 }
+
+TEST(graph_draws_the_gateway_s_routes_to_a_service_s_addresses_to_every_node_announcing_them)
+{
+	struct plan p;
+	CHECK(fixture_plan(
+		"{\"name\": \"k\", " IMAGES ", \"nodes\": [{\"name\": \"node1\"}, {\"name\": \"node2\"}], \"objects\": ["
+		"{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"web\", \"labels\": {\"app\": \"web\"}}, "
+		"\"spec\": {\"nodeName\": \"node2\", \"containers\": [{\"name\": \"c\", \"image\": \"x\", \"ports\": "
+		"[{\"containerPort\": 80}]}]}}, "
+		"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"lb\"}, \"spec\": {\"type\": "
+		"\"LoadBalancer\", \"selector\": {\"app\": \"web\"}, \"ports\": [{\"port\": 80}], \"externalIPs\": "
+		"[\"198.51.100.9\"]}, \"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"192.0.2.10\"}]}}}, "
+		"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"local\"}, \"spec\": {\"type\": "
+		"\"LoadBalancer\", \"externalTrafficPolicy\": \"Local\", \"selector\": {\"app\": \"web\"}, \"ports\": "
+		"[{\"port\": 80}]}, \"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"192.0.2.11\"}]}}}]}",
+		&p));
+	check_both(&p);
+	autofree char *m = render(&p, GRAPH_MERMAID);
+	CHECK(has_line(m, "m_gateway -.->|\"192.0.2.10 default/lb\"| m_node1", "", ""));
+	CHECK(has_line(m, "m_gateway -.->|\"192.0.2.10 default/lb\"| m_node2", "", ""));
+	CHECK(has_line(m, "m_gateway -.->|\"198.51.100.9 default/lb\"| m_node2", "", ""));
+	/* Local: only node2 has an endpoint of its own. */
+	CHECK(has_line(m, "m_gateway -.->|\"192.0.2.11 default/local\"| m_node2", "", ""));
+	CHECK_INT(count(m, "192.0.2.11"), 1);
+	plan_free(&p);
+}
