@@ -159,8 +159,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			}
 		} | .many.perNodeFloorMs = (if .many.floorSequentialMs and .many.floorNodes then
 				.many.floorSequentialMs / .many.floorNodes | r1 else null end)
-		  | .many.builtAndLoadedMs = (if .many.planMs and .many.validateMs and .many.timingsMs.rules then
-				.many.planMs - .many.validateMs + .many.timingsMs.rules | r1 else null end)),
+		  | .many.builtAndLoadedMs = (if .many.planMs and .many.timingsMs.rules then
+				.many.planMs + .many.timingsMs.rules | r1 else null end)),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),

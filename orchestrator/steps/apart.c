@@ -52,7 +52,8 @@ struct apart {
 	bool stop;
 	struct apart_done *done; /* a queue: [head, tail) */
 	size_t head, tail;
-	unsigned running; /* workers not yet ended */
+	size_t held, max_held; /* steps whose leftovers wait for the walk's thread, and how many may */
+	unsigned running;      /* workers not yet ended */
 	size_t failed;    /* the earliest failed step, PLAN_NONE if none */
 	struct tb_err err;
 };
@@ -62,9 +63,15 @@ static void *worker(void *arg)
 	struct apart *a = arg;
 	pthread_mutex_lock(&a->lock);
 	while (!a->stop && a->n_started < a->n) {
-		size_t k = apart_next(a->plan, a->run, a->started, a->n, a->busy, a->waiting);
+		/* Leftovers wait for the walk's thread, which may be slower to
+		 * release them (an nftables socket's close waits out a grace
+		 * period) than the workers to make them: so many, and no more,
+		 * keep an open socket (a descriptor) and memory each. */
+		size_t k = a->held >= a->max_held ? a->n
+						   : apart_next(a->plan, a->run, a->started, a->n, a->busy, a->waiting);
 		if (k == a->n) {
-			/* Every step left waits on a machine another worker has. */
+			/* Every step left waits on a machine another worker has,
+			 * or on the walk's thread. */
 			pthread_cond_wait(&a->freed, &a->lock);
 			continue;
 		}
@@ -85,6 +92,7 @@ static void *worker(void *arg)
 			}
 		}
 		a->done[a->tail++] = (struct apart_done){i, later, rc < 0};
+		a->held += later != NULL;
 		pthread_cond_broadcast(&a->freed);
 		pthread_cond_signal(&a->changed);
 	}
@@ -161,6 +169,7 @@ int apart_apply(const struct plan *p, const size_t *steps, size_t n, unsigned th
 		waiting[m] = true;
 	}
 	want = machines;
+	a.max_held = want;
 	autofree pthread_t *tids = xcalloc(want, sizeof(*tids));
 	int create_err = 0;
 	unsigned started_workers = start_workers(&a, tids, want, &create_err);
@@ -182,6 +191,12 @@ int apart_apply(const struct plan *p, const size_t *steps, size_t n, unsigned th
 			/* Released before the report, whose time then counts it. */
 			if (d.later && ops->finish)
 				ops->finish(ops->arg, d.later);
+			if (d.later) {
+				pthread_mutex_lock(&a.lock);
+				a.held--;
+				pthread_cond_broadcast(&a.freed);
+				pthread_mutex_unlock(&a.lock);
+			}
 			long long now = now_ms();
 			if (walk->after && !d.failed)
 				walk->after(walk->arg, &p->steps[d.step], (double)(now - last));

@@ -108,12 +108,15 @@ struct apart_ops {
 
 /* Applies the steps STEPS of P (N indexes, ascending) over at most THREADS
  * worker threads (at least one; no more than there are machines), through
- * OPS. WALK's before runs between reports (a failure stops the run: no
- * step starts after it); its after gets each step as it ends, with the
- * milliseconds since the previous report, so that a run's reports add up
- * to its wall clock. A failed step stops the run too: the steps running
- * end, no other starts, and E is the failure of the earliest failed step
- * in plan order (an interrupt's when none failed). Returns 0 or -1. */
+ * OPS. No more leftovers than threads wait for release, so that at most
+ * twice as many exist at once, running or waiting (an nftables context
+ * holds a socket, a descriptor, and memory). WALK's before runs between
+ * reports (a failure stops the run: no step starts after it); its after
+ * gets each step as it ends, with the milliseconds since the previous
+ * report, so that a run's reports add up to its wall clock. A failed step
+ * stops the run too: the steps running end, no other starts, and E is the
+ * failure of the earliest failed step in plan order (an interrupt's when
+ * none failed). Returns 0 or -1. */
 int apart_apply(const struct plan *p, const size_t *steps, size_t n, unsigned threads, const struct apart_ops *ops,
 		const struct steps_walk *walk, struct tb_err *e);
 

@@ -75,7 +75,7 @@ struct record {
 	size_t applied[64];            /* steps, in the order they were applied */
 	size_t n_applied;
 	int running, most_running;     /* at once, over every machine */
-	int on_machine[8];             /* running per machine */
+	int on_machine[64];            /* running per machine */
 	bool two_on_a_machine;
 	size_t fail_at[2];             /* steps that fail; SIZE_MAX: none */
 	int sleep_ms[64];              /* per step */
@@ -83,6 +83,8 @@ struct record {
 	double reported_ms;
 	int interrupt_after; /* before() fails once this many were reported; 0: never */
 	bool leave;          /* each step leaves a string for finish */
+	int finish_ms;       /* how long each release takes */
+	int alive, most_alive; /* steps running or whose leftovers wait */
 	const struct plan *plan;
 };
 
@@ -102,11 +104,15 @@ static int fake_apply(void *arg, const struct step *s, void **later, struct tb_e
 		r->most_running = r->running;
 	if (++r->on_machine[m] > 1)
 		r->two_on_a_machine = true;
+	if (++r->alive > r->most_alive)
+		r->most_alive = r->alive;
 	pthread_mutex_unlock(&r->lock);
 	sleep_ms(r->sleep_ms[i]);
 	pthread_mutex_lock(&r->lock);
 	r->running--;
 	r->on_machine[m]--;
+	if (!r->leave)
+		r->alive--;
 	r->applied[r->n_applied++] = i;
 	pthread_mutex_unlock(&r->lock);
 	if (r->leave)
@@ -120,6 +126,10 @@ static void fake_finish(void *arg, void *later)
 {
 	struct record *r = arg;
 	free(later);
+	sleep_ms(r->finish_ms);
+	pthread_mutex_lock(&r->lock);
+	r->alive--;
+	pthread_mutex_unlock(&r->lock);
 	r->finished++; /* only ever from the walk's thread */
 }
 
@@ -188,6 +198,32 @@ TEST(apart_apply_runs_every_step_once_each_machine_in_order_within_the_threads)
 	/* The reports add up to the run's wall clock. */
 	CHECK(r.reported_ms <= (double)wall);
 	CHECK(r.reported_ms >= (double)wall - 20);
+	fake_plan_free(&p);
+}
+
+TEST(apart_apply_keeps_no_more_leftovers_than_threads_waiting_for_release)
+{
+	/* Quick steps whose release is slow (an nftables socket's close
+	 * waiting out a grace period): the workers wait for the walk's thread
+	 * rather than pile up leftovers. */
+	size_t of[16], run[16];
+	for (size_t i = 0; i < 16; i++) {
+		of[i] = i;
+		run[i] = i;
+	}
+	struct plan p;
+	fake_plan(&p, 16, of, 16);
+	struct record r;
+	record_init(&r, &p);
+	r.finish_ms = 5;
+	struct apart_ops ops = {.apply = fake_apply, .finish = fake_finish, .arg = &r};
+	struct steps_walk walk = {.after = fake_after, .arg = &r};
+	struct tb_err e;
+	CHECK_INT(apart_apply(&p, run, 16, 2, &ops, &walk, &e), 0);
+	CHECK_INT(r.n_applied, 16);
+	CHECK_INT(r.finished, 16);
+	CHECK(r.most_alive <= 4);
+	CHECK(r.most_alive >= 2);
 	fake_plan_free(&p);
 }
 
