@@ -17,7 +17,7 @@
 #  2. WITHOUT and WITH come up in the order without, with, with, without;
 #     each lab's figure is its faster up (a load only ever slows an up
 #     down). During WITH's first turn, a service probe against a pod probe
-#     (bench/services-probes.sh).
+#     (bench/services-probes.sh). WITH's rule sets' floor before and after.
 # Needs TB and TESTBED_STATE_DIR. A failed up, check or floor is a result
 # (bench/summary.jq counts it as a problem); only a broken bench exits
 # non-zero.
@@ -54,9 +54,11 @@ timed3() {
 		'{ok: ($rc == 0), exit: $rc, error: (if $rc == 0 then null else $err end), ms: $ms}'
 }
 
+# The floor of PLAN's rule sets, in the rounds MODE...
 floor() {
-	local out rc=0
-	out=$("$here/services-floor.sh" "$work/many-plan.json" "$@" 2>"$work/floor.err") || rc=$?
+	local plan=$1 out rc=0
+	shift
+	out=$("$here/services-floor.sh" "$plan" "$@" 2>"$work/floor.err") || rc=$?
 	if [ "$rc" = 0 ]; then
 		echo "$out"
 	else
@@ -71,20 +73,27 @@ plan_bytes=null floor_before=null floor_after=null
 if jq -e .ok <<<"$plan" >/dev/null; then
 	cp "$work/out" "$work/many-plan.json"
 	plan_bytes=$(stat -c %s "$work/many-plan.json")
-	floor_before=$(floor sequential parallel)
+	floor_before=$(floor "$work/many-plan.json" sequential parallel)
 	sleep "$settle"
 fi
 many_run=$("$here/measure-testbed.sh" "$many" "$(name_of "$many")" "$(pods_of "$many")" --no-check \
 	--during "$here/services-readers.sh")
 if [ -f "$work/many-plan.json" ]; then
 	sleep "$settle"
-	floor_after=$(floor parallel sequential)
+	floor_after=$(floor "$work/many-plan.json" parallel sequential)
 fi
 sleep "$settle"
 none_run=$("$here/measure-testbed.sh" "$none" "$(name_of "$none")" "$(pods_of "$none")" --no-check \
 	--during "$here/services-readers.sh")
 
-# 2. The same pods with and without Services, and the probes.
+# 2. The same pods with and without Services, and the probes; the floor of
+# WITH's rule sets before and after, as for MANY.
+with_floor_before=null with_floor_after=null
+if "$TB" plan "$with" --format json >"$work/with-plan.json" 2>"$work/err"; then
+	with_floor_before=$(floor "$work/with-plan.json" sequential parallel)
+else
+	with_floor_before=$(jq -nc --arg err "$(tail -n 3 "$work/err")" '{error: "plan of the lab with Services: \($err)"}')
+fi
 labs=(without with with without)
 results='{"with": [], "without": []}'
 for ((i = 0; i < ${#labs[@]}; i++)); do
@@ -98,24 +107,33 @@ for ((i = 0; i < ${#labs[@]}; i++)); do
 		${during[@]+"${during[@]}"})
 	results=$(jq -c --arg lab "$lab" --argjson r "$result" '.[$lab] += [$r]' <<<"$results")
 done
+if [ -s "$work/with-plan.json" ]; then
+	sleep "$settle"
+	with_floor_after=$(floor "$work/with-plan.json" parallel sequential)
+fi
 
 jq -nc --argjson validate "$validate" --argjson plan "$plan" --argjson planBytes "$plan_bytes" \
 	--argjson services "$(services_of "$many")" --argjson nodes "$(jq '.nodes | length' "$many")" \
 	--argjson floorBefore "$floor_before" --argjson floorAfter "$floor_after" \
+	--argjson withFloorBefore "$with_floor_before" --argjson withFloorAfter "$with_floor_after" \
 	--argjson many "$many_run" --argjson none "$none_run" \
 	--argjson withServices "$(services_of "$with")" --argjson withPods "$(pods_of "$with")" \
 	--argjson r "$results" \
-	--argjson order "$(printf '%s\n' "${labs[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')" '{
+	--argjson order "$(printf '%s\n' "${labs[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')" '
+	# Two floor results (before and after) as one, their rounds together.
+	def merge($a; $b): if $a == null then null
+		elif ($a.error // $b.error) then {error: ($a.error // $b.error)}
+		else $a + {sequentialMs: ($a.sequentialMs + ($b.sequentialMs // [])),
+			parallelMs: ($a.parallelMs + ($b.parallelMs // []))} end;
+	{
 		many: {
 			services: $services, nodes: $nodes, endpointsPerService: 3,
 			validate: $validate, plan: ($plan + {bytes: $planBytes}),
-			floor: (if $floorBefore == null then null
-				elif ($floorBefore.error // $floorAfter.error) then {error: ($floorBefore.error // $floorAfter.error)}
-				else $floorBefore + {sequentialMs: ($floorBefore.sequentialMs + $floorAfter.sequentialMs),
-					parallelMs: ($floorBefore.parallelMs + $floorAfter.parallelMs)} end),
+			floor: merge($floorBefore; $floorAfter),
 			lab: $many, withoutServices: $none
 		},
-		upVsPlain: {pods: $withPods, services: $withServices, order: $order, with: $r.with, without: $r.without},
+		upVsPlain: {pods: $withPods, services: $withServices, order: $order, with: $r.with, without: $r.without,
+			floor: merge($withFloorBefore; $withFloorAfter)},
 		probes: ($r.with[0].during // null),
 		labCpuMs: ([$many.labCpuMs // 0, $none.labCpuMs // 0, ($r[][] | .labCpuMs // 0)] | add)
 	}'

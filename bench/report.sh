@@ -78,6 +78,9 @@ jq -r '
 	row("the pods with Services (pods / 2): up, wall"; .services.upVsPlain | "\(.upMs | s) (\(.services))"),
 	row("  without Services: up, wall"; .services.upVsPlain.plainUpMs | s),
 	row("  rules, with / without Services"; .services.upVsPlain | "\(.timingsMs.rules | s) / \(.plainTimingsMs.rules | s)"),
+	row("  floor: nft -f, one node after the other"; .services.upVsPlain.floorSequentialMs | s),
+	row("  floor: nft -f, as many nodes at a time as CPUs"; .services.upVsPlain.floorParallelMs | s),
+	row("  the floor'"'"'s own ratio: (without + floor) / without"; .services.ratios.floorUpVsPlainUp | x),
 	row("service vs pod probes: targets; probes each"; .services.probes |
 		if .unsupported then "unsupported" else "\(.targets // "-"); \(.serviceProbes // "-") / \(.podProbes // "-")" end),
 	row("  service / pod probes/s"; .services.probes |

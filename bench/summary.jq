@@ -136,6 +136,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			upVsPlain: {
 				pods: $v[0].upVsPlain.pods, services: $v[0].upVsPlain.services, okRuns: ($w | length),
 				upMs: ($w | med(.with.upMs)), plainUpMs: ($w | med(.without.upMs)),
+				floorSequentialMs: ($v | med(.upVsPlain.floor.sequentialMs // [] | min)),
+				floorParallelMs: ($v | med(.upVsPlain.floor.parallelMs // [] | min)),
 				timingsMs: ($w | phases(.with.timingsMs)), plainTimingsMs: ($w | phases(.without.timingsMs))
 			},
 			probes: {
@@ -153,6 +155,11 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				checkVsWithoutServices: ($v | medratio(.many.lab.during.checkOneProbeMs;
 					.many.withoutServices.during.checkOneProbeMs)),
 				upVsPlainUp: ($w | medratio(.with.upMs; .without.upMs)),
+				# The best any tool could do here: the lab without Services,
+				# plus its rule sets loaded a CPU's worth at a time by nft -f.
+				floorUpVsPlainUp: ($v | map(select(.upVsPlain.without | turns) |
+					{w: (.upVsPlain.without | turns).upMs, f: (.upVsPlain.floor.parallelMs // [] | min)}) |
+					medratio(.w + .f; .w)),
 				# A probe's cost is the wall clock per probe: the service
 				# probe's over the pod probe's.
 				serviceProbeVsPodProbe: ($pr | medratio(.service.wallMs / .service.probes; .pod.wallMs / .pod.probes))
@@ -235,7 +242,7 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				(select(.up.ok == true and .down.ok == false) | "the \($k) lab at \($p) pods: down failed (exit \(.down.exit))"),
 				(.down.leftovers // [] | .[] | "testbed down of the \($k) lab at \($p) pods left \(.)"))),
 		($runs[] | .pods as $p | .services | select(. != null and .error == null) |
-			(.many.floor | select(.error) | "the rule sets' floor at \($p) pods: \(.error)"),
+			(.many.floor, .upVsPlain.floor | select(. != null and .error) | "a rule sets' floor at \($p) pods: \(.error)"),
 			(.many.validate, .many.plan | select(.ok == false) |
 				"validate or plan of the many-services lab at \($p) pods failed (exit \(.exit)): \(.error // "" | gsub("\n"; " "))"),
 			(([.many.lab, .many.withoutServices] | map({k: "the many-services lab", v: .}) | .[1].k = "its pods without Services") +
