@@ -63,7 +63,10 @@ jq -r '
 	row("  up'"'"'s rules (nft, every node), wall"; .services.many.timingsMs.rules | s),
 	row("  floor: nft -f, one node after the other"; .services.many.floorSequentialMs | s),
 	row("  floor: nft -f, as many nodes at a time as CPUs"; .services.many | "\(.floorParallelMs | s) (\(.floorJobs // "-"))"),
-	row("  floor per node"; .services.many.perNodeFloorMs | s),
+	row("  floor per node: wall one after the other, CPU"; .services.many |
+		"\(.perNodeFloorMs | s), \(.floorCpuPerNodeMs | s)"),
+	row("  CPU floor: CPU per node x nodes / CPUs"; .services.many |
+		if .floorCpuPerNodeMs and .floorNodes and .floorJobs then .floorCpuPerNodeMs * .floorNodes / .floorJobs | s else "-" end),
 	row("  built and loaded: plan + rules (< \($t.servicesBuiltAndLoadedMs / 1000) s)";
 		.services.many.builtAndLoadedMs | "\(s)\(atmost($t.servicesBuiltAndLoadedMs))"),
 	row("  ratio: rules / floor one after the other"; .services.ratios.rulesVsFloorSequential | x),
@@ -80,7 +83,10 @@ jq -r '
 	row("  rules, with / without Services"; .services.upVsPlain | "\(.timingsMs.rules | s) / \(.plainTimingsMs.rules | s)"),
 	row("  floor: nft -f, one node after the other"; .services.upVsPlain.floorSequentialMs | s),
 	row("  floor: nft -f, as many nodes at a time as CPUs"; .services.upVsPlain.floorParallelMs | s),
-	row("  the floor'"'"'s own ratio: (without + floor) / without"; .services.ratios.floorUpVsPlainUp | x),
+	row("  floor CPU per node; x nodes / CPUs"; .services.upVsPlain as $u | .services.many.floorJobs as $j |
+		if $u.floorCpuPerNodeMs and $u.floorNodes and $j then
+			"\($u.floorCpuPerNodeMs | s); \($u.floorCpuPerNodeMs * $u.floorNodes / $j | s)" else "-" end),
+	row("  the floor'"'"'s ratio: (without + CPU floor) / without"; .services.ratios.floorUpVsPlainUp | x),
 	row("service vs pod probes: targets; probes each"; .services.probes |
 		if .unsupported then "unsupported" else "\(.targets // "-"); \(.serviceProbes // "-") / \(.podProbes // "-")" end),
 	row("  service / pod probes/s"; .services.probes |

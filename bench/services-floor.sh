@@ -10,7 +10,9 @@
 # MODE is "sequential" (one node after the other) or "parallel" (as many
 # at a time as this machine has CPUs, xargs -P); each MODE given is one
 # timed round, over namespaces made (untimed) just before it and deleted
-# after. Prints {nodes, bytes, jobs, sequentialMs: [...], parallelMs: [...]}.
+# after. Prints {nodes, bytes, jobs, sequentialMs: [...], parallelMs: [...],
+# cpuMs: [...]}, cpuMs each round's CPU time over its nft processes, in the
+# order the rounds ran.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
@@ -46,9 +48,23 @@ exec nsenter --net=/run/netns/bench-floor-"$1" nft -f "$2/rules$1.nft"
 EOF
 chmod +x "$work/load.sh"
 
+# The CPU time this shell's waited-for children have used, in milliseconds
+# (bash's times: its second line, user then system). `times` itself runs
+# here, not in a command substitution, whose subshell has no children.
+children_cpu_ms() {
+	times >"$work/times"
+	tail -n 1 "$work/times" | awk '{ ms = 0
+		for (i = 1; i <= 2; i++) { split($i, a, "m"); sub(/s$/, "", a[2]); ms += (a[1] * 60 + a[2]) * 1000 }
+		printf "%.0f\n", ms }' >"$work/cpu"
+}
+
+# One round: "WALL CPU", milliseconds (CPU: the nft processes' user and
+# system time, which is libnftables' parsing and the kernel's work).
 round() {
-	local mode=$1 i t0 t1
+	local mode=$1 i t0 t1 c0 c1
 	for i in "${!machines[@]}"; do ip netns add "bench-floor-$i"; done
+	children_cpu_ms
+	c0=$(cat "$work/cpu")
 	t0=$(now_us)
 	if [ "$mode" = sequential ]; then
 		for i in "${!machines[@]}"; do "$work/load.sh" "$i" "$work"; done
@@ -56,19 +72,24 @@ round() {
 		printf '%s\n' "${!machines[@]}" | xargs -P "$jobs" -I{} "$work/load.sh" {} "$work"
 	fi
 	t1=$(now_us)
+	children_cpu_ms
+	c1=$(cat "$work/cpu")
 	for i in "${!machines[@]}"; do ip netns delete "bench-floor-$i"; done
-	elapsed_ms "$t0" "$t1"
+	echo "$(elapsed_ms "$t0" "$t1") $((c1 - c0))"
 }
 
-seq_ms=() par_ms=()
+seq_ms=() par_ms=() cpu_ms=()
 for mode in "$@"; do
 	case "$mode" in
-	sequential) seq_ms+=("$(round sequential)") ;;
-	parallel) par_ms+=("$(round parallel)") ;;
+	sequential | parallel) read -r wall cpu < <(round "$mode") ;;
 	*) die "services-floor.sh: $mode: not sequential or parallel" ;;
 	esac
+	[ -n "${cpu:-}" ] || die "services-floor.sh: a $mode round failed"
+	if [ "$mode" = sequential ]; then seq_ms+=("$wall"); else par_ms+=("$wall"); fi
+	cpu_ms+=("$cpu")
+	unset wall cpu
 done
 list() { printf '%s\n' "$@" | jq -Rsc 'split("\n") | map(select(. != "") | tonumber)'; }
 jq -nc --argjson nodes "${#machines[@]}" --argjson bytes "$bytes" --argjson jobs "$jobs" \
-	--argjson seq "$(list "${seq_ms[@]}")" --argjson par "$(list "${par_ms[@]}")" \
-	'{nodes: $nodes, bytes: $bytes, jobs: $jobs, sequentialMs: $seq, parallelMs: $par}'
+	--argjson seq "$(list "${seq_ms[@]}")" --argjson par "$(list "${par_ms[@]}")" --argjson cpu "$(list "${cpu_ms[@]}")" \
+	'{nodes: $nodes, bytes: $bytes, jobs: $jobs, sequentialMs: $seq, parallelMs: $par, cpuMs: $cpu}'

@@ -123,6 +123,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				floorNodes: $v[0].many.floor.nodes, floorBytes: $v[0].many.floor.bytes, floorJobs: $v[0].many.floor.jobs,
 				floorSequentialMs: ($v | med(.many.floor.sequentialMs // [] | min)),
 				floorParallelMs: ($v | med(.many.floor.parallelMs // [] | min)),
+				floorCpuPerNodeMs: ($v | med(.many.floor | if .cpuMs and (.cpuMs | length) > 0 then
+					(.cpuMs | add / length) / .nodes else null end)),
 				readers: ($k | {statusMs: med(.many.lab.during.statusMs), statusJsonMs: med(.many.lab.during.statusJsonMs),
 					checkOneProbeMs: med(.many.lab.during.checkOneProbeMs), planBytes: med(.many.lab.during.planBytes),
 					downMs: med(.many.lab.down.wallMs)}),
@@ -138,6 +140,9 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				upMs: ($w | med(.with.upMs)), plainUpMs: ($w | med(.without.upMs)),
 				floorSequentialMs: ($v | med(.upVsPlain.floor.sequentialMs // [] | min)),
 				floorParallelMs: ($v | med(.upVsPlain.floor.parallelMs // [] | min)),
+				floorCpuPerNodeMs: ($v | med(.upVsPlain.floor | if .cpuMs and (.cpuMs | length) > 0 then
+					(.cpuMs | add / length) / .nodes else null end)),
+				floorNodes: $v[0].upVsPlain.floor.nodes,
 				timingsMs: ($w | phases(.with.timingsMs)), plainTimingsMs: ($w | phases(.without.timingsMs))
 			},
 			probes: {
@@ -155,10 +160,12 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				checkVsWithoutServices: ($v | medratio(.many.lab.during.checkOneProbeMs;
 					.many.withoutServices.during.checkOneProbeMs)),
 				upVsPlainUp: ($w | medratio(.with.upMs; .without.upMs)),
-				# The best any tool could do here: the lab without Services,
-				# plus its rule sets loaded a CPU's worth at a time by nft -f.
-				floorUpVsPlainUp: ($v | map(select(.upVsPlain.without | turns) |
-					{w: (.upVsPlain.without | turns).upMs, f: (.upVsPlain.floor.parallelMs // [] | min)}) |
+				# About the best any tool could do here: the lab without
+				# Services, plus the CPU its rule sets cost nft -f spread
+				# over every CPU (nothing else running meanwhile).
+				floorUpVsPlainUp: ($v | map(select((.upVsPlain.without | turns) and .upVsPlain.floor.cpuMs) |
+					{w: (.upVsPlain.without | turns).upMs,
+					 f: ((.upVsPlain.floor.cpuMs | add / length) / .upVsPlain.floor.jobs)}) |
 					medratio(.w + .f; .w)),
 				# A probe's cost is the wall clock per probe: the service
 				# probe's over the pod probe's.
