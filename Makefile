@@ -32,8 +32,9 @@ CC      ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
 
-# yaml-0.1 is libyaml: Kubernetes manifests in YAML (model/yamldoc.c).
-PKGS    := libnl-3.0 libnl-route-3.0 libcjson libarchive libcrypto libnftables yaml-0.1
+# yaml-0.1 is libyaml: Kubernetes manifests in YAML (model/yamldoc.c). libnl-nf-3.0:
+# conntrack entries, which trace reads to show a connection's NAT (steps/netfilter.c).
+PKGS    := libnl-3.0 libnl-route-3.0 libnl-nf-3.0 libcjson libarchive libcrypto libnftables yaml-0.1
 CFLAGS  ?= -O2 -g
 WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat=2 -Wno-format-nonliteral
@@ -187,7 +188,7 @@ test-bats: bin/testbed images $(MARKED_STAMP)
 # See tests/bats/helpers.bash for TESTBED_BIN.
 ASAN_SUITES := tests/bats/lab-kubenet-two-nodes.bats tests/bats/lab-errors.bats tests/bats/check.bats \
                tests/bats/check-liar.bats \
-               tests/bats/routing-modes.bats
+               tests/bats/routing-modes.bats tests/bats/services-check.bats
 test-bats-asan: build/asan/testbed images $(MARKED_STAMP)
 	TESTBED_BIN=$(CURDIR)/build/asan/testbed \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \

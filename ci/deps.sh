@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
 	# build
 	build-essential pkg-config
-	libnl-3-dev libnl-route-3-dev libcjson-dev libarchive-dev libnftables-dev libssl-dev
+	libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libcjson-dev libarchive-dev libnftables-dev libssl-dev
 	# libyaml (yaml-0.1): Kubernetes manifests in YAML, read by model/yamldoc.c
 	libyaml-dev
 	# rootfs images

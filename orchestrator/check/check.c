@@ -18,12 +18,23 @@ size_t check_count_ok(const struct check_run *run)
 	return ok;
 }
 
+static void counts_free(struct check_detail *d)
+{
+	for (size_t k = 0; k < d->n_counts; k++)
+		free(d->counts[k].name);
+	free(d->counts);
+	d->counts = NULL;
+	d->n_counts = 0;
+	d->requests = 0;
+}
+
 static void detail_clear(struct check_detail *d, bool path_note_too)
 {
 	free(d->error);
 	free(d->answered_by);
 	free(d->client);
 	d->error = d->answered_by = d->client = NULL;
+	counts_free(d);
 	if (path_note_too) {
 		free(d->path_note);
 		d->path_note = NULL;
@@ -34,42 +45,116 @@ void check_run_free(struct check_run *run)
 {
 	for (size_t i = 0; i < run->n_details; i++)
 		detail_clear(&run->details[i], true);
+	for (size_t i = 0; i < run->n_end_names; i++)
+		free(run->end_names[i]);
+	for (size_t i = 0; i < run->n_rules; i++)
+		free(run->rules[i].client_text);
+	free(run->end_names);
 	free(run->details);
 	free(run->probes);
 	free(run->targets);
 	free(run->answerers);
+	free(run->rules);
+	free(run->addresses);
+	free(run->machine_addresses);
+	run->end_names = NULL;
 	run->details = NULL;
 	run->probes = NULL;
 	run->targets = NULL;
 	run->answerers = NULL;
+	run->rules = NULL;
+	run->addresses = NULL;
+	run->machine_addresses = NULL;
 	run->n_probes = run->cap_probes = run->n_details = run->cap_details = 0;
 	run->n_targets = run->cap_targets = run->n_answerers = run->cap_answerers = 0;
+	run->n_end_names = run->cap_end_names = run->n_rules = run->n_addresses = run->cap_addresses = 0;
+}
+
+const char *check_end_name(const struct check_run *run, uint32_t end)
+{
+	if (end < run->n_machines)
+		return run->machines[end].name;
+	if (end - run->n_machines < run->n_end_names)
+		return run->end_names[end - run->n_machines];
+	return "?";
+}
+
+/* The target's machine, or NULL for a target that names none. */
+static const struct plan_machine *target_machine(const struct check_run *run, const struct check_target *t)
+{
+	return t->end < run->n_machines ? &run->machines[t->end] : NULL;
+}
+
+/* The machines whose answer passes probe P: its expectation's answeredBy,
+ * else its target's. */
+static void allowed_answerers(const struct check_run *run, const struct check_probe *p, uint32_t *first, uint32_t *n)
+{
+	const struct check_rule *rule = check_rule_of(run, p);
+	if (rule && rule->has_answerers) {
+		*first = rule->answerers;
+		*n = rule->n_answerers;
+	} else {
+		*first = check_target_of(run, p)->answerers;
+		*n = check_target_of(run, p)->n_answerers;
+	}
+}
+
+/* "clientIP" as reports show it, into BUF: preserved, rewritten, what it
+ * names, or the source's node; NULL when not checked. */
+static const char *client_ip_text(const struct check_run *run, const struct check_probe *p, char *buf, size_t size)
+{
+	const struct check_rule *rule = check_rule_of(run, p);
+	switch ((enum tb_client_ip)p->client_ip) {
+	case TB_CLIENT_IP_ANY:
+		return NULL;
+	case TB_CLIENT_IP_PRESERVED:
+		return "preserved";
+	case TB_CLIENT_IP_REWRITTEN:
+		return "rewritten";
+	case TB_CLIENT_IP_NAMED:
+		return rule && rule->client_text ? rule->client_text : "?";
+	case TB_CLIENT_IP_SOURCE_NODE: {
+		const struct plan_machine *from = &run->machines[p->from];
+		snprintf(buf, size, "%s",
+			 from->parent != PLAN_NONE && from->parent < run->n_machines ? run->machines[from->parent].name
+										  : from->name);
+		return buf;
+	}
+	}
+	return NULL;
 }
 
 void check_view(const struct check_run *run, size_t i, struct check_view *v)
 {
 	const struct check_probe *p = &run->probes[i];
 	const struct check_target *target = check_target_of(run, p);
-	const struct plan_machine *from = &run->machines[p->from], *to = &run->machines[target->machine];
+	const struct plan_machine *from = &run->machines[p->from];
 	const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
+	const struct check_rule *rule = check_rule_of(run, p);
 	*v = (struct check_view){
 		.p = p,
 		.target = target,
+		.rule = rule,
 		.from_name = from->name,
-		.to_name = to->name,
+		.to_name = check_end_name(run, target->end),
 		.from_address = from->address,
 		.to_address = target->address,
 		.error = d && d->error ? d->error : "",
 		.answered_by = d && d->answered_by ? d->answered_by : "",
 		.client = d && d->client ? d->client : "",
 		.path_note = d ? d->path_note : NULL,
+		.counts = d ? d->counts : NULL,
+		.n_counts = d ? d->n_counts : 0,
+		.requests = rule ? rule->requests : 1,
+		.requests_made = d && d->requests ? d->requests : p->outcome != PROBE_NOT_RUN,
 		.latency_ms = p->latency_us / 1000.0,
 	};
-	/* An http or udp probe that passed was answered by its target: only
-	 * other answerers are stored. */
+	v->client_ip = client_ip_text(run, p, v->client_ip_text, sizeof(v->client_ip_text));
+	/* An http or udp probe to a machine that passed was answered by it:
+	 * only other answerers are stored. */
 	if (!*v->answered_by && (target->proto == TB_PROTO_HTTP || target->proto == TB_PROTO_UDP) &&
-	    p->outcome == PROBE_PASS)
-		v->answered_by = to->name;
+	    p->outcome == PROBE_PASS && target_machine(run, target))
+		v->answered_by = v->to_name;
 	if (p->has_client) {
 		char addr[16];
 		snprintf(v->client_text, sizeof(v->client_text), "%s:%u", ipv4_addr_format(p->client_addr, addr),
@@ -95,8 +180,25 @@ void check_probe_clear_results(struct check_run *run, size_t i)
 	p->has_client = 0;
 	p->client_addr = 0;
 	p->client_port = 0;
+	p->failed = CHECK_FAILED_NOT;
 	if (p->detail)
 		detail_clear(&run->details[p->detail - 1], false);
+}
+
+void check_probe_next_request(struct check_run *run, size_t i)
+{
+	struct check_probe *p = &run->probes[i];
+	p->has_client = 0;
+	p->client_addr = 0;
+	p->client_port = 0;
+	p->failed = CHECK_FAILED_NOT;
+	if (!p->detail)
+		return;
+	struct check_detail *d = &run->details[p->detail - 1];
+	free(d->error);
+	free(d->answered_by);
+	free(d->client);
+	d->error = d->answered_by = d->client = NULL;
 }
 
 /* Keeps at most MAX - 1 bytes of TEXT, never half a character. */
@@ -111,18 +213,31 @@ void check_probe_set_error(struct check_run *run, size_t i, const char *text)
 	set_text(&detail_of(run, i)->error, text, CHECK_ERROR_MAX);
 }
 
-bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name)
+static bool answerers_hold(const struct check_run *run, uint32_t first, uint32_t n, const char *name)
 {
-	for (uint32_t k = 0; k < t->n_answerers; k++)
-		if (strcmp(name, plan_machine_object_name(&run->machines[run->answerers[t->answerers + k]])) == 0)
+	for (uint32_t k = 0; k < n; k++)
+		if (strcmp(name, plan_machine_object_name(&run->machines[run->answerers[first + k]])) == 0)
 			return true;
 	return false;
+}
+
+bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name)
+{
+	return answerers_hold(run, t->answerers, t->n_answerers, name);
+}
+
+bool check_probe_answered_by(const struct check_run *run, size_t i, const char *name)
+{
+	uint32_t first, n;
+	allowed_answerers(run, &run->probes[i], &first, &n);
+	return answerers_hold(run, first, n, name);
 }
 
 void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
 {
 	const struct check_probe *p = &run->probes[i];
-	if (strcmp(text, plan_machine_object_name(&run->machines[check_target_of(run, p)->machine])) == 0) {
+	const struct plan_machine *to = target_machine(run, check_target_of(run, p));
+	if (to && strcmp(text, plan_machine_object_name(to)) == 0) {
 		if (p->detail) {
 			free(run->details[p->detail - 1].answered_by);
 			run->details[p->detail - 1].answered_by = NULL;
@@ -130,6 +245,111 @@ void check_probe_set_answer(struct check_run *run, size_t i, const char *text)
 		return;
 	}
 	set_text(&detail_of(run, i)->answered_by, text, CHECK_NAME_MAX);
+}
+
+void check_probe_count_answer(struct check_run *run, size_t i, const char *name)
+{
+	struct check_detail *d = detail_of(run, i);
+	char cut[CHECK_NAME_MAX];
+	snprintf(cut, sizeof(cut), "%.*s", (int)utf8_cut(name, strlen(name), sizeof(cut) - 1), name);
+	for (size_t k = 0; k < d->n_counts; k++)
+		if (strcmp(d->counts[k].name, cut) == 0) {
+			d->counts[k].n++;
+			return;
+		}
+	/* Answers are untrusted: a server naming itself anew each time adds
+	 * to the others' count past a bound, not to memory. */
+	const char *name_kept = d->n_counts + 1 < CHECK_COUNTS_MAX ? cut : CHECK_OTHERS;
+	for (size_t k = 0; k < d->n_counts && name_kept != cut; k++)
+		if (strcmp(d->counts[k].name, name_kept) == 0) {
+			d->counts[k].n++;
+			return;
+		}
+	d->counts = xrealloc(d->counts, (d->n_counts + 1) * sizeof(*d->counts));
+	d->counts[d->n_counts++] = (struct check_count){xstrdup(name_kept), 1};
+}
+
+void check_probe_request_made(struct check_run *run, size_t i)
+{
+	detail_of(run, i)->requests++;
+}
+
+char *check_probe_missing_answerer(const struct check_run *run, size_t i)
+{
+	const struct check_probe *p = &run->probes[i];
+	const struct check_rule *rule = check_rule_of(run, p);
+	if (!rule || !rule->every_answerer)
+		return NULL;
+	const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
+	for (uint32_t k = 0; k < rule->n_answerers; k++) {
+		const char *name = plan_machine_object_name(&run->machines[run->answerers[rule->answerers + k]]);
+		bool seen = false;
+		for (size_t c = 0; d && c < d->n_counts && !seen; c++)
+			seen = strcmp(d->counts[c].name, name) == 0;
+		if (!seen)
+			return xstrdup(run->machines[run->answerers[rule->answerers + k]].name);
+	}
+	return NULL;
+}
+
+/* The addresses probe P's clientIP allows (NAMED, SOURCE_NODE). */
+static struct check_span client_span(const struct check_run *run, const struct check_probe *p)
+{
+	const struct check_rule *rule = check_rule_of(run, p);
+	if (p->client_ip == TB_CLIENT_IP_NAMED && rule)
+		return (struct check_span){rule->clients, rule->n_clients};
+	if (p->client_ip == TB_CLIENT_IP_SOURCE_NODE && run->machine_addresses) {
+		size_t node = run->machines[p->from].parent;
+		if (node == PLAN_NONE || node >= run->n_machines)
+			node = p->from;
+		return run->machine_addresses[node];
+	}
+	return (struct check_span){0, 0};
+}
+
+bool check_probe_client_ok(const struct check_run *run, size_t i, uint32_t addr, uint32_t own)
+{
+	const struct check_probe *p = &run->probes[i];
+	switch ((enum tb_client_ip)p->client_ip) {
+	case TB_CLIENT_IP_ANY:
+		return true;
+	case TB_CLIENT_IP_PRESERVED:
+		return addr == own;
+	case TB_CLIENT_IP_REWRITTEN:
+		return addr != own;
+	case TB_CLIENT_IP_NAMED:
+	case TB_CLIENT_IP_SOURCE_NODE:
+		break;
+	}
+	struct check_span span = client_span(run, p);
+	for (uint32_t k = 0; k < span.n; k++)
+		if (run->addresses[span.first + k] == addr)
+			return true;
+	return false;
+}
+
+char *check_probe_client_wanted(const struct check_run *run, size_t i)
+{
+	const struct check_probe *p = &run->probes[i];
+	struct check_span span = client_span(run, p);
+	char buf[80];
+	const char *what = client_ip_text(run, p, buf, sizeof(buf));
+	char *list = xstrdup("");
+	for (uint32_t k = 0; k < span.n; k++) {
+		char a[16];
+		char *more = xasprintf("%s%s%s", list, k ? ", " : "", ipv4_addr_format(run->addresses[span.first + k], a));
+		free(list);
+		list = more;
+	}
+	uint32_t only;
+	char *out;
+	/* An address names itself; a machine is shown with its addresses. */
+	if (span.n == 1 && what && ipv4_addr_parse(what, &only))
+		out = xasprintf("%s", what);
+	else
+		out = xasprintf("%s's address%s (%s)", what ? what : "?", span.n == 1 ? "" : "es", list);
+	free(list);
+	return out;
 }
 
 void check_probe_set_client(struct check_run *run, size_t i, const char *text)
@@ -169,14 +389,20 @@ void check_probe_set_path_note(struct check_run *run, size_t i, char *note)
 	d->path_note = note;
 }
 
-/* One end of a probe: a plan machine. */
+/* One end of a probe: a plan machine, or (as "to" only) a target that
+ * names an address and port rather than a machine. */
 struct end {
-	size_t machine;
+	size_t machine; /* the plan machine; for a named target, its end (check_end_name) */
 	const char *name;
 	uint32_t address;
 	int http_port;   /* 0: no server */
 	int udp_port;    /* the first UDP port; 0: none */
 	bool pod_server; /* answers /hostname over HTTP, "hostname" over UDP */
+	/* A named target (service:, nodeport:, ip:): its port (0 for ping)
+	 * and the machines whose answer passes, into run->answerers. */
+	bool named;
+	uint16_t port;
+	uint32_t answerers, n_answerers;
 };
 
 /* The port udp probes take by default: the first UDP port, as http takes
@@ -192,7 +418,12 @@ static int first_udp_port(const struct plan_machine *m)
 static struct end end_of(const struct plan *p, size_t m)
 {
 	const struct plan_machine *pm = &p->machines[m];
-	return (struct end){m, pm->name, pm->address, plan_machine_http_port(pm), first_udp_port(pm), pm->pod_server};
+	return (struct end){.machine = m,
+			    .name = pm->name,
+			    .address = pm->address,
+			    .http_port = plan_machine_http_port(pm),
+			    .udp_port = first_udp_port(pm),
+			    .pod_server = pm->pod_server};
 }
 
 /* Every pod, in *ENDS (malloc'd). */
@@ -209,6 +440,55 @@ static size_t all_pods(const struct plan *p, struct end **ends)
 /* How much an end says, for the more specific expectation to win: a
  * machine named beats a selector, which beats "*". */
 enum { END_ALL = 0, END_SELECTED = 1, END_NAMED = 2 };
+
+/* The pods SELECTOR (as written: NAMESPACE/SELECTOR) matches, appended to
+ * *ENDS (N of them, room for every machine); false after reporting through
+ * D at PATH why it matches none, or is no selector. */
+static bool select_pods(const struct plan *p, struct diag *d, const char *path, int line, const char *target,
+			struct end *ends, size_t *n)
+{
+	struct pod_selector selector;
+	autofree char *why = NULL;
+	if (!pod_selector_parse(target, &selector, &why)) {
+		diag_error(d, line, path, "\"%s\": %s", target, why);
+		return false;
+	}
+	size_t before = *n;
+	for (size_t m = 0; m < p->n_machines; m++) {
+		const struct plan_machine *pm = &p->machines[m];
+		if (pm->kind == MACHINE_POD && pod_selector_matches(&selector, pm->namespace, pm->labels, pm->n_labels))
+			ends[(*n)++] = end_of(p, m);
+	}
+	bool namespace_empty = selector.namespace != NULL;
+	for (size_t m = 0; namespace_empty && m < p->n_machines; m++)
+		namespace_empty = !p->machines[m].namespace || strcmp(p->machines[m].namespace, selector.namespace) != 0;
+	pod_selector_free(&selector);
+	if (*n == before)
+		diag_error(d, line, path, "\"%s\" matches no pod%s", target,
+			   namespace_empty ? ": no pod is in its namespace" : "");
+	return *n > before;
+}
+
+/* The machine NAME means, or false after reporting through D why none. */
+static bool find_machine(const struct plan *p, struct diag *d, const char *path, int line, const char *name,
+			 size_t *m)
+{
+	autofree char *why = NULL;
+	enum name_found found = plan_resolve(p, name, m, &why);
+	if (found == NAME_AMBIGUOUS) {
+		diag_error(d, line, path, "%s", why);
+		return false;
+	}
+	/* The lab namespace is no end: it has no address of its own. */
+	if (found == NAME_UNKNOWN || p->machines[*m].kind == MACHINE_LAB) {
+		if (strcmp(name, TB_TARGET_GATEWAY) == 0)
+			diag_error(d, line, path, "the lab has no nodes, so no gateway");
+		else
+			diag_error(d, line, path, "no pod, node, host or external machine is named \"%s\"", name);
+		return false;
+	}
+	return true;
+}
 
 /* The ends of expectation I's KEY ("from" or "to"), TARGET as written on
  * LINE: "*" every pod, a selector the pods it matches, else the machine
@@ -229,55 +509,24 @@ static bool expand_target(const struct plan *p, struct diag *d, size_t i, const 
 	}
 	if (pod_selector_is_written(target)) {
 		*says = END_SELECTED;
-		struct pod_selector selector;
-		autofree char *why = NULL;
-		if (!pod_selector_parse(target, &selector, &why)) {
-			diag_error(d, line, path, "\"%s\": %s", target, why);
-			return false;
-		}
 		*ends = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(**ends));
-		for (size_t m = 0; m < p->n_machines; m++) {
-			const struct plan_machine *pm = &p->machines[m];
-			if (pm->kind == MACHINE_POD &&
-			    pod_selector_matches(&selector, pm->namespace, pm->labels, pm->n_labels))
-				(*ends)[(*n)++] = end_of(p, m);
-		}
-		bool namespace_empty = selector.namespace != NULL;
-		for (size_t m = 0; namespace_empty && m < p->n_machines; m++)
-			namespace_empty = !p->machines[m].namespace ||
-					  strcmp(p->machines[m].namespace, selector.namespace) != 0;
-		pod_selector_free(&selector);
-		if (*n == 0)
-			diag_error(d, line, path, "\"%s\" matches no pod%s", target,
-				   namespace_empty ? ": no pod is in its namespace" : "");
-		return *n > 0;
+		return select_pods(p, d, path, line, target, *ends, n);
 	}
 	*says = END_NAMED;
 	size_t m;
-	autofree char *why = NULL;
-	enum name_found found = plan_resolve(p, target, &m, &why);
-	if (found == NAME_AMBIGUOUS) {
-		diag_error(d, line, path, "%s", why);
+	if (!find_machine(p, d, path, line, target, &m))
 		return false;
-	}
-	/* The lab namespace is no end: it has no address of its own. */
-	if (found == NAME_UNKNOWN || p->machines[m].kind == MACHINE_LAB) {
-		if (strcmp(target, TB_TARGET_GATEWAY) == 0)
-			diag_error(d, line, path, "the lab has no nodes, so no gateway");
-		else
-			diag_error(d, line, path, "no pod, node or host is named \"%s\"", target);
-		return false;
-	}
 	*ends = xcalloc(1, sizeof(**ends));
 	(*ends)[(*n)++] = end_of(p, m);
 	return true;
 }
 
-/* The run's targets, found again by machine: each machine's few targets
- * (a protocol and port each) in a chain. */
+/* The run's targets, found again by end: each end's few targets (a
+ * protocol and port each) in a chain. */
 struct target_index {
-	uint32_t *head; /* per plan machine: 1 + its latest target; 0: none */
-	uint32_t *next; /* per target: 1 + the machine's one before; 0: none */
+	uint32_t *head; /* per end: 1 + its latest target; 0: none */
+	size_t cap_head;
+	uint32_t *next; /* per target: 1 + the end's one before; 0: none */
 	size_t cap_next;
 };
 
@@ -292,6 +541,20 @@ struct compiler {
 	size_t table_size; /* a power of two, at least twice the probes */
 	struct target_index targets;
 };
+
+/* The end a named target (as written) is, added on first use. */
+static size_t end_named(struct check_run *run, struct target_index *ti, const char *name)
+{
+	for (size_t k = 0; k < run->n_end_names; k++)
+		if (strcmp(run->end_names[k], name) == 0)
+			return run->n_machines + k;
+	grow_array((void **)&run->end_names, &run->cap_end_names, run->n_end_names + 1, sizeof(*run->end_names));
+	run->end_names[run->n_end_names++] = xstrdup(name);
+	size_t before = ti->cap_head;
+	grow_array((void **)&ti->head, &ti->cap_head, run->n_machines + run->n_end_names, sizeof(*ti->head));
+	memset(ti->head + before, 0, (ti->cap_head - before) * sizeof(*ti->head));
+	return run->n_machines + run->n_end_names - 1;
+}
 
 static size_t probe_hash(const struct check_probe *p)
 {
@@ -327,20 +590,40 @@ static void table_grow(struct compiler *c)
 
 char *check_probe_label(const struct check_run *run, const struct check_probe *p)
 {
-	const char *client = p->client_ip == TB_CLIENT_IP_PRESERVED   ? " (client IP preserved)"
-			     : p->client_ip == TB_CLIENT_IP_REWRITTEN ? " (client IP rewritten)"
-								      : "";
+	char buf[80];
+	const char *client_ip = client_ip_text(run, p, buf, sizeof(buf));
+	autofree char *client = client_ip ? xasprintf(" (client IP %s)", client_ip) : xstrdup("");
+	const struct check_rule *rule = check_rule_of(run, p);
+	autofree char *times = rule && rule->requests > 1 ? xasprintf(" x%u", rule->requests) : xstrdup("");
 	const struct check_target *t = check_target_of(run, p);
-	const char *from = run->machines[p->from].name, *to = run->machines[t->machine].name;
+	const char *from = run->machines[p->from].name, *to = check_end_name(run, t->end);
 	if (t->proto == TB_PROTO_PING)
-		return xasprintf("%s -> %s ping%s", from, to, client);
-	return xasprintf("%s -> %s %s:%u%s", from, to, tb_proto_name((enum tb_proto)t->proto), t->port, client);
+		return xasprintf("%s -> %s ping%s%s", from, to, times, client);
+	return xasprintf("%s -> %s %s:%u%s%s", from, to, tb_proto_name((enum tb_proto)t->proto), t->port, times,
+			 client);
 }
 
 static void append_probe(struct check_run *run, const struct check_probe *p)
 {
 	grow_array((void **)&run->probes, &run->cap_probes, run->n_probes + 1, sizeof(*run->probes));
 	run->probes[run->n_probes++] = *p;
+}
+
+static bool spans_equal(const struct check_run *run, uint32_t a, uint32_t na, uint32_t b, uint32_t nb,
+			const uint32_t *items)
+{
+	(void)run;
+	return na == nb && (na == 0 || memcmp(items + a, items + b, na * sizeof(*items)) == 0);
+}
+
+/* Do expectations A and B ask the same beyond pass or fail? */
+static bool rules_agree(const struct check_run *run, uint32_t a, uint32_t b)
+{
+	const struct check_rule *x = &run->rules[a], *y = &run->rules[b];
+	return x->requests == y->requests && x->count == y->count && x->every_answerer == y->every_answerer &&
+	       x->has_answerers == y->has_answerers &&
+	       spans_equal(run, x->answerers, x->n_answerers, y->answerers, y->n_answerers, run->answerers) &&
+	       spans_equal(run, x->clients, x->n_clients, y->clients, y->n_clients, run->addresses);
 }
 
 /* Adds P, or lets it override (or be overridden by) an earlier probe for
@@ -366,10 +649,12 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 			old->expect = p.expect;
 			old->expect_pass = p.expect_pass;
 			old->client_ip = p.client_ip;
+			old->expect_failure = p.expect_failure;
 			c->specificity[old - run->probes] = (uint8_t)specificity;
 			return true;
 		}
-		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip)
+		if (old->expect_pass == p.expect_pass && old->client_ip == p.client_ip &&
+		    old->expect_failure == p.expect_failure && rules_agree(run, old->expect, p.expect))
 			return true;
 		autofree char *label = check_probe_label(run, &p);
 		diag_error_at(d, plan->expects[p.expect].line, 0, "expect[%u]: contradicts expect[%u] for %s", p.expect,
@@ -383,11 +668,17 @@ static bool add_probe(struct compiler *c, const struct plan *plan, struct diag *
 	return true;
 }
 
-/* The target that is machine TO on PROTO and PORT, added on first use. */
+static void add_answerer(struct check_run *run, uint32_t machine)
+{
+	grow_array((void **)&run->answerers, &run->cap_answerers, run->n_answerers + 1, sizeof(*run->answerers));
+	run->answerers[run->n_answerers++] = machine;
+}
+
 /* A node's port may be a pod's: a hostPort mapped there, or a pod on the
  * node's own network listening on it. Those pods answer for the node;
- * appended to the run's answerers from FIRST, how many. */
-static uint32_t served_on_node(struct check_run *run, size_t node, enum tb_proto proto, uint16_t port, uint32_t first)
+ * appended to the run's answerers, how many. */
+static uint32_t served_on_node(struct check_run *run, size_t node, uint32_t node_address, enum tb_proto proto,
+			       uint16_t port)
 {
 	const struct plan_machine *m = &run->machines[node];
 	if (m->kind != MACHINE_NODE || proto == TB_PROTO_PING)
@@ -401,18 +692,18 @@ static uint32_t served_on_node(struct check_run *run, size_t node, enum tb_proto
 		bool serves = false;
 		for (size_t k = 0; !serves && k < pod->n_host_ports; k++)
 			serves = pod->host_ports[k].host_port == port && pod->host_ports[k].protocol == l4 &&
-				 (!pod->host_ports[k].host_ip || pod->host_ports[k].host_ip == m->address);
+				 (!pod->host_ports[k].host_ip || pod->host_ports[k].host_ip == node_address);
 		for (size_t k = 0; !serves && pod->host_network && k < pod->n_ports; k++)
 			serves = pod->ports[k].port == port && pod->ports[k].protocol == l4;
 		if (serves) {
-			grow_array((void **)&run->answerers, &run->cap_answerers, first + n + 1, sizeof(*run->answerers));
-			run->answerers[first + n++] = (uint32_t)i;
-			run->n_answerers = first + n;
+			add_answerer(run, (uint32_t)i);
+			n++;
 		}
 	}
 	return n;
 }
 
+/* The target that is end TO on PROTO and PORT, added on first use. */
 static uint32_t target_of(struct check_run *run, struct target_index *ti, const struct end *to, enum tb_proto proto,
 			  uint16_t port)
 {
@@ -421,15 +712,17 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 		if (t->proto == proto && t->port == port)
 			return k - 1;
 	}
-	uint32_t first = (uint32_t)run->n_answerers, n = served_on_node(run, to->machine, proto, port, first);
-	if (!n) {
-		grow_array((void **)&run->answerers, &run->cap_answerers, run->n_answerers + 1, sizeof(*run->answerers));
-		run->answerers[run->n_answerers++] = (uint32_t)to->machine;
+	uint32_t first = (uint32_t)run->n_answerers, n;
+	if (to->named) {
+		first = to->answerers;
+		n = to->n_answerers;
+	} else if (!(n = served_on_node(run, to->machine, to->address, proto, port))) {
+		add_answerer(run, (uint32_t)to->machine);
 		n = 1;
 	}
 	grow_array((void **)&run->targets, &run->cap_targets, run->n_targets + 1, sizeof(*run->targets));
 	run->targets[run->n_targets] = (struct check_target){
-		.machine = (uint32_t)to->machine,
+		.end = (uint32_t)to->machine,
 		.address = to->address,
 		.port = port,
 		.proto = (uint8_t)proto,
@@ -443,11 +736,13 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 }
 
 /* A probe from FROM to TO on PROTO and PORT (0: TO's HTTP port, else the
- * default one). */
+ * default one; a named target's own port). */
 static struct check_probe new_probe(struct check_run *run, struct target_index *ti, uint32_t expect,
 				    const struct end *from, const struct end *to, enum tb_proto proto, int port)
 {
-	if (proto != TB_PROTO_PING && port == 0)
+	if (to->named)
+		port = to->port;
+	else if (proto != TB_PROTO_PING && port == 0)
 		port = to->http_port ? to->http_port : TB_DEFAULT_HTTP_PORT;
 	return (struct check_probe){
 		.expect = expect,
@@ -469,6 +764,8 @@ static enum tb_protocol transport(enum tb_proto proto)
 static int expect_port(const struct plan *t, struct diag *d, size_t i, const struct end *to)
 {
 	const struct plan_expect *x = &t->expects[i];
+	if (to->named)
+		return to->port;
 	if (!x->port_name && !x->port && x->proto == TB_PROTO_UDP && !to->udp_port) {
 		autofree char *path = xasprintf("expect[%zu]", i);
 		diag_error(d, x->line, path, "%s has no UDP port to probe: give \"port\"", to->name);
@@ -493,6 +790,437 @@ static int expect_port(const struct plan *t, struct diag *d, size_t i, const str
 	}
 	diag_error(d, line, path, "%s has no port named \"%s\"", m->name, x->port_name);
 	return -1;
+}
+
+/* ---- targets that name an address: services, NodePorts, addresses ---- */
+
+/* Every address each machine has: the one it is reached by, then those
+ * its steps give its interfaces, once each. */
+static void find_machine_addresses(const struct plan *p, struct check_run *run)
+{
+	run->machine_addresses = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*run->machine_addresses));
+	autofree uint32_t **lists = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*lists));
+	autofree size_t *counts = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*counts));
+	autofree size_t *caps = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*caps));
+	for (size_t m = 0; m < p->n_machines; m++)
+		if (p->machines[m].address) {
+			grow_array((void **)&lists[m], &caps[m], 1, sizeof(**lists));
+			lists[m][counts[m]++] = p->machines[m].address;
+		}
+	for (const struct step *s = plan_next(p, NULL, STEP_ADDRESS); s; s = plan_next(p, s, STEP_ADDRESS)) {
+		size_t m = s->machine;
+		uint32_t a = s->u.address.prefix.addr;
+		bool seen = m >= p->n_machines;
+		for (size_t k = 0; !seen && k < counts[m]; k++)
+			seen = lists[m][k] == a;
+		if (seen)
+			continue;
+		grow_array((void **)&lists[m], &caps[m], counts[m] + 1, sizeof(**lists));
+		lists[m][counts[m]++] = a;
+	}
+	for (size_t m = 0; m < p->n_machines; m++) {
+		run->machine_addresses[m] = (struct check_span){(uint32_t)run->n_addresses, (uint32_t)counts[m]};
+		grow_array((void **)&run->addresses, &run->cap_addresses, run->n_addresses + counts[m] + 1,
+			   sizeof(*run->addresses));
+		for (size_t k = 0; k < counts[m]; k++)
+			run->addresses[run->n_addresses++] = lists[m][k];
+		free(lists[m]);
+	}
+}
+
+/* The machine holding address A (a pod before any other), or PLAN_NONE. */
+static size_t machine_at(const struct check_run *run, uint32_t a)
+{
+	size_t found = PLAN_NONE;
+	for (size_t m = 0; m < run->n_machines && a; m++) {
+		if (run->machines[m].kind == MACHINE_LAB)
+			continue;
+		const struct check_span *sp = &run->machine_addresses[m];
+		for (uint32_t k = 0; k < sp->n; k++)
+			if (run->addresses[sp->first + k] == a) {
+				if (run->machines[m].kind == MACHINE_POD && !run->machines[m].host_network)
+					return m;
+				if (found == PLAN_NONE)
+					found = m;
+			}
+	}
+	return found;
+}
+
+/* The machine that answers for endpoint E: its pod, or whichever machine
+ * holds its address (an EndpointSlice may name any); PLAN_NONE: none of
+ * the lab's. */
+static size_t endpoint_machine(const struct check_run *run, const struct plan_endpoint *e)
+{
+	if (e->machine != PLAN_NONE && e->machine < run->n_machines)
+		return e->machine;
+	return machine_at(run, e->address);
+}
+
+/* Which endpoints kube-proxy sends a service port's traffic to. */
+enum endpoint_scope {
+	SCOPE_CLUSTER, /* every usable endpoint */
+	SCOPE_NODE,    /* those on one node (externalTrafficPolicy Local at a NodePort) */
+	SCOPE_LOCAL,   /* those on their own node, any node (Local at a load balancer's address) */
+};
+
+/* Appends the machines of port PI of S's endpoints kube-proxy would use
+ * (ready ones; serving and terminating ones when none is ready), within
+ * SCOPE (NODE: on node NODE); how many. */
+static uint32_t add_endpoints(struct check_run *run, const struct plan_service *s, size_t pi, enum endpoint_scope scope,
+			      size_t node)
+{
+	uint32_t n = 0;
+	for (int fallback = 0; fallback < 2 && n == 0; fallback++)
+		for (size_t k = 0; k < s->n_endpoints; k++) {
+			const struct plan_endpoint *e = &s->endpoints[k];
+			bool usable = fallback ? e->serving && e->terminating : e->ready;
+			if (!usable || !e->ports || !e->ports[pi])
+				continue;
+			if ((scope == SCOPE_NODE && e->node != node) || (scope == SCOPE_LOCAL && e->node == PLAN_NONE))
+				continue;
+			size_t m = endpoint_machine(run, e);
+			if (m == PLAN_NONE)
+				continue;
+			bool seen = false;
+			for (uint32_t j = run->n_answerers - n; j < run->n_answerers && !seen; j++)
+				seen = run->answerers[j] == m;
+			if (!seen) {
+				add_answerer(run, (uint32_t)m);
+				n++;
+			}
+		}
+	return n;
+}
+
+/* "80/TCP \"http\", 53/UDP \"dns\"": S's ports, for messages (malloc'd). */
+static char *service_ports_text(const struct plan_service *s)
+{
+	char *text = xstrdup("");
+	for (size_t k = 0; k < s->n_ports; k++) {
+		const struct plan_service_port *sp = &s->ports[k];
+		char *more = *sp->name ? xasprintf("%s%s%u/%s \"%s\"", text, k ? ", " : "", sp->port,
+						   tb_protocol_name(sp->protocol), sp->name)
+				       : xasprintf("%s%s%u/%s", text, k ? ", " : "", sp->port, tb_protocol_name(sp->protocol));
+		free(text);
+		text = more;
+	}
+	return text;
+}
+
+/* Service port of S that expectation X probes (its "port" by name or
+ * number, else the only one or the one named http); -1 after reporting. */
+static int service_port(const struct plan_service *s, const struct plan_expect *x, struct diag *d, size_t i)
+{
+	autofree char *path = xasprintf("expect[%zu].%s", i, x->port_name || x->port ? "port" : "to");
+	int line = x->port_name || x->port ? (x->port_line ? x->port_line : x->line) : (x->to_line ? x->to_line : x->line);
+	autofree char *ports = service_ports_text(s);
+	int found = -1;
+	if (x->port_name) {
+		for (size_t k = 0; k < s->n_ports && found < 0; k++)
+			if (strcmp(s->ports[k].name, x->port_name) == 0)
+				found = (int)k;
+		if (found < 0) {
+			diag_error(d, line, path, "service %s/%s has no port named \"%s\" (its ports: %s)", s->namespace,
+				   s->name, x->port_name, ports);
+			return -1;
+		}
+	} else if (x->port) {
+		/* A number may be a TCP and a UDP port at once: the probe's first. */
+		for (size_t k = 0; k < s->n_ports && found < 0; k++)
+			if (s->ports[k].port == x->port && s->ports[k].protocol == transport(x->proto))
+				found = (int)k;
+		for (size_t k = 0; k < s->n_ports && found < 0; k++)
+			if (s->ports[k].port == x->port)
+				found = (int)k;
+		if (found < 0) {
+			diag_error(d, line, path, "service %s/%s has no port %d (its ports: %s)", s->namespace, s->name,
+				   x->port, ports);
+			return -1;
+		}
+	} else if (s->n_ports == 1) {
+		found = 0;
+	} else {
+		for (size_t k = 0; k < s->n_ports && found < 0; k++)
+			if (strcmp(s->ports[k].name, "http") == 0)
+				found = (int)k;
+		if (found < 0) {
+			diag_error(d, line, path, "service %s/%s has %zu ports and none named http: say which with "
+						  "\"port\" (its ports: %s)",
+				   s->namespace, s->name, s->n_ports, ports);
+			return -1;
+		}
+	}
+	const struct plan_service_port *sp = &s->ports[found];
+	if (x->proto != TB_PROTO_PING && sp->protocol != transport(x->proto)) {
+		diag_error(d, line, path, "port %u of service %s/%s is %s; %s probes need a %s port", sp->port,
+			   s->namespace, s->name, tb_protocol_name(sp->protocol), tb_proto_name(x->proto),
+			   tb_protocol_name(transport(x->proto)));
+		return -1;
+	}
+	return found;
+}
+
+/* Whether expectation X must be judged by who answers: an http or udp
+ * probe expected to pass, with no answeredBy of its own. */
+static bool needs_answerers(const struct plan_expect *x)
+{
+	return (x->proto == TB_PROTO_HTTP || x->proto == TB_PROTO_UDP) && x->expect_pass && !x->has_answered_by;
+}
+
+/* "service:NAMESPACE/NAME" or "service:NAME" (namespace default). */
+static bool resolve_service(const struct plan *p, struct check_run *run, struct diag *d, size_t i, const char *path,
+			    int line, struct end *end)
+{
+	const struct plan_expect *x = &p->expects[i];
+	const char *rest = x->to + strlen("service:");
+	const char *slash = strchr(rest, '/');
+	autofree char *namespace = slash ? xasprintf("%.*s", (int)(slash - rest), rest) : xstrdup(TB_DEFAULT_NAMESPACE);
+	const char *name = slash ? slash + 1 : rest;
+	const struct plan_service *s = NULL;
+	for (size_t k = 0; k < p->n_services && !s; k++)
+		if (strcmp(p->services[k].namespace, namespace) == 0 && strcmp(p->services[k].name, name) == 0)
+			s = &p->services[k];
+	if (!s) {
+		autofree char *elsewhere = xstrdup("");
+		for (size_t k = 0; k < p->n_services; k++)
+			if (strcmp(p->services[k].name, name) == 0) {
+				char *more = xasprintf("%s%s%s/%s", elsewhere, *elsewhere ? ", " : "",
+						       p->services[k].namespace, name);
+				free(elsewhere);
+				elsewhere = more;
+			}
+		diag_error(d, line, path, "no Service \"%s\" in namespace %s%s%s%s", name, namespace,
+			   *elsewhere ? " (there is " : "", elsewhere, *elsewhere ? ")" : "");
+		return false;
+	}
+	if (!s->cluster_ip) {
+		diag_error(d, line, path,
+			   "service %s/%s is headless (clusterIP None): it has no address of its own; probe its pods",
+			   s->namespace, s->name);
+		return false;
+	}
+	int pi = service_port(s, x, d, i);
+	if (pi < 0)
+		return false;
+	end->address = s->cluster_ip;
+	end->port = x->proto == TB_PROTO_PING ? 0 : s->ports[pi].port;
+	end->answerers = (uint32_t)run->n_answerers;
+	end->n_answerers = x->proto == TB_PROTO_PING ? 0 : add_endpoints(run, s, (size_t)pi, SCOPE_CLUSTER, PLAN_NONE);
+	if (!end->n_answerers && needs_answerers(x)) {
+		diag_error(d, line, path,
+			   "service %s/%s has no ready endpoint in the lab for port %u: nothing can answer (expect "
+			   "\"failure\": \"refused\", as kube-proxy rejects it)",
+			   s->namespace, s->name, s->ports[pi].port);
+		return false;
+	}
+	return true;
+}
+
+/* The services' endpoints for traffic to ADDRESS:PORT over L4 arriving
+ * at a node: a NodePort (NODE the node it reaches), a cluster IP, an
+ * external or load-balancer IP; appended to the run's answerers. Sets
+ * *MATCHED when some service has the address and port, *OTHER_PROTOCOL
+ * when only with another protocol; *LOCAL_NONE names a Local service with
+ * no endpoint where the traffic lands. */
+static uint32_t service_answerers(const struct plan *p, struct check_run *run, uint32_t address, uint16_t port,
+				  enum tb_protocol l4, size_t node, bool *matched, const struct plan_service **other,
+				  const struct plan_service **local_none)
+{
+	uint32_t n = 0;
+	for (size_t k = 0; k < p->n_services; k++) {
+		const struct plan_service *s = &p->services[k];
+		for (size_t pi = 0; pi < s->n_ports; pi++) {
+			const struct plan_service_port *sp = &s->ports[pi];
+			bool external = false, hit = false;
+			if (node != PLAN_NONE && sp->node_port == port) {
+				hit = external = true;
+			} else if (sp->port == port) {
+				hit = s->cluster_ip && s->cluster_ip == address;
+				for (size_t a = 0; !hit && a < s->n_external_ips; a++)
+					hit = external = s->external_ips[a] == address;
+				for (size_t a = 0; !hit && a < s->n_load_balancer_ips; a++)
+					hit = external = s->load_balancer_ips[a] == address;
+			}
+			if (!hit)
+				continue;
+			if (sp->protocol != l4) {
+				*other = s;
+				continue;
+			}
+			*matched = true;
+			enum endpoint_scope scope = !external || !s->external_local ? SCOPE_CLUSTER
+						    : node != PLAN_NONE		     ? SCOPE_NODE
+										     : SCOPE_LOCAL;
+			uint32_t got = add_endpoints(run, s, pi, scope, node);
+			if (!got && scope != SCOPE_CLUSTER)
+				*local_none = s;
+			n += got;
+		}
+	}
+	return n;
+}
+
+/* "nodeport:NODE:PORT" and "ip:ADDRESS:PORT": what answers there, a
+ * service's endpoints first, else a machine's own server. */
+static bool resolve_address(const struct plan *p, struct check_run *run, struct diag *d, size_t i, const char *path,
+			    int line, struct end *end)
+{
+	const struct plan_expect *x = &p->expects[i];
+	bool nodeport = str_has_prefix(x->to, "nodeport:");
+	const char *rest = x->to + (nodeport ? strlen("nodeport:") : strlen("ip:"));
+	size_t len = strcspn(rest, ":");
+	autofree char *host = xasprintf("%.*s", (int)len, rest);
+	end->port = rest[len] == ':' ? (uint16_t)strtoul(rest + len + 1, NULL, 10) : 0;
+	size_t node = PLAN_NONE;
+	if (nodeport) {
+		if (!find_machine(p, d, path, line, host, &node))
+			return false;
+		if (p->machines[node].kind != MACHINE_NODE) {
+			diag_error(d, line, path, "%s is a %s, not a node: NodePorts are nodes'", p->machines[node].name,
+				   machine_kind_name(p->machines[node].kind));
+			return false;
+		}
+		end->address = p->machines[node].address;
+	} else {
+		ipv4_addr_parse(host, &end->address);
+		size_t m = machine_at(run, end->address);
+		if (m != PLAN_NONE && run->machines[m].kind == MACHINE_NODE)
+			node = m;
+	}
+	end->answerers = (uint32_t)run->n_answerers;
+	if (x->proto == TB_PROTO_PING)
+		return true;
+	enum tb_protocol l4 = transport(x->proto);
+	bool matched = false;
+	const struct plan_service *other = NULL, *local_none = NULL;
+	end->n_answerers = service_answerers(p, run, end->address, end->port, l4, node, &matched, &other, &local_none);
+	size_t m = machine_at(run, end->address);
+	if (!matched && m != PLAN_NONE) {
+		/* The machine's own server, or the pods serving a node's host port. */
+		uint32_t hosted = node != PLAN_NONE ? served_on_node(run, node, end->address, x->proto, end->port) : 0;
+		const struct plan_machine *pm = &run->machines[m];
+		bool serves = false;
+		for (size_t k = 0; k < pm->n_ports && !serves; k++)
+			serves = pm->ports[k].port == end->port && pm->ports[k].protocol == l4;
+		if (!hosted && (serves || !nodeport))
+			add_answerer(run, (uint32_t)m);
+		end->n_answerers = hosted ? hosted : serves || !nodeport ? 1 : 0;
+	}
+	if (!matched && other && needs_answerers(x)) {
+		diag_error(d, line, path, "%s is a %s port of service %s/%s; %s probes need a %s port", x->to,
+			   tb_protocol_name(l4 == TB_PROTOCOL_TCP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP), other->namespace,
+			   other->name, tb_proto_name(x->proto), tb_protocol_name(l4));
+		return false;
+	}
+	if (!end->n_answerers && needs_answerers(x)) {
+		if (local_none)
+			diag_error(d, line, path,
+				   "service %s/%s has externalTrafficPolicy Local and no ready endpoint %s%s: kube-proxy "
+				   "drops it there (expect \"failure\": \"timeout\")",
+				   local_none->namespace, local_none->name, node != PLAN_NONE ? "on " : "anywhere",
+				   node != PLAN_NONE ? p->machines[node].name : "");
+		else if (nodeport)
+			diag_error(d, line, path, "no service has node port %u/%s, so nothing answers there", end->port,
+				   tb_protocol_name(l4));
+		else
+			diag_error(d, line, path,
+				   "nothing in the lab serves %s over %s: name who answers with \"answeredBy\"", x->to,
+				   tb_protocol_name(l4));
+		return false;
+	}
+	return true;
+}
+
+/* Expectation I's "to" when it names an address rather than a machine:
+ * the end, its address, port and answerers. */
+static bool resolve_named_target(const struct plan *p, struct compiler *c, struct diag *d, size_t i,
+				 struct end *end)
+{
+	const struct plan_expect *x = &p->expects[i];
+	autofree char *path = xasprintf("expect[%zu].to", i);
+	int line = x->to_line ? x->to_line : x->line;
+	*end = (struct end){.named = true, .name = x->to};
+	bool ok = str_has_prefix(x->to, "service:") ? resolve_service(p, c->run, d, i, path, line, end)
+						     : resolve_address(p, c->run, d, i, path, line, end);
+	if (ok)
+		end->machine = end_named(c->run, &c->targets, x->to);
+	return ok;
+}
+
+/* ---- what an expectation asks beyond pass or fail ---- */
+
+/* Expectation I's rule: its requests, answeredBy and clientIP found in
+ * the lab; false after reporting through D what they name that it lacks. */
+static bool compile_rule(const struct plan *p, struct check_run *run, struct diag *d, size_t i)
+{
+	const struct plan_expect *x = &p->expects[i];
+	struct check_rule *rule = &run->rules[i];
+	*rule = (struct check_rule){.requests = x->requests ? (uint32_t)x->requests : 1, .count = x->requests > 0};
+	bool ok = true;
+	if (x->has_answered_by) {
+		autofree char *path = xasprintf("expect[%zu].answeredBy", i);
+		int line = x->answered_by_line ? x->answered_by_line : x->line;
+		autofree struct end *ends = xcalloc(p->n_machines + 1, sizeof(*ends));
+		size_t n = 0;
+		for (size_t k = 0; k < x->n_answered_by; k++) {
+			const char *name = x->answered_by[k];
+			size_t m;
+			if (pod_selector_is_written(name))
+				ok &= select_pods(p, d, path, line, name, ends, &n);
+			else if (find_machine(p, d, path, line, name, &m))
+				ends[n++] = end_of(p, m);
+			else
+				ok = false;
+		}
+		rule->has_answerers = true;
+		rule->answerers = (uint32_t)run->n_answerers;
+		for (size_t k = 0; k < n; k++) {
+			bool seen = false;
+			for (uint32_t j = rule->answerers; j < run->n_answerers && !seen; j++)
+				seen = run->answerers[j] == ends[k].machine;
+			if (!seen)
+				add_answerer(run, (uint32_t)ends[k].machine);
+		}
+		rule->n_answerers = (uint32_t)run->n_answerers - rule->answerers;
+		rule->every_answerer = x->requests > 0;
+		if (ok && rule->every_answerer && rule->n_answerers > rule->requests) {
+			autofree char *at = xasprintf("expect[%zu].requests", i);
+			diag_error(d, x->requests_line ? x->requests_line : x->line, at,
+				   "%u requests cannot each reach the %u pods answeredBy names: ask at least %u",
+				   rule->requests, rule->n_answerers, rule->n_answerers);
+			ok = false;
+		}
+	}
+	if (x->client_ip == TB_CLIENT_IP_NAMED && x->client_name) {
+		autofree char *path = xasprintf("expect[%zu].clientIP", i);
+		int line = x->client_line ? x->client_line : x->line;
+		rule->client_text = xstrdup(x->client_name);
+		uint32_t a;
+		size_t m;
+		rule->clients = (uint32_t)run->n_addresses;
+		if (ipv4_addr_parse(x->client_name, &a)) {
+			grow_array((void **)&run->addresses, &run->cap_addresses, run->n_addresses + 1,
+				   sizeof(*run->addresses));
+			run->addresses[run->n_addresses++] = a;
+			rule->n_clients = 1;
+		} else if (find_machine(p, d, path, line, x->client_name, &m)) {
+			/* The machine's span, copied: rules compare their own. */
+			struct check_span sp = run->machine_addresses[m];
+			grow_array((void **)&run->addresses, &run->cap_addresses, run->n_addresses + sp.n + 1,
+				   sizeof(*run->addresses));
+			for (uint32_t k = 0; k < sp.n; k++)
+				run->addresses[run->n_addresses++] = run->addresses[sp.first + k];
+			rule->n_clients = sp.n;
+			if (!sp.n) {
+				diag_error(d, line, path, "%s has no address for a server to see", p->machines[m].name);
+				ok = false;
+			}
+		} else {
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 /* Where a walk of the mesh's schedule is. */
@@ -535,10 +1263,114 @@ static bool check_mesh_next(struct check_mesh *m, size_t *from, size_t *to)
 	return false;
 }
 
+/* Whether every machine of the run's answerers FIRST..FIRST+N runs the
+ * pod server (which answers /hostname and "hostname"). */
+static bool all_pod_servers(const struct check_run *run, uint32_t first, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if (!run->machines[run->answerers[first + k]].pod_server)
+			return false;
+	return true;
+}
+
+/* A target of the model beyond the mesh: where, how, and from which
+ * nodes' pods (NULL: every pod's). */
+struct model_target {
+	struct end to;
+	enum tb_proto proto;
+	enum tb_client_ip client_ip;
+	bool *from_node; /* per machine: its pods probe this target */
+};
+
+/* The model's probes from every pod to what lies outside the cluster and
+ * to every service: egress reaches each external machine, which sees the
+ * pod's node's address (the masquerade); each service port with ready
+ * endpoints is answered by one of them (under internalTrafficPolicy
+ * Local, only from the pods of a node that has one, since kube-proxy
+ * drops the others'). As the mesh does, sources go in groups, each group
+ * probing every target in turn. */
+static void compile_default_services(struct check_run *run, struct target_index *ti, const struct plan *t,
+				     const struct end *pods, size_t n_pods)
+{
+	struct model_target *targets = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t m = 0; m < t->n_machines; m++) {
+		const struct plan_machine *x = &t->machines[m];
+		if (x->kind != MACHINE_EXTERNAL || !x->address)
+			continue;
+		struct end to = end_of(t, m);
+		grow_array((void **)&targets, &cap, n + 2, sizeof(*targets));
+		if (to.http_port)
+			targets[n++] = (struct model_target){to, to.pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP,
+							     to.pod_server ? TB_CLIENT_IP_SOURCE_NODE : TB_CLIENT_IP_ANY, NULL};
+		targets[n++] = (struct model_target){to, TB_PROTO_PING, TB_CLIENT_IP_ANY, NULL};
+	}
+	for (size_t k = 0; k < t->n_services; k++) {
+		const struct plan_service *s = &t->services[k];
+		if (!s->cluster_ip)
+			continue;
+		autofree char *name = xasprintf("service:%s/%s", s->namespace, s->name);
+		size_t end = PLAN_NONE;
+		for (size_t pi = 0; pi < s->n_ports; pi++) {
+			const struct plan_service_port *sp = &s->ports[pi];
+			if (sp->protocol != TB_PROTOCOL_TCP && sp->protocol != TB_PROTOCOL_UDP)
+				continue;
+			struct end to = {.named = true, .address = s->cluster_ip, .port = sp->port};
+			to.answerers = (uint32_t)run->n_answerers;
+			to.n_answerers = add_endpoints(run, s, pi, SCOPE_CLUSTER, PLAN_NONE);
+			if (!to.n_answerers)
+				continue;
+			bool servers = all_pod_servers(run, to.answerers, to.n_answerers);
+			if (sp->protocol == TB_PROTOCOL_UDP && !servers)
+				continue; /* what a command of its own answers nobody knows */
+			if (end == PLAN_NONE)
+				end = end_named(run, ti, name);
+			to.machine = end;
+			to.name = run->end_names[end - run->n_machines];
+			bool *from_node = NULL;
+			if (s->internal_local) {
+				from_node = xcalloc(t->n_machines + 1, sizeof(*from_node));
+				for (size_t e = 0; e < s->n_endpoints; e++)
+					for (uint32_t a = 0; a < to.n_answerers; a++)
+						if (s->endpoints[e].node < t->n_machines &&
+						    endpoint_machine(run, &s->endpoints[e]) == run->answerers[to.answerers + a])
+							from_node[s->endpoints[e].node] = true;
+			}
+			grow_array((void **)&targets, &cap, n + 1, sizeof(*targets));
+			targets[n++] = (struct model_target){to,
+							     sp->protocol == TB_PROTOCOL_UDP ? TB_PROTO_UDP
+							     : servers			    ? TB_PROTO_HTTP
+											    : TB_PROTO_TCP,
+							     TB_CLIENT_IP_ANY, from_node};
+		}
+	}
+	/* A machine's probes (http and ping) go together, pod by pod, as the
+	 * mesh's do. */
+	for (size_t group = 0; group < n_pods; group += CHECK_MESH_GROUP)
+		for (size_t k = 0, last; k < n; k = last + 1) {
+			for (last = k; last + 1 < n && !targets[k].to.named && targets[last + 1].to.machine == targets[k].to.machine;)
+				last++;
+			for (size_t i = group; i < n_pods && i < group + CHECK_MESH_GROUP; i++)
+				for (size_t j = k; j <= last; j++) {
+					const struct model_target *mt = &targets[j];
+					size_t node = t->machines[pods[i].machine].parent;
+					if (mt->from_node && (node == PLAN_NONE || !mt->from_node[node]))
+						continue;
+					struct check_probe p =
+						new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], &mt->to, mt->proto, 0);
+					p.client_ip = mt->client_ip;
+					append_probe(run, &p);
+				}
+		}
+	for (size_t k = 0; k < n; k++)
+		free(targets[k].from_node);
+	free(targets);
+}
+
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer; pod servers with a UDP port
- * get a udp probe on the first one as well. */
+ * get a udp probe on the first one as well. Then egress and services. */
 static void compile_default_model(struct check_run *run, struct target_index *ti, const struct plan *t)
 {
 	autofree struct end *pods = NULL;
@@ -564,6 +1396,7 @@ static void compile_default_model(struct check_run *run, struct target_index *ti
 		struct check_probe ping = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
 		append_probe(run, &ping);
 	}
+	compile_default_services(run, ti, t, pods, n);
 }
 
 /* The probe of expectation I from FROM to TO; false, with D told why,
@@ -578,6 +1411,7 @@ static bool add_expected(struct compiler *c, const struct plan *t, struct diag *
 	struct check_probe p = new_probe(c->run, &c->targets, (uint32_t)i, from, to, x->proto, port);
 	p.expect_pass = x->expect_pass;
 	p.client_ip = x->client_ip;
+	p.expect_failure = x->expect_pass ? TB_FAILURE_ANY : x->failure;
 	return add_probe(c, t, d, p, specificity);
 }
 
@@ -589,9 +1423,21 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	autofree struct end *froms = NULL, *tos = NULL;
 	size_t n_from, n_to;
 	int from_says, to_says;
+	bool named = str_has_prefix(x->to, "service:") || str_has_prefix(x->to, "nodeport:") ||
+		     str_has_prefix(x->to, "ip:");
 	if (!expand_target(t, d, i, "from", x->from, x->from_line ? x->from_line : x->line, &froms, &n_from,
-			   &from_says) ||
-	    !expand_target(t, d, i, "to", x->to, x->to_line ? x->to_line : x->line, &tos, &n_to, &to_says))
+			   &from_says))
+		return false;
+	if (named) {
+		to_says = END_NAMED;
+		n_to = 1;
+		tos = xcalloc(1, sizeof(*tos));
+		if (!resolve_named_target(t, c, d, i, tos))
+			return false;
+	} else if (!expand_target(t, d, i, "to", x->to, x->to_line ? x->to_line : x->line, &tos, &n_to, &to_says)) {
+		return false;
+	}
+	if (!compile_rule(t, c->run, d, i))
 		return false;
 	int specificity = from_says + to_says;
 	bool added = true;
@@ -607,7 +1453,7 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	bool sets = from_says != END_NAMED || to_says != END_NAMED;
 	for (size_t a = 0; added && a < n_from; a++)
 		for (size_t b = 0; added && b < n_to; b++)
-			if (!(sets && froms[a].machine == tos[b].machine))
+			if (!(sets && !tos[b].named && froms[a].machine == tos[b].machine))
 				added = add_expected(c, t, d, i, &froms[a], &tos[b], specificity);
 	return added;
 }
@@ -620,7 +1466,11 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 				  .n_machines = t->n_machines,
 				  .default_model = !t->has_expect};
 	struct compiler c = {.run = run};
-	c.targets.head = xcalloc(t->n_machines ? t->n_machines : 1, sizeof(*c.targets.head));
+	grow_array((void **)&c.targets.head, &c.targets.cap_head, t->n_machines + 1, sizeof(*c.targets.head));
+	memset(c.targets.head, 0, c.targets.cap_head * sizeof(*c.targets.head));
+	find_machine_addresses(t, run);
+	run->rules = xcalloc(t->n_expects + 1, sizeof(*run->rules));
+	run->n_rules = t->n_expects;
 	bool ok = true;
 	if (!t->has_expect)
 		compile_default_model(run, &c.targets, t);

@@ -37,12 +37,21 @@ enum probe_outcome {
 	PROBE_FAIL,     /* ran and did not pass: error says why */
 };
 
+/* How a probe that did not pass failed (enum tb_failure's first three,
+ * and the rest). */
+enum check_failure {
+	CHECK_FAILED_NOT = 0,                    /* it did not fail */
+	CHECK_FAILED_REFUSED = TB_FAILURE_REFUSED, /* a reset or an ICMP error came back at once */
+	CHECK_FAILED_TIMEOUT = TB_FAILURE_TIMEOUT, /* nothing came back (or the source's own rules dropped it) */
+	CHECK_FAILED_ERROR,                      /* an answer came, not the one expected */
+};
+
 /* Where probes go: an address, a port and protocol, and the machines whose
- * answer passes an http or udp probe there. A machine's own address and port
- * today: one answerer, itself; a Service's address and its endpoints, or
- * the pods a selector picks, fit the same table. */
+ * answer passes an http or udp probe there: a machine's own address and
+ * port (itself, or the pods serving a node's host port), a Service's
+ * address and port (its endpoints), a NodePort, any address. */
 struct check_target {
-	uint32_t machine;     /* the plan machine it names in reports (run->machines) */
+	uint32_t end;         /* what reports name: a plan machine, or a target as written (check_end_name) */
 	uint32_t address;     /* 0: that machine has none */
 	uint16_t port;        /* 0 for ping */
 	uint8_t proto;        /* enum tb_proto */
@@ -54,21 +63,33 @@ struct check_target {
  * probe names its source by plan machine index and its target by index in
  * the run's table, and keeps what every probe has in fixed fields; texts
  * only some have (errors, an unexpected answerer, path notes) live in
- * run->details. */
+ * run->details, and what an expectation asks beyond pass or fail in
+ * run->rules. */
 struct check_probe {
 	uint32_t from;        /* plan machine (run->machines) */
 	uint32_t to;          /* target (run->targets) */
-	uint32_t expect;      /* index into plan.expects; CHECK_DEFAULT_MODEL */
+	uint32_t expect;      /* index into plan.expects and run->rules; CHECK_DEFAULT_MODEL */
 	uint32_t detail;      /* 1 + index into run->details; 0: none */
 	uint32_t latency_us;  /* from the first packet to the verdict */
 	uint32_t client_addr; /* http or udp + client_ip: what the server said it saw, as address... */
 	uint16_t client_port; /* ...and port (has_client) */
 	uint8_t attempts;
-	unsigned outcome : 2;     /* enum probe_outcome */
-	unsigned expect_pass : 1; /* "result": "pass" */
-	unsigned client_ip : 2;   /* enum tb_client_ip: what the server must see */
-	unsigned has_client : 1;  /* client_addr/port hold what /clientip said */
+	unsigned outcome : 2;        /* enum probe_outcome */
+	unsigned expect_pass : 1;    /* "result": "pass" */
+	unsigned client_ip : 3;      /* enum tb_client_ip: what the server must see */
+	unsigned has_client : 1;     /* client_addr/port hold what /clientip said */
+	unsigned expect_failure : 2; /* enum tb_failure: how it must fail (expect_pass 0) */
+	unsigned failed : 2;         /* enum check_failure: how it failed */
 };
+
+/* Answers per answerer, for probes repeated ("requests"). */
+struct check_count {
+	char *name; /* as the server answered (cut like an answer) */
+	uint32_t n;
+};
+/* Past this many answerers, the rest count together under CHECK_OTHERS. */
+#define CHECK_COUNTS_MAX 64
+#define CHECK_OTHERS "(others)"
 
 /* The texts of a probe that has any; each NULL when absent (malloc'd). */
 struct check_detail {
@@ -76,13 +97,36 @@ struct check_detail {
 	char *answered_by; /* http, udp: the name answered, when it is not the target's */
 	char *client;      /* http, udp: the client the server saw, when it is not ADDRESS:PORT */
 	char *path_note;   /* verbose: the neighbour entries its path needs */
+	struct check_count *counts; /* requests: who answered how often, in the order first seen */
+	size_t n_counts;
+	uint32_t requests; /* requests made (the last one included) */
 };
 
-/* Did the probe find what its expectation says? */
+/* What an expectation asks beyond pass or fail, found in the lab: how
+ * often, who must answer, what the server must see. One per expectation. */
+struct check_rule {
+	uint32_t requests;       /* the probe is made this many times (1 unless "requests") */
+	bool count;              /* "requests" given: answers are counted per answerer */
+	bool every_answerer;     /* with answeredBy: each must answer at least once */
+	bool has_answerers;      /* answeredBy: these, not the target's, may answer */
+	uint32_t answerers, n_answerers; /* into run->answerers */
+	uint32_t clients, n_clients;     /* TB_CLIENT_IP_NAMED: what the server may see, into run->addresses */
+	char *client_text;       /* the clientIP as written (NAMED), for reports */
+};
+
+/* Did the probe find what its expectation says? A failure expected to be
+ * refused, or to time out, must have failed that way. */
 static inline bool check_probe_ok(const struct check_probe *p)
 {
-	return p->outcome == (p->expect_pass ? PROBE_PASS : PROBE_FAIL);
+	if (p->outcome != (p->expect_pass ? PROBE_PASS : PROBE_FAIL))
+		return false;
+	return p->expect_pass || !p->expect_failure || p->failed == p->expect_failure;
 }
+
+/* A machine's addresses: run->addresses[first..first+n). */
+struct check_span {
+	uint32_t first, n;
+};
 
 struct check_run {
 	const char *lab;
@@ -90,6 +134,10 @@ struct check_run {
 	const struct plan_machine *machines; /* what probes' from and to index: names, addresses */
 	size_t n_machines;
 	bool default_model; /* no `expect` in the topology: the Kubernetes model */
+	/* Targets that are no machine, as written ("service:default/web",
+	 * "nodeport:node1:30080"): end n_machines + k is end_names[k]. */
+	char **end_names;
+	size_t n_end_names, cap_end_names;
 	struct check_target *targets;
 	size_t n_targets, cap_targets;
 	uint32_t *answerers; /* plan machines, in runs the targets index */
@@ -98,6 +146,11 @@ struct check_run {
 	size_t n_probes, cap_probes;
 	struct check_detail *details;
 	size_t n_details, cap_details;
+	struct check_rule *rules; /* per expectation */
+	size_t n_rules;
+	uint32_t *addresses; /* runs the rules and machine_addresses index */
+	size_t n_addresses, cap_addresses;
+	struct check_span *machine_addresses; /* per machine: every address its steps give it */
 	double duration_ms; /* the whole run */
 	int timeout_ms;     /* per probe */
 };
@@ -107,12 +160,19 @@ struct check_run {
 struct check_view {
 	const struct check_probe *p;
 	const struct check_target *target;
+	const struct check_rule *rule; /* NULL: the default model's */
 	const char *from_name, *to_name;
 	uint32_t from_address, to_address; /* 0: none */
 	const char *error, *answered_by, *client; /* "" when absent */
 	const char *path_note;                    /* NULL when absent */
+	const struct check_count *counts;         /* requests: answers per answerer */
+	size_t n_counts;
+	uint32_t requests;   /* asked (1 unless "requests") */
+	uint32_t requests_made;
+	const char *client_ip; /* the expectation's clientIP as reports show it; NULL: not checked */
 	double latency_ms;
 	char client_text[24];
+	char client_ip_text[80];
 };
 
 void check_view(const struct check_run *run, size_t i, struct check_view *v);
@@ -121,20 +181,45 @@ static inline const struct check_target *check_target_of(const struct check_run 
 {
 	return &run->targets[p->to];
 }
+/* The expectation's rule of P; NULL for the default model's probes. */
+static inline const struct check_rule *check_rule_of(const struct check_run *run, const struct check_probe *p)
+{
+	return p->expect == CHECK_DEFAULT_MODEL || p->expect >= run->n_rules ? NULL : &run->rules[p->expect];
+}
+/* What end E is called: a machine's name or a target as written. */
+const char *check_end_name(const struct check_run *run, uint32_t end);
 /* Does an http or udp answer from the machine called NAME pass a probe to T? */
 bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name);
+/* Does it pass probe I: one of its expectation's answeredBy, or of its target's? */
+bool check_probe_answered_by(const struct check_run *run, size_t i, const char *name);
+/* Whether the client address ADDR the server saw is what probe I's
+ * clientIP asks, for the addresses it names (NAMED, SOURCE_NODE); OWN is
+ * the address the connection left with. */
+bool check_probe_client_ok(const struct check_run *run, size_t i, uint32_t addr, uint32_t own);
+/* What probe I's clientIP allows, for messages: "node1's addresses
+ * (10.10.0.2, 10.0.1.1)", "203.0.113.2" (malloc'd). */
+char *check_probe_client_wanted(const struct check_run *run, size_t i);
 
 /* Results, as the probe engine records them. set_error, set_answer and
  * set_client keep a copy of TEXT (truncated like before: CHECK_ERROR_MAX,
  * CHECK_NAME_MAX, 32 bytes, between characters); set_answer keeps nothing
  * when TEXT is the target's own name, set_client nothing more than two
  * numbers when TEXT is ADDRESS:PORT. clear_results forgets all but the path
- * note (a new attempt). */
+ * note (a new attempt); next_request forgets the last request's answer,
+ * client and error, keeping the counts. */
 void check_probe_clear_results(struct check_run *run, size_t i);
+void check_probe_next_request(struct check_run *run, size_t i);
 void check_probe_set_error(struct check_run *run, size_t i, const char *text);
 void check_probe_set_answer(struct check_run *run, size_t i, const char *text);
 void check_probe_set_client(struct check_run *run, size_t i, const char *text);
 void check_probe_set_path_note(struct check_run *run, size_t i, char *note); /* takes NOTE */
+/* Counts an answer of NAME for a probe whose answers are counted. */
+void check_probe_count_answer(struct check_run *run, size_t i, const char *name);
+/* Counts a request of probe I made (reports say how many of how many). */
+void check_probe_request_made(struct check_run *run, size_t i);
+/* A probe whose rule wants every answerer of its answeredBy: the first
+ * that never answered (malloc'd "web-2"), or NULL when each did. */
+char *check_probe_missing_answerer(const struct check_run *run, size_t i);
 
 /* Expands P's expectations into RUN's probes between P's machines.
  * Reports contradictions through D (at the expectations' lines) and
@@ -158,7 +243,8 @@ size_t check_count_ok(const struct check_run *run);
  * more than a group's connections at once. */
 #define CHECK_MESH_GROUP 64
 
-/* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping" (malloc'd). */
+/* "pod-a -> pod-c http:8000 (client IP preserved)", "pod-a -> pod-c ping",
+ * "pod-a -> service:web http:80 x300" (malloc'd). */
 char *check_probe_label(const struct check_run *run, const struct check_probe *p);
 
 #endif

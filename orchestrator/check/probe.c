@@ -47,6 +47,7 @@ enum phase {
 	PHASE_READING,    /* request sent */
 	PHASE_PINGING,    /* echo request sent */
 	PHASE_DATAGRAM,   /* udp: a request datagram sent, its answer awaited */
+	PHASE_NEXT,       /* between two requests of a probe made several times */
 };
 
 /* A probe in flight. There are only --parallel of them, so a run's memory
@@ -54,8 +55,9 @@ enum phase {
 struct slot {
 	uint32_t probe;
 	uint8_t phase;
-	uint8_t request; /* http: REQUEST_HOSTNAME or REQUEST_BOTH */
+	uint8_t http;    /* http: REQUEST_HOSTNAME or REQUEST_BOTH */
 	uint8_t asked;   /* udp: ASK_HOSTNAME, then ASK_CLIENT for client_ip */
+	uint32_t request; /* of the probe's requests, from 0 */
 	int fd;
 	double started;   /* this attempt */
 	double deadline;  /* of this attempt */
@@ -71,6 +73,7 @@ struct echo_payload {
 	uint32_t probe;
 	uint32_t slot;
 	uint32_t attempt;
+	uint32_t request;
 };
 
 struct engine {
@@ -85,6 +88,8 @@ struct engine {
 	size_t n_free;
 	uint32_t *want; /* slots in PHASE_SOCKET, in the order they asked */
 	size_t n_want;
+	uint32_t *next_request; /* slots in PHASE_NEXT */
+	size_t n_next_request;
 	uint32_t *retry; /* failed probes waiting for another attempt */
 	size_t n_retry, cap_retry;
 	size_t next; /* next probe never started */
@@ -122,6 +127,27 @@ static const char *errno_text(int err)
 	return strerror(err);
 }
 
+/* How an error a socket reports failed the probe: a reset or an ICMP error
+ * (what a REJECT sends) is a refusal; the source's own rules dropping the
+ * packet is what a DROP does, as is silence. */
+static enum check_failure failure_of(int err)
+{
+	switch (err) {
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case ENONET:
+	case ENOPROTOOPT:
+		return CHECK_FAILED_REFUSED;
+	case ETIMEDOUT:
+	case EACCES:
+	case EPERM:
+		return CHECK_FAILED_TIMEOUT;
+	}
+	return CHECK_FAILED_ERROR;
+}
+
 /* Worth sending again rather than failing: the kernel ran short for a moment. */
 static bool transient(int err)
 {
@@ -148,10 +174,41 @@ static void close_slot(struct slot *s)
 	s->len = 0;
 }
 
+/* Whether a probe repeated has settled its outcome with this request:
+ * one expected to pass fails with any request that fails; one expected
+ * to fail passes with any request that passes, or fails the other way. */
+static bool request_decides(const struct check_probe *p, enum probe_outcome outcome)
+{
+	if (p->expect_pass)
+		return outcome == PROBE_FAIL;
+	return outcome == PROBE_PASS || (p->expect_failure && p->failed != p->expect_failure);
+}
+
 static void finish(struct engine *g, struct slot *s, enum probe_outcome outcome)
 {
 	struct check_probe *p = probe_of(g, s);
+	const struct check_rule *rule = check_rule_of(g->run, p);
 	close_slot(s);
+	if (outcome == PROBE_PASS)
+		p->failed = CHECK_FAILED_NOT;
+	if (rule && rule->count)
+		check_probe_request_made(g->run, s->probe);
+	if (rule && ++s->request < rule->requests && !request_decides(p, outcome)) {
+		/* Begun by the loop, not from here: a request that fails at
+		 * once would otherwise recurse, as deep as there are requests. */
+		check_probe_next_request(g->run, s->probe);
+		s->phase = PHASE_NEXT;
+		g->next_request[g->n_next_request++] = (uint32_t)(s - g->slots);
+		return;
+	}
+	/* Every answerer answeredBy names must have answered, some time. */
+	autofree char *missing = outcome == PROBE_PASS ? check_probe_missing_answerer(g->run, s->probe) : NULL;
+	if (missing) {
+		autofree char *error = xasprintf("%s never answered in %u requests", missing, s->request);
+		check_probe_set_error(g->run, s->probe, error);
+		outcome = PROBE_FAIL;
+		p->failed = CHECK_FAILED_ERROR;
+	}
 	p->outcome = outcome;
 	double ms = clock_ms() - s->started;
 	p->latency_us = ms <= 0 ? 0 : ms * 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ms * 1000);
@@ -165,16 +222,23 @@ static void finish(struct engine *g, struct slot *s, enum probe_outcome outcome)
 	g->done++;
 }
 
-static void fail(struct engine *g, struct slot *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(struct engine *g, struct slot *s, const char *fmt, ...)
+static void fail_as(struct engine *g, struct slot *s, enum check_failure how, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail_as(struct engine *g, struct slot *s, enum check_failure how, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	autofree char *error = xvasprintf(fmt, ap); /* check_probe_set_error cuts it */
 	va_end(ap);
 	check_probe_set_error(g->run, s->probe, error);
+	probe_of(g, s)->failed = how;
 	finish(g, s, PROBE_FAIL);
 }
+
+/* An answer that is not the one expected, or a failure of the engine's own. */
+#define fail(g, s, ...) fail_as((g), (s), CHECK_FAILED_ERROR, __VA_ARGS__)
+/* What a socket's error ERR says, as failure_of classes it. */
+#define fail_errno(g, s, err, ...) fail_as((g), (s), failure_of(err), __VA_ARGS__)
 
 static void pass(struct engine *g, struct slot *s)
 {
@@ -214,11 +278,12 @@ static void send_request(struct engine *g, struct slot *s)
 	char req[256];
 	int len = snprintf(req, sizeof(req),
 			   "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
-			   request_paths[s->request], ipv4_addr_format(target_address(g, p), addr),
+			   request_paths[s->http], ipv4_addr_format(target_address(g, p), addr),
 			   target_of(g, p)->port);
 	/* A fresh connection's send buffer takes a request this small at once. */
 	if (send(s->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
-		fail(g, s, "sending the request: %s", errno_text(errno));
+		int err = errno;
+		fail_errno(g, s, err, "sending the request: %s", errno_text(err));
 		return;
 	}
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint64_t)(s - g->slots)};
@@ -258,7 +323,7 @@ static void start_connect(struct engine *g, struct slot *s, int fd)
 	else if (transient(errno))
 		close_slot(s); /* resend_at makes a new socket and tries again */
 	else
-		fail(g, s, "%s", errno_text(errno));
+		fail_errno(g, s, errno, "%s", errno_text(errno));
 }
 
 /* The body of a complete HTTP/1.x response with status 200, trimmed of
@@ -287,18 +352,47 @@ static char *http_body(struct engine *g, struct slot *s)
 	return body;
 }
 
-/* Is the answerer one of the target's? Fails the probe otherwise. */
+/* Who may answer probe P, for messages: the target's name, or "one of
+ * service:web's endpoints (web-a, web-b)" (malloc'd). */
+static char *wanted_answerers(const struct engine *g, const struct check_probe *p)
+{
+	const struct check_run *run = g->run;
+	const struct check_target *t = target_of(g, p);
+	const struct check_rule *rule = check_rule_of(run, p);
+	bool own = rule && rule->has_answerers;
+	uint32_t first = own ? rule->answerers : t->answerers, n = own ? rule->n_answerers : t->n_answerers;
+	if (!own && t->end < run->n_machines && n == 1 && run->answerers[first] == t->end)
+		return xstrdup(run->machines[t->end].name);
+	char *list = xstrdup("");
+	for (uint32_t k = 0; k < n && k < 8; k++) {
+		char *more = xasprintf("%s%s%s", list, k ? ", " : "", run->machines[run->answerers[first + k]].name);
+		free(list);
+		list = more;
+	}
+	char *text = xasprintf("one of %s%s (%s%s)", own ? "answeredBy" : check_end_name(run, t->end),
+			       own ? "" : t->end < run->n_machines ? "'s servers" : "'s endpoints", list,
+			       n > 8 ? ", ..." : "");
+	free(list);
+	return text;
+}
+
+/* Is the answerer one of the probe's (its answeredBy, else its target's)?
+ * Counts the answer where its expectation counts them; fails the probe
+ * otherwise. */
 static bool check_answerer(struct engine *g, struct slot *s, const char *text)
 {
-	const struct check_target *t = target_of(g, probe_of(g, s));
-	const char *to_name = g->run->machines[t->machine].name;
+	const struct check_probe *p = probe_of(g, s);
+	const struct check_rule *rule = check_rule_of(g->run, p);
 	char answered_by[CHECK_NAME_MAX];
 	snprintf(answered_by, sizeof(answered_by), "%.*s",
 		 (int)utf8_cut(text, strcspn(text, "\r\n"), sizeof(answered_by) - 1), text);
 	check_probe_set_answer(g->run, s->probe, answered_by);
-	if (check_target_answered_by(g->run, t, text))
+	if (rule && rule->count)
+		check_probe_count_answer(g->run, s->probe, answered_by);
+	if (check_probe_answered_by(g->run, s->probe, text))
 		return true;
-	fail(g, s, "answered by \"%s\", not %s", answered_by, to_name);
+	autofree char *wanted = wanted_answerers(g, p);
+	fail(g, s, "answered by \"%s\", not %s", answered_by, wanted);
 	return false;
 }
 
@@ -321,13 +415,23 @@ static void check_client(struct engine *g, struct slot *s, const char *text)
 		ipv4_addr_format(ntohl(local.sin_addr.s_addr), own);
 	size_t host_len = strcspn(client, ":");
 	bool same = strlen(own) == host_len && strncmp(own, client, host_len) == 0;
-	if (p->client_ip == TB_CLIENT_IP_PRESERVED && !same)
+	if (p->client_ip == TB_CLIENT_IP_PRESERVED && !same) {
 		fail(g, s, "the server saw the client as %s, not %s: the source address was rewritten", client, own);
-	else if (p->client_ip == TB_CLIENT_IP_REWRITTEN && same)
+	} else if (p->client_ip == TB_CLIENT_IP_REWRITTEN && same) {
 		fail(g, s, "the server saw the client's own address %s: the source address was not rewritten",
 		     client);
-	else
+	} else if (p->client_ip == TB_CLIENT_IP_NAMED || p->client_ip == TB_CLIENT_IP_SOURCE_NODE) {
+		uint32_t own_addr = 0;
+		ipv4_addr_parse(own, &own_addr);
+		if (p->has_client && check_probe_client_ok(g->run, s->probe, p->client_addr, own_addr)) {
+			pass(g, s);
+		} else {
+			autofree char *wanted = check_probe_client_wanted(g->run, s->probe);
+			fail(g, s, "the server saw the client as %s, not %s", client, wanted);
+		}
+	} else {
 		pass(g, s);
+	}
 }
 
 static void on_response(struct engine *g, struct slot *s)
@@ -335,7 +439,7 @@ static void on_response(struct engine *g, struct slot *s)
 	char *body = http_body(g, s);
 	if (!body)
 		return;
-	if (s->request == REQUEST_BOTH) {
+	if (s->http == REQUEST_BOTH) {
 		cJSON *doc = cJSON_ParseWithLength(body, strlen(body));
 		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "name"));
 		const char *client = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "client"));
@@ -371,7 +475,7 @@ static void send_datagram(struct engine *g, struct slot *s)
 	s->phase = PHASE_DATAGRAM;
 	s->resend_at = g->now + s->resend_ms;
 	if (send(s->fd, request, strlen(request), MSG_NOSIGNAL) < 0 && !transient(errno))
-		fail(g, s, "%s", datagram_error(errno));
+		fail_errno(g, s, errno, "%s", datagram_error(errno));
 }
 
 /* S's socket, just made in its source's namespace: connect it to the
@@ -381,6 +485,11 @@ static void start_datagram(struct engine *g, struct slot *s, int fd)
 	const struct check_probe *p = probe_of(g, s);
 	s->fd = fd;
 	s->asked = ASK_HOSTNAME;
+	/* Every ICMP error about our datagrams, not only those the kernel
+	 * deems final (a host unreachable is not): a REJECT's answer, told
+	 * apart from silence. */
+	int on = 1;
+	setsockopt(s->fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on));
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(s - g->slots)};
 	if (epoll_ctl(g->epoll, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
 		fail(g, s, "epoll: %s", strerror(errno));
@@ -390,7 +499,7 @@ static void start_datagram(struct engine *g, struct slot *s, int fd)
 				 .sin_port = htons(target_of(g, p)->port),
 				 .sin_addr.s_addr = htonl(target_address(g, p))};
 	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		fail(g, s, "%s", datagram_error(errno));
+		fail_errno(g, s, errno, "%s", datagram_error(errno));
 	else
 		send_datagram(g, s);
 }
@@ -403,7 +512,7 @@ static void on_datagram(struct engine *g, struct slot *s)
 		ssize_t n = recv(s->fd, s->response, RESPONSE_MAX, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				fail(g, s, "%s", datagram_error(errno));
+				fail_errno(g, s, errno, "%s", datagram_error(errno));
 			return;
 		}
 		s->response[n] = '\0';
@@ -424,7 +533,7 @@ static void on_datagram(struct engine *g, struct slot *s)
 		}
 		/* A second answer to "hostname", sent again before the first
 		 * answer came: not the client's address. */
-		if (check_target_answered_by(g->run, target_of(g, p), s->response))
+		if (check_probe_answered_by(g->run, s->probe, s->response))
 			continue;
 		check_client(g, s, s->response);
 		return;
@@ -440,7 +549,7 @@ static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
 		socklen_t len = sizeof(err);
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err)
-			fail(g, s, "%s", errno_text(err));
+			fail_errno(g, s, err, "%s", errno_text(err));
 		else if (events & EPOLLOUT)
 			on_connected(g, s);
 		return;
@@ -514,7 +623,8 @@ static void send_ping(struct engine *g, struct slot *s)
 		.payload = {.token = g->token,
 			    .probe = s->probe,
 			    .slot = (uint32_t)(s - g->slots),
-			    .attempt = p->attempts},
+			    .attempt = p->attempts,
+			    .request = s->request},
 	};
 	packet.h.checksum = icmp_checksum(&packet, sizeof(packet));
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(target_address(g, p))};
@@ -522,7 +632,7 @@ static void send_ping(struct engine *g, struct slot *s)
 	s->resend_at = g->now + s->resend_ms;
 	if (sendto(g->pinger[p->from], &packet, sizeof(packet), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
 	    !transient(errno))
-		fail(g, s, "%s", errno_text(errno));
+		fail_errno(g, s, errno, "%s", errno_text(errno));
 }
 
 static const char *unreachable_text(int type, int code)
@@ -555,7 +665,8 @@ static struct slot *pinged_slot(struct engine *g, const uint8_t *payload, size_t
 	if (ep.token != g->token || ep.slot >= g->n_slots)
 		return NULL;
 	struct slot *s = &g->slots[ep.slot];
-	if (s->phase != PHASE_PINGING || s->probe != ep.probe || probe_of(g, s)->attempts != ep.attempt)
+	if (s->phase != PHASE_PINGING || s->probe != ep.probe || probe_of(g, s)->attempts != ep.attempt ||
+	    s->request != ep.request)
 		return NULL;
 	return s;
 }
@@ -594,8 +705,9 @@ static void on_icmp(struct engine *g, const uint8_t *pkt, size_t len)
 	if (!s || ntohl(inner->daddr) != target_address(g, probe_of(g, s)))
 		return;
 	char from[16];
-	fail(g, s, "%s (ICMP from %s)", unreachable_text(icmp->type, icmp->code),
-	     ipv4_addr_format(ntohl(ip->saddr), from));
+	/* An unreachable is a refusal; a TTL exceeded, a routing loop. */
+	fail_as(g, s, icmp->type == ICMP_DEST_UNREACH ? CHECK_FAILED_REFUSED : CHECK_FAILED_ERROR, "%s (ICMP from %s)",
+		unreachable_text(icmp->type, icmp->code), ipv4_addr_format(ntohl(ip->saddr), from));
 }
 
 static void on_pinger_event(struct engine *g, uint32_t machine)
@@ -670,6 +782,26 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 
 /* ---- the loop ---- */
 
+/* One request of S's probe: its packets go out afresh, with a deadline
+ * of their own. */
+static void begin_request(struct engine *g, struct slot *s)
+{
+	struct check_probe *p = probe_of(g, s);
+	s->phase = PHASE_FREE;
+	s->resend_ms = RESEND_FIRST_MS;
+	s->resend_at = 0;
+	s->asked = ASK_HOSTNAME;
+	s->deadline = g->now + g->o->timeout_ms;
+	if (g->netns[p->from] < 0)
+		fail(g, s, "%s is not running", g->run->machines[p->from].name);
+	else if (target_address(g, p) == 0)
+		fail(g, s, "%s has no address to reach it by", check_end_name(g->run, target_of(g, p)->end));
+	else if (target_of(g, p)->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
+		send_ping(g, s);
+	else
+		want_socket(g, s);
+}
+
 static void start(struct engine *g, uint32_t probe)
 {
 	struct slot *s = &g->slots[g->free_slots[--g->n_free]];
@@ -678,19 +810,12 @@ static void start(struct engine *g, uint32_t probe)
 			   .fd = -1,
 			   .response = s->response,
 			   .resend_ms = RESEND_FIRST_MS,
-			   .request = p->client_ip == TB_CLIENT_IP_ANY ? REQUEST_HOSTNAME : REQUEST_BOTH};
+			   .request = 0,
+			   .http = p->client_ip == TB_CLIENT_IP_ANY ? REQUEST_HOSTNAME : REQUEST_BOTH};
 	p->attempts++;
 	check_probe_clear_results(g->run, probe);
 	s->started = g->now;
-	s->deadline = s->started + g->o->timeout_ms;
-	if (g->netns[p->from] < 0)
-		fail(g, s, "%s is not running", g->run->machines[p->from].name);
-	else if (target_address(g, p) == 0)
-		fail(g, s, "%s has no address to reach it by", g->run->machines[target_of(g, p)->machine].name);
-	else if (target_of(g, p)->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
-		send_ping(g, s);
-	else
-		want_socket(g, s);
+	begin_request(g, s);
 }
 
 /* Deadlines and early resends; the next time something is due. */
@@ -700,17 +825,18 @@ static double timers(struct engine *g)
 	int ms = g->o->timeout_ms;
 	for (size_t k = 0; k < g->n_slots; k++) {
 		struct slot *s = &g->slots[k];
-		if (s->phase == PHASE_FREE || s->phase == PHASE_SOCKET)
+		if (s->phase == PHASE_FREE || s->phase == PHASE_SOCKET || s->phase == PHASE_NEXT)
 			continue;
 		if (g->now >= s->deadline) {
+			enum check_failure t = CHECK_FAILED_TIMEOUT;
 			if (s->phase == PHASE_PINGING)
-				fail(g, s, "no echo reply within %d ms", ms);
+				fail_as(g, s, t, "no echo reply within %d ms", ms);
 			else if (s->phase == PHASE_DATAGRAM)
-				fail(g, s, "no answer within %d ms", ms);
+				fail_as(g, s, t, "no answer within %d ms", ms);
 			else if (s->phase == PHASE_READING)
-				fail(g, s, "connected, but no complete answer within %d ms", ms);
+				fail_as(g, s, t, "connected, but no complete answer within %d ms", ms);
 			else
-				fail(g, s, "no answer to the connection request within %d ms", ms);
+				fail_as(g, s, t, "no answer to the connection request within %d ms", ms);
 			continue;
 		}
 		if (s->resend_at && g->now >= s->resend_at) {
@@ -770,6 +896,8 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 		.slots = xcalloc(limit, sizeof(*g.slots)),
 		.free_slots = xcalloc(limit, sizeof(*g.free_slots)),
 		.want = xcalloc(limit, sizeof(*g.want)),
+		/* A slot whose request is begun may queue its next before the round ends. */
+		.next_request = xcalloc(2 * limit, sizeof(*g.next_request)),
 		.pinger = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*g.pinger)),
 	};
 	int rc = 0;
@@ -803,13 +931,20 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 		g.now = clock_ms();
 		while (g.n_free && (g.n_retry || g.next < n))
 			start(&g, g.n_retry ? g.retry[--g.n_retry] : (uint32_t)g.next++);
+		/* Requests begun may end at once and queue their next: taken
+		 * in turns, one round a turn. */
+		size_t waiting = g.n_next_request;
+		for (size_t k = 0; k < waiting; k++)
+			begin_request(&g, &g.slots[g.next_request[k]]);
+		memmove(g.next_request, g.next_request + waiting, (g.n_next_request - waiting) * sizeof(*g.next_request));
+		g.n_next_request -= waiting;
 		if (make_sockets(&g, e) < 0) {
 			rc = -1;
 			goto out;
 		}
 		g.now = clock_ms();
 		double due = timers(&g);
-		if (g.n_want || (g.n_free && (g.n_retry || g.next < n)))
+		if (g.n_want || g.n_next_request || (g.n_free && (g.n_retry || g.next < n)))
 			continue; /* timers freed slots or asked for sockets */
 		double wait = due - clock_ms();
 		int r = epoll_wait(g.epoll, events, ARRAY_SIZE(events), wait > 0 ? (int)wait + 1 : 0);
@@ -843,6 +978,7 @@ out:
 	free(g.slots);
 	free(g.free_slots);
 	free(g.want);
+	free(g.next_request);
 	free(g.retry);
 	free(g.pinger);
 	return rc;

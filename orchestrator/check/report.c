@@ -62,23 +62,68 @@ static const char *got_word(const struct check_probe *p)
 	return "not run";
 }
 
-/* "expected pass, got fail: connection refused" and the like, escaped. */
+static const char *const failure_words[] = {[CHECK_FAILED_NOT] = NULL,
+					    [CHECK_FAILED_REFUSED] = "refused",
+					    [CHECK_FAILED_TIMEOUT] = "timeout",
+					    [CHECK_FAILED_ERROR] = "error"};
+
+/* How the probe failed ("refused", "timeout", "error"); NULL when it did not. */
+static const char *failed_word(const struct check_probe *p)
+{
+	return p->outcome == PROBE_FAIL ? failure_words[p->failed] : NULL;
+}
+
+/* How the expectation says it fails; NULL when it does not say. */
+static const char *failure_word(const struct check_probe *p)
+{
+	return p->expect_pass ? NULL : failure_words[p->expect_failure];
+}
+
+/* "web-a 101, web-b 99": answers per answerer, escaped (malloc'd). */
+static char *counts_text(const struct check_view *v)
+{
+	char *text = xstrdup("");
+	for (size_t k = 0; k < v->n_counts; k++) {
+		autofree char *name = str_escape(v->counts[k].name);
+		char *more = xasprintf("%s%s%s %u", text, k ? ", " : "", name, v->counts[k].n);
+		free(text);
+		text = more;
+	}
+	return text;
+}
+
+/* "expected pass, got fail: connection refused" and the like, escaped:
+ * with the way it failed when the expectation says how it must, and the
+ * request and the answers so far for a probe made several times. */
 static char *probe_reason(const struct check_view *v)
 {
 	const struct check_probe *p = v->p;
-	char *s = xasprintf("expected %s, got %s", expected_word(p), got_word(p));
+	const char *want = failure_word(p), *seen = want ? failed_word(p) : NULL;
+	char *s = xasprintf("expected %s%s%s%s, got %s%s%s%s", expected_word(p), want ? " (" : "", want ? want : "",
+			    want ? ")" : "", got_word(p), seen ? " (" : "", seen ? seen : "", seen ? ")" : "");
 	char *more;
+	if (v->requests > 1 && p->outcome != PROBE_NOT_RUN && !check_probe_ok(p) && v->requests_made < v->requests) {
+		more = xasprintf("%s at request %u of %u", s, v->requests_made, v->requests);
+		free(s);
+		s = more;
+	}
 	if (*v->error) {
 		more = xasprintf("%s: %s", s, v->error);
 		free(s);
 		s = more;
-	} else if (*v->answered_by && p->outcome == PROBE_PASS) {
+	} else if (*v->answered_by && p->outcome == PROBE_PASS && !v->n_counts) {
 		more = xasprintf("%s (answered by %s)", s, v->answered_by);
 		free(s);
 		s = more;
 	}
 	char *safe = str_escape(s);
 	free(s);
+	if (v->n_counts) {
+		autofree char *counts = counts_text(v);
+		more = xasprintf("%s (answers: %s)", safe, counts);
+		free(safe);
+		safe = more;
+	}
 	return safe;
 }
 
@@ -118,38 +163,54 @@ static char *escape_lines(const char *text)
 
 /* ---- truth tables ---- */
 
-enum mark { MARK_NONE, MARK_PASS, MARK_BLOCKED, MARK_UNEXPECTED_FAIL, MARK_UNEXPECTED_PASS };
+enum mark { MARK_NONE, MARK_PASS, MARK_BLOCKED, MARK_UNEXPECTED_FAIL, MARK_UNEXPECTED_PASS, MARK_OTHER_FAILURE };
 
 static enum mark probe_mark(const struct check_probe *p)
 {
 	if (check_probe_ok(p))
 		return p->expect_pass ? MARK_PASS : MARK_BLOCKED;
+	if (!p->expect_pass && p->outcome == PROBE_FAIL)
+		return MARK_OTHER_FAILURE; /* failed, not the way expected */
 	return p->expect_pass ? MARK_UNEXPECTED_FAIL : MARK_UNEXPECTED_PASS;
 }
 
 static bool mark_is_bad(enum mark m)
 {
-	return m == MARK_UNEXPECTED_FAIL || m == MARK_UNEXPECTED_PASS;
+	return m == MARK_UNEXPECTED_FAIL || m == MARK_UNEXPECTED_PASS || m == MARK_OTHER_FAILURE;
 }
 
-static const char text_marks[] = {[MARK_NONE] = '-', [MARK_PASS] = '.', [MARK_BLOCKED] = 'x',
-				  [MARK_UNEXPECTED_FAIL] = 'F', [MARK_UNEXPECTED_PASS] = 'P'};
+static const char text_marks[] = {[MARK_NONE] = '-',
+				  [MARK_PASS] = '.',
+				  [MARK_BLOCKED] = 'x',
+				  [MARK_UNEXPECTED_FAIL] = 'F',
+				  [MARK_UNEXPECTED_PASS] = 'P',
+				  [MARK_OTHER_FAILURE] = '!'};
+
+/* Whether any probe failed, but not the way its expectation says: the
+ * legends explain their mark only then. */
+static bool any_other_failure(const struct check_run *run)
+{
+	for (size_t i = 0; i < run->n_probes; i++)
+		if (probe_mark(&run->probes[i]) == MARK_OTHER_FAILURE)
+			return true;
+	return false;
+}
 
 /* A truth table: rows are sources, columns targets, both plan machines. */
 struct table {
 	enum tb_proto proto;
 	size_t n_probes, n_bad;         /* of this protocol */
-	size_t *rows, *cols;            /* machine indices, in the order shown */
+	size_t *rows, *cols;            /* machine indices (rows), ends (columns), in the order shown */
 	size_t n_rows, n_cols;
 	char **row_text, **col_text;    /* the names, escaped for printing; NULL when too big */
 	enum mark *cells;               /* rows x cols; NULL when too big */
 };
 
-static char **escape_names(const struct check_run *run, const size_t *machines, size_t count)
+static char **escape_names(const struct check_run *run, const size_t *ends, size_t count)
 {
 	char **text = xcalloc(count ? count : 1, sizeof(*text));
 	for (size_t i = 0; i < count; i++)
-		text[i] = str_escape(run->machines[machines[i]].name);
+		text[i] = str_escape(check_end_name(run, (uint32_t)ends[i]));
 	return text;
 }
 
@@ -167,7 +228,7 @@ static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROT
 static bool table_build(const struct check_run *run, enum tb_proto proto, struct table *t)
 {
 	*t = (struct table){.proto = proto};
-	size_t m = run->n_machines;
+	size_t m = run->n_machines + run->n_end_names; /* rows are machines, columns ends */
 	autofree size_t *row_of = xcalloc(m ? m : 1, sizeof(*row_of)); /* index + 1 */
 	autofree size_t *col_of = xcalloc(m ? m : 1, sizeof(*col_of));
 	autofree bool *source = xcalloc(m ? m : 1, sizeof(*source));
@@ -182,7 +243,7 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 		t->n_probes++;
 		t->n_bad += !check_probe_ok(p);
 		source[p->from] = true;
-		target[to->machine] = true;
+		target[to->end] = true;
 	}
 	/* In the topology's order, whatever order the probes ran in. */
 	for (size_t k = 0; k < m; k++)
@@ -212,7 +273,7 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 		const struct check_target *to = check_target_of(run, p);
 		if (to->proto != proto)
 			continue;
-		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[to->machine] - 1];
+		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[to->end] - 1];
 		enum mark mk = probe_mark(p);
 		/* Several probes in one cell (two ports, say): the worst shows. */
 		if (*cell == MARK_NONE || (mark_is_bad(mk) && !mark_is_bad(*cell)))
@@ -379,7 +440,22 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 	}
 	if (any_table)
 		fprintf(out, "\n. passed as expected   x blocked as expected   F failed, expected to pass   "
-			     "P passed, expected to fail   - not probed\n");
+			     "P passed, expected to fail   %s- not probed\n",
+			any_other_failure(run) ? "! failed, not the way expected   " : "");
+	/* Probes made several times: who answered how often. */
+	bool any_counts = false;
+	for (size_t i = 0; i < run->n_probes; i++) {
+		struct check_view v;
+		check_view(run, i, &v);
+		if (!v.n_counts)
+			continue;
+		if (!any_counts)
+			fprintf(out, "\n%sanswers:%s\n", bold, reset);
+		any_counts = true;
+		autofree char *label = probe_label(run, v.p);
+		autofree char *counts = counts_text(&v);
+		fprintf(out, "  %s: %s\n", label, counts);
+	}
 	if (s->verbose && run->n_probes) {
 		fprintf(out, "\n%sprobes:%s\n", bold, reset);
 		for (size_t i = 0; i < run->n_probes; i++) {
@@ -550,9 +626,10 @@ static void json_report(FILE *out, const struct check_run *run)
 	fprintf(out, "%.*s,\n\t\"probes\": [", (int)len, text);
 	free(text);
 	/* Each machine's name escaped once, not once per probe: a mesh has millions. */
-	char **names = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*names));
-	for (size_t k = 0; k < run->n_machines; k++)
-		names[k] = str_escape(run->machines[k].name);
+	size_t n_ends = run->n_machines + run->n_end_names;
+	char **names = xcalloc(n_ends ? n_ends : 1, sizeof(*names));
+	for (size_t k = 0; k < n_ends; k++)
+		names[k] = str_escape(check_end_name(run, (uint32_t)k));
 	for (size_t i = 0; i < run->n_probes; i++) {
 		struct check_view v;
 		check_view(run, i, &v);
@@ -560,7 +637,7 @@ static void json_report(FILE *out, const struct check_run *run)
 		fputs(i ? ",\n\t\t{\"from\": " : "\n\t\t{\"from\": ", out);
 		json_string(out, names[p->from]);
 		fputs(", \"to\": ", out);
-		json_string(out, names[v.target->machine]);
+		json_string(out, names[v.target->end]);
 		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)v.target->proto));
 		if (v.target->proto == TB_PROTO_PING)
 			fputs("null", out);
@@ -574,15 +651,27 @@ static void json_report(FILE *out, const struct check_run *run)
 		fputs(", \"answeredBy\": ", out);
 		/* A passing http probe's answerer is its target, whose name is escaped already. */
 		if (v.answered_by == v.to_name)
-			json_string(out, names[v.target->machine]);
+			json_string(out, names[v.target->end]);
 		else
 			json_text(out, v.answered_by);
 		fputs(", \"clientIP\": ", out);
-		json_string(out, p->client_ip == TB_CLIENT_IP_PRESERVED   ? "preserved"
-				 : p->client_ip == TB_CLIENT_IP_REWRITTEN ? "rewritten"
-									  : NULL);
+		json_text(out, v.client_ip);
 		fputs(", \"client\": ", out);
 		json_text(out, v.client);
+		fputs(", \"failure\": ", out);
+		json_string(out, failure_word(p));
+		fputs(", \"failed\": ", out);
+		json_string(out, failed_word(p));
+		fprintf(out, ", \"requests\": %u", v.requests);
+		if (v.n_counts || (v.rule && v.rule->count)) {
+			fprintf(out, ", \"requestsMade\": %u, \"answers\": {", v.requests_made);
+			for (size_t k = 0; k < v.n_counts; k++) {
+				fputs(k ? ", " : "", out);
+				json_text(out, v.counts[k].name);
+				fprintf(out, ": %u", v.counts[k].n);
+			}
+			fputc('}', out);
+		}
 		if (v.path_note) {
 			fputs(", \"path\": ", out);
 			autofree char *note = escape_lines(v.path_note);
@@ -590,7 +679,7 @@ static void json_report(FILE *out, const struct check_run *run)
 		}
 		fputc('}', out);
 	}
-	free_names(names, run->n_machines);
+	free_names(names, n_ends);
 	fputs(run->n_probes ? "\n\t]\n}\n" : "]\n}\n", out);
 }
 
@@ -685,7 +774,10 @@ static void junit_report(FILE *out, const struct check_run *run)
 		autofree char *reason = probe_reason(&v);
 		fprintf(out, ">\n      <failure message=\"");
 		xml_escaped(out, reason);
-		fprintf(out, "\" type=\"%s\">", p->expect_pass ? "unexpected fail" : "unexpected pass");
+		fprintf(out, "\" type=\"%s\">",
+			p->expect_pass			? "unexpected fail"
+			: p->outcome == PROBE_FAIL	? "other failure"
+							: "unexpected pass");
 		xml_escaped(out, label);
 		fprintf(out, ": ");
 		xml_escaped(out, reason);
@@ -748,6 +840,17 @@ static void tap_report(FILE *out, const struct check_run *run)
 			yaml_quoted(out, answered_by);
 			fputc('\n', out);
 		}
+		if (failure_word(p))
+			fprintf(out, "  failure: %s\n  failed: %s\n", failure_word(p), failed_word(p) ? failed_word(p) : "~");
+		if (v.n_counts) {
+			fprintf(out, "  answers:\n");
+			for (size_t k = 0; k < v.n_counts; k++) {
+				autofree char *name = str_escape(v.counts[k].name);
+				fprintf(out, "    ");
+				yaml_quoted(out, name);
+				fprintf(out, ": %u\n", v.counts[k].n);
+			}
+		}
 		fprintf(out, "  latency_ms: %.2f\n  ...\n", v.latency_ms);
 	}
 }
@@ -758,7 +861,8 @@ static const char *const markdown_marks[] = {[MARK_NONE] = "–",
 					     [MARK_PASS] = "✅",
 					     [MARK_BLOCKED] = "🚫",
 					     [MARK_UNEXPECTED_FAIL] = "❌",
-					     [MARK_UNEXPECTED_PASS] = "⚠️"};
+					     [MARK_UNEXPECTED_PASS] = "⚠️",
+					     [MARK_OTHER_FAILURE] = "❗"};
 
 /* GitHub makes links of text that merely looks like one: GFM's autolinks
  * (www.example.com, http:// and https:// URLs, mailto: and the like,
@@ -916,7 +1020,25 @@ static void markdown_report(FILE *out, const struct check_run *run)
 	}
 	if (any_table)
 		fprintf(out, "\n✅ passed as expected · 🚫 blocked as expected · ❌ failed, expected to pass · "
-			     "⚠️ passed, expected to fail · – not probed\n");
+			     "⚠️ passed, expected to fail · %s– not probed\n",
+			any_other_failure(run) ? "❗ failed, not the way expected · " : "");
+	bool any_counts = false;
+	for (size_t i = 0; i < run->n_probes; i++) {
+		struct check_view v;
+		check_view(run, i, &v);
+		if (!v.n_counts)
+			continue;
+		if (!any_counts)
+			fprintf(out, "\n#### Answers\n\n");
+		any_counts = true;
+		autofree char *label = probe_label(run, v.p);
+		autofree char *counts = counts_text(&v);
+		fprintf(out, "- ");
+		md_code(out, label);
+		fprintf(out, ": ");
+		md_text(out, counts);
+		fputc('\n', out);
+	}
 	if (ok != run->n_probes) {
 		fprintf(out, "\n#### Failures\n\n");
 		size_t shown = 0, bad = run->n_probes - ok;

@@ -2,7 +2,15 @@
  * namespace on the way what its kernel would do: the route it picks, the
  * interface and next hop, and that hop's neighbour (ARP) entry. The wires
  * between namespaces (veth pairs, bridge ports, vxlan tunnels) are the lab's
- * saved plan, which `up` built them from. */
+ * saved plan, which `up` built them from.
+ *
+ * To a Service, a NodePort or an address (and from or to a machine outside
+ * the cluster), where NAT rewrites the packet on its way, a trace sends a
+ * real connection first, then reads what the kernel did with it: each
+ * namespace's conntrack entry for it gives the endpoint its destination
+ * was rewritten to (DNAT) and the address its source was (masquerade),
+ * and that namespace's live ruleset the rules that did it
+ * (check/nft_rules.h). The walk then follows the rewritten packet. */
 #ifndef TESTBED_TRACE_H
 #define TESTBED_TRACE_H
 
@@ -10,16 +18,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "check/nft_rules.h"
 #include "lab/live.h"
 #include "steps/netlink.h"
 
+/* Route and wire hops, in pairs; a NAT hop or two may come between. */
 #define TRACE_MAX_HOPS 32
+#define TRACE_HOPS_ROOM (2 * TRACE_MAX_HOPS + 1)
 
 enum trace_hop_kind {
 	HOP_ROUTE,   /* a namespace's routing decision */
 	HOP_WIRE,    /* across veth pairs and bridges to the next namespace */
 	HOP_DELIVER, /* the destination is local here */
-	HOP_DROP,    /* the kernel has no way on */
+	HOP_DROP,    /* the kernel has no way on, or a rule dropped or rejected it */
+	HOP_DNAT,    /* the destination rewritten (a Service's address to an endpoint) */
+	HOP_SNAT,    /* the source rewritten (a masquerade) */
+};
+
+/* An address and port of a connection. */
+struct trace_end {
+	uint32_t addr;
+	uint16_t port;
 };
 
 struct trace_hop {
@@ -38,21 +57,65 @@ struct trace_hop {
 	uint16_t port;
 	/* HOP_DROP */
 	char reason[128];
+	/* HOP_DNAT, HOP_SNAT: the address and port before and after (the
+	 * destination's, the source's), from the conntrack entry */
+	struct trace_end before, after;
+	/* HOP_DNAT, HOP_SNAT, and a HOP_DROP by a rule: the rules that did it (owned) */
+	struct nft_quotes rules;
+};
+
+/* The connection a trace sends to see what NAT does to it. */
+struct trace_connection {
+	bool made;   /* a real connection was sent (the walk follows its conntrack entries) */
+	uint8_t l4;  /* IPPROTO_TCP or IPPROTO_UDP */
+	struct trace_end source, destination; /* as it left */
+	bool answered;
+	char answered_by[64]; /* who answered, as its server says */
+	char client[32];      /* the client address its server saw */
+	char error[128];      /* why it was not answered */
+	const char *failure;  /* "refused", "timeout" or "error"; NULL when answered */
 };
 
 struct trace {
 	size_t from;
 	uint32_t dst;
 	/* + 1: a trace that used them all still ends in a drop (a routing loop). */
-	struct trace_hop hops[TRACE_MAX_HOPS + 1];
+	struct trace_hop hops[TRACE_HOPS_ROOM];
 	size_t n_hops;
 	bool delivered;
+	struct trace_connection connection;
 };
+
+/* Where a trace goes: a machine's address, or a Service's, a NodePort, an
+ * address, with a port and protocol. */
+struct trace_target {
+	char name[160];      /* as written: "service:default/web:80", or the machine's name */
+	uint32_t address;
+	uint16_t port;       /* 0: no connection, a packet to the address */
+	uint8_t l4;          /* IPPROTO_TCP or IPPROTO_UDP */
+	bool connect;        /* send a real connection and follow it */
+};
+
+/* What TEXT names in lab L, as `trace` takes it: a machine (by the rule of
+ * model/names.h), service:NAME or service:NAMESPACE/NAME with an optional
+ * :PORT (number or name; else its only port, or the one named http),
+ * nodeport:NODE:PORT, ip:ADDRESS:PORT or ip:ADDRESS. FROM is where the
+ * trace starts: a machine outside the cluster at either end makes a
+ * connection to follow too. False with *WHY (malloc'd) when it names
+ * nothing. */
+bool trace_target_resolve(const struct plan *p, size_t from, const char *text, struct trace_target *out, char **why);
 
 /* Follows a packet from plan machine FROM to DST. A packet the kernel
  * would drop is a trace too (its last hop says why); -1 only when looking
  * failed. */
 int trace_run(const struct live_lab *l, size_t from, uint32_t dst, struct trace *t, struct tb_err *e);
+/* Sends a connection from FROM to TO (a trace_target that connects) and
+ * follows it as the kernel handled it: DNAT and masquerade from each
+ * namespace's conntrack table, the rules that did them from its ruleset. */
+int trace_run_connection(const struct live_lab *l, size_t from, const struct trace_target *to, struct trace *t,
+			 struct tb_err *e);
+/* Frees what T's hops own (their rules); T itself is the caller's. */
+void trace_free(struct trace *t);
 void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t, const char *to_name);
 void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t, const char *to_name);
 

@@ -139,12 +139,15 @@ static int run_probes(const struct command *cmd, struct live_lab *l, struct chec
 	int rc = probe_run(run, l->netns, po, &interrupted, &e);
 	if (rc < 0)
 		return command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", run->lab, e.msg);
-	/* Verbose: what the failing paths need from the neighbour tables. */
+	/* Verbose: what the failing paths need from the neighbour tables. A
+	 * Service's, NodePort's or address's path depends on the NAT on the
+	 * way, which only `testbed trace` (a connection of its own) shows. */
 	if (verbose)
 		for (size_t i = 0; i < run->n_probes; i++) {
 			const struct check_probe *p = &run->probes[i];
 			uint32_t to_address = check_target_of(run, p)->address;
-			if (!check_probe_ok(p) && to_address && l->netns[p->from] >= 0)
+			bool machine = check_target_of(run, p)->end < run->n_machines;
+			if (!check_probe_ok(p) && to_address && machine && l->netns[p->from] >= 0)
 				check_probe_set_path_note(run, i, trace_neighbour_note(l, p->from, to_address));
 		}
 	return TB_EXIT_OK;

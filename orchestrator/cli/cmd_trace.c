@@ -21,7 +21,8 @@ static bool find_machine(const struct command *cmd, const struct live_lab *l, co
 		return false;
 	}
 	if (found == NAME_UNKNOWN || l->plan.machines[*machine].kind == MACHINE_LAB) {
-		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host or gateway \"%s\"", l->plan.lab, name);
+		command_fail(cmd, TB_EXIT_USAGE, "lab %s has no pod, node, host, external machine or gateway \"%s\"",
+			     l->plan.lab, name);
 		return false;
 	}
 	return true;
@@ -41,24 +42,32 @@ int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, cha
 	int rc = live_open(name, o->state_dir, true, &l, &e);
 	if (rc != TB_EXIT_OK)
 		return command_fail(cmd, rc, "%s", e.msg);
-	size_t from, to;
-	if (!find_machine(cmd, &l, from_name, &from) || !find_machine(cmd, &l, to_name, &to)) {
+	size_t from;
+	if (!find_machine(cmd, &l, from_name, &from)) {
 		live_close(&l);
 		return TB_EXIT_USAGE;
 	}
-	uint32_t dst = l.plan.machines[to].address;
-	if (!dst) {
-		command_fail(cmd, TB_EXIT_USAGE, "%s has no address to trace a packet to", l.plan.machines[to].name);
+	struct trace_target to;
+	autofree char *why = NULL;
+	if (!trace_target_resolve(&l.plan, from, to_name, &to, &why)) {
+		command_fail(cmd, TB_EXIT_USAGE, "%s", why);
+		live_close(&l);
+		return TB_EXIT_USAGE;
+	}
+	if (!to.address) {
+		command_fail(cmd, TB_EXIT_USAGE, "%s has no address to trace a packet to", to.name);
 		live_close(&l);
 		return TB_EXIT_USAGE;
 	}
 	struct trace *t = xmalloc(sizeof(*t));
-	if (trace_run(&l, from, dst, t, &e) < 0)
+	rc = to.connect ? trace_run_connection(&l, from, &to, t, &e) : trace_run(&l, from, to.address, t, &e);
+	if (rc < 0)
 		rc = command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", name, e.msg);
 	else if (o->json)
-		trace_print_json(stdout, &l, t, l.plan.machines[to].name);
+		trace_print_json(stdout, &l, t, to.name);
 	else
-		trace_print_text(stdout, &l, t, l.plan.machines[to].name);
+		trace_print_text(stdout, &l, t, to.name);
+	trace_free(t);
 	free(t);
 	live_close(&l);
 	return rc;

@@ -101,9 +101,11 @@ static const struct command commands[] = {
 		.summary = "probe what reaches what in a running lab and report it (root)",
 		.help = "Run the lab's expectations (its topology's \"expect\" list; without one, the Kubernetes\n"
 			"model: every pod reaches every other pod over http and ping, and udp where it serves\n"
-			"a UDP port, and sees its real address) as probes from inside the lab's namespaces,\n"
-			"all at once, and report them. Given FILE, its \"expect\" list is used; the rest must\n"
-			"match the running lab. Exits 0 when every expectation holds, 1 when some do not.\n"
+			"a UDP port, and sees its real address; reaches every machine outside the cluster,\n"
+			"seen as its node; and reaches every service port with endpoints, answered by one)\n"
+			"as probes from inside the lab's namespaces, all at once, and report them. Given FILE,\n"
+			"its \"expect\" list is used; the rest must match the running lab. Exits 0 when every\n"
+			"expectation holds, 1 when some do not.\n"
 			"\n"
 			"Options:\n"
 			"  --expect FILE       the expectations in FILE (a JSON list, as \"expect\") instead\n"
@@ -125,11 +127,16 @@ static const struct command commands[] = {
 		.args = "NAME FROM TO",
 		.summary = "show the path a packet takes, hop by hop, from the kernel's tables (root)",
 		.help = "Follow a packet from FROM to TO (pods, as NAMESPACE/NAME or a unique NAME, nodes,\n"
-			"hosts or \"gateway\") through lab NAME, asking each namespace on the way what its\n"
-			"kernel would do: the route it picks, the interface, the next hop and that hop's MAC\n"
-			"address from the neighbour table (or \"ARP needed\" when it is not resolved yet),\n"
-			"then across the veth or bridge to the next namespace, until the packet is delivered\n"
-			"or dropped.\n"
+			"hosts, external machines or \"gateway\") through lab NAME, asking each namespace on\n"
+			"the way what its kernel would do: the route it picks, the interface, the next hop and\n"
+			"that hop's MAC address from the neighbour table (or \"ARP needed\" when it is not\n"
+			"resolved yet), then across the veth or bridge to the next namespace, until the packet\n"
+			"is delivered or dropped.\n"
+			"TO may also be service:[NAMESPACE/]NAME[:PORT], nodeport:NODE:PORT or\n"
+			"ip:ADDRESS[:PORT]. To those, and from or to a machine outside the cluster, a real\n"
+			"connection is sent and followed: where NAT rewrote it (the DNAT to an endpoint, the\n"
+			"masquerade), read from each namespace's conntrack table, with the rules of its live\n"
+			"ruleset that did it, or the rule that rejected or dropped it.\n"
 			"\n"
 			"Options:\n"
 			"  --json              machine-readable output\n"
@@ -232,6 +239,7 @@ static const struct command *find_command(const char *name)
 int main(int argc, char **argv)
 {
 	proc_title_init(argc, argv);
+	fd_low_reserve();
 	if (argc < 2) {
 		print_usage(stderr);
 		return TB_EXIT_USAGE;

@@ -113,8 +113,6 @@ static bool read_objects(struct tb_topology *t, const struct json_doc *doc, cons
 		free(files);
 	}
 	k8s_objects_done(o);
-	for (size_t k = 0; k < t->n_notes; k++)
-		diag_note(d, t->notes[k]);
 	return d->count == errors;
 }
 
@@ -142,10 +140,16 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 		topology_free(t);
 		t = NULL;
 	}
-	if (t && !(read_objects(t, doc, dir, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
-		   ipam_assign(t, d))) {
-		topology_free(t);
-		t = NULL;
+	if (t) {
+		bool ok = read_objects(t, doc, dir, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
+			  ipam_assign(t, d);
+		/* Reading objects and validating them both note what is not used. */
+		for (size_t k = 0; k < t->n_notes; k++)
+			diag_note(d, t->notes[k]);
+		if (!ok) {
+			topology_free(t);
+			t = NULL;
+		}
 	}
 	d->file = saved_file;
 	json_doc_free(doc);

@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "model/jsondoc.h"
+#include "util/ipv4.h"
 #include "model/ports.h"
 #include "model/selector.h"
 #include "util/diag.h"
 #include "util/util.h"
 
-static const char *const expect_keys[] = {"from", "to", "proto", "port", "result", "clientIP", NULL};
+static const char *const expect_keys[] = {"from",	   "to",       "proto",	   "port",    "result",
+					   "failure", "clientIP", "answeredBy", "requests", NULL};
 
 /* NAMESPACE/NAME: a namespace's name, then a pod's (a DNS subdomain, as
  * Kubernetes names pods). */
@@ -26,13 +28,62 @@ static bool is_namespaced_name(const char *s)
 	return docwalk_is_dns_label(namespace) && topology_is_dns_subdomain(slash + 1);
 }
 
-/* A probe's end: a pod, node or host by name, a pod as NAMESPACE/NAME
- * (resolved by validation), a pod selector (its syntax checked here, its
- * pods found when the check compiles), "gateway", or "*" for every pod.
- * Later features add kinds written as "kind:name" (service:web) or
- * reserved words (internet). */
-static bool parse_target(struct docwalk *w, const cJSON *item, const char *path, struct tb_target *out)
+/* A port written in a target: 1-65535 in decimal, no sign, no leading 0. */
+static int target_port(const char *s)
 {
+	if (!*s || *s == '0' || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return 0;
+	long v = strtol(s, NULL, 10);
+	return v <= 65535 ? (int)v : 0;
+}
+
+/* "service:NAMESPACE/NAME" or "service:NAME": Services are named by DNS
+ * labels (RFC 1035's, which RFC 1123's include). */
+static bool is_service_target(const char *rest)
+{
+	const char *slash = strchr(rest, '/');
+	if (!slash)
+		return topology_is_dns_label(rest);
+	autofree char *namespace = xasprintf("%.*s", (int)(slash - rest), rest);
+	return topology_is_dns_label(namespace) && topology_is_dns_label(slash + 1);
+}
+
+/* "nodeport:NODE:PORT". */
+static bool is_nodeport_target(const char *rest, int *port)
+{
+	const char *colon = strchr(rest, ':');
+	if (!colon)
+		return false;
+	autofree char *node = xasprintf("%.*s", (int)(colon - rest), rest);
+	*port = target_port(colon + 1);
+	return topology_is_dns_label(node) && *port;
+}
+
+/* "ip:ADDRESS:PORT", or "ip:ADDRESS" (ping). */
+static bool is_address_target(const char *rest, int *port)
+{
+	size_t len = strcspn(rest, ":");
+	autofree char *address = xasprintf("%.*s", (int)len, rest);
+	uint32_t a;
+	char again[16];
+	if (!ipv4_addr_parse(address, &a) || strcmp(ipv4_addr_format(a, again), address) != 0)
+		return false;
+	*port = 0;
+	if (rest[len] == ':' && !(*port = target_port(rest + len + 1)))
+		return false;
+	return true;
+}
+
+/* A probe's end: a pod, node, host or external machine by name, a pod as
+ * NAMESPACE/NAME (resolved by validation), a pod selector (its syntax
+ * checked here, its pods found when the check compiles), "gateway", "*"
+ * for every pod, or, as TO only, what a packet is addressed to: a Service,
+ * a node's NodePort, an address (*PORT: the port such a target names, 0
+ * for none). */
+static bool parse_target(struct docwalk *w, const cJSON *item, const char *path, bool to, struct tb_target *out,
+			 int *port)
+{
+	*port = 0;
 	if (!docwalk_string(w, item, path, "a string naming a pod, node or host, or \"*\""))
 		return false;
 	const char *s = item->valuestring;
@@ -45,12 +96,41 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 		*out = (struct tb_target){.kind = TB_KIND_GATEWAY, .name = xstrdup(s), .line = line};
 		return true;
 	}
-	if (str_has_prefix(s, "service:") || strcmp(s, "internet") == 0 || str_has_prefix(s, "ingress:")) {
+	enum tb_target_kind kind = TB_KIND_POD;
+	bool ok = true;
+	const char *form = NULL;
+	if (str_has_prefix(s, "service:")) {
+		kind = TB_KIND_SERVICE;
+		ok = is_service_target(s + strlen("service:"));
+		form = "service:NAMESPACE/NAME, or service:NAME in namespace default";
+	} else if (str_has_prefix(s, "nodeport:")) {
+		kind = TB_KIND_NODEPORT;
+		ok = is_nodeport_target(s + strlen("nodeport:"), port);
+		form = "nodeport:NODE:PORT, a node's name and a port from 1 to 65535";
+	} else if (str_has_prefix(s, "ip:")) {
+		kind = TB_KIND_ADDRESS;
+		ok = is_address_target(s + strlen("ip:"), port);
+		form = "ip:ADDRESS:PORT (ip:ADDRESS for ping), an IPv4 address and a port from 1 to 65535";
+	} else if (str_has_prefix(s, "ingress:")) {
 		docwalk_error(w, item, path,
-			      "\"%s\": services, the internet host and ingress are not implemented yet; "
-			      "name a pod, node or host, \"gateway\" or \"*\"",
+			      "\"%s\": ingress is not implemented yet; name a pod, node, host or external machine, a "
+			      "service:, nodeport: or ip: target, \"gateway\" or \"*\"",
 			      s);
 		return false;
+	}
+	if (!ok) {
+		docwalk_error(w, item, path, "\"%s\": expected %s", s, form);
+		return false;
+	}
+	if (kind != TB_KIND_POD) {
+		if (!to) {
+			docwalk_error(w, item, path,
+				      "\"%s\": a probe starts from a machine: name a pod, node, host or external machine",
+				      s);
+			return false;
+		}
+		*out = (struct tb_target){.kind = kind, .name = xstrdup(s), .line = line};
+		return true;
 	}
 	if (pod_selector_is_written(s)) {
 		struct pod_selector selector;
@@ -64,10 +144,19 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 		*out = (struct tb_target){.kind = TB_KIND_SELECTOR, .name = xstrdup(s), .line = line};
 		return true;
 	}
+	int unused;
+	if (is_address_target(s, &unused)) {
+		docwalk_error(w, item, path,
+			      "\"%s\" is not a target: write an address as ip:ADDRESS:PORT (\"ip:%s:8000\"), or ip:ADDRESS "
+			      "for ping, or name the machine that has it",
+			      s, s);
+		return false;
+	}
 	if (!topology_is_dns_label(s) && !is_namespaced_name(s)) {
 		docwalk_error(w, item, path,
-			      "\"%s\" is not a target: expected the name of a pod, node or host, a pod's "
-			      "NAMESPACE/NAME, a selector like \"NAMESPACE/app=web\", \"gateway\" or \"*\" (every pod)",
+			      "\"%s\" is not a target: expected the name of a pod, node, host or external machine, a "
+			      "pod's NAMESPACE/NAME, a selector like \"NAMESPACE/app=web\", \"gateway\", \"*\" (every "
+			      "pod), service:NAMESPACE/NAME, nodeport:NODE:PORT or ip:ADDRESS:PORT",
 			      s);
 		return false;
 	}
@@ -76,18 +165,26 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 	return true;
 }
 
-/* "port": a number, or the name of a port each target has (ports.h). */
+/* "port": a number, or the name of a port each target has (ports.h); a
+ * Service's port is named by a DNS label, which may be longer. */
 static bool parse_port(struct docwalk *w, const cJSON *item, const char *path, struct tb_expect *x)
 {
 	if (x->proto == TB_PROTO_PING) {
 		docwalk_error(w, item, path, "ping has no port");
 		return false;
 	}
+	if (x->to.kind == TB_KIND_NODEPORT || x->to.kind == TB_KIND_ADDRESS) {
+		docwalk_error(w, item, path, "the port is part of the target, \"%s\"", x->to.name);
+		return false;
+	}
 	if (cJSON_IsString(item)) {
-		if (!ports_is_name(item->valuestring)) {
+		bool service = x->to.kind == TB_KIND_SERVICE;
+		if (service ? !topology_is_dns_label(item->valuestring) : !ports_is_name(item->valuestring)) {
 			docwalk_error(w, item, path,
-				      "\"%s\" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no '-' at "
-				      "either end and no \"--\"",
+				      service ? "\"%s\" is not a service port's name: 1-63 of a-z, 0-9 and '-', a letter "
+						"or digit at both ends"
+					      : "\"%s\" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no "
+						"'-' at either end and no \"--\"",
 				      item->valuestring);
 			return false;
 		}
@@ -102,18 +199,120 @@ static bool parse_port(struct docwalk *w, const cJSON *item, const char *path, s
 	return true;
 }
 
+/* Whether S may name a pod that answers: a name, NAMESPACE/NAME or a
+ * selector (its syntax checked). False after reporting. */
+static bool parse_answerer(struct docwalk *w, const cJSON *item, const char *path)
+{
+	if (!docwalk_string(w, item, path, "a pod's name, NAMESPACE/NAME or a selector"))
+		return false;
+	const char *s = item->valuestring;
+	if (pod_selector_is_written(s)) {
+		struct pod_selector selector;
+		char *why = NULL;
+		if (!pod_selector_parse(s, &selector, &why)) {
+			docwalk_error(w, item, path, "\"%s\": %s", s, why);
+			free(why);
+			return false;
+		}
+		pod_selector_free(&selector);
+		return true;
+	}
+	if (!topology_is_dns_label(s) && !is_namespaced_name(s)) {
+		docwalk_error(w, item, path,
+			      "\"%s\": expected a pod's name, NAMESPACE/NAME or a selector like \"NAMESPACE/app=web\"", s);
+		return false;
+	}
+	return true;
+}
+
+/* "answeredBy": one name or selector, or a list of them. */
+static bool parse_answered_by(struct docwalk *w, const cJSON *item, const char *path, struct tb_expect *x)
+{
+	if (x->proto != TB_PROTO_HTTP && x->proto != TB_PROTO_UDP) {
+		docwalk_error(w, item, path, "only http and udp probes learn who answered");
+		return false;
+	}
+	if (!x->expect_pass) {
+		docwalk_error(w, item, path, "a probe expected to fail has no answer to name");
+		return false;
+	}
+	if (cJSON_IsString(item)) {
+		if (!parse_answerer(w, item, path))
+			return false;
+		x->answered_by = xcalloc(1, sizeof(*x->answered_by));
+		x->answered_by[x->n_answered_by++] = xstrdup(item->valuestring);
+		x->has_answered_by = true;
+		return true;
+	}
+	if (!docwalk_array(w, item, path, "a pod's name, NAMESPACE/NAME or selector, or a list of them"))
+		return false;
+	if (cJSON_GetArraySize(item) == 0) {
+		docwalk_error(w, item, path, "an empty list: name the pods that must answer");
+		return false;
+	}
+	bool ok = true;
+	size_t i = 0;
+	for (const cJSON *a = item->child; a; a = a->next, i++) {
+		autofree char *at = docwalk_path_index(path, i);
+		ok &= parse_answerer(w, a, at);
+	}
+	if (!ok)
+		return false;
+	x->answered_by = xcalloc((size_t)cJSON_GetArraySize(item), sizeof(*x->answered_by));
+	for (const cJSON *a = item->child; a; a = a->next)
+		x->answered_by[x->n_answered_by++] = xstrdup(a->valuestring);
+	x->has_answered_by = true;
+	return true;
+}
+
+/* "clientIP": preserved, rewritten, an address, or a machine's name (any
+ * of its addresses). */
+static bool parse_client_ip(struct docwalk *w, const cJSON *item, const char *path, struct tb_expect *x)
+{
+	const char *what = "\"preserved\", \"rewritten\", a machine's name or an IPv4 address";
+	if (!docwalk_string(w, item, path, what))
+		return false;
+	const char *s = item->valuestring;
+	if (x->proto != TB_PROTO_HTTP && x->proto != TB_PROTO_UDP) {
+		docwalk_error(w, item, path, "only http and udp probes see the client's address");
+		return false;
+	}
+	if (!x->expect_pass) {
+		docwalk_error(w, item, path, "a probe expected to fail has no server to see the client");
+		return false;
+	}
+	if (strcmp(s, "preserved") == 0 || strcmp(s, "rewritten") == 0) {
+		x->client_ip = s[0] == 'p' ? TB_CLIENT_IP_PRESERVED : TB_CLIENT_IP_REWRITTEN;
+		return true;
+	}
+	uint32_t a;
+	char again[16];
+	bool address = ipv4_addr_parse(s, &a) && strcmp(ipv4_addr_format(a, again), s) == 0;
+	if (!address && !topology_is_dns_label(s) && !is_namespaced_name(s)) {
+		docwalk_error(w, item, path, "\"%s\": expected %s", s, what);
+		return false;
+	}
+	x->client_ip = TB_CLIENT_IP_NAMED;
+	x->client_name = xstrdup(s);
+	return true;
+}
+
 static void expect_clear(struct tb_expect *x)
 {
 	free(x->from.name);
 	free(x->to.name);
 	free(x->port_name);
+	free(x->client_name);
+	for (size_t i = 0; i < x->n_answered_by; i++)
+		free(x->answered_by[i]);
+	free(x->answered_by);
 }
 
 void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct tb_expect **expects, size_t *n)
 {
 	static const char *const protos[] = {"http", "tcp", "ping", "udp", NULL};
 	static const char *const results[] = {"pass", "fail", NULL};
-	static const char *const client_ips[] = {"preserved", "rewritten", NULL};
+	static const char *const failures[] = {"refused", "timeout", NULL};
 	if (!docwalk_array(w, arr, path, "an array of expectations"))
 		return;
 	*expects = xrealloc(*expects, (*n + (size_t)cJSON_GetArraySize(arr) + 1) * sizeof(**expects));
@@ -126,16 +325,18 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			continue;
 		docwalk_check_keys(w, obj, at, expect_keys);
 		bool ok = true;
+		int to_port = 0, from_port;
 		const cJSON *item;
 		if ((item = docwalk_member(w, obj, at, "from", true))) {
 			autofree char *where = docwalk_path_key(at, "from");
-			ok &= parse_target(w, item, where, &x->from);
+			ok &= parse_target(w, item, where, false, &x->from, &from_port);
 		} else {
 			ok = false;
 		}
-		if ((item = docwalk_member(w, obj, at, "to", true))) {
+		const cJSON *to = docwalk_member(w, obj, at, "to", true);
+		if (to) {
 			autofree char *where = docwalk_path_key(at, "to");
-			ok &= parse_target(w, item, where, &x->to);
+			ok &= parse_target(w, to, where, true, &x->to, &to_port);
 		} else {
 			ok = false;
 		}
@@ -145,11 +346,42 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			ok &= v >= 0;
 			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : v == 3 ? TB_PROTO_UDP : TB_PROTO_HTTP;
 		}
-		if ((item = docwalk_member(w, obj, at, "result", false))) {
+		/* A NodePort or an address names its port; ping takes none. */
+		if (ok && (x->to.kind == TB_KIND_NODEPORT || x->to.kind == TB_KIND_ADDRESS)) {
+			autofree char *where = docwalk_path_key(at, "to");
+			if (x->proto == TB_PROTO_PING && x->to.kind == TB_KIND_NODEPORT) {
+				docwalk_error(w, to, where, "ping has no port: to ping the node, name it");
+				ok = false;
+			} else if (x->proto == TB_PROTO_PING && to_port) {
+				docwalk_error(w, to, where, "ping has no port: write ip:ADDRESS");
+				ok = false;
+			} else if (x->proto != TB_PROTO_PING && !to_port) {
+				docwalk_error(w, to, where, "%s probes need a port: write %s:PORT", tb_proto_name(x->proto),
+					      x->to.name);
+				ok = false;
+			}
+		}
+		const cJSON *result = docwalk_member(w, obj, at, "result", false);
+		if (result) {
 			autofree char *where = docwalk_path_key(at, "result");
-			int v = docwalk_choice(w, item, where, results);
+			int v = docwalk_choice(w, result, where, results);
 			ok &= v >= 0;
 			x->expect_pass = v != 1;
+		}
+		if ((item = docwalk_member(w, obj, at, "failure", false))) {
+			autofree char *where = docwalk_path_key(at, "failure");
+			int v = docwalk_choice(w, item, where, failures);
+			if (v >= 0 && result && x->expect_pass) {
+				docwalk_error(w, item, where,
+					      "says how a probe fails, and \"result\" is \"pass\": say \"result\": \"fail\", "
+					      "or leave \"result\" out");
+				v = -1;
+			}
+			ok &= v >= 0;
+			/* A failure said is a failure expected. */
+			x->failure = v == 0 ? TB_FAILURE_REFUSED : v == 1 ? TB_FAILURE_TIMEOUT : TB_FAILURE_ANY;
+			if (v >= 0)
+				x->expect_pass = false;
 		}
 		if ((item = docwalk_member(w, obj, at, "port", false))) {
 			autofree char *where = docwalk_path_key(at, "port");
@@ -158,13 +390,19 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 		}
 		if ((item = docwalk_member(w, obj, at, "clientIP", false))) {
 			autofree char *where = docwalk_path_key(at, "clientIP");
-			int v = docwalk_choice(w, item, where, client_ips);
-			if (v >= 0 && x->proto != TB_PROTO_HTTP && x->proto != TB_PROTO_UDP) {
-				docwalk_error(w, item, where, "only http and udp probes see the client's address");
-				v = -1;
-			}
-			ok &= v >= 0;
-			x->client_ip = v == 0 ? TB_CLIENT_IP_PRESERVED : v == 1 ? TB_CLIENT_IP_REWRITTEN : TB_CLIENT_IP_ANY;
+			x->client_line = docwalk_line(w, item);
+			ok &= parse_client_ip(w, item, where, x);
+		}
+		if ((item = docwalk_member(w, obj, at, "answeredBy", false))) {
+			autofree char *where = docwalk_path_key(at, "answeredBy");
+			x->answered_by_line = docwalk_line(w, item);
+			ok &= parse_answered_by(w, item, where, x);
+		}
+		if ((item = docwalk_member(w, obj, at, "requests", false))) {
+			autofree char *where = docwalk_path_key(at, "requests");
+			x->requests_line = docwalk_line(w, item);
+			ok &= docwalk_int(w, item, where, 1, TB_MAX_REQUESTS, "a number of requests", "a number of requests",
+					  &x->requests);
 		}
 		if (ok)
 			(*n)++;

@@ -726,8 +726,13 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 		struct tb_topology *t = o->t;
 		const char *shown = file ? file : (w->d->file ? w->d->file : "topology");
 		t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
-		t->notes[t->n_notes++] = xasprintf("%s:%d:%d: %s: the pod server stands in for %s (they do not "
-						   "change the network)",
+		/* Workloads' fields are the pod server's to stand in for; a
+		 * Service's or a Namespace's are simply not needed. */
+		bool workload = k->read != read_namespace && k->read != k8s_read_service &&
+				k->read != k8s_read_endpoint_slice;
+		t->notes[t->n_notes++] = xasprintf(workload ? "%s:%d:%d: %s: the pod server stands in for %s (they do not "
+							      "change the network)"
+							    : "%s:%d:%d: %s: not used: %s (they do not change the network)",
 						   shown, docwalk_line(w, obj), docwalk_column(w, obj), x.what, fields);
 	}
 	for (size_t i = 0; i < x.n_stood_in; i++)

@@ -897,9 +897,14 @@ void topology_free(struct tb_topology *t)
 	}
 	free(t->nodes);
 	for (size_t i = 0; i < t->n_expects; i++) {
-		free(t->expects[i].from.name);
-		free(t->expects[i].to.name);
-		free(t->expects[i].port_name);
+		struct tb_expect *x = &t->expects[i];
+		free(x->from.name);
+		free(x->to.name);
+		free(x->port_name);
+		free(x->client_name);
+		for (size_t k = 0; k < x->n_answered_by; k++)
+			free(x->answered_by[k]);
+		free(x->answered_by);
 	}
 	free(t->expects);
 	free(t->name);

@@ -257,17 +257,28 @@ struct tb_node {
 };
 
 /* Expectations (`expect`, parsed by expect.c, which compile.c runs beside
- * topology_parse): what `testbed check`
- * probes. Target kinds are open: later features add services, the
- * internet host and ingress. */
+ * topology_parse): what `testbed check` probes. Targets are machines by
+ * name, pods by selector, or what a packet addresses without naming a
+ * machine: a Service, a node's NodePort, any address. */
 enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING, TB_PROTO_UDP };
 
-/* What an http probe's server must see as the client's address. */
+/* What an http or udp probe's server must see as the client's address. */
 enum tb_client_ip {
 	TB_CLIENT_IP_ANY,       /* not checked */
 	TB_CLIENT_IP_PRESERVED, /* the source's own address: no NAT on the way */
 	TB_CLIENT_IP_REWRITTEN, /* some other address: SNAT or masquerade */
+	TB_CLIENT_IP_NAMED,     /* an address, or any of a machine's (client_name) */
+	/* Any address of the source's node: the default model's egress
+	 * probes (a pod's traffic leaves the cluster masqueraded). Never
+	 * written in a topology. */
+	TB_CLIENT_IP_SOURCE_NODE,
 };
+
+/* How a probe expected to fail must fail: REFUSED, something answered at
+ * once that nothing is there (a TCP reset, an ICMP port, host or network
+ * unreachable or administratively prohibited: what a REJECT sends);
+ * TIMEOUT, nothing came back (a DROP). */
+enum tb_failure { TB_FAILURE_ANY, TB_FAILURE_REFUSED, TB_FAILURE_TIMEOUT };
 
 enum tb_target_kind {
 	TB_KIND_POD,
@@ -276,23 +287,43 @@ enum tb_target_kind {
 	TB_KIND_GATEWAY,  /* the default gateway of routing "gateway" */
 	TB_KIND_ALL_PODS, /* "*" */
 	TB_KIND_SELECTOR, /* "NAMESPACE/SELECTOR" or "*"/SELECTOR: the pods it matches (selector.h) */
+	TB_KIND_EXTERNAL, /* a machine outside the cluster ("internet") */
+	TB_KIND_SERVICE,  /* "service:NAMESPACE/NAME" or "service:NAME" (namespace default) */
+	TB_KIND_NODEPORT, /* "nodeport:NODE:PORT": the node's address, that port */
+	TB_KIND_ADDRESS,  /* "ip:ADDRESS:PORT", or "ip:ADDRESS" for ping */
 };
+
+/* Target kinds a packet addresses rather than a machine: only "to". */
+static inline bool tb_target_kind_is_address(enum tb_target_kind k)
+{
+	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS;
+}
 
 struct tb_target {
 	enum tb_target_kind kind;
-	char *name; /* as written: NAME, NAMESPACE/NAME or a selector; NULL for TB_KIND_ALL_PODS */
+	char *name; /* as written: NAME, NAMESPACE/NAME, a selector, "service:..."; NULL for TB_KIND_ALL_PODS */
 	int line;
 };
+
+/* Most requests one expectation may repeat its probe. */
+#define TB_MAX_REQUESTS 10000
 
 struct tb_expect {
 	struct tb_target from, to;
 	enum tb_proto proto;
 	int port; /* 0: the target's HTTP port, or the default one; ping: 0 */
-	char *port_name; /* the target's port of this name; NULL: by number */
+	char *port_name; /* the target's port of this name (a Service's port's); NULL: by number */
 	bool expect_pass;
 	enum tb_client_ip client_ip;
+	char *client_name;       /* TB_CLIENT_IP_NAMED: a machine's name, or an address */
+	enum tb_failure failure; /* expect_pass false: how it must fail */
+	char **answered_by;      /* pods (names, NAMESPACE/NAME, selectors) that must answer */
+	size_t n_answered_by;
+	bool has_answered_by;
+	int requests;            /* 0: not given, one request */
 	int line;
 	int port_line; /* 0: no "port" */
+	int client_line, answered_by_line, requests_line; /* 0: not given */
 };
 
 /* KubeProxyConfiguration's settings that change the rules. */

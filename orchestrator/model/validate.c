@@ -340,9 +340,16 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 			diag_error(d, x->line, path, "\"%s\": namespace \"%s\" is not declared", x->name, namespace);
 		return;
 	}
+	/* What services, NodePorts and addresses mean is the plan's, which
+	 * the check compiles them against. */
+	case TB_KIND_SERVICE:
+	case TB_KIND_NODEPORT:
+	case TB_KIND_ADDRESS:
+		return;
 	case TB_KIND_POD:
 	case TB_KIND_NODE:
 	case TB_KIND_HOST:
+	case TB_KIND_EXTERNAL:
 		break;
 	}
 	size_t k;
@@ -352,14 +359,16 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 		diag_error(d, x->line, path, "%s", why);
 		return;
 	case NAME_UNKNOWN:
-		diag_error(d, x->line, path, "no pod, node or host is named \"%s\"", x->name);
+		diag_error(d, x->line, path, "no pod, node, host or external machine is named \"%s\"", x->name);
 		return;
 	case NAME_FOUND:
 		break;
 	}
 	const struct named *n = &names->items[k];
-	x->kind = strcmp(n->kind, "pod") == 0 ? TB_KIND_POD : strcmp(n->kind, "node") == 0 ? TB_KIND_NODE
-											  : TB_KIND_HOST;
+	x->kind = strcmp(n->kind, "pod") == 0		 ? TB_KIND_POD
+		  : strcmp(n->kind, "node") == 0	 ? TB_KIND_NODE
+		  : strcmp(n->kind, "external") == 0 ? TB_KIND_EXTERNAL
+						     : TB_KIND_HOST;
 }
 
 static void object_error(struct diag *d, const struct tb_origin *o, const char *path, const char *fmt, ...)

@@ -78,6 +78,10 @@ static void free_expects(struct plan *p)
 		free(p->expects[i].from);
 		free(p->expects[i].to);
 		free(p->expects[i].port_name);
+		free(p->expects[i].client_name);
+		for (size_t k = 0; k < p->expects[i].n_answered_by; k++)
+			free(p->expects[i].answered_by[k]);
+		free(p->expects[i].answered_by);
 	}
 	free(p->expects);
 	p->expects = NULL;
@@ -99,11 +103,22 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.port_name = x->port_name ? xstrdup(x->port_name) : NULL,
 			.expect_pass = x->expect_pass,
 			.client_ip = x->client_ip,
+			.client_name = x->client_name ? xstrdup(x->client_name) : NULL,
+			.failure = x->failure,
+			.has_answered_by = x->has_answered_by,
+			.requests = x->requests,
 			.line = x->line,
 			.from_line = x->from.line,
 			.to_line = x->to.line,
 			.port_line = x->port_line,
+			.client_line = x->client_line,
+			.answered_by_line = x->answered_by_line,
+			.requests_line = x->requests_line,
 		};
+		struct plan_expect *px = &p->expects[p->n_expects - 1];
+		px->answered_by = x->n_answered_by ? xcalloc(x->n_answered_by, sizeof(*px->answered_by)) : NULL;
+		for (size_t k = 0; k < x->n_answered_by; k++)
+			px->answered_by[px->n_answered_by++] = xstrdup(x->answered_by[k]);
 	}
 }
 

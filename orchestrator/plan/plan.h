@@ -198,10 +198,16 @@ struct plan_expect {
 	char *port_name; /* the port of this name on each target; NULL: by number */
 	bool expect_pass;
 	enum tb_client_ip client_ip;
+	char *client_name;       /* TB_CLIENT_IP_NAMED: a machine's name or an address */
+	enum tb_failure failure; /* expect_pass false: how the probe must fail */
+	char **answered_by;      /* names and selectors of the pods that must answer */
+	size_t n_answered_by;
+	bool has_answered_by;
+	int requests;            /* 0: not given (one) */
 	int line; /* in the topology file; 0 when not known */
-	/* Where from, to and port were written, for messages; 0: on LINE.
-	 * Not saved. */
-	int from_line, to_line, port_line;
+	/* Where from, to and the other fields were written, for messages; 0:
+	 * on LINE. Not saved. */
+	int from_line, to_line, port_line, client_line, answered_by_line, requests_line;
 };
 
 /* How long each phase of `up` took, in milliseconds (-1: not measured).

@@ -96,8 +96,19 @@ static cJSON *expect_json(const struct plan_expect *x)
 	else if (x->port)
 		cJSON_AddNumberToObject(o, "port", x->port);
 	json_put_str(o, "result", x->expect_pass ? "pass" : "fail");
-	if (x->client_ip != TB_CLIENT_IP_ANY)
+	if (x->client_ip == TB_CLIENT_IP_NAMED && x->client_name)
+		json_put_str(o, "clientIP", x->client_name);
+	else if (x->client_ip == TB_CLIENT_IP_PRESERVED || x->client_ip == TB_CLIENT_IP_REWRITTEN)
 		json_put_str(o, "clientIP", client_ip_names[x->client_ip]);
+	if (x->failure != TB_FAILURE_ANY)
+		json_put_str(o, "failure", x->failure == TB_FAILURE_REFUSED ? "refused" : "timeout");
+	if (x->has_answered_by) {
+		cJSON *a = cJSON_AddArrayToObject(o, "answeredBy");
+		for (size_t i = 0; i < x->n_answered_by; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(x->answered_by[i]));
+	}
+	if (x->requests)
+		cJSON_AddNumberToObject(o, "requests", x->requests);
 	if (x->line)
 		cJSON_AddNumberToObject(o, "line", x->line);
 	return o;
@@ -374,10 +385,29 @@ static int read_step(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 	return 0;
 }
 
+/* The saved answeredBy: names and selectors, each at most a selector's
+ * length; what they name is found when the check compiles. */
+static int read_answered_by(struct plan_expect *x, const cJSON *o, size_t i, struct tb_err *e)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "answeredBy");
+	if (!a)
+		return 0;
+	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) == 0)
+		return tb_fail(e, "expect[%zu].answeredBy: expected a list of names", i);
+	x->has_answered_by = true;
+	x->answered_by = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*x->answered_by));
+	for (const cJSON *n = a->child; n; n = n->next) {
+		if (!cJSON_IsString(n) || !*n->valuestring || strlen(n->valuestring) > 4096)
+			return tb_fail(e, "expect[%zu].answeredBy: expected a list of names", i);
+		x->answered_by[x->n_answered_by++] = xstrdup(n->valuestring);
+	}
+	return 0;
+}
+
 static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
-	char proto[8], result[8], client[16];
-	long port = 0, line = 0;
+	char proto[8], result[8], client[256], failure[16];
+	long port = 0, line = 0, requests = 0;
 	struct plan_expect *x = &p->expects[p->n_expects];
 	*x = (struct plan_expect){0};
 	if (!(x->from = json_get_strdup(o, "from", e)) || !(x->to = json_get_strdup(o, "to", e)))
@@ -386,7 +416,8 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	/* A port by number, or by a name each target's ports give it. */
 	const cJSON *port_name = cJSON_GetObjectItemCaseSensitive(o, "port");
 	if (cJSON_IsString(port_name)) {
-		if (!ports_is_name(port_name->valuestring))
+		bool service = strncmp(x->to, "service:", 8) == 0;
+		if (service ? !docwalk_is_dns_label(port_name->valuestring) : !ports_is_name(port_name->valuestring))
 			return tb_fail(e, "expect[%zu].port: expected a port's number or name", i);
 		x->port_name = xstrdup(port_name->valuestring);
 	} else if (json_get_int(o, "port", 1, 65535, &port, false, e) < 0) {
@@ -395,11 +426,19 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	if (json_get_str(o, "proto", proto, sizeof(proto), true, e) < 0 ||
 	    json_get_str(o, "result", result, sizeof(result), true, e) < 0 ||
 	    json_get_str(o, "clientIP", client, sizeof(client), false, e) < 0 ||
+	    json_get_str(o, "failure", failure, sizeof(failure), false, e) < 0 ||
+	    json_get_int(o, "requests", 1, TB_MAX_REQUESTS, &requests, false, e) < 0 ||
 	    json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
 		return tb_context(e, "expect[%zu]", i);
+	if (read_answered_by(x, o, i, e) < 0)
+		return -1;
 	x->port = (int)port;
 	x->line = (int)line;
+	x->requests = (int)requests;
 	x->expect_pass = strcmp(result, "fail") != 0;
+	if (failure[0] && strcmp(failure, "refused") != 0 && strcmp(failure, "timeout") != 0)
+		return tb_fail(e, "expect[%zu].failure: expected \"refused\" or \"timeout\"", i);
+	x->failure = !failure[0] ? TB_FAILURE_ANY : failure[0] == 'r' ? TB_FAILURE_REFUSED : TB_FAILURE_TIMEOUT;
 	x->proto = strcmp(proto, "tcp") == 0	? TB_PROTO_TCP
 		   : strcmp(proto, "ping") == 0 ? TB_PROTO_PING
 		   : strcmp(proto, "udp") == 0	? TB_PROTO_UDP
@@ -410,6 +449,11 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	for (size_t c = 0; client[0] && c < ARRAY_SIZE(client_ip_names); c++)
 		if (strcmp(client, client_ip_names[c]) == 0)
 			x->client_ip = (enum tb_client_ip)c;
+	/* Anything else names a machine or an address, found when the check compiles. */
+	if (client[0] && x->client_ip == TB_CLIENT_IP_ANY && strcmp(client, "any") != 0) {
+		x->client_ip = TB_CLIENT_IP_NAMED;
+		x->client_name = xstrdup(client);
+	}
 	return 0;
 fail:
 	free(x->from);

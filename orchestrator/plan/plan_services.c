@@ -276,6 +276,15 @@ static void announce(struct plan *p, const struct cluster_plan *c, size_t n_node
 
 void plan_cluster_service_routes(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c)
 {
+	bool any = false;
+	for (size_t i = 0; i < p->n_services && !any; i++)
+		any = p->services[i].n_load_balancer_ips + p->services[i].n_external_ips > 0;
+	/* Equal-cost next hops chosen per connection (addresses and ports),
+	 * as a load balancer spreads its clients; by addresses alone, the
+	 * kernel's default, one client would always reach one node. */
+	if (any)
+		build_sysctl(p, c->gateway, "net/ipv4/fib_multipath_hash_policy", "1",
+			     "LoadBalancer and externalIPs: the gateway spreads connections over the nodes by their ports too");
 	/* One route per address, whichever services share it. */
 	uint32_t *done = xcalloc(1, sizeof(*done));
 	size_t n_done = 0;

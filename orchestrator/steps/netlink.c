@@ -228,15 +228,20 @@ static int on_route_error(struct sockaddr_nl *nla, struct nlmsgerr *err, void *a
 	return NL_STOP;
 }
 
-int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a, struct tb_err *e)
+/* One RTM_GETROUTE: for DST, from SRC arriving on IIF (0, 0: sent from
+ * here); FIB_MATCH answers with the route that matched rather than the
+ * next hop chosen. */
+static int route_request(struct nl_sock *sk, uint32_t dst, uint32_t src, int iif, bool fib_match,
+			 struct nl_route_answer *a, struct tb_err *e)
 {
 	*a = (struct nl_route_answer){0};
-	/* RTM_F_FIB_MATCH: answer with the route that matched (its prefix), not
-	 * a host route made up for DST. */
-	struct rtmsg rtm = {.rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = RTM_F_FIB_MATCH};
+	struct rtmsg rtm = {.rtm_family = AF_INET, .rtm_dst_len = 32, .rtm_flags = fib_match ? RTM_F_FIB_MATCH : 0};
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST);
+	if (src)
+		rtm.rtm_src_len = 32;
 	if (!msg || nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
-	    nla_put_u32(msg, RTA_DST, htonl(dst)) < 0) {
+	    nla_put_u32(msg, RTA_DST, htonl(dst)) < 0 || (src && nla_put_u32(msg, RTA_SRC, htonl(src)) < 0) ||
+	    (iif && nla_put_u32(msg, RTA_IIF, (uint32_t)iif) < 0)) {
 		nlmsg_free(msg);
 		return tb_fail(e, "route lookup: out of memory");
 	}
@@ -254,6 +259,35 @@ int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a,
 	nl_cb_put(cb);
 	if (rc < 0 && !r.answered)
 		return tb_fail_errno(e, nl_errno(rc), "route lookup: %s", nl_geterror(rc));
+	return 0;
+}
+
+int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a, struct tb_err *e)
+{
+	return nl_route_lookup_from(sk, dst, 0, "", a, e);
+}
+
+int nl_route_lookup_from(struct nl_sock *sk, uint32_t dst, uint32_t src, const char *iif, struct nl_route_answer *a,
+			 struct tb_err *e)
+{
+	/* RTM_F_FIB_MATCH: answer with the route that matched (its prefix), not
+	 * a host route made up for DST. */
+	if (route_request(sk, dst, 0, 0, true, a, e) < 0)
+		return -1;
+	if (a->error || a->type != RTN_UNICAST || a->ifindex)
+		return 0;
+	/* Equal-cost next hops: the matched route names them all; which one
+	 * this packet takes is the kernel's hash of its addresses, so ask
+	 * again as the packet would, arriving on IIF from SRC (or, sent from
+	 * here, without either). */
+	int index = iif && *iif ? nl_ifindex(sk, iif) : 0;
+	struct nl_route_answer chosen;
+	if (route_request(sk, dst, index ? src : 0, index, false, &chosen, e) < 0)
+		return -1;
+	if (!chosen.error && chosen.ifindex) {
+		a->ifindex = chosen.ifindex;
+		a->gateway = chosen.gateway;
+	}
 	return 0;
 }
 

@@ -52,6 +52,11 @@ struct nl_route_answer {
 };
 /* Which route the kernel picks for a packet to DST sent from here. */
 int nl_route_lookup(struct nl_sock *sk, uint32_t dst, struct nl_route_answer *a, struct tb_err *e);
+/* The same for a packet from SRC arriving on IIF (an interface's name;
+ * "": sent from here): where the route has equal-cost next hops, ifindex
+ * and gateway are the one the kernel picks for that packet. */
+int nl_route_lookup_from(struct nl_sock *sk, uint32_t dst, uint32_t src, const char *iif, struct nl_route_answer *a,
+			 struct tb_err *e);
 /* The name of link IFINDEX (into NAME, IFNAMSIZ bytes). */
 int nl_ifname(struct nl_sock *sk, int ifindex, char *name, struct tb_err *e);
 

@@ -33,8 +33,12 @@ static int load(const struct exec_ctx *ctx, const struct step *s, struct nft_ctx
 	*out = NULL;
 	if (netns_enter(ctx->netns[s->machine], &self, e) < 0)
 		return tb_context(e, "%s", machine);
+	/* The context's socket, opened here, below FD_SETSIZE, which
+	 * libnftables' select() needs; the reserve is shared, hence the lock. */
 	pthread_mutex_lock(&new_lock);
+	fd_low_release();
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	fd_low_restore();
 	pthread_mutex_unlock(&new_lock);
 	int rc = 0;
 	if (!nft) {
@@ -79,6 +83,10 @@ static int apply_apart(const struct exec_ctx *ctx, const struct step *s, void **
 static void finish(void *later)
 {
 	nft_ctx_free(later);
+	/* Its socket's low descriptor is free again: back to the reserve. */
+	pthread_mutex_lock(&new_lock);
+	fd_low_restore();
+	pthread_mutex_unlock(&new_lock);
 }
 
 static void render(const struct render_ctx *r, const struct step *s)

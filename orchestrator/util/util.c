@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -487,4 +488,39 @@ int remove_tree_at(int dirfd, const char *name, struct tb_err *e)
 		rm_frame_free(&stack[--depth]);
 	free(stack);
 	return rc < 0 ? tb_context(e, "removing %s", name) : 0;
+}
+
+/* A handful: a library makes its socket or two while they are free. */
+#define LOW_FDS 4
+static int low_fds[LOW_FDS];
+static size_t n_low_fds;
+
+static void low_fds_fill(size_t want)
+{
+	while (n_low_fds < want) {
+		int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (fd >= FD_SETSIZE) {
+			close(fd);
+			return;
+		}
+		low_fds[n_low_fds++] = fd;
+	}
+}
+
+void fd_low_reserve(void)
+{
+	low_fds_fill(LOW_FDS);
+}
+
+void fd_low_release(void)
+{
+	while (n_low_fds)
+		close(low_fds[--n_low_fds]);
+}
+
+void fd_low_restore(void)
+{
+	low_fds_fill(LOW_FDS);
 }

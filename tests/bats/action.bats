@@ -71,8 +71,9 @@ step() {
 	assert_equal "$report" "$(sed -n 's/^report=//p' "$PASS/outputs.check")"
 	[ -s "$report" ]
 	xmllint --noout --schema "$REPO/tests/junit.xsd" "$report"
-	# The default lab: every pod reaches every other pod, 24 probes, none failing.
-	assert_equal "$(xmllint --xpath 'count(//testcase)' "$report")" 24
+	# The default lab: every pod reaches every other pod (24 probes) and the
+	# internet (8), none failing.
+	assert_equal "$(xmllint --xpath 'count(//testcase)' "$report")" 32
 	assert_equal "$(xmllint --xpath 'count(//failure)' "$report")" 0
 }
 
@@ -81,10 +82,10 @@ step() {
 	cat "$summary"
 	grep -q "^## testbed: $LAB\$" "$summary"
 	# A Markdown table: a header row, its separator, pod rows.
-	grep -Eq '^\| from .*\| pod-a \|.*\| pod-d \|$' "$summary"
+	grep -Eq '^\| from .*\| pod-a \|.*\| pod-d \| internet \|$' "$summary"
 	grep -Eq '^\|( *:?-+:? *\|)+ *$' "$summary"
 	grep -Eq '^\| *pod-a *\|' "$summary"
-	grep -Eq '24 passed, 0 failed' "$summary"
+	grep -Eq '32 passed, 0 failed' "$summary"
 	run sed -n '/^```mermaid$/,/^```$/p' "$summary"
 	assert_line --index 0 '```mermaid'
 	assert_output --partial pod-a

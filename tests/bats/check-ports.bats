@@ -108,9 +108,10 @@ expect() {
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/r.json"
 	# 4 pods, 12 ordered pairs: http (tcp to liar, which runs its own command), ping,
-	# and udp to the three pod servers with a UDP port (liar's answers are its own).
+	# and udp to the three pod servers with a UDP port (liar's answers are its own);
+	# then each pod's egress to the internet, http and ping.
 	run jq -r '[.probes[] | .proto] | group_by(.) | map("\(.[0]) \(length)") | join(", ")' "$BATS_TEST_TMPDIR/r.json"
-	assert_output "http 9, ping 12, tcp 3, udp 9"
+	assert_output "http 13, ping 16, tcp 3, udp 9"
 	run jq -r '[.probes[] | select(.proto == "udp") | "\(.to):\(.port)"] | unique | join(" ")' "$BATS_TEST_TMPDIR/r.json"
 	assert_output "api:53 db:8125 web:5353"
 	run jq -r '.model' "$BATS_TEST_TMPDIR/r.json"
@@ -168,15 +169,15 @@ expect() {
 	run "$TESTBED" check --expect "$f" "$LAB"
 	assert_failure 2
 	assert_output - <<-EOF
-		$f:2: expect[0].to: no pod, node or host is named "nope"
-		$f:3: expect[1].to: no pod, node or host is named "default/nope"
+		$f:2: expect[0].to: no pod, node, host or external machine is named "nope"
+		$f:3: expect[1].to: no pod, node, host or external machine is named "default/nope"
 		$f:4: expect[2].from: "*/app=cache" matches no pod
 		$f:5: expect[3].to: "shop/app=web" matches no pod: no pod is in its namespace
 		$f:7: expect[4].port: db has no port named "dns"
 		$f:8: expect[5].port: port "metrics" of api is 9100/TCP; udp probes need a UDP port
 		$f:9: expect[6].port: port "dns" of liar is 5353/UDP; tcp probes need a TCP port
 		$f:10: expect[7]: node1 has no UDP port to probe: give "port"
-		$f:11: expect[8].from: no pod, node or host is named "lab"
+		$f:11: expect[8].from: no pod, node, host or external machine is named "lab"
 	EOF
 }
 
@@ -196,7 +197,7 @@ expect() {
 	assert_failure 2
 	assert_output - <<-EOF
 		$f:2: expect[0].from: "default/app in web": expected "(" and values after "app in", found "web"
-		$f:3: expect[1].to: "Default/db" is not a target: expected the name of a pod, node or host, a pod's NAMESPACE/NAME, a selector like "NAMESPACE/app=web", "gateway" or "*" (every pod)
+		$f:3: expect[1].to: "Default/db" is not a target: expected the name of a pod, node, host or external machine, a pod's NAMESPACE/NAME, a selector like "NAMESPACE/app=web", "gateway", "*" (every pod), service:NAMESPACE/NAME, nodeport:NODE:PORT or ip:ADDRESS:PORT
 		$f:4: expect[2].proto: "sctp": expected "http", "tcp", "ping" or "udp"
 		$f:5: expect[3].port: "Web" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no '-' at either end and no "--"
 		$f:6: expect[4].port: ping has no port
@@ -245,5 +246,5 @@ expect() {
 	assert_output --partial 'lab check-ports has no pod, node or host "default/node1"'
 	run "$TESTBED" trace "$LAB" shop/web db
 	assert_failure 2
-	assert_output --partial 'lab check-ports has no pod, node, host or gateway "shop/web"'
+	assert_output --partial 'lab check-ports has no pod, node, host, external machine or gateway "shop/web"'
 }

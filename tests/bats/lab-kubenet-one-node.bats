@@ -82,7 +82,8 @@ teardown_file() {
 @test "check: the Kubernetes model holds on one node" {
 	run "$TESTBED" check "$LAB"
 	assert_success
-	assert_line "12 passed, 0 failed"
+	# 3 pods: 6 pairs over http and ping, then each pod to the internet.
+	assert_line "18 passed, 0 failed"
 }
 
 @test "down leaves the host as it was" {

@@ -95,7 +95,7 @@ teardown_file() {
 	assert_output --partial "lab no-such-lab is not up"
 	run "$TESTBED" trace "$LAB" pod-a pod-x
 	assert_failure 2
-	assert_output --partial 'no pod, node, host or gateway "pod-x"'
+	assert_output --partial 'no pod, node, host, external machine or gateway "pod-x"'
 	run "$TESTBED" trace "$LAB" pod-a lab
 	assert_failure 2
 	run "$TESTBED" trace "$LAB" pod-a

@@ -104,7 +104,7 @@ teardown_file() {
 	for lab in host-gw vxlan; do
 		run "$TESTBED" check "$lab"
 		assert_success
-		assert_line "24 passed, 0 failed"
+		assert_line "32 passed, 0 failed"
 	done
 }
 
@@ -119,7 +119,7 @@ teardown_file() {
 	assert_line --regexp '^  pod-d +pod +node3 +10\.0\.3\.2 +8000 +[0-9]+ +running$'
 	run "$TESTBED" check gone
 	assert_success
-	assert_line "24 passed, 0 failed"
+	assert_line "32 passed, 0 failed"
 	run "$TESTBED" trace gone pod-a pod-d
 	assert_success
 	assert_line --regexp 'delivered$'

@@ -55,7 +55,7 @@ static const struct check_probe *find(const struct check_run *r, const char *fro
 {
 	for (size_t i = 0; i < r->n_probes; i++) {
 		const struct check_target *t = check_target_of(r, &r->probes[i]);
-		if (strcmp(r->machines[r->probes[i].from].name, from) == 0 && strcmp(r->machines[t->machine].name, to) == 0 &&
+		if (strcmp(r->machines[r->probes[i].from].name, from) == 0 && strcmp(check_end_name(r, t->end), to) == 0 &&
 		    t->proto == proto)
 			return &r->probes[i];
 	}
@@ -64,7 +64,7 @@ static const struct check_probe *find(const struct check_run *r, const char *fro
 
 /* What a probe's target is: its port, and the machine it names. */
 #define PORT(p) (check_target_of(&r, (p))->port)
-#define TO(p) (check_target_of(&r, (p))->machine)
+#define TO(p) (check_target_of(&r, (p))->end)
 
 TEST(check_default_model_is_every_pod_to_every_other_pod)
 {
@@ -76,8 +76,9 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	struct check_run r;
 	CHECK(check_compile(t, &r, &d));
 	CHECK(r.default_model);
-	/* 4 pods: 12 ordered pairs; ping to all; http to a and b; tcp to d; c has no server. */
-	CHECK_INT(r.n_probes, 12 + 3 * 2 + 3);
+	/* 4 pods: 12 ordered pairs; ping to all; http to a and b; tcp to d; c has no server.
+	 * Then egress: each pod to the lab's internet, over http and ping. */
+	CHECK_INT(r.n_probes, 12 + 3 * 2 + 3 + 4 * 2);
 	const struct check_probe *p = find(&r, "a", "b", TB_PROTO_HTTP);
 	CHECK(p && PORT(p) == 8080 && p->expect_pass && p->client_ip == TB_CLIENT_IP_PRESERVED);
 	CHECK(p && p->from == plan_find(t, "a") && TO(p) == plan_find(t, "b"));
@@ -87,6 +88,12 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	CHECK(p && PORT(p) == 7000 && p->client_ip == TB_CLIENT_IP_ANY);
 	CHECK(find(&r, "a", "a", TB_PROTO_PING) == NULL);
 	CHECK(find(&r, "h", "a", TB_PROTO_PING) == NULL);
+	/* The internet sees the pod's node: egress is masqueraded. */
+	p = find(&r, "c", "internet", TB_PROTO_HTTP);
+	CHECK(p && PORT(p) == 8000 && p->client_ip == TB_CLIENT_IP_SOURCE_NODE);
+	autofree char *label = p ? check_probe_label(&r, p) : NULL;
+	CHECK_STR(label, "c -> internet http:8000 (client IP n2)");
+	CHECK(find(&r, "c", "internet", TB_PROTO_PING) != NULL);
 	check_run_free(&r);
 	free_plan(t);
 	diag_free(&d);
@@ -206,7 +213,9 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	}
 	struct check_run r;
 	CHECK(check_compile(t, &r, &d));
-	CHECK_INT(r.n_probes, PODS * (PODS - 1) * 2);
+	/* The mesh, then each pod's egress to the internet (http and ping). */
+	enum { MESH = PODS * (PODS - 1) * 2 };
+	CHECK_INT(r.n_probes, MESH + PODS * 2);
 	/* Machines are numbered with the nodes among them: pods by name. */
 	size_t *pod = xcalloc(r.n_machines, sizeof(*pod));
 	for (size_t m = 0; m < r.n_machines; m++) {
@@ -216,7 +225,7 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	static unsigned char seen[PODS][PODS];
 	memset(seen, 0, sizeof(seen));
 	size_t target_changes = 0;
-	for (size_t i = 0; i < r.n_probes; i += 2) {
+	for (size_t i = 0; i < MESH; i += 2) {
 		const struct check_probe *http = &r.probes[i], *ping = &r.probes[i + 1];
 		CHECK(check_target_of(&r, http)->proto == TB_PROTO_HTTP && check_target_of(&r, ping)->proto == TB_PROTO_PING);
 		CHECK(http->from == ping->from && TO(http) == TO(ping) && http->from != TO(http));
@@ -239,11 +248,14 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	 * the group; the last group's sources come last. */
 	CHECK_STR(r.machines[r.probes[0].from].name, "p0-1");
 	CHECK_STR(r.machines[TO(&r.probes[0])].name, "p0-0");
-	CHECK_STR(r.machines[r.probes[r.n_probes - 1].from].name, "p9-14");
+	CHECK_STR(r.machines[r.probes[MESH - 1].from].name, "p9-14");
 	/* Any window of probes in schedule order, as many as run at once, comes
-	 * from at most a group's sources. */
+	 * from at most a group's sources: in the mesh, and in the egress that
+	 * follows it, which goes group by group too. */
 	enum { WINDOW = 128 };
 	for (size_t start = 0; start + WINDOW <= r.n_probes; start += WINDOW / 2) {
+		if (start < MESH && start + WINDOW > MESH)
+			continue;
 		unsigned char from[PODS + 16] = {0};
 		size_t sources = 0;
 		CHECK(r.n_machines <= PODS + 16);
@@ -268,8 +280,8 @@ TEST(check_probes_are_compact)
 		{.from = 1, .to = 0, .expect_pass = 1, .outcome = PROBE_FAIL},
 	};
 	struct check_target targets[2] = {
-		{.machine = 0, .address = 0x0a000001, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 0, .n_answerers = 1},
-		{.machine = 1, .address = 0x0a000002, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 1, .n_answerers = 1},
+		{.end = 0, .address = 0x0a000001, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 0, .n_answerers = 1},
+		{.end = 1, .address = 0x0a000002, .port = 80, .proto = TB_PROTO_HTTP, .answerers = 1, .n_answerers = 1},
 	};
 	uint32_t answerers[2] = {0, 1};
 	struct check_run r = {.machines = machines, .n_machines = 2, .targets = targets, .n_targets = 2,
@@ -344,7 +356,7 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 		t->has_expect = false;
 		t->n_expects = 0;
 		CHECK(check_compile(t, &r, &d));
-		CHECK_INT(r.n_probes, 2 * 300 * 299);
+		CHECK_INT(r.n_probes, 2 * 300 * 299 + 2 * 300);
 		CHECK(r.cap_probes * sizeof(*r.probes) <= 2 * r.n_probes * 32);
 		check_run_free(&r);
 		t->has_expect = true;
@@ -405,7 +417,7 @@ TEST(check_a_target_passes_any_of_its_answerers)
 {
 	struct plan_machine machines[3] = {{.name = "client"}, {.name = "web-0"}, {.name = "web-1"}};
 	uint32_t answerers[2] = {1, 2};
-	struct check_target service = {.machine = 1, .address = 0x0a600001, .port = 80, .proto = TB_PROTO_HTTP,
+	struct check_target service = {.end = 1, .address = 0x0a600001, .port = 80, .proto = TB_PROTO_HTTP,
 				       .answerers = 0, .n_answerers = 2};
 	struct check_run r = {.machines = machines, .n_machines = 3, .targets = &service, .n_targets = 1,
 			      .answerers = answerers, .n_answerers = 2};
@@ -558,9 +570,9 @@ TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
 		  "t.json:3: expect[0].to: \"web\" is ambiguous: pods default/web and shop/web have that name; say which, "
 		  "as NAMESPACE/NAME\n"
 		  "t.json:6: expect[2].port: port \"dns\" of default/web is 5353/UDP; tcp probes need a TCP port\n"
-		  "t.json:8: expect[3].to: no pod, node or host is named \"nope\"\n"
+		  "t.json:8: expect[3].to: no pod, node, host or external machine is named \"nope\"\n"
 		  "t.json:9: expect[4].from: \"*/app=none\" matches no pod\n"
-		  "t.json:10: expect[5].from: no pod, node or host is named \"lab\"\n"
+		  "t.json:10: expect[5].from: no pod, node, host or external machine is named \"lab\"\n"
 		  "t.json:12: expect[7].to: \"shop/app in (\": expected \",\" or \")\" in the values of \"app\", found the end\n"
 		  "t.json:13: expect[8].port: shop/web has no port named \"web\"\n");
 	/* expect[1] resolved, and the gateway is there. */
@@ -645,7 +657,7 @@ TEST(check_udp_probes_take_udp_ports)
 	set_expects(t, NULL, 0);
 	t->has_expect = false;
 	CHECK(check_compile(t, &r, &d));
-	CHECK_INT(r.n_probes, 6 * 2 + 2 * 1);
+	CHECK_INT(r.n_probes, 6 * 2 + 2 * 1 + 3 * 2);
 	p = find(&r, "api", "web", TB_PROTO_UDP);
 	CHECK(p && PORT(p) == 5353 && p->expect == CHECK_DEFAULT_MODEL && p->expect_pass);
 	CHECK(find(&r, "db", "web", TB_PROTO_UDP) != NULL);
@@ -701,7 +713,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 		struct check_run r;
 		CHECK(!check_compile(t, &r, &d));
 		autofree char *said = messages(&d);
-		autofree char *expected = xasprintf("%s:3: expect[1].to: no pod, node or host is named \"nope\"\n", path);
+		autofree char *expected = xasprintf("%s:3: expect[1].to: no pod, node, host or external machine is named \"nope\"\n", path);
 		CHECK_STR(said, expected);
 		/* The first one compiled. */
 		CHECK(find(&r, "db", "web", TB_PROTO_UDP) != NULL);

@@ -33,10 +33,10 @@ static uint32_t target(const char *to, enum tb_proto proto, uint16_t port)
 {
 	uint32_t m = machine(to);
 	for (size_t i = 0; i < n_targets; i++)
-		if (targets[i].machine == m && targets[i].proto == proto && targets[i].port == port)
+		if (targets[i].end == m && targets[i].proto == proto && targets[i].port == port)
 			return (uint32_t)i;
 	answerers[n_targets] = m;
-	targets[n_targets] = (struct check_target){.machine = m, .address = machines[m].address, .port = port,
+	targets[n_targets] = (struct check_target){.end = m, .address = machines[m].address, .port = port,
 						   .proto = (uint8_t)proto, .answerers = (uint32_t)n_targets, .n_answerers = 1};
 	return (uint32_t)n_targets++;
 }
