@@ -1,0 +1,228 @@
+/* Which Ingresses the lab's ingress controller serves, and the controller
+ * itself (ingress.h). */
+#define _GNU_SOURCE
+#include "model/ingress.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "util/diag.h"
+#include "util/util.h"
+
+static void note(struct tb_topology *t, const struct tb_ingress *in, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note(struct tb_topology *t, const struct tb_ingress *in, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *why = xvasprintf(fmt, ap);
+	va_end(ap);
+	const char *file = in->origin.file ? in->origin.file : "topology";
+	t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+	t->notes[t->n_notes++] = xasprintf("%s:%d:%d: %s: %s", file, in->origin.line, in->origin.column,
+					   in->origin.what, why);
+}
+
+static const struct tb_ingress_class *find_class(const struct tb_topology *t, const char *name)
+{
+	for (size_t i = 0; i < t->n_ingress_classes; i++)
+		if (strcmp(t->ingress_classes[i].name, name) == 0)
+			return &t->ingress_classes[i];
+	return NULL;
+}
+
+/* Is class NAME the lab controller's? A declared IngressClass is when its
+ * controller is ingress-nginx's; "nginx", which the upstream manifests
+ * install, is unless declared otherwise. */
+static bool ours(const struct tb_topology *t, const char *name)
+{
+	const struct tb_ingress_class *c = find_class(t, name);
+	if (c)
+		return strcmp(c->controller, TB_INGRESS_CONTROLLER_CLASS) == 0;
+	return strcmp(name, TB_INGRESS_DEFAULT_CLASS) == 0;
+}
+
+/* The default IngressClass, as the admission plugin finds it. */
+static const struct tb_ingress_class *default_class(const struct tb_topology *t)
+{
+	for (size_t i = 0; i < t->n_ingress_classes; i++)
+		if (t->ingress_classes[i].is_default)
+			return &t->ingress_classes[i];
+	return NULL;
+}
+
+/* Marks the Ingresses the controller serves, noting every other one. */
+static size_t choose_served(struct tb_topology *t)
+{
+	size_t n = 0;
+	const struct tb_ingress_class *def = default_class(t);
+	for (size_t i = 0; i < t->n_ingresses; i++) {
+		struct tb_ingress *in = &t->ingresses[i];
+		if (in->class_name) {
+			in->served = ours(t, in->class_name);
+			if (!in->served)
+				note(t, in, "served by no controller of the lab: its class \"%s\" is %s", in->class_name,
+				     find_class(t, in->class_name) ? "another controller's" : "not declared");
+		} else if (def) {
+			/* The admission plugin gave it the default class. */
+			in->served = strcmp(def->controller, TB_INGRESS_CONTROLLER_CLASS) == 0;
+			if (!in->served)
+				note(t, in, "served by no controller of the lab: it names no class, and the default "
+					    "IngressClass %s is another controller's (%s)",
+				     def->name, def->controller);
+		} else {
+			note(t, in, "not served: it names no class and no IngressClass is the default "
+				    "(ingressclass.kubernetes.io/is-default-class: \"true\"); give spec.ingressClassName: %s",
+			     TB_INGRESS_DEFAULT_CLASS);
+		}
+		n += in->served;
+	}
+	return n;
+}
+
+/* The controller's names are the lab's: a user object that takes them is
+ * refused, naming it. */
+static bool names_free(const struct tb_topology *t, struct diag *d)
+{
+	bool ok = true;
+	for (size_t i = 0; i < t->n_services_objects; i++) {
+		const struct tb_service *s = &t->services[i];
+		if (strcmp(s->namespace, TB_INGRESS_NAMESPACE) == 0 && strcmp(s->name, TB_INGRESS_CONTROLLER) == 0) {
+			diag_error_in(d, s->origin.file, s->origin.line, s->origin.column, s->origin.what,
+				      "this is the lab's ingress controller's Service (it runs ingress-nginx for the "
+				      "Ingresses): rename yours, or set cluster.ingress");
+			ok = false;
+		}
+	}
+	for (size_t i = 0; i < t->n_nodes; i++)
+		for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
+			const struct tb_pod *pod = &t->nodes[i].pods[j];
+			if (strcmp(pod->namespace, TB_INGRESS_NAMESPACE) == 0 &&
+			    strcmp(pod->name, TB_INGRESS_CONTROLLER) == 0) {
+				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column,
+					      pod->origin.what ? pod->origin.what : pod->name,
+					      "pod ingress-nginx/ingress-nginx-controller is the lab's ingress controller: "
+					      "rename yours");
+				ok = false;
+			}
+		}
+	return ok;
+}
+
+static struct tb_label label(const char *key, const char *value)
+{
+	return (struct tb_label){xstrdup(key), xstrdup(value)};
+}
+
+static void add_namespace(struct tb_topology *t)
+{
+	if (topology_find_namespace(t, TB_INGRESS_NAMESPACE))
+		return;
+	t->namespaces = xrealloc(t->namespaces, (t->n_namespaces + 1) * sizeof(*t->namespaces));
+	struct tb_namespace *ns = &t->namespaces[t->n_namespaces++];
+	*ns = (struct tb_namespace){.name = xstrdup(TB_INGRESS_NAMESPACE), .labels = xcalloc(1, sizeof(*ns->labels)),
+				    .n_labels = 1};
+	ns->labels[0] = label(TB_LABEL_NAMESPACE_NAME, TB_INGRESS_NAMESPACE);
+}
+
+/* The controller's pod, last on the first node: its address comes after
+ * every pod of the user's, so adding it moves none. */
+static void add_pod(struct tb_topology *t)
+{
+	struct tb_node *n = &t->nodes[0];
+	n->pods = xrealloc(n->pods, (n->n_pods + 1) * sizeof(*n->pods));
+	struct tb_pod *pod = &n->pods[n->n_pods++];
+	*pod = (struct tb_pod){
+		.name = xstrdup(TB_INGRESS_CONTROLLER),
+		.namespace = xstrdup(TB_INGRESS_NAMESPACE),
+		.image = xstrdup("pod"),
+		.labels = xcalloc(3, sizeof(*pod->labels)),
+		.n_labels = 3,
+		.ports = xcalloc(1, sizeof(*pod->ports)),
+		.n_ports = 1,
+		.disk = TB_DEFAULT_DISK,
+		.command = xcalloc(6, sizeof(*pod->command)),
+		.n_command = 5,
+		.origin = {.what = xstrdup("the lab's ingress controller (ingress-nginx)")},
+	};
+	/* As the upstream manifests label it. */
+	pod->labels[0] = label("app.kubernetes.io/name", "ingress-nginx");
+	pod->labels[1] = label("app.kubernetes.io/instance", "ingress-nginx");
+	pod->labels[2] = label("app.kubernetes.io/component", "controller");
+	pod->ports[0] = (struct tb_port){xstrdup(TB_HTTP_PORT_NAME), 80, TB_PROTOCOL_TCP};
+	const char *argv[] = {INGRESS_NGINX_BINARY, "-g", "daemon off;", "-c", INGRESS_NGINX_CONF};
+	for (size_t i = 0; i < ARRAY_SIZE(argv); i++)
+		pod->command[i] = xstrdup(argv[i]);
+	t->n_pods++;
+}
+
+static void add_service(struct tb_topology *t)
+{
+	const struct tb_ingress_settings *in = &t->cluster.ingress;
+	int node_port = in->node_port;
+	if (!node_port)
+		node_port = TB_INGRESS_DEFAULT_NODE_PORT >= t->cluster.node_port_min &&
+					    TB_INGRESS_DEFAULT_NODE_PORT <= t->cluster.node_port_max
+				    ? TB_INGRESS_DEFAULT_NODE_PORT
+				    : t->cluster.node_port_min;
+	struct tb_service s = {
+		.name = xstrdup(TB_INGRESS_CONTROLLER),
+		.namespace = xstrdup(TB_INGRESS_NAMESPACE),
+		.type = in->type,
+		.has_selector = true,
+		.selector = xcalloc(3, sizeof(*s.selector)),
+		.n_selector = 3,
+		.ports = xcalloc(1, sizeof(*s.ports)),
+		.n_ports = 1,
+		.affinity_timeout = 10800,
+		.allocate_node_ports = true,
+		.origin = {.line = in->line, .what = xstrdup("Service ingress-nginx/ingress-nginx-controller (cluster.ingress)")},
+	};
+	s.selector[0] = label("app.kubernetes.io/name", "ingress-nginx");
+	s.selector[1] = label("app.kubernetes.io/instance", "ingress-nginx");
+	s.selector[2] = label("app.kubernetes.io/component", "controller");
+	s.ports[0] = (struct tb_service_port){.name = xstrdup(TB_HTTP_PORT_NAME),
+					      .protocol = TB_PROTOCOL_TCP,
+					      .port = 80,
+					      .target_port_name = xstrdup(TB_HTTP_PORT_NAME),
+					      .node_port = node_port};
+	if (in->type == TB_SERVICE_LOAD_BALANCER) {
+		s.load_balancer_ips = xcalloc(1, sizeof(*s.load_balancer_ips));
+		s.load_balancer_ips[0] = in->load_balancer_ip;
+		s.n_load_balancer_ips = 1;
+	}
+	t->services = xrealloc(t->services, (t->n_services_objects + 1) * sizeof(*t->services));
+	t->services[t->n_services_objects++] = s;
+}
+
+bool ingress_controller_add(struct tb_topology *t, struct diag *d)
+{
+	size_t errors = d->count;
+	for (size_t i = 0; i < t->n_ingresses; i++) {
+		const struct tb_ingress *in = &t->ingresses[i];
+		if (!topology_find_namespace(t, in->namespace))
+			diag_error_in(d, in->origin.file, in->origin.line, in->origin.column, in->origin.what,
+				      "metadata.namespace: namespace \"%s\" is not declared: add a Namespace object for it",
+				      in->namespace);
+	}
+	if (!choose_served(t)) {
+		if (t->cluster.ingress.line)
+			diag_note(d, "cluster.ingress: no Ingress is served, so the lab runs no ingress controller");
+		return d->count == errors;
+	}
+	if (!t->n_nodes) {
+		for (size_t i = 0; i < t->n_ingresses; i++)
+			if (t->ingresses[i].served) {
+				const struct tb_origin *o = &t->ingresses[i].origin;
+				diag_error_in(d, o->file, o->line, o->column, o->what,
+					      "an Ingress needs a cluster: its controller runs on a node");
+			}
+		return false;
+	}
+	if (!names_free(t, d) || d->count != errors)
+		return false;
+	add_namespace(t);
+	add_pod(t);
+	add_service(t);
+	return true;
+}
