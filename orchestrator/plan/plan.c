@@ -182,8 +182,26 @@ void plan_service_free(struct plan_service *s)
 	*s = (struct plan_service){0};
 }
 
+void plan_ingress_free(struct plan_ingress *in)
+{
+	for (size_t i = 0; i < in->n_servers; i++) {
+		struct plan_ingress_server *s = &in->servers[i];
+		for (size_t k = 0; k < s->n_locations; k++) {
+			free(s->locations[k].path);
+			free(s->locations[k].ingress);
+			free(s->locations[k].service);
+			free(s->locations[k].port);
+		}
+		free(s->locations);
+		free(s->host);
+	}
+	free(in->servers);
+	*in = (struct plan_ingress){0};
+}
+
 void plan_free(struct plan *p)
 {
+	plan_ingress_free(&p->ingress);
 	for (size_t i = 0; i < p->n_machines; i++) {
 		struct plan_machine *m = &p->machines[i];
 		strv_free(m->argv);
