@@ -57,6 +57,12 @@ struct check_target {
 	uint8_t proto;        /* enum tb_proto */
 	uint32_t answerers;   /* index into run->answerers... */
 	uint32_t n_answerers; /* ...of this many plan machines */
+	uint32_t request;     /* http: 1 + index into run->http_requests (ingress: a Host and path); 0: GET /hostname */
+};
+
+/* What an http probe to an ingress: target asks: its Host header and path. */
+struct check_http_request {
+	char *host, *path;
 };
 
 /* One probe, compact: a full mesh of 1000 pods is 2 million of them, so a
@@ -73,6 +79,8 @@ struct check_probe {
 	uint32_t latency_us;  /* from the first packet to the verdict */
 	uint32_t client_addr; /* http or udp + client_ip: what the server said it saw, as address... */
 	uint16_t client_port; /* ...and port (has_client) */
+	uint16_t expect_status; /* http: the status the answer must have ("status"); 0: 200 */
+	uint16_t status;        /* http: the status the last answer had; 0: none */
 	uint8_t attempts;
 	unsigned outcome : 2;        /* enum probe_outcome */
 	unsigned expect_pass : 1;    /* "result": "pass" */
@@ -120,6 +128,8 @@ static inline bool check_probe_ok(const struct check_probe *p)
 {
 	if (p->outcome != (p->expect_pass ? PROBE_PASS : PROBE_FAIL))
 		return false;
+	if (p->expect_status && p->expect_status != 200)
+		return p->status == p->expect_status;
 	return p->expect_pass || !p->expect_failure || p->failed == p->expect_failure;
 }
 
@@ -140,6 +150,8 @@ struct check_run {
 	size_t n_end_names, cap_end_names;
 	struct check_target *targets;
 	size_t n_targets, cap_targets;
+	struct check_http_request *http_requests; /* targets' */
+	size_t n_http_requests, cap_http_requests;
 	uint32_t *answerers; /* plan machines, in runs the targets index */
 	size_t n_answerers, cap_answerers;
 	struct check_probe *probes;

@@ -340,12 +340,13 @@ enum tb_target_kind {
 	TB_KIND_SERVICE,  /* "service:NAMESPACE/NAME" or "service:NAME" (namespace default) */
 	TB_KIND_NODEPORT, /* "nodeport:NODE:PORT": the node's address, that port */
 	TB_KIND_ADDRESS,  /* "ip:ADDRESS:PORT", or "ip:ADDRESS" for ping */
+	TB_KIND_INGRESS,  /* "ingress:HOST/PATH": the ingress controller's Service, asked with that Host and path */
 };
 
 /* Target kinds a packet addresses rather than a machine: only "to". */
 static inline bool tb_target_kind_is_address(enum tb_target_kind k)
 {
-	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS;
+	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS || k == TB_KIND_INGRESS;
 }
 
 struct tb_target {
@@ -370,9 +371,10 @@ struct tb_expect {
 	size_t n_answered_by;
 	bool has_answered_by;
 	int requests;            /* 0: not given, one request */
+	int status;              /* http: the status the answer must have; 0: not given (200) */
 	int line;
 	int port_line; /* 0: no "port" */
-	int client_line, answered_by_line, requests_line; /* 0: not given */
+	int client_line, answered_by_line, requests_line, status_line; /* 0: not given */
 };
 
 /* KubeProxyConfiguration's settings that change the rules. */

@@ -346,6 +346,17 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 	case TB_KIND_NODEPORT:
 	case TB_KIND_ADDRESS:
 		return;
+	case TB_KIND_INGRESS: {
+		bool served = false;
+		for (size_t k = 0; k < t->n_ingresses && !served; k++)
+			served = t->ingresses[k].served;
+		if (!served)
+			diag_error(d, x->line, path,
+				   "\"%s\": the lab runs no ingress controller: no Ingress of class %s (or of the default "
+				   "class) is declared",
+				   x->name, TB_INGRESS_DEFAULT_CLASS);
+		return;
+	}
 	case TB_KIND_POD:
 	case TB_KIND_NODE:
 	case TB_KIND_HOST:

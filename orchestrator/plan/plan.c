@@ -151,6 +151,7 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.failure = x->failure,
 			.has_answered_by = x->has_answered_by,
 			.requests = x->requests,
+			.status = x->status,
 			.line = x->line,
 			.from_line = x->from.line,
 			.to_line = x->to.line,
@@ -158,6 +159,7 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.client_line = x->client_line,
 			.answered_by_line = x->answered_by_line,
 			.requests_line = x->requests_line,
+			.status_line = x->status_line,
 		};
 		struct plan_expect *px = &p->expects[p->n_expects - 1];
 		px->answered_by = x->n_answered_by ? xcalloc(x->n_answered_by, sizeof(*px->answered_by)) : NULL;
