@@ -79,8 +79,6 @@ struct check_probe {
 	uint32_t latency_us;  /* from the first packet to the verdict */
 	uint32_t client_addr; /* http or udp + client_ip: what the server said it saw, as address... */
 	uint16_t client_port; /* ...and port (has_client) */
-	uint16_t expect_status; /* http: the status the answer must have ("status"); 0: 200 */
-	uint16_t status;        /* http: the status the last answer had; 0: none */
 	uint8_t attempts;
 	unsigned outcome : 2;        /* enum probe_outcome */
 	unsigned expect_pass : 1;    /* "result": "pass" */
@@ -88,6 +86,8 @@ struct check_probe {
 	unsigned has_client : 1;     /* client_addr/port hold what /clientip said */
 	unsigned expect_failure : 2; /* enum tb_failure: how it must fail (expect_pass 0) */
 	unsigned failed : 2;         /* enum check_failure: how it failed */
+	unsigned expect_status : 10; /* http: the status the answer must have ("status"); 0: 200 */
+	unsigned status : 10;        /* http: the status the last answer had; 0: none */
 };
 
 /* Answers per answerer, for probes repeated ("requests"). */

@@ -9,15 +9,15 @@
 #include "util/diag.h"
 #include "util/util.h"
 
-static void note(struct tb_topology *t, const struct tb_ingress *in, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void note(struct tb_topology *t, const struct tb_ingress *in, const char *fmt, ...)
+static void note(struct tb_topology *t, const char *topology, const struct tb_ingress *in, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void note(struct tb_topology *t, const char *topology, const struct tb_ingress *in, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	autofree char *why = xvasprintf(fmt, ap);
 	va_end(ap);
-	const char *file = in->origin.file ? in->origin.file : "topology";
+	const char *file = in->origin.file ? in->origin.file : topology ? topology : "topology";
 	t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
 	t->notes[t->n_notes++] = xasprintf("%s:%d:%d: %s: %s", file, in->origin.line, in->origin.column,
 					   in->origin.what, why);
@@ -52,7 +52,7 @@ static const struct tb_ingress_class *default_class(const struct tb_topology *t)
 }
 
 /* Marks the Ingresses the controller serves, noting every other one. */
-static size_t choose_served(struct tb_topology *t)
+static size_t choose_served(struct tb_topology *t, const char *topology)
 {
 	size_t n = 0;
 	const struct tb_ingress_class *def = default_class(t);
@@ -61,17 +61,17 @@ static size_t choose_served(struct tb_topology *t)
 		if (in->class_name) {
 			in->served = ours(t, in->class_name);
 			if (!in->served)
-				note(t, in, "served by no controller of the lab: its class \"%s\" is %s", in->class_name,
+				note(t, topology, in, "served by no controller of the lab: its class \"%s\" is %s", in->class_name,
 				     find_class(t, in->class_name) ? "another controller's" : "not declared");
 		} else if (def) {
 			/* The admission plugin gave it the default class. */
 			in->served = strcmp(def->controller, TB_INGRESS_CONTROLLER_CLASS) == 0;
 			if (!in->served)
-				note(t, in, "served by no controller of the lab: it names no class, and the default "
+				note(t, topology, in, "served by no controller of the lab: it names no class, and the default "
 					    "IngressClass %s is another controller's (%s)",
 				     def->name, def->controller);
 		} else {
-			note(t, in, "not served: it names no class and no IngressClass is the default "
+			note(t, topology, in, "not served: it names no class and no IngressClass is the default "
 				    "(ingressclass.kubernetes.io/is-default-class: \"true\"); give spec.ingressClassName: %s",
 			     TB_INGRESS_DEFAULT_CLASS);
 		}
@@ -205,7 +205,7 @@ bool ingress_controller_add(struct tb_topology *t, struct diag *d)
 				      "metadata.namespace: namespace \"%s\" is not declared: add a Namespace object for it",
 				      in->namespace);
 	}
-	if (!choose_served(t)) {
+	if (!choose_served(t, d->file)) {
 		if (t->cluster.ingress.line)
 			diag_note(d, "cluster.ingress: no Ingress is served, so the lab runs no ingress controller");
 		return d->count == errors;
