@@ -198,6 +198,41 @@ static void read_rule(struct object *x, const cJSON *obj, const char *path, stru
 	}
 }
 
+/* metadata.annotations, of which the reader uses those USED says: the
+ * generic note ("not used: metadata.annotations") becomes one per
+ * annotation that is not. */
+static void note_annotations(struct object *x, bool (*used)(const char *key))
+{
+	const cJSON *meta = k8s_field(x->item, "metadata");
+	const cJSON *notes = meta ? k8s_field(meta, "annotations") : NULL;
+	if (!notes || !cJSON_IsObject(notes))
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < x->n_stood_in; i++) {
+		if (strcmp(x->stood_in[i], "metadata.annotations") == 0)
+			free(x->stood_in[i]);
+		else
+			x->stood_in[k++] = x->stood_in[i];
+	}
+	x->n_stood_in = k;
+	for (const cJSON *a = notes->child; a; a = a->next)
+		if (!used(a->string)) {
+			grow_array((void **)&x->stood_in, &x->cap_stood_in, x->n_stood_in + 1, sizeof(*x->stood_in));
+			x->stood_in[x->n_stood_in++] = k8s_path("metadata.annotations", a->string);
+		}
+}
+
+static bool ingress_annotation_used(const char *key)
+{
+	/* ingress-nginx's own are refused, which is not standing in. */
+	return strcmp(key, ANNOTATION_CLASS) == 0 || strncmp(key, NGINX_ANNOTATIONS, strlen(NGINX_ANNOTATIONS)) == 0;
+}
+
+static bool class_annotation_used(const char *key)
+{
+	return strcmp(key, ANNOTATION_DEFAULT_CLASS) == 0;
+}
+
 /* metadata.annotations: the legacy class is read; ingress-nginx's own
  * each change what the proxy does, so each is refused by name. */
 static void read_annotations(struct object *x, struct tb_ingress *in)
@@ -254,6 +289,7 @@ void k8s_read_ingress(struct object *x, const cJSON *spec, const char *namespace
 			in.class_name = xstrdup(text);
 	}
 	read_annotations(x, &in);
+	note_annotations(x, ingress_annotation_used);
 	const cJSON *backend = k8s_field(spec, "defaultBackend");
 	if (backend)
 		read_backend(x, backend, "spec.defaultBackend", &in.default_backend);
@@ -302,6 +338,7 @@ void k8s_read_ingress_class(struct object *x, const cJSON *spec, const char *nam
 	const cJSON *def = notes && cJSON_IsObject(notes) ? k8s_field(notes, ANNOTATION_DEFAULT_CLASS) : NULL;
 	/* The admission plugin takes only "true" as the default's mark. */
 	c.is_default = cJSON_IsString(def) && strcmp(def->valuestring, "true") == 0;
+	note_annotations(x, class_annotation_used);
 	t->ingress_classes = xrealloc(t->ingress_classes, (t->n_ingress_classes + 1) * sizeof(*t->ingress_classes));
 	t->ingress_classes[t->n_ingress_classes++] = c;
 }
