@@ -156,7 +156,12 @@ static void read_path(struct object *x, const cJSON *obj, const char *path, stru
 	const char *text = p ? docwalk_string(x->w, p, p_at, "a path") : "";
 	if (!text)
 		text = "";
-	if (which >= 0 && (which != TB_PATH_IMPLEMENTATION_SPECIFIC || *text) && text[0] != '/')
+	bool control = false;
+	for (const unsigned char *c = (const unsigned char *)text; *c && !control; c++)
+		control = *c < ' ' || *c == 0x7f;
+	if (control)
+		docwalk_error(x->w, p, p_at, "a path holds no control characters: a request line cannot carry them");
+	else if (which >= 0 && (which != TB_PATH_IMPLEMENTATION_SPECIFIC || *text) && text[0] != '/')
 		docwalk_error(x->w, p ? p : obj, p_at, "\"%s\" must be an absolute path (starting with '/')", text);
 	else if ((which == TB_PATH_EXACT || which == TB_PATH_PREFIX) && path_problem(text))
 		docwalk_error(x->w, p, p_at, "\"%s\" %s", text, path_problem(text));

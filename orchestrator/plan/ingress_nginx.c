@@ -388,9 +388,26 @@ static void server_name(struct text *t, const char *host)
 	put(t, "$;\n");
 }
 
+/* A location's path as nginx.conf reads it: bare when it holds only what
+ * needs no quoting, else in double quotes with '"' and '\\' escaped (an
+ * ImplementationSpecific path may hold ';', '{' or a space). */
+static void location_path(struct text *t, const char *path)
+{
+	if (strspn(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._~-") == strlen(path)) {
+		put(t, "%s", path);
+		return;
+	}
+	put(t, "\"");
+	for (const char *c = path; *c; c++)
+		put(t, *c == '"' || *c == '\\' ? "\\%c" : "%c", *c);
+	put(t, "\"");
+}
+
 static void location(struct text *t, const struct plan *p, const struct plan_location *l)
 {
-	put(t, "\n\t\tlocation %s%s {\n", l->match == PLAN_MATCH_EXACT ? "= " : "", l->path);
+	put(t, "\n\t\tlocation %s", l->match == PLAN_MATCH_EXACT ? "= " : "");
+	location_path(t, l->path);
+	put(t, " {\n");
 	autofree char *upstream = ingress_nginx_upstream_name(l);
 	const char *slash = *l->ingress ? strchr(l->ingress, '/') : NULL;
 	if (slash) {

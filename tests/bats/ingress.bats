@@ -177,11 +177,19 @@ get() {
 		                name: idle
 		                port:
 		                  number: 80
+		          - path: "/odd;{x}"
+		            pathType: ImplementationSpecific
+		            backend:
+		              service:
+		                name: web
+		                port:
+		                  number: 80
 	EOF
 	jq --arg img "$REPO/images" '.name = "inglb" | .images = {"pod": ($img + "/pod.tar.zst"), "node": ($img + "/node.tar.zst")}
 		| .cluster = {"ingress": {"service": "LoadBalancer", "loadBalancerIP": "192.0.2.80"}}
 		| .expect = [{"from": "internet", "to": "ingress:shop.example.com/cart", "answeredBy": "shop/app=cart", "requests": 10},
 			{"from": "internet", "to": "ingress:idle.example.com/", "status": 503},
+			{"from": "internet", "to": "ingress:idle.example.com/odd;{x}/y", "answeredBy": "shop/app=web"},
 			{"from": "internet", "to": "ip:192.0.2.80:80", "status": 404}]' \
 		"$EXAMPLE/lab.json" >"$dir/lab.json"
 	LAB=inglb
@@ -191,6 +199,7 @@ get() {
 	run jq -r '.probes[] | "\(.to) \(.ok)"' <<<"$output"
 	assert_line 'ingress:shop.example.com/cart true'
 	assert_line 'ingress:idle.example.com/ true'
+	assert_line 'ingress:idle.example.com/odd;{x}/y true'
 	run "$TESTBED" exec "$LAB" internet -- wget -S -q -O - --header "Host: idle.example.com" http://192.0.2.80/
 	assert_output --partial 'HTTP/1.1 503'
 }

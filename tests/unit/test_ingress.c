@@ -66,7 +66,9 @@ static char *q(const char *text)
 										  "{'number': 80}") ", " PATH(   \
 				"/v1/", "Exact", "fallback", "{'number': 80}") ", " PATH("/idle", "Prefix", "idle",       \
 											 "{'number': 80}") ", " PATH( \
-				"/gone", "Prefix", "missing", "{'number': 80}") "]}}, {'host': '*.example.com', 'http': " \
+				"/gone", "Prefix", "missing", "{'number': 80}") ", " PATH("/odd \\\"path\\\";{x}",        \
+										"ImplementationSpecific", "web",   \
+										"{'number': 80}") "]}}, {'host': '*.example.com', 'http': " \
 			"{'paths': [" PATH("/", "Prefix", "fallback", "{'number': 80}") "]}}]}")
 
 /* Machine M's file at PATH, or NULL. */
@@ -260,6 +262,7 @@ TEST(ingress_nginx_routes_each_host_and_path_as_ingress_nginx_does)
 		{"api.example.com", "/v1/orders", "api.example.com", "/v1/", "shop/web", 0},
 		/* ImplementationSpecific is nginx's own prefix. */
 		{"api.example.com", "/legacyx", "api.example.com", "/legacy", "shop/web", 0},
+		{"api.example.com", "/odd \"path\";{x}/y", "api.example.com", "/odd \"path\";{x}", "shop/web", 0},
 		/* The host's "/" is the default backend of the Ingress that made
 		 * the server first ("more", which has none): 404. */
 		{"api.example.com", "/other", "api.example.com", "/", "", 404},
@@ -321,6 +324,7 @@ TEST(ingress_nginx_conf_is_generated_from_the_objects)
 		"location /cart/ {",
 		"set $proxy_upstream_name \"shop-cart-web\";",
 		"location /legacy {",
+		"location \"/odd \\\"path\\\";{x}\" {",
 		"# the default backend: no Ingress rule matches\n\t\t\treturn 404;",
 		"# no such Service: ingress-nginx has no upstream for it\n\t\t\treturn 503;",
 		"# no ready endpoint (or no cluster IP) behind the Service\n\t\t\treturn 503;",
