@@ -1144,6 +1144,13 @@ static bool resolve_address(const struct plan *p, struct check_run *run, struct 
 	return true;
 }
 
+/* Whether M reaches the cluster from outside: an external machine, or the
+ * gateway, which routes no service address. */
+static bool outside_cluster(const struct plan_machine *m)
+{
+	return m->kind == MACHINE_EXTERNAL || m->kind == MACHINE_GATEWAY;
+}
+
 /* "ingress:HOST/PATH": the controller's Service as the source reaches it
  * (OUTSIDE: from a machine outside the cluster, its load balancer's
  * address or the first node's NodePort; else its cluster IP), asked with
@@ -1526,7 +1533,7 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	struct end outside = {0};
 	bool has_outside = false;
 	for (size_t a = 0; named && str_has_prefix(x->to, "ingress:") && a < n_from && !has_outside; a++)
-		if (t->machines[froms[a].machine].kind == MACHINE_EXTERNAL) {
+		if (outside_cluster(&t->machines[froms[a].machine])) {
 			autofree char *path = xasprintf("expect[%zu].to", i);
 			outside = (struct end){.named = true, .name = x->to, .machine = tos[0].machine};
 			if (!resolve_ingress(t, c->run, d, i, path, x->to_line ? x->to_line : x->line, true, &outside))
@@ -1538,7 +1545,7 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	for (size_t a = 0; added && a < n_from; a++)
 		for (size_t b = 0; added && b < n_to; b++) {
 			const struct end *to =
-				has_outside && t->machines[froms[a].machine].kind == MACHINE_EXTERNAL ? &outside : &tos[b];
+				has_outside && outside_cluster(&t->machines[froms[a].machine]) ? &outside : &tos[b];
 			if (!(sets && !to->named && froms[a].machine == to->machine))
 				added = add_expected(c, t, d, i, &froms[a], to, specificity);
 		}

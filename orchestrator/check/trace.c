@@ -484,9 +484,11 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 		const struct plan_service *s = &p->services[in->service];
 		out->address = s->cluster_ip;
 		out->port = s->ports[0].port;
-		if (p->machines[from].kind == MACHINE_EXTERNAL && s->n_load_balancer_ips) {
+		/* The gateway routes no service address: it comes in as the outside does. */
+		bool outside = p->machines[from].kind == MACHINE_EXTERNAL || p->machines[from].kind == MACHINE_GATEWAY;
+		if (outside && s->n_load_balancer_ips) {
 			out->address = s->load_balancer_ips[0];
-		} else if (p->machines[from].kind == MACHINE_EXTERNAL) {
+		} else if (outside) {
 			for (size_t m = 0; m < p->n_machines; m++)
 				if (p->machines[m].kind == MACHINE_NODE) {
 					out->address = p->machines[m].address;

@@ -56,6 +56,9 @@ static size_t choose_served(struct tb_topology *t, const char *topology)
 {
 	size_t n = 0;
 	const struct tb_ingress_class *def = default_class(t);
+	size_t n_default = 0;
+	for (size_t i = 0; i < t->n_ingress_classes; i++)
+		n_default += t->ingress_classes[i].is_default;
 	for (size_t i = 0; i < t->n_ingresses; i++) {
 		struct tb_ingress *in = &t->ingresses[i];
 		if (in->class_name) {
@@ -63,6 +66,11 @@ static size_t choose_served(struct tb_topology *t, const char *topology)
 			if (!in->served)
 				note(t, topology, in, "served by no controller of the lab: its class \"%s\" is %s", in->class_name,
 				     find_class(t, in->class_name) ? "another controller's" : "not declared");
+		} else if (n_default > 1) {
+			/* The admission plugin refuses it: which default is unclear. */
+			note(t, topology, in, "not served: it names no class and %zu IngressClasses are marked the "
+					       "default, so the API server refuses it without spec.ingressClassName",
+			     n_default);
 		} else if (def) {
 			/* The admission plugin gave it the default class. */
 			in->served = strcmp(def->controller, TB_INGRESS_CONTROLLER_CLASS) == 0;
@@ -80,6 +88,29 @@ static size_t choose_served(struct tb_topology *t, const char *topology)
 	return n;
 }
 
+/* The labels the upstream manifests give the controller's pod, which its
+ * Service selects. */
+static const struct {
+	const char *key, *value;
+} controller_label[] = {
+	{"app.kubernetes.io/name", "ingress-nginx"},
+	{"app.kubernetes.io/instance", "ingress-nginx"},
+	{"app.kubernetes.io/component", "controller"},
+};
+
+static bool controller_labels(const struct tb_label *labels, size_t n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(controller_label); i++) {
+		bool found = false;
+		for (size_t k = 0; k < n && !found; k++)
+			found = strcmp(labels[k].key, controller_label[i].key) == 0 &&
+				strcmp(labels[k].value, controller_label[i].value) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
 /* The controller's names are the lab's: a user object that takes them is
  * refused, naming it. */
 static bool names_free(const struct tb_topology *t, struct diag *d)
@@ -94,15 +125,34 @@ static bool names_free(const struct tb_topology *t, struct diag *d)
 			ok = false;
 		}
 	}
+	for (size_t i = 0; i < t->n_slices; i++) {
+		const struct tb_endpoint_slice *es = &t->slices[i];
+		if (strcmp(es->namespace, TB_INGRESS_NAMESPACE) == 0 && es->service &&
+		    strcmp(es->service, TB_INGRESS_CONTROLLER) == 0) {
+			diag_error_in(d, es->origin.file, es->origin.line, es->origin.column, es->origin.what,
+				      "an EndpointSlice of the lab's ingress controller's Service: its endpoint is the "
+				      "controller's pod");
+			ok = false;
+		}
+	}
 	for (size_t i = 0; i < t->n_nodes; i++)
 		for (size_t j = 0; j < t->nodes[i].n_pods; j++) {
 			const struct tb_pod *pod = &t->nodes[i].pods[j];
-			if (strcmp(pod->namespace, TB_INGRESS_NAMESPACE) == 0 &&
-			    strcmp(pod->name, TB_INGRESS_CONTROLLER) == 0) {
-				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column,
-					      pod->origin.what ? pod->origin.what : pod->name,
+			if (strcmp(pod->namespace, TB_INGRESS_NAMESPACE) != 0)
+				continue;
+			const char *what = pod->origin.what ? pod->origin.what : pod->name;
+			if (strcmp(pod->name, TB_INGRESS_CONTROLLER) == 0) {
+				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, what,
 					      "pod ingress-nginx/ingress-nginx-controller is the lab's ingress controller: "
 					      "rename yours");
+				ok = false;
+			} else if (controller_labels(pod->labels, pod->n_labels)) {
+				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, what,
+					      "pod %s/%s has the ingress controller's labels (app.kubernetes.io/name: "
+					      "ingress-nginx, app.kubernetes.io/instance: ingress-nginx, "
+					      "app.kubernetes.io/component: controller): the controller's Service would send "
+					      "requests to it; label it otherwise",
+					      pod->namespace, pod->name);
 				ok = false;
 			}
 		}
@@ -145,10 +195,8 @@ static void add_pod(struct tb_topology *t)
 		.n_command = 5,
 		.origin = {.what = xstrdup("the lab's ingress controller (ingress-nginx)")},
 	};
-	/* As the upstream manifests label it. */
-	pod->labels[0] = label("app.kubernetes.io/name", "ingress-nginx");
-	pod->labels[1] = label("app.kubernetes.io/instance", "ingress-nginx");
-	pod->labels[2] = label("app.kubernetes.io/component", "controller");
+	for (size_t i = 0; i < ARRAY_SIZE(controller_label); i++)
+		pod->labels[i] = label(controller_label[i].key, controller_label[i].value);
 	pod->ports[0] = (struct tb_port){xstrdup(TB_HTTP_PORT_NAME), 80, TB_PROTOCOL_TCP};
 	const char *argv[] = {INGRESS_NGINX_BINARY, "-g", "daemon off;", "-c", INGRESS_NGINX_CONF};
 	for (size_t i = 0; i < ARRAY_SIZE(argv); i++)
@@ -165,6 +213,12 @@ static void add_service(struct tb_topology *t)
 					    TB_INGRESS_DEFAULT_NODE_PORT <= t->cluster.node_port_max
 				    ? TB_INGRESS_DEFAULT_NODE_PORT
 				    : t->cluster.node_port_min;
+	/* The default yields to a user's Service that asks for it: IPAM then
+	 * gives the lowest free one. */
+	for (size_t i = 0; !in->node_port && i < t->n_services_objects; i++)
+		for (size_t k = 0; k < t->services[i].n_ports; k++)
+			if (t->services[i].ports[k].node_port == node_port)
+				node_port = 0;
 	struct tb_service s = {
 		.name = xstrdup(TB_INGRESS_CONTROLLER),
 		.namespace = xstrdup(TB_INGRESS_NAMESPACE),
@@ -178,9 +232,8 @@ static void add_service(struct tb_topology *t)
 		.allocate_node_ports = true,
 		.origin = {.line = in->line, .what = xstrdup("Service ingress-nginx/ingress-nginx-controller (cluster.ingress)")},
 	};
-	s.selector[0] = label("app.kubernetes.io/name", "ingress-nginx");
-	s.selector[1] = label("app.kubernetes.io/instance", "ingress-nginx");
-	s.selector[2] = label("app.kubernetes.io/component", "controller");
+	for (size_t i = 0; i < ARRAY_SIZE(controller_label); i++)
+		s.selector[i] = label(controller_label[i].key, controller_label[i].value);
 	s.ports[0] = (struct tb_service_port){.name = xstrdup(TB_HTTP_PORT_NAME),
 					      .protocol = TB_PROTOCOL_TCP,
 					      .port = 80,

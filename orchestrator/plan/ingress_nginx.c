@@ -332,6 +332,8 @@ const struct plan_location *ingress_nginx_route(const struct plan_ingress *in, c
 		if (strcmp(in->servers[i].host, CATCH_ALL) == 0)
 			s = &in->servers[i];
 	*server = s;
+	if (!s)
+		return NULL;
 	size_t len = strcspn(path, "?#");
 	const struct plan_location *best = NULL;
 	for (size_t i = 0; i < s->n_locations; i++) {

@@ -354,6 +354,8 @@ static int plan_ingress_from_json(struct plan *p, const cJSON *root, struct tb_e
 	if (json_get_machine(p, o, "controller", &in->controller, e) < 0 ||
 	    json_get_str(o, "service", service, sizeof(service), true, e) < 0)
 		return tb_context(e, "ingress");
+	if (p->machines[in->controller].kind != MACHINE_POD)
+		return tb_fail(e, "ingress.controller: \"%s\" is not a pod", p->machines[in->controller].name);
 	if ((in->service = service_named(p, service)) == PLAN_NONE)
 		return tb_fail(e, "ingress.service: no service \"%s\"", service);
 	const cJSON *servers = cJSON_GetObjectItemCaseSensitive(o, "servers");

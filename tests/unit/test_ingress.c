@@ -195,6 +195,23 @@ TEST(ingress_classes_decide_what_the_controller_serves_and_the_rest_is_noted)
 		    "'ingress-nginx'}, 'spec': {'ports': [{'port': 80}]}}"));
 	CHECK(strstr(taken, "Service ingress-nginx/ingress-nginx-controller: this is the lab's ingress controller's "
 			    "Service") != NULL);
+	/* A pod its Service would select is refused too. */
+	autofree char *selected = messages_of(LAB(
+		"", SHOP ", {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'ingress-nginx'}}, {'apiVersion': "
+		    "'v1', 'kind': 'Pod', 'metadata': {'name': 'fake', 'namespace': 'ingress-nginx', 'labels': "
+		    "{'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', "
+		    "'app.kubernetes.io/component': 'controller'}}, 'spec': {'containers': [{'name': 'c', 'image': 'x'}]}}"));
+	CHECK(strstr(selected, "Pod ingress-nginx/fake: pod ingress-nginx/fake has the ingress controller's labels") !=
+	      NULL);
+	/* Two default classes: the API server refuses a classless Ingress. */
+	autofree char *two = messages_of(LAB(
+		"", "{'apiVersion': 'networking.k8s.io/v1', 'kind': 'IngressClass', 'metadata': {'name': 'a', 'annotations': "
+		    "{'ingressclass.kubernetes.io/is-default-class': 'true'}}, 'spec': {'controller': 'k8s.io/ingress-nginx'}}, "
+		    "{'apiVersion': 'networking.k8s.io/v1', 'kind': 'IngressClass', 'metadata': {'name': 'b', 'annotations': "
+		    "{'ingressclass.kubernetes.io/is-default-class': 'true'}}, 'spec': {'controller': 'k8s.io/ingress-nginx'}}, "
+		    INGRESS("none", "{'defaultBackend': {'service': {'name': 'web', 'port': {'number': 80}}}}")));
+	CHECK_STR(two, "note: t.json:1: Ingress shop/none: not served: it names no class and 2 IngressClasses are marked "
+		       "the default, so the API server refuses it without spec.ingressClassName\n");
 }
 
 TEST(ingress_controller_is_a_pod_after_every_user_pod_and_a_node_port_service)
@@ -219,6 +236,14 @@ TEST(ingress_controller_is_a_pod_after_every_user_pod_and_a_node_port_service)
 	CHECK_INT(s->ports[0].port, 80);
 	CHECK_INT(s->ports[0].node_port, TB_INGRESS_DEFAULT_NODE_PORT);
 	CHECK(s->n_endpoints == 1 && s->endpoints[0].machine == c);
+	plan_free(&p);
+	/* The default node port yields to a user's Service that asks for it. */
+	CHECK(build(LAB("", SHOP ", {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'np', 'namespace': "
+			    "'shop'}, 'spec': {'type': 'NodePort', 'selector': {'app': 'web'}, 'ports': [{'port': 80, "
+			    "'nodePort': 30080}]}}"),
+		    &p));
+	s = &p.services[p.ingress.service];
+	CHECK(s->ports[0].node_port && s->ports[0].node_port != TB_INGRESS_DEFAULT_NODE_PORT);
 	plan_free(&p);
 	/* LoadBalancer: its address is routed by the gateway, as a Service's. */
 	CHECK(build(LAB("'ingress': {'service': 'LoadBalancer', 'loadBalancerIP': '192.0.2.80'}", SHOP), &p));
