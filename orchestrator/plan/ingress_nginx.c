@@ -9,10 +9,10 @@
  *   - A location per path; a path a server already has with the same
  *     pathType stays the first Ingress's, except "/" still on the default
  *     backend, which a rule's "/" replaces.
- *   - Prefix "/foo" becomes the nginx location "/foo/" plus an Exact
- *     "= /foo" (unless an Exact "/foo" exists): element-wise prefixes, so
- *     "/foobar" does not match; Exact is "= /foo"; ImplementationSpecific
- *     is nginx's own prefix location "/foo".
+ *   - Prefix "/foo" (or "/foo/") becomes the nginx location "/foo/" plus
+ *     an Exact "= /foo" (unless an Exact "/foo" exists): element-wise
+ *     prefixes, so "/foobar" does not match; Exact is "= /foo";
+ *     ImplementationSpecific is nginx's own prefix location "/foo".
  *   - Service upstream mode: a location proxies to its Service's cluster
  *     IP and port, so kube-proxy's DNAT happens behind the proxy; a Service
  *     that does not exist, lacks the port or has no ready endpoint answers
@@ -169,12 +169,18 @@ static void normalize(struct plan_ingress *in, struct build *b)
 			l->match = type == AS_EXACT ? PLAN_MATCH_EXACT : PLAN_MATCH_PREFIX;
 			if (type != AS_PREFIX || strcmp(l->path, "/") == 0)
 				continue;
+			/* The exact companion is the path without its trailing '/':
+			 * a Prefix path's trailing slash is ignored, as the Ingress
+			 * API defines it ("/aaa/bbb/" matches "/aaa/bbb"), where
+			 * ingress-nginx's own copy keeps the slash. */
+			char *original = xstrdup(l->path);
+			for (size_t k = strlen(original); k > 1 && original[k - 1] == '/'; k--)
+				original[k - 1] = '\0';
 			bool exact = false;
 			for (size_t k = 0; k < n && !exact; k++)
 				exact = k != i && pending_of(b, si, k)->type == AS_EXACT &&
-					strcmp(s->locations[k].path, l->path) == 0;
-			char *original = xstrdup(l->path);
-			if (original[strlen(original) - 1] != '/') {
+					strcmp(s->locations[k].path, original) == 0;
+			if (l->path[strlen(l->path) - 1] != '/') {
 				free(l->path);
 				l->path = xasprintf("%s/", original);
 			}

@@ -64,7 +64,7 @@ static char *q(const char *text)
 	INGRESS("more", "{'ingressClassName': 'nginx', 'rules': [{'host': 'api.example.com', 'http': {'paths': ["       \
 			PATH("/v1", "Prefix", "web", "{'number': 80}") ", " PATH("/legacy", "ImplementationSpecific", "web", \
 										  "{'number': 80}") ", " PATH(   \
-				"/v1/", "Exact", "fallback", "{'number': 80}") ", " PATH("/idle", "Prefix", "idle",       \
+				"/v1/", "Exact", "fallback", "{'number': 80}") ", " PATH("/aaa/bbb/", "Prefix", "cart", "{'number': 9000}") ", " PATH("/idle", "Prefix", "idle",       \
 											 "{'number': 80}") ", " PATH( \
 				"/gone", "Prefix", "missing", "{'number': 80}") ", " PATH("/odd \\\"path\\\";{x}",        \
 										"ImplementationSpecific", "web",   \
@@ -285,6 +285,11 @@ TEST(ingress_nginx_routes_each_host_and_path_as_ingress_nginx_does)
 		{"api.example.com", "/v1", "api.example.com", "= /v1", "shop/web", 0},
 		{"api.example.com", "/v1/", "api.example.com", "= /v1/", "shop/fallback", 0},
 		{"api.example.com", "/v1/orders", "api.example.com", "/v1/", "shop/web", 0},
+		/* A Prefix path's trailing slash is ignored, as the Ingress API
+		 * defines it (the conformance suite's /aaa/bbb/ case). */
+		{"api.example.com", "/aaa/bbb", "api.example.com", "= /aaa/bbb", "shop/cart", 0},
+		{"api.example.com", "/aaa/bbb/ccc", "api.example.com", "/aaa/bbb/", "shop/cart", 0},
+		{"api.example.com", "/aaa/bbbccc", "api.example.com", "/", "", 404},
 		/* ImplementationSpecific is nginx's own prefix. */
 		{"api.example.com", "/legacyx", "api.example.com", "/legacy", "shop/web", 0},
 		{"api.example.com", "/odd \"path\";{x}/y", "api.example.com", "/odd \"path\";{x}", "shop/web", 0},
