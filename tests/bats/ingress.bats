@@ -101,6 +101,9 @@ get() {
 }
 
 @test "ingress: the controller runs Debian's nginx with the nginx.conf generated from the objects" {
+	run "$TESTBED" validate "$EXAMPLE/lab.json"
+	assert_success
+	assert_line --regexp '^ingress: pod ingress-nginx/ingress-nginx-controller \(nginx\), Service ingress-nginx/ingress-nginx-controller at 10\.96\.0\.[0-9]+:80, node port 30080; hosts: _ shop\.example\.com api\.example\.com$'
 	up_example
 	local conf=$BATS_TEST_TMPDIR/plan.conf
 	"$TESTBED" plan --format json "$EXAMPLE/lab.json" |
