@@ -119,9 +119,11 @@ static bool names_free(const struct tb_topology *t, struct diag *d)
 	for (size_t i = 0; i < t->n_services_objects; i++) {
 		const struct tb_service *s = &t->services[i];
 		if (strcmp(s->namespace, TB_INGRESS_NAMESPACE) == 0 && strcmp(s->name, TB_INGRESS_CONTROLLER) == 0) {
-			diag_error_in(d, s->origin.file, s->origin.line, s->origin.column, s->origin.what,
-				      "this is the lab's ingress controller's Service (it runs ingress-nginx for the "
-				      "Ingresses): rename yours, or set cluster.ingress");
+			autofree char *at = xasprintf("%s: metadata.name", s->origin.what);
+			diag_error_in(d, s->origin.file, s->origin.line, s->origin.column, at,
+				      "Service " TB_INGRESS_NAMESPACE "/" TB_INGRESS_CONTROLLER " is the lab's ingress "
+				      "controller's, which testbed makes itself for the Ingresses it serves: name yours "
+				      "otherwise");
 			ok = false;
 		}
 	}
@@ -129,9 +131,10 @@ static bool names_free(const struct tb_topology *t, struct diag *d)
 		const struct tb_endpoint_slice *es = &t->slices[i];
 		if (strcmp(es->namespace, TB_INGRESS_NAMESPACE) == 0 && es->service &&
 		    strcmp(es->service, TB_INGRESS_CONTROLLER) == 0) {
-			diag_error_in(d, es->origin.file, es->origin.line, es->origin.column, es->origin.what,
-				      "an EndpointSlice of the lab's ingress controller's Service: its endpoint is the "
-				      "controller's pod");
+			autofree char *at = xasprintf("%s: metadata.labels", es->origin.what);
+			diag_error_in(d, es->origin.file, es->origin.line, es->origin.column, at,
+				      "an EndpointSlice of Service " TB_INGRESS_NAMESPACE "/" TB_INGRESS_CONTROLLER
+				      ", the lab's ingress controller's: its endpoint is the controller's pod");
 			ok = false;
 		}
 	}
@@ -142,12 +145,14 @@ static bool names_free(const struct tb_topology *t, struct diag *d)
 				continue;
 			const char *what = pod->origin.what ? pod->origin.what : pod->name;
 			if (strcmp(pod->name, TB_INGRESS_CONTROLLER) == 0) {
-				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, what,
-					      "pod ingress-nginx/ingress-nginx-controller is the lab's ingress controller: "
-					      "rename yours");
+				autofree char *at = xasprintf("%s: metadata.name", what);
+				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, at,
+					      "pod " TB_INGRESS_NAMESPACE "/" TB_INGRESS_CONTROLLER " is the lab's ingress "
+					      "controller, which testbed runs itself: name yours otherwise");
 				ok = false;
 			} else if (controller_labels(pod->labels, pod->n_labels)) {
-				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, what,
+				autofree char *at = xasprintf("%s: metadata.labels", what);
+				diag_error_in(d, pod->origin.file, pod->origin.line, pod->origin.column, at,
 					      "pod %s/%s has the ingress controller's labels (app.kubernetes.io/name: "
 					      "ingress-nginx, app.kubernetes.io/instance: ingress-nginx, "
 					      "app.kubernetes.io/component: controller): the controller's Service would send "
@@ -243,6 +248,7 @@ static void add_service(struct tb_topology *t)
 		s.load_balancer_ips = xcalloc(1, sizeof(*s.load_balancer_ips));
 		s.load_balancer_ips[0] = in->load_balancer_ip;
 		s.n_load_balancer_ips = 1;
+		s.load_balancer_ip_key = "cluster.ingress.loadBalancerIP";
 	}
 	t->services = xrealloc(t->services, (t->n_services_objects + 1) * sizeof(*t->services));
 	t->services[t->n_services_objects++] = s;
@@ -272,6 +278,15 @@ bool ingress_controller_add(struct tb_topology *t, struct diag *d)
 			}
 		return false;
 	}
+	const struct tb_ingress_settings *set = &t->cluster.ingress;
+	if (set->node_port && (set->node_port < t->cluster.node_port_min || set->node_port > t->cluster.node_port_max))
+		diag_error(d, set->line, "cluster.ingress.nodePort", "%d is outside cluster.nodePortRange %d-%d",
+			   set->node_port, t->cluster.node_port_min, t->cluster.node_port_max);
+	for (size_t i = 0; set->node_port && i < t->n_services_objects; i++)
+		for (size_t k = 0; k < t->services[i].n_ports; k++)
+			if (t->services[i].ports[k].node_port == set->node_port)
+				diag_error(d, set->line, "cluster.ingress.nodePort", "%d is Service %s/%s's node port already",
+					   set->node_port, t->services[i].namespace, t->services[i].name);
 	if (!names_free(t, d) || d->count != errors)
 		return false;
 	add_namespace(t);

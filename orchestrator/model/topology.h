@@ -226,6 +226,9 @@ struct tb_service {
 	int affinity_timeout; /* seconds */
 	bool external_local, internal_local, publish_not_ready;
 	bool allocate_node_ports; /* allocateLoadBalancerNodePorts (LoadBalancer) */
+	/* Where its load balancer's address was written when not in its
+	 * object: "cluster.ingress.loadBalancerIP" (the ingress controller's). */
+	const char *load_balancer_ip_key;
 	struct tb_origin origin;
 };
 

@@ -193,16 +193,16 @@ TEST(ingress_classes_decide_what_the_controller_serves_and_the_rest_is_noted)
 		"", SHOP ", {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'ingress-nginx'}}, {'apiVersion': "
 		    "'v1', 'kind': 'Service', 'metadata': {'name': 'ingress-nginx-controller', 'namespace': "
 		    "'ingress-nginx'}, 'spec': {'ports': [{'port': 80}]}}"));
-	CHECK(strstr(taken, "Service ingress-nginx/ingress-nginx-controller: this is the lab's ingress controller's "
-			    "Service") != NULL);
+	CHECK(strstr(taken, "Service ingress-nginx/ingress-nginx-controller: metadata.name: Service "
+			    "ingress-nginx/ingress-nginx-controller is the lab's ingress controller's") != NULL);
 	/* A pod its Service would select is refused too. */
 	autofree char *selected = messages_of(LAB(
 		"", SHOP ", {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'ingress-nginx'}}, {'apiVersion': "
 		    "'v1', 'kind': 'Pod', 'metadata': {'name': 'fake', 'namespace': 'ingress-nginx', 'labels': "
 		    "{'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', "
 		    "'app.kubernetes.io/component': 'controller'}}, 'spec': {'containers': [{'name': 'c', 'image': 'x'}]}}"));
-	CHECK(strstr(selected, "Pod ingress-nginx/fake: pod ingress-nginx/fake has the ingress controller's labels") !=
-	      NULL);
+	CHECK(strstr(selected, "Pod ingress-nginx/fake: metadata.labels: pod ingress-nginx/fake has the ingress "
+			       "controller's labels") != NULL);
 	/* Two default classes: the API server refuses a classless Ingress. */
 	autofree char *two = messages_of(LAB(
 		"", "{'apiVersion': 'networking.k8s.io/v1', 'kind': 'IngressClass', 'metadata': {'name': 'a', 'annotations': "
