@@ -1195,11 +1195,24 @@ static bool resolve_ingress(const struct plan *p, struct check_run *run, struct 
 	const struct plan_location *l = ingress_nginx_route(in, host, want, &server);
 	end->answerers = (uint32_t)run->n_answerers;
 	end->n_answerers = 0;
+	bool local_none = false;
 	if (l && !l->status) {
+		/* The proxy's connection leaves from the controller's node: under
+		 * internalTrafficPolicy Local, only that node's endpoints. */
 		const struct plan_service *b = &p->services[l->backend];
+		size_t node = p->machines[in->controller].parent;
 		for (size_t pi = 0; pi < b->n_ports; pi++)
 			if (b->ports[pi].port == l->service_port && b->ports[pi].protocol == TB_PROTOCOL_TCP)
-				end->n_answerers = add_endpoints(run, b, pi, SCOPE_CLUSTER, PLAN_NONE);
+				end->n_answerers = add_endpoints(run, b, pi, b->internal_local ? SCOPE_NODE : SCOPE_CLUSTER,
+								 node);
+		local_none = b->internal_local && !end->n_answerers;
+	}
+	if (needs_answerers(x) && local_none) {
+		diag_error(d, line, path,
+			   "\"%s\": Service %s has internalTrafficPolicy Local and no ready endpoint on %s, the ingress "
+			   "controller's node: kube-proxy drops the proxy's connection there",
+			   x->to, l->service, p->machines[p->machines[in->controller].parent].name);
+		return false;
 	}
 	if (needs_answerers(x) && (!x->status || x->status == 200) && (!l || l->status)) {
 		diag_error(d, line, path,

@@ -483,4 +483,30 @@ TEST(ingress_targets_reach_the_controller_as_the_source_does_and_name_the_backen
 	check_run_free(&r);
 	diag_free(&d);
 	plan_free(&p);
+	/* Under internalTrafficPolicy Local, only the controller's node's
+	 * endpoints take the proxy's connection: none there is an error. */
+	CHECK(build(LAB("", "{'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': 'far', 'namespace': 'shop', 'labels': "
+			    "{'app': 'far'}}, 'spec': {'nodeName': 'node2', 'containers': [{'name': 'c', 'image': 'x', "
+			    "'ports': [{'name': 'http', 'containerPort': 8080}]}]}}, {'apiVersion': 'v1', 'kind': 'Service', "
+			    "'metadata': {'name': 'far', 'namespace': 'shop'}, 'spec': {'internalTrafficPolicy': 'Local', "
+			    "'selector': {'app': 'far'}, 'ports': [{'port': 80, 'targetPort': 'http'}]}}, " INGRESS(
+				    "far", "{'ingressClassName': 'nginx', 'rules': [{'host': 'far.example.com', 'http': "
+					   "{'paths': [" PATH("/", "Prefix", "far", "{'number': 80}") "]}}]}")),
+		    &p));
+	struct tb_expect far = {.from = {.kind = TB_KIND_EXTERNAL, .name = "internet"},
+				.to = {.kind = TB_KIND_INGRESS, .name = "ingress:far.example.com/"},
+				.proto = TB_PROTO_HTTP,
+				.expect_pass = true,
+				.line = 4};
+	plan_set_expects(&p, &far, 1);
+	p.has_expect = true;
+	diag_init(&d, "t.json");
+	CHECK(!check_compile(&p, &r, &d));
+	CHECK(d.count == 1 && strcmp(d.messages[0], "t.json:4: expect[0].to: \"ingress:far.example.com/\": Service "
+						    "shop/far has internalTrafficPolicy Local and no ready endpoint on "
+						    "node1, the ingress controller's node: kube-proxy drops the proxy's "
+						    "connection there") == 0);
+	check_run_free(&r);
+	diag_free(&d);
+	plan_free(&p);
 }
