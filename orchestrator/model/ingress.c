@@ -111,6 +111,51 @@ static bool controller_labels(const struct tb_label *labels, size_t n)
 	return true;
 }
 
+/* A backend naming no Service of the lab, or no port of it, is what
+ * ingress-nginx answers 503 for: noted, at the backend's path. */
+static void note_backend(struct tb_topology *t, const char *topology, const struct tb_ingress *in,
+			 const struct tb_ingress_backend *b, const char *path)
+{
+	if (!b->service)
+		return;
+	const struct tb_service *s = NULL;
+	for (size_t i = 0; i < t->n_services_objects && !s; i++)
+		if (strcmp(t->services[i].namespace, in->namespace) == 0 && strcmp(t->services[i].name, b->service) == 0)
+			s = &t->services[i];
+	if (!s) {
+		note(t, topology, in, "%s.service.name: no Service \"%s\" in namespace %s: ingress-nginx answers 503 there",
+		     path, b->service, in->namespace);
+		return;
+	}
+	for (size_t k = 0; k < s->n_ports; k++)
+		if (s->ports[k].protocol == TB_PROTOCOL_TCP &&
+		    (b->port_name ? strcmp(s->ports[k].name, b->port_name) == 0 : s->ports[k].port == b->port))
+			return;
+	if (b->port_name)
+		note(t, topology, in, "%s.service.port.name: Service %s/%s has no TCP port named \"%s\": ingress-nginx "
+				      "answers 503 there",
+		     path, s->namespace, s->name, b->port_name);
+	else
+		note(t, topology, in, "%s.service.port.number: Service %s/%s has no TCP port %d: ingress-nginx answers 503 "
+				      "there",
+		     path, s->namespace, s->name, b->port);
+}
+
+static void note_backends(struct tb_topology *t, const char *topology)
+{
+	for (size_t i = 0; i < t->n_ingresses; i++) {
+		const struct tb_ingress *in = &t->ingresses[i];
+		if (!in->served)
+			continue;
+		note_backend(t, topology, in, &in->default_backend, "spec.defaultBackend");
+		for (size_t r = 0; r < in->n_rules; r++)
+			for (size_t k = 0; k < in->rules[r].n_paths; k++) {
+				autofree char *at = xasprintf("spec.rules[%zu].http.paths[%zu].backend", r, k);
+				note_backend(t, topology, in, &in->rules[r].paths[k].backend, at);
+			}
+	}
+}
+
 /* The controller's names are the lab's: a user object that takes them is
  * refused, naming it. */
 static bool names_free(const struct tb_topology *t, struct diag *d)
@@ -289,6 +334,7 @@ bool ingress_controller_add(struct tb_topology *t, struct diag *d)
 					   set->node_port, t->services[i].namespace, t->services[i].name);
 	if (!names_free(t, d) || d->count != errors)
 		return false;
+	note_backends(t, d->file);
 	add_namespace(t);
 	add_pod(t);
 	add_service(t);

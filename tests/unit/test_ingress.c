@@ -214,6 +214,22 @@ TEST(ingress_classes_decide_what_the_controller_serves_and_the_rest_is_noted)
 		       "the default, so the API server refuses it without spec.ingressClassName\n");
 }
 
+TEST(ingress_backends_without_a_service_or_port_are_noted_as_ingress_nginx_s_503)
+{
+	autofree char *got = messages_of(LAB(
+		"", INGRESS("a", "{'ingressClassName': 'nginx', 'defaultBackend': {'service': {'name': 'gone', 'port': "
+				 "{'number': 80}}}, 'rules': [{'host': 'a.example.com', 'http': {'paths': [" PATH(
+					 "/", "Prefix", "web", "{'name': 'https'}") ", " PATH("/x", "Prefix", "web",
+											     "{'number': 81}") "]}}]}")));
+	CHECK_STR(got,
+		  "note: t.json:1: Ingress shop/a: spec.defaultBackend.service.name: no Service \"gone\" in namespace "
+		  "shop: ingress-nginx answers 503 there\n"
+		  "note: t.json:1: Ingress shop/a: spec.rules[0].http.paths[0].backend.service.port.name: Service "
+		  "shop/web has no TCP port named \"https\": ingress-nginx answers 503 there\n"
+		  "note: t.json:1: Ingress shop/a: spec.rules[0].http.paths[1].backend.service.port.number: Service "
+		  "shop/web has no TCP port 81: ingress-nginx answers 503 there\n");
+}
+
 TEST(ingress_controller_is_a_pod_after_every_user_pod_and_a_node_port_service)
 {
 	struct plan p;
