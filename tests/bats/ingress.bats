@@ -36,6 +36,15 @@ check_with() {
 	run "$TESTBED" check --format json --expect "$BATS_TEST_TMPDIR/expect.json" "$LAB"
 }
 
+# valid_json SCHEMA FILE: FILE holds to docs/schemas/SCHEMA.schema.json
+# (where python3 has jsonschema).
+valid_json() {
+	if /usr/bin/python3 -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then
+		run /usr/bin/python3 "$REPO/tests/validate-json.py" "$@"
+		assert_success
+	fi
+}
+
 # get HOST PATH: what the internet gets through node1's NodePort: the
 # status line, then the body.
 get() {
@@ -48,6 +57,8 @@ get() {
 	check_with '.'
 	assert_success
 	local report=$output
+	printf '%s\n' "$report" >"$BATS_TEST_TMPDIR/report.json"
+	valid_json check "$BATS_TEST_TMPDIR/report.json"
 	# Each rule's answers come from its Service's pods only, spread.
 	run jq -r '.probes[] | select(.to == "ingress:shop.example.com/cart") | .answers | keys[]' <<<"$report"
 	assert_line --regexp '^cart-'
@@ -142,6 +153,10 @@ get() {
 	[ "$answered" = "$pod" ]
 	run "$TESTBED" trace --json "$LAB" internet ingress:nope.example.com/
 	assert_success
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/trace.json"
+	local trace=$output
+	valid_json trace "$BATS_TEST_TMPDIR/trace.json"
+	output=$trace
 	run jq -r '.hops[] | select(.kind == "proxy") | "\(.location) \(.answer)"' <<<"$output"
 	assert_output 'server _, location / answers 404 itself (the default backend: no rule matches)'
 }
