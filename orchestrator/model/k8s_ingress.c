@@ -333,7 +333,16 @@ void k8s_read_ingress_class(struct object *x, const cJSON *spec, const char *nam
 		const cJSON *controller = docwalk_member(x->w, spec, "spec", "controller", true);
 		const char *text = controller ? docwalk_string(x->w, controller, "spec.controller", "a controller's name")
 					      : NULL;
-		if (text)
+		/* A domain-prefixed path ("k8s.io/ingress-nginx"), as the API server
+		 * requires, at most 250 characters. */
+		const char *slash = text ? strchr(text, '/') : NULL;
+		autofree char *domain = slash ? xasprintf("%.*s", (int)(slash - text), text) : NULL;
+		if (text && (!slash || !slash[1] || strlen(text) > 250 || !topology_is_dns_subdomain(domain)))
+			docwalk_error(x->w, controller, "spec.controller",
+				      "\"%s\" is not a domain-prefixed path (such as \"k8s.io/ingress-nginx\"), at most 250 "
+				      "characters",
+				      text);
+		else if (text)
 			c.controller = xstrdup(text);
 	}
 	if (!c.controller)
