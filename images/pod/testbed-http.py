@@ -8,7 +8,10 @@ every probe is a new connection and takes the path a new connection takes):
   GET /clientip     the client's address and port, as this server sees them
   GET /echo?msg=X   X
   GET /             JSON with name, node, this connection's local address, client
-Anything else is 404; HEAD answers like GET without a body. Over UDP, one
+  GET any other     the pod's name, as Kubernetes' agnhost serve-hostname answers
+                    every path: a backend behind an Ingress's path (/shop/cart)
+                    is asked that path and still says who it is
+HEAD answers like GET without a body. Over UDP, one
 datagram per request: "hostname", "clientip" or "echo X" (the commands of
 Kubernetes' agnhost netexec, which its network tests send).
 
@@ -126,8 +129,10 @@ class Server:
                 self.json_head = json.dumps({"name": self.name, "node": self.node})[:-1]
             body = '%s, "address": "%s", "client": "%s"}\n' % (self.json_head, local, client)
             kind = "application/json"
+        elif path.startswith("/"):
+            body = self.name + "\n"
         else:
-            status, reason, body = 404, "Not Found", "not found\n"
+            status, reason, body = 400, "Bad Request", "bad request\n"
         data = body.encode("utf-8")
         head = ("HTTP/1.0 %d %s\r\nServer: testbed-http/2\r\nContent-Type: %s; charset=utf-8\r\n"
                 "Content-Length: %d\r\nConnection: close\r\n\r\n" % (status, reason, kind, len(data)))

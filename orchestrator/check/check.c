@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/selector.h"
+#include "plan/ingress_nginx.h"
 #include "util/diag.h"
 #include "util/ipv4.h"
 
@@ -49,6 +50,13 @@ void check_run_free(struct check_run *run)
 		free(run->end_names[i]);
 	for (size_t i = 0; i < run->n_rules; i++)
 		free(run->rules[i].client_text);
+	for (size_t i = 0; i < run->n_http_requests; i++) {
+		free(run->http_requests[i].host);
+		free(run->http_requests[i].path);
+	}
+	free(run->http_requests);
+	run->http_requests = NULL;
+	run->n_http_requests = run->cap_http_requests = 0;
 	free(run->end_names);
 	free(run->details);
 	free(run->probes);
@@ -403,6 +411,7 @@ struct end {
 	bool named;
 	uint16_t port;
 	uint32_t answerers, n_answerers;
+	uint32_t request; /* ingress: 1 + index into run->http_requests */
 };
 
 /* The port udp probes take by default: the first UDP port, as http takes
@@ -709,7 +718,9 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 {
 	for (uint32_t k = ti->head[to->machine]; k; k = ti->next[k - 1]) {
 		const struct check_target *t = &run->targets[k - 1];
-		if (t->proto == proto && t->port == port)
+		/* An ingress: target is reached at one address from outside the
+		 * cluster and at another from inside. */
+		if (t->proto == proto && t->port == port && (!to->named || t->address == to->address))
 			return k - 1;
 	}
 	uint32_t first = (uint32_t)run->n_answerers, n;
@@ -728,6 +739,7 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 		.proto = (uint8_t)proto,
 		.answerers = first,
 		.n_answerers = n,
+		.request = to->request,
 	};
 	grow_array((void **)&ti->next, &ti->cap_next, run->n_targets + 1, sizeof(*ti->next));
 	ti->next[run->n_targets] = ti->head[to->machine];
@@ -1137,6 +1149,85 @@ static bool resolve_address(const struct plan *p, struct check_run *run, struct 
 	return true;
 }
 
+/* Whether M reaches the cluster from outside: an external machine, or the
+ * gateway, which routes no service address. */
+static bool outside_cluster(const struct plan_machine *m)
+{
+	return m->kind == MACHINE_EXTERNAL || m->kind == MACHINE_GATEWAY;
+}
+
+/* "ingress:HOST/PATH": the controller's Service as the source reaches it
+ * (OUTSIDE: from a machine outside the cluster, its load balancer's
+ * address or the first node's NodePort; else its cluster IP), asked with
+ * that Host and path; what may answer: the endpoints of the Service of the
+ * location nginx picks for them (none where nginx answers itself). */
+static bool resolve_ingress(const struct plan *p, struct check_run *run, struct diag *d, size_t i, const char *path,
+			    int line, bool outside, struct end *end)
+{
+	const struct plan_expect *x = &p->expects[i];
+	const struct plan_ingress *in = &p->ingress;
+	if (!in->n_servers) {
+		diag_error(d, line, path, "\"%s\": the lab runs no ingress controller (it serves no Ingress)", x->to);
+		return false;
+	}
+	const char *rest = x->to + strlen("ingress:");
+	size_t len = strcspn(rest, "/");
+	autofree char *host = xasprintf("%.*s", (int)len, rest);
+	const char *want = rest[len] ? rest + len : "/";
+	const struct plan_service *s = &p->services[in->service];
+	end->port = s->ports[0].port;
+	end->address = s->cluster_ip;
+	if (outside && s->n_load_balancer_ips) {
+		end->address = s->load_balancer_ips[0];
+	} else if (outside) {
+		for (size_t m = 0; m < p->n_machines; m++)
+			if (p->machines[m].kind == MACHINE_NODE) {
+				end->address = p->machines[m].address;
+				break;
+			}
+		end->port = s->ports[0].node_port;
+	}
+	grow_array((void **)&run->http_requests, &run->cap_http_requests, run->n_http_requests + 1,
+		   sizeof(*run->http_requests));
+	run->http_requests[run->n_http_requests++] = (struct check_http_request){xstrdup(host), xstrdup(want)};
+	end->request = (uint32_t)run->n_http_requests;
+	const struct plan_ingress_server *server = NULL;
+	const struct plan_location *l = ingress_nginx_route(in, host, want, &server);
+	end->answerers = (uint32_t)run->n_answerers;
+	end->n_answerers = 0;
+	bool local_none = false;
+	if (l && !l->status) {
+		/* The proxy's connection leaves from the controller's node: under
+		 * internalTrafficPolicy Local, only that node's endpoints. */
+		const struct plan_service *b = &p->services[l->backend];
+		size_t node = p->machines[in->controller].parent;
+		for (size_t pi = 0; pi < b->n_ports; pi++)
+			if (b->ports[pi].port == l->service_port && b->ports[pi].protocol == TB_PROTOCOL_TCP)
+				end->n_answerers = add_endpoints(run, b, pi, b->internal_local ? SCOPE_NODE : SCOPE_CLUSTER,
+								 node);
+		local_none = b->internal_local && !end->n_answerers;
+	}
+	if (needs_answerers(x) && local_none) {
+		diag_error(d, line, path,
+			   "\"%s\": Service %s has internalTrafficPolicy Local and no ready endpoint on %s, the ingress "
+			   "controller's node: kube-proxy drops the proxy's connection there",
+			   x->to, l->service, p->machines[p->machines[in->controller].parent].name);
+		return false;
+	}
+	if (needs_answerers(x) && (!x->status || x->status == 200) && (!l || l->status)) {
+		diag_error(d, line, path,
+			   "\"%s\": ingress-nginx answers %d itself (server %s, location %s%s: %s): expect \"status\": %d",
+			   x->to, l ? l->status : 404, server ? server->host : "_",
+			   l && l->match == PLAN_MATCH_EXACT ? "= " : "", l ? l->path : "/",
+			   !l || l->status == 404 ? "no Ingress rule matches, the default backend"
+			   : l->backend == PLAN_NONE ? "its Service does not exist"
+						     : "its Service has no ready endpoint on that port",
+			   l ? l->status : 404);
+		return false;
+	}
+	return true;
+}
+
 /* Expectation I's "to" when it names an address rather than a machine:
  * the end, its address, port and answerers. */
 static bool resolve_named_target(const struct plan *p, struct compiler *c, struct diag *d, size_t i,
@@ -1146,8 +1237,9 @@ static bool resolve_named_target(const struct plan *p, struct compiler *c, struc
 	autofree char *path = xasprintf("expect[%zu].to", i);
 	int line = x->to_line ? x->to_line : x->line;
 	*end = (struct end){.named = true, .name = x->to};
-	bool ok = str_has_prefix(x->to, "service:") ? resolve_service(p, c->run, d, i, path, line, end)
-						     : resolve_address(p, c->run, d, i, path, line, end);
+	bool ok = str_has_prefix(x->to, "service:")   ? resolve_service(p, c->run, d, i, path, line, end)
+		  : str_has_prefix(x->to, "ingress:") ? resolve_ingress(p, c->run, d, i, path, line, false, end)
+						      : resolve_address(p, c->run, d, i, path, line, end);
 	if (ok)
 		end->machine = end_named(c->run, &c->targets, x->to);
 	return ok;
@@ -1417,6 +1509,7 @@ static bool add_expected(struct compiler *c, const struct plan *t, struct diag *
 	p.expect_pass = x->expect_pass;
 	p.client_ip = x->client_ip;
 	p.expect_failure = x->expect_pass ? TB_FAILURE_ANY : x->failure;
+	p.expect_status = (uint16_t)x->status;
 	return add_probe(c, t, d, p, specificity);
 }
 
@@ -1429,7 +1522,7 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	size_t n_from, n_to;
 	int from_says, to_says;
 	bool named = str_has_prefix(x->to, "service:") || str_has_prefix(x->to, "nodeport:") ||
-		     str_has_prefix(x->to, "ip:");
+		     str_has_prefix(x->to, "ip:") || str_has_prefix(x->to, "ingress:");
 	if (!expand_target(t, d, i, "from", x->from, x->from_line ? x->from_line : x->line, &froms, &n_from,
 			   &from_says))
 		return false;
@@ -1454,12 +1547,26 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 			added = add_expected(c, t, d, i, &froms[a], &tos[b], specificity);
 		return added;
 	}
+	/* An ingress is reached from outside the cluster at another address. */
+	struct end outside = {0};
+	bool has_outside = false;
+	for (size_t a = 0; named && str_has_prefix(x->to, "ingress:") && a < n_from && !has_outside; a++)
+		if (outside_cluster(&t->machines[froms[a].machine])) {
+			autofree char *path = xasprintf("expect[%zu].to", i);
+			outside = (struct end){.named = true, .name = x->to, .machine = tos[0].machine};
+			if (!resolve_ingress(t, c->run, d, i, path, x->to_line ? x->to_line : x->line, true, &outside))
+				return false;
+			has_outside = true;
+		}
 	/* Where either end is a set of pods, a pod is not its own peer. */
 	bool sets = from_says != END_NAMED || to_says != END_NAMED;
 	for (size_t a = 0; added && a < n_from; a++)
-		for (size_t b = 0; added && b < n_to; b++)
-			if (!(sets && !tos[b].named && froms[a].machine == tos[b].machine))
-				added = add_expected(c, t, d, i, &froms[a], &tos[b], specificity);
+		for (size_t b = 0; added && b < n_to; b++) {
+			const struct end *to =
+				has_outside && outside_cluster(&t->machines[froms[a].machine]) ? &outside : &tos[b];
+			if (!(sets && !to->named && froms[a].machine == to->machine))
+				added = add_expected(c, t, d, i, &froms[a], to, specificity);
+		}
 	return added;
 }
 

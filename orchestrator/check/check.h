@@ -57,6 +57,12 @@ struct check_target {
 	uint8_t proto;        /* enum tb_proto */
 	uint32_t answerers;   /* index into run->answerers... */
 	uint32_t n_answerers; /* ...of this many plan machines */
+	uint32_t request;     /* http: 1 + index into run->http_requests (ingress: a Host and path); 0: GET /hostname */
+};
+
+/* What an http probe to an ingress: target asks: its Host header and path. */
+struct check_http_request {
+	char *host, *path;
 };
 
 /* One probe, compact: a full mesh of 1000 pods is 2 million of them, so a
@@ -80,6 +86,8 @@ struct check_probe {
 	unsigned has_client : 1;     /* client_addr/port hold what /clientip said */
 	unsigned expect_failure : 2; /* enum tb_failure: how it must fail (expect_pass 0) */
 	unsigned failed : 2;         /* enum check_failure: how it failed */
+	unsigned expect_status : 10; /* http: the status the answer must have ("status"); 0: 200 */
+	unsigned status : 10;        /* http: the status the last answer had; 0: none */
 };
 
 /* Answers per answerer, for probes repeated ("requests"). */
@@ -120,6 +128,8 @@ static inline bool check_probe_ok(const struct check_probe *p)
 {
 	if (p->outcome != (p->expect_pass ? PROBE_PASS : PROBE_FAIL))
 		return false;
+	if (p->expect_status && p->expect_status != 200)
+		return p->status == p->expect_status;
 	return p->expect_pass || !p->expect_failure || p->failed == p->expect_failure;
 }
 
@@ -140,6 +150,8 @@ struct check_run {
 	size_t n_end_names, cap_end_names;
 	struct check_target *targets;
 	size_t n_targets, cap_targets;
+	struct check_http_request *http_requests; /* targets' */
+	size_t n_http_requests, cap_http_requests;
 	uint32_t *answerers; /* plan machines, in runs the targets index */
 	size_t n_answerers, cap_answerers;
 	struct check_probe *probes;

@@ -181,6 +181,8 @@ static bool request_decides(const struct check_probe *p, enum probe_outcome outc
 {
 	if (p->expect_pass)
 		return outcome == PROBE_FAIL;
+	if (p->expect_status)
+		return outcome == PROBE_PASS || p->status != p->expect_status;
 	return outcome == PROBE_PASS || (p->expect_failure && p->failed != p->expect_failure);
 }
 
@@ -275,11 +277,25 @@ static void send_request(struct engine *g, struct slot *s)
 {
 	const struct check_probe *p = probe_of(g, s);
 	char addr[16];
-	char req[256];
-	int len = snprintf(req, sizeof(req),
-			   "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
-			   request_paths[s->http], ipv4_addr_format(target_address(g, p), addr),
-			   target_of(g, p)->port);
+	char req[2048];
+	const struct check_target *t = target_of(g, p);
+	probe_of(g, s)->status = 0;
+	int len;
+	if (t->request) {
+		/* An ingress: target's own Host and path: they choose the backend. */
+		const struct check_http_request *r = &g->run->http_requests[t->request - 1];
+		len = snprintf(req, sizeof(req),
+			       "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
+			       r->path, r->host);
+	} else {
+		len = snprintf(req, sizeof(req),
+			       "GET %s HTTP/1.0\r\nHost: %s:%u\r\nUser-Agent: testbed-check\r\nConnection: close\r\n\r\n",
+			       request_paths[s->http], ipv4_addr_format(target_address(g, p), addr), t->port);
+	}
+	if (len < 0 || (size_t)len >= sizeof(req)) {
+		fail(g, s, "the request is longer than %zu bytes", sizeof(req));
+		return;
+	}
 	/* A fresh connection's send buffer takes a request this small at once. */
 	if (send(s->fd, req, (size_t)len, MSG_NOSIGNAL) != len) {
 		int err = errno;
@@ -337,6 +353,8 @@ static char *http_body(struct engine *g, struct slot *s)
 		return NULL;
 	}
 	char *body = strstr(s->response, "\r\n\r\n");
+	struct check_probe *p = probe_of(g, s);
+	p->status = status >= 100 && status <= 599 ? (uint16_t)status : 0;
 	if (status != 200) {
 		fail(g, s, "HTTP status %d", status);
 		return NULL;
@@ -447,6 +465,18 @@ static void on_response(struct engine *g, struct slot *s)
 			fail(g, s, "GET / did not answer JSON with the server's name and the client");
 		else if (check_answerer(g, s, name))
 			check_client(g, s, client);
+		cJSON_Delete(doc);
+		return;
+	}
+	/* Through an ingress the pod is asked the path the user gave: "/" is
+	 * the pod server's JSON, which names it too. */
+	if (target_of(g, probe_of(g, s))->request && body[0] == '{') {
+		cJSON *doc = cJSON_ParseWithLength(body, strlen(body));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "name"));
+		if (!name)
+			fail(g, s, "the answer is JSON without the server's name");
+		else if (check_answerer(g, s, name))
+			pass(g, s);
 		cJSON_Delete(doc);
 		return;
 	}

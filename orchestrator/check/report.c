@@ -99,6 +99,17 @@ static char *probe_reason(const struct check_view *v)
 {
 	const struct check_probe *p = v->p;
 	const char *want = failure_word(p), *seen = want ? failed_word(p) : NULL;
+	/* "status": the status asked and the one answered. */
+	char want_status[16], seen_status[16];
+	if (p->expect_status && p->expect_status != 200) {
+		snprintf(want_status, sizeof(want_status), "status %u", (unsigned)p->expect_status);
+		want = want_status;
+		seen = NULL;
+		if (p->status) {
+			snprintf(seen_status, sizeof(seen_status), "status %u", (unsigned)p->status);
+			seen = seen_status;
+		}
+	}
 	char *s = xasprintf("expected %s%s%s%s, got %s%s%s%s", expected_word(p), want ? " (" : "", want ? want : "",
 			    want ? ")" : "", got_word(p), seen ? " (" : "", seen ? seen : "", seen ? ")" : "");
 	char *more;
@@ -662,6 +673,10 @@ static void json_report(FILE *out, const struct check_run *run)
 		json_string(out, failure_word(p));
 		fputs(", \"failed\": ", out);
 		json_string(out, failed_word(p));
+		if (p->expect_status)
+			fprintf(out, ", \"status\": %u", (unsigned)p->expect_status);
+		if (p->status)
+			fprintf(out, ", \"httpStatus\": %u", (unsigned)p->status);
 		fprintf(out, ", \"requests\": %u", v.requests);
 		if (v.n_counts || (v.rule && v.rule->count)) {
 			fprintf(out, ", \"requestsMade\": %u, \"answers\": {", v.requests_made);

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "plan/ingress_nginx.h"
 #include "steps/netfilter.h"
 #include "steps/step.h"
 #include "util/util.h"
@@ -185,8 +186,9 @@ static size_t local_addresses(const struct plan *p, size_t machine, uint32_t **o
 
 /* A connection the walk follows: its packet as it is at each step. */
 struct follow {
-	struct nf_tuple pkt;
+	struct nf_tuple pkt; /* sport 0: any (a proxy's connection) */
 	bool failed; /* not answered: a rule on the way may say why */
+	uint32_t reply_src; /* a proxy's connection: the endpoint that answered; 0: not known */
 };
 
 static struct trace_hop *add_hop(struct trace *t, enum trace_hop_kind kind, size_t machine)
@@ -213,9 +215,12 @@ static int nat_at(const struct live_lab *l, size_t machine, struct follow *f, st
 {
 	*snat = *stopped = false;
 	struct nf_conntrack ct;
-	int found = nf_conntrack_find(l->netns[machine], &f->pkt, &ct, e);
+	int found = nf_conntrack_find_reply(l->netns[machine], &f->pkt, f->reply_src, &ct, e);
 	if (found < 0)
 		return tb_context(e, "%s", l->plan.machines[machine].name);
+	/* A proxy's connection, found by its other ends: its port from now on. */
+	if (found && !f->pkt.sport)
+		f->pkt.sport = ct.orig.sport;
 	autofree uint32_t *local = NULL;
 	size_t n_local = local_addresses(&l->plan, machine, &local);
 	struct nft_packet np = {f->pkt.l4, f->pkt.src, f->pkt.dst, f->pkt.sport, f->pkt.dport, local, n_local};
@@ -466,6 +471,39 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 		snprintf(out->name, sizeof(out->name), "service:%s/%s:%u", ns, name, out->port);
 		return true;
 	}
+	if (str_has_prefix(text, "ingress:")) {
+		const struct plan_ingress *in = &p->ingress;
+		if (!in->n_servers) {
+			*why = xasprintf("lab %s runs no ingress controller: it serves no Ingress", p->lab);
+			return false;
+		}
+		const char *rest = text + strlen("ingress:");
+		size_t len = strcspn(rest, "/");
+		if (!len || len >= sizeof(out->host) || strlen(rest + len) >= sizeof(out->path)) {
+			*why = xasprintf("lab %s: \"%s\": expected ingress:HOST/PATH", p->lab, text);
+			return false;
+		}
+		snprintf(out->host, sizeof(out->host), "%.*s", (int)len, rest);
+		snprintf(out->path, sizeof(out->path), "%s", rest[len] ? rest + len : "/");
+		/* The controller's Service, as FROM reaches it (check.c's way). */
+		const struct plan_service *s = &p->services[in->service];
+		out->address = s->cluster_ip;
+		out->port = s->ports[0].port;
+		/* The gateway routes no service address: it comes in as the outside does. */
+		bool outside = p->machines[from].kind == MACHINE_EXTERNAL || p->machines[from].kind == MACHINE_GATEWAY;
+		if (outside && s->n_load_balancer_ips) {
+			out->address = s->load_balancer_ips[0];
+		} else if (outside) {
+			for (size_t m = 0; m < p->n_machines; m++)
+				if (p->machines[m].kind == MACHINE_NODE) {
+					out->address = p->machines[m].address;
+					break;
+				}
+			out->port = s->ports[0].node_port;
+		}
+		out->ingress = out->connect = true;
+		return true;
+	}
 	bool nodeport = str_has_prefix(text, "nodeport:"), address = str_has_prefix(text, "ip:");
 	if (nodeport || address) {
 		const char *rest = text + (nodeport ? strlen("nodeport:") : strlen("ip:"));
@@ -581,6 +619,37 @@ static void read_answer(struct trace_connection *c, const char *text, bool http)
 	cJSON_Delete(doc);
 }
 
+/* What an ingress answered: a pod server's name (its own line, or the
+ * JSON of "/"), or a status nginx or the pod gave instead. */
+static void read_ingress_answer(struct trace_connection *c, const char *text)
+{
+	int status = 0;
+	const char *body = strstr(text, "\r\n\r\n");
+	if (sscanf(text, "HTTP/1.%*d %d", &status) != 1 || !body) {
+		snprintf(c->error, sizeof(c->error), "the answer is not HTTP");
+		c->failure = "error";
+		return;
+	}
+	body += 4;
+	if (status != 200) {
+		snprintf(c->error, sizeof(c->error), "HTTP status %d", status);
+		c->failure = "error";
+		return;
+	}
+	cJSON *doc = body[0] == '{' ? cJSON_Parse(body) : NULL;
+	const char *name = doc ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "name")) : body;
+	size_t n = name ? strcspn(name, "\r\n") : 0;
+	if (n) {
+		snprintf(c->answered_by, sizeof(c->answered_by), "%.*s",
+			 (int)utf8_cut(name, n, sizeof(c->answered_by) - 1), name);
+		c->answered = true;
+	} else {
+		snprintf(c->error, sizeof(c->error), "the answer is not the pod server's");
+		c->failure = "error";
+	}
+	cJSON_Delete(doc);
+}
+
 /* Sends the connection from FROM's namespace: TCP (GET / over http) or a
  * UDP datagram ("hostname", then "clientip"), answered or not. *FD keeps
  * the socket open, so that its conntrack entry stays while it is read. */
@@ -614,7 +683,11 @@ static int connect_once(const struct live_lab *l, size_t from, const struct trac
 	char buf[4096];
 	size_t n = 0;
 	if (!err) {
-		const char *ask = udp ? "hostname" : "GET / HTTP/1.0\r\nUser-Agent: testbed-trace\r\n\r\n";
+		autofree char *ask =
+			udp	      ? xstrdup("hostname")
+			: to->ingress ? xasprintf("GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: testbed-trace\r\n\r\n",
+						  to->path, to->host)
+				      : xstrdup("GET / HTTP/1.0\r\nUser-Agent: testbed-trace\r\n\r\n");
 		if (send(*fd, ask, strlen(ask), MSG_NOSIGNAL) < 0)
 			err = errno;
 	}
@@ -647,6 +720,10 @@ static int connect_once(const struct live_lab *l, size_t from, const struct trac
 		c->failure = failure_of(err);
 		return 0;
 	}
+	if (to->ingress) {
+		read_ingress_answer(c, buf);
+		return 0;
+	}
 	read_answer(c, buf, !udp);
 	if (udp && c->answered && send(*fd, "clientip", 8, MSG_NOSIGNAL) == 8 && wait_for(*fd, POLLIN)) {
 		ssize_t got = recv(*fd, buf, sizeof(buf) - 1, 0);
@@ -657,6 +734,51 @@ static int connect_once(const struct live_lab *l, size_t from, const struct trac
 		}
 	}
 	return 0;
+}
+
+/* Past the ingress controller, once the request reached it: the server
+ * and location nginx chose for its Host and path (the saved plan's, as
+ * its nginx.conf has them), then the proxy's own connection to the
+ * Service's cluster IP, followed as any other: the node's conntrack entry
+ * gives the endpoint kube-proxy chose (the one that answered). */
+static int past_proxy(const struct live_lab *l, const struct trace_target *to, struct trace *t, struct tb_err *e)
+{
+	const struct plan *p = &l->plan;
+	const struct plan_ingress *in = &p->ingress;
+	if (!t->delivered || !t->n_hops || t->hops[t->n_hops - 1].machine != in->controller)
+		return 0;
+	const struct plan_ingress_server *server = NULL;
+	const struct plan_location *loc = ingress_nginx_route(in, to->host, to->path, &server);
+	if (!loc)
+		return 0;
+	struct trace_hop *hop = add_hop(t, HOP_PROXY, in->controller);
+	snprintf(hop->path, sizeof(hop->path), "server %s, location %s%s", server->host,
+		 loc->match == PLAN_MATCH_EXACT ? "= " : "", loc->path);
+	if (loc->status) {
+		snprintf(hop->reason, sizeof(hop->reason), "answers %d itself (%s)", loc->status,
+			 loc->status == 404		? "the default backend: no rule matches"
+			 : loc->backend == PLAN_NONE	? "its Service does not exist"
+							: "no ready endpoint behind its Service");
+		return 0;
+	}
+	autofree char *upstream = ingress_nginx_upstream_name(loc);
+	snprintf(hop->reason, sizeof(hop->reason), "%s", upstream);
+	const struct plan_service *s = &p->services[loc->backend];
+	hop->before = (struct trace_end){p->machines[in->controller].address, 0};
+	hop->after = (struct trace_end){s->cluster_ip, loc->service_port};
+	uint32_t answered = 0;
+	if (t->connection.answered)
+		for (size_t m = 0; m < p->n_machines && !answered; m++)
+			if (p->machines[m].kind == MACHINE_POD &&
+			    strcmp(plan_machine_object_name(&p->machines[m]), t->connection.answered_by) == 0)
+				answered = p->machines[m].address;
+	struct follow f = {
+		.pkt = {IPPROTO_TCP, p->machines[in->controller].address, s->cluster_ip, 0, loc->service_port},
+		.failed = !t->connection.answered,
+		.reply_src = answered,
+	};
+	t->delivered = false;
+	return walk(l, in->controller, s->cluster_ip, &f, t, e);
 }
 
 int trace_run_connection(const struct live_lab *l, size_t from, const struct trace_target *to, struct trace *t,
@@ -673,6 +795,8 @@ int trace_run_connection(const struct live_lab *l, size_t from, const struct tra
 		.failed = !t->connection.answered,
 	};
 	int rc = walk(l, from, to->address, &f, t, e);
+	if (rc == 0 && to->ingress)
+		rc = past_proxy(l, to, t, e);
 	close_fd(&fd);
 	return rc;
 }
@@ -739,16 +863,6 @@ static char *connection_outcome(const struct trace_connection *c)
 	return xasprintf("%s: %s", c->failure ? c->failure : "error", c->error);
 }
 
-/* Where the packet is delivered: its destination after the last DNAT. */
-static uint32_t final_destination(const struct trace *t)
-{
-	uint32_t dst = t->dst;
-	for (size_t i = 0; i < t->n_hops; i++)
-		if (t->hops[i].kind == HOP_DNAT)
-			dst = t->hops[i].after.addr;
-	return dst;
-}
-
 static void print_rules(FILE *out, const struct nft_quotes *q)
 {
 	for (size_t k = 0; k < q->n; k++) {
@@ -774,11 +888,15 @@ void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t
 		put_line(out, "trace %s: %s (%s) -> %s (%s)", l->record.name, p->machines[t->from].name,
 			 ipv4_addr_format(source_address(l, t->from), src), to_name, ipv4_addr_format(t->dst, dst));
 	}
-	ipv4_addr_format(final_destination(t), dst);
+	/* Where the packet goes, as NAT and a proxy change it. */
+	uint32_t to = t->dst;
 	for (size_t i = 0; i < t->n_hops; i++) {
 		const struct trace_hop *h = &t->hops[i];
 		const char *m = p->machines[h->machine].name;
 		size_t step = i + 1;
+		if (h->kind == HOP_DNAT || (h->kind == HOP_PROXY && h->after.addr))
+			to = h->after.addr;
+		ipv4_addr_format(to, dst);
 		switch (h->kind) {
 		case HOP_ROUTE: {
 			char route[IPV4_PREFIX_STRLEN + 8], neigh[96], nh[16];
@@ -803,6 +921,15 @@ void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t
 			put_line(out, "%2zu. %s: %s%s", step, m, h->rules.n ? "" : "dropped: ", h->reason);
 			print_rules(out, &h->rules);
 			break;
+		case HOP_PROXY: {
+			char a[22];
+			if (h->after.addr)
+				put_line(out, "%2zu. %s: proxy (nginx): %s -> upstream %s (%s): a connection of its own", step,
+					 m, h->path, h->reason, end_text(h->after, a));
+			else
+				put_line(out, "%2zu. %s: proxy (nginx): %s %s", step, m, h->path, h->reason);
+			break;
+		}
 		case HOP_DNAT:
 		case HOP_SNAT: {
 			char a[22], b[22];
@@ -874,7 +1001,8 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 	}
 	cJSON *hops = cJSON_AddArrayToObject(root, "hops");
 	static const char *const kinds[] = {[HOP_ROUTE] = "route", [HOP_WIRE] = "wire", [HOP_DELIVER] = "deliver",
-					    [HOP_DROP] = "drop",   [HOP_DNAT] = "dnat", [HOP_SNAT] = "snat"};
+					    [HOP_DROP] = "drop",   [HOP_DNAT] = "dnat", [HOP_SNAT] = "snat",
+					    [HOP_PROXY] = "proxy"};
 	for (size_t i = 0; i < t->n_hops; i++) {
 		const struct trace_hop *h = &t->hops[i];
 		cJSON *o = cJSON_CreateObject();
@@ -913,6 +1041,18 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 			cJSON_AddStringToObject(o, "reason", h->reason);
 			if (h->rules.n)
 				json_rules(o, &h->rules);
+		} else if (h->kind == HOP_PROXY) {
+			char a[22];
+			cJSON_AddStringToObject(o, "location", h->path);
+			if (h->after.addr) {
+				cJSON_AddStringToObject(o, "upstream", h->reason);
+				cJSON_AddStringToObject(o, "upstreamAddress", end_text(h->after, a));
+				cJSON_AddNullToObject(o, "answer");
+			} else {
+				cJSON_AddNullToObject(o, "upstream");
+				cJSON_AddNullToObject(o, "upstreamAddress");
+				cJSON_AddStringToObject(o, "answer", h->reason);
+			}
 		} else if (h->kind == HOP_DNAT || h->kind == HOP_SNAT) {
 			char a[22];
 			cJSON_AddStringToObject(o, "protocol", l4_word(c->l4));

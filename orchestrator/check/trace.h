@@ -24,7 +24,8 @@
 
 /* Route and wire hops, in pairs; a NAT hop or two may come between. */
 #define TRACE_MAX_HOPS 32
-#define TRACE_HOPS_ROOM (2 * TRACE_MAX_HOPS + 1)
+/* Two walks at most: to an ingress controller, then from its proxy on. */
+#define TRACE_HOPS_ROOM (2 * (2 * TRACE_MAX_HOPS + 1))
 
 enum trace_hop_kind {
 	HOP_ROUTE,   /* a namespace's routing decision */
@@ -33,6 +34,7 @@ enum trace_hop_kind {
 	HOP_DROP,    /* the kernel has no way on, or a rule dropped or rejected it */
 	HOP_DNAT,    /* the destination rewritten (a Service's address to an endpoint) */
 	HOP_SNAT,    /* the source rewritten (a masquerade) */
+	HOP_PROXY,   /* the ingress controller's nginx: the server and location it chose, the upstream it opens */
 };
 
 /* An address and port of a connection. */
@@ -57,6 +59,9 @@ struct trace_hop {
 	uint16_t port;
 	/* HOP_DROP */
 	char reason[128];
+	/* HOP_PROXY: "server shop.example.com, location /cart/", in path;
+	 * the upstream's name in reason ("shop-cart-9000", or what nginx
+	 * answers itself: "404 (the default backend)"), its address in after */
 	/* HOP_DNAT, HOP_SNAT: the address and port before and after (the
 	 * destination's, the source's), from the conntrack entry */
 	struct trace_end before, after;
@@ -94,6 +99,9 @@ struct trace_target {
 	uint16_t port;       /* 0: no connection, a packet to the address */
 	uint8_t l4;          /* IPPROTO_TCP or IPPROTO_UDP */
 	bool connect;        /* send a real connection and follow it */
+	bool ingress;        /* ingress:HOST/PATH: an HTTP request with that Host and path, followed past the proxy */
+	char host[254];
+	char path[1024];
 };
 
 /* What TEXT names in lab L, as `trace` takes it: a machine (by the rule of

@@ -36,6 +36,18 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 		printf("cluster DNS: pod kube-system/coredns (dnsmasq), Service kube-system/kube-dns at %s, domain %s\n",
 		       ipv4_addr_format(p.dns_address, a), p.cluster_domain);
 	}
+	if (p.ingress.n_servers) {
+		/* Where the controller is reached, and the hosts nginx serves. */
+		const struct plan_service *s = &p.services[p.ingress.service];
+		char a[IPV4_PREFIX_STRLEN], lb[IPV4_PREFIX_STRLEN];
+		printf("ingress: pod %s/%s (nginx), Service %s/%s at %s:%u, node port %u%s%s; hosts:", s->namespace,
+		       s->name, s->namespace, s->name, ipv4_addr_format(s->cluster_ip, a), (unsigned)s->ports[0].port,
+		       (unsigned)s->ports[0].node_port, s->n_load_balancer_ips ? ", load balancer " : "",
+		       s->n_load_balancer_ips ? ipv4_addr_format(s->load_balancer_ips[0], lb) : "");
+		for (size_t i = 0; i < p.ingress.n_servers; i++)
+			printf(" %s", p.ingress.servers[i].host);
+		printf("\n");
+	}
 	fputs(notes, stdout);
 	free(notes);
 	plan_free(&p);

@@ -13,7 +13,7 @@
 #include "util/util.h"
 
 static const char *const expect_keys[] = {"from",	   "to",       "proto",	   "port",    "result",
-					   "failure", "clientIP", "answeredBy", "requests", NULL};
+					   "failure", "clientIP", "answeredBy", "requests", "status", NULL};
 
 /* NAMESPACE/NAME: a namespace's name, then a pod's (a DNS subdomain, as
  * Kubernetes names pods). */
@@ -46,6 +46,20 @@ static bool is_service_target(const char *rest)
 		return topology_is_dns_label(rest);
 	autofree char *namespace = xasprintf("%.*s", (int)(slash - rest), rest);
 	return topology_is_dns_label(namespace) && topology_is_dns_label(slash + 1);
+}
+
+/* "ingress:HOST/PATH" or "ingress:HOST": a host as a request names it
+ * (a DNS name, no port) and an absolute path without spaces. */
+static bool is_ingress_target(const char *rest)
+{
+	size_t len = strcspn(rest, "/");
+	autofree char *host = xasprintf("%.*s", (int)len, rest);
+	if (!topology_is_dns_subdomain(host))
+		return false;
+	for (const char *c = rest + len; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return false;
+	return true;
 }
 
 /* "nodeport:NODE:PORT". */
@@ -112,11 +126,9 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 		ok = is_address_target(s + strlen("ip:"), port);
 		form = "ip:ADDRESS:PORT (ip:ADDRESS for ping), an IPv4 address and a port from 1 to 65535";
 	} else if (str_has_prefix(s, "ingress:")) {
-		docwalk_error(w, item, path,
-			      "\"%s\": ingress is not implemented yet; name a pod, node, host or external machine, a "
-			      "service:, nodeport: or ip: target, \"gateway\" or \"*\"",
-			      s);
-		return false;
+		kind = TB_KIND_INGRESS;
+		ok = is_ingress_target(s + strlen("ingress:"));
+		form = "ingress:HOST/PATH, a host's DNS name and an absolute path (ingress:shop.example.com/cart)";
 	}
 	if (!ok) {
 		docwalk_error(w, item, path, "\"%s\": expected %s", s, form);
@@ -156,7 +168,7 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 		docwalk_error(w, item, path,
 			      "\"%s\" is not a target: expected the name of a pod, node, host or external machine, a "
 			      "pod's NAMESPACE/NAME, a selector like \"NAMESPACE/app=web\", \"gateway\", \"*\" (every "
-			      "pod), service:NAMESPACE/NAME, nodeport:NODE:PORT or ip:ADDRESS:PORT",
+			      "pod), service:NAMESPACE/NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT or ingress:HOST/PATH",
 			      s);
 		return false;
 	}
@@ -297,6 +309,36 @@ static bool parse_client_ip(struct docwalk *w, const cJSON *item, const char *pa
 	return true;
 }
 
+/* "status": the HTTP status the answer must have. One of 400 and above
+ * is a request that fails that way (an unknown host's 404): "result" is
+ * then "fail" unless said otherwise, which is an error. */
+static bool parse_status(struct docwalk *w, const cJSON *item, const char *path, struct tb_expect *x, bool result_given)
+{
+	if (x->proto != TB_PROTO_HTTP) {
+		docwalk_error(w, item, path, "only http probes have a status");
+		return false;
+	}
+	if (!docwalk_int(w, item, path, 100, 599, "an HTTP status", "an HTTP status (100 to 599)", &x->status))
+		return false;
+	if (x->failure != TB_FAILURE_ANY) {
+		docwalk_error(w, item, path, "an answer with a status is neither refused nor a timeout: drop \"failure\"");
+		return false;
+	}
+	bool fails = x->status >= 400;
+	if (result_given && x->expect_pass == fails) {
+		docwalk_error(w, item, path, "status %d %s, and \"result\" says \"%s\"", x->status,
+			      fails ? "is a failed request" : "is an answer", x->expect_pass ? "pass" : "fail");
+		return false;
+	}
+	if (fails && (x->has_answered_by || x->client_ip != TB_CLIENT_IP_ANY)) {
+		docwalk_error(w, item, path, "status %d is a failed request: it has no answerer or client to check",
+			      x->status);
+		return false;
+	}
+	x->expect_pass = !fails;
+	return true;
+}
+
 static void expect_clear(struct tb_expect *x)
 {
 	free(x->from.name);
@@ -403,6 +445,23 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			x->requests_line = docwalk_line(w, item);
 			ok &= docwalk_int(w, item, where, 1, TB_MAX_REQUESTS, "a number of requests", "a number of requests",
 					  &x->requests);
+		}
+		if ((item = docwalk_member(w, obj, at, "status", false))) {
+			autofree char *where = docwalk_path_key(at, "status");
+			x->status_line = docwalk_line(w, item);
+			ok &= parse_status(w, item, where, x, result != NULL);
+		}
+		if (ok && x->to.kind == TB_KIND_INGRESS && x->proto != TB_PROTO_HTTP) {
+			autofree char *where = docwalk_path_key(at, "proto");
+			docwalk_error(w, obj, where, "an ingress: target is asked over http (its Host and path choose the backend)");
+			ok = false;
+		}
+		if (ok && x->to.kind == TB_KIND_INGRESS && x->client_ip != TB_CLIENT_IP_ANY) {
+			autofree char *where = docwalk_path_key(at, "clientIP");
+			docwalk_error(w, obj, where,
+				      "not with an ingress: target: the proxy makes a connection of its own, so the "
+				      "pod sees the controller");
+			ok = false;
 		}
 		if (ok)
 			(*n)++;

@@ -729,8 +729,7 @@ static void read_daemonset(struct object *x, const cJSON *spec, const char *name
 	read_workload_selector(x, spec, "spec", wl);
 }
 
-/* The kinds testbed knows. Later kinds (Service, EndpointSlice, Ingress,
- * NetworkPolicy) join this table. */
+/* The kinds testbed knows. Later kinds (NetworkPolicy) join this table. */
 static const struct kind {
 	const char *kind, *api_version;
 	bool namespaced;
@@ -748,6 +747,8 @@ static const struct kind {
 	{"DaemonSet", "apps/v1", true, false, read_daemonset, NULL, NULL, false},
 	{"Service", "v1", true, true, k8s_read_service, NULL, service_top, true},
 	{"EndpointSlice", "discovery.k8s.io/v1", true, false, k8s_read_endpoint_slice, NULL, slice_top, false},
+	{"Ingress", "networking.k8s.io/v1", true, false, k8s_read_ingress, NULL, NULL, false},
+	{"IngressClass", "networking.k8s.io/v1", false, false, k8s_read_ingress_class, NULL, NULL, false},
 };
 
 static const struct kind *find_kind(const char *name)
@@ -889,7 +890,8 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 		/* Workloads' fields are the pod server's to stand in for; a
 		 * Service's or a Namespace's are simply not needed. */
 		bool workload = k->read != read_namespace && k->read != k8s_read_service &&
-				k->read != k8s_read_endpoint_slice;
+				k->read != k8s_read_endpoint_slice && k->read != k8s_read_ingress &&
+				k->read != k8s_read_ingress_class;
 		t->notes[t->n_notes++] = xasprintf(workload ? "%s:%d:%d: %s: the pod server stands in for %s (they do not "
 							      "change the network)"
 							    : "%s:%d:%d: %s: not used: %s (they do not change the network)",

@@ -62,5 +62,8 @@ bool k8s_read_selector(struct object *x, const cJSON *obj, const char *path, str
 /* The kinds of k8s_service.c. */
 void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace, const char *name);
 void k8s_read_endpoint_slice(struct object *x, const cJSON *spec, const char *namespace, const char *name);
+/* The kinds of k8s_ingress.c. */
+void k8s_read_ingress(struct object *x, const cJSON *spec, const char *namespace, const char *name);
+void k8s_read_ingress_class(struct object *x, const cJSON *spec, const char *namespace, const char *name);
 
 #endif

@@ -28,8 +28,9 @@ static const char *const top_keys[] = {"$schema", "description", "name",     "im
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", "nodePortRange",
-					   "kubeProxy", "dns", "clusterDomain", NULL};
+					   "kubeProxy", "dns", "clusterDomain", "ingress", NULL};
 static const char *const kube_proxy_keys[] = {"masqueradeAll", "nodePortAddresses", "clusterCIDR", NULL};
+static const char *const ingress_keys[] = {"service", "nodePort", "loadBalancerIP", NULL};
 static const char *const external_keys[] = {"name", "address", NULL};
 static const char *const node_keys[] = {"name", "image", "labels", "disk", "podCIDR", "pods", NULL};
 static const char *const pod_keys[] = {"name", "namespace", "image", "labels", "http", "ports", "disk", "command", NULL};
@@ -356,6 +357,39 @@ static void parse_links(struct parser *p, const cJSON *arr)
 	}
 }
 
+/* cluster.ingress: how the ingress controller's Service is exposed (its
+ * type, its nodePort, a LoadBalancer's address, which the gateway routes
+ * to the nodes as it does a LoadBalancer Service's). */
+static void parse_ingress_settings(struct parser *p, const cJSON *obj, struct tb_ingress_settings *in)
+{
+	if (!docwalk_object(&p->w, obj, "cluster.ingress", "an object (service, nodePort, loadBalancerIP)"))
+		return;
+	in->line = docwalk_line(&p->w, obj);
+	docwalk_check_keys(&p->w, obj, "cluster.ingress", ingress_keys);
+	const cJSON *type = docwalk_member(&p->w, obj, "cluster.ingress", "service", false);
+	if (type) {
+		static const char *const types[] = {"NodePort", "LoadBalancer", NULL};
+		int which = docwalk_choice(&p->w, type, "cluster.ingress.service", types);
+		if (which >= 0)
+			in->type = which == 0 ? TB_SERVICE_NODE_PORT : TB_SERVICE_LOAD_BALANCER;
+	}
+	const cJSON *port = docwalk_member(&p->w, obj, "cluster.ingress", "nodePort", false);
+	if (port)
+		docwalk_int(&p->w, port, "cluster.ingress.nodePort", 1, 65535, "a port number", "a port", &in->node_port);
+	const cJSON *ip = docwalk_member(&p->w, obj, "cluster.ingress", "loadBalancerIP", false);
+	if (ip) {
+		const char *text = docwalk_string(&p->w, ip, "cluster.ingress.loadBalancerIP", "an IPv4 address");
+		if (text && !ipv4_addr_parse(text, &in->load_balancer_ip))
+			docwalk_error(&p->w, ip, "cluster.ingress.loadBalancerIP", "\"%s\" is not an IPv4 address", text);
+		if (in->type != TB_SERVICE_LOAD_BALANCER)
+			docwalk_error(&p->w, ip, "cluster.ingress.loadBalancerIP",
+				      "only with \"service\": \"LoadBalancer\" (the controller's Service is a NodePort)");
+	} else if (in->type == TB_SERVICE_LOAD_BALANCER) {
+		docwalk_error(&p->w, obj, "cluster.ingress.loadBalancerIP",
+			      "a LoadBalancer controller needs its address: the gateway routes it to the nodes");
+	}
+}
+
 static void parse_cluster(struct parser *p, const cJSON *obj)
 {
 	struct tb_cluster *c = &p->t->cluster;
@@ -449,6 +483,9 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 		snprintf(c->cluster_domain, sizeof(c->cluster_domain), "%s", text);
 		c->cluster_domain_line = docwalk_line(&p->w, domain);
 	}
+	const cJSON *ingress = docwalk_member(&p->w, obj, "cluster", "ingress", false);
+	if (ingress)
+		parse_ingress_settings(p, ingress, &c->ingress);
 	const cJSON *routing = docwalk_member(&p->w, obj, "cluster", "routing", false);
 	if (routing && docwalk_string(&p->w, routing, "cluster.routing", "a string")) {
 		const char *r = routing->valuestring;
@@ -761,6 +798,7 @@ static void cluster_defaults(struct tb_cluster *c)
 	c->node_port_min = 30000;
 	c->node_port_max = 32767;
 	snprintf(c->cluster_domain, sizeof(c->cluster_domain), "%s", TB_DEFAULT_CLUSTER_DOMAIN);
+	c->ingress.type = TB_SERVICE_NODE_PORT;
 }
 
 static void strv_free_n(char **v, size_t n)
@@ -871,6 +909,31 @@ static void slice_free(struct tb_endpoint_slice *es)
 	free(es->origin.what);
 }
 
+static void backend_free(struct tb_ingress_backend *b)
+{
+	free(b->service);
+	free(b->port_name);
+}
+
+static void ingress_free(struct tb_ingress *in)
+{
+	free(in->name);
+	free(in->namespace);
+	free(in->class_name);
+	free(in->created);
+	backend_free(&in->default_backend);
+	for (size_t i = 0; i < in->n_rules; i++) {
+		for (size_t k = 0; k < in->rules[i].n_paths; k++) {
+			free(in->rules[i].paths[k].path);
+			backend_free(&in->rules[i].paths[k].backend);
+		}
+		free(in->rules[i].paths);
+		free(in->rules[i].host);
+	}
+	free(in->rules);
+	free(in->origin.what);
+}
+
 static void workload_free(struct tb_workload *wl)
 {
 	free(wl->name);
@@ -950,6 +1013,15 @@ void topology_free(struct tb_topology *t)
 	for (size_t i = 0; i < t->n_slices; i++)
 		slice_free(&t->slices[i]);
 	free(t->slices);
+	for (size_t i = 0; i < t->n_ingresses; i++)
+		ingress_free(&t->ingresses[i]);
+	free(t->ingresses);
+	for (size_t i = 0; i < t->n_ingress_classes; i++) {
+		free(t->ingress_classes[i].name);
+		free(t->ingress_classes[i].controller);
+		free(t->ingress_classes[i].origin.what);
+	}
+	free(t->ingress_classes);
 	for (size_t i = 0; i < t->n_externals; i++)
 		free(t->externals[i].name);
 	free(t->externals);

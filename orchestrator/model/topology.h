@@ -237,6 +237,9 @@ struct tb_service {
 	int affinity_timeout; /* seconds */
 	bool external_local, internal_local, publish_not_ready;
 	bool allocate_node_ports; /* allocateLoadBalancerNodePorts (LoadBalancer) */
+	/* Where its load balancer's address was written when not in its
+	 * object: "cluster.ingress.loadBalancerIP" (the ingress controller's). */
+	const char *load_balancer_ip_key;
 	struct tb_origin origin;
 };
 
@@ -264,6 +267,55 @@ struct tb_endpoint_slice {
 	struct tb_slice_endpoint *endpoints;
 	size_t n_endpoints;
 	struct tb_origin origin;
+};
+
+/* Ingress (k8s_ingress.c): networking.k8s.io/v1 Ingress and IngressClass
+ * objects, as written; model/ingress.c decides which the lab's controller
+ * (ingress-nginx) serves and adds its pod and Service. */
+#define TB_INGRESS_NAMESPACE "ingress-nginx"
+#define TB_INGRESS_CONTROLLER "ingress-nginx-controller" /* its pod's and its Service's name */
+#define TB_INGRESS_CONTROLLER_CLASS "k8s.io/ingress-nginx" /* IngressClass spec.controller */
+#define TB_INGRESS_DEFAULT_CLASS "nginx" /* the IngressClass the upstream manifests install */
+#define TB_INGRESS_DEFAULT_NODE_PORT 30080
+enum tb_path_type { TB_PATH_EXACT, TB_PATH_PREFIX, TB_PATH_IMPLEMENTATION_SPECIFIC };
+struct tb_ingress_backend {
+	char *service;   /* NULL: none given */
+	int port;        /* 0: by name */
+	char *port_name; /* NULL: by number */
+};
+struct tb_ingress_path {
+	char *path; /* "" for none (ImplementationSpecific only): "/" */
+	enum tb_path_type type;
+	struct tb_ingress_backend backend;
+};
+struct tb_ingress_rule {
+	char *host; /* NULL: every host; "*.example.com": one label of it */
+	struct tb_ingress_path *paths;
+	size_t n_paths;
+};
+struct tb_ingress {
+	char *name, *namespace;
+	char *class_name;         /* spec.ingressClassName, else the legacy annotation; NULL: none */
+	bool class_by_annotation; /* kubernetes.io/ingress.class */
+	char *created;            /* metadata.creationTimestamp ("": none): ingress-nginx's order */
+	struct tb_ingress_backend default_backend;
+	struct tb_ingress_rule *rules;
+	size_t n_rules;
+	bool served; /* by the lab's controller (model/ingress.c) */
+	struct tb_origin origin;
+};
+struct tb_ingress_class {
+	char *name;
+	char *controller; /* spec.controller */
+	bool is_default;  /* ingressclass.kubernetes.io/is-default-class: "true" */
+	struct tb_origin origin;
+};
+/* cluster.ingress: how the controller's Service is exposed. */
+struct tb_ingress_settings {
+	enum tb_service_type type; /* NodePort (default) or LoadBalancer */
+	int node_port;             /* 0: TB_INGRESS_DEFAULT_NODE_PORT, or the range's first when outside it */
+	uint32_t load_balancer_ip; /* LoadBalancer: its status.loadBalancer.ingress ip */
+	int line;                  /* 0: not given */
 };
 
 /* A machine outside the cluster, behind the gateway (the lab's own
@@ -328,12 +380,13 @@ enum tb_target_kind {
 	TB_KIND_SERVICE,  /* "service:NAMESPACE/NAME" or "service:NAME" (namespace default) */
 	TB_KIND_NODEPORT, /* "nodeport:NODE:PORT": the node's address, that port */
 	TB_KIND_ADDRESS,  /* "ip:ADDRESS:PORT", or "ip:ADDRESS" for ping */
+	TB_KIND_INGRESS,  /* "ingress:HOST/PATH": the ingress controller's Service, asked with that Host and path */
 };
 
 /* Target kinds a packet addresses rather than a machine: only "to". */
 static inline bool tb_target_kind_is_address(enum tb_target_kind k)
 {
-	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS;
+	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS || k == TB_KIND_INGRESS;
 }
 
 struct tb_target {
@@ -358,9 +411,10 @@ struct tb_expect {
 	size_t n_answered_by;
 	bool has_answered_by;
 	int requests;            /* 0: not given, one request */
+	int status;              /* http: the status the answer must have; 0: not given (200) */
 	int line;
 	int port_line; /* 0: no "port" */
-	int client_line, answered_by_line, requests_line; /* 0: not given */
+	int client_line, answered_by_line, requests_line, status_line; /* 0: not given */
 };
 
 /* cluster.dns: AUTO runs cluster DNS when the lab declares a Service. */
@@ -382,6 +436,7 @@ struct tb_cluster {
 	struct ipv4_prefix external_cidr; /* where external machines live (203.0.113.0/24) */
 	int node_port_min, node_port_max; /* nodePortRange */
 	struct tb_kube_proxy kube_proxy;
+	struct tb_ingress_settings ingress;
 	bool kube_proxy_cidr_given; /* else clusterCIDR is podCIDR */
 	enum tb_routing routing;
 	enum tb_cluster_dns dns;      /* "dns": AUTO when not given */
@@ -423,6 +478,10 @@ struct tb_topology {
 	uint32_t dns_address;
 	struct tb_endpoint_slice *slices;
 	size_t n_slices;
+	struct tb_ingress *ingresses;
+	size_t n_ingresses;
+	struct tb_ingress_class *ingress_classes;
+	size_t n_ingress_classes;
 	struct tb_external *externals; /* a cluster's: "internet" unless "external" says */
 	size_t n_externals;
 	bool externals_given;

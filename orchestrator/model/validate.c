@@ -346,6 +346,17 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 	case TB_KIND_NODEPORT:
 	case TB_KIND_ADDRESS:
 		return;
+	case TB_KIND_INGRESS: {
+		bool served = false;
+		for (size_t k = 0; k < t->n_ingresses && !served; k++)
+			served = t->ingresses[k].served;
+		if (!served)
+			diag_error(d, x->line, path,
+				   "\"%s\": the lab runs no ingress controller: no Ingress of class %s (or of the default "
+				   "class) is declared",
+				   x->name, TB_INGRESS_DEFAULT_CLASS);
+		return;
+	}
 	case TB_KIND_POD:
 	case TB_KIND_NODE:
 	case TB_KIND_HOST:
@@ -460,18 +471,23 @@ static void check_outside_addresses(const struct tb_topology *t, struct diag *d)
 			uint32_t ip = lb ? s->load_balancer_ips[k - s->n_external_ips] : s->external_ips[k];
 			autofree char *path = lb ? xasprintf("status.loadBalancer.ingress[%zu].ip", k - s->n_external_ips)
 						 : xasprintf("spec.externalIPs[%zu]", k);
+			autofree char *why_text = NULL;
 			const char *why = not_a_host(ip), *inside = why ? NULL : inside_range(t, ip, &range);
 			if (why)
-				object_error(d, &s->origin, path, "%s is %s", ipv4_addr_format(ip, a), why);
+				why_text = xasprintf("%s is %s", ipv4_addr_format(ip, a), why);
 			else if (inside)
-				object_error(d, &s->origin, path,
-					     "%s lies in %s %s: the gateway routes this address to the nodes, so it must lie "
-					     "outside the ranges the lab routes itself",
-					     ipv4_addr_format(ip, a), inside, ipv4_prefix_format(range, r));
-			for (size_t m = 0; !why && !inside && m < t->n_externals; m++)
+				why_text = xasprintf("%s lies in %s %s: the gateway routes this address to the nodes, so it must "
+						     "lie outside the ranges the lab routes itself",
+						     ipv4_addr_format(ip, a), inside, ipv4_prefix_format(range, r));
+			for (size_t m = 0; !why && !inside && !why_text && m < t->n_externals; m++)
 				if (t->externals[m].address == ip)
-					object_error(d, &s->origin, path, "%s is external machine %s's address",
-						     ipv4_addr_format(ip, a), t->externals[m].name);
+					why_text = xasprintf("%s is external machine %s's address", ipv4_addr_format(ip, a),
+							     t->externals[m].name);
+			/* The ingress controller's address is the topology's own setting. */
+			if (why_text && lb && s->load_balancer_ip_key)
+				diag_error(d, s->origin.line, s->load_balancer_ip_key, "%s", why_text);
+			else if (why_text)
+				object_error(d, &s->origin, path, "%s", why_text);
 		}
 	}
 }

@@ -153,6 +153,7 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.failure = x->failure,
 			.has_answered_by = x->has_answered_by,
 			.requests = x->requests,
+			.status = x->status,
 			.line = x->line,
 			.from_line = x->from.line,
 			.to_line = x->to.line,
@@ -160,6 +161,7 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.client_line = x->client_line,
 			.answered_by_line = x->answered_by_line,
 			.requests_line = x->requests_line,
+			.status_line = x->status_line,
 		};
 		struct plan_expect *px = &p->expects[p->n_expects - 1];
 		px->answered_by = x->n_answered_by ? xcalloc(x->n_answered_by, sizeof(*px->answered_by)) : NULL;
@@ -187,8 +189,26 @@ void plan_service_free(struct plan_service *s)
 	*s = (struct plan_service){0};
 }
 
+void plan_ingress_free(struct plan_ingress *in)
+{
+	for (size_t i = 0; i < in->n_servers; i++) {
+		struct plan_ingress_server *s = &in->servers[i];
+		for (size_t k = 0; k < s->n_locations; k++) {
+			free(s->locations[k].path);
+			free(s->locations[k].ingress);
+			free(s->locations[k].service);
+			free(s->locations[k].port);
+		}
+		free(s->locations);
+		free(s->host);
+	}
+	free(in->servers);
+	*in = (struct plan_ingress){0};
+}
+
 void plan_free(struct plan *p)
 {
+	plan_ingress_free(&p->ingress);
 	for (size_t i = 0; i < p->n_machines; i++) {
 		struct plan_machine *m = &p->machines[i];
 		strv_free(m->argv);

@@ -222,10 +222,11 @@ struct plan_expect {
 	size_t n_answered_by;
 	bool has_answered_by;
 	int requests;            /* 0: not given (one) */
+	int status;              /* http: the status the answer must have; 0: not given */
 	int line; /* in the topology file; 0 when not known */
 	/* Where from, to and the other fields were written, for messages; 0:
 	 * on LINE. Not saved. */
-	int from_line, to_line, port_line, client_line, answered_by_line, requests_line;
+	int from_line, to_line, port_line, client_line, answered_by_line, requests_line, status_line;
 };
 
 /* How long each phase of `up` took, in milliseconds (-1: not measured).
@@ -305,6 +306,36 @@ struct plan_kube_proxy {
 	size_t n_node_port_addresses;
 };
 
+/* The lab's ingress controller (plan_ingress.c, ingress_nginx.c): the
+ * servers and locations of its nginx.conf, as ingress-nginx makes them
+ * from the Ingresses it serves. check and trace read them back to tell
+ * which Service a Host and path reach. */
+enum plan_match { PLAN_MATCH_PREFIX, PLAN_MATCH_EXACT };
+
+struct plan_location {
+	char *path;            /* nginx's: a Prefix "/foo" is "/foo/" and an Exact "= /foo" beside it */
+	enum plan_match match;
+	char *ingress;         /* "NAMESPACE/NAME" of the Ingress that made it; "": the controller's own */
+	char *service;         /* the backend Service, "NAMESPACE/NAME"; "": none (the default backend) */
+	char *port;            /* its port as the Ingress names it: a number or a name; "" none */
+	size_t backend;        /* index into services; PLAN_NONE: no such Service (503) or none */
+	uint16_t service_port; /* the resolved port of that Service; 0: none */
+	int status;            /* 0: proxied to the Service; else what nginx answers itself (404, 503) */
+};
+
+struct plan_ingress_server {
+	char *host; /* "_": the catch-all (unknown hosts); "*.example.com": one label */
+	struct plan_location *locations;
+	size_t n_locations;
+};
+
+struct plan_ingress {
+	size_t controller; /* its pod */
+	size_t service;    /* its Service, in services */
+	struct plan_ingress_server *servers; /* none: the lab has no controller */
+	size_t n_servers;
+};
+
 struct plan {
 	char *lab;
 	char *topology; /* the file it was compiled from, as an absolute path when known */
@@ -327,6 +358,7 @@ struct plan {
 	 * the Service kube-system/kube-dns one of SERVICES (plan_dns.c). */
 	char *cluster_domain;
 	uint32_t dns_address;
+	struct plan_ingress ingress;
 	bool has_expect; /* false: the Kubernetes model is checked */
 	struct plan_expect *expects;
 	size_t n_expects;
@@ -335,6 +367,7 @@ struct plan {
 
 void plan_free(struct plan *p);
 void plan_service_free(struct plan_service *s);
+void plan_ingress_free(struct plan_ingress *in);
 
 /* The port default probes use (the TCP port named "http", else the first
  * TCP port), or 0. */

@@ -236,6 +236,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_external_network(t, p, &c);
 		plan_cluster_services(t, p, &c);
 		plan_cluster_dns(t, p, &c);
+		plan_cluster_ingress(t, p);
 		plan_cluster_service_routes(t, p, &c);
 		plan_cluster_kube_proxy(t, p, &c);
 		plan_cluster_egress(t, p, &c);

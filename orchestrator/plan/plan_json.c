@@ -126,6 +126,8 @@ static cJSON *expect_json(const struct plan_expect *x)
 	}
 	if (x->requests)
 		cJSON_AddNumberToObject(o, "requests", x->requests);
+	if (x->status)
+		cJSON_AddNumberToObject(o, "status", x->status);
 	if (x->line)
 		cJSON_AddNumberToObject(o, "line", x->line);
 	return o;
@@ -474,7 +476,7 @@ static int read_answered_by(struct plan_expect *x, const cJSON *o, size_t i, str
 static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
 	char proto[8], result[8], client[256], failure[16];
-	long port = 0, line = 0, requests = 0;
+	long port = 0, line = 0, requests = 0, status = 0;
 	struct plan_expect *x = &p->expects[p->n_expects];
 	*x = (struct plan_expect){0};
 	if (!(x->from = json_get_strdup(o, "from", e)) || !(x->to = json_get_strdup(o, "to", e)))
@@ -495,6 +497,7 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	    json_get_str(o, "clientIP", client, sizeof(client), false, e) < 0 ||
 	    json_get_str(o, "failure", failure, sizeof(failure), false, e) < 0 ||
 	    json_get_int(o, "requests", 1, TB_MAX_REQUESTS, &requests, false, e) < 0 ||
+	    json_get_int(o, "status", 100, 599, &status, false, e) < 0 ||
 	    json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
 		return tb_context(e, "expect[%zu]", i);
 	if (read_answered_by(x, o, i, e) < 0)
@@ -502,6 +505,7 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	x->port = (int)port;
 	x->line = (int)line;
 	x->requests = (int)requests;
+	x->status = (int)status;
 	x->expect_pass = strcmp(result, "fail") != 0;
 	if (failure[0] && strcmp(failure, "refused") != 0 && strcmp(failure, "timeout") != 0)
 		return tb_fail(e, "expect[%zu].failure: expected \"refused\" or \"timeout\"", i);

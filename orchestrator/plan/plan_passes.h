@@ -54,6 +54,8 @@ void plan_cluster_egress(const struct tb_topology *t, struct plan *p, const stru
 /* Cluster DNS (plan_dns.c): every pod's /etc/resolv.conf, the DNS pod's
  * configuration; after the services, whose endpoints it names. */
 void plan_cluster_dns(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+/* The ingress controller's servers and nginx.conf (plan_ingress.c). */
+void plan_cluster_ingress(const struct tb_topology *t, struct plan *p);
 /* hostPort mappings on each node (plan_portmap.c). */
 void plan_cluster_hostports(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 

@@ -36,6 +36,8 @@ static void put_prefixes(cJSON *o, const char *key, const struct ipv4_prefix *a,
 		cJSON_AddItemToArray(list, cJSON_CreateString(ipv4_prefix_format(a[i], buf)));
 }
 
+static void plan_ingress_to_json(const struct plan *p, cJSON *root);
+
 static cJSON *endpoint_json(const struct plan *p, const struct plan_service *s, const struct plan_endpoint *ep)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -110,6 +112,41 @@ void plan_services_to_json(const struct plan *p, cJSON *root)
 	else
 		json_put_str(k, "clusterCIDR", "");
 	put_prefixes(k, "nodePortAddresses", p->kube_proxy.node_port_addresses, p->kube_proxy.n_node_port_addresses);
+	plan_ingress_to_json(p, root);
+}
+
+/* "ingress": the controller's pod and Service, and its servers' locations
+ * as nginx.conf has them (the file itself is the pod's). */
+static void plan_ingress_to_json(const struct plan *p, cJSON *root)
+{
+	const struct plan_ingress *in = &p->ingress;
+	if (!in->n_servers)
+		return;
+	cJSON *o = cJSON_AddObjectToObject(root, "ingress");
+	json_put_str(o, "controller", p->machines[in->controller].name);
+	autofree char *service = xasprintf("%s/%s", p->services[in->service].namespace, p->services[in->service].name);
+	json_put_str(o, "service", service);
+	cJSON *servers = cJSON_AddArrayToObject(o, "servers");
+	for (size_t i = 0; i < in->n_servers; i++) {
+		const struct plan_ingress_server *s = &in->servers[i];
+		cJSON *so = cJSON_CreateObject();
+		json_put_str(so, "host", s->host);
+		cJSON *locations = cJSON_AddArrayToObject(so, "locations");
+		for (size_t k = 0; k < s->n_locations; k++) {
+			const struct plan_location *l = &s->locations[k];
+			cJSON *lo = cJSON_CreateObject();
+			json_put_str(lo, "path", l->path);
+			json_put_str(lo, "match", l->match == PLAN_MATCH_EXACT ? "Exact" : "Prefix");
+			json_put_str(lo, "ingress", l->ingress);
+			json_put_str(lo, "service", l->service);
+			json_put_str(lo, "port", l->port);
+			if (l->service_port)
+				cJSON_AddNumberToObject(lo, "servicePort", l->service_port);
+			cJSON_AddNumberToObject(lo, "status", l->status);
+			cJSON_AddItemToArray(locations, lo);
+		}
+		cJSON_AddItemToArray(servers, so);
+	}
 }
 
 /* ---- reading ---- */
@@ -292,6 +329,76 @@ static int read_service(struct plan *p, const cJSON *o, struct plan_service *s, 
 	return 0;
 }
 
+static size_t service_named(const struct plan *p, const char *ns_name)
+{
+	const char *slash = strchr(ns_name, '/');
+	for (size_t i = 0; slash && i < p->n_services; i++)
+		if (strncmp(p->services[i].namespace, ns_name, (size_t)(slash - ns_name)) == 0 &&
+		    !p->services[i].namespace[slash - ns_name] && strcmp(p->services[i].name, slash + 1) == 0)
+			return i;
+	return PLAN_NONE;
+}
+
+static int read_location(const struct plan *p, const cJSON *o, struct plan_location *l, struct tb_err *e)
+{
+	char match[16];
+	long port = 0, status = 0;
+	if (!(l->path = json_get_strdup(o, "path", e)) || !(l->ingress = json_get_strdup(o, "ingress", e)) ||
+	    !(l->service = json_get_strdup(o, "service", e)) || !(l->port = json_get_strdup(o, "port", e)) ||
+	    json_get_str(o, "match", match, sizeof(match), true, e) < 0 ||
+	    json_get_int(o, "servicePort", 1, 65535, &port, false, e) < 0 ||
+	    json_get_int(o, "status", 0, 599, &status, true, e) < 0)
+		return -1;
+	if (l->path[0] != '/')
+		return tb_fail(e, "\"path\": expected an absolute path");
+	if (strcmp(match, "Exact") != 0 && strcmp(match, "Prefix") != 0)
+		return tb_fail(e, "\"match\": expected Exact or Prefix");
+	l->match = strcmp(match, "Exact") == 0 ? PLAN_MATCH_EXACT : PLAN_MATCH_PREFIX;
+	l->service_port = (uint16_t)port;
+	l->status = (int)status;
+	l->backend = *l->service ? service_named(p, l->service) : PLAN_NONE;
+	if (!l->status && (l->backend == PLAN_NONE || !l->service_port))
+		return tb_fail(e, "a proxied location names a Service of the plan and its port");
+	return 0;
+}
+
+static int plan_ingress_from_json(struct plan *p, const cJSON *root, struct tb_err *e)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "ingress");
+	if (!o)
+		return 0;
+	struct plan_ingress *in = &p->ingress;
+	char service[300];
+	if (json_get_machine(p, o, "controller", &in->controller, e) < 0 ||
+	    json_get_str(o, "service", service, sizeof(service), true, e) < 0)
+		return tb_context(e, "ingress");
+	if (p->machines[in->controller].kind != MACHINE_POD)
+		return tb_fail(e, "ingress.controller: \"%s\" is not a pod", p->machines[in->controller].name);
+	if ((in->service = service_named(p, service)) == PLAN_NONE)
+		return tb_fail(e, "ingress.service: no service \"%s\"", service);
+	const cJSON *servers = cJSON_GetObjectItemCaseSensitive(o, "servers");
+	if (!cJSON_IsArray(servers) || !cJSON_GetArraySize(servers))
+		return tb_fail(e, "ingress.servers: expected a non-empty array");
+	in->servers = xcalloc((size_t)cJSON_GetArraySize(servers), sizeof(*in->servers));
+	for (const cJSON *so = servers->child; so; so = so->next) {
+		size_t i = in->n_servers++;
+		struct plan_ingress_server *s = &in->servers[i];
+		if (!(s->host = json_get_strdup(so, "host", e)))
+			return tb_context(e, "ingress.servers[%zu]", i);
+		const cJSON *list = cJSON_GetObjectItemCaseSensitive(so, "locations");
+		if (!cJSON_IsArray(list) || !cJSON_GetArraySize(list))
+			return tb_fail(e, "ingress.servers[%zu].locations: expected a non-empty array", i);
+		s->locations = xcalloc((size_t)cJSON_GetArraySize(list), sizeof(*s->locations));
+		for (const cJSON *lo = list->child; lo; lo = lo->next) {
+			size_t k = s->n_locations++;
+			s->locations[k].backend = PLAN_NONE;
+			if (read_location(p, lo, &s->locations[k], e) < 0)
+				return tb_context(e, "ingress.servers[%zu].locations[%zu]", i, k);
+		}
+	}
+	return 0;
+}
+
 int plan_services_from_json(struct plan *p, const cJSON *root, struct tb_err *e)
 {
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "services");
@@ -318,5 +425,5 @@ int plan_services_from_json(struct plan *p, const cJSON *root, struct tb_err *e)
 	kp->has_cluster_cidr = cidr[0] != '\0';
 	if (kp->has_cluster_cidr && !ipv4_prefix_parse(cidr, &kp->cluster_cidr, &why))
 		return tb_fail(e, "kubeProxy.clusterCIDR: expected an IPv4 prefix or \"\"");
-	return 0;
+	return plan_ingress_from_json(p, root, e);
 }

@@ -37,6 +37,12 @@ static void read_tuple(const struct nfnl_ct *ct, int repl, struct nf_tuple *t)
 
 int nf_conntrack_find(int netns_fd, const struct nf_tuple *orig, struct nf_conntrack *out, struct tb_err *e)
 {
+	return nf_conntrack_find_reply(netns_fd, orig, 0, out, e);
+}
+
+int nf_conntrack_find_reply(int netns_fd, const struct nf_tuple *orig, uint32_t reply_src, struct nf_conntrack *out,
+			    struct tb_err *e)
+{
 	int self;
 	if (netns_enter(netns_fd, &self, e) < 0)
 		return -1;
@@ -51,17 +57,23 @@ int nf_conntrack_find(int netns_fd, const struct nf_tuple *orig, struct nf_connt
 	if (err < 0) {
 		rc = tb_fail_errno(e, nl_errno(err), "reading conntrack entries: %s", nl_geterror(err));
 	} else {
-		for (struct nl_object *o = nl_cache_get_first(cache); o && !rc; o = nl_cache_get_next(o)) {
+		/* TENTATIVE: an entry of any port found, not (yet) from REPLY_SRC. */
+		bool tentative = false;
+		for (struct nl_object *o = nl_cache_get_first(cache); o && (!rc || tentative); o = nl_cache_get_next(o)) {
 			const struct nfnl_ct *ct = (const struct nfnl_ct *)o;
 			if (nfnl_ct_get_family(ct) != AF_INET)
 				continue;
 			struct nf_conntrack c;
 			read_tuple(ct, 0, &c.orig);
 			read_tuple(ct, 1, &c.reply);
+			bool wanted = reply_src && c.reply.src == reply_src;
 			if (c.orig.l4 == orig->l4 && c.orig.src == orig->src && c.orig.dst == orig->dst &&
-			    c.orig.sport == orig->sport && c.orig.dport == orig->dport) {
+			    (c.orig.sport == orig->sport || !orig->sport) && c.orig.dport == orig->dport &&
+			    (!rc || wanted)) {
 				*out = c;
 				rc = 1;
+				/* An exact port settles it; any port, the reply's source. */
+				tentative = !orig->sport && !wanted && reply_src;
 			}
 		}
 	}

@@ -29,6 +29,11 @@ struct nf_conntrack {
 /* The entry in NETNS_FD's conntrack table whose original direction is
  * ORIG: 1 found (into *CT), 0 none, -1 when looking failed (E says why). */
 int nf_conntrack_find(int netns_fd, const struct nf_tuple *orig, struct nf_conntrack *ct, struct tb_err *e);
+/* The same, ORIG's sport 0 meaning any (a proxy's connection, whose local
+ * port the proxy does not tell), preferring an entry whose reply comes
+ * from REPLY_SRC (0: any): the endpoint that answered. */
+int nf_conntrack_find_reply(int netns_fd, const struct nf_tuple *orig, uint32_t reply_src, struct nf_conntrack *ct,
+			    struct tb_err *e);
 
 /* NETNS_FD's whole nftables ruleset as `nft -a list ruleset` prints it,
  * with every rule's handle (malloc'd; "" when it has none); NULL when

@@ -46,19 +46,19 @@ in_image() {
 	assert_output "hello-from-pod"
 }
 
-@test "pod image: testbed-http answers /hostname, /clientip, / and 404" {
+@test "pod image: testbed-http answers /hostname, /clientip, / and any path with its name" {
 	run in_image pod '
 		testbed-http --port 8082 --name web-1 --node node-7 2>/dev/null &
 		for i in $(seq 50); do timeout 1 wget -q -O /dev/null http://127.0.0.1:8082/hostname 2>/dev/null && break; sleep 0.1; done
 		echo "hostname=$(timeout 2 wget -q -O - http://127.0.0.1:8082/hostname)"
 		echo "clientip=$(timeout 2 wget -q -O - http://127.0.0.1:8082/clientip)"
 		timeout 2 wget -q -O - http://127.0.0.1:8082/ | python3 -c "import json,sys; d=json.load(sys.stdin); print(\"json=\" + d[\"name\"] + \" \" + d[\"node\"] + \" \" + d[\"address\"] + \" \" + d[\"client\"].split(\":\")[0])"
-		timeout 2 wget -q -O - http://127.0.0.1:8082/nope 2>&1 | grep -q "404" && echo "missing=404"'
+		echo "other=$(timeout 2 wget -q -O - http://127.0.0.1:8082/shop/cart)"'
 	assert_success
 	assert_line "hostname=web-1"
 	assert_line --regexp '^clientip=127\.0\.0\.1:[0-9]+$'
 	assert_line "json=web-1 node-7 127.0.0.1 127.0.0.1"
-	assert_line "missing=404"
+	assert_line "other=web-1"
 }
 
 @test "node image: iproute2, ping, nft, iptables and tcpdump run" {

@@ -169,7 +169,11 @@ TEST(check_services_targets_and_fields_parse_with_their_errors)
 		"{\"from\": \"client\", \"to\": \"service:web\", \"clientIP\": \"10.0.0.256\"},\n"
 		"{\"from\": \"client\", \"to\": \"service:web\", \"failure\": \"timeout\", \"clientIP\": \"client\"},\n"
 		"{\"from\": \"client\", \"to\": \"10.96.0.2\"},\n"
-		"{\"from\": \"client\", \"to\": \"ingress:shop\"}]");
+		"{\"from\": \"client\", \"to\": \"ingress:Shop_x/cart\"},\n"
+		"{\"from\": \"client\", \"to\": \"ingress:shop.example.com/\", \"proto\": \"tcp\"},\n"
+		"{\"from\": \"client\", \"to\": \"service:web\", \"status\": 404, \"result\": \"pass\"},\n"
+		"{\"from\": \"client\", \"to\": \"service:web\", \"proto\": \"tcp\", \"status\": 200},\n"
+		"{\"from\": \"client\", \"to\": \"service:web\", \"answeredBy\": \"web-a\", \"status\": 503}]");
 	CHECK_STR(got,
 		  "t.json:1: expect[0].from: \"service:web\": a probe starts from a machine: name a pod, node, host or "
 		  "external machine\n"
@@ -196,8 +200,13 @@ TEST(check_services_targets_and_fields_parse_with_their_errors)
 		  "t.json:15: expect[14].clientIP: a probe expected to fail has no server to see the client\n"
 		  "t.json:16: expect[15].to: \"10.96.0.2\" is not a target: write an address as ip:ADDRESS:PORT "
 		  "(\"ip:10.96.0.2:8000\"), or ip:ADDRESS for ping, or name the machine that has it\n"
-		  "t.json:17: expect[16].to: \"ingress:shop\": ingress is not implemented yet; name a pod, node, host or "
-		  "external machine, a service:, nodeport: or ip: target, \"gateway\" or \"*\"\n");
+		  "t.json:17: expect[16].to: \"ingress:Shop_x/cart\": expected ingress:HOST/PATH, a host's DNS name and an "
+		  "absolute path (ingress:shop.example.com/cart)\n"
+		  "t.json:18: expect[17].proto: an ingress: target is asked over http (its Host and path choose the "
+		  "backend)\n"
+		  "t.json:19: expect[18].status: status 404 is a failed request, and \"result\" says \"pass\"\n"
+		  "t.json:20: expect[19].status: only http probes have a status\n"
+		  "t.json:21: expect[20].status: status 503 is a failed request: it has no answerer or client to check\n");
 }
 
 TEST(check_services_targets_found_in_the_plan_with_their_errors)
