@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <resolv.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/topology.h"
 #include "util/util.h"
 
 /* ---- resolv.conf ---- */
@@ -157,26 +157,7 @@ char **dns_search_names(const struct dns_resolver *r, const char *name, size_t *
 
 bool dns_name_is_valid(const char *name)
 {
-	size_t len = strlen(name);
-	if (len && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > 253)
-		return false;
-	size_t label = 0;
-	for (size_t k = 0; k < len; k++) {
-		unsigned char c = (unsigned char)name[k];
-		if (c == '.') {
-			if (!label)
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && c != '-' && c != '_')
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0;
+	return topology_is_dns_name(name);
 }
 
 /* ---- messages ---- */
