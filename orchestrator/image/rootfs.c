@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -138,4 +140,86 @@ int rootfs_enter(const char *lower, const char *scratch, unsigned long long disk
 	if (write_text("/etc/hostname", hostname_text, e) < 0 || write_text("/etc/hosts", hosts_text, e) < 0)
 		return -1;
 	return 0;
+}
+
+/* The packing: per file, its path, its mode as four octal digits and its
+ * content, each ended by a NUL (plan files hold no NUL). */
+int rootfs_files_pack(const struct plan_file *files, size_t n, struct tb_err *e)
+{
+	int fd = memfd_create("testbed-files", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return tb_fail(e, "memfd_create: %s", strerror(errno));
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem = open_memstream(&buf, &size);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(mem, "%s%c%04o%c%s", files[i].path, 0, files[i].mode & 0777, 0, files[i].content);
+		fputc(0, mem);
+	}
+	fclose(mem);
+	int rc = write_all(fd, buf, size);
+	free(buf);
+	if (rc < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		int err = errno;
+		close(fd);
+		return tb_fail(e, "packing the machine's files: %s", strerror(err));
+	}
+	return fd;
+}
+
+/* mkdir -p of PATH's folders, inside the root. */
+static int make_parents(const char *path, struct tb_err *e)
+{
+	autofree char *dir = xstrdup(path);
+	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return tb_fail(e, "mkdir %s: %s", dir, strerror(errno));
+		*slash = '/';
+	}
+	return 0;
+}
+
+static int write_file(const char *path, unsigned mode, const char *content, struct tb_err *e)
+{
+	if (make_parents(path, e) < 0)
+		return -1;
+	/* Replaced, not written through: a symlink the image has there is
+	 * removed, never followed. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return tb_fail(e, "replacing %s: %s", path, strerror(errno));
+	autoclose int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0 || write_all(fd, content, strlen(content)) < 0 || fchmod(fd, mode) < 0)
+		return tb_fail(e, "writing %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int rootfs_files_write(int fd, struct tb_err *e)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return tb_fail(e, "reading the machine's files: %s", strerror(errno));
+	if (st.st_size == 0)
+		return 0;
+	size_t size = (size_t)st.st_size;
+	char *data = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (data == MAP_FAILED)
+		return tb_fail(e, "reading the machine's files: %s", strerror(errno));
+	int rc = 0;
+	for (size_t at = 0; at < size && rc == 0;) {
+		const char *field[3];
+		for (int k = 0; k < 3; k++) {
+			const char *nul = at < size ? memchr(data + at, '\0', size - at) : NULL;
+			if (!nul) {
+				rc = tb_fail(e, "reading the machine's files: malformed");
+				goto out;
+			}
+			field[k] = data + at;
+			at = (size_t)(nul - data) + 1;
+		}
+		rc = write_file(field[0], (unsigned)strtoul(field[1], NULL, 8) & 0777, field[2], e);
+	}
+out:
+	munmap(data, size);
+	return rc;
 }

@@ -6,6 +6,9 @@
 #ifndef TESTBED_ROOTFS_H
 #define TESTBED_ROOTFS_H
 
+#include <stddef.h>
+
+#include "plan/plan.h"
 #include "util/util.h"
 
 /* For a new machine, in its own mount namespace (and PID namespace, for
@@ -16,5 +19,13 @@
  * HOSTNAME and ADDRESS (may be NULL). */
 int rootfs_enter(const char *lower, const char *scratch, unsigned long long disk_bytes, const char *hostname,
 		 const char *address, struct tb_err *e);
+
+/* FILES (a plan machine's) packed into a sealed memfd, for a machine's init
+ * that another process clones: a descriptor (O_CLOEXEC), or -1 and E. */
+int rootfs_files_pack(const struct plan_file *files, size_t n, struct tb_err *e);
+/* After rootfs_enter, in the new root: writes the files packed in FD, each
+ * replacing what the image had at its path (a symlink is replaced, never
+ * followed), making missing folders (0755). */
+int rootfs_files_write(int fd, struct tb_err *e);
 
 #endif

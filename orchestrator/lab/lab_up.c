@@ -142,6 +142,8 @@ static int spawn_machine(struct exec_ctx *ctx, size_t i, struct tb_err *e)
 		.cgroup_procs = u->cgroup.procs,
 		.confine = pm->kind != MACHINE_LAB,
 		.caps = lab_machine_caps(pm->kind),
+		.files = pm->files,
+		.n_files = pm->n_files,
 	};
 	if (machine_spawn(&spec, &u->machines[i], e) < 0)
 		return -1;

@@ -40,7 +40,8 @@
 #define STACK_SIZE (256 * 1024)
 #define CTL_FD 3
 #define STATUS_FD 4
-#define FIRST_FREE_FD 5
+#define FILES_FD 5 /* the packed files (rootfs_files_pack), while the init sets its root up */
+#define FIRST_FREE_FD 6
 
 int pidfd_open_pid(pid_t pid)
 {
@@ -128,6 +129,7 @@ struct child_args {
 	const struct machine_spec *spec;
 	int ctl;
 	int status;
+	int files; /* -1: none */
 	void *stack; /* the clone's own stack, STACK_SIZE bytes */
 };
 
@@ -304,8 +306,10 @@ static int machine_child(void *arg)
 	int status = fcntl(a->status, F_DUPFD_CLOEXEC, 100);
 	int out = fcntl(log, F_DUPFD, 100);
 	int in = fcntl(null, F_DUPFD, 100);
+	int files = a->files >= 0 ? fcntl(a->files, F_DUPFD_CLOEXEC, 100) : -1;
 	if (ctl < 0 || status < 0 || out < 0 || in < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-	    dup3(ctl, CTL_FD, O_CLOEXEC) < 0 || dup3(status, STATUS_FD, O_CLOEXEC) < 0)
+	    dup3(ctl, CTL_FD, O_CLOEXEC) < 0 || dup3(status, STATUS_FD, O_CLOEXEC) < 0 ||
+	    (a->files >= 0 && (files < 0 || dup3(files, FILES_FD, O_CLOEXEC) < 0)))
 		_exit(126);
 	close_range(FIRST_FREE_FD, ~0U, 0);
 	signal(SIGPIPE, SIG_IGN);
@@ -342,6 +346,13 @@ static int machine_child(void *arg)
 	if (s->rootfs && rootfs_enter(s->rootfs, s->scratch, s->disk_bytes, s->name, s->address, &e) < 0) {
 		report("%s", e.msg);
 		_exit(1);
+	}
+	if (a->files >= 0) {
+		if (!s->rootfs || rootfs_files_write(FILES_FD, &e) < 0) {
+			report("%s", s->rootfs ? e.msg : "files for a machine without an image");
+			_exit(1);
+		}
+		close(FILES_FD);
 	}
 	if (s->confine && drop_privileges(s->caps, &e) < 0) {
 		report("%s", e.msg);
@@ -450,15 +461,16 @@ static int pod_helper(void *arg)
 static char helper_stack[16 * 1024] __attribute__((aligned(16)));
 
 /* Creates the machine's init as SPEC says, with CTL_R and STATUS_W as its
- * ends of the pipes; *PID is its PID when it is our child, else -1. */
-static int clone_machine(const struct machine_spec *s, int ctl_r, int status_w, pid_t *pid, struct tb_err *e)
+ * ends of the pipes and FILES its packed files (-1: none); *PID is its PID when it is our child, else -1. */
+static int clone_machine(const struct machine_spec *s, int ctl_r, int status_w, int files, pid_t *pid,
+			 struct tb_err *e)
 {
 	*pid = -1;
 	void *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return tb_fail(e, "mmap: %s", strerror(errno));
 	/* The child has its own copy of the stack: ours can go once it runs. */
-	struct child_args args = {.spec = s, .ctl = ctl_r, .status = status_w, .stack = stack};
+	struct child_args args = {.spec = s, .ctl = ctl_r, .status = status_w, .files = files, .stack = stack};
 	int flags = s->clone_flags | CLONE_NEWPID | SIGCHLD;
 	int rc = 0;
 	if (s->pid_ns_fd < 0) {
@@ -512,11 +524,11 @@ struct spawn_req {
 	int argc; /* -1: no workload */
 	unsigned long long disk_bytes;
 	uint64_t caps;
-	bool confine, has_log, has_pidns, has_netns, has_cgroup;
+	bool confine, has_log, has_pidns, has_netns, has_cgroup, has_files;
 };
 
 #define SPAWN_MSG_MAX 65536
-#define SPAWN_FDS 6
+#define SPAWN_FDS 7
 
 static bool put_str(char *buf, size_t *used, const char *str)
 {
@@ -572,7 +584,7 @@ static void spawner_serve(int sock)
 			goto reply;
 		}
 		memcpy(&req, buf, sizeof(req));
-		want += req.has_log + req.has_pidns + req.has_netns + req.has_cgroup;
+		want += req.has_log + req.has_pidns + req.has_netns + req.has_cgroup + req.has_files;
 		spec = (struct machine_spec){.clone_flags = req.clone_flags, .disk_bytes = req.disk_bytes,
 					     .caps = req.caps, .confine = req.confine};
 		spec.name = get_str(buf, (size_t)n, &at);
@@ -596,8 +608,9 @@ static void spawner_serve(int sock)
 		spec.pid_ns_fd = req.has_pidns ? fds[next++] : -1;
 		spec.net_ns_fd = req.has_netns ? fds[next++] : -1;
 		spec.cgroup_procs = req.has_cgroup ? fds[next++] : -1;
+		int files = req.has_files ? fds[next++] : -1;
 		pid_t pid;
-		clone_machine(&spec, fds[0], fds[1], &pid, &e);
+		clone_machine(&spec, fds[0], fds[1], files, &pid, &e);
 	reply:
 		for (int i = 0; i < n_fds; i++)
 			close(fds[i]);
@@ -654,13 +667,13 @@ void machine_spawner_stop(void)
 }
 
 /* Has the spawner clone the machine; fails with its reason. */
-static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, struct tb_err *e)
+static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, int files, struct tb_err *e)
 {
 	static char buf[SPAWN_MSG_MAX];
 	struct spawn_req req = {.clone_flags = s->clone_flags, .argc = -1, .disk_bytes = s->disk_bytes,
 				.caps = s->caps, .confine = s->confine, .has_log = s->log_fd >= 0,
 				.has_pidns = s->pid_ns_fd >= 0, .has_netns = s->net_ns_fd >= 0,
-				.has_cgroup = s->cgroup_procs >= 0};
+				.has_cgroup = s->cgroup_procs >= 0, .has_files = files >= 0};
 	if (s->argv)
 		for (req.argc = 0; s->argv[req.argc]; req.argc++)
 			;
@@ -682,6 +695,8 @@ static int spawn_remote(const struct machine_spec *s, int ctl_r, int status_w, s
 		fds[n_fds++] = s->net_ns_fd;
 	if (s->cgroup_procs >= 0)
 		fds[n_fds++] = s->cgroup_procs;
+	if (files >= 0)
+		fds[n_fds++] = files;
 	char control[CMSG_SPACE(SPAWN_FDS * sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = buf, .iov_len = used};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
@@ -709,6 +724,7 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 {
 	*m = (struct machine)MACHINE_INIT;
 	int ctl[2] = {-1, -1}, status[2] = {-1, -1};
+	autoclose int files = -1;
 	int rc = -1;
 	int one = 1;
 
@@ -718,11 +734,15 @@ int machine_spawn(const struct machine_spec *s, struct machine *m, struct tb_err
 		goto out;
 	}
 	pid_t spawned = -1; /* ours: to reap if it fails now */
+	/* Files travel as one sealed memfd: no size limit on the request, and
+	 * the init reads them after it entered its root. */
+	if (s->n_files && (files = rootfs_files_pack(s->files, s->n_files, e)) < 0)
+		goto out;
 	if (spawner.sock >= 0) {
-		if (spawn_remote(s, ctl[0], status[1], e) < 0)
+		if (spawn_remote(s, ctl[0], status[1], files, e) < 0)
 			goto out;
 	} else {
-		if (clone_machine(s, ctl[0], status[1], &spawned, e) < 0)
+		if (clone_machine(s, ctl[0], status[1], files, &spawned, e) < 0)
 			goto out;
 		m->is_child = spawned > 0;
 	}

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "plan/plan.h"
 #include "util/util.h"
 
 struct machine_spec {
@@ -34,6 +35,8 @@ struct machine_spec {
 	int cgroup_procs;    /* the lab cgroup's cgroup.procs, which it joins first; -1: none */
 	bool confine;        /* drop to CAPS with no-new-privs (all but the lab namespace) */
 	uint64_t caps;       /* capabilities kept: bits of CAP_* */
+	const struct plan_file *files; /* written into its root (needs ROOTFS) before the workload */
+	size_t n_files;
 };
 
 struct machine {

@@ -26,6 +26,10 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 	c->labels = m->n_labels ? xcalloc(m->n_labels, sizeof(*c->labels)) : NULL;
 	for (size_t i = 0; i < m->n_labels; i++)
 		c->labels[i] = (struct tb_label){xstrdup(m->labels[i].key), xstrdup(m->labels[i].value)};
+	c->files = m->n_files ? xcalloc(m->n_files, sizeof(*c->files)) : NULL;
+	for (size_t i = 0; i < m->n_files; i++)
+		c->files[i] = (struct plan_file){xstrdup(m->files[i].path), xstrdup(m->files[i].content),
+						 m->files[i].mode};
 	if (m->argv) {
 		size_t n = 0;
 		while (m->argv[n])
@@ -35,6 +39,46 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 			c->argv[i] = xstrdup(m->argv[i]);
 	}
 	return p->n_machines++;
+}
+
+void plan_machine_add_file(struct plan_machine *m, const char *path, const char *content, unsigned mode)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (strcmp(m->files[i].path, path) == 0) {
+			free(m->files[i].content);
+			m->files[i].content = xstrdup(content);
+			m->files[i].mode = mode;
+			return;
+		}
+	m->files = xrealloc(m->files, (m->n_files + 1) * sizeof(*m->files));
+	m->files[m->n_files++] = (struct plan_file){xstrdup(path), xstrdup(content), mode};
+}
+
+const char *plan_file_path_problem(const char *path)
+{
+	if (path[0] != '/')
+		return "is not an absolute path";
+	if (strlen(path) > 4095)
+		return "longer than 4095 bytes";
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++)
+		if (*c < ' ' || *c == 0x7f)
+			return "holds a control character";
+	for (const char *c = path; *c;) {
+		c++; /* past '/' */
+		size_t n = strcspn(c, "/");
+		if (n == 0)
+			return "has an empty component";
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return "has a \".\" or \"..\" component";
+		c += n;
+	}
+	static const char *const kernel[] = {"/proc", "/sys", "/dev"};
+	for (size_t i = 0; i < ARRAY_SIZE(kernel); i++) {
+		size_t n = strlen(kernel[i]);
+		if (strncmp(path, kernel[i], n) == 0 && (path[n] == '/' || path[n] == '\0'))
+			return "is under /proc, /sys or /dev, which the kernel's file systems cover";
+	}
+	return NULL;
 }
 
 struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note)
@@ -159,6 +203,11 @@ void plan_free(struct plan *p)
 		}
 		free(m->labels);
 		free(m->host_ports);
+		for (size_t k = 0; k < m->n_files; k++) {
+			free(m->files[k].path);
+			free(m->files[k].content);
+		}
+		free(m->files);
 		free(m->name);
 		free(m->namespace);
 	}

@@ -53,6 +53,18 @@ struct plan_image {
 	char sha256[65]; /* "" until up has read it */
 };
 
+/* A file `up` writes into a machine's own root (its overlay's upper layer:
+ * the image in the cache stays as it is) before its workload starts: a
+ * pod's /etc/resolv.conf, the DNS server's configuration. Only machines
+ * with an image have one. */
+struct plan_file {
+	char *path;    /* absolute, without "." or ".." components (plan_file_path_problem) */
+	char *content;
+	unsigned mode; /* permission bits only: 0644 */
+};
+
+#define PLAN_FILE_MAX_CONTENT (16u << 20)
+
 struct plan_machine {
 	enum machine_kind kind;
 	/* How the lab names it: a pod is NAME where no other machine of the
@@ -72,6 +84,8 @@ struct plan_machine {
 	bool host_network;  /* a pod in its node's network namespace (hostNetwork) */
 	uint32_t address;   /* the address to show and to reach it by; 0: none */
 	unsigned long long disk; /* bytes of writable layer (machines with an image) */
+	struct plan_file *files; /* written into its root by up, in this order */
+	size_t n_files;
 };
 
 /* Step kinds, in the order `up` applies them: a step may only depend on
@@ -327,6 +341,13 @@ enum name_found plan_resolve(const struct plan *p, const char *name, size_t *mac
 /* Appending, for the compiler and for readers of saved plans. The plan owns
  * copies of every string it is given. */
 size_t plan_add_machine(struct plan *p, const struct plan_machine *m);
+/* Adds (or replaces, by path) a file of machine M, which has an image;
+ * PATH must pass plan_file_path_problem. */
+void plan_machine_add_file(struct plan_machine *m, const char *path, const char *content, unsigned mode);
+/* PATH is absolute, of components that are neither empty, "." nor "..",
+ * at most 4095 bytes, printable, and outside /proc, /sys and /dev (which
+ * are the kernel's, mounted over the image); NULL, else why not. */
+const char *plan_file_path_problem(const char *path);
 struct step *plan_add_step(struct plan *p, enum step_kind kind, size_t machine, const char *note);
 size_t plan_add_image(struct plan *p, const char *name, const char *path);
 

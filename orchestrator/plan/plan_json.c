@@ -5,6 +5,7 @@
 #include "plan/plan.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -81,6 +82,18 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 		cJSON *argv = cJSON_AddArrayToObject(o, "argv");
 		for (char **a = m->argv; *a; a++)
 			cJSON_AddItemToArray(argv, cJSON_CreateString(*a));
+	}
+	if (m->n_files) {
+		cJSON *files = cJSON_AddArrayToObject(o, "files");
+		for (size_t i = 0; i < m->n_files; i++) {
+			cJSON *f = cJSON_CreateObject();
+			char mode[8];
+			snprintf(mode, sizeof(mode), "%04o", m->files[i].mode);
+			json_put_str(f, "path", m->files[i].path);
+			json_put_str(f, "mode", mode);
+			json_put_str(f, "content", m->files[i].content);
+			cJSON_AddItemToArray(files, f);
+		}
 	}
 	return o;
 }
@@ -299,6 +312,47 @@ static int read_labels(const cJSON *o, struct tb_label **labels, size_t *n, stru
 	return 0;
 }
 
+/* "files": [{"path", "mode": "0644", "content"}]: only for a machine with an
+ * image, each path as plan_file_path_problem wants it, each once. */
+static int read_files(struct plan_machine *m, const cJSON *o, size_t i, struct tb_err *e)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "files");
+	if (!list)
+		return 0;
+	if (!cJSON_IsArray(list))
+		return tb_fail(e, "machines[%zu].files: expected an array", i);
+	if (m->image == PLAN_NONE && cJSON_GetArraySize(list) > 0)
+		return tb_fail(e, "machines[%zu].files: only a machine with an image has files", i);
+	size_t k = 0;
+	for (const cJSON *f = list->child; f; f = f->next, k++) {
+		const cJSON *path = cJSON_GetObjectItemCaseSensitive(f, "path");
+		const cJSON *content = cJSON_GetObjectItemCaseSensitive(f, "content");
+		const cJSON *mode = cJSON_GetObjectItemCaseSensitive(f, "mode");
+		if (!cJSON_IsString(path))
+			return tb_fail(e, "machines[%zu].files[%zu].path: expected a string", i, k);
+		const char *why = plan_file_path_problem(path->valuestring);
+		if (why) {
+			autofree char *shown = str_escape(path->valuestring);
+			return tb_fail(e, "machines[%zu].files[%zu].path: \"%s\" %s", i, k, shown, why);
+		}
+		for (size_t j = 0; j < m->n_files; j++)
+			if (strcmp(m->files[j].path, path->valuestring) == 0)
+				return tb_fail(e, "machines[%zu].files[%zu].path: \"%s\" appears twice", i, k,
+					       path->valuestring);
+		if (!cJSON_IsString(content) || strlen(content->valuestring) > PLAN_FILE_MAX_CONTENT)
+			return tb_fail(e, "machines[%zu].files[%zu].content: expected a string of at most %u bytes", i, k,
+				       PLAN_FILE_MAX_CONTENT);
+		bool octal = cJSON_IsString(mode) && strlen(mode->valuestring) == 4 &&
+			     strspn(mode->valuestring, "01234567") == 4;
+		unsigned long bits = octal ? strtoul(mode->valuestring, NULL, 8) : 0;
+		if (!octal || bits > 0777)
+			return tb_fail(e, "machines[%zu].files[%zu].mode: expected permission bits in octal, as \"0644\"",
+				       i, k);
+		plan_machine_add_file(m, path->valuestring, content->valuestring, (unsigned)bits);
+	}
+	return 0;
+}
+
 /* A machine's name as the compiler makes them: DNS labels; a pod's name a
  * DNS subdomain (as Kubernetes allows it), after "NAMESPACE/" when it
  * carries one, and its NAMESPACE a DNS label. */
@@ -371,8 +425,8 @@ static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err 
 		args[k] = a->valuestring;
 	}
 	m.argv = args;
-	plan_add_machine(p, &m);
-	return 0;
+	size_t at = plan_add_machine(p, &m);
+	return read_files(&p->machines[at], o, i, e);
 }
 
 static int read_step(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)

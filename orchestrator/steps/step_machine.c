@@ -5,6 +5,7 @@
  * machine's network is `ip netns add`. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <string.h>
 
 #include "steps/netlink.h"
 #include "plan/plan_render.h"
@@ -41,6 +42,17 @@ static void render(const struct render_ctx *r, const struct step *s)
 		render_comment(r, "its workload, started by testbed up inside the image:%s", words);
 	}
 	render_cmd(r, "ip", "netns", "add", ns, NULL);
+	/* Files go into the machine's root, which the script does not build:
+	 * shown as comments, line by line. */
+	for (size_t i = 0; i < m->n_files; i++) {
+		const struct plan_file *f = &m->files[i];
+		render_comment(r, "file %s (mode %04o), written by testbed up into its root:", f->path, f->mode);
+		for (const char *line = f->content; *line;) {
+			size_t n = strcspn(line, "\n");
+			render_comment(r, "  %.*s", (int)n, line);
+			line += n + (line[n] == '\n');
+		}
+	}
 	render_cmd(r, "ip", "-n", ns, "link", "set", "dev", "lo", "up", NULL);
 }
 

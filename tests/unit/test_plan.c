@@ -9,6 +9,8 @@
 #include "util/util.h"
 #include "model/topology.h"
 
+#include <cjson/cJSON.h>
+
 static const char *fmt(struct ipv4_prefix p)
 {
 	static char buf[8][IPV4_PREFIX_STRLEN];
@@ -418,4 +420,89 @@ TEST(plan_pods_serve_their_ports)
 		CHECK_STR(t->namespaces[0].labels[0].key, "kubernetes.io/metadata.name");
 		topology_free(t);
 	}
+}
+
+/* A machine's files: saved and read back as they were (path, mode,
+ * content with its line breaks and quotes), shown by the script as
+ * comments only, and refused when a saved plan gives one a path outside
+ * the rules or a machine without an image. */
+TEST(plan_machine_files_round_trip_and_render)
+{
+	struct plan p, q;
+	if (!fixture_plan(TWO_NODES("gateway"), &p)) {
+		CHECK(!"built");
+		return;
+	}
+	size_t a = plan_find(&p, "a");
+	CHECK(a != PLAN_NONE && p.machines[a].image != PLAN_NONE);
+	if (a == PLAN_NONE)
+		return;
+	plan_machine_add_file(&p.machines[a], "/etc/resolv.conf", "nameserver 10.96.0.10\noptions ndots:5\n", 0644);
+	plan_machine_add_file(&p.machines[a], "/etc/dnsmasq.d/x.conf", "a='b' \"c\"\n$(reboot)\n", 0600);
+	plan_machine_add_file(&p.machines[a], "/etc/resolv.conf", "nameserver 10.96.0.10\n", 0644);
+	CHECK_INT(p.machines[a].n_files, 2);
+	autofree char *text = plan_to_json(&p, true);
+	CHECK(strstr(text, "\"mode\":\t\"0600\"") != NULL);
+	struct tb_err e;
+	CHECK_INT(plan_from_json(text, &q, &e), 0);
+	autofree char *again = plan_to_json(&q, true);
+	CHECK_STR(again, text);
+	size_t qa = plan_find(&q, "a");
+	CHECK(qa != PLAN_NONE && q.machines[qa].n_files == 2);
+	if (qa != PLAN_NONE && q.machines[qa].n_files == 2) {
+		CHECK_STR(q.machines[qa].files[0].path, "/etc/resolv.conf");
+		CHECK_STR(q.machines[qa].files[0].content, "nameserver 10.96.0.10\n");
+		CHECK_INT(q.machines[qa].files[1].mode, 0600);
+		CHECK_STR(q.machines[qa].files[1].content, "a='b' \"c\"\n$(reboot)\n");
+	}
+	plan_free(&q);
+
+	char *script = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&script, &len);
+	plan_render_sh(&p, out);
+	fclose(out);
+	CHECK(strstr(script, "ip netns add a\n# file /etc/resolv.conf (mode 0644), written by testbed up into its "
+			     "root:\n#   nameserver 10.96.0.10\n") != NULL);
+	CHECK(strstr(script, "\n#   a='b' \"c\"\n#   $(reboot)\nip -n a link set dev lo up\n") != NULL);
+	free(script);
+
+	/* Edited saved plans: each bad file named. */
+	static const struct {
+		const char *from, *to, *want;
+	} bad[] = {
+		{"\"/etc/resolv.conf\"", "\"etc/resolv.conf\"", "machines[5].files[0].path: \"etc/resolv.conf\" is not an absolute path"},
+		{"\"/etc/resolv.conf\"", "\"/etc/../root/x\"", "machines[5].files[0].path: \"/etc/../root/x\" has a \".\" or \"..\" component"},
+		{"\"/etc/resolv.conf\"", "\"/etc//x\"", "machines[5].files[0].path: \"/etc//x\" has an empty component"},
+		{"\"/etc/resolv.conf\"", "\"/proc/sys/net/ipv4/ip_forward\"",
+		 "machines[5].files[0].path: \"/proc/sys/net/ipv4/ip_forward\" is under /proc, /sys or /dev, which the kernel's file systems cover"},
+		{"\"/etc/resolv.conf\"", "\"/etc/dnsmasq.d/x.conf\"", "machines[5].files[1].path: \"/etc/dnsmasq.d/x.conf\" appears twice"},
+		{"\"0600\"", "\"4755\"", "machines[5].files[1].mode: expected permission bits in octal, as \"0644\""},
+		{"\"0600\"", "\"600\"", "machines[5].files[1].mode: expected permission bits in octal, as \"0644\""},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		char *edited = xstrdup(text);
+		char *at = strstr(edited, bad[i].from);
+		CHECK(at != NULL);
+		if (!at) {
+			free(edited);
+			continue;
+		}
+		*at = '\0';
+		autofree char *swapped = xasprintf("%s%s%s", edited, bad[i].to, at + strlen(bad[i].from));
+		free(edited);
+		CHECK_INT(plan_from_json(swapped, &q, &e), -1);
+		CHECK_STR(e.msg, bad[i].want);
+	}
+	/* The lab machine has no image: no files. */
+	cJSON *root = cJSON_Parse(text);
+	cJSON *machines = cJSON_GetObjectItemCaseSensitive(root, "machines");
+	cJSON *files = cJSON_DetachItemFromObjectCaseSensitive(cJSON_GetArrayItem(machines, (int)a), "files");
+	cJSON_AddItemToObject(cJSON_GetArrayItem(machines, 0), "files", files);
+	char *moved = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	CHECK_INT(plan_from_json(moved, &q, &e), -1);
+	CHECK_STR(e.msg, "machines[0].files: only a machine with an image has files");
+	cJSON_free(moved);
+	plan_free(&p);
 }
