@@ -184,7 +184,7 @@ TEST(check_services_targets_and_fields_parse_with_their_errors)
 		  "t.json:7: expect[6].to: ping has no port: write ip:ADDRESS\n"
 		  "t.json:8: expect[7].failure: says how a probe fails, and \"result\" is \"pass\": say \"result\": "
 		  "\"fail\", or leave \"result\" out\n"
-		  "t.json:9: expect[8].failure: \"reset\": expected \"refused\" or \"timeout\"\n"
+		  "t.json:9: expect[8].failure: \"reset\": expected \"refused\", \"timeout\", \"nxdomain\" or \"servfail\"\n"
 		  "t.json:10: expect[9].answeredBy: only http and udp probes learn who answered\n"
 		  "t.json:11: expect[10].answeredBy: an empty list: name the pods that must answer\n"
 		  "t.json:12: expect[11].answeredBy[1]: \"default/app in (\": expected \",\" or \")\" in the values of "
