@@ -159,6 +159,10 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 	}
 	/* Machines are named by DNS labels, so a name with a dot is no
 	 * machine's: a DNS name, which the probing pod resolves. */
+	if (!to && strchr(s, '.') && topology_is_dns_name(s)) {
+		docwalk_error(w, item, path, "\"%s\": a probe starts from a machine, not a DNS name: name a pod, node, host or external machine", s);
+		return false;
+	}
 	if (to && strchr(s, '.') && topology_is_dns_name(s)) {
 		*out = (struct tb_target){.kind = TB_KIND_DNS, .name = xstrdup(s), .line = line};
 		return true;
