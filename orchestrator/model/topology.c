@@ -928,6 +928,9 @@ void topology_free(struct tb_topology *t)
 		for (size_t k = 0; k < x->n_answered_by; k++)
 			free(x->answered_by[k]);
 		free(x->answered_by);
+		for (size_t k = 0; k < x->n_answers; k++)
+			free(x->answers[k]);
+		free(x->answers);
 	}
 	free(t->expects);
 	free(t->name);
