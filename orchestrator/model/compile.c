@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "model/cluster_dns.h"
 #include "model/docwalk.h"
 #include "model/expect.h"
 #include "model/ipam.h"
@@ -141,8 +142,8 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 		t = NULL;
 	}
 	if (t) {
-		bool ok = read_objects(t, doc, dir, d) && schedule_workloads(t, d) && validate_topology(t, d) &&
-			  ipam_assign(t, d);
+		bool ok = read_objects(t, doc, dir, d) && schedule_workloads(t, d) && cluster_dns_add(t, d) &&
+			  validate_topology(t, d) && ipam_assign(t, d);
 		/* Reading objects and validating them both note what is not used. */
 		for (size_t k = 0; k < t->n_notes; k++)
 			diag_note(d, t->notes[k]);

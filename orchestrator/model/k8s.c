@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "model/k8s.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "model/ports.h"
 #include "model/selector.h"
 #include "util/diag.h"
+#include "util/ipv4.h"
 #include "util/util.h"
 
 /* An object's identity and where it was first written. */
@@ -40,10 +42,10 @@ static const struct fields meta_fields = {meta_used, meta_stood_in, NULL};
 
 /* ---- PodSpec, container ---- */
 
-static const char *const pod_spec_used[] = {"containers", "nodeName", "nodeSelector", "hostNetwork", "hostname",
-					    NULL};
+static const char *const pod_spec_used[] = {"containers", "nodeName",  "nodeSelector", "hostNetwork",
+					    "hostname",   "subdomain", "dnsPolicy",    "dnsConfig",   NULL};
 static const char *const pod_spec_stood_in[] = {
-	"activeDeadlineSeconds", "automountServiceAccountToken", "dnsPolicy", "enableServiceLinks",
+	"activeDeadlineSeconds", "automountServiceAccountToken", "enableServiceLinks",
 	"ephemeralContainers", "hostIPC", "hostPID", "hostUsers", "imagePullSecrets", "initContainers", "os",
 	"overhead", "preemptionPolicy", "priority", "priorityClassName", "readinessGates", "resourceClaims",
 	"resources", "restartPolicy", "runtimeClassName", "schedulerName", "securityContext", "serviceAccount",
@@ -53,10 +55,8 @@ static const struct refused pod_spec_refused[] = {
 	{"affinity", "testbed places pods by nodeName and nodeSelector, not by affinity"},
 	{"topologySpreadConstraints", "testbed spreads pods in its own order (docs/topology.md), not by constraints"},
 	{"schedulingGates", "testbed schedules every pod at once"},
-	{"dnsConfig", "cluster DNS is not built yet"},
-	{"hostAliases", "cluster DNS and /etc/hosts entries are not built yet"},
-	{"subdomain", "cluster DNS is not built yet"},
-	{"setHostnameAsFQDN", "cluster DNS is not built yet"},
+	{"hostAliases", "testbed writes a pod's /etc/hosts itself (localhost and its own address), without aliases"},
+	{"setHostnameAsFQDN", "a pod's kernel hostname is its name in testbed, never its FQDN"},
 	{NULL, NULL},
 };
 static const struct fields pod_spec_fields = {pod_spec_used, pod_spec_stood_in, pod_spec_refused};
@@ -275,6 +275,87 @@ bool k8s_read_selector(struct object *x, const cJSON *obj, const char *path, str
 
 /* ---- PodSpec ---- */
 
+/* spec.dnsConfig, as the API server validates it: at most 3 nameservers
+ * (IPv4 here), at most 32 search domains of at most 2048 characters in
+ * all, options with a name. */
+static void read_dns_config(struct object *x, const cJSON *config, const char *path, struct tb_dns_config *c)
+{
+	if (!docwalk_object(x->w, config, path, "a PodDNSConfig (nameservers, searches, options)"))
+		return;
+	static const char *const keys[] = {"nameservers", "searches", "options", NULL};
+	docwalk_check_keys(x->w, config, path, keys);
+	const cJSON *list = k8s_field(config, "nameservers");
+	autofree char *ns_at = k8s_path(path, "nameservers");
+	if (list && docwalk_array(x->w, list, ns_at, "an array of addresses")) {
+		if (cJSON_GetArraySize(list) > 3)
+			docwalk_error(x->w, list, ns_at, "at most 3 nameservers (%d here)", cJSON_GetArraySize(list));
+		c->nameservers = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*c->nameservers));
+		size_t i = 0;
+		for (const cJSON *a = list->child; a; a = a->next, i++) {
+			autofree char *at = docwalk_path_index(ns_at, i);
+			const char *text = docwalk_string(x->w, a, at, "an IPv4 address");
+			uint32_t addr;
+			if (text && !ipv4_addr_parse(text, &addr))
+				docwalk_error(x->w, a, at, "\"%s\": not implemented: a nameserver other than an IPv4 address "
+							  "(testbed's labs are IPv4 only)", text);
+			else if (text)
+				c->nameservers[c->n_nameservers++] = xstrdup(text);
+		}
+	}
+	list = k8s_field(config, "searches");
+	autofree char *search_at = k8s_path(path, "searches");
+	if (list && docwalk_array(x->w, list, search_at, "an array of domains")) {
+		if (cJSON_GetArraySize(list) > 32)
+			docwalk_error(x->w, list, search_at, "at most 32 search domains (%d here)", cJSON_GetArraySize(list));
+		c->searches = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*c->searches));
+		size_t i = 0, total = 0;
+		for (const cJSON *a = list->child; a; a = a->next, i++) {
+			autofree char *at = docwalk_path_index(search_at, i);
+			const char *text = docwalk_string(x->w, a, at, "a domain");
+			if (!text)
+				continue;
+			/* A trailing dot (a rooted name) is allowed, as the API server allows it. */
+			autofree char *bare = xstrdup(text);
+			size_t n = strlen(bare);
+			if (n > 1 && bare[n - 1] == '.')
+				bare[n - 1] = '\0';
+			if (!topology_is_dns_subdomain(bare))
+				docwalk_error(x->w, a, at, "\"%s\" is not a domain (a DNS subdomain)", text);
+			else
+				c->searches[c->n_searches++] = xstrdup(text);
+			total += strlen(text) + (i > 0);
+		}
+		if (total > 2048)
+			docwalk_error(x->w, list, search_at, "%zu characters in all, more than 2048", total);
+	}
+	list = k8s_field(config, "options");
+	autofree char *opt_at = k8s_path(path, "options");
+	if (list && docwalk_array(x->w, list, opt_at, "an array of {name, value}")) {
+		c->options = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*c->options));
+		size_t i = 0;
+		for (const cJSON *o = list->child; o; o = o->next, i++) {
+			autofree char *at = docwalk_path_index(opt_at, i);
+			if (!docwalk_object(x->w, o, at, "an option ({name, value})"))
+				continue;
+			static const char *const option_keys[] = {"name", "value", NULL};
+			docwalk_check_keys(x->w, o, at, option_keys);
+			const cJSON *name = docwalk_member(x->w, o, at, "name", true);
+			const cJSON *value = k8s_field(o, "value");
+			autofree char *name_at = k8s_path(at, "name");
+			autofree char *value_at = k8s_path(at, "value");
+			const char *n = name ? docwalk_string(x->w, name, name_at, "an option's name") : NULL;
+			const char *v = value ? docwalk_string(x->w, value, value_at, "an option's value") : NULL;
+			/* resolv.conf reads words: a space or line break would make another. */
+			if (n && (!*n || strpbrk(n, " \t\n\r:")))
+				docwalk_error(x->w, name, name_at, "\"%s\" is not an option's name (one word, no ':')", n);
+			else if (v && strpbrk(v, " \t\n\r"))
+				docwalk_error(x->w, value, value_at, "\"%s\" is not an option's value (one word)", v);
+			else if (n)
+				c->options[c->n_options++] = (struct tb_dns_option){xstrdup(n), v ? xstrdup(v) : NULL};
+		}
+	}
+}
+
 /* A pod template's spec into W (its pod, placement). */
 static void read_pod_spec(struct object *x, const cJSON *spec, const char *path, struct tb_workload *wl)
 {
@@ -345,26 +426,46 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 		autofree char *at = k8s_path(path, "nodeSelector");
 		k8s_read_labels(x, selector, at, &wl->node_selector, &wl->n_node_selector);
 	}
-	/* A pod's hostname is its name here: a spec.hostname that says the
-	 * same (as kubectl get prints a StatefulSet's pods) changes nothing. */
-	const cJSON *hostname = k8s_field(spec, "hostname");
-	if (hostname) {
-		autofree char *at = k8s_path(path, "hostname");
-		const char *text = docwalk_string(x->w, hostname, at, "a hostname");
-		if (text && (wl->kind != TB_WORKLOAD_POD || strcmp(text, wl->name) != 0))
-			docwalk_error(x->w, hostname, at,
-				      "not implemented: a pod's hostname is its name in testbed (\"%s\" here); DNS names "
-				      "are not built yet",
-				      wl->kind == TB_WORKLOAD_POD ? wl->name : "NAME-i");
+	/* spec.hostname and spec.subdomain name the pod in cluster DNS
+	 * (HOSTNAME.SUBDOMAIN.NAMESPACE.svc.DOMAIN, under a headless Service
+	 * called SUBDOMAIN that selects it). The kernel hostname stays the
+	 * pod's name: it is what the pod server answers to /hostname, by
+	 * which checks know which pod answered. */
+	static const struct {
+		const char *key;
+		size_t offset;
+	} labels[] = {{"hostname", offsetof(struct tb_pod, hostname)}, {"subdomain", offsetof(struct tb_pod, subdomain)}};
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++) {
+		const cJSON *item = k8s_field(spec, labels[i].key);
+		if (!item)
+			continue;
+		autofree char *at = k8s_path(path, labels[i].key);
+		const char *text = docwalk_string(x->w, item, at, "a DNS label");
+		if (text && !docwalk_is_dns_label(text))
+			docwalk_error(x->w, item, at, "\"%s\" is not a DNS label (lowercase letters, digits and '-', at most "
+						     "63)", text);
+		else if (text && *text)
+			*(char **)((char *)pod + labels[i].offset) = xstrdup(text);
 	}
 	const cJSON *dns = k8s_field(spec, "dnsPolicy");
 	if (dns) {
 		autofree char *at = k8s_path(path, "dnsPolicy");
 		static const char *const policies[] = {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None", NULL};
-		if (docwalk_choice(x->w, dns, at, policies) == 3)
-			docwalk_error(x->w, dns, at, "not implemented: \"None\" takes its DNS from dnsConfig, which is not "
-						    "built yet");
+		int choice = docwalk_choice(x->w, dns, at, policies);
+		if (choice >= 0)
+			pod->dns_policy = (enum tb_dns_policy)choice;
 	}
+	const cJSON *config = k8s_field(spec, "dnsConfig");
+	autofree char *config_at = k8s_path(path, "dnsConfig");
+	if (config)
+		read_dns_config(x, config, config_at, &pod->dns_config);
+	/* The API server's rule: None takes everything from dnsConfig. */
+	if (pod->dns_policy == TB_DNS_NONE && !config) {
+		autofree char *at = k8s_path(path, "dnsPolicy");
+		docwalk_error(x->w, dns, at, "None takes every setting from dnsConfig, which this pod does not have");
+	}
+	else if (pod->dns_policy == TB_DNS_NONE && pod->dns_config.n_nameservers == 0)
+		docwalk_error(x->w, config, config_at, "dnsPolicy None needs at least one nameserver in dnsConfig");
 }
 
 /* A PodTemplateSpec: its labels and its spec. */
@@ -552,9 +653,14 @@ static void read_statefulset(struct object *x, const cJSON *spec, const char *na
 			docwalk_int(x->w, start, "spec.ordinals.start", 0, 1000000, "a number", "an ordinal",
 				    &wl->ordinal_start);
 	}
+	/* Its pods' subdomain (the StatefulSet controller sets each pod's
+	 * hostname to its name and subdomain to this). */
 	const cJSON *service = k8s_field(spec, "serviceName");
-	if (service)
-		docwalk_string(x->w, service, "spec.serviceName", "a service's name");
+	const char *service_name = service ? docwalk_string(x->w, service, "spec.serviceName", "a service's name") : NULL;
+	if (service_name && *service_name && !docwalk_is_dns_label(service_name))
+		docwalk_error(x->w, service, "spec.serviceName", "\"%s\" is not a Service's name (a DNS label)", service_name);
+	else if (service_name && *service_name)
+		wl->service_name = xstrdup(service_name);
 	read_template(x, spec, "spec", wl);
 	read_workload_selector(x, spec, "spec", wl);
 }

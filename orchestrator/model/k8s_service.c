@@ -27,9 +27,8 @@ static const char *const service_port_used[] = {"name", "protocol", "port", "tar
 static const char *const service_port_stood_in[] = {"appProtocol", NULL};
 static const struct fields service_port_fields = {service_port_used, service_port_stood_in, NULL};
 
-static const char *const slice_endpoint_used[] = {"addresses", "conditions", "nodeName", NULL};
-static const char *const slice_endpoint_stood_in[] = {"zone", "hints", "targetRef", "hostname", "deprecatedTopology",
-						      NULL};
+static const char *const slice_endpoint_used[] = {"addresses", "conditions", "nodeName", "hostname", NULL};
+static const char *const slice_endpoint_stood_in[] = {"zone", "hints", "targetRef", "deprecatedTopology", NULL};
 static const struct fields slice_endpoint_fields = {slice_endpoint_used, slice_endpoint_stood_in, NULL};
 static const char *const conditions_used[] = {"ready", "serving", "terminating", NULL};
 static const struct fields conditions_fields = {conditions_used, NULL, NULL};
@@ -413,6 +412,17 @@ void k8s_read_endpoint_slice(struct object *x, const cJSON *spec, const char *na
 				const char *text = docwalk_string(x->w, node, node_at, "a node's name");
 				if (text)
 					ep.node_name = xstrdup(text);
+			}
+			/* Its name in cluster DNS under a headless Service:
+			 * HOSTNAME.SERVICE.NAMESPACE.svc.DOMAIN. */
+			const cJSON *hostname = k8s_field(e, "hostname");
+			if (hostname) {
+				autofree char *host_at = k8s_path(at, "hostname");
+				const char *text = docwalk_string(x->w, hostname, host_at, "a DNS label");
+				if (text && !docwalk_is_dns_label(text))
+					docwalk_error(x->w, hostname, host_at, "\"%s\" is not a DNS label", text);
+				else if (text)
+					ep.hostname = xstrdup(text);
 			}
 			es.endpoints[es.n_endpoints++] = ep;
 		}

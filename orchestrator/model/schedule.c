@@ -116,6 +116,7 @@ static void place(struct tb_topology *t, struct tb_node *n, const struct tb_work
 		.disk = TB_DEFAULT_DISK,
 		.host_network = tmpl->host_network,
 		.n_host_ports = tmpl->n_host_ports,
+		.dns_policy = tmpl->dns_policy,
 		.origin = {tmpl->origin.file, tmpl->origin.line, tmpl->origin.column, xstrdup(tmpl->origin.what)},
 		.line = tmpl->line,
 		.name_line = tmpl->name_line,
@@ -126,6 +127,16 @@ static void place(struct tb_topology *t, struct tb_node *n, const struct tb_work
 	pod->host_ports = tmpl->n_host_ports ? xcalloc(tmpl->n_host_ports, sizeof(*pod->host_ports)) : NULL;
 	for (size_t i = 0; i < tmpl->n_host_ports; i++)
 		pod->host_ports[i] = tmpl->host_ports[i];
+	tb_dns_config_copy(&pod->dns_config, &tmpl->dns_config);
+	/* The StatefulSet controller gives each pod its own name as hostname
+	 * and the set's serviceName as subdomain, whatever the template says. */
+	if (wl->kind == TB_WORKLOAD_STATEFULSET) {
+		pod->hostname = xstrdup(name);
+		pod->subdomain = wl->service_name ? xstrdup(wl->service_name) : NULL;
+	} else {
+		pod->hostname = tmpl->hostname ? xstrdup(tmpl->hostname) : NULL;
+		pod->subdomain = tmpl->subdomain ? xstrdup(tmpl->subdomain) : NULL;
+	}
 	t->n_pods++;
 }
 

@@ -28,7 +28,7 @@ static const char *const top_keys[] = {"$schema", "description", "name",     "im
 static const char *const host_keys[] = {"name", "image", "http", "disk", "interfaces", NULL};
 static const char *const bridge_keys[] = {"name", "address", NULL};
 static const char *const cluster_keys[] = {"podCIDR", "serviceCIDR", "underlay", "routing", "nodePortRange",
-					   "kubeProxy", NULL};
+					   "kubeProxy", "dns", "clusterDomain", NULL};
 static const char *const kube_proxy_keys[] = {"masqueradeAll", "nodePortAddresses", "clusterCIDR", NULL};
 static const char *const external_keys[] = {"name", "address", NULL};
 static const char *const node_keys[] = {"name", "image", "labels", "disk", "podCIDR", "pods", NULL};
@@ -453,6 +453,25 @@ static void parse_cluster(struct parser *p, const cJSON *obj)
 			}
 		}
 	}
+	const cJSON *dns = docwalk_member(&p->w, obj, "cluster", "dns", false);
+	bool on = false;
+	if (dns && docwalk_bool(&p->w, dns, "cluster.dns", &on)) {
+		c->dns = on ? TB_CLUSTER_DNS_ON : TB_CLUSTER_DNS_OFF;
+		c->dns_line = docwalk_line(&p->w, dns);
+	}
+	/* The kubelet's clusterDomain: a DNS subdomain, written without the
+	 * root's dot, as kubeadm writes it. */
+	const cJSON *domain = docwalk_member(&p->w, obj, "cluster", "clusterDomain", false);
+	const char *text = domain ? docwalk_string(&p->w, domain, "cluster.clusterDomain", "a domain, as \"cluster.local\"")
+				  : NULL;
+	if (text && (!topology_is_dns_subdomain(text) || strlen(text) > 200))
+		docwalk_error(&p->w, domain, "cluster.clusterDomain",
+			      "\"%s\" is not a domain: lowercase DNS labels joined by dots, as \"cluster.local\", at most "
+			      "200 characters", text);
+	else if (text) {
+		snprintf(c->cluster_domain, sizeof(c->cluster_domain), "%s", text);
+		c->cluster_domain_line = docwalk_line(&p->w, domain);
+	}
 	const cJSON *routing = docwalk_member(&p->w, obj, "cluster", "routing", false);
 	if (routing && docwalk_string(&p->w, routing, "cluster.routing", "a string")) {
 		const char *r = routing->valuestring;
@@ -764,6 +783,7 @@ static void cluster_defaults(struct tb_cluster *c)
 	ipv4_prefix_parse("203.0.113.0/24", &c->external_cidr, &(const char *){NULL});
 	c->node_port_min = 30000;
 	c->node_port_max = 32767;
+	snprintf(c->cluster_domain, sizeof(c->cluster_domain), "%s", TB_DEFAULT_CLUSTER_DOMAIN);
 }
 
 static void strv_free_n(char **v, size_t n)
@@ -783,6 +803,42 @@ void tb_pod_free(struct tb_pod *pod)
 	free(pod->name);
 	free(pod->image);
 	free(pod->origin.what);
+	free(pod->hostname);
+	free(pod->subdomain);
+	tb_dns_config_free(&pod->dns_config);
+}
+
+void tb_dns_config_free(struct tb_dns_config *c)
+{
+	strv_free_n(c->nameservers, c->n_nameservers);
+	strv_free_n(c->searches, c->n_searches);
+	for (size_t i = 0; i < c->n_options; i++) {
+		free(c->options[i].name);
+		free(c->options[i].value);
+	}
+	free(c->options);
+	*c = (struct tb_dns_config){0};
+}
+
+static char **strv_copy_n(char *const *v, size_t n)
+{
+	char **c = n ? xcalloc(n, sizeof(*c)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		c[i] = xstrdup(v[i]);
+	return c;
+}
+
+void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *src)
+{
+	dst->nameservers = strv_copy_n(src->nameservers, src->n_nameservers);
+	dst->n_nameservers = src->n_nameservers;
+	dst->searches = strv_copy_n(src->searches, src->n_searches);
+	dst->n_searches = src->n_searches;
+	dst->options = src->n_options ? xcalloc(src->n_options, sizeof(*dst->options)) : NULL;
+	for (size_t i = 0; i < src->n_options; i++)
+		dst->options[i] = (struct tb_dns_option){xstrdup(src->options[i].name),
+							 src->options[i].value ? xstrdup(src->options[i].value) : NULL};
+	dst->n_options = src->n_options;
 }
 
 static void service_free(struct tb_service *s)
@@ -812,6 +868,7 @@ static void slice_free(struct tb_endpoint_slice *es)
 	for (size_t i = 0; i < es->n_endpoints; i++) {
 		free(es->endpoints[i].addresses);
 		free(es->endpoints[i].node_name);
+		free(es->endpoints[i].hostname);
 	}
 	free(es->endpoints);
 	free(es->origin.what);
@@ -821,6 +878,7 @@ static void workload_free(struct tb_workload *wl)
 {
 	free(wl->name);
 	free(wl->template_hash);
+	free(wl->service_name);
 	free(wl->node_name);
 	free_labels(wl->node_selector, wl->n_node_selector);
 	tb_pod_free(&wl->pod);

@@ -64,6 +64,8 @@ struct tb_image {
 #define TB_LABEL_HOSTNAME "kubernetes.io/hostname"
 /* The external machine a cluster has when "external" names none. */
 #define TB_DEFAULT_EXTERNAL "internet"
+/* The kubelet's default clusterDomain. */
+#define TB_DEFAULT_CLUSTER_DOMAIN "cluster.local"
 
 struct tb_iface {
 	char *name;
@@ -129,6 +131,23 @@ struct tb_origin {
 	char *what; /* "Deployment shop/web"; NULL: an inline pod */
 };
 
+/* How a pod's /etc/resolv.conf is made (spec.dnsPolicy), as the kubelet
+ * makes it: plan/plan_dns.c. */
+enum tb_dns_policy { TB_DNS_CLUSTER_FIRST, TB_DNS_CLUSTER_FIRST_WITH_HOST_NET, TB_DNS_DEFAULT, TB_DNS_NONE };
+struct tb_dns_option {
+	char *name;
+	char *value; /* NULL: none */
+};
+/* spec.dnsConfig */
+struct tb_dns_config {
+	char **nameservers;
+	size_t n_nameservers;
+	char **searches;
+	size_t n_searches;
+	struct tb_dns_option *options;
+	size_t n_options;
+};
+
 struct tb_pod {
 	char *name;
 	char *namespace; /* "default" unless given */
@@ -145,6 +164,11 @@ struct tb_pod {
 	struct tb_host_port *host_ports; /* hostPort mappings on its node */
 	size_t n_host_ports;
 	bool host_network; /* runs in its node's network namespace, on the node's address */
+	/* spec.hostname and spec.subdomain (a StatefulSet's pods: their name
+	 * and spec.serviceName), for DNS only: NULL when not given. */
+	char *hostname, *subdomain;
+	enum tb_dns_policy dns_policy;
+	struct tb_dns_config dns_config;
 	struct tb_origin origin; /* the object it stands in for; what is NULL inline */
 	int line, name_line;
 	int image_line; /* 0: no "image", the default one */
@@ -162,6 +186,7 @@ struct tb_workload {
 	int replicas;      /* not for Pod and DaemonSet */
 	int ordinal_start; /* StatefulSet: spec.ordinals.start */
 	char *template_hash; /* Deployment: its pods' pod-template-hash label */
+	char *service_name;  /* StatefulSet: spec.serviceName, its pods' subdomain; NULL: none */
 	struct tb_pod pod;   /* the template: namespace, labels, ports, host ports, hostNetwork, origin */
 	char *node_name;     /* spec.nodeName; NULL: the scheduler picks */
 	struct tb_label *node_selector; /* spec.nodeSelector */
@@ -215,6 +240,7 @@ struct tb_slice_endpoint {
 	size_t n_addresses;
 	bool ready, serving, terminating;
 	char *node_name; /* NULL: not given */
+	char *hostname;  /* NULL: not given */
 };
 struct tb_endpoint_slice {
 	char *name, *namespace;
@@ -339,6 +365,9 @@ struct tb_expect {
 	int client_line, answered_by_line, requests_line; /* 0: not given */
 };
 
+/* cluster.dns: AUTO runs cluster DNS when the lab declares a Service. */
+enum tb_cluster_dns { TB_CLUSTER_DNS_AUTO, TB_CLUSTER_DNS_ON, TB_CLUSTER_DNS_OFF };
+
 /* KubeProxyConfiguration's settings that change the rules. */
 struct tb_kube_proxy {
 	bool masquerade_all;
@@ -357,6 +386,9 @@ struct tb_cluster {
 	struct tb_kube_proxy kube_proxy;
 	bool kube_proxy_cidr_given; /* else clusterCIDR is podCIDR */
 	enum tb_routing routing;
+	enum tb_cluster_dns dns;      /* "dns": AUTO when not given */
+	char cluster_domain[254];     /* clusterDomain: "cluster.local" */
+	int dns_line, cluster_domain_line; /* 0: not given */
 	uint32_t gateway_address; /* IPAM: the underlay's first address */
 	int line; /* 0: the file has no "cluster" */
 	/* 0: the range is not given, so it is the default */
@@ -387,6 +419,10 @@ struct tb_topology {
 	size_t n_workloads;
 	struct tb_service *services;
 	size_t n_services_objects;
+	/* Cluster DNS (model/cluster_dns.c): on, its Service's address (the
+	 * service range's tenth) and its pod (kube-system/coredns, on the first
+	 * node, after every other pod there); 0 when off. */
+	uint32_t dns_address;
 	struct tb_endpoint_slice *slices;
 	size_t n_slices;
 	struct tb_external *externals; /* a cluster's: "internet" unless "external" says */
@@ -413,6 +449,8 @@ struct tb_topology *topology_parse(const struct json_doc *doc, const char *dir, 
 void topology_free(struct tb_topology *t);
 /* What a pod owns (for the scheduler's copies). */
 void tb_pod_free(struct tb_pod *pod);
+void tb_dns_config_free(struct tb_dns_config *c);
+void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *src);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);

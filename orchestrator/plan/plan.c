@@ -17,6 +17,8 @@ size_t plan_add_machine(struct plan *p, const struct plan_machine *m)
 	*c = *m;
 	c->name = xstrdup(m->name);
 	c->namespace = m->namespace ? xstrdup(m->namespace) : NULL;
+	c->hostname = m->hostname ? xstrdup(m->hostname) : NULL;
+	c->subdomain = m->subdomain ? xstrdup(m->subdomain) : NULL;
 	c->ports = m->n_ports ? xcalloc(m->n_ports, sizeof(*c->ports)) : NULL;
 	for (size_t i = 0; i < m->n_ports; i++)
 		c->ports[i] = (struct tb_port){xstrdup(m->ports[i].name), m->ports[i].port, m->ports[i].protocol};
@@ -183,8 +185,10 @@ void plan_service_free(struct plan_service *s)
 	free(s->external_ips);
 	free(s->load_balancer_ips);
 	free(s->source_ranges);
-	for (size_t i = 0; i < s->n_endpoints; i++)
+	for (size_t i = 0; i < s->n_endpoints; i++) {
 		free(s->endpoints[i].ports);
+		free(s->endpoints[i].hostname);
+	}
 	free(s->endpoints);
 	*s = (struct plan_service){0};
 }
@@ -208,6 +212,8 @@ void plan_free(struct plan *p)
 			free(m->files[k].content);
 		}
 		free(m->files);
+		free(m->hostname);
+		free(m->subdomain);
 		free(m->name);
 		free(m->namespace);
 	}
@@ -239,6 +245,7 @@ void plan_free(struct plan *p)
 	free(p->machines);
 	free(p->steps);
 	free(p->lab);
+	free(p->cluster_domain);
 	free(p->topology);
 	free(p->version);
 	*p = (struct plan){0};

@@ -82,6 +82,10 @@ struct plan_machine {
 	size_t n_host_ports;
 	bool pod_server;    /* the workload is the pod HTTP server (answers /hostname) */
 	bool host_network;  /* a pod in its node's network namespace (hostNetwork) */
+	/* A pod's spec.hostname and spec.subdomain (a StatefulSet's pods:
+	 * their name and its serviceName), for cluster DNS; NULL: none. The
+	 * kernel hostname stays the pod's name. */
+	char *hostname, *subdomain;
 	uint32_t address;   /* the address to show and to reach it by; 0: none */
 	unsigned long long disk; /* bytes of writable layer (machines with an image) */
 	struct plan_file *files; /* written into its root by up, in this order */
@@ -263,6 +267,10 @@ struct plan_endpoint {
 	size_t node;       /* its node machine; PLAN_NONE when not known */
 	uint16_t *ports;   /* per service port */
 	bool ready, serving, terminating; /* EndpointSlice conditions */
+	/* Its name under a headless Service in cluster DNS (an EndpointSlice
+	 * endpoint's hostname: a pod's spec.hostname when its spec.subdomain
+	 * is the Service's name); NULL: none. */
+	char *hostname;
 };
 
 struct plan_service {
@@ -281,6 +289,7 @@ struct plan_service {
 	int affinity_timeout;   /* seconds (default 10800) */
 	bool external_local;    /* externalTrafficPolicy Local */
 	bool internal_local;    /* internalTrafficPolicy Local */
+	bool publish_not_ready; /* publishNotReadyAddresses: DNS names not-ready endpoints too */
 	struct plan_endpoint *endpoints;
 	size_t n_endpoints;
 };
@@ -310,6 +319,12 @@ struct plan {
 	struct plan_service *services;
 	size_t n_services;
 	struct plan_kube_proxy kube_proxy;
+	/* Cluster DNS: the kubelet's clusterDomain ("cluster.local") and the
+	 * kube-dns Service's address, which pods' resolv.conf names (0: the
+	 * lab runs no cluster DNS). The server is the pod kube-system/coredns,
+	 * the Service kube-system/kube-dns one of SERVICES (plan_dns.c). */
+	char *cluster_domain;
+	uint32_t dns_address;
 	bool has_expect; /* false: the Kubernetes model is checked */
 	struct plan_expect *expects;
 	size_t n_expects;

@@ -91,6 +91,8 @@ void plan_cluster_machines(const struct tb_topology *t, struct plan *p, struct c
 				.n_labels = pod->n_labels,
 				.pod_server = !pod->command && pod->n_ports > 0,
 				.host_network = pod->host_network,
+				.hostname = pod->hostname,
+				.subdomain = pod->subdomain,
 				.host_ports = pod->host_ports,
 				.n_host_ports = pod->n_host_ports,
 				.address = pod->address,

@@ -219,6 +219,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 	size_t first_host = p->n_machines;
 	plan_host_machines(t, p);
 	struct cluster_plan c = {.lab = lab};
+	p->cluster_domain = xstrdup(t->cluster.cluster_domain);
 	if (t->n_nodes) {
 		if (t->cluster.routing == TB_ROUTING_VXLAN)
 			c.pod_mtu = PLAN_UNDERLAY_MTU - PLAN_VXLAN_OVERHEAD;
@@ -234,6 +235,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_hostports(t, p, &c);
 		plan_cluster_external_network(t, p, &c);
 		plan_cluster_services(t, p, &c);
+		plan_cluster_dns(t, p, &c);
 		plan_cluster_service_routes(t, p, &c);
 		plan_cluster_kube_proxy(t, p, &c);
 		plan_cluster_egress(t, p, &c);

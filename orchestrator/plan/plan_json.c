@@ -76,6 +76,10 @@ static cJSON *machine_json(const struct plan *p, const struct plan_machine *m)
 		cJSON_AddTrueToObject(o, "podServer");
 	if (m->host_network)
 		cJSON_AddTrueToObject(o, "hostNetwork");
+	if (m->hostname)
+		json_put_str(o, "hostname", m->hostname);
+	if (m->subdomain)
+		json_put_str(o, "subdomain", m->subdomain);
 	if (m->disk)
 		cJSON_AddNumberToObject(o, "disk", (double)m->disk);
 	if (m->argv) {
@@ -154,6 +158,9 @@ static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
 	json_put_prefix(cluster, "podCIDR", p->pod_cidr);
 	json_put_prefix(cluster, "serviceCIDR", p->service_cidr);
 	json_put_prefix(cluster, "underlay", p->underlay);
+	json_put_str(cluster, "clusterDomain", p->cluster_domain ? p->cluster_domain : TB_DEFAULT_CLUSTER_DOMAIN);
+	if (p->dns_address)
+		json_put_addr(cluster, "dns", p->dns_address);
 	cJSON *images = cJSON_AddArrayToObject(root, "images");
 	for (size_t i = 0; i < p->n_images; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -371,15 +378,21 @@ static bool machine_name_ok(enum machine_kind kind, const char *name, const char
 
 static int read_machine(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
-	char name[320], kind[16], node[256], image[256], namespace[64];
+	char name[320], kind[16], node[256], image[256], namespace[64], hostname[64], subdomain[64];
 	struct plan_machine m = {.parent = PLAN_NONE, .image = PLAN_NONE};
 	if (json_get_str(o, "name", name, sizeof(name), true, e) < 0 || json_get_str(o, "kind", kind, sizeof(kind), true, e) < 0 ||
 	    json_get_str(o, "namespace", namespace, sizeof(namespace), false, e) < 0 ||
 	    json_get_str(o, "node", node, sizeof(node), false, e) < 0 ||
 	    json_get_str(o, "image", image, sizeof(image), false, e) < 0 ||
 	    json_get_addr(o, "address", &m.address, false, e) < 0 ||
-	    json_get_bool(o, "podServer", &m.pod_server, e) < 0 || json_get_bool(o, "hostNetwork", &m.host_network, e) < 0)
+	    json_get_bool(o, "podServer", &m.pod_server, e) < 0 || json_get_bool(o, "hostNetwork", &m.host_network, e) < 0 ||
+	    json_get_str(o, "hostname", hostname, sizeof(hostname), false, e) < 0 ||
+	    json_get_str(o, "subdomain", subdomain, sizeof(subdomain), false, e) < 0)
 		return tb_context(e, "machines[%zu]", i);
+	if ((hostname[0] && !topology_is_dns_label(hostname)) || (subdomain[0] && !topology_is_dns_label(subdomain)))
+		return tb_fail(e, "machines[%zu]: a pod's hostname and subdomain are DNS labels", i);
+	m.hostname = hostname[0] ? hostname : NULL;
+	m.subdomain = subdomain[0] ? subdomain : NULL;
 	if (!machine_kind_parse(kind, &m.kind))
 		return tb_fail(e, "machines[%zu].kind: unknown kind \"%s\"", i, kind);
 	if (!machine_name_ok(m.kind, name, namespace)) {
@@ -598,8 +611,14 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 	const cJSON *cluster = cJSON_GetObjectItemCaseSensitive(root, "cluster");
 	if (json_get_prefix(cluster, "podCIDR", &p->pod_cidr, e) < 0 ||
 	    json_get_prefix(cluster, "serviceCIDR", &p->service_cidr, e) < 0 ||
-	    json_get_prefix(cluster, "underlay", &p->underlay, e) < 0)
+	    json_get_prefix(cluster, "underlay", &p->underlay, e) < 0 ||
+	    json_get_str(cluster, "clusterDomain", buf, sizeof(buf), false, e) < 0 ||
+	    json_get_addr(cluster, "dns", &p->dns_address, false, e) < 0)
 		return tb_context(e, "cluster");
+	/* Plans saved before the field existed: the kubelet's default. */
+	if (buf[0] && !topology_is_dns_subdomain(buf))
+		return tb_fail(e, "cluster.clusterDomain: \"%s\" is not a domain", buf);
+	p->cluster_domain = xstrdup(buf[0] ? buf : TB_DEFAULT_CLUSTER_DOMAIN);
 	size_t i = 0;
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "images");
 	for (const cJSON *o = cJSON_IsArray(list) ? list->child : NULL; o; o = o->next, i++) {

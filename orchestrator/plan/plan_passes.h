@@ -51,6 +51,9 @@ void plan_cluster_externals(const struct tb_topology *t, struct plan *p, struct 
 void plan_cluster_external_network(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_service_routes(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 void plan_cluster_egress(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
+/* Cluster DNS (plan_dns.c): every pod's /etc/resolv.conf, the DNS pod's
+ * configuration; after the services, whose endpoints it names. */
+void plan_cluster_dns(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 /* hostPort mappings on each node (plan_portmap.c). */
 void plan_cluster_hostports(const struct tb_topology *t, struct plan *p, const struct cluster_plan *c);
 

@@ -71,6 +71,10 @@ static void selected_endpoints(const struct tb_service *s, struct plan *p, struc
 					  .serving = true};
 		for (size_t k = 0; k < s->n_ports; k++)
 			e.ports[k] = target_port(&s->ports[k], pod);
+		/* As the EndpointSlice controller names it: the pod's
+		 * hostname, when its subdomain is this Service. */
+		if (pod->hostname && pod->subdomain && strcmp(pod->subdomain, s->name) == 0)
+			e.hostname = xstrdup(pod->hostname);
 		add_endpoint(ps, &e);
 	}
 }
@@ -97,7 +101,8 @@ static void sliced_endpoints(const struct tb_topology *t, const struct tb_servic
 						  .ports = xcalloc(s->n_ports + 1, sizeof(*e.ports)),
 						  .ready = se->ready,
 						  .serving = se->serving,
-						  .terminating = se->terminating};
+						  .terminating = se->terminating,
+						  .hostname = se->hostname ? xstrdup(se->hostname) : NULL};
 			for (size_t m = 0; m < p->n_machines && e.machine == PLAN_NONE; m++)
 				if (p->machines[m].kind == MACHINE_POD && p->machines[m].address == e.address)
 					e.machine = m;
@@ -162,6 +167,7 @@ void plan_cluster_services(const struct tb_topology *t, struct plan *p, const st
 			.affinity_timeout = s->affinity_timeout,
 			.external_local = s->external_local,
 			.internal_local = s->internal_local,
+			.publish_not_ready = s->publish_not_ready,
 		};
 		if (s->n_source_ranges) {
 			ps->source_ranges = xcalloc(s->n_source_ranges, sizeof(*ps->source_ranges));

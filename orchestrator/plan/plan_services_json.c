@@ -50,6 +50,8 @@ static cJSON *endpoint_json(const struct plan *p, const struct plan_service *s, 
 	cJSON_AddBoolToObject(conditions, "ready", ep->ready);
 	cJSON_AddBoolToObject(conditions, "serving", ep->serving);
 	cJSON_AddBoolToObject(conditions, "terminating", ep->terminating);
+	if (ep->hostname)
+		json_put_str(o, "hostname", ep->hostname);
 	return o;
 }
 
@@ -83,6 +85,8 @@ static cJSON *service_json(const struct plan *p, const struct plan_service *s)
 		cJSON_AddNumberToObject(o, "sessionAffinityTimeout", s->affinity_timeout);
 	json_put_str(o, "externalTrafficPolicy", s->external_local ? "Local" : "Cluster");
 	json_put_str(o, "internalTrafficPolicy", s->internal_local ? "Local" : "Cluster");
+	if (s->publish_not_ready)
+		cJSON_AddTrueToObject(o, "publishNotReadyAddresses");
 	cJSON *endpoints = cJSON_AddArrayToObject(o, "endpoints");
 	for (size_t i = 0; i < s->n_endpoints; i++)
 		cJSON_AddItemToArray(endpoints, endpoint_json(p, s, &s->endpoints[i]));
@@ -192,6 +196,10 @@ static int read_endpoint(const struct plan *p, const cJSON *o, struct plan_servi
 	    json_get_bool(conditions, "serving", &ep->serving, e) < 0 ||
 	    json_get_bool(conditions, "terminating", &ep->terminating, e) < 0)
 		return tb_context(e, "conditions");
+	const cJSON *hostname = cJSON_GetObjectItemCaseSensitive(o, "hostname");
+	if (hostname && (!cJSON_IsString(hostname) || !topology_is_dns_label(hostname->valuestring)))
+		return tb_fail(e, "\"hostname\": expected a DNS label");
+	ep->hostname = hostname ? xstrdup(hostname->valuestring) : NULL;
 	return 0;
 }
 
@@ -252,7 +260,8 @@ static int read_service(struct plan *p, const cJSON *o, struct plan_service *s, 
 	    read_choice(o, "sessionAffinity", "None", "ClientIP", &s->affinity, e) < 0 ||
 	    json_get_int(o, "sessionAffinityTimeout", 1, 86400, &timeout, false, e) < 0 ||
 	    read_choice(o, "externalTrafficPolicy", "Cluster", "Local", &s->external_local, e) < 0 ||
-	    read_choice(o, "internalTrafficPolicy", "Cluster", "Local", &s->internal_local, e) < 0)
+	    read_choice(o, "internalTrafficPolicy", "Cluster", "Local", &s->internal_local, e) < 0 ||
+	    json_get_bool(o, "publishNotReadyAddresses", &s->publish_not_ready, e) < 0)
 		return -1;
 	s->affinity_timeout = (int)timeout;
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(o, "endpoints");

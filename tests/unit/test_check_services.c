@@ -480,11 +480,22 @@ TEST(check_services_default_model_probes_egress_and_services)
 	CHECK(find(&r, "client", "service:default/near", TB_PROTO_HTTP) != NULL);
 	CHECK(find(&r, "web-c", "service:default/near", TB_PROTO_HTTP) != NULL);
 	CHECK(find(&r, "far", "service:default/near", TB_PROTO_HTTP) == NULL);
-	/* 5 pods: the mesh (20 pairs, http and ping; udp to the 3 with a UDP
-	 * port from the 4 others), egress to two machines (http and ping),
-	 * the services: web (http and udp), np, local, lb and outside from
-	 * the 5 pods, near from the 4 on n1 and n2. */
-	size_t mesh = 2 * 20 + 3 * 4, egress = 5 * 4, services = 6 * 5 + 4;
+	/* Cluster DNS (the lab has Services): its pod, coredns on n1, is
+	 * reached over TCP on port 53 (dnsmasq's own answer nobody models:
+	 * no http, no udp), as is its Service from every pod. */
+	x = find(&r, "client", "coredns", TB_PROTO_TCP);
+	CHECK(x && check_target_of(&r, x)->port == 53);
+	CHECK(find(&r, "client", "coredns", TB_PROTO_HTTP) == NULL);
+	CHECK(find(&r, "client", "coredns", TB_PROTO_UDP) == NULL);
+	x = find(&r, "far", "service:kube-system/kube-dns", TB_PROTO_TCP);
+	CHECK(x && check_target_of(&r, x)->port == 53);
+	CHECK(find(&r, "far", "service:kube-system/kube-dns", TB_PROTO_UDP) == NULL);
+	/* 6 pods (5 and coredns): the mesh (30 pairs, http or tcp and ping;
+	 * udp to the 3 with a UDP port from the 5 others), egress to two
+	 * machines (http and ping), the services: web (http and udp), np,
+	 * local, lb, outside and kube-dns (tcp) from the 6 pods, near from
+	 * the 5 on n1 and n2. */
+	size_t mesh = 2 * 30 + 3 * 5, egress = 6 * 4, services = 7 * 6 + 5;
 	CHECK_INT(r.n_probes, mesh + egress + services);
 	check_run_free(&r);
 	free_plan(p);
