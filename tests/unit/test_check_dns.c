@@ -179,17 +179,15 @@ TEST(check_dns_targets_compile_to_names_the_engine_resolves)
 	autofree char *label = check_probe_label(&r, srv);
 	CHECK_STR(label, "client -> db.shop dns SRV");
 
-	/* The probing pod's resolver: its /etc/resolv.conf in the plan. */
+	/* The probing pod's resolver: its /etc/resolv.conf in the plan, as the
+	 * kubelet writes it; a node has none. */
 	size_t client = machine_named(p, "client");
 	const char *why = NULL;
-	CHECK(check_resolver(&r, (uint32_t)client, &why) == NULL);
-	CHECK(why != NULL);
-	plan_machine_add_file(&p->machines[client], "/etc/resolv.conf",
-			      "search default.svc.cluster.local svc.cluster.local cluster.local\n"
-			      "nameserver 10.96.0.10\noptions ndots:5\n",
-			      0644);
 	const struct dns_resolver *res = check_resolver(&r, (uint32_t)client, &why);
 	CHECK(res && res->n_nameservers == 1 && res->nameservers[0] == 0x0a60000a && res->ndots == 5);
+	CHECK(res && res->n_search == 3 && strcmp(res->search[0], "default.svc.cluster.local") == 0);
+	CHECK(check_resolver(&r, (uint32_t)machine_named(p, "n1"), &why) == NULL);
+	CHECK(why != NULL);
 
 	/* A name's answer: the Service's address is answered by its
 	 * endpoints, a pod's by the pod; the same answer, the same target. */
