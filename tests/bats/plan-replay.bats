@@ -134,6 +134,11 @@ replay() {
 	for mode in vxlan host-gw gateway; do
 		replay "$REPO/examples/services/loadbalancer/lab.json" "$mode"
 	done
+	# Cluster DNS: its pod (its files are comments in the script) and its
+	# Service's rules.
+	replay "$REPO/examples/dns/statefulset/lab.json"
+	run jq -r '.namespaces.node1.nft' "$BATS_TEST_TMPDIR/up.json"
+	assert_output --partial '10.96.0.10 . udp . 53'
 	# Not vacuous: the dumps hold kube-proxy's table, and the gateway's route
 	# to the load balancer's address over both nodes.
 	run jq -r '.namespaces.node1.nft' "$BATS_TEST_TMPDIR/up.json"
