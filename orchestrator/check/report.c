@@ -924,6 +924,8 @@ static void tap_report(FILE *out, const struct check_run *run)
 		}
 		if (failure_word(p))
 			fprintf(out, "  failure: %s\n  failed: %s\n", failure_word(p), failed_word(p) ? failed_word(p) : "~");
+		else if (failed_word(p))
+			fprintf(out, "  failed: %s\n", failed_word(p));
 		if (dns) {
 			fprintf(out, "  resolved: ");
 			yaml_quoted(out, dns);
