@@ -181,9 +181,8 @@ int dns_query_build(const char *name, enum dns_type type, uint16_t id, uint8_t *
 		return -1;
 	/* The id is the engine's, to match the answer by; recursion is
 	 * desired, as glibc's RES_RECURSE asks by default. */
-	HEADER *h = (HEADER *)buf;
-	h->id = htons(id);
-	h->rd = 1;
+	ns_put16(id, buf);
+	buf[2] |= 0x01; /* RD, the low bit of the header's third byte (RFC 1035 4.1.1) */
 	return n;
 }
 
