@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "plan/plan.h"
 #include "plan/plan_neigh.h"
+#include "util/ipv4.h"
 #include "util/util.h"
 
 int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, char **operands)
@@ -30,6 +31,11 @@ int cmd_validate(const struct command *cmd, const struct cli_options *o, int n, 
 	printf("ok: %zu nodes, %zu pods, %zu hosts\n", count[MACHINE_NODE], count[MACHINE_POD], count[MACHINE_HOST]);
 	autofree char *why = plan_neighbours_explain(&p);
 	printf("%s\n", why);
+	if (p.dns_address) {
+		char a[IPV4_PREFIX_STRLEN];
+		printf("cluster DNS: pod kube-system/coredns (dnsmasq), Service kube-system/kube-dns at %s, domain %s\n",
+		       ipv4_addr_format(p.dns_address, a), p.cluster_domain);
+	}
 	fputs(notes, stdout);
 	free(notes);
 	plan_free(&p);

@@ -316,10 +316,16 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 	/* Every workload must keep running meanwhile: one that exits fails up
 	 * at once, not after the timeout. */
 	struct exit_watch *watch = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*watch));
+	char **logs = xcalloc(p->n_machines ? p->n_machines : 1, sizeof(*logs));
 	size_t n_watch = 0;
 	for (size_t i = 0; i < p->n_machines; i++)
-		if (p->machines[i].argv && !pooled(&p->machines[i]))
-			watch[n_watch++] = (struct exit_watch){.name = p->machines[i].name, .fd = u->machines[i].status};
+		if (p->machines[i].argv && !pooled(&p->machines[i])) {
+			autofree char *file_name = plan_machine_file_name(&p->machines[i]);
+			logs[n_watch] = xasprintf("%s/logs/%s.log", u->dir.path, file_name);
+			watch[n_watch] = (struct exit_watch){.name = p->machines[i].name, .fd = u->machines[i].status,
+							     .log = logs[n_watch]};
+			n_watch++;
+		}
 	long long deadline = now_ms() + (long long)timeout_s * 1000;
 	int rc = start_pooled_servers(u, watch, n_watch, timeout_s * 1000, e);
 	/* Other workloads that serve HTTP must accept connections before up
@@ -355,6 +361,9 @@ static int start_workloads(struct up *u, int timeout_s, struct tb_err *e)
 	}
 	free(w);
 	free(watch);
+	for (size_t i = 0; i < n_watch; i++)
+		free(logs[i]);
+	free(logs);
 	if (rc < 0)
 		tb_context(e, "waiting for the servers");
 	return rc;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -38,15 +39,41 @@ static int start_listen_probe(struct listen_wait *t, struct tb_err *e)
 	return fd;
 }
 
+/* The last line of the log at PATH that the init did not write, escaped,
+ * or "" (malloc'd). */
+static char *last_words(const char *path)
+{
+	char buf[4096];
+	autoclose int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	off_t end = fd >= 0 ? lseek(fd, 0, SEEK_END) : -1;
+	ssize_t n = end > 0 ? pread(fd, buf, sizeof(buf) - 1, end > (off_t)sizeof(buf) - 1 ? end - (off_t)sizeof(buf) + 1 : 0)
+			    : -1;
+	if (n <= 0)
+		return xstrdup("");
+	buf[n] = '\0';
+	char *found = NULL;
+	for (char *line = buf; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*line && strncmp(line, "testbed init:", 13) != 0)
+			found = line;
+		line = nl ? nl + 1 : NULL;
+	}
+	return found ? str_escape(found) : xstrdup("");
+}
+
 int exit_watch_report(const struct exit_watch *w, struct tb_err *e)
 {
 	char msg[256];
 	ssize_t len = read(w->fd, msg, sizeof(msg) - 1);
+	autofree char *words = last_words(w->log);
+	const char *sep = *words ? ": " : "";
 	if (len <= 0)
-		return tb_fail(e, "%s: its init exited", w->name);
+		return tb_fail(e, "%s: its init exited%s%s", w->name, sep, words);
 	msg[len] = '\0';
 	msg[strcspn(msg, "\n")] = '\0';
-	return tb_fail(e, "%s: %s", w->name, msg);
+	return tb_fail(e, "%s: %s%s%s", w->name, msg, sep, words);
 }
 
 int wait_listening(struct listen_wait *targets, size_t n, const struct exit_watch *watches, size_t n_watches,

@@ -23,10 +23,12 @@ struct listen_wait {
 struct exit_watch {
 	const char *name;
 	int fd;
+	const char *log; /* the machine's log; NULL: none */
 };
 
 /* A watched machine said something (its workload ended): fails with what
- * it said, or that its init exited. */
+ * it said, or that its init exited, and the workload's own last line in
+ * its log (dnsmasq's "failed to ..."). */
 int exit_watch_report(const struct exit_watch *w, struct tb_err *e);
 
 /* Waits until every target accepts TCP connections, retrying refused or

@@ -16,7 +16,7 @@ static const char *const service_used[] = {"selector", "ports", "type", "cluster
 					   "allocateLoadBalancerNodePorts", "ipFamilies", "ipFamilyPolicy", NULL};
 static const char *const service_stood_in[] = {"healthCheckNodePort", "loadBalancerClass", NULL};
 static const struct refused service_refused[] = {
-	{"externalName", "ExternalName services are names in cluster DNS, which is not built yet"},
+	{"externalName", "ExternalName Services (a CNAME in cluster DNS) are not built"},
 	{"loadBalancerIP", "deprecated by Kubernetes: give the address in status.loadBalancer.ingress"},
 	{"trafficDistribution", "topology-aware routing is not built"},
 	{NULL, NULL},
@@ -186,7 +186,7 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 	int type = read_choice(x, spec, "type", types, 0);
 	if (type == 3)
 		docwalk_error(x->w, k8s_field(spec, "type"), "spec.type",
-			      "not implemented: ExternalName services are names in cluster DNS, which is not built yet");
+			      "not implemented: ExternalName Services (a CNAME in cluster DNS) are not built");
 	s.type = type == 3 ? TB_SERVICE_CLUSTER_IP : (enum tb_service_type)type;
 	s.external_name = type == 3;
 	const cJSON *cluster_ip = k8s_field(spec, "clusterIP");
