@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/cluster_dns.h"
 #include "model/selector.h"
 #include "util/diag.h"
 #include "util/ipv4.h"
@@ -1622,6 +1623,38 @@ static void compile_default_services(struct check_run *run, struct target_index 
 	free(targets);
 }
 
+/* Cluster DNS, once a namespace: from its first pod whose resolver asks
+ * the cluster's DNS first (the kubelet's ClusterFirst resolv.conf; not a
+ * hostNetwork or dnsPolicy Default pod's), the kube-dns Service's own
+ * name, absolute so that no search list changes it, must resolve. */
+static void compile_default_dns(struct check_run *run, struct target_index *ti, const struct plan *t,
+				const struct end *pods, size_t n_pods)
+{
+	if (!t->dns_address || !t->cluster_domain)
+		return;
+	autofree char *name = xasprintf("%s.%s.svc.%s.", TB_DNS_SERVICE, TB_DNS_NAMESPACE, t->cluster_domain);
+	struct end to = {.named = true, .resolve = true, .dns_type = TB_DNS_A};
+	autofree const char **done = xcalloc(n_pods + 1, sizeof(*done));
+	size_t n_done = 0;
+	for (size_t i = 0; i < n_pods; i++) {
+		const struct plan_machine *m = &t->machines[pods[i].machine];
+		bool seen = !m->namespace;
+		for (size_t k = 0; k < n_done && !seen; k++)
+			seen = strcmp(done[k], m->namespace) == 0;
+		const char *why = NULL;
+		const struct dns_resolver *r = seen ? NULL : check_resolver(run, (uint32_t)pods[i].machine, &why);
+		if (!r || !r->n_nameservers || r->nameservers[0] != t->dns_address)
+			continue;
+		done[n_done++] = m->namespace;
+		if (to.machine == 0 && !to.name) {
+			to.machine = end_named(run, ti, name);
+			to.name = run->end_names[to.machine - run->n_machines];
+		}
+		struct check_probe p = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], &to, TB_PROTO_DNS, 0);
+		append_probe(run, &p);
+	}
+}
+
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer; pod servers with a UDP port
@@ -1652,6 +1685,7 @@ static void compile_default_model(struct check_run *run, struct target_index *ti
 		append_probe(run, &ping);
 	}
 	compile_default_services(run, ti, t, pods, n);
+	compile_default_dns(run, ti, t, pods, n);
 }
 
 /* The probe of expectation I from FROM to TO; false, with D told why,
@@ -1732,7 +1766,6 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 	for (size_t i = 0; i < t->n_expects; i++)
 		ok &= compile_expectation(&c, t, d, i);
 	run->compiled_targets = run->n_targets;
-	run->resolvers = xcalloc(t->n_machines ? t->n_machines : 1, sizeof(*run->resolvers));
 	free(c.specificity);
 	free(c.table);
 	free(c.targets.head);

@@ -3,7 +3,8 @@
  * check_compile() turns a plan's `expect` list (or, without one, the
  * Kubernetes networking model: every pod reaches every other pod over http
  * and ping, with its own source address, and over udp where it serves a
- * UDP port) into a flat list of probes, one per (from, to, proto, port),
+ * UDP port, then egress, Services and, once a namespace, cluster DNS)
+ * into a flat list of probes, one per (from, to, proto, port),
  * between the plan's machines. It is pure, so
  * it is unit-tested, and `validate` runs it too. probe_run() (probe.c) fills
  * in the results from inside the lab's namespaces; report.c writes them out.
