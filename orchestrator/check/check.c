@@ -1032,6 +1032,11 @@ static bool resolve_service(const struct plan *p, struct check_run *run, struct 
 			   *elsewhere ? " (there is " : "", elsewhere, *elsewhere ? ")" : "");
 		return false;
 	}
+	if (s->external_name) {
+		diag_error(d, line, path, "service %s/%s is ExternalName (a name in cluster DNS for %s): it has no address",
+			   s->namespace, s->name, s->external_name);
+		return false;
+	}
 	if (!s->cluster_ip) {
 		diag_error(d, line, path,
 			   "service %s/%s is headless (clusterIP None): it has no address of its own; probe its pods",

@@ -442,6 +442,11 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 			*why = xasprintf("lab %s has no Service \"%s\" in namespace %s", p->lab, name, ns);
 			return false;
 		}
+		if (s->external_name) {
+			*why = xasprintf("lab %s: service %s/%s is ExternalName (a name in cluster DNS for %s): it has no "
+					 "address", p->lab, ns, name, s->external_name);
+			return false;
+		}
 		if (!s->cluster_ip) {
 			*why = xasprintf("lab %s: service %s/%s is headless (clusterIP None): trace to one of its pods",
 					 p->lab, ns, name);

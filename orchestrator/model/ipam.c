@@ -205,7 +205,7 @@ static bool assign_cluster_ips(struct tb_topology *t, struct diag *d)
 	uint64_t usable = ipv4_usable_count(c->service_cidr), next = 1;
 	for (size_t i = 0; i < t->n_services_objects; i++) {
 		struct tb_service *s = &t->services[i];
-		if (s->cluster_ip_given || s->headless)
+		if (s->cluster_ip_given || s->headless || s->type == TB_SERVICE_EXTERNAL_NAME)
 			continue;
 		while (next < usable && (reserved_service_address(c, ipv4_usable_nth(c->service_cidr, next)) ||
 					 cluster_ip_taken(t, i, ipv4_usable_nth(c->service_cidr, next))))

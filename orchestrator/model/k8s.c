@@ -43,7 +43,8 @@ static const struct fields meta_fields = {meta_used, meta_stood_in, NULL};
 /* ---- PodSpec, container ---- */
 
 static const char *const pod_spec_used[] = {"containers", "nodeName",  "nodeSelector", "hostNetwork",
-					    "hostname",   "subdomain", "dnsPolicy",    "dnsConfig",   NULL};
+					    "hostname",   "subdomain", "dnsPolicy",    "dnsConfig",   "hostAliases",
+					    NULL};
 static const char *const pod_spec_stood_in[] = {
 	"activeDeadlineSeconds", "automountServiceAccountToken", "enableServiceLinks",
 	"ephemeralContainers", "hostIPC", "hostPID", "hostUsers", "imagePullSecrets", "initContainers", "os",
@@ -55,7 +56,6 @@ static const struct refused pod_spec_refused[] = {
 	{"affinity", "testbed places pods by nodeName and nodeSelector, not by affinity"},
 	{"topologySpreadConstraints", "testbed spreads pods in its own order (docs/topology.md), not by constraints"},
 	{"schedulingGates", "testbed schedules every pod at once"},
-	{"hostAliases", "testbed writes a pod's /etc/hosts itself (localhost and its own address), without aliases"},
 	{"setHostnameAsFQDN", "a pod's kernel hostname is its name in testbed, never its FQDN"},
 	{NULL, NULL},
 };
@@ -275,6 +275,55 @@ bool k8s_read_selector(struct object *x, const cJSON *obj, const char *path, str
 
 /* ---- PodSpec ---- */
 
+/* spec.hostAliases, as the API server validates them: an IP (IPv4 here)
+ * and DNS subdomains. */
+static void read_host_aliases(struct object *x, const cJSON *list, const char *path, struct tb_pod *pod)
+{
+	if (!docwalk_array(x->w, list, path, "an array of {ip, hostnames}"))
+		return;
+	pod->host_aliases = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*pod->host_aliases));
+	size_t i = 0;
+	for (const cJSON *a = list->child; a; a = a->next, i++) {
+		autofree char *at = docwalk_path_index(path, i);
+		if (!docwalk_object(x->w, a, at, "a host alias ({ip, hostnames})"))
+			continue;
+		static const char *const keys[] = {"ip", "hostnames", NULL};
+		docwalk_check_keys(x->w, a, at, keys);
+		const cJSON *ip = docwalk_member(x->w, a, at, "ip", true);
+		autofree char *ip_at = k8s_path(at, "ip");
+		const char *text = ip ? docwalk_string(x->w, ip, ip_at, "an IPv4 address") : NULL;
+		uint32_t addr;
+		if (text && !ipv4_addr_parse(text, &addr)) {
+			docwalk_error(x->w, ip, ip_at, "\"%s\": not implemented: an address other than IPv4 (testbed's labs "
+						      "are IPv4 only)", text);
+			text = NULL;
+		}
+		const cJSON *names = k8s_field(a, "hostnames");
+		autofree char *names_at = k8s_path(at, "hostnames");
+		struct tb_host_alias alias = {0};
+		if (names && docwalk_array(x->w, names, names_at, "an array of host names")) {
+			alias.hostnames = xcalloc((size_t)cJSON_GetArraySize(names) + 1, sizeof(*alias.hostnames));
+			size_t k = 0;
+			for (const cJSON *n = names->child; n; n = n->next, k++) {
+				autofree char *n_at = docwalk_path_index(names_at, k);
+				const char *name = docwalk_string(x->w, n, n_at, "a host name");
+				if (name && !topology_is_dns_subdomain(name))
+					docwalk_error(x->w, n, n_at, "\"%s\" is not a host name (a DNS subdomain)", name);
+				else if (name)
+					alias.hostnames[alias.n_hostnames++] = xstrdup(name);
+			}
+		}
+		if (text) {
+			alias.ip = xstrdup(text);
+			pod->host_aliases[pod->n_host_aliases++] = alias;
+		} else {
+			for (size_t k = 0; k < alias.n_hostnames; k++)
+				free(alias.hostnames[k]);
+			free(alias.hostnames);
+		}
+	}
+}
+
 /* spec.dnsConfig, as the API server validates it: at most 3 nameservers
  * (IPv4 here), at most 32 search domains of at most 2048 characters in
  * all, options with a name. */
@@ -454,6 +503,11 @@ static void read_pod_spec(struct object *x, const cJSON *spec, const char *path,
 		int choice = docwalk_choice(x->w, dns, at, policies);
 		if (choice >= 0)
 			pod->dns_policy = (enum tb_dns_policy)choice;
+	}
+	const cJSON *aliases = k8s_field(spec, "hostAliases");
+	if (aliases) {
+		autofree char *at = k8s_path(path, "hostAliases");
+		read_host_aliases(x, aliases, at, pod);
 	}
 	const cJSON *config = k8s_field(spec, "dnsConfig");
 	autofree char *config_at = k8s_path(path, "dnsConfig");

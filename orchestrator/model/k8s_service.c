@@ -13,10 +13,9 @@
 static const char *const service_used[] = {"selector", "ports", "type", "clusterIP", "clusterIPs", "externalIPs",
 					   "sessionAffinity", "sessionAffinityConfig", "externalTrafficPolicy",
 					   "internalTrafficPolicy", "loadBalancerSourceRanges", "publishNotReadyAddresses",
-					   "allocateLoadBalancerNodePorts", "ipFamilies", "ipFamilyPolicy", NULL};
+					   "allocateLoadBalancerNodePorts", "ipFamilies", "ipFamilyPolicy", "externalName", NULL};
 static const char *const service_stood_in[] = {"healthCheckNodePort", "loadBalancerClass", NULL};
 static const struct refused service_refused[] = {
-	{"externalName", "ExternalName Services (a CNAME in cluster DNS) are not built"},
 	{"loadBalancerIP", "deprecated by Kubernetes: give the address in status.loadBalancer.ingress"},
 	{"trafficDistribution", "topology-aware routing is not built"},
 	{NULL, NULL},
@@ -88,8 +87,8 @@ static void read_service_ports(struct object *x, const cJSON *spec, struct tb_se
 {
 	const cJSON *ports = k8s_field(spec, "ports");
 	if (!ports) {
-		if (!s->headless && !s->external_name)
-			docwalk_error(x->w, spec, "spec.ports", "a Service needs at least one port (a headless one may have none)");
+		if (!s->headless && s->type != TB_SERVICE_EXTERNAL_NAME)
+			docwalk_error(x->w, spec, "spec.ports", "a Service needs at least one port (a headless or ExternalName one may have none)");
 		return;
 	}
 	if (!docwalk_array(x->w, ports, "spec.ports", "an array of ports"))
@@ -184,12 +183,32 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 	k8s_check_fields(x, spec, "spec", &service_fields);
 	static const char *const types[] = {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName", NULL};
 	int type = read_choice(x, spec, "type", types, 0);
-	if (type == 3)
-		docwalk_error(x->w, k8s_field(spec, "type"), "spec.type",
-			      "not implemented: ExternalName Services (a CNAME in cluster DNS) are not built");
-	s.type = type == 3 ? TB_SERVICE_CLUSTER_IP : (enum tb_service_type)type;
-	s.external_name = type == 3;
+	s.type = (enum tb_service_type)type;
+	/* ExternalName: a name in cluster DNS (a CNAME), as the API server
+	 * validates it: required, a DNS subdomain (a trailing dot allowed),
+	 * without a cluster IP; only that type has one. */
+	const cJSON *external_name = k8s_field(spec, "externalName");
+	const char *target = external_name ? docwalk_string(x->w, external_name, "spec.externalName", "a DNS name") : NULL;
+	if (type == TB_SERVICE_EXTERNAL_NAME && !external_name)
+		docwalk_error(x->w, spec, "spec.externalName", "type ExternalName needs the name it stands for");
+	else if (external_name && type != TB_SERVICE_EXTERNAL_NAME)
+		docwalk_error(x->w, external_name, "spec.externalName", "only a Service of type ExternalName has one");
+	else if (target) {
+		autofree char *bare = xstrdup(target);
+		size_t n = strlen(bare);
+		if (n > 1 && bare[n - 1] == '.')
+			bare[n - 1] = '\0';
+		if (!topology_is_dns_subdomain(bare))
+			docwalk_error(x->w, external_name, "spec.externalName",
+				      "\"%s\" is not a DNS name (lowercase labels joined by dots)", target);
+		else
+			s.external_name = xstrdup(target);
+	}
 	const cJSON *cluster_ip = k8s_field(spec, "clusterIP");
+	if (type == TB_SERVICE_EXTERNAL_NAME && (cluster_ip || k8s_field(spec, "clusterIPs")) &&
+	    !(cJSON_IsString(cluster_ip) && !*cluster_ip->valuestring))
+		docwalk_error(x->w, cluster_ip ? cluster_ip : k8s_field(spec, "clusterIPs"), "spec.clusterIP",
+			      "an ExternalName Service has no cluster IP");
 	if (cluster_ip) {
 		if (cJSON_IsString(cluster_ip) && strcmp(cluster_ip->valuestring, "None") == 0)
 			s.headless = true;
@@ -214,7 +233,7 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 				s.cluster_ip_given = read_address(x, first, "spec.clusterIPs[0]", &s.cluster_ip);
 		}
 	}
-	if (s.headless && s.type != TB_SERVICE_CLUSTER_IP)
+	if (s.headless && s.type != TB_SERVICE_CLUSTER_IP && s.type != TB_SERVICE_EXTERNAL_NAME)
 		docwalk_error(x->w, cluster_ip, "spec.clusterIP", "a headless Service (clusterIP None) is of type ClusterIP");
 	const cJSON *families = k8s_field(spec, "ipFamilies");
 	if (families && docwalk_array(x->w, families, "spec.ipFamilies", "an array of IP families"))

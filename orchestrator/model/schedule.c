@@ -128,6 +128,8 @@ static void place(struct tb_topology *t, struct tb_node *n, const struct tb_work
 	for (size_t i = 0; i < tmpl->n_host_ports; i++)
 		pod->host_ports[i] = tmpl->host_ports[i];
 	tb_dns_config_copy(&pod->dns_config, &tmpl->dns_config);
+	pod->host_aliases = tb_host_aliases_copy(tmpl->host_aliases, tmpl->n_host_aliases);
+	pod->n_host_aliases = tmpl->n_host_aliases;
 	/* The StatefulSet controller gives each pod its own name as hostname
 	 * and the set's serviceName as subdomain, whatever the template says. */
 	if (wl->kind == TB_WORKLOAD_STATEFULSET) {

@@ -806,6 +806,16 @@ void tb_pod_free(struct tb_pod *pod)
 	free(pod->hostname);
 	free(pod->subdomain);
 	tb_dns_config_free(&pod->dns_config);
+	tb_host_aliases_free(pod->host_aliases, pod->n_host_aliases);
+}
+
+void tb_host_aliases_free(struct tb_host_alias *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(a[i].ip);
+		strv_free_n(a[i].hostnames, a[i].n_hostnames);
+	}
+	free(a);
 }
 
 void tb_dns_config_free(struct tb_dns_config *c)
@@ -828,6 +838,15 @@ static char **strv_copy_n(char *const *v, size_t n)
 	return c;
 }
 
+struct tb_host_alias *tb_host_aliases_copy(const struct tb_host_alias *a, size_t n)
+{
+	struct tb_host_alias *c = n ? xcalloc(n, sizeof(*c)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		c[i] = (struct tb_host_alias){xstrdup(a[i].ip), strv_copy_n(a[i].hostnames, a[i].n_hostnames),
+					      a[i].n_hostnames};
+	return c;
+}
+
 void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *src)
 {
 	dst->nameservers = strv_copy_n(src->nameservers, src->n_nameservers);
@@ -843,6 +862,7 @@ void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *s
 
 static void service_free(struct tb_service *s)
 {
+	free(s->external_name);
 	free(s->name);
 	free(s->namespace);
 	free_labels(s->selector, s->n_selector);

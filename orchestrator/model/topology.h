@@ -148,6 +148,13 @@ struct tb_dns_config {
 	size_t n_options;
 };
 
+/* spec.hostAliases: lines the kubelet adds to a pod's /etc/hosts. */
+struct tb_host_alias {
+	char *ip;
+	char **hostnames;
+	size_t n_hostnames;
+};
+
 struct tb_pod {
 	char *name;
 	char *namespace; /* "default" unless given */
@@ -169,6 +176,8 @@ struct tb_pod {
 	char *hostname, *subdomain;
 	enum tb_dns_policy dns_policy;
 	struct tb_dns_config dns_config;
+	struct tb_host_alias *host_aliases;
+	size_t n_host_aliases;
 	struct tb_origin origin; /* the object it stands in for; what is NULL inline */
 	int line, name_line;
 	int image_line; /* 0: no "image", the default one */
@@ -195,7 +204,7 @@ struct tb_workload {
 
 /* A Service, as its object says (k8s_service.c); IPAM gives it a cluster
  * IP and node ports where it asks for none, the compiler its endpoints. */
-enum tb_service_type { TB_SERVICE_CLUSTER_IP, TB_SERVICE_NODE_PORT, TB_SERVICE_LOAD_BALANCER };
+enum tb_service_type { TB_SERVICE_CLUSTER_IP, TB_SERVICE_NODE_PORT, TB_SERVICE_LOAD_BALANCER, TB_SERVICE_EXTERNAL_NAME };
 struct tb_service_port {
 	char *name; /* "" for none */
 	enum tb_protocol protocol;
@@ -208,7 +217,9 @@ struct tb_service {
 	char *name, *namespace;
 	enum tb_service_type type;
 	bool has_selector; /* none: its endpoints are EndpointSlice objects' */
-	bool external_name; /* type ExternalName: refused, and nothing more is asked of it */
+	/* type ExternalName: spec.externalName, a CNAME in cluster DNS; no
+	 * address, no endpoints, no rules. NULL for other types. */
+	char *external_name;
 	struct tb_label *selector;
 	size_t n_selector;
 	bool headless;          /* clusterIP: None */
@@ -451,6 +462,8 @@ void topology_free(struct tb_topology *t);
 void tb_pod_free(struct tb_pod *pod);
 void tb_dns_config_free(struct tb_dns_config *c);
 void tb_dns_config_copy(struct tb_dns_config *dst, const struct tb_dns_config *src);
+void tb_host_aliases_free(struct tb_host_alias *a, size_t n);
+struct tb_host_alias *tb_host_aliases_copy(const struct tb_host_alias *a, size_t n);
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);

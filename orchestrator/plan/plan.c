@@ -179,6 +179,7 @@ void plan_service_free(struct plan_service *s)
 {
 	free(s->namespace);
 	free(s->name);
+	free(s->external_name);
 	for (size_t i = 0; i < s->n_ports; i++)
 		free(s->ports[i].name);
 	free(s->ports);

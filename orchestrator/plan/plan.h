@@ -249,7 +249,8 @@ struct plan_neighbours {
 /* Services, as kube-proxy sees them (Service and EndpointSlice objects,
  * endpoints computed): what the rule builder (kubeproxy.c) turns into each
  * node's nft table, and what check and trace look up. */
-enum plan_service_type { PLAN_SERVICE_CLUSTER_IP, PLAN_SERVICE_NODE_PORT, PLAN_SERVICE_LOAD_BALANCER };
+enum plan_service_type { PLAN_SERVICE_CLUSTER_IP, PLAN_SERVICE_NODE_PORT, PLAN_SERVICE_LOAD_BALANCER,
+			 PLAN_SERVICE_EXTERNAL_NAME };
 
 struct plan_service_port {
 	char *name;  /* "" for none */
@@ -276,7 +277,10 @@ struct plan_endpoint {
 struct plan_service {
 	char *namespace, *name;
 	enum plan_service_type type;
-	uint32_t cluster_ip; /* 0: headless (clusterIP None) */
+	uint32_t cluster_ip; /* 0: headless (clusterIP None), or ExternalName */
+	/* ExternalName: the name cluster DNS answers with (a CNAME); such a
+	 * Service has no address, endpoints or rules. NULL for other types. */
+	char *external_name;
 	struct plan_service_port *ports;
 	size_t n_ports;
 	uint32_t *external_ips;

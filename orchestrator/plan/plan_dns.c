@@ -1,5 +1,6 @@
 /* Cluster DNS in the plan: see plan_dns.h. The pass (plan_cluster_dns)
- * gives every pod its /etc/resolv.conf and the DNS pod its configuration. */
+ * gives every pod its /etc/resolv.conf (and its /etc/hosts where the
+ * kubelet's differs from up's), and the DNS pod its configuration. */
 #define _GNU_SOURCE
 #include "plan/plan_dns.h"
 
@@ -107,6 +108,40 @@ char *plan_dns_resolv_conf(const char *namespace, bool host_network, enum tb_dns
 	return text;
 }
 
+char *plan_dns_etc_hosts(const struct tb_pod *pod, const char *node, const char *domain)
+{
+	if (pod->host_network ? !pod->n_host_aliases : !pod->hostname && !pod->subdomain && !pod->n_host_aliases)
+		return NULL;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	char a[IPV4_PREFIX_STRLEN];
+	ipv4_addr_format(pod->address, a);
+	if (pod->host_network) {
+		/* The node's own file, as up writes it. */
+		fprintf(out, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n", a, node);
+	} else {
+		const char *host = pod->hostname ? pod->hostname : pod->name;
+		fputs("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+		      "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n",
+		      out);
+		if (pod->subdomain)
+			fprintf(out, "%s\t%s.%s.%s.svc.%s\t%s\n", a, host, pod->subdomain, pod->namespace, domain, host);
+		else
+			fprintf(out, "%s\t%s\n", a, host);
+	}
+	if (pod->n_host_aliases)
+		fputs("\n# Entries added by HostAliases.\n", out);
+	for (size_t i = 0; i < pod->n_host_aliases; i++) {
+		fputs(pod->host_aliases[i].ip, out);
+		for (size_t k = 0; k < pod->host_aliases[i].n_hostnames; k++)
+			fprintf(out, "\t%s", pod->host_aliases[i].hostnames[k]);
+		fputc('\n', out);
+	}
+	fclose(out);
+	return text;
+}
+
 /* What DNS counts of a service's endpoints: the ready ones, and every one
  * under publishNotReadyAddresses; each address once. */
 static bool counted(const struct plan_service *s, size_t k)
@@ -210,11 +245,22 @@ char *plan_dns_dnsmasq_conf(const struct plan *p, uint32_t listen, const char *h
 		"txt-record=dns-version.%s,\"%s\"\n",
 		p->lab, domain, ipv4_addr_format(listen, a), domain, domain, PLAN_DNS_TTL, hosts_path, domain,
 		PLAN_DNS_SCHEMA);
+	/* ExternalName: a CNAME (section 2.5), and nothing more. */
+	for (size_t i = 0; i < p->n_services; i++) {
+		const struct plan_service *s = &p->services[i];
+		if (!s->external_name)
+			continue;
+		autofree char *target = xstrdup(s->external_name);
+		size_t n = strlen(target);
+		if (n > 1 && target[n - 1] == '.')
+			target[n - 1] = '\0';
+		fprintf(out, "cname=%s.%s.svc.%s,%s\n", s->name, s->namespace, domain, target);
+	}
 	/* SRV records for named ports: a ClusterIP service's name, or each
 	 * counted endpoint of a headless one on its own port. */
 	for (size_t i = 0; i < p->n_services; i++) {
 		const struct plan_service *s = &p->services[i];
-		for (size_t k = 0; k < s->n_ports; k++) {
+		for (size_t k = 0; s->external_name == NULL && k < s->n_ports; k++) {
 			const struct plan_service_port *sp = &s->ports[k];
 			if (!sp->name[0])
 				continue;
@@ -251,6 +297,9 @@ void plan_cluster_dns(const struct tb_topology *t, struct plan *p, const struct 
 			autofree char *resolv = plan_dns_resolv_conf(pod->namespace, pod->host_network, pod->dns_policy,
 								     &pod->dns_config, p->cluster_domain, p->dns_address);
 			plan_machine_add_file(m, "/etc/resolv.conf", resolv, 0644);
+			autofree char *hosts = plan_dns_etc_hosts(pod, t->nodes[i].name, p->cluster_domain);
+			if (hosts)
+				plan_machine_add_file(m, "/etc/hosts", hosts, 0644);
 			if (t->dns_address && strcmp(pod->namespace, TB_DNS_NAMESPACE) == 0 &&
 			    strcmp(pod->name, TB_DNS_POD) == 0)
 				server = c->first_pod[i] + j;

@@ -23,6 +23,13 @@
 char *plan_dns_resolv_conf(const char *namespace, bool host_network, enum tb_dns_policy policy,
 			   const struct tb_dns_config *config, const char *domain, uint32_t dns_address);
 
+/* The pod's /etc/hosts as the kubelet manages it (malloc'd), or NULL where
+ * the one up writes for every machine (localhost, its address and name)
+ * says the same: a pod without hostname, subdomain or hostAliases. A pod
+ * on its node's network takes the node's (NODE, at the pod's address) and
+ * its aliases. */
+char *plan_dns_etc_hosts(const struct tb_pod *pod, const char *node, const char *domain);
+
 /* The DNS server's files for plan P (p->cluster_domain set): dnsmasq's
  * configuration, listening on LISTEN, and its hosts file (the A and PTR
  * records), which the configuration names as HOSTS_PATH. Malloc'd. */

@@ -176,6 +176,13 @@ void plan_cluster_services(const struct tb_topology *t, struct plan *p, const st
 		for (size_t k = 0; k < s->n_ports; k++)
 			ps->ports[k] = (struct plan_service_port){xstrdup(s->ports[k].name), s->ports[k].protocol,
 								  (uint16_t)s->ports[k].port, (uint16_t)s->ports[k].node_port};
+		/* kube-proxy and the EndpointSlice controller skip an
+		 * ExternalName Service: it is a name in cluster DNS only. */
+		if (s->type == TB_SERVICE_EXTERNAL_NAME) {
+			ps->external_name = xstrdup(s->external_name ? s->external_name : "");
+			ps->cluster_ip = 0;
+			continue;
+		}
 		if (s->has_selector)
 			selected_endpoints(s, p, ps);
 		sliced_endpoints(t, s, p, ps, c);

@@ -13,7 +13,8 @@
 
 static const char *const type_names[] = {[PLAN_SERVICE_CLUSTER_IP] = "ClusterIP",
 					 [PLAN_SERVICE_NODE_PORT] = "NodePort",
-					 [PLAN_SERVICE_LOAD_BALANCER] = "LoadBalancer"};
+					 [PLAN_SERVICE_LOAD_BALANCER] = "LoadBalancer",
+					 [PLAN_SERVICE_EXTERNAL_NAME] = "ExternalName"};
 
 static void put_addresses(cJSON *o, const char *key, const uint32_t *a, size_t n)
 {
@@ -61,7 +62,9 @@ static cJSON *service_json(const struct plan *p, const struct plan_service *s)
 	json_put_str(o, "namespace", s->namespace);
 	json_put_str(o, "name", s->name);
 	json_put_str(o, "type", type_names[s->type]);
-	if (s->cluster_ip)
+	if (s->external_name)
+		json_put_str(o, "externalName", s->external_name);
+	else if (s->cluster_ip)
 		json_put_addr(o, "clusterIP", s->cluster_ip);
 	else
 		json_put_str(o, "clusterIP", "None");
@@ -240,9 +243,24 @@ static int read_service(struct plan *p, const cJSON *o, struct plan_service *s, 
 		return -1;
 	if (!topology_is_dns_label(s->namespace) || !topology_is_dns_label(s->name))
 		return tb_fail(e, "\"name\": a service's namespace and name are DNS labels");
-	if (json_get_str(o, "type", type, sizeof(type), true, e) < 0 ||
-	    json_get_str(o, "clusterIP", cluster_ip, sizeof(cluster_ip), true, e) < 0)
+	if (json_get_str(o, "type", type, sizeof(type), true, e) < 0)
 		return -1;
+	bool external = strcmp(type, "ExternalName") == 0;
+	if (json_get_str(o, "clusterIP", cluster_ip, sizeof(cluster_ip), !external, e) < 0)
+		return -1;
+	if (external) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "externalName");
+		char bare[256] = "";
+		if (cJSON_IsString(name) && strlen(name->valuestring) < sizeof(bare))
+			snprintf(bare, sizeof(bare), "%s", name->valuestring);
+		size_t n = strlen(bare);
+		if (n > 1 && bare[n - 1] == '.')
+			bare[n - 1] = '\0';
+		if (cluster_ip[0] || !topology_is_dns_subdomain(bare))
+			return tb_fail(e, "\"externalName\": an ExternalName Service has a DNS name (and no clusterIP)");
+		s->external_name = xstrdup(name->valuestring);
+		strcpy(cluster_ip, "None");
+	}
 	bool known = false;
 	for (size_t i = 0; i < ARRAY_SIZE(type_names) && !known; i++)
 		if (strcmp(type, type_names[i]) == 0) {

@@ -64,6 +64,11 @@ options ndots:5"
 	run "$TESTBED" exec "$LAB" front/client python3 -c 'import urllib.request; print(urllib.request.urlopen("http://web.shop/hostname", timeout=5).read().decode())'
 	assert_success
 	assert_output --regexp '^web-[a-z0-9]+-[a-z0-9]+$'
+	# ExternalName store.shop: a CNAME to web's name, so web's address.
+	run resolve front/client store.shop
+	assert_output "$ip"
+	run "$TESTBED" exec "$LAB" front/client nslookup store.shop.svc.cluster.local
+	assert_line --regexp 'store\.shop\.svc\.cluster\.local[[:space:]]+canonical name = web\.shop\.svc\.cluster\.local'
 	# A Service's short name is its own namespace's only: NXDOMAIN from front.
 	run resolve front/client web
 	assert_failure
@@ -82,7 +87,7 @@ options ndots:5"
 	assert_success
 }
 
-@test "statefulset: each pod's own name, every ready endpoint of the headless Service, SRV per pod, dnsConfig merged" {
+@test "statefulset: each pod's own name, every ready endpoint of the headless Service, SRV per pod, dnsConfig and hostAliases" {
 	up_example statefulset
 	db0=$(machine_address db-0)
 	db1=$(machine_address db-1)
@@ -112,6 +117,12 @@ options ndots:5"
 	assert_output "search data.svc.cluster.local svc.cluster.local cluster.local db.data.svc.cluster.local
 nameserver 10.96.0.10
 options ndots:2 edns0"
+	# /etc/hosts as the kubelet manages it: a pod's FQDN under its
+	# subdomain; hostAliases.
+	run "$TESTBED" exec "$LAB" db-0 cat /etc/hosts
+	assert_line "$(printf '%s\tdb-0.db.data.svc.cluster.local\tdb-0' "$db0")"
+	run resolve data/client legacy
+	assert_output "192.0.2.10"
 	# The DNS pod itself asks nobody (dnsPolicy Default, nodes have no resolver).
 	run "$TESTBED" exec "$LAB" kube-system/coredns cat /etc/resolv.conf
 	assert_success

@@ -236,10 +236,12 @@ valid_json() {
 		service:default/web-lb http 80
 		service:default/web-local http 80
 		service:default/web-np http 80
+		service:kube-system/kube-dns tcp 53
 	EOF
-	# From each of the 5 pods, answered by one of the web pods (the outside one's by the internet).
+	# From each of the 6 pods (5 and cluster DNS's, kube-system/coredns), answered by one of
+	# the web pods (the outside one's by the internet).
 	run jq -r '[.probes[] | select(.to == "service:default/web" and .proto == "http")] | length' "$r"
-	assert_output 5
+	assert_output 6
 	run jq -r '[.probes[] | select(.to | startswith("service:default/web")) | .answeredBy | startswith("web-")] | all' "$r"
 	assert_output true
 	run jq -r '.probes[] | select(.to == "internet" and .proto == "http") | "\(.from) \(.clientIP) \(.client | split(":")[0])"' "$r"

@@ -145,6 +145,8 @@ TEST(dns_resolv_conf_keeps_the_kubelets_search_limits)
 	"{'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'web'}, 'spec': {'replicas': 2, "      \
 	"'selector': {'matchLabels': {'app': 'web'}}, 'template': {'metadata': {'labels': {'app': 'web'}}, 'spec': " \
 	"{'containers': [{'name': 'c', 'image': 'x', 'ports': [{'containerPort': 8080}]}]}}}}, "                    \
+	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'away'}, 'spec': {'type': 'ExternalName', "    \
+	"'externalName': 'db.example.org.', 'ports': [{'name': 'h', 'port': 80}]}}, "                               \
 	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'ext'}, 'spec': {'clusterIP': 'None', "       \
 	"'ports': [{'name': 'h', 'port': 80}]}}, "                                                                   \
 	"{'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'all'}, 'spec': {'clusterIP': 'None', "       \
@@ -258,6 +260,12 @@ TEST(dns_records_follow_the_specification_from_the_plan)
 		   "srv-host=_h._tcp.ext.default.svc.cluster.local,192-0-2-9.ext.default.svc.cluster.local,8080,10,100",
 		   true);
 	CHECK(strstr(conf->content, "192-0-2-8.ext") == NULL);
+	/* ExternalName away: a CNAME (without the root's dot), no A or SRV
+	 * record, no rules in kube-proxy's table. */
+	CHECK_LINE(conf->content, "cname=away.default.svc.cluster.local,db.example.org", true);
+	CHECK(strstr(hosts->content, "away.") == NULL && strstr(conf->content, "_h._tcp.away") == NULL);
+	for (const struct step *s = plan_next(&p, NULL, STEP_NFT); s; s = plan_next(&p, s, STEP_NFT))
+		CHECK(strstr(s->u.nft.ruleset, "default/away") == NULL);
 	/* Listening on the pod's address; nothing but the cluster's names. */
 	autofree char *listen = xasprintf("listen-address=%s", ipv4_addr_format(dns->address, a));
 	CHECK_LINE(conf->content, listen, true);
@@ -352,5 +360,53 @@ TEST(dns_runs_with_services_or_when_asked)
 		const struct plan_file *f = file_of(machine(&p, "a"), "/etc/resolv.conf");
 		CHECK(!machine(&p, "a") || (f && (f->content[0] != '\0') == cases[i].on));
 		plan_free(&p);
+	}
+}
+
+/* /etc/hosts as the kubelet manages it: only where it differs from up's
+ * own (a hostname, a subdomain, host aliases); on the node's network, the
+ * node's file and the aliases. */
+TEST(dns_etc_hosts_follows_the_kubelet)
+{
+	char *names[] = {"legacy.example", "legacy"};
+	struct tb_host_alias alias = {"192.0.2.10", names, 2};
+	struct tb_pod plain = {.name = "web", .namespace = "shop", .address = addr("10.244.0.5")};
+	struct tb_pod sts = plain, named = plain, aliased = plain, host = plain, host_aliased = plain;
+	sts.name = "db-0";
+	sts.hostname = "db-0";
+	sts.subdomain = "db";
+	named.hostname = "front";
+	aliased.host_aliases = &alias;
+	aliased.n_host_aliases = 1;
+	host.host_network = true;
+	host.hostname = "ignored";
+	host.address = addr("10.10.0.2");
+	host_aliased = host;
+	host_aliased.host_aliases = &alias;
+	host_aliased.n_host_aliases = 1;
+	const char *head = "# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+			   "fe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n";
+	autofree char *want_sts = xasprintf("%s10.244.0.5\tdb-0.db.shop.svc.cluster.local\tdb-0\n", head);
+	autofree char *want_named = xasprintf("%s10.244.0.5\tfront\n", head);
+	autofree char *want_aliased =
+		xasprintf("%s10.244.0.5\tweb\n\n# Entries added by HostAliases.\n192.0.2.10\tlegacy.example\tlegacy\n", head);
+	const struct {
+		const struct tb_pod *pod;
+		const char *want; /* NULL: up's own file stays */
+	} cases[] = {
+		{&plain, NULL},
+		{&sts, want_sts},
+		{&named, want_named},
+		{&aliased, want_aliased},
+		{&host, NULL},
+		{&host_aliased, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.10.0.2\tnode1\n\n"
+				"# Entries added by HostAliases.\n192.0.2.10\tlegacy.example\tlegacy\n"},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		autofree char *got = plan_dns_etc_hosts(cases[i].pod, "node1", "cluster.local");
+		if (!cases[i].want)
+			CHECK(got == NULL);
+		else
+			CHECK_STR(got, cases[i].want);
 	}
 }

@@ -278,8 +278,11 @@ TEST(services_saved_wrong_are_refused_naming_the_field)
 	} cases[] = {
 		{"\"ports\":[80]", "\"ports\":[80,81]",
 		 "services[0]: endpoints[0]: \"ports\": expected one port per service port (1), 0 where it has none"},
+		{"\"type\":\"ClusterIP\"", "\"type\":\"ExternalNames\"",
+		 "services[0]: \"type\": unknown service type \"ExternalNames\""},
+		/* An ExternalName Service has a name, and no address. */
 		{"\"type\":\"ClusterIP\"", "\"type\":\"ExternalName\"",
-		 "services[0]: \"type\": unknown service type \"ExternalName\""},
+		 "services[0]: \"externalName\": an ExternalName Service has a DNS name (and no clusterIP)"},
 		{"\"clusterIP\":\"10.96.0.2\"", "\"clusterIP\":\"10.96.0.2; reboot\"",
 		 "services[0]: \"clusterIP\": expected an IPv4 address or \"None\""},
 	};
