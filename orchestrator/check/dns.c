@@ -98,6 +98,9 @@ void dns_resolver_parse(const char *text, struct dns_resolver *r)
 				option_int(list[k], "ndots:", DNS_MAX_NDOTS, &r->ndots);
 				option_int(list[k], "timeout:", DNS_MAX_TIMEOUT_S, &r->timeout_s);
 				option_int(list[k], "attempts:", DNS_MAX_ATTEMPTS, &r->attempts);
+				r->rotate |= strcmp(list[k], "rotate") == 0;
+				r->no_tld_query |= strcmp(list[k], "no-tld-query") == 0;
+				r->use_vc |= strcmp(list[k], "use-vc") == 0;
 			}
 			strv_free(list);
 		}
@@ -134,7 +137,7 @@ char **dns_search_names(const struct dns_resolver *r, const char *name, size_t *
 			return out;
 	}
 	/* A root domain in the list is the name as it is, asked once. */
-	bool root_on_list = false;
+	bool root_on_list = false, searched = false;
 	for (size_t k = 0; k < r->n_search; k++) {
 		const char *domain = r->search[k];
 		if (!*domain || strcmp(domain, ".") == 0) {
@@ -149,8 +152,10 @@ char **dns_search_names(const struct dns_resolver *r, const char *name, size_t *
 		if (domain[dlen - 1] == '.')
 			dlen--;
 		out[(*n)++] = xasprintf("%.*s.%.*s", (int)bare_len, name, (int)dlen, domain);
+		searched = true;
 	}
-	if (!tried_as_is && !root_on_list)
+	/* A single label searched is not asked as it is under no-tld-query. */
+	if (!tried_as_is && !root_on_list && (dots || !searched || !r->no_tld_query))
 		out[(*n)++] = xasprintf("%.*s", (int)bare_len, name);
 	return out;
 }

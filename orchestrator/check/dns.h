@@ -38,13 +38,16 @@ struct dns_resolver {
 	int timeout_s; /* options timeout:N, default 5 */
 	int attempts;  /* options attempts:N, default 2 */
 	size_t ipv6_nameservers; /* written but not used: the lab has no IPv6 */
+	bool rotate;        /* options rotate: each query starts at the next nameserver */
+	bool no_tld_query;  /* options no-tld-query: a name without dots is never asked as it is */
+	bool use_vc;        /* options use-vc: queries over TCP (not implemented by checks) */
 };
 
 /* Reads TEXT (a resolv.conf) into R as glibc does: comments (';' or '#'
  * first on a line), "nameserver" (the first three), "search" and
  * "domain" (the later line wins), "options" ndots, timeout and attempts
- * (capped as glibc caps them); other lines and options have no effect on
- * what a check asks. */
+ * (capped as glibc caps them), rotate, no-tld-query and use-vc; other
+ * lines and options have no effect on an A or SRV query over UDP. */
 void dns_resolver_parse(const char *text, struct dns_resolver *r);
 void dns_resolver_free(struct dns_resolver *r);
 

@@ -60,7 +60,8 @@ struct lookup {
 	const struct dns_resolver *r;
 	char **names; /* dns_search_names' */
 	size_t n_names, name;
-	size_t server, round;
+	size_t server, round; /* the nameserver asked, and the round of them */
+	size_t first, tried;  /* where this name's round starts (options rotate), how many of it are asked */
 	uint16_t id;
 	uint8_t query[DNS_UDP_MAX];
 	int query_len;
@@ -121,6 +122,7 @@ struct engine {
 	uint32_t token;
 	uint16_t ident;
 	uint16_t dns_id; /* the next query's id */
+	size_t dns_rotate; /* options rotate: the next query's first nameserver */
 	double now; /* the loop's clock, read once per turn */
 };
 
@@ -672,15 +674,15 @@ static void next_name(struct engine *g, struct slot *s)
 static void next_try(struct engine *g, struct slot *s)
 {
 	struct lookup *l = s->lookup;
-	if (++l->server == l->r->n_nameservers) {
-		l->server = 0;
+	if (++l->tried == l->r->n_nameservers) {
+		l->tried = 0;
 		l->round++;
 	}
+	l->server = (l->first + l->tried) % l->r->n_nameservers;
 	if (l->round < (size_t)l->r->attempts) {
 		send_query(g, s);
 		return;
 	}
-	l->server = 0;
 	char ns[16], rcode[16];
 	const char *name = l->names[l->name];
 	if (l->rcode == ns_r_servfail) {
@@ -702,7 +704,10 @@ static void next_try(struct engine *g, struct slot *s)
 static void ask_name(struct engine *g, struct slot *s)
 {
 	struct lookup *l = s->lookup;
-	l->server = 0;
+	/* Under options rotate each query starts at the next nameserver. */
+	l->first = l->r->rotate ? g->dns_rotate++ % l->r->n_nameservers : 0;
+	l->server = l->first;
+	l->tried = 0;
 	l->round = 0;
 	l->rcode = -1;
 	l->unreachable = false;
@@ -823,6 +828,11 @@ static void begin_lookup(struct engine *g, struct slot *s)
 	if (!r->n_nameservers) {
 		fail(g, s, "%s cannot resolve %s: its nameservers are IPv6, and the lab has no IPv6",
 		     g->run->machines[p->from].name, name);
+		return;
+	}
+	if (r->use_vc) {
+		fail(g, s, "not implemented: %s's resolv.conf has options use-vc (queries over TCP); checks ask over UDP",
+		     g->run->machines[p->from].name);
 		return;
 	}
 	if (!s->lookup)

@@ -56,6 +56,7 @@ TEST(resolver_resolver_follows_glibc)
 	CHECK_STR(r.search[0], "c.example");
 	CHECK(r.search[1] == NULL);
 	CHECK_INT(r.ndots, 15);
+	CHECK(r.rotate && !r.no_tld_query && !r.use_vc);
 	CHECK_INT(r.timeout_s, 30);
 	CHECK_INT(r.attempts, 5);
 	dns_resolver_free(&r);
@@ -104,6 +105,10 @@ TEST(resolver_search_list_and_ndots)
 		{"search a.example\noptions ndots:0\n", "web", "web web.a.example"},
 		/* No search list: only as is. */
 		{"nameserver 10.0.0.1\n", "web", "web"},
+		/* no-tld-query: a single label searched is never asked as it is. */
+		{"search a.example\noptions no-tld-query\n", "web", "web.a.example"},
+		{"search a.example\noptions no-tld-query ndots:2\n", "web.shop", "web.shop.a.example web.shop"},
+		{"options no-tld-query\n", "web", "web"},
 		/* A root domain on the list is the name as is, once. */
 		{"search a.example .\n", "web", "web.a.example web"},
 		{"search . a.example\noptions ndots:1\n", "x.y", "x.y x.y.a.example"},
