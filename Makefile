@@ -188,7 +188,8 @@ test-bats: bin/testbed images $(MARKED_STAMP)
 # See tests/bats/helpers.bash for TESTBED_BIN.
 ASAN_SUITES := tests/bats/lab-kubenet-two-nodes.bats tests/bats/lab-errors.bats tests/bats/check.bats \
                tests/bats/check-liar.bats \
-               tests/bats/routing-modes.bats tests/bats/services-check.bats tests/bats/dns-check.bats
+               tests/bats/routing-modes.bats tests/bats/services-check.bats tests/bats/dns.bats \
+               tests/bats/dns-check.bats
 test-bats-asan: build/asan/testbed images $(MARKED_STAMP)
 	TESTBED_BIN=$(CURDIR)/build/asan/testbed \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \

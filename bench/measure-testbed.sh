@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # One run of testbed on one lab, inside the bench's scratch namespace:
 # up, check of the full mesh, memory, down, and what down left behind.
-#   bench/measure-testbed.sh TOPOLOGY NAME PODS [--no-check]
+#   bench/measure-testbed.sh TOPOLOGY NAME PODS [--no-check] [--during CMD]
 # prints one JSON object. --no-check leaves the check out ("check": null),
 # for labs measured for their up and memory alone (bench/measure-variants.sh).
+# --during runs CMD NAME while the lab is up, after the memory is read and
+# before down; what it prints, a JSON value, is "during" (null without it;
+# an {"error": ...} when it fails), for figures taken on a running lab
+# (bench/measure-services.sh).
 # Needs TB (the testbed binary) and TESTBED_STATE_DIR in the environment.
 # A failed up is a result, not an error: it is recorded, the lab is taken
 # down, and the script still succeeds; only a broken bench exits non-zero.
@@ -11,13 +15,17 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
-topology=${1:?usage: measure-testbed.sh TOPOLOGY NAME PODS [--no-check]} name=${2:?} pods=${3:?}
-run_check=true
-case "${4:-}" in
-"") ;;
---no-check) run_check=false ;;
-*) die "measure-testbed.sh: $4: unknown option" ;;
-esac
+topology=${1:?usage: measure-testbed.sh TOPOLOGY NAME PODS [--no-check] [--during CMD]} name=${2:?} pods=${3:?}
+shift 3
+run_check=true during_cmd=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--no-check) run_check=false ;;
+	--during) during_cmd=${2:?measure-testbed.sh: --during needs a command}; shift ;;
+	*) die "measure-testbed.sh: $1: unknown option" ;;
+	esac
+	shift
+done
 : "${TB:?TB must name the testbed binary}" "${TESTBED_STATE_DIR:?}"
 up_timeout=${BENCH_UP_TIMEOUT:-900}
 work=$(mktemp -d)
@@ -37,7 +45,7 @@ up_ms=$(elapsed_ms "$t0" "$t1")
 up_error=null
 [ "$up_rc" = 0 ] || up_error=$(tail -n 3 "$work/up.log" | jq -Rs '.')
 
-timings=null check=null memory=null lab_cpu_ms=null lab_pids=()
+timings=null check=null memory=null during=null lab_cpu_ms=null lab_pids=()
 if [ "$up_rc" = 0 ]; then
 	"$TB" status "$name" --json >"$work/status.json"
 	timings=$(jq -c '.labs[0].plan.timings' "$work/status.json")
@@ -79,6 +87,16 @@ if [ "$up_rc" = 0 ]; then
 			labPssKiB: $lk, labProcesses: $ln, podPssKiB: $pk, podProcesses: $pn, podMachines: $pm,
 			pssKiBPerPod: ($lk / $pods | floor), podPssKiBPerPod: ($pk / $pods | floor)
 		}')
+	if [ -n "$during_cmd" ]; then
+		during_rc=0
+		"$during_cmd" "$name" >"$work/during.json" 2>"$work/during.err" || during_rc=$?
+		if [ "$during_rc" = 0 ] && jq -e . "$work/during.json" >/dev/null 2>&1; then
+			during=$(jq -c . "$work/during.json")
+		else
+			during=$(jq -nc --arg cmd "${during_cmd##*/}" --argjson rc "$during_rc" \
+				--arg err "$(tail -n 3 "$work/during.err")" '{error: "\($cmd): exit \($rc): \($err)"}')
+		fi
+	fi
 	lab_cpu_ms=$(cpu_usage_ms "$cgroup")
 fi
 
@@ -111,10 +129,10 @@ fi
 
 jq -nc --argjson upRc "$up_rc" --argjson upMs "$up_ms" --argjson upErr "$up_error" --argjson timings "$timings" \
 	--argjson check "$check" --argjson memory "$memory" --argjson downMs "$down_ms" --argjson downRc "$down_rc" \
-	--argjson downOk "$down_ok" --argjson labCpuMs "$lab_cpu_ms" \
+	--argjson downOk "$down_ok" --argjson labCpuMs "$lab_cpu_ms" --argjson during "$during" \
 	--argjson left "$(printf '%s\n' "${left[@]}" | jq -Rsc 'split("\n") | map(select(. != ""))')" '{
 		up: {ok: ($upRc == 0), exit: $upRc, wallMs: $upMs, timingsMs: $timings, error: $upErr},
-		check: $check, memory: $memory,
+		check: $check, memory: $memory, during: $during,
 		down: {ok: $downOk, exit: $downRc, wallMs: $downMs, clean: ($left | length == 0), leftovers: $left},
 		labCpuMs: $labCpuMs
 	}'

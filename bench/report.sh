@@ -10,6 +10,7 @@ jq -r '
 	def x: if . == null then "-" else "\(.)x" end;
 	def mib: if . == null then "-" else "\(. / 1024 * 10 | round / 10) MiB" end;
 	def mibs($a; $b): if $a == null or $b == null then "-" else "\($a / 1024 * 10 | round / 10) / \($b | mib)" end;
+	def mb: if . == null then "-" else "\(. / 1048576 * 10 | round / 10) MiB" end;
 	def pad($w): tostring | . + (" " * ([$w - length, 1] | max));
 	def lpad($w): tostring | (" " * ([$w - length, 0] | max)) + .;
 	# A figure beside its target: marked when past it (none fails the bench).
@@ -55,6 +56,41 @@ jq -r '
 	row("  one port each (inline above): up, wall"; .variants.ports.onePortUpMs | s),
 	row("  PSS per pod, the lab'"'"'s processes: 6 / 1 port"; mibs(.variants.ports.pssKiBPerPod; .variants.ports.onePortPssKiBPerPod)),
 	row("  PSS per pod, the pods'"'"' processes: 6 / 1 port"; mibs(.variants.ports.podPssKiBPerPod; .variants.ports.onePortPodPssKiBPerPod)),
+	row("Services: many Services x endpoints, over nodes"; .services.many | "\(.services) x \(.endpointsPerService), \(.nodes) nodes"),
+	row("  validate / plan --format json, wall"; .services.many | "\(.validateMs | s) / \(.planMs | s)"),
+	row("  the plan (plan --format json)"; .services.many.planBytes | mb),
+	row("  testbed up, wall"; .services.many | if .okRuns == 0 then "FAILED" else (.upMs | s) end),
+	row("  up'"'"'s rules (nft, every node), wall"; .services.many.timingsMs.rules | s),
+	row("  floor: nft -f, one node after the other"; .services.many.floorSequentialMs | s),
+	row("  floor: nft -f, as many nodes at a time as CPUs"; .services.many | "\(.floorParallelMs | s) (\(.floorJobs // "-"))"),
+	row("  floor per node: wall one after the other, CPU"; .services.many |
+		"\(.perNodeFloorMs | s), \(.floorCpuPerNodeMs | s)"),
+	row("  CPU floor: CPU per node x nodes / CPUs"; .services.many |
+		if .floorCpuPerNodeMs and .floorNodes and .floorJobs then .floorCpuPerNodeMs * .floorNodes / .floorJobs | s else "-" end),
+	row("  built and loaded: plan + rules (< \($t.servicesBuiltAndLoadedMs / 1000) s)";
+		.services.many.builtAndLoadedMs | "\(s)\(atmost($t.servicesBuiltAndLoadedMs))"),
+	row("  ratio: rules / floor one after the other"; .services.ratios.rulesVsFloorSequential | x),
+	row("  ratio: rules / floor as many at a time as CPUs"; .services.ratios.rulesVsFloorParallel | x),
+	row("  status / status --json / check of 1 probe"; .services.many.readers |
+		"\(.statusMs | s) / \(.statusJsonMs | s) / \(.checkOneProbeMs | s)"),
+	row("    the same pods without Services"; .services.many.readersWithoutServices |
+		"\(.statusMs | s) / \(.statusJsonMs | s) / \(.checkOneProbeMs | s)"),
+	row("  the saved plan, with / without Services"; .services.many |
+		"\(.readers.planBytes | mb) / \(.readersWithoutServices.planBytes | mb)"),
+	row("  testbed down, with / without Services"; .services.many | "\(.readers.downMs | s) / \(.readersWithoutServices.downMs | s)"),
+	row("the pods with Services (pods / 2): up, wall"; .services.upVsPlain | "\(.upMs | s) (\(.services))"),
+	row("  without Services: up, wall"; .services.upVsPlain.plainUpMs | s),
+	row("  rules, with / without Services"; .services.upVsPlain | "\(.timingsMs.rules | s) / \(.plainTimingsMs.rules | s)"),
+	row("  floor: nft -f, one node after the other"; .services.upVsPlain.floorSequentialMs | s),
+	row("  floor: nft -f, as many nodes at a time as CPUs"; .services.upVsPlain.floorParallelMs | s),
+	row("  floor CPU per node; x nodes / CPUs"; .services.upVsPlain as $u | .services.many.floorJobs as $j |
+		if $u.floorCpuPerNodeMs and $u.floorNodes and $j then
+			"\($u.floorCpuPerNodeMs | s); \($u.floorCpuPerNodeMs * $u.floorNodes / $j | s)" else "-" end),
+	row("  the floor'"'"'s ratio: (without + CPU floor) / without"; .services.ratios.floorUpVsPlainUp | x),
+	row("service vs pod probes: targets; probes each"; .services.probes |
+		if .unsupported then "unsupported" else "\(.targets // "-"); \(.serviceProbes // "-") / \(.podProbes // "-")" end),
+	row("  service / pod probes/s"; .services.probes |
+		if .unsupported then "-" else "\(.serviceProbesPerSec | n) / \(.podProbesPerSec | n)" end),
 	row("Mininet lxbr build (N hosts)"; .mininet.buildMs | s),
 	row("Mininet stop"; .mininet.stopMs | s),
 	row("Mininet static ARP for pingAll (mn --arp)"; .mininet.staticArpMs | s),
@@ -78,8 +114,11 @@ jq -r '
 	row("ratio: 6 ports / 1 port, PSS/pod (target <= \($t.portsPssVsOnePortPss))"; .ratios.portsPssVsOnePortPss | "\(x)\(atmost($t.portsPssVsOnePortPss))"),
 	row("  the pods'"'"' processes alone"; .ratios.portsPodPssVsOnePortPodPss | x),
 	row("ratio: PSS per pod / Mininet PSS per host"; .ratios.pssPerPodVsMininetHost | x),
+	row("ratio: up with / without Services (target <= \($t.servicesUpVsPlainUp))"; .ratios.servicesUpVsPlainUp | "\(x)\(atmost($t.servicesUpVsPlainUp))"),
+	row("ratio: service / pod probe cost (target <= \($t.serviceProbeVsPodProbe))"; .ratios.serviceProbeVsPodProbe | "\(x)\(atmost($t.serviceProbeVsPodProbe))"),
 	"",
 	"Mininet'"'"'s fixLimits: applied in the scratch namespace: \(.sizes[0].mininet.limitsApplied // [] | join(", ") | if . == "" then "none" else . end)",
 	"  not written (machine-wide, or read-only outside the initial namespace): \(.sizes[0].mininet.limitsSkipped // [] | join(", "))",
+	(.sizes[] | .pods as $p | .services.probes.unsupported // empty | "service probes at \($p) pods not measured: this testbed refuses service: targets (\(.))"),
 	(.sizes[] | .pods as $p | .testbed.up.failures[] | "testbed up failed at \($p) pods (exit \(.exit), after \(.wallMs | s)): \(.error // "" | gsub("\n"; " "))")
 ' "$json"

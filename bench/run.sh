@@ -38,6 +38,14 @@ deployments_for() {
 	echo "$d"
 }
 
+# Replicas per Deployment for the labs with and without Services: 5 when
+# they split the pods evenly, else the most up to 5 that do.
+replicas_for() {
+	local r=5
+	while [ $(($1 % r)) != 0 ]; do r=$((r - 1)); done
+	echo "$r"
+}
+
 runs_for() {
 	if [ -n "${BENCH_RUNS:-}" ]; then echo "$BENCH_RUNS"; elif [ "$1" -le 100 ]; then echo 3; else echo 1; fi
 }
@@ -62,7 +70,7 @@ inner() {
 	mkdir /run/netns
 	ip link set lo up
 	export TESTBED_STATE_DIR=$work/state
-	local pods nodes per runs run name lab deployments
+	local pods nodes per runs run name lab deployments services replicas svc
 	for pods in $sizes; do
 		read -r nodes per < <(layout "$pods")
 		runs=$(runs_for "$pods")
@@ -76,6 +84,17 @@ inner() {
 		deployments=$(deployments_for "$pods")
 		"$here/gen-manifests.sh" "${name}m" "$nodes" "$pods" "$deployments" "$work/${name}m"
 		"$here/gen-topology.sh" "${name}p" "$nodes" "$per" ports >"$work/${name}p.json"
+		# What Services cost: many Services of 3 endpoints over the nodes
+		# (BENCH_SERVICES, default as many as the pods: 1000 at 1000 pods)
+		# and the same pods without them; then the pods with half as many
+		# Services as pods, and without.
+		services=${BENCH_SERVICES:-$pods}
+		"$here/gen-services.sh" "${name}s" "$nodes" "$nodes" 3 "$services" >"$work/${name}s.json"
+		"$here/gen-services.sh" "${name}s0" "$nodes" "$nodes" 3 0 >"$work/${name}s0.json"
+		replicas=$(replicas_for "$pods")
+		"$here/gen-services.sh" "${name}w" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) \
+			>"$work/${name}w.json"
+		"$here/gen-services.sh" "${name}w0" "$nodes" $((pods / replicas)) "$replicas" 0 >"$work/${name}w0.json"
 		"$TB" plan "$lab" >"$work/$name.sh"
 		for ((run = 1; run <= runs; run++)); do
 			echo "bench: $pods pods ($nodes x $per), run $run of $runs" >&2
@@ -86,6 +105,9 @@ inner() {
 			variants=$(peer "$here/measure-variants.sh" "$work/${name}m/${name}m.json" "$lab" \
 				"$work/${name}p.json" "$pods")
 			sleep "$settle"
+			svc=$(peer "$here/measure-services.sh" "$work/${name}s.json" "$work/${name}s0.json" \
+				"$work/${name}w.json" "$work/${name}w0.json")
+			sleep "$settle"
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"
 			mn_args=("$pods")
@@ -94,9 +116,9 @@ inner() {
 			sleep "$settle"
 			jq -nc --argjson pods "$pods" --argjson nodes "$nodes" --argjson per "$per" --argjson run "$run" \
 				--argjson deployments "$deployments" --argjson tb "$tb" --argjson meshes "$meshes" \
-				--argjson variants "$variants" --argjson ipb "$ipb" --argjson mn "$mn" \
+				--argjson variants "$variants" --argjson svc "$svc" --argjson ipb "$ipb" --argjson mn "$mn" \
 				'{pods: $pods, nodes: $nodes, podsPerNode: $per, deployments: $deployments, run: $run,
-				  testbed: $tb, meshes: $meshes, variants: $variants, ipBatch: $ipb, mininet: $mn}'
+				  testbed: $tb, meshes: $meshes, variants: $variants, services: $svc, ipBatch: $ipb, mininet: $mn}'
 		done
 	done
 }
@@ -108,7 +130,7 @@ fi
 
 [ "$(id -u)" = 0 ] || die "run as root (sudo make bench): the labs need namespaces"
 [ -x "$TB" ] || die "$TB: not built (make)"
-for tool in jq ip bridge mn brctl ping unshare findmnt; do
+for tool in jq ip bridge mn brctl ping unshare findmnt nsenter nft; do
 	command -v "$tool" >/dev/null || die "$tool: not installed (./ci/deps.sh)"
 done
 for pods in $sizes; do layout "$pods" >/dev/null; done
@@ -155,7 +177,8 @@ times >"$work/times"
 read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
 bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" \
-	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0, .variants.labCpuMs // 0] | add // 0' \
+	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0, .variants.labCpuMs // 0,
+		.services.labCpuMs // 0] | add // 0' \
 		"$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')
 hz=$(getconf CLK_TCK)

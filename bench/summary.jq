@@ -105,6 +105,76 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				portsPodPssVsOnePortPodPss: ($p | medratio(.ports.podPssKiBPerPod; .inline.podPssKiBPerPod))
 			}
 		}),
+		# What Services cost (bench/measure-services.sh): figures are the
+		# medians over runs; a floor is a run's faster round of its two.
+		services: (($r | map(.services)) as $v | ($v | map(select(.many.lab.up.ok == true))) as $k |
+			($v | map(.upVsPlain | {with: (.with | turns), without: (.without | turns)} |
+				select(.with and .without))) as $w |
+			($v | map(.probes | select(. != null and .pod != null and .service != null))) as $pr | {
+			many: {
+				services: $v[0].many.services, nodes: $v[0].many.nodes,
+				endpointsPerService: $v[0].many.endpointsPerService,
+				validateMs: ($v | med(.many.validate.ms // [] | median)),
+				planMs: ($v | med(.many.plan.ms // [] | median)),
+				planBytes: $v[0].many.plan.bytes,
+				okRuns: ($k | length),
+				upMs: ($k | med(.many.lab.up.wallMs)),
+				timingsMs: ($k | phases(.many.lab.up.timingsMs)),
+				floorNodes: $v[0].many.floor.nodes, floorBytes: $v[0].many.floor.bytes, floorJobs: $v[0].many.floor.jobs,
+				floorSequentialMs: ($v | med(.many.floor.sequentialMs // [] | min)),
+				floorParallelMs: ($v | med(.many.floor.parallelMs // [] | min)),
+				floorCpuPerNodeMs: ($v | med(.many.floor | if .cpuMs and (.cpuMs | length) > 0 then
+					(.cpuMs | add / length) / .nodes else null end)),
+				readers: ($k | {statusMs: med(.many.lab.during.statusMs), statusJsonMs: med(.many.lab.during.statusJsonMs),
+					checkOneProbeMs: med(.many.lab.during.checkOneProbeMs), planBytes: med(.many.lab.during.planBytes),
+					downMs: med(.many.lab.down.wallMs)}),
+				readersWithoutServices: ($v | map(select(.many.withoutServices.up.ok == true)) | {
+					statusMs: med(.many.withoutServices.during.statusMs),
+					statusJsonMs: med(.many.withoutServices.during.statusJsonMs),
+					checkOneProbeMs: med(.many.withoutServices.during.checkOneProbeMs),
+					planBytes: med(.many.withoutServices.during.planBytes),
+					downMs: med(.many.withoutServices.down.wallMs)})
+			},
+			upVsPlain: {
+				pods: $v[0].upVsPlain.pods, services: $v[0].upVsPlain.services, okRuns: ($w | length),
+				upMs: ($w | med(.with.upMs)), plainUpMs: ($w | med(.without.upMs)),
+				floorSequentialMs: ($v | med(.upVsPlain.floor.sequentialMs // [] | min)),
+				floorParallelMs: ($v | med(.upVsPlain.floor.parallelMs // [] | min)),
+				floorCpuPerNodeMs: ($v | med(.upVsPlain.floor | if .cpuMs and (.cpuMs | length) > 0 then
+					(.cpuMs | add / length) / .nodes else null end)),
+				floorNodes: $v[0].upVsPlain.floor.nodes,
+				timingsMs: ($w | phases(.with.timingsMs)), plainTimingsMs: ($w | phases(.without.timingsMs))
+			},
+			probes: {
+				okRuns: ($pr | length), targets: $v[0].probes.targets,
+				unsupported: ([$v[] | .probes.unsupported // empty] | first),
+				podProbes: ($pr | med(.pod.probes)), podWallMs: ($pr | med(.pod.wallMs)),
+				podProbesPerSec: ($pr | med(.pod.probesPerSec)),
+				serviceProbes: ($pr | med(.service.probes)), serviceWallMs: ($pr | med(.service.wallMs)),
+				serviceProbesPerSec: ($pr | med(.service.probesPerSec))
+			},
+			ratios: {
+				rulesVsFloorSequential: ($k | medratio(.many.lab.up.timingsMs.rules; .many.floor.sequentialMs // [] | min)),
+				rulesVsFloorParallel: ($k | medratio(.many.lab.up.timingsMs.rules; .many.floor.parallelMs // [] | min)),
+				statusVsWithoutServices: ($v | medratio(.many.lab.during.statusMs; .many.withoutServices.during.statusMs)),
+				checkVsWithoutServices: ($v | medratio(.many.lab.during.checkOneProbeMs;
+					.many.withoutServices.during.checkOneProbeMs)),
+				upVsPlainUp: ($w | medratio(.with.upMs; .without.upMs)),
+				# About the best any tool could do here: the lab without
+				# Services, plus the CPU its rule sets cost nft -f spread
+				# over every CPU (nothing else running meanwhile).
+				floorUpVsPlainUp: ($v | map(select((.upVsPlain.without | turns) and .upVsPlain.floor.cpuMs) |
+					{w: (.upVsPlain.without | turns).upMs,
+					 f: ((.upVsPlain.floor.cpuMs | add / length) / .upVsPlain.floor.jobs)}) |
+					medratio(.w + .f; .w)),
+				# A probe's cost is the wall clock per probe: the service
+				# probe's over the pod probe's.
+				serviceProbeVsPodProbe: ($pr | medratio(.service.wallMs / .service.probes; .pod.wallMs / .pod.probes))
+			}
+		} | .many.perNodeFloorMs = (if .many.floorSequentialMs and .many.floorNodes then
+				.many.floorSequentialMs / .many.floorNodes | r1 else null end)
+		  | .many.builtAndLoadedMs = (if .many.planMs and .many.timingsMs.rules then
+				.many.planMs + .many.timingsMs.rules | r1 else null end)),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
@@ -133,6 +203,9 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 		portsUpVsOnePortUp: .variants.ratios.portsUpVsOnePortUp,
 		portsPssVsOnePortPss: .variants.ratios.portsPssVsOnePortPss,
 		portsPodPssVsOnePortPodPss: .variants.ratios.portsPodPssVsOnePortPodPss,
+		servicesRulesVsFloorParallel: .services.ratios.rulesVsFloorParallel,
+		servicesUpVsPlainUp: .services.ratios.upVsPlainUp,
+		serviceProbeVsPodProbe: .services.ratios.serviceProbeVsPodProbe,
 		probesPerSecVsPingsPerSec: ratio(.testbed.check.probesPerSec; .mininet.pingsPerSec),
 		pssPerPodVsMininetHost: ratio(.testbed.memory.pssKiBPerPod; .mininet.pssKiBPerHost)
 	}
@@ -153,11 +226,12 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 	# marks a figure past its target; none fails the bench.
 	targets: {
 		manifestsValidateMs: 100, manifestsPlanMs: 100, manifestsUpVsInlineUp: 1.1,
-		portsUpVsOnePortUp: 1.2, portsPssVsOnePortPss: 1.2, udpVsHttpProbesPerSecAtLeast: 0.5
+		portsUpVsOnePortUp: 1.2, portsPssVsOnePortPss: 1.2, udpVsHttpProbesPerSecAtLeast: 0.5,
+		servicesBuiltAndLoadedMs: 1000, serviceProbeVsPodProbe: 1.2, servicesUpVsPlainUp: 1.15
 	},
 	sizes: $sizes,
 	problems: [
-		($runs[] | (.testbed, .meshes, .variants, .ipBatch, .mininet) | select(.error) | .error),
+		($runs[] | (.testbed, .meshes, .variants, .services, .ipBatch, .mininet) | select(. != null and .error) | .error),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == false) | "the http and udp meshes at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == true) | (.http, .udp) | select(.error) | "a mesh at \($p) pods: \(.error)"),
 		($runs[] | .pods as $p | .meshes | select(.down.clean == false or (.up.ok == true and .down.ok == false)) | "the meshes' lab at \($p) pods was not taken down cleanly"),
@@ -174,6 +248,20 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 					"the \($k) lab at \($p) pods ran \(.memory.podMachines) pods"),
 				(select(.up.ok == true and .down.ok == false) | "the \($k) lab at \($p) pods: down failed (exit \(.down.exit))"),
 				(.down.leftovers // [] | .[] | "testbed down of the \($k) lab at \($p) pods left \(.)"))),
+		($runs[] | .pods as $p | .services | select(. != null and .error == null) |
+			(.many.floor, .upVsPlain.floor | select(. != null and .error) | "a rule sets' floor at \($p) pods: \(.error)"),
+			(.many.validate, .many.plan | select(.ok == false) |
+				"validate or plan of the many-services lab at \($p) pods failed (exit \(.exit)): \(.error // "" | gsub("\n"; " "))"),
+			(([.many.lab, .many.withoutServices] | map({k: "the many-services lab", v: .}) | .[1].k = "its pods without Services") +
+			 (.upVsPlain | [(.with[] | {k: "the lab with Services", v: .}), (.without[] | {k: "the lab without Services", v: .})]) |
+			 .[] | .k as $k | .v |
+				(select(.up.ok == false) | "\($k) at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
+				(select(.up.ok == true and .down.ok == false) | "\($k) at \($p) pods: down failed (exit \(.down.exit))"),
+				(.during | select(. != null and .error) | "\($k) at \($p) pods: \(.error)"),
+				(.down.leftovers // [] | .[] | "testbed down of \($k) at \($p) pods left \(.)")),
+			(.probes | select(. != null and .error == null) | (.turns.pod[], .turns.service[]) |
+				(select(.error) | "the service and pod probes at \($p) pods: \(.error)"),
+				(select(.failed and .failed > 0) | "the service and pod probes at \($p) pods: \(.failed) of \(.probes) failed: \(.failures | join("; "))"))),
 		($sizes[] | . as $s |
 			(.testbed.down.leftovers[] | "testbed down at \($s.pods) pods left \(.)"),
 			(select(.ipBatch.clean == false) | "ip -batch delete at \($s.pods) pods left namespaces"),

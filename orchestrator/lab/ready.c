@@ -39,8 +39,9 @@ static int start_listen_probe(struct listen_wait *t, struct tb_err *e)
 	return fd;
 }
 
-/* The last line of the log at PATH that the init did not write, escaped,
- * or "" (malloc'd). */
+/* The last line of the log at PATH but the init's report of the
+ * workload's end, escaped, or "" (malloc'd): the workload's own last word,
+ * or the init's why it could not run it. */
 static char *last_words(const char *path)
 {
 	char buf[4096];
@@ -56,7 +57,9 @@ static char *last_words(const char *path)
 		char *nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		if (*line && strncmp(line, "testbed init:", 13) != 0)
+		/* Not the init's own report of the end, which the message has. */
+		if (*line && !(strncmp(line, "testbed init:", 13) == 0 &&
+			       (strstr(line, ": workload exited with status ") || strstr(line, ": workload killed by signal "))))
 			found = line;
 		line = nl ? nl + 1 : NULL;
 	}

@@ -137,8 +137,9 @@ static bool assign_pods(struct tb_topology *t, struct diag *d)
 		if (own > room) {
 			autofree char *path = xasprintf("nodes[%zu].pods", i);
 			diag_error(d, n->pods_line, path,
-				   "%zu pods do not fit in %s, which holds at most %llu (cbr0 takes the first address)",
-				   own, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room);
+				   "%zu pods do not fit in %s, which holds at most %llu (cbr0 takes the first address%s)",
+				   own, ipv4_prefix_format(n->pod_cidr, a), (unsigned long long)room,
+				   i == 0 && t->dns_address ? "; cluster DNS's pod, kube-system/coredns, is one of them" : "");
 			ok = false;
 			continue;
 		}

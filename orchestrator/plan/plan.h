@@ -232,9 +232,11 @@ struct plan_expect {
 	int from_line, to_line, port_line, client_line, answered_by_line, requests_line, answers_line;
 };
 
-/* How long each phase of `up` took, in milliseconds (-1: not measured). */
+/* How long each phase of `up` took, in milliseconds (-1: not measured).
+ * RULES is the part of NETWORK spent loading nftables rule sets (kube-proxy's
+ * tables, egress, host ports), over every node: what Services cost. */
 struct plan_timings {
-	double images, machines, network, servers, total;
+	double images, machines, network, servers, total, rules;
 };
 
 /* The neighbour design the plan carries out (plan_neigh.c). */

@@ -208,7 +208,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		.pod_cidr = t->cluster.pod_cidr,
 		.service_cidr = t->cluster.service_cidr,
 		.underlay = t->cluster.underlay,
-		.timings = {-1, -1, -1, -1, -1},
+		.timings = {-1, -1, -1, -1, -1, -1},
 	};
 	/* Machines first, in the order they are spawned: a node before its
 	 * pods (they are created inside its PID namespace). */

@@ -200,6 +200,7 @@ static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
 		put_timing(t, "images", p->timings.images);
 		put_timing(t, "machines", p->timings.machines);
 		put_timing(t, "network", p->timings.network);
+		put_timing(t, "rules", p->timings.rules);
 		put_timing(t, "servers", p->timings.servers);
 		put_timing(t, "total", p->timings.total);
 	}
@@ -654,7 +655,7 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 			return -1;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "timings");
 	p->timings = (struct plan_timings){get_timing(t, "images"), get_timing(t, "machines"), get_timing(t, "network"),
-					   get_timing(t, "servers"), get_timing(t, "total")};
+					   get_timing(t, "servers"), get_timing(t, "total"), get_timing(t, "rules")};
 	return 0;
 }
 

@@ -25,6 +25,14 @@ struct step_ops {
 	void (*to_json)(const struct plan *p, const struct step *s, cJSON *o);
 	/* Fills S from O; reports what is missing or malformed through E. */
 	int (*from_json)(const struct plan *p, const cJSON *o, struct step *s, struct tb_err *e);
+	/* Optional, for kinds whose steps may be applied side by side on
+	 * worker threads (steps_walk.threads), each machine's by one thread:
+	 * applies S touching nothing of CTX but its plan and namespaces, and
+	 * may leave in *LATER what FINISH releases later from the walk's own
+	 * thread (what would keep the worker waiting, such as an nftables
+	 * socket's close). */
+	int (*apply_apart)(const struct exec_ctx *ctx, const struct step *s, void **later, struct tb_err *e);
+	void (*finish)(void *later);
 };
 
 /* Defined by the steps layer (steps/step.c). */

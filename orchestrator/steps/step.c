@@ -55,6 +55,49 @@ struct nl_sock *exec_sock(struct exec_ctx *ctx, size_t machine, struct tb_err *e
 	return ctx->socks[machine];
 }
 
+/* A run's kind and context, for its worker threads: apply_apart only
+ * reads the context. */
+struct run_arg {
+	const struct exec_ctx *ctx;
+	const struct step_ops *ops;
+};
+
+static int run_apply(void *arg, const struct step *s, void **later, struct tb_err *e)
+{
+	const struct run_arg *r = arg;
+	return r->ops->apply_apart(r->ctx, s, later, e);
+}
+
+static void run_finish(void *arg, void *later)
+{
+	const struct run_arg *r = arg;
+	r->ops->finish(later);
+}
+
+/* Applies side by side the run of steps of FIRST's kind from FIRST on
+ * (skipping those WALK leaves out; the compiler orders steps by kind);
+ * *END is where the run ends. */
+static int apply_run(struct exec_ctx *ctx, const struct steps_walk *walk, size_t first, size_t *end,
+		     struct tb_err *e)
+{
+	const struct plan *p = ctx->plan;
+	enum step_kind kind = p->steps[first].kind;
+	autofree size_t *run = xcalloc(p->n_steps - first, sizeof(*run));
+	size_t n = 0, i = first;
+	for (; i < p->n_steps; i++) {
+		const struct step *s = &p->steps[i];
+		if (walk->kinds && !walk->kinds[s->kind])
+			continue;
+		if (s->kind != kind)
+			break;
+		run[n++] = i;
+	}
+	*end = i;
+	struct run_arg r = {.ctx = ctx, .ops = step_ops(kind)};
+	struct apart_ops ops = {.apply = run_apply, .finish = r.ops->finish ? run_finish : NULL, .arg = &r};
+	return apart_apply(p, run, n, walk->threads, &ops, walk, e);
+}
+
 int steps_apply(struct exec_ctx *ctx, const struct steps_walk *walk, struct tb_err *e)
 {
 	const struct plan *p = ctx->plan;
@@ -62,6 +105,13 @@ int steps_apply(struct exec_ctx *ctx, const struct steps_walk *walk, struct tb_e
 		const struct step *s = &p->steps[i];
 		if (walk->kinds && !walk->kinds[s->kind])
 			continue;
+		if (walk->threads && step_ops(s->kind)->apply_apart) {
+			size_t end;
+			if (apply_run(ctx, walk, i, &end, e) < 0)
+				return -1;
+			i = end - 1;
+			continue;
+		}
 		if (walk->before && walk->before(walk->arg, e) < 0)
 			return -1;
 		if (s->kind == STEP_MACHINE && !ctx->spawn)

@@ -3,8 +3,12 @@
  * Applied through libnftables from inside the machine's namespace: the
  * context binds its netlink socket where it is created, and a buffer is
  * one transaction, so a rule set is applied whole or not at all. By hand:
- * `ip netns exec NS nft -f - <<EOF`. */
+ * `ip netns exec NS nft -f - <<EOF`. Rule sets of different machines load
+ * side by side on the walk's worker threads (steps/step.h): a node's
+ * kube-proxy table of 1000 services costs about 0.4 s of CPU, parsing in
+ * libnftables and checking in the kernel. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,16 +17,29 @@
 #include "steps/netlink.h"
 #include "steps/step.h"
 
-static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+/* nft_ctx_new's first call sets libnftables' process-wide state up (its
+ * once-only init is no lock-guarded): contexts are made one at a time, then
+ * each is used by one thread only. */
+static pthread_mutex_t new_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Applies S's rule set from inside its machine's namespace, entered by
+ * this thread alone, and hands back the context: the socket it opened
+ * there is the caller's to close (see finish). */
+static int load(const struct exec_ctx *ctx, const struct step *s, struct nft_ctx **out, struct tb_err *e)
 {
 	const struct step_nft *n = &s->u.nft;
 	const char *machine = ctx->plan->machines[s->machine].name;
 	int self;
+	*out = NULL;
 	if (netns_enter(ctx->netns[s->machine], &self, e) < 0)
 		return tb_context(e, "%s", machine);
-	/* Its socket below FD_SETSIZE, which libnftables' select() needs. */
+	/* The context's socket, opened here, below FD_SETSIZE, which
+	 * libnftables' select() needs; the reserve is shared, hence the lock. */
+	pthread_mutex_lock(&new_lock);
 	fd_low_release();
 	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	fd_low_restore();
+	pthread_mutex_unlock(&new_lock);
 	int rc = 0;
 	if (!nft) {
 		rc = tb_fail(e, "%s: nft table %s: cannot create an nftables context", machine, n->table);
@@ -33,12 +50,43 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 			const char *why = nft_ctx_get_error_buffer(nft);
 			rc = tb_fail(e, "%s: nft table %s: %.*s", machine, n->table,
 				     (int)strcspn(why ? why : "rejected", "\n"), why ? why : "rejected");
+			nft_ctx_free(nft);
+		} else {
+			*out = nft;
 		}
-		nft_ctx_free(nft);
 	}
-	fd_low_restore();
 	netns_leave(&self);
 	return rc;
+}
+
+static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+{
+	struct nft_ctx *nft;
+	int rc = load(ctx, s, &nft, e);
+	if (nft)
+		nft_ctx_free(nft);
+	return rc;
+}
+
+static int apply_apart(const struct exec_ctx *ctx, const struct step *s, void **later, struct tb_err *e)
+{
+	struct nft_ctx *nft;
+	int rc = load(ctx, s, &nft, e);
+	*later = nft;
+	return rc;
+}
+
+/* Closing an nftables socket waits for the kernel to free what the
+ * machine's recent transactions replaced, after an RCU grace period (a
+ * rule set that deletes its table first, to replace it whole, leaves such
+ * a thing: 10-15 ms a close): the walk closes them while the workers go on. */
+static void finish(void *later)
+{
+	nft_ctx_free(later);
+	/* Its socket's low descriptor is free again: back to the reserve. */
+	pthread_mutex_lock(&new_lock);
+	fd_low_restore();
+	pthread_mutex_unlock(&new_lock);
 }
 
 static void render(const struct render_ctx *r, const struct step *s)
@@ -76,4 +124,6 @@ const struct step_ops step_nft_ops = {
 	.render = render,
 	.to_json = to_json,
 	.from_json = from_json,
+	.apply_apart = apply_apart,
+	.finish = finish,
 };

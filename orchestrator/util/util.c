@@ -493,7 +493,7 @@ int remove_tree_at(int dirfd, const char *name, struct tb_err *e)
 /* A handful: a library makes its socket or two while they are free. */
 #define LOW_FDS 4
 static int low_fds[LOW_FDS];
-static size_t n_low_fds, n_low_released;
+static size_t n_low_fds;
 
 static void low_fds_fill(size_t want)
 {
@@ -516,13 +516,11 @@ void fd_low_reserve(void)
 
 void fd_low_release(void)
 {
-	n_low_released = n_low_fds;
 	while (n_low_fds)
 		close(low_fds[--n_low_fds]);
 }
 
 void fd_low_restore(void)
 {
-	low_fds_fill(n_low_released);
-	n_low_released = 0;
+	low_fds_fill(LOW_FDS);
 }

@@ -120,8 +120,10 @@ long long now_ms(void);
  * (libnftables does), which aborts on a descriptor past it: a lab of a few
  * hundred machines holds more than that open. fd_low_reserve() (once, at
  * start) holds a few low ones on /dev/null; fd_low_release() frees them for
- * the sockets such a library is about to make, fd_low_restore() takes them
- * back once it is done with them. */
+ * the sockets such a library is about to make, fd_low_restore() refills the
+ * reserve from the lowest free ones (after such a socket is made, or closed).
+ * The reserve is process-wide and unlocked: callers on several threads share
+ * one lock around these calls (steps/step_nft.c). */
 void fd_low_reserve(void);
 void fd_low_release(void);
 void fd_low_restore(void);

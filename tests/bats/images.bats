@@ -20,9 +20,12 @@ in_image() {
 		--root="$BATS_FILE_TMPDIR/$kind" /bin/sh -c "$*"
 }
 
-@test "the pod image is under 20 MB compressed" {
+# 18 MB for the stand-in pods' python and busybox, 6 more for the cluster's
+# own servers run from it (dnsmasq, nginx, and the libraries and iproute2
+# their packages depend on).
+@test "the pod image is under 26 MB compressed" {
 	size=$(stat -c %s "$REPO/images/pod.tar.zst")
-	[ "$size" -lt $((20 * 1024 * 1024)) ]
+	[ "$size" -lt $((26 * 1024 * 1024)) ]
 }
 
 @test "pod image: busybox tools run" {

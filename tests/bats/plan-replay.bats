@@ -148,6 +148,32 @@ replay() {
 	assert_output --partial '10.96.0.10 . udp . 53'
 }
 
+@test "replay: a lab with Services, its nodes' rule sets loaded side by side, in every routing mode" {
+	# 4 nodes, 4 Deployments of 2 replicas, 40 Services: up loads the
+	# nodes' kube-proxy and egress tables on several threads at once
+	# (orchestrator/steps/apart.c); the script loads them one after another.
+	jq -n --arg repo "$REPO" '{
+		name: "apart",
+		images: {pod: "\($repo)/images/pod.tar.zst", node: "\($repo)/images/node.tar.zst"},
+		nodes: [range(1; 5) as $n | {name: "node\($n)"}],
+		objects: ([range(1; 5) as $d | {apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "app\($d)"},
+			spec: {replicas: 2, selector: {matchLabels: {app: "app\($d)"}},
+				template: {metadata: {labels: {app: "app\($d)"}},
+					spec: {containers: [{name: "web", ports: [{name: "http", containerPort: 8000}]}]}}}}]
+			+ [range(1; 41) as $k | {apiVersion: "v1", kind: "Service", metadata: {name: "svc\($k)"},
+				spec: {selector: {app: "app\($k % 4 + 1)"}, ports: [{port: 80, targetPort: "http"}]}}])
+	}' >"$BATS_TEST_TMPDIR/services.json"
+	for mode in gateway host-gw vxlan; do
+		replay "$BATS_TEST_TMPDIR/services.json" "$mode"
+	done
+	# Not vacuous: the dump holds every node's kube-proxy table, each its own.
+	for n in 1 2 3 4; do
+		run jq -r --arg n "node$n" '.namespaces[$n].nft' "$BATS_TEST_TMPDIR/up.json"
+		assert_output --partial 'table ip kube-proxy'
+		assert_output --partial "10.10.0.$((n + 1))"
+	done
+}
+
 @test "replay with static neighbours: fixed MACs and permanent entries, every example and routing mode" {
 	replay "$REPO/topologies/veth-pair.json" "" static
 	replay "$REPO/topologies/bridge.json" "" static

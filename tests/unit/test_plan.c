@@ -239,7 +239,7 @@ TEST(plan_json_round_trip)
 			continue;
 		}
 		snprintf(p.images[0].sha256, sizeof(p.images[0].sha256), "%064d", 7);
-		p.timings = (struct plan_timings){1.5, 2, 3, 4, 10.5};
+		p.timings = (struct plan_timings){1.5, 2, 3, 4, 10.5, 2.5};
 		autofree char *text = plan_to_json(&p, true);
 		struct tb_err e;
 		CHECK_INT(plan_from_json(text, &q, &e), 0);
@@ -248,6 +248,7 @@ TEST(plan_json_round_trip)
 		autofree char *s1 = plan_shape(&p), *s2 = plan_shape(&q);
 		CHECK_STR(s1, s2);
 		CHECK(q.timings.total == 10.5);
+		CHECK(q.timings.rules == 2.5);
 		plan_free(&p);
 		plan_free(&q);
 	}

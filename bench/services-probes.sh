@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# A service probe against a pod probe, on one running lab with Services
+# (bench/gen-services.sh), for bench/measure-services.sh (run by
+# measure-testbed.sh --during):
+#   bench/services-probes.sh NAME       prints one JSON object
+# Two expectation files, checked with `testbed check NAME --expect`: every
+# pod to each of the lab's first T Services over http
+# ({"from": "*", "to": "service:default/svcK"}), and every pod to each of
+# its first T pods (plan order), T = BENCH_PROBE_TARGETS (default 50) or
+# fewer when the lab has fewer Services or pods. The same sources, as many
+# targets, so that the probes differ in what they reach alone: a pod's
+# address, or a cluster IP that kube-proxy's rules DNAT to an endpoint
+# (whose answer must come from one of the Service's pods). Each is checked
+# twice, in the order pods, services, services, pods; a kind's figure is
+# its faster turn. A testbed that does not know service: targets yet is a
+# result ("unsupported", its error), not a failure.
+# Needs TB and TESTBED_STATE_DIR.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+name=${1:?usage: services-probes.sh NAME}
+: "${TB:?TB must name the testbed binary}" "${TESTBED_STATE_DIR:?}"
+want=${BENCH_PROBE_TARGETS:-50}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$TB" plan "$name" --format json >"$work/plan.json"
+jq --argjson want "$want" '
+	([.services[] | select(.clusterIP)] | length) as $s | ([.machines[] | select(.kind == "pod")] | length) as $p |
+	([$want, $s, $p] | min) as $t |
+	{service: [.services[] | select(.clusterIP)][:$t] | map({from: "*", to: "service:\(.namespace)/\(.name)", proto: "http"}),
+	 pod: [.machines[] | select(.kind == "pod")][:$t] | map({from: "*", to: .name, proto: "http"})}' \
+	"$work/plan.json" >"$work/expect.json"
+jq '.service' "$work/expect.json" >"$work/service.json"
+jq '.pod' "$work/expect.json" >"$work/pod.json"
+targets=$(jq '.pod | length' "$work/expect.json")
+if [ "$targets" = 0 ] || [ "$(jq '.service | length' "$work/expect.json")" != "$targets" ]; then
+	die "$name: no Services or pods to probe"
+fi
+
+# One check of KIND's file: {ok, wallMs, probes, passed, failed, probesPerSec},
+# or {unsupported: ERROR} when testbed refuses the file's targets, or
+# {ok: false, error} when it fails otherwise.
+check() {
+	local kind=$1 rc=0 t0 t1 wall
+	t0=$(now_us)
+	"$TB" check "$name" --expect "$work/$kind.json" --format json >"$work/check.json" 2>"$work/check.err" || rc=$?
+	t1=$(now_us)
+	wall=$(elapsed_ms "$t0" "$t1")
+	if [ "$rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
+		jq -c --argjson wall "$wall" --argjson rc "$rc" '{
+			ok: ($rc == 0), wallMs: $wall, probes: .summary.total, passed: .summary.passed,
+			failed: .summary.failed, probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end),
+			failures: [.probes[]? | select(.ok == false) | "\(.from) -> \(.to): \(.error // .got)"][:3]
+		}' "$work/check.json"
+	elif [ "$rc" = 2 ] && grep -q 'service:' "$work/check.err"; then
+		jq -nc --arg err "$(head -n 1 "$work/check.err")" '{unsupported: $err}'
+	else
+		jq -nc --argjson wall "$wall" --argjson rc "$rc" --arg err "$(tail -n 3 "$work/check.err")" \
+			'{ok: false, wallMs: $wall, exit: $rc, error: $err}'
+	fi
+}
+
+turns='{"pod": [], "service": []}'
+for kind in pod service service pod; do
+	turns=$(jq -c --arg k "$kind" --argjson r "$(check "$kind")" '.[$k] += [$r]' <<<"$turns")
+done
+jq -c --argjson targets "$targets" '{
+	targets: $targets, order: ["pod", "service", "service", "pod"], turns: .,
+	unsupported: ([.service[] | .unsupported // empty] | first),
+	pod: ([.pod[] | select(.wallMs and .error == null)] | min_by(.wallMs)),
+	service: ([.service[] | select(.wallMs and .error == null)] | min_by(.wallMs))
+}' <<<"$turns"
