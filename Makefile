@@ -40,7 +40,7 @@ WARN    := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing
            -Wformat=2 -Wno-format-nonliteral
 ALL_CFLAGS = $(WARN) $(CFLAGS) -D_FORTIFY_SOURCE=2 -DTESTBED_VERSION='"$(VERSION)"' \
            -Iorchestrator $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lresolv -lm
 # Symbols bound at start: every machine init is a clone of testbed, and lazy
 # binding would resolve (and copy-on-write) the same PLT slots in each one.
 BIND_NOW  := -Wl,-z,now -Wl,-z,relro
@@ -189,7 +189,7 @@ test-bats: bin/testbed images $(MARKED_STAMP)
 ASAN_SUITES := tests/bats/lab-kubenet-two-nodes.bats tests/bats/lab-errors.bats tests/bats/check.bats \
                tests/bats/check-liar.bats \
                tests/bats/routing-modes.bats tests/bats/services-check.bats tests/bats/dns.bats \
-               tests/bats/ingress.bats
+               tests/bats/ingress.bats tests/bats/dns-check.bats
 test-bats-asan: build/asan/testbed images $(MARKED_STAMP)
 	TESTBED_BIN=$(CURDIR)/build/asan/testbed \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \

@@ -126,12 +126,13 @@ testbed_exec() {
 	"$TESTBED" exec "${TESTBED_LAB:?testbed_exec: TESTBED_LAB is unset; call testbed_up first}" "$target" -- "$@"
 }
 
-# _testbed_probe FROM TO PROTO PORT RESULT CLIENTIP: runs one probe through
-# `testbed check` with a one-expectation copy of the lab's own topology and
-# sets _tb_probe (the probe's JSON object), _tb_status (check's exit code)
-# and _tb_err (check's stderr). PORT, RESULT and CLIENTIP may be empty.
+# _testbed_probe FROM TO PROTO PORT RESULT CLIENTIP [MORE]: runs one probe
+# through `testbed check` with a one-expectation copy of the lab's own
+# topology and sets _tb_probe (the probe's JSON object), _tb_status
+# (check's exit code) and _tb_err (check's stderr). PORT, RESULT and
+# CLIENTIP may be empty; MORE is a JSON object of further fields.
 _testbed_probe() {
-	local from=$1 to=$2 proto=$3 port=$4 result=$5 clientip=$6 lab=${TESTBED_LAB:-} topo err
+	local from=$1 to=$2 proto=$3 port=$4 result=$5 clientip=$6 more=${7:-"{}"} lab=${TESTBED_LAB:-} topo err
 	_tb_probe='' _tb_status=0 _tb_err=''
 	if [ -z "$lab" ]; then
 		_tb_err="TESTBED_LAB is unset; call testbed_up first" _tb_status=2
@@ -147,12 +148,13 @@ _testbed_probe() {
 	err=$(mktemp)
 	_tb_probe=$("$TESTBED" check --format json --output /dev/stdout --quiet <(
 		jq --arg dir "$(dirname "$topo")" --arg from "$from" --arg to "$to" --arg proto "$proto" \
-			--arg port "$port" --arg result "$result" --arg clientip "$clientip" '
+			--arg port "$port" --arg result "$result" --arg clientip "$clientip" --argjson more "$more" '
 			.images |= ((. // {}) | map_values(if startswith("/") then . else $dir + "/" + . end))
 			| .expect = [{from: $from, to: $to, proto: $proto}
 				+ (if $port == "" then {} else {port: ($port | tonumber)} end)
 				+ (if $result == "" then {} else {result: $result} end)
-				+ (if $clientip == "" then {} else {clientIP: $clientip} end)]' "$topo"
+				+ (if $clientip == "" then {} else {clientIP: $clientip} end)
+				+ $more]' "$topo"
 	) 2>"$err" | jq -c '.probes[0] // empty' 2>/dev/null) || true
 	# The pipeline's status is jq's; check's own is read from the report.
 	_tb_err=$(cat "$err")
@@ -203,7 +205,9 @@ _tb_field() {
 _tb_got() {
 	[ -n "$_tb_probe" ] || { echo "no probe ran"; return; }
 	jq -r "$_tb_jq_esc"' .got + (if .error then ": " + .error else "" end)
-		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end) | esc' <<<"$_tb_probe"
+		+ (if .answeredBy then " (answered by " + .answeredBy + ")" else "" end)
+		+ (if .dns.name then " (resolved " + .dns.name + ": " + (.dns.answer | join(", ")) + ")" else "" end)
+		| esc' <<<"$_tb_probe"
 }
 
 # A failure from a probe that never ran (bad lab, refused FILE): check's words.
@@ -217,7 +221,9 @@ _tb_fail_nonrun() {
 # assert_reachable FROM TO [PROTO[:PORT]]: one probe (http by default, tcp,
 # udp or ping) from FROM to TO must pass, as testbed check judges it: http
 # needs TO itself to answer GET /hostname, udp a "hostname" datagram. FROM
-# and TO are names as expectations write them (NAME, NAMESPACE/NAME).
+# and TO are names as expectations write them (NAME, NAMESPACE/NAME, or TO
+# as service:, nodeport:, ip: or a DNS name: web.shop, dns:web, which FROM
+# resolves first; http to a name goes to port 80, as a URL's).
 assert_reachable() {
 	_testbed_reach assert_reachable pass "$@"
 }
@@ -306,4 +312,47 @@ assert_client_ip() {
 	[ "$_tb_status" -eq 0 ] || why=(reason "$(_tb_got)")
 	_testbed_fail "assert_client_ip: the server at $to did not see $expected" \
 		from "$from" to "$to" expected "$expected" got "$got" "${why[@]}"
+}
+
+# assert_resolves FROM NAME [ADDRESS...]: NAME, asked by FROM's own resolver
+# (its /etc/resolv.conf: search list, ndots) as testbed check's proto dns
+# asks it, has an A record; with ADDRESSes, exactly those.
+assert_resolves() {
+	local from=${1:-} name=${2:-}
+	if [ -z "$from" ] || [ -z "$name" ]; then
+		_testbed_fail "assert_resolves: usage: assert_resolves FROM NAME [ADDRESS...]" arguments "$*"
+		return
+	fi
+	shift 2
+	local more='{}' expected="an address"
+	if [ $# -gt 0 ]; then
+		more=$(jq -cn '{addresses: $ARGS.positional}' --args "$@")
+		expected="exactly $*"
+	fi
+	_testbed_probe "$from" "$name" dns "" "" "" "$more"
+	if [ "$_tb_status" -eq 2 ]; then
+		_tb_fail_nonrun assert_resolves from "$from" name "$name"
+		return
+	fi
+	[ "$_tb_status" -eq 0 ] && return 0
+	_testbed_fail "assert_resolves: $from does not resolve $name to $expected" \
+		from "$from" name "$name" expected "$expected" got "$(_tb_got)"
+}
+
+# refute_resolves FROM NAME: NAME, asked by FROM's own resolver, resolves to
+# no address (NXDOMAIN with every name of its search list, or no A record).
+refute_resolves() {
+	local from=${1:-} name=${2:-}
+	if [ -z "$from" ] || [ -z "$name" ]; then
+		_testbed_fail "refute_resolves: usage: refute_resolves FROM NAME" arguments "$*"
+		return
+	fi
+	_testbed_probe "$from" "$name" dns "" "" "" '{"failure": "nxdomain"}'
+	if [ "$_tb_status" -eq 2 ]; then
+		_tb_fail_nonrun refute_resolves from "$from" name "$name"
+		return
+	fi
+	[ "$_tb_status" -eq 0 ] && return 0
+	_testbed_fail "refute_resolves: $from resolves $name, or fails otherwise" \
+		from "$from" name "$name" expected "NXDOMAIN" got "$(_tb_got)"
 }

@@ -2,10 +2,12 @@
 #define _GNU_SOURCE
 #include "check/check.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/cluster_dns.h"
 #include "model/selector.h"
 #include "plan/ingress_nginx.h"
 #include "util/diag.h"
@@ -36,6 +38,11 @@ static void detail_clear(struct check_detail *d, bool path_note_too)
 	free(d->client);
 	d->error = d->answered_by = d->client = NULL;
 	counts_free(d);
+	free(d->dns_name);
+	strv_free(d->dns_answer);
+	d->dns_name = NULL;
+	d->dns_answer = NULL;
+	d->n_dns_answer = 0;
 	if (path_note_too) {
 		free(d->path_note);
 		d->path_note = NULL;
@@ -48,8 +55,17 @@ void check_run_free(struct check_run *run)
 		detail_clear(&run->details[i], true);
 	for (size_t i = 0; i < run->n_end_names; i++)
 		free(run->end_names[i]);
-	for (size_t i = 0; i < run->n_rules; i++)
+	for (size_t i = 0; i < run->n_rules; i++) {
 		free(run->rules[i].client_text);
+		strv_free(run->rules[i].records);
+	}
+	for (size_t m = 0; run->resolvers && m < run->n_machines; m++)
+		if (run->resolvers[m]) {
+			dns_resolver_free(run->resolvers[m]);
+			free(run->resolvers[m]);
+		}
+	free(run->resolvers);
+	run->resolvers = NULL;
 	for (size_t i = 0; i < run->n_http_requests; i++) {
 		free(run->http_requests[i].host);
 		free(run->http_requests[i].path);
@@ -151,6 +167,9 @@ void check_view(const struct check_run *run, size_t i, struct check_view *v)
 		.answered_by = d && d->answered_by ? d->answered_by : "",
 		.client = d && d->client ? d->client : "",
 		.path_note = d ? d->path_note : NULL,
+		.dns_name = d ? d->dns_name : NULL,
+		.dns_answer = d ? d->dns_answer : NULL,
+		.n_dns_answer = d ? d->n_dns_answer : 0,
 		.counts = d ? d->counts : NULL,
 		.n_counts = d ? d->n_counts : 0,
 		.requests = rule ? rule->requests : 1,
@@ -412,6 +431,8 @@ struct end {
 	uint16_t port;
 	uint32_t answerers, n_answerers;
 	uint32_t request; /* ingress: 1 + index into run->http_requests */
+	bool resolve;          /* a DNS name: the probing machine resolves it first */
+	enum tb_dns_type dns_type; /* proto dns: what it asks */
 };
 
 /* The port udp probes take by default: the first UDP port, as http takes
@@ -608,6 +629,8 @@ char *check_probe_label(const struct check_run *run, const struct check_probe *p
 	const char *from = run->machines[p->from].name, *to = check_end_name(run, t->end);
 	if (t->proto == TB_PROTO_PING)
 		return xasprintf("%s -> %s ping%s%s", from, to, times, client);
+	if (t->proto == TB_PROTO_DNS)
+		return xasprintf("%s -> %s dns %s%s", from, to, t->dns_type == TB_DNS_SRV ? "SRV" : "A", times);
 	return xasprintf("%s -> %s %s:%u%s%s", from, to, tb_proto_name((enum tb_proto)t->proto), t->port, times,
 			 client);
 }
@@ -625,6 +648,16 @@ static bool spans_equal(const struct check_run *run, uint32_t a, uint32_t na, ui
 	return na == nb && (na == 0 || memcmp(items + a, items + b, na * sizeof(*items)) == 0);
 }
 
+static bool records_equal(const struct check_rule *x, const struct check_rule *y)
+{
+	if (x->n_records != y->n_records)
+		return false;
+	for (size_t k = 0; k < x->n_records; k++)
+		if (strcmp(x->records[k], y->records[k]) != 0)
+			return false;
+	return true;
+}
+
 /* Do expectations A and B ask the same beyond pass or fail? */
 static bool rules_agree(const struct check_run *run, uint32_t a, uint32_t b)
 {
@@ -632,7 +665,10 @@ static bool rules_agree(const struct check_run *run, uint32_t a, uint32_t b)
 	return x->requests == y->requests && x->count == y->count && x->every_answerer == y->every_answerer &&
 	       x->has_answerers == y->has_answerers &&
 	       spans_equal(run, x->answerers, x->n_answerers, y->answerers, y->n_answerers, run->answerers) &&
-	       spans_equal(run, x->clients, x->n_clients, y->clients, y->n_clients, run->addresses);
+	       spans_equal(run, x->clients, x->n_clients, y->clients, y->n_clients, run->addresses) &&
+	       x->has_answers == y->has_answers &&
+	       spans_equal(run, x->answers, x->n_answers, y->answers, y->n_answers, run->addresses) &&
+	       records_equal(x, y);
 }
 
 /* Adds P, or lets it override (or be overridden by) an earlier probe for
@@ -720,7 +756,8 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 		const struct check_target *t = &run->targets[k - 1];
 		/* An ingress: target is reached at one address from outside the
 		 * cluster and at another from inside. */
-		if (t->proto == proto && t->port == port && (!to->named || t->address == to->address))
+		if (t->proto == proto && t->port == port && t->dns_type == to->dns_type &&
+		    (!to->named || t->address == to->address))
 			return k - 1;
 	}
 	uint32_t first = (uint32_t)run->n_answerers, n;
@@ -737,6 +774,8 @@ static uint32_t target_of(struct check_run *run, struct target_index *ti, const 
 		.address = to->address,
 		.port = port,
 		.proto = (uint8_t)proto,
+		.resolve = to->resolve,
+		.dns_type = (uint8_t)to->dns_type,
 		.answerers = first,
 		.n_answerers = n,
 		.request = to->request,
@@ -1228,6 +1267,37 @@ static bool resolve_ingress(const struct plan *p, struct check_run *run, struct 
 	return true;
 }
 
+/* Whether X's "to" is a DNS name the probing machine resolves: any "to"
+ * of a dns probe, "dns:NAME", or a name with a dot (machines' names have
+ * none: expect.c). */
+static bool expect_resolves(const struct plan_expect *x)
+{
+	return x->proto == TB_PROTO_DNS || str_has_prefix(x->to, "dns:") ||
+	       (strchr(x->to, '.') && topology_is_dns_name(x->to));
+}
+
+/* A DNS name: no address until the probing machine resolves it, then the
+ * expectation's port there (http's 80 by default: expect.c); nothing
+ * known answers yet (check_target_resolved). */
+static bool resolve_dns_target(struct diag *d, size_t i, const struct plan_expect *x, const char *path, int line,
+			       struct end *end)
+{
+	const char *name = str_has_prefix(x->to, "dns:") ? x->to + strlen("dns:") : x->to;
+	if (!topology_is_dns_name(name)) {
+		diag_error(d, line, path, "\"%s\" is no DNS name", x->to);
+		return false;
+	}
+	if (x->proto != TB_PROTO_PING && x->proto != TB_PROTO_DNS && !x->port) {
+		diag_error(d, line, path, "%s probes to a name need a port: give \"port\"", tb_proto_name(x->proto));
+		return false;
+	}
+	(void)i;
+	end->resolve = true;
+	end->dns_type = x->dns_type;
+	end->port = x->proto == TB_PROTO_PING || x->proto == TB_PROTO_DNS ? 0 : (uint16_t)x->port;
+	return true;
+}
+
 /* Expectation I's "to" when it names an address rather than a machine:
  * the end, its address, port and answerers. */
 static bool resolve_named_target(const struct plan *p, struct compiler *c, struct diag *d, size_t i,
@@ -1237,7 +1307,8 @@ static bool resolve_named_target(const struct plan *p, struct compiler *c, struc
 	autofree char *path = xasprintf("expect[%zu].to", i);
 	int line = x->to_line ? x->to_line : x->line;
 	*end = (struct end){.named = true, .name = x->to};
-	bool ok = str_has_prefix(x->to, "service:")   ? resolve_service(p, c->run, d, i, path, line, end)
+	bool ok = expect_resolves(x)		      ? resolve_dns_target(d, i, x, path, line, end)
+		  : str_has_prefix(x->to, "service:") ? resolve_service(p, c->run, d, i, path, line, end)
 		  : str_has_prefix(x->to, "ingress:") ? resolve_ingress(p, c->run, d, i, path, line, false, end)
 						      : resolve_address(p, c->run, d, i, path, line, end);
 	if (ok)
@@ -1245,7 +1316,191 @@ static bool resolve_named_target(const struct plan *p, struct compiler *c, struc
 	return ok;
 }
 
+/* ---- names, as probes resolve them ---- */
+
+const char *check_target_name(const struct check_run *run, const struct check_target *t)
+{
+	const char *name = check_end_name(run, t->end);
+	return str_has_prefix(name, "dns:") ? name + strlen("dns:") : name;
+}
+
+const struct dns_resolver *check_resolver(struct check_run *run, uint32_t machine, const char **why)
+{
+	if (!run->resolvers)
+		run->resolvers = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*run->resolvers));
+	if (run->resolvers[machine])
+		return run->resolvers[machine];
+	const struct plan_machine *m = &run->machines[machine];
+	for (size_t k = 0; k < m->n_files; k++)
+		if (strcmp(m->files[k].path, "/etc/resolv.conf") == 0) {
+			run->resolvers[machine] = xcalloc(1, sizeof(**run->resolvers));
+			dns_resolver_parse(m->files[k].content, run->resolvers[machine]);
+			return run->resolvers[machine];
+		}
+	*why = m->image == PLAN_NONE ? "it has no image, so the lab writes it no /etc/resolv.conf"
+				     : "the lab writes it no /etc/resolv.conf (the lab has no cluster DNS?)";
+	return NULL;
+}
+
+/* What answers a probe of PROTO to ADDRESS and PORT, as an ip: target's:
+ * a Service's endpoints there, the pods serving a node's port, else the
+ * machine that has the address; appended to the run's answerers, how many. */
+static uint32_t answerers_at(struct check_run *run, uint32_t address, uint16_t port, enum tb_proto proto)
+{
+	if (proto == TB_PROTO_PING || proto == TB_PROTO_DNS || !run->plan)
+		return 0;
+	size_t m = machine_at(run, address);
+	size_t node = m != PLAN_NONE && run->machines[m].kind == MACHINE_NODE ? m : PLAN_NONE;
+	bool matched = false;
+	const struct plan_service *other = NULL, *local_none = NULL;
+	uint32_t n = service_answerers(run->plan, run, address, port, transport(proto), node, &matched, &other,
+				       &local_none);
+	if (matched || m == PLAN_NONE)
+		return n;
+	uint32_t hosted = node != PLAN_NONE ? served_on_node(run, node, address, proto, port) : 0;
+	if (hosted)
+		return hosted;
+	add_answerer(run, (uint32_t)m);
+	return 1;
+}
+
+uint32_t check_target_resolved(struct check_run *run, uint32_t name, uint32_t address)
+{
+	for (size_t k = run->compiled_targets; k < run->n_targets; k++)
+		if (run->targets[k].name_of == name + 1 && run->targets[k].address == address)
+			return (uint32_t)k;
+	struct check_target t = run->targets[name];
+	t.address = address;
+	t.resolve = 0;
+	t.name_of = name + 1;
+	t.answerers = (uint32_t)run->n_answerers;
+	t.n_answerers = answerers_at(run, address, t.port, (enum tb_proto)t.proto);
+	grow_array((void **)&run->targets, &run->cap_targets, run->n_targets + 1, sizeof(*run->targets));
+	run->targets[run->n_targets] = t;
+	return (uint32_t)run->n_targets++;
+}
+
+/* "10.96.0.12" or "web-0.web.shop.svc.cluster.local:80": record K of A (malloc'd). */
+static char *record_text(const struct dns_answer *a, size_t k, bool srv)
+{
+	char addr[16];
+	return srv ? xasprintf("%s:%u", a->srv[k].target, a->srv[k].port)
+		   : xstrdup(ipv4_addr_format(a->addresses[k], addr));
+}
+
+/* Past this many records, an answer's are not all kept. */
+#define CHECK_DNS_RECORDS_MAX 64
+
+void check_probe_set_dns(struct check_run *run, size_t i, const struct dns_answer *a)
+{
+	struct check_detail *d = detail_of(run, i);
+	bool srv = check_target_of(run, &run->probes[i])->dns_type == TB_DNS_SRV;
+	size_t n = srv ? a->n_srv : a->n_addresses;
+	if (n > CHECK_DNS_RECORDS_MAX)
+		n = CHECK_DNS_RECORDS_MAX;
+	set_text(&d->dns_name, a->name ? a->name : "", DNS_NAME_MAX);
+	strv_free(d->dns_answer);
+	d->dns_answer = xcalloc(n + 1, sizeof(*d->dns_answer));
+	for (d->n_dns_answer = 0; d->n_dns_answer < n; d->n_dns_answer++)
+		d->dns_answer[d->n_dns_answer] = record_text(a, d->n_dns_answer, srv);
+}
+
+/* "10.96.0.12, 10.96.0.13" (malloc'd). */
+static char *join(char *const *items, size_t n)
+{
+	char *text = xstrdup("");
+	for (size_t k = 0; k < n; k++) {
+		char *more = xasprintf("%s%s%s", text, k ? ", " : "", items[k]);
+		free(text);
+		text = more;
+	}
+	return text;
+}
+
+bool check_probe_dns_ok(const struct check_run *run, size_t i, const struct dns_answer *a, char **why)
+{
+	const struct check_probe *p = &run->probes[i];
+	const struct check_rule *rule = check_rule_of(run, p);
+	bool srv = check_target_of(run, p)->dns_type == TB_DNS_SRV;
+	size_t n = srv ? a->n_srv : a->n_addresses;
+	if (!rule || !rule->has_answers)
+		return true;
+	size_t n_want = srv ? rule->n_records : rule->n_answers;
+	char **got = xcalloc(n + 1, sizeof(*got)), **want = xcalloc(n_want + 1, sizeof(*want));
+	for (size_t k = 0; k < n; k++) {
+		got[k] = record_text(a, k, srv);
+		for (char *c = got[k]; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	for (size_t k = 0; k < n_want; k++) {
+		char addr[16];
+		want[k] = xstrdup(srv ? rule->records[k] : ipv4_addr_format(run->addresses[rule->answers + k], addr));
+	}
+	/* The same set: each record of one is in the other. */
+	bool same = true;
+	for (size_t k = 0; k < n && same; k++) {
+		bool in = false;
+		for (size_t j = 0; j < n_want && !in; j++)
+			in = strcmp(got[k], want[j]) == 0;
+		same = in;
+	}
+	for (size_t j = 0; j < n_want && same; j++) {
+		bool in = false;
+		for (size_t k = 0; k < n && !in; k++)
+			in = strcmp(got[k], want[j]) == 0;
+		same = in;
+	}
+	if (!same) {
+		autofree char *g = join(got, n), *w = join(want, n_want);
+		*why = xasprintf("%s answered %s; expected %s", a->name, n ? g : "no record", n_want ? w : "no record");
+	}
+	strv_free(got);
+	strv_free(want);
+	return same;
+}
+
 /* ---- what an expectation asks beyond pass or fail ---- */
+
+/* A dns expectation's "addresses" (into run->addresses) or "records"
+ * (TARGET:PORT, lower case, without a trailing dot): the set its answer
+ * must be. False after reporting one that is neither. */
+static bool compile_answers(struct check_run *run, struct diag *d, size_t i, const struct plan_expect *x,
+			    struct check_rule *rule)
+{
+	autofree char *path = xasprintf("expect[%zu].%s", i, x->dns_type == TB_DNS_SRV ? "records" : "addresses");
+	int line = x->answers_line ? x->answers_line : x->line;
+	rule->has_answers = true;
+	rule->answers = (uint32_t)run->n_addresses;
+	rule->records = xcalloc(x->n_answers + 1, sizeof(*rule->records));
+	for (size_t k = 0; k < x->n_answers; k++) {
+		const char *a = x->answers[k];
+		if (x->dns_type == TB_DNS_A) {
+			uint32_t addr;
+			if (!ipv4_addr_parse(a, &addr)) {
+				diag_error(d, line, path, "\"%s\" is no IPv4 address", a);
+				return false;
+			}
+			grow_array((void **)&run->addresses, &run->cap_addresses, run->n_addresses + 1,
+				   sizeof(*run->addresses));
+			run->addresses[run->n_addresses++] = addr;
+			continue;
+		}
+		const char *colon = strrchr(a, ':');
+		size_t len = colon ? (size_t)(colon - a) : 0;
+		len -= len && a[len - 1] == '.';
+		char *record = colon ? xasprintf("%.*s:%s", (int)len, a, colon + 1) : NULL;
+		if (!record || !len) {
+			free(record);
+			diag_error(d, line, path, "\"%s\" is no SRV record's TARGET:PORT", a);
+			return false;
+		}
+		for (char *c = record; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		rule->records[rule->n_records++] = record;
+	}
+	rule->n_answers = (uint32_t)run->n_addresses - rule->answers;
+	return true;
+}
 
 /* Expectation I's rule: its requests, answeredBy and clientIP found in
  * the lab; false after reporting through D what they name that it lacks. */
@@ -1289,6 +1544,8 @@ static bool compile_rule(const struct plan *p, struct check_run *run, struct dia
 			ok = false;
 		}
 	}
+	if (x->has_answers && !compile_answers(run, d, i, x, rule))
+		ok = false;
 	if (x->client_ip == TB_CLIENT_IP_NAMED && x->client_name) {
 		autofree char *path = xasprintf("expect[%zu].clientIP", i);
 		int line = x->client_line ? x->client_line : x->line;
@@ -1464,6 +1721,38 @@ static void compile_default_services(struct check_run *run, struct target_index 
 	free(targets);
 }
 
+/* Cluster DNS, once a namespace: from its first pod whose resolver asks
+ * the cluster's DNS first (the kubelet's ClusterFirst resolv.conf; not a
+ * hostNetwork or dnsPolicy Default pod's), the kube-dns Service's own
+ * name, absolute so that no search list changes it, must resolve. */
+static void compile_default_dns(struct check_run *run, struct target_index *ti, const struct plan *t,
+				const struct end *pods, size_t n_pods)
+{
+	if (!t->dns_address || !t->cluster_domain)
+		return;
+	autofree char *name = xasprintf("%s.%s.svc.%s.", TB_DNS_SERVICE, TB_DNS_NAMESPACE, t->cluster_domain);
+	struct end to = {.named = true, .resolve = true, .dns_type = TB_DNS_A};
+	autofree const char **done = xcalloc(n_pods + 1, sizeof(*done));
+	size_t n_done = 0;
+	for (size_t i = 0; i < n_pods; i++) {
+		const struct plan_machine *m = &t->machines[pods[i].machine];
+		bool seen = !m->namespace;
+		for (size_t k = 0; k < n_done && !seen; k++)
+			seen = strcmp(done[k], m->namespace) == 0;
+		const char *why = NULL;
+		const struct dns_resolver *r = seen ? NULL : check_resolver(run, (uint32_t)pods[i].machine, &why);
+		if (!r || !r->n_nameservers || r->nameservers[0] != t->dns_address)
+			continue;
+		done[n_done++] = m->namespace;
+		if (to.machine == 0 && !to.name) {
+			to.machine = end_named(run, ti, name);
+			to.name = run->end_names[to.machine - run->n_machines];
+		}
+		struct check_probe p = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], &to, TB_PROTO_DNS, 0);
+		append_probe(run, &p);
+	}
+}
+
 /* Kubernetes' networking model: every pod reaches every other pod, and
  * sees its real address. Pods running their own command get tcp instead
  * of http, as nobody knows what they answer; pod servers with a UDP port
@@ -1494,6 +1783,7 @@ static void compile_default_model(struct check_run *run, struct target_index *ti
 		append_probe(run, &ping);
 	}
 	compile_default_services(run, ti, t, pods, n);
+	compile_default_dns(run, ti, t, pods, n);
 }
 
 /* The probe of expectation I from FROM to TO; false, with D told why,
@@ -1522,7 +1812,7 @@ static bool compile_expectation(struct compiler *c, const struct plan *t, struct
 	size_t n_from, n_to;
 	int from_says, to_says;
 	bool named = str_has_prefix(x->to, "service:") || str_has_prefix(x->to, "nodeport:") ||
-		     str_has_prefix(x->to, "ip:") || str_has_prefix(x->to, "ingress:");
+		     str_has_prefix(x->to, "ip:") || str_has_prefix(x->to, "ingress:") || expect_resolves(x);
 	if (!expand_target(t, d, i, "from", x->from, x->from_line ? x->from_line : x->line, &froms, &n_from,
 			   &from_says))
 		return false;
@@ -1588,6 +1878,7 @@ bool check_compile(const struct plan *t, struct check_run *run, struct diag *d)
 		compile_default_model(run, &c.targets, t);
 	for (size_t i = 0; i < t->n_expects; i++)
 		ok &= compile_expectation(&c, t, d, i);
+	run->compiled_targets = run->n_targets;
 	free(c.specificity);
 	free(c.table);
 	free(c.targets.head);

@@ -3,7 +3,8 @@
  * check_compile() turns a plan's `expect` list (or, without one, the
  * Kubernetes networking model: every pod reaches every other pod over http
  * and ping, with its own source address, and over udp where it serves a
- * UDP port) into a flat list of probes, one per (from, to, proto, port),
+ * UDP port, then egress, Services and, once a namespace, cluster DNS)
+ * into a flat list of probes, one per (from, to, proto, port),
  * between the plan's machines. It is pure, so
  * it is unit-tested, and `validate` runs it too. probe_run() (probe.c) fills
  * in the results from inside the lab's namespaces; report.c writes them out.
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "check/dns.h"
 #include "plan/plan.h"
 #include "model/topology.h"
 #include "util/util.h"
@@ -43,6 +45,8 @@ enum check_failure {
 	CHECK_FAILED_NOT = 0,                    /* it did not fail */
 	CHECK_FAILED_REFUSED = TB_FAILURE_REFUSED, /* a reset or an ICMP error came back at once */
 	CHECK_FAILED_TIMEOUT = TB_FAILURE_TIMEOUT, /* nothing came back (or the source's own rules dropped it) */
+	CHECK_FAILED_NXDOMAIN = TB_FAILURE_NXDOMAIN, /* the name resolved to no address */
+	CHECK_FAILED_SERVFAIL = TB_FAILURE_SERVFAIL, /* the nameserver could not answer */
 	CHECK_FAILED_ERROR,                      /* an answer came, not the one expected */
 };
 
@@ -52,9 +56,12 @@ enum check_failure {
  * address and port (its endpoints), a NodePort, any address. */
 struct check_target {
 	uint32_t end;         /* what reports name: a plan machine, or a target as written (check_end_name) */
-	uint32_t address;     /* 0: that machine has none */
-	uint16_t port;        /* 0 for ping */
+	uint32_t address;     /* 0: that machine has none, or a name not resolved yet */
+	uint16_t port;        /* 0 for ping and dns */
 	uint8_t proto;        /* enum tb_proto */
+	uint8_t resolve;      /* the end is a DNS name the probing machine resolves first (check_target_name) */
+	uint8_t dns_type;     /* proto dns: enum tb_dns_type */
+	uint32_t name_of;     /* what a name resolved to: 1 + the name's target; 0: none */
 	uint32_t answerers;   /* index into run->answerers... */
 	uint32_t n_answerers; /* ...of this many plan machines */
 	uint32_t request;     /* http: 1 + index into run->http_requests (ingress: a Host and path); 0: GET /hostname */
@@ -84,8 +91,8 @@ struct check_probe {
 	unsigned expect_pass : 1;    /* "result": "pass" */
 	unsigned client_ip : 3;      /* enum tb_client_ip: what the server must see */
 	unsigned has_client : 1;     /* client_addr/port hold what /clientip said */
-	unsigned expect_failure : 2; /* enum tb_failure: how it must fail (expect_pass 0) */
-	unsigned failed : 2;         /* enum check_failure: how it failed */
+	unsigned expect_failure : 3; /* enum tb_failure: how it must fail (expect_pass 0) */
+	unsigned failed : 3;         /* enum check_failure: how it failed */
 	unsigned expect_status : 10; /* http: the status the answer must have ("status"); 0: 200 */
 	unsigned status : 10;        /* http: the status the last answer had; 0: none */
 };
@@ -108,6 +115,9 @@ struct check_detail {
 	struct check_count *counts; /* requests: who answered how often, in the order first seen */
 	size_t n_counts;
 	uint32_t requests; /* requests made (the last one included) */
+	char *dns_name;    /* a name resolved: the name the answer is for (after the search list and CNAMEs) */
+	char **dns_answer; /* ...and what it holds: addresses, or SRV TARGET:PORT (NULL-terminated) */
+	size_t n_dns_answer;
 };
 
 /* What an expectation asks beyond pass or fail, found in the lab: how
@@ -120,6 +130,10 @@ struct check_rule {
 	uint32_t answerers, n_answerers; /* into run->answerers */
 	uint32_t clients, n_clients;     /* TB_CLIENT_IP_NAMED: what the server may see, into run->addresses */
 	char *client_text;       /* the clientIP as written (NAMED), for reports */
+	bool has_answers;        /* dns: the answer must hold exactly... */
+	uint32_t answers, n_answers; /* ...these addresses (type A), into run->addresses... */
+	char **records;          /* ...or these SRV TARGET:PORT, lower case (NULL-terminated) */
+	size_t n_records;
 };
 
 /* Did the probe find what its expectation says? A failure expected to be
@@ -163,6 +177,10 @@ struct check_run {
 	uint32_t *addresses; /* runs the rules and machine_addresses index */
 	size_t n_addresses, cap_addresses;
 	struct check_span *machine_addresses; /* per machine: every address its steps give it */
+	/* Per machine: its /etc/resolv.conf, read when a probe from it first
+	 * resolves a name (check_resolver); NULL until then. */
+	struct dns_resolver **resolvers;
+	size_t compiled_targets; /* targets past these are names' answers, added as probes resolve them */
 	double duration_ms; /* the whole run */
 	int timeout_ms;     /* per probe */
 };
@@ -177,6 +195,9 @@ struct check_view {
 	uint32_t from_address, to_address; /* 0: none */
 	const char *error, *answered_by, *client; /* "" when absent */
 	const char *path_note;                    /* NULL when absent */
+	const char *dns_name;                     /* a name resolved: the name answered; NULL when none */
+	char *const *dns_answer;                  /* ...and its records */
+	size_t n_dns_answer;
 	const struct check_count *counts;         /* requests: answers per answerer */
 	size_t n_counts;
 	uint32_t requests;   /* asked (1 unless "requests") */
@@ -200,6 +221,21 @@ static inline const struct check_rule *check_rule_of(const struct check_run *run
 }
 /* What end E is called: a machine's name or a target as written. */
 const char *check_end_name(const struct check_run *run, uint32_t end);
+/* The DNS name target T resolves: its end as written, without "dns:". */
+const char *check_target_name(const struct check_run *run, const struct check_target *t);
+/* MACHINE's resolver, its /etc/resolv.conf as the plan writes it (read on
+ * first use); NULL with *WHY (static) when it has none. */
+const struct dns_resolver *check_resolver(struct check_run *run, uint32_t machine, const char **why);
+/* The target name target NAME resolved to ADDRESS is: its port and
+ * protocol at that address, answered by what the lab has there (a
+ * Service's endpoints, a pod); added on first use. */
+uint32_t check_target_resolved(struct check_run *run, uint32_t name, uint32_t address);
+/* Records the answer probe I's name got (A: the addresses, SRV: its records). */
+void check_probe_set_dns(struct check_run *run, size_t i, const struct dns_answer *a);
+/* Whether a dns probe's answer A is what its expectation says (any
+ * record, or exactly its addresses or records); false with *WHY
+ * (malloc'd) when not. */
+bool check_probe_dns_ok(const struct check_run *run, size_t i, const struct dns_answer *a, char **why);
 /* Does an http or udp answer from the machine called NAME pass a probe to T? */
 bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name);
 /* Does it pass probe I: one of its expectation's answeredBy, or of its target's? */

@@ -7,6 +7,7 @@
 #include "check/probe.h"
 
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 #include <cjson/cJSON.h>
 
 #include "steps/netlink.h"
+#include "check/dns.h"
 #include "check/probe_batch.h"
 
 /* ---- probe_run ---- */
@@ -48,6 +50,26 @@ enum phase {
 	PHASE_PINGING,    /* echo request sent */
 	PHASE_DATAGRAM,   /* udp: a request datagram sent, its answer awaited */
 	PHASE_NEXT,       /* between two requests of a probe made several times */
+	PHASE_RESOLVING,  /* a query sent to a nameserver, its answer awaited */
+};
+
+/* A name being resolved, as the probing machine's resolver (glibc's)
+ * would: each name of the search list in turn, each asked of the
+ * nameservers in turn, "attempts" rounds of them. */
+struct lookup {
+	const struct dns_resolver *r;
+	char **names; /* dns_search_names' */
+	size_t n_names, name;
+	size_t server, round; /* the nameserver asked, and the round of them */
+	size_t first, tried;  /* where this name's round starts (options rotate), how many of it are asked */
+	uint16_t id;
+	uint8_t query[DNS_UDP_MAX];
+	int query_len;
+	double try_deadline;
+	bool got_nodata, got_servfail; /* some name had no record / a SERVFAIL (the search went on) */
+	int rcode;        /* this name's last error answer (SERVFAIL, REFUSED); -1: none */
+	size_t nodata_name; /* the first name with no record (got_nodata) */
+	bool unreachable; /* this name's last try met a port unreachable */
 };
 
 /* A probe in flight. There are only --parallel of them, so a run's memory
@@ -65,6 +87,8 @@ struct slot {
 	int resend_ms;
 	char *response; /* RESPONSE_MAX + 1, allocated once per slot */
 	size_t len;
+	bool resolving;         /* the socket wanted is for a lookup */
+	struct lookup *lookup;  /* allocated on a slot's first lookup */
 };
 
 /* The payload of our echo requests: which probe, slot and attempt it belongs to. */
@@ -97,6 +121,8 @@ struct engine {
 	int *pinger; /* per machine: its raw ICMP socket, -1 until needed */
 	uint32_t token;
 	uint16_t ident;
+	uint16_t dns_id; /* the next query's id */
+	size_t dns_rotate; /* options rotate: the next query's first nameserver */
 	double now; /* the loop's clock, read once per turn */
 };
 
@@ -570,6 +596,295 @@ static void on_datagram(struct engine *g, struct slot *s)
 	}
 }
 
+/* ---- names: resolved before a probe goes to them, or a dns probe's own ---- */
+
+static void lookup_clear(struct lookup *l)
+{
+	strv_free(l->names);
+	l->names = NULL;
+	l->n_names = 0;
+}
+
+static const char *lookup_server(const struct lookup *l, char *buf)
+{
+	return ipv4_addr_format(l->r->nameservers[l->server], buf);
+}
+
+static enum dns_type lookup_type(struct engine *g, const struct slot *s)
+{
+	const struct check_target *t = target_of(g, probe_of(g, s));
+	return t->proto == TB_PROTO_DNS && t->dns_type == TB_DNS_SRV ? DNS_TYPE_SRV : DNS_TYPE_A;
+}
+
+static void ask_name(struct engine *g, struct slot *s);
+static void send_ping(struct engine *g, struct slot *s);
+static void next_try(struct engine *g, struct slot *s);
+
+/* Sends this try's query (again: a datagram, or its answer, may be lost;
+ * the same id, so either answer counts). */
+static void resend_query(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	s->resend_at = g->now + s->resend_ms;
+	if (send(s->fd, l->query, (size_t)l->query_len, MSG_NOSIGNAL) >= 0 || transient(errno))
+		return;
+	if (errno == ECONNREFUSED) {
+		l->unreachable = true;
+		next_try(g, s);
+		return;
+	}
+	char ns[16];
+	fail_errno(g, s, errno, "asking nameserver %s: %s", lookup_server(l, ns), errno_text(errno));
+}
+
+/* A try: the query to the current nameserver, which has the resolver's
+ * timeout (options timeout:N, 5 s by default) to answer, within the
+ * probe's own. */
+static void send_query(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(DNS_PORT),
+				 .sin_addr.s_addr = htonl(l->r->nameservers[l->server])};
+	s->phase = PHASE_RESOLVING;
+	s->resend_ms = RESEND_FIRST_MS;
+	l->try_deadline = g->now + (l->r->timeout_s > 0 ? l->r->timeout_s : 1) * 1000.0;
+	/* Connected, as glibc's is: only that server's answers reach it, and
+	 * a port unreachable is told as ECONNREFUSED. */
+	if (connect(s->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		char ns[16];
+		fail_errno(g, s, errno, "nameserver %s: %s", lookup_server(l, ns), errno_text(errno));
+		return;
+	}
+	resend_query(g, s);
+}
+
+/* The search list is spent without an address. */
+static void lookup_no_answer(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	const struct check_probe *p = probe_of(g, s);
+	const struct check_rule *rule = check_rule_of(g->run, p);
+	const char *type = lookup_type(g, s) == DNS_TYPE_SRV ? "SRV" : "A";
+	autofree char *asked = xstrdup("");
+	for (size_t k = 0; k < l->n_names; k++) {
+		char *more = xasprintf("%s%s%s", asked, k ? ", " : "", l->names[k]);
+		free(asked);
+		asked = more;
+	}
+	/* A dns probe whose expectation says the name has no record. */
+	if (l->got_nodata && rule && rule->has_answers && !rule->n_answers && !rule->n_records) {
+		struct dns_answer none = {.name = l->names[l->nodata_name]};
+		check_probe_set_dns(g->run, s->probe, &none);
+		pass(g, s);
+		return;
+	}
+	if (l->got_nodata)
+		fail_as(g, s, CHECK_FAILED_NXDOMAIN, "%s has no %s record (asked %s)", l->names[l->nodata_name], type,
+			asked);
+	else if (l->got_servfail)
+		fail_as(g, s, CHECK_FAILED_SERVFAIL, "SERVFAIL, no address (asked %s)", asked);
+	else
+		fail_as(g, s, CHECK_FAILED_NXDOMAIN, "NXDOMAIN: no such name (asked %s)", asked);
+}
+
+static void next_name(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	if (++l->name < l->n_names)
+		ask_name(g, s);
+	else
+		lookup_no_answer(g, s);
+}
+
+/* The next nameserver, then the next round of them ("attempts"); once
+ * spent, the name failed as its last try did: a SERVFAIL goes on to the
+ * next name, as glibc's res_nsearch does; a refusal, silence or another
+ * error ends the lookup. */
+static void next_try(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	if (++l->tried == l->r->n_nameservers) {
+		l->tried = 0;
+		l->round++;
+	}
+	l->server = (l->first + l->tried) % l->r->n_nameservers;
+	if (l->round < (size_t)l->r->attempts) {
+		send_query(g, s);
+		return;
+	}
+	char ns[16], rcode[16];
+	const char *name = l->names[l->name];
+	if (l->rcode == ns_r_servfail) {
+		l->got_servfail = true;
+		next_name(g, s);
+	} else if (l->rcode >= 0) {
+		fail_as(g, s, CHECK_FAILED_SERVFAIL, "nameserver %s answered %s for %s", lookup_server(l, ns),
+			dns_rcode_name(l->rcode, rcode, sizeof(rcode)), name);
+	} else if (l->unreachable) {
+		fail_as(g, s, CHECK_FAILED_REFUSED, "nameserver %s: port unreachable (asking %s)", lookup_server(l, ns),
+			name);
+	} else {
+		fail_as(g, s, CHECK_FAILED_TIMEOUT, "no answer from nameserver %s for %s (%zu tries of %d s)",
+			lookup_server(l, ns), name, (size_t)l->r->attempts * l->r->n_nameservers, l->r->timeout_s);
+	}
+}
+
+/* The current name of the search list, asked of the first nameserver. */
+static void ask_name(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	/* Under options rotate each query starts at the next nameserver. */
+	l->first = l->r->rotate ? g->dns_rotate++ % l->r->n_nameservers : 0;
+	l->server = l->first;
+	l->tried = 0;
+	l->round = 0;
+	l->rcode = -1;
+	l->unreachable = false;
+	l->id = g->dns_id++;
+	l->query_len = dns_query_build(l->names[l->name], lookup_type(g, s), l->id, l->query, sizeof(l->query));
+	/* A name made too long by its search domain: glibc skips it too. */
+	if (l->query_len < 0) {
+		next_name(g, s);
+		return;
+	}
+	if (l->r->attempts <= 0) {
+		fail_as(g, s, CHECK_FAILED_TIMEOUT, "options attempts:0: the resolver asks no nameserver");
+		return;
+	}
+	send_query(g, s);
+}
+
+/* An answer with records: a dns probe compares them; a probe to a name
+ * goes on to the first address, as a client connecting to it would. */
+static void lookup_answered(struct engine *g, struct slot *s, const struct dns_answer *a)
+{
+	struct check_probe *p = probe_of(g, s);
+	check_probe_set_dns(g->run, s->probe, a);
+	close_slot(s);
+	if (target_of(g, p)->proto == TB_PROTO_DNS) {
+		char *why = NULL;
+		if (check_probe_dns_ok(g->run, s->probe, a, &why))
+			pass(g, s);
+		else
+			fail(g, s, "%s", why);
+		free(why);
+		return;
+	}
+	p->to = check_target_resolved(g->run, p->to, a->addresses[0]);
+	s->deadline = g->now + g->o->timeout_ms; /* the connection's own */
+	s->resend_ms = RESEND_FIRST_MS;
+	s->resend_at = 0;
+	if (target_of(g, p)->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
+		send_ping(g, s);
+	else
+		want_socket(g, s);
+}
+
+static void on_answer(struct engine *g, struct slot *s, const struct dns_answer *a)
+{
+	struct lookup *l = s->lookup;
+	if (a->truncated) {
+		fail(g, s, "the answer for %s is truncated, and asking again over TCP is not implemented",
+		     l->names[l->name]);
+		return;
+	}
+	if (a->rcode == ns_r_noerror) {
+		if (lookup_type(g, s) == DNS_TYPE_SRV ? a->n_srv : a->n_addresses) {
+			lookup_answered(g, s, a);
+			return;
+		}
+		if (!l->got_nodata)
+			l->nodata_name = l->name;
+		l->got_nodata = true;
+		next_name(g, s);
+	} else if (a->rcode == ns_r_nxdomain) {
+		next_name(g, s);
+	} else {
+		/* SERVFAIL, REFUSED, NOTIMP: glibc asks the next server. */
+		l->rcode = a->rcode;
+		next_try(g, s);
+	}
+}
+
+/* Answers waiting on a lookup's socket: strays (another id, another
+ * question) are ignored. */
+static void on_lookup_event(struct engine *g, struct slot *s)
+{
+	struct lookup *l = s->lookup;
+	for (;;) {
+		ssize_t n = recv(s->fd, s->response, RESPONSE_MAX, 0);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			if (errno == ECONNREFUSED) {
+				l->unreachable = true;
+				next_try(g, s);
+				return;
+			}
+			char ns[16];
+			fail_errno(g, s, errno, "nameserver %s: %s", lookup_server(l, ns), errno_text(errno));
+			return;
+		}
+		const uint8_t *msg = (const uint8_t *)s->response;
+		if (!dns_answer_matches(msg, (size_t)n, l->id, l->names[l->name], lookup_type(g, s)))
+			continue;
+		struct dns_answer a;
+		char *why = NULL;
+		if (!dns_answer_parse(msg, (size_t)n, lookup_type(g, s), &a, &why)) {
+			char ns[16];
+			fail(g, s, "nameserver %s: %s", lookup_server(l, ns), why);
+			free(why);
+			return;
+		}
+		on_answer(g, s, &a);
+		dns_answer_free(&a);
+		return;
+	}
+}
+
+/* Resolving S's name begins: the probing machine's resolv.conf, its
+ * search list, a socket from its namespace. */
+static void begin_lookup(struct engine *g, struct slot *s)
+{
+	const struct check_probe *p = probe_of(g, s);
+	const char *name = check_target_name(g->run, target_of(g, p));
+	const char *why = NULL;
+	const struct dns_resolver *r = check_resolver(g->run, p->from, &why);
+	if (!r) {
+		fail(g, s, "%s cannot resolve %s: %s", g->run->machines[p->from].name, name, why);
+		return;
+	}
+	if (!r->n_nameservers) {
+		fail(g, s, "%s cannot resolve %s: its nameservers are IPv6, and the lab has no IPv6",
+		     g->run->machines[p->from].name, name);
+		return;
+	}
+	if (r->use_vc) {
+		fail(g, s, "not implemented: %s's resolv.conf has options use-vc (queries over TCP); checks ask over UDP",
+		     g->run->machines[p->from].name);
+		return;
+	}
+	if (!s->lookup)
+		s->lookup = xcalloc(1, sizeof(*s->lookup));
+	lookup_clear(s->lookup);
+	*s->lookup = (struct lookup){.r = r, .rcode = -1};
+	s->lookup->names = dns_search_names(r, name, &s->lookup->n_names);
+	s->resolving = true;
+	want_socket(g, s);
+}
+
+static void start_lookup(struct engine *g, struct slot *s, int fd)
+{
+	s->fd = fd;
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)(s - g->slots)};
+	if (epoll_ctl(g->epoll, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
+		fail(g, s, "epoll: %s", strerror(errno));
+		return;
+	}
+	ask_name(g, s);
+}
+
 /* ---- events on a probe's socket ---- */
 
 static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
@@ -586,6 +901,10 @@ static void on_socket_event(struct engine *g, struct slot *s, uint32_t events)
 	}
 	if (s->phase == PHASE_DATAGRAM) {
 		on_datagram(g, s);
+		return;
+	}
+	if (s->phase == PHASE_RESOLVING) {
+		on_lookup_event(g, s);
 		return;
 	}
 	if (s->phase != PHASE_READING)
@@ -776,8 +1095,8 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 			struct slot *s = &g->slots[g->want[order[k]]];
 			const struct check_probe *p = probe_of(g, s);
 			fds[order[k]] = -1;
-			bool ping = target_of(g, p)->proto == TB_PROTO_PING;
-			int type = target_of(g, p)->proto == TB_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+			bool ping = !s->resolving && target_of(g, p)->proto == TB_PROTO_PING;
+			int type = s->resolving || target_of(g, p)->proto == TB_PROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
 			if (!ping)
 				fds[order[k]] = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			else if (g->pinger[p->from] < 0)
@@ -795,10 +1114,14 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 	for (size_t k = 0; k < n; k++) {
 		struct slot *s = &g->slots[g->want[k]];
 		const struct check_probe *p = probe_of(g, s);
-		bool ping = target_of(g, p)->proto == TB_PROTO_PING;
+		bool resolving = s->resolving;
+		bool ping = !resolving && target_of(g, p)->proto == TB_PROTO_PING;
+		s->resolving = false;
 		if (ping ? g->pinger[p->from] < 0 : fds[k] < 0)
 			fail(g, s, "making a socket in %s's namespace: %s", g->run->machines[p->from].name,
 			     strerror(errs[k]));
+		else if (resolving)
+			start_lookup(g, s, fds[k]);
 		else if (ping)
 			send_ping(g, s);
 		else if (target_of(g, p)->proto == TB_PROTO_UDP)
@@ -824,6 +1147,8 @@ static void begin_request(struct engine *g, struct slot *s)
 	s->deadline = g->now + g->o->timeout_ms;
 	if (g->netns[p->from] < 0)
 		fail(g, s, "%s is not running", g->run->machines[p->from].name);
+	else if (target_of(g, p)->resolve)
+		begin_lookup(g, s);
 	else if (target_address(g, p) == 0)
 		fail(g, s, "%s has no address to reach it by", check_end_name(g->run, target_of(g, p)->end));
 	else if (target_of(g, p)->proto == TB_PROTO_PING && g->pinger[p->from] >= 0)
@@ -836,9 +1161,13 @@ static void start(struct engine *g, uint32_t probe)
 {
 	struct slot *s = &g->slots[g->free_slots[--g->n_free]];
 	struct check_probe *p = &g->run->probes[probe];
+	/* A name is resolved afresh each attempt. */
+	if (g->run->targets[p->to].name_of)
+		p->to = g->run->targets[p->to].name_of - 1;
 	*s = (struct slot){.probe = probe,
 			   .fd = -1,
 			   .response = s->response,
+			   .lookup = s->lookup,
 			   .resend_ms = RESEND_FIRST_MS,
 			   .request = 0,
 			   .http = p->client_ip == TB_CLIENT_IP_ANY ? REQUEST_HOSTNAME : REQUEST_BOTH};
@@ -865,13 +1194,23 @@ static double timers(struct engine *g)
 				fail_as(g, s, t, "no answer within %d ms", ms);
 			else if (s->phase == PHASE_READING)
 				fail_as(g, s, t, "connected, but no complete answer within %d ms", ms);
+			else if (s->phase == PHASE_RESOLVING)
+				fail_as(g, s, t, "no answer from nameserver %s for %s within %d ms",
+					lookup_server(s->lookup, (char[16]){0}), s->lookup->names[s->lookup->name], ms);
 			else
 				fail_as(g, s, t, "no answer to the connection request within %d ms", ms);
 			continue;
 		}
+		if (s->phase == PHASE_RESOLVING && g->now >= s->lookup->try_deadline) {
+			next_try(g, s);
+			if (s->phase != PHASE_RESOLVING)
+				continue;
+		}
 		if (s->resend_at && g->now >= s->resend_at) {
 			s->resend_ms *= 2;
-			if (s->phase == PHASE_PINGING) {
+			if (s->phase == PHASE_RESOLVING) {
+				resend_query(g, s);
+			} else if (s->phase == PHASE_PINGING) {
 				send_ping(g, s);
 			} else if (s->phase == PHASE_DATAGRAM) {
 				send_datagram(g, s);
@@ -888,6 +1227,8 @@ static double timers(struct engine *g)
 			next = s->deadline;
 		if (s->resend_at && s->resend_at < next)
 			next = s->resend_at;
+		if (s->phase == PHASE_RESOLVING && s->lookup->try_deadline < next)
+			next = s->lookup->try_deadline;
 	}
 	return next;
 }
@@ -947,6 +1288,7 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 	if (getrandom(&g.token, sizeof(g.token), 0) != sizeof(g.token))
 		g.token = (uint32_t)getpid() ^ (uint32_t)now_ms();
 	g.ident = (uint16_t)(g.token >> 16);
+	g.dns_id = (uint16_t)g.token;
 	for (size_t i = 0; i < n; i++) {
 		run->probes[i].outcome = PROBE_NOT_RUN;
 		run->probes[i].attempts = 0;
@@ -997,6 +1339,9 @@ out:
 	for (size_t k = 0; k < g.n_slots; k++) {
 		close_slot(&g.slots[k]);
 		free(g.slots[k].response);
+		if (g.slots[k].lookup)
+			lookup_clear(g.slots[k].lookup);
+		free(g.slots[k].lookup);
 	}
 	for (size_t m = 0; m < run->n_machines; m++)
 		if (g.pinger[m] >= 0)

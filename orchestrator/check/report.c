@@ -65,7 +65,10 @@ static const char *got_word(const struct check_probe *p)
 static const char *const failure_words[] = {[CHECK_FAILED_NOT] = NULL,
 					    [CHECK_FAILED_REFUSED] = "refused",
 					    [CHECK_FAILED_TIMEOUT] = "timeout",
-					    [CHECK_FAILED_ERROR] = "error"};
+					    [CHECK_FAILED_NXDOMAIN] = "nxdomain",
+					    [CHECK_FAILED_SERVFAIL] = "servfail",
+					    [CHECK_FAILED_ERROR] = "error",
+					    [7] = NULL};
 
 /* How the probe failed ("refused", "timeout", "error"); NULL when it did not. */
 static const char *failed_word(const struct check_probe *p)
@@ -77,6 +80,26 @@ static const char *failed_word(const struct check_probe *p)
 static const char *failure_word(const struct check_probe *p)
 {
 	return p->expect_pass ? NULL : failure_words[p->expect_failure];
+}
+
+/* What a probe's name resolved to, escaped: "web.shop.svc.cluster.local:
+ * 10.96.0.12" (a dns probe's whole answer; "no record" for none); NULL
+ * when it resolved nothing (malloc'd). */
+static char *dns_text(const struct check_view *v)
+{
+	if (!v->dns_name)
+		return NULL;
+	char *records = xstrdup("");
+	for (size_t k = 0; k < v->n_dns_answer; k++) {
+		char *more = xasprintf("%s%s%s", records, k ? ", " : "", v->dns_answer[k]);
+		free(records);
+		records = more;
+	}
+	char *text = xasprintf("%s: %s", v->dns_name, *records ? records : "no record");
+	free(records);
+	char *safe = str_escape(text);
+	free(text);
+	return safe;
 }
 
 /* "web-a 101, web-b 99": answers per answerer, escaped (malloc'd). */
@@ -129,6 +152,12 @@ static char *probe_reason(const struct check_view *v)
 	}
 	char *safe = str_escape(s);
 	free(s);
+	autofree char *dns = v->target->proto != TB_PROTO_DNS ? dns_text(v) : NULL;
+	if (dns) {
+		more = xasprintf("%s (resolved %s)", safe, dns);
+		free(safe);
+		safe = more;
+	}
 	if (v->n_counts) {
 		autofree char *counts = counts_text(v);
 		more = xasprintf("%s (answers: %s)", safe, counts);
@@ -232,7 +261,7 @@ static void free_names(char **text, size_t count)
 	free(text);
 }
 
-static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_UDP, TB_PROTO_PING};
+static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_UDP, TB_PROTO_PING, TB_PROTO_DNS};
 
 /* The table of RUN's probes of PROTO; false when there are none. Tables
  * past TABLE_MAX keep only their counts. */
@@ -467,6 +496,24 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		autofree char *counts = counts_text(&v);
 		fprintf(out, "  %s: %s\n", label, counts);
 	}
+	/* Names resolved: what each answer held. */
+	size_t names = 0;
+	for (size_t i = 0; i < run->n_probes; i++) {
+		struct check_view v;
+		check_view(run, i, &v);
+		autofree char *dns = dns_text(&v);
+		if (!dns)
+			continue;
+		if (!names)
+			fprintf(out, "\n%snames:%s\n", bold, reset);
+		if (!s->verbose && names == FAILURES_SHOWN) {
+			fprintf(out, "  ... (%s)\n", more_failures);
+			break;
+		}
+		names++;
+		autofree char *label = probe_label(run, v.p);
+		fprintf(out, "  %s: %s\n", label, dns);
+	}
 	if (s->verbose && run->n_probes) {
 		fprintf(out, "\n%sprobes:%s\n", bold, reset);
 		for (size_t i = 0; i < run->n_probes; i++) {
@@ -650,7 +697,7 @@ static void json_report(FILE *out, const struct check_run *run)
 		fputs(", \"to\": ", out);
 		json_string(out, names[v.target->end]);
 		fprintf(out, ", \"proto\": \"%s\", \"port\": ", tb_proto_name((enum tb_proto)v.target->proto));
-		if (v.target->proto == TB_PROTO_PING)
+		if (v.target->proto == TB_PROTO_PING || v.target->proto == TB_PROTO_DNS)
 			fputs("null", out);
 		else
 			fprintf(out, "%u", v.target->port);
@@ -685,6 +732,24 @@ static void json_report(FILE *out, const struct check_run *run)
 				json_text(out, v.counts[k].name);
 				fprintf(out, ": %u", v.counts[k].n);
 			}
+			fputc('}', out);
+		}
+		if (v.target->resolve || v.target->name_of || v.target->proto == TB_PROTO_DNS) {
+			char addr[16];
+			fputs(", \"dns\": {\"type\": ", out);
+			json_string(out, v.target->dns_type == TB_DNS_SRV ? "SRV" : "A");
+			fputs(", \"name\": ", out);
+			json_text(out, v.dns_name);
+			fputs(", \"answer\": ", out);
+			if (!v.dns_name)
+				fputs("null", out);
+			for (size_t k = 0; v.dns_name && k <= v.n_dns_answer; k++) {
+				fputs(k == v.n_dns_answer ? "]" : k ? ", " : "[", out);
+				if (k < v.n_dns_answer)
+					json_text(out, v.dns_answer[k]);
+			}
+			fputs(", \"address\": ", out);
+			json_string(out, v.target->name_of ? ipv4_addr_format(v.target->address, addr) : NULL);
 			fputc('}', out);
 		}
 		if (v.path_note) {
@@ -782,8 +847,15 @@ static void junit_report(FILE *out, const struct check_run *run)
 		fprintf(out, ".%s\" name=\"", tb_proto_name((enum tb_proto)v.target->proto));
 		xml_escaped(out, label);
 		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), v.latency_ms / 1000);
+		autofree char *dns = dns_text(&v);
 		if (check_probe_ok(p)) {
-			fprintf(out, "/>\n");
+			if (dns) {
+				fprintf(out, ">\n      <system-out>resolved ");
+				xml_escaped(out, dns);
+				fprintf(out, "</system-out>\n    </testcase>\n");
+			} else {
+				fprintf(out, "/>\n");
+			}
 			continue;
 		}
 		autofree char *reason = probe_reason(&v);
@@ -801,7 +873,13 @@ static void junit_report(FILE *out, const struct check_run *run)
 			fputc('\n', out);
 			xml_escaped(out, note);
 		}
-		fprintf(out, "</failure>\n    </testcase>\n");
+		fprintf(out, "</failure>\n");
+		if (dns) {
+			fprintf(out, "      <system-out>resolved ");
+			xml_escaped(out, dns);
+			fprintf(out, "</system-out>\n");
+		}
+		fprintf(out, "    </testcase>\n");
 	}
 	fprintf(out, "  </testsuite>\n</testsuites>\n");
 }
@@ -843,8 +921,12 @@ static void tap_report(FILE *out, const struct check_run *run)
 		bool ok = check_probe_ok(p);
 		/* '#' would start a TAP directive; names and ports never hold one. */
 		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
-		if (ok)
+		autofree char *dns = dns_text(&v);
+		if (ok) {
+			if (dns)
+				fprintf(out, "# resolved %s\n", dns);
 			continue;
+		}
 		autofree char *reason = probe_reason(&v);
 		fprintf(out, "  ---\n  message: ");
 		yaml_quoted(out, reason);
@@ -857,6 +939,13 @@ static void tap_report(FILE *out, const struct check_run *run)
 		}
 		if (failure_word(p))
 			fprintf(out, "  failure: %s\n  failed: %s\n", failure_word(p), failed_word(p) ? failed_word(p) : "~");
+		else if (failed_word(p))
+			fprintf(out, "  failed: %s\n", failed_word(p));
+		if (dns) {
+			fprintf(out, "  resolved: ");
+			yaml_quoted(out, dns);
+			fputc('\n', out);
+		}
 		if (v.n_counts) {
 			fprintf(out, "  answers:\n");
 			for (size_t k = 0; k < v.n_counts; k++) {
@@ -1052,6 +1141,28 @@ static void markdown_report(FILE *out, const struct check_run *run)
 		md_code(out, label);
 		fprintf(out, ": ");
 		md_text(out, counts);
+		fputc('\n', out);
+	}
+	size_t names = 0;
+	for (size_t i = 0; i < run->n_probes && names <= FAILURES_SHOWN; i++) {
+		struct check_view v;
+		check_view(run, i, &v);
+		autofree char *dns = dns_text(&v);
+		if (!dns)
+			continue;
+		if (!names)
+			fprintf(out, "\n#### Names\n\n");
+		if (names++ == FAILURES_SHOWN) {
+			fprintf(out, "- ... (");
+			md_text(out, more_failures);
+			fprintf(out, ")\n");
+			break;
+		}
+		autofree char *label = probe_label(run, v.p);
+		fprintf(out, "- ");
+		md_code(out, label);
+		fprintf(out, ": ");
+		md_text(out, dns);
 		fputc('\n', out);
 	}
 	if (ok != run->n_probes) {

@@ -563,6 +563,31 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 	return true;
 }
 
+bool trace_target_address(const struct plan *p, size_t from, const char *name, uint32_t address, const char *port,
+			  struct trace_target *out, char **why)
+{
+	char addr[16];
+	ipv4_addr_format(address, addr);
+	autofree char *text = NULL;
+	for (size_t k = 0; k < p->n_services && !text; k++)
+		if (p->services[k].cluster_ip == address)
+			text = xasprintf("service:%s/%s%s%s", p->services[k].namespace, p->services[k].name, port ? ":" : "",
+					 port ? port : "");
+	for (size_t m = 0; m < p->n_machines && !text; m++)
+		if (p->machines[m].address == address && p->machines[m].kind != MACHINE_LAB && !port)
+			text = xstrdup(p->machines[m].name);
+	if (!text)
+		text = xasprintf("ip:%s%s%s", addr, port ? ":" : "", port ? port : "");
+	if (!trace_target_resolve(p, from, text, out, why))
+		return false;
+	/* Named as written, with the port it goes to. */
+	if (out->port)
+		snprintf(out->name, sizeof(out->name), "%s:%u", name, out->port);
+	else
+		snprintf(out->name, sizeof(out->name), "%s", name);
+	return true;
+}
+
 /* ---- the connection a trace follows ---- */
 
 #define TRACE_WAIT_MS 1000
@@ -888,6 +913,8 @@ void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t
 		put_line(out, "trace %s: %s (%s) -> %s (%s)", l->record.name, p->machines[t->from].name,
 			 ipv4_addr_format(source_address(l, t->from), src), to_name, ipv4_addr_format(t->dst, dst));
 	}
+	if (*t->resolved)
+		put_line(out, "    resolved by %s's resolver: %s", p->machines[t->from].name, t->resolved);
 	/* Where the packet goes, as NAT and a proxy change it. */
 	uint32_t to = t->dst;
 	for (size_t i = 0; i < t->n_hops; i++) {
@@ -974,6 +1001,8 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 	cJSON_AddStringToObject(root, "source", ipv4_addr_format(source_address(l, t->from), buf));
 	cJSON_AddStringToObject(root, "destination", ipv4_addr_format(t->dst, buf));
 	cJSON_AddBoolToObject(root, "delivered", t->delivered);
+	if (*t->resolved)
+		cJSON_AddStringToObject(root, "resolved", t->resolved);
 	const struct trace_connection *c = &t->connection;
 	if (c->made) {
 		char a[22];

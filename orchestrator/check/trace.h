@@ -89,6 +89,9 @@ struct trace {
 	size_t n_hops;
 	bool delivered;
 	struct trace_connection connection;
+	/* To a DNS name: what it resolved to, from where ("web.shop.svc.cluster.local:
+	 * 10.96.0.2", escaped); "" otherwise. Set by the caller. */
+	char resolved[192];
 };
 
 /* Where a trace goes: a machine's address, or a Service's, a NodePort, an
@@ -112,6 +115,12 @@ struct trace_target {
  * connection to follow too. False with *WHY (malloc'd) when it names
  * nothing. */
 bool trace_target_resolve(const struct plan *p, size_t from, const char *text, struct trace_target *out, char **why);
+/* Where a DNS name that resolved to ADDRESS goes, named NAME (as written):
+ * a Service's cluster IP as its service: target (PORT, a number or a
+ * name, else its only port or the one named http), a machine's address as
+ * that machine's, any other as ip:ADDRESS[:PORT]. PORT may be NULL. */
+bool trace_target_address(const struct plan *p, size_t from, const char *name, uint32_t address, const char *port,
+			  struct trace_target *out, char **why);
 
 /* Follows a packet from plan machine FROM to DST. A packet the kernel
  * would drop is a trace too (its last hop says why); -1 only when looking

@@ -13,7 +13,8 @@
 #include "util/util.h"
 
 static const char *const expect_keys[] = {"from",	   "to",       "proto",	   "port",    "result",
-					   "failure", "clientIP", "answeredBy", "requests", "status", NULL};
+					   "failure", "clientIP", "answeredBy", "requests", "status", "type",
+					   "addresses", "records", NULL};
 
 /* NAMESPACE/NAME: a namespace's name, then a pod's (a DNS subdomain, as
  * Kubernetes names pods). */
@@ -125,6 +126,10 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 		kind = TB_KIND_ADDRESS;
 		ok = is_address_target(s + strlen("ip:"), port);
 		form = "ip:ADDRESS:PORT (ip:ADDRESS for ping), an IPv4 address and a port from 1 to 65535";
+	} else if (str_has_prefix(s, "dns:")) {
+		kind = TB_KIND_DNS;
+		ok = topology_is_dns_name(s + strlen("dns:"));
+		form = "dns:NAME, a DNS name (\"dns:web.shop\", \"dns:web.shop.svc.cluster.local.\")";
 	} else if (str_has_prefix(s, "ingress:")) {
 		kind = TB_KIND_INGRESS;
 		ok = is_ingress_target(s + strlen("ingress:"));
@@ -164,11 +169,22 @@ static bool parse_target(struct docwalk *w, const cJSON *item, const char *path,
 			      s, s);
 		return false;
 	}
+	/* Machines are named by DNS labels, so a name with a dot is no
+	 * machine's: a DNS name, which the probing pod resolves. */
+	if (!to && strchr(s, '.') && topology_is_dns_name(s)) {
+		docwalk_error(w, item, path, "\"%s\": a probe starts from a machine, not a DNS name: name a pod, node, host or external machine", s);
+		return false;
+	}
+	if (to && strchr(s, '.') && topology_is_dns_name(s)) {
+		*out = (struct tb_target){.kind = TB_KIND_DNS, .name = xstrdup(s), .line = line};
+		return true;
+	}
 	if (!topology_is_dns_label(s) && !is_namespaced_name(s)) {
 		docwalk_error(w, item, path,
 			      "\"%s\" is not a target: expected the name of a pod, node, host or external machine, a "
 			      "pod's NAMESPACE/NAME, a selector like \"NAMESPACE/app=web\", \"gateway\", \"*\" (every "
-			      "pod), service:NAMESPACE/NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT or ingress:HOST/PATH",
+			      "pod), service:NAMESPACE/NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT, ingress:HOST/PATH or a DNS "
+			      "name (web.shop, dns:NAME)",
 			      s);
 		return false;
 	}
@@ -185,11 +201,19 @@ static bool parse_port(struct docwalk *w, const cJSON *item, const char *path, s
 		docwalk_error(w, item, path, "ping has no port");
 		return false;
 	}
+	if (x->proto == TB_PROTO_DNS) {
+		docwalk_error(w, item, path, "a dns probe asks the nameservers of the pod's /etc/resolv.conf: it has no port");
+		return false;
+	}
 	if (x->to.kind == TB_KIND_NODEPORT || x->to.kind == TB_KIND_ADDRESS) {
 		docwalk_error(w, item, path, "the port is part of the target, \"%s\"", x->to.name);
 		return false;
 	}
 	if (cJSON_IsString(item)) {
+		if (x->to.kind == TB_KIND_DNS) {
+			docwalk_error(w, item, path, "a name's port is a number: its address has no port names");
+			return false;
+		}
 		bool service = x->to.kind == TB_KIND_SERVICE;
 		if (service ? !topology_is_dns_label(item->valuestring) : !ports_is_name(item->valuestring)) {
 			docwalk_error(w, item, path,
@@ -339,6 +363,119 @@ static bool parse_status(struct docwalk *w, const cJSON *item, const char *path,
 	return true;
 }
 
+/* proto dns: "to" is the name asked, whatever it looks like ("web" is a
+ * name too, resolved through the search list); no other kind of target. */
+static bool dns_question(struct docwalk *w, const cJSON *to, const char *at, struct tb_expect *x)
+{
+	autofree char *where = docwalk_path_key(at, "to");
+	if (x->to.kind == TB_KIND_POD && topology_is_dns_name(x->to.name)) {
+		x->to.kind = TB_KIND_DNS;
+		return true;
+	}
+	if (x->to.kind == TB_KIND_DNS)
+		return true;
+	docwalk_error(w, to, where,
+		      "\"%s\": a dns probe asks a name: write it as the pod would (\"web\", \"web.shop\", "
+		      "\"web.shop.svc.cluster.local.\") or as dns:NAME",
+		      x->to.name ? x->to.name : "*");
+	return false;
+}
+
+/* A DNS name as "to" of an http, tcp or udp probe: the port is written
+ * ("port"), or http's 80, as a URL's; ping has none. */
+static bool dns_target_port(struct docwalk *w, const cJSON *to, const char *at, struct tb_expect *x)
+{
+	if (x->proto == TB_PROTO_PING || x->port || x->port_name)
+		return true;
+	if (x->proto == TB_PROTO_HTTP) {
+		x->port = 80;
+		return true;
+	}
+	autofree char *where = docwalk_path_key(at, "to");
+	docwalk_error(w, to, where, "%s probes to a name need a port: give \"port\"", tb_proto_name(x->proto));
+	return false;
+}
+
+/* "ADDRESS" (type A) or "TARGET:PORT" (SRV), as an answer would hold it. */
+static bool parse_answer(struct docwalk *w, const cJSON *item, const char *path, enum tb_dns_type type)
+{
+	const char *what = type == TB_DNS_A ? "an IPv4 address" : "an SRV record's TARGET:PORT (\"web-0.web.shop.svc.cluster.local:80\")";
+	if (!docwalk_string(w, item, path, what))
+		return false;
+	const char *s = item->valuestring;
+	if (type == TB_DNS_A) {
+		uint32_t a;
+		char again[16];
+		if (ipv4_addr_parse(s, &a) && strcmp(ipv4_addr_format(a, again), s) == 0)
+			return true;
+	} else {
+		const char *colon = strrchr(s, ':');
+		autofree char *target = colon ? xasprintf("%.*s", (int)(colon - s), s) : NULL;
+		if (colon && topology_is_dns_name(target) && target_port(colon + 1))
+			return true;
+	}
+	docwalk_error(w, item, path, "\"%s\": expected %s", s, what);
+	return false;
+}
+
+/* "type", "addresses" and "records": what a dns probe asks and what its
+ * answer must hold. OK: the rest parsed. */
+static bool parse_dns_fields(struct docwalk *w, const cJSON *obj, const char *at, struct tb_expect *x, bool ok)
+{
+	static const char *const types[] = {"A", "SRV", NULL};
+	const cJSON *item;
+	if ((item = docwalk_member(w, obj, at, "type", false))) {
+		autofree char *where = docwalk_path_key(at, "type");
+		if (x->proto != TB_PROTO_DNS) {
+			docwalk_error(w, item, where, "only dns probes ask a record type; proto is %s", tb_proto_name(x->proto));
+			return false;
+		}
+		int v = docwalk_choice(w, item, where, types);
+		if (v < 0)
+			return false;
+		x->dns_type = v == 1 ? TB_DNS_SRV : TB_DNS_A;
+	}
+	const char *keys[] = {"addresses", "records"};
+	for (int k = 0; k < 2; k++) {
+		if (!(item = docwalk_member(w, obj, at, keys[k], false)))
+			continue;
+		autofree char *where = docwalk_path_key(at, keys[k]);
+		if (x->proto != TB_PROTO_DNS) {
+			docwalk_error(w, item, where, "only dns probes have an answer to compare; proto is %s",
+				      tb_proto_name(x->proto));
+			return false;
+		}
+		enum tb_dns_type type = k == 0 ? TB_DNS_A : TB_DNS_SRV;
+		if (x->dns_type != type) {
+			docwalk_error(w, item, where, "\"%s\" is what %s records hold; this probe asks %s records (say "
+						      "\"type\": \"%s\", with \"%s\")",
+				      keys[k], type == TB_DNS_A ? "A" : "SRV", x->dns_type == TB_DNS_A ? "A" : "SRV",
+				      x->dns_type == TB_DNS_A ? "A" : "SRV", keys[1 - k]);
+			return false;
+		}
+		if (!x->expect_pass) {
+			docwalk_error(w, item, where, "a probe expected to fail has no answer to compare");
+			return false;
+		}
+		if (!docwalk_array(w, item, where, "a list of what the answer holds ([] for none)"))
+			return false;
+		bool good = true;
+		size_t i = 0;
+		for (const cJSON *a = item->child; a; a = a->next, i++) {
+			autofree char *ai = docwalk_path_index(where, i);
+			good &= parse_answer(w, a, ai, type);
+		}
+		if (!good || !ok)
+			return false;
+		x->answers_line = docwalk_line(w, item);
+		x->has_answers = true;
+		x->answers = xcalloc((size_t)cJSON_GetArraySize(item) + 1, sizeof(*x->answers));
+		for (const cJSON *a = item->child; a; a = a->next)
+			x->answers[x->n_answers++] = xstrdup(a->valuestring);
+	}
+	return true;
+}
+
 static void expect_clear(struct tb_expect *x)
 {
 	free(x->from.name);
@@ -348,13 +485,16 @@ static void expect_clear(struct tb_expect *x)
 	for (size_t i = 0; i < x->n_answered_by; i++)
 		free(x->answered_by[i]);
 	free(x->answered_by);
+	for (size_t i = 0; i < x->n_answers; i++)
+		free(x->answers[i]);
+	free(x->answers);
 }
 
 void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct tb_expect **expects, size_t *n)
 {
-	static const char *const protos[] = {"http", "tcp", "ping", "udp", NULL};
+	static const char *const protos[] = {"http", "tcp", "ping", "udp", "dns", NULL};
 	static const char *const results[] = {"pass", "fail", NULL};
-	static const char *const failures[] = {"refused", "timeout", NULL};
+	static const char *const failures[] = {"refused", "timeout", "nxdomain", "servfail", NULL};
 	if (!docwalk_array(w, arr, path, "an array of expectations"))
 		return;
 	*expects = xrealloc(*expects, (*n + (size_t)cJSON_GetArraySize(arr) + 1) * sizeof(**expects));
@@ -386,8 +526,14 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			autofree char *where = docwalk_path_key(at, "proto");
 			int v = docwalk_choice(w, item, where, protos);
 			ok &= v >= 0;
-			x->proto = v == 1 ? TB_PROTO_TCP : v == 2 ? TB_PROTO_PING : v == 3 ? TB_PROTO_UDP : TB_PROTO_HTTP;
+			x->proto = v == 1   ? TB_PROTO_TCP
+				   : v == 2 ? TB_PROTO_PING
+				   : v == 3 ? TB_PROTO_UDP
+				   : v == 4 ? TB_PROTO_DNS
+					    : TB_PROTO_HTTP;
 		}
+		if (ok && x->proto == TB_PROTO_DNS)
+			ok &= dns_question(w, to, at, x);
 		/* A NodePort or an address names its port; ping takes none. */
 		if (ok && (x->to.kind == TB_KIND_NODEPORT || x->to.kind == TB_KIND_ADDRESS)) {
 			autofree char *where = docwalk_path_key(at, "to");
@@ -421,9 +567,20 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 			}
 			ok &= v >= 0;
 			/* A failure said is a failure expected. */
-			x->failure = v == 0 ? TB_FAILURE_REFUSED : v == 1 ? TB_FAILURE_TIMEOUT : TB_FAILURE_ANY;
+			x->failure = v == 0   ? TB_FAILURE_REFUSED
+				     : v == 1 ? TB_FAILURE_TIMEOUT
+				     : v == 2 ? TB_FAILURE_NXDOMAIN
+				     : v == 3 ? TB_FAILURE_SERVFAIL
+					      : TB_FAILURE_ANY;
 			if (v >= 0)
 				x->expect_pass = false;
+			if (ok && (v == 2 || v == 3) && x->proto != TB_PROTO_DNS && x->to.kind != TB_KIND_DNS) {
+				docwalk_error(w, item, where,
+					      "only a probe that resolves a name (proto dns, or a DNS name as \"to\") fails "
+					      "with %s",
+					      failures[v]);
+				ok = false;
+			}
 		}
 		if ((item = docwalk_member(w, obj, at, "port", false))) {
 			autofree char *where = docwalk_path_key(at, "port");
@@ -463,6 +620,9 @@ void expect_parse(struct docwalk *w, const cJSON *arr, const char *path, struct 
 				      "pod sees the controller");
 			ok = false;
 		}
+		if (ok && x->to.kind == TB_KIND_DNS && x->proto != TB_PROTO_DNS)
+			ok &= dns_target_port(w, to, at, x);
+		ok &= parse_dns_fields(w, obj, at, x, ok);
 		if (ok)
 			(*n)++;
 		else

@@ -61,6 +61,29 @@ bool topology_is_dns_subdomain(const char *s)
 	}
 }
 
+bool topology_is_dns_name(const char *s)
+{
+	size_t len = strlen(s);
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return false;
+	size_t label = 0;
+	for (size_t k = 0; k < len; k++) {
+		char c = s[k];
+		if (c == '.') {
+			if (!label)
+				return false;
+			label = 0;
+			continue;
+		}
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+		if (!ok || ++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
 bool topology_is_lab_name(const char *s)
 {
 	size_t n = strlen(s);
@@ -1055,6 +1078,9 @@ void topology_free(struct tb_topology *t)
 		for (size_t k = 0; k < x->n_answered_by; k++)
 			free(x->answered_by[k]);
 		free(x->answered_by);
+		for (size_t k = 0; k < x->n_answers; k++)
+			free(x->answers[k]);
+		free(x->answers);
 	}
 	free(t->expects);
 	free(t->name);
@@ -1076,6 +1102,23 @@ const char *tb_routing_name(enum tb_routing r)
 	return "?";
 }
 
+const char *tb_failure_name(enum tb_failure f)
+{
+	switch (f) {
+	case TB_FAILURE_ANY:
+		return "";
+	case TB_FAILURE_REFUSED:
+		return "refused";
+	case TB_FAILURE_TIMEOUT:
+		return "timeout";
+	case TB_FAILURE_NXDOMAIN:
+		return "nxdomain";
+	case TB_FAILURE_SERVFAIL:
+		return "servfail";
+	}
+	return "?";
+}
+
 const char *tb_proto_name(enum tb_proto p)
 {
 	switch (p) {
@@ -1087,6 +1130,8 @@ const char *tb_proto_name(enum tb_proto p)
 		return "ping";
 	case TB_PROTO_UDP:
 		return "udp";
+	case TB_PROTO_DNS:
+		return "dns";
 	}
 	return "?";
 }

@@ -349,7 +349,10 @@ struct tb_node {
  * topology_parse): what `testbed check` probes. Targets are machines by
  * name, pods by selector, or what a packet addresses without naming a
  * machine: a Service, a node's NodePort, any address. */
-enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING, TB_PROTO_UDP };
+enum tb_proto { TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_PING, TB_PROTO_UDP, TB_PROTO_DNS };
+
+/* What a dns probe asks: A records (addresses) or SRV records (targets and ports). */
+enum tb_dns_type { TB_DNS_A, TB_DNS_SRV };
 
 /* What an http or udp probe's server must see as the client's address. */
 enum tb_client_ip {
@@ -367,7 +370,11 @@ enum tb_client_ip {
  * once that nothing is there (a TCP reset, an ICMP port, host or network
  * unreachable or administratively prohibited: what a REJECT sends);
  * TIMEOUT, nothing came back (a DROP). */
-enum tb_failure { TB_FAILURE_ANY, TB_FAILURE_REFUSED, TB_FAILURE_TIMEOUT };
+enum tb_failure { TB_FAILURE_ANY, TB_FAILURE_REFUSED, TB_FAILURE_TIMEOUT, TB_FAILURE_NXDOMAIN, TB_FAILURE_SERVFAIL };
+/* NXDOMAIN: a name that resolves to no address (no such name with any
+ * search domain, or a name with no record of the type asked); SERVFAIL:
+ * the nameserver could not answer (SERVFAIL, REFUSED). Only probes that
+ * resolve a name fail so. */
 
 enum tb_target_kind {
 	TB_KIND_POD,
@@ -381,12 +388,14 @@ enum tb_target_kind {
 	TB_KIND_NODEPORT, /* "nodeport:NODE:PORT": the node's address, that port */
 	TB_KIND_ADDRESS,  /* "ip:ADDRESS:PORT", or "ip:ADDRESS" for ping */
 	TB_KIND_INGRESS,  /* "ingress:HOST/PATH": the ingress controller's Service, asked with that Host and path */
+	TB_KIND_DNS,      /* "dns:NAME", or a NAME with a dot: resolved by the probing pod's resolver */
 };
 
 /* Target kinds a packet addresses rather than a machine: only "to". */
 static inline bool tb_target_kind_is_address(enum tb_target_kind k)
 {
-	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS || k == TB_KIND_INGRESS;
+	return k == TB_KIND_SERVICE || k == TB_KIND_NODEPORT || k == TB_KIND_ADDRESS || k == TB_KIND_INGRESS ||
+	       k == TB_KIND_DNS;
 }
 
 struct tb_target {
@@ -412,8 +421,13 @@ struct tb_expect {
 	bool has_answered_by;
 	int requests;            /* 0: not given, one request */
 	int status;              /* http: the status the answer must have; 0: not given (200) */
+	enum tb_dns_type dns_type; /* dns: "type" */
+	char **answers;          /* dns: "addresses" (type A) or "records" (SRV, TARGET:PORT), as written */
+	size_t n_answers;
+	bool has_answers;        /* given (it may be empty: no record) */
 	int line;
 	int port_line; /* 0: no "port" */
+	int answers_line; /* 0: not given */
 	int client_line, answered_by_line, requests_line, status_line; /* 0: not given */
 };
 
@@ -513,6 +527,8 @@ struct tb_host_alias *tb_host_aliases_copy(const struct tb_host_alias *a, size_t
 
 const char *tb_routing_name(enum tb_routing r);
 const char *tb_proto_name(enum tb_proto p);
+/* "refused", "timeout", "nxdomain", "servfail"; "" for ANY. */
+const char *tb_failure_name(enum tb_failure f);
 /* The namespace called NAME, or NULL. */
 const struct tb_namespace *topology_find_namespace(const struct tb_topology *t, const char *name);
 const char *tb_neighbours_name(enum tb_neighbours n);
@@ -525,6 +541,10 @@ bool topology_is_dns_label(const char *s);
 /* DNS labels joined by '.', at most 253 in all: what Kubernetes allows for
  * most objects' names (a pod's among them). */
 bool topology_is_dns_subdomain(const char *s);
+/* A name a DNS query can ask (a probe's target by name): labels of 1-63
+ * letters, digits, '-' or '_' (SRV's "_http._tcp"), joined by '.', at most
+ * 253 in all, with an optional trailing dot (absolute). */
+bool topology_is_dns_name(const char *s);
 
 /* The lookup the plan needs. */
 const struct tb_image *topology_find_image(const struct tb_topology *t, const char *name);

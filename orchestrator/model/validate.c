@@ -345,6 +345,8 @@ static void resolve_target(const struct tb_topology *t, struct diag *d, const st
 	case TB_KIND_SERVICE:
 	case TB_KIND_NODEPORT:
 	case TB_KIND_ADDRESS:
+	/* A name is resolved by the probing pod's resolver, when it probes. */
+	case TB_KIND_DNS:
 		return;
 	case TB_KIND_INGRESS: {
 		bool served = false;

@@ -128,6 +128,7 @@ static void free_expects(struct plan *p)
 		for (size_t k = 0; k < p->expects[i].n_answered_by; k++)
 			free(p->expects[i].answered_by[k]);
 		free(p->expects[i].answered_by);
+		strv_free(p->expects[i].answers);
 	}
 	free(p->expects);
 	p->expects = NULL;
@@ -154,6 +155,8 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.has_answered_by = x->has_answered_by,
 			.requests = x->requests,
 			.status = x->status,
+			.dns_type = x->dns_type,
+			.has_answers = x->has_answers,
 			.line = x->line,
 			.from_line = x->from.line,
 			.to_line = x->to.line,
@@ -162,11 +165,15 @@ void plan_set_expects(struct plan *p, const struct tb_expect *expects, size_t n)
 			.answered_by_line = x->answered_by_line,
 			.requests_line = x->requests_line,
 			.status_line = x->status_line,
+			.answers_line = x->answers_line,
 		};
 		struct plan_expect *px = &p->expects[p->n_expects - 1];
 		px->answered_by = x->n_answered_by ? xcalloc(x->n_answered_by, sizeof(*px->answered_by)) : NULL;
 		for (size_t k = 0; k < x->n_answered_by; k++)
 			px->answered_by[px->n_answered_by++] = xstrdup(x->answered_by[k]);
+		px->answers = x->has_answers ? xcalloc(x->n_answers + 1, sizeof(*px->answers)) : NULL;
+		for (size_t k = 0; k < x->n_answers; k++)
+			px->answers[px->n_answers++] = xstrdup(x->answers[k]);
 	}
 }
 

@@ -223,10 +223,14 @@ struct plan_expect {
 	bool has_answered_by;
 	int requests;            /* 0: not given (one) */
 	int status;              /* http: the status the answer must have; 0: not given */
+	enum tb_dns_type dns_type; /* dns: the record type asked */
+	char **answers;          /* dns: "addresses" (A) or "records" (SRV, TARGET:PORT) the answer must hold */
+	size_t n_answers;
+	bool has_answers;
 	int line; /* in the topology file; 0 when not known */
 	/* Where from, to and the other fields were written, for messages; 0:
 	 * on LINE. Not saved. */
-	int from_line, to_line, port_line, client_line, answered_by_line, requests_line, status_line;
+	int from_line, to_line, port_line, client_line, answered_by_line, requests_line, status_line, answers_line;
 };
 
 /* How long each phase of `up` took, in milliseconds (-1: not measured).

@@ -118,7 +118,14 @@ static cJSON *expect_json(const struct plan_expect *x)
 	else if (x->client_ip == TB_CLIENT_IP_PRESERVED || x->client_ip == TB_CLIENT_IP_REWRITTEN)
 		json_put_str(o, "clientIP", client_ip_names[x->client_ip]);
 	if (x->failure != TB_FAILURE_ANY)
-		json_put_str(o, "failure", x->failure == TB_FAILURE_REFUSED ? "refused" : "timeout");
+		json_put_str(o, "failure", tb_failure_name(x->failure));
+	if (x->proto == TB_PROTO_DNS)
+		json_put_str(o, "type", x->dns_type == TB_DNS_SRV ? "SRV" : "A");
+	if (x->has_answers) {
+		cJSON *a = cJSON_AddArrayToObject(o, x->dns_type == TB_DNS_SRV ? "records" : "addresses");
+		for (size_t i = 0; i < x->n_answers; i++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(x->answers[i]));
+	}
 	if (x->has_answered_by) {
 		cJSON *a = cJSON_AddArrayToObject(o, "answeredBy");
 		for (size_t i = 0; i < x->n_answered_by; i++)
@@ -473,6 +480,31 @@ static int read_answered_by(struct plan_expect *x, const cJSON *o, size_t i, str
 	return 0;
 }
 
+/* A dns probe's saved type and answer; what they hold is checked when
+ * the check compiles. */
+static int read_dns(struct plan_expect *x, const cJSON *o, size_t i, struct tb_err *e)
+{
+	char type[8];
+	if (json_get_str(o, "type", type, sizeof(type), false, e) < 0)
+		return tb_context(e, "expect[%zu]", i);
+	if (type[0] && strcmp(type, "A") != 0 && strcmp(type, "SRV") != 0)
+		return tb_fail(e, "expect[%zu].type: expected \"A\" or \"SRV\"", i);
+	x->dns_type = strcmp(type, "SRV") == 0 ? TB_DNS_SRV : TB_DNS_A;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, x->dns_type == TB_DNS_SRV ? "records" : "addresses");
+	if (!a)
+		return 0;
+	if (!cJSON_IsArray(a))
+		return tb_fail(e, "expect[%zu]: expected a list of the answer's records", i);
+	x->has_answers = true;
+	x->answers = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof(*x->answers));
+	for (const cJSON *n = a->child; n; n = n->next) {
+		if (!cJSON_IsString(n) || !*n->valuestring || strlen(n->valuestring) > 300)
+			return tb_fail(e, "expect[%zu]: expected a list of the answer's records", i);
+		x->answers[x->n_answers++] = xstrdup(n->valuestring);
+	}
+	return 0;
+}
+
 static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *e)
 {
 	char proto[8], result[8], client[256], failure[16];
@@ -500,19 +532,23 @@ static int read_expect(struct plan *p, const cJSON *o, size_t i, struct tb_err *
 	    json_get_int(o, "status", 100, 599, &status, false, e) < 0 ||
 	    json_get_int(o, "line", 0, 1L << 30, &line, false, e) < 0)
 		return tb_context(e, "expect[%zu]", i);
-	if (read_answered_by(x, o, i, e) < 0)
+	if (read_answered_by(x, o, i, e) < 0 || read_dns(x, o, i, e) < 0)
 		return -1;
 	x->port = (int)port;
 	x->line = (int)line;
 	x->requests = (int)requests;
 	x->status = (int)status;
 	x->expect_pass = strcmp(result, "fail") != 0;
-	if (failure[0] && strcmp(failure, "refused") != 0 && strcmp(failure, "timeout") != 0)
-		return tb_fail(e, "expect[%zu].failure: expected \"refused\" or \"timeout\"", i);
-	x->failure = !failure[0] ? TB_FAILURE_ANY : failure[0] == 'r' ? TB_FAILURE_REFUSED : TB_FAILURE_TIMEOUT;
+	x->failure = TB_FAILURE_ANY;
+	for (enum tb_failure f = TB_FAILURE_REFUSED; failure[0] && f <= TB_FAILURE_SERVFAIL; f++)
+		if (strcmp(failure, tb_failure_name(f)) == 0)
+			x->failure = f;
+	if (failure[0] && x->failure == TB_FAILURE_ANY)
+		return tb_fail(e, "expect[%zu].failure: expected \"refused\", \"timeout\", \"nxdomain\" or \"servfail\"", i);
 	x->proto = strcmp(proto, "tcp") == 0	? TB_PROTO_TCP
 		   : strcmp(proto, "ping") == 0 ? TB_PROTO_PING
 		   : strcmp(proto, "udp") == 0	? TB_PROTO_UDP
+		   : strcmp(proto, "dns") == 0	? TB_PROTO_DNS
 						: TB_PROTO_HTTP;
 	if (strcmp(proto, tb_proto_name(x->proto)) != 0)
 		return tb_fail(e, "expect[%zu].proto: unknown protocol \"%s\"", i, proto);

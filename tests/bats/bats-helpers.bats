@@ -155,6 +155,23 @@ nested_bats() {
 	assert_output --partial "already up"
 }
 
+@test "assert_resolves and refute_resolves say their usage, and why a machine cannot resolve" {
+	run assert_resolves net0
+	assert_failure
+	assert_output --partial "usage: assert_resolves FROM NAME [ADDRESS...]"
+	run refute_resolves
+	assert_failure
+	assert_output --partial "usage: refute_resolves FROM NAME"
+	# A host of the article's sections has no cluster DNS: no resolv.conf.
+	run assert_resolves net0 web.shop 10.96.0.2
+	assert_failure
+	assert_line "-- assert_resolves: net0 does not resolve web.shop to exactly 10.96.0.2 --"
+	assert_line --regexp '^got +: fail: net0 cannot resolve web\.shop: .*/etc/resolv\.conf'
+	run refute_resolves net0 web.shop
+	assert_failure
+	assert_line "-- refute_resolves: net0 resolves web.shop, or fails otherwise --"
+}
+
 @test "testbed_up outside a bats test's folders writes up's output to a mktemp file under TMPDIR" {
 	jq --arg pod "$REPO/images/pod.tar.zst" '.name = "up-tmp" | .images.pod = $pod' \
 		"$REPO/topologies/veth-pair.json" >"$BATS_TEST_TMPDIR/up-tmp.json"

@@ -197,8 +197,8 @@ expect() {
 	assert_failure 2
 	assert_output - <<-EOF
 		$f:2: expect[0].from: "default/app in web": expected "(" and values after "app in", found "web"
-		$f:3: expect[1].to: "Default/db" is not a target: expected the name of a pod, node, host or external machine, a pod's NAMESPACE/NAME, a selector like "NAMESPACE/app=web", "gateway", "*" (every pod), service:NAMESPACE/NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT or ingress:HOST/PATH
-		$f:4: expect[2].proto: "sctp": expected "http", "tcp", "ping" or "udp"
+		$f:3: expect[1].to: "Default/db" is not a target: expected the name of a pod, node, host or external machine, a pod's NAMESPACE/NAME, a selector like "NAMESPACE/app=web", "gateway", "*" (every pod), service:NAMESPACE/NAME, nodeport:NODE:PORT, ip:ADDRESS:PORT, ingress:HOST/PATH or a DNS name (web.shop, dns:NAME)
+		$f:4: expect[2].proto: "sctp": expected "http", "tcp", "ping", "udp" or "dns"
 		$f:5: expect[3].port: "Web" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no '-' at either end and no "--"
 		$f:6: expect[4].port: ping has no port
 		$f:7: expect[5].clientIP: only http and udp probes see the client's address

@@ -686,7 +686,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 	CHECK(!expect_load_file(path, &d, &xs, &n));
 	CHECK(xs == NULL && n == 0);
 	autofree char *got = messages(&d);
-	autofree char *want = xasprintf("%s:2: expect[0].proto: \"smtp\": expected \"http\", \"tcp\", \"ping\" or \"udp\"\n"
+	autofree char *want = xasprintf("%s:2: expect[0].proto: \"smtp\": expected \"http\", \"tcp\", \"ping\", \"udp\" or \"dns\"\n"
 					"%s:3: expect[1]: missing required key \"to\"\n",
 					path, path);
 	CHECK_STR(got, want);

@@ -188,7 +188,7 @@ TEST(check_services_targets_and_fields_parse_with_their_errors)
 		  "t.json:7: expect[6].to: ping has no port: write ip:ADDRESS\n"
 		  "t.json:8: expect[7].failure: says how a probe fails, and \"result\" is \"pass\": say \"result\": "
 		  "\"fail\", or leave \"result\" out\n"
-		  "t.json:9: expect[8].failure: \"reset\": expected \"refused\" or \"timeout\"\n"
+		  "t.json:9: expect[8].failure: \"reset\": expected \"refused\", \"timeout\", \"nxdomain\" or \"servfail\"\n"
 		  "t.json:10: expect[9].answeredBy: only http and udp probes learn who answered\n"
 		  "t.json:11: expect[10].answeredBy: an empty list: name the pods that must answer\n"
 		  "t.json:12: expect[11].answeredBy[1]: \"default/app in (\": expected \",\" or \")\" in the values of "
@@ -504,8 +504,14 @@ TEST(check_services_default_model_probes_egress_and_services)
 	 * machines (http and ping), the services: web (http and udp), np,
 	 * local, lb, outside and kube-dns (tcp) from the 6 pods, near from
 	 * the 5 on n1 and n2. */
-	size_t mesh = 2 * 30 + 3 * 5, egress = 6 * 4, services = 7 * 6 + 5;
-	CHECK_INT(r.n_probes, mesh + egress + services);
+	/* And one dns probe a namespace, from its first pod whose resolver
+	 * asks the cluster's DNS: default's client (coredns's own resolver is
+	 * the node's, dnsPolicy Default). */
+	x = find(&r, "client", "kube-dns.kube-system.svc.cluster.local.", TB_PROTO_DNS);
+	CHECK(x && check_target_of(&r, x)->resolve && check_target_of(&r, x)->port == 0);
+	CHECK(find(&r, "coredns", "kube-dns.kube-system.svc.cluster.local.", TB_PROTO_DNS) == NULL);
+	size_t mesh = 2 * 30 + 3 * 5, egress = 6 * 4, services = 7 * 6 + 5, dns = 1;
+	CHECK_INT(r.n_probes, mesh + egress + services + dns);
 	check_run_free(&r);
 	free_plan(p);
 	diag_free(&d);
