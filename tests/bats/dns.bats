@@ -82,9 +82,12 @@ options ndots:5"
 	# kube-dns at the service range's tenth address.
 	run resolve front/client kube-dns.kube-system
 	assert_output "10.96.0.10"
-	# Its expectations: the Service by its object, and kube-dns over TCP.
+	# Its expectations: the Service by name (short, absolute, through the
+	# ExternalName's CNAME), web's NXDOMAIN from front, kube-dns over TCP.
 	run "$TESTBED" check "$LAB"
 	assert_success
+	assert_output --partial 'web.shop'
+	assert_line --regexp '^client +x$'
 }
 
 @test "statefulset: each pod's own name, every ready endpoint of the headless Service, SRV per pod, dnsConfig and hostAliases" {
