@@ -88,11 +88,13 @@ inner() {
 		# (BENCH_SERVICES, default as many as the pods: 1000 at 1000 pods)
 		# and the same pods without them; then the pods with half as many
 		# Services as pods, and without.
+		# These labs turn cluster DNS off ("nodns"), so that they measure what
+		# Services cost alone; what DNS adds is measured on its own below.
 		services=${BENCH_SERVICES:-$pods}
-		"$here/gen-services.sh" "${name}s" "$nodes" "$nodes" 3 "$services" >"$work/${name}s.json"
+		"$here/gen-services.sh" "${name}s" "$nodes" "$nodes" 3 "$services" nodns >"$work/${name}s.json"
 		"$here/gen-services.sh" "${name}s0" "$nodes" "$nodes" 3 0 >"$work/${name}s0.json"
 		replicas=$(replicas_for "$pods")
-		"$here/gen-services.sh" "${name}w" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) \
+		"$here/gen-services.sh" "${name}w" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) nodns \
 			>"$work/${name}w.json"
 		"$here/gen-services.sh" "${name}w0" "$nodes" $((pods / replicas)) "$replicas" 0 >"$work/${name}w0.json"
 		# What cluster DNS and the ingress controller cost: the pods with
