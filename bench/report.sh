@@ -91,6 +91,16 @@ jq -r '
 		if .unsupported then "unsupported" else "\(.targets // "-"); \(.serviceProbes // "-") / \(.podProbes // "-")" end),
 	row("  service / pod probes/s"; .services.probes |
 		if .unsupported then "-" else "\(.serviceProbesPerSec | n) / \(.podProbesPerSec | n)" end),
+	row("cluster DNS + ingress controller: up, wall"; .dns | if .okRuns == 0 then "FAILED" else "\(.upMs | s) (\(.services // "-"))" end),
+	row("  without (dns: false, no Ingress): up, wall"; .dns.plainUpMs | s),
+	row("  phases with: machines / network / servers"; .dns.timingsMs |
+		if . then "\(.machines | s) / \(.network | s) / \(.servers | s)" else "-" end),
+	row("  phases without: machines / network / servers"; .dns.plainTimingsMs |
+		if . then "\(.machines | s) / \(.network | s) / \(.servers | s)" else "-" end),
+	row("  up added by DNS and controller (target <= \($t.dnsAddedUpMs) ms)"; .dns.addedMs | "\(s)\(atmost($t.dnsAddedUpMs))"),
+	row("dns vs http probes: targets; probes each"; .dns.probes |
+		"\(.targets // "-"); \(.dnsProbes // "-") / \(.httpProbes // "-")"),
+	row("  dns / http probes/s"; .dns.probes | "\(.dnsProbesPerSec | n) / \(.httpProbesPerSec | n)"),
 	row("Mininet lxbr build (N hosts)"; .mininet.buildMs | s),
 	row("Mininet stop"; .mininet.stopMs | s),
 	row("Mininet static ARP for pingAll (mn --arp)"; .mininet.staticArpMs | s),
@@ -116,6 +126,8 @@ jq -r '
 	row("ratio: PSS per pod / Mininet PSS per host"; .ratios.pssPerPodVsMininetHost | x),
 	row("ratio: up with / without Services (target <= \($t.servicesUpVsPlainUp))"; .ratios.servicesUpVsPlainUp | "\(x)\(atmost($t.servicesUpVsPlainUp))"),
 	row("ratio: service / pod probe cost (target <= \($t.serviceProbeVsPodProbe))"; .ratios.serviceProbeVsPodProbe | "\(x)\(atmost($t.serviceProbeVsPodProbe))"),
+	row("ratio: up with / without DNS and controller"; .ratios.dnsUpVsPlainUp | x),
+	row("ratio: dns / http probe cost (target <= \($t.dnsProbeVsHttpProbe))"; .ratios.dnsProbeVsHttpProbe | "\(x)\(atmost($t.dnsProbeVsHttpProbe))"),
 	"",
 	"Mininet'"'"'s fixLimits: applied in the scratch namespace: \(.sizes[0].mininet.limitsApplied // [] | join(", ") | if . == "" then "none" else . end)",
 	"  not written (machine-wide, or read-only outside the initial namespace): \(.sizes[0].mininet.limitsSkipped // [] | join(", "))",

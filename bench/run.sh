@@ -70,7 +70,7 @@ inner() {
 	mkdir /run/netns
 	ip link set lo up
 	export TESTBED_STATE_DIR=$work/state
-	local pods nodes per runs run name lab deployments services replicas svc
+	local pods nodes per runs run name lab deployments services replicas svc dns
 	for pods in $sizes; do
 		read -r nodes per < <(layout "$pods")
 		runs=$(runs_for "$pods")
@@ -88,13 +88,22 @@ inner() {
 		# (BENCH_SERVICES, default as many as the pods: 1000 at 1000 pods)
 		# and the same pods without them; then the pods with half as many
 		# Services as pods, and without.
+		# These labs turn cluster DNS off ("nodns"), so that they measure what
+		# Services cost alone; what DNS adds is measured on its own below.
 		services=${BENCH_SERVICES:-$pods}
-		"$here/gen-services.sh" "${name}s" "$nodes" "$nodes" 3 "$services" >"$work/${name}s.json"
+		"$here/gen-services.sh" "${name}s" "$nodes" "$nodes" 3 "$services" nodns >"$work/${name}s.json"
 		"$here/gen-services.sh" "${name}s0" "$nodes" "$nodes" 3 0 >"$work/${name}s0.json"
 		replicas=$(replicas_for "$pods")
-		"$here/gen-services.sh" "${name}w" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) \
+		"$here/gen-services.sh" "${name}w" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) nodns \
 			>"$work/${name}w.json"
 		"$here/gen-services.sh" "${name}w0" "$nodes" $((pods / replicas)) "$replicas" 0 >"$work/${name}w0.json"
+		# What cluster DNS and the ingress controller cost: the pods with
+		# Services and an Ingress (DNS and the controller run), and the same
+		# without DNS nor Ingress (neither runs).
+		"$here/gen-services.sh" "${name}d" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) ingress \
+			>"$work/${name}d.json"
+		"$here/gen-services.sh" "${name}d0" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) nodns \
+			>"$work/${name}d0.json"
 		"$TB" plan "$lab" >"$work/$name.sh"
 		for ((run = 1; run <= runs; run++)); do
 			echo "bench: $pods pods ($nodes x $per), run $run of $runs" >&2
@@ -108,6 +117,8 @@ inner() {
 			svc=$(peer "$here/measure-services.sh" "$work/${name}s.json" "$work/${name}s0.json" \
 				"$work/${name}w.json" "$work/${name}w0.json")
 			sleep "$settle"
+			dns=$(peer "$here/measure-dns.sh" "$work/${name}d.json" "$work/${name}d0.json")
+			sleep "$settle"
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"
 			mn_args=("$pods")
@@ -116,9 +127,9 @@ inner() {
 			sleep "$settle"
 			jq -nc --argjson pods "$pods" --argjson nodes "$nodes" --argjson per "$per" --argjson run "$run" \
 				--argjson deployments "$deployments" --argjson tb "$tb" --argjson meshes "$meshes" \
-				--argjson variants "$variants" --argjson svc "$svc" --argjson ipb "$ipb" --argjson mn "$mn" \
+				--argjson variants "$variants" --argjson svc "$svc" --argjson dns "$dns" --argjson ipb "$ipb" --argjson mn "$mn" \
 				'{pods: $pods, nodes: $nodes, podsPerNode: $per, deployments: $deployments, run: $run,
-				  testbed: $tb, meshes: $meshes, variants: $variants, services: $svc, ipBatch: $ipb, mininet: $mn}'
+				  testbed: $tb, meshes: $meshes, variants: $variants, services: $svc, dns: $dns, ipBatch: $ipb, mininet: $mn}'
 		done
 	done
 }
@@ -178,7 +189,7 @@ read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
 bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" \
 	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0, .variants.labCpuMs // 0,
-		.services.labCpuMs // 0] | add // 0' \
+		.services.labCpuMs // 0, .dns.labCpuMs // 0] | add // 0' \
 		"$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')
 hz=$(getconf CLK_TCK)

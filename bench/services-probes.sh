@@ -4,10 +4,13 @@
 # measure-testbed.sh --during):
 #   bench/services-probes.sh NAME       prints one JSON object
 # Two expectation files, checked with `testbed check NAME --expect`: every
-# pod to each of the lab's first T Services over http
-# ({"from": "*", "to": "service:default/svcK"}), and every pod to each of
-# its first T pods (plan order), T = BENCH_PROBE_TARGETS (default 50) or
-# fewer when the lab has fewer Services or pods. The same sources, as many
+# pod of namespace default to each of the lab's first T Services there over
+# http ({"from": "default/", "to": "service:default/svcK"}), and every such
+# pod to each of its first T pods (plan order), T = BENCH_PROBE_TARGETS
+# (default 50) or fewer when the lab has fewer Services or pods. The lab's
+# own pods and Services alone: a lab with cluster DNS or an ingress
+# controller has theirs in other namespaces (kube-dns has no http port, its
+# pod no HTTP server). The same sources, as many
 # targets, so that the probes differ in what they reach alone: a pod's
 # address, or a cluster IP that kube-proxy's rules DNAT to an endpoint
 # (whose answer must come from one of the Service's pods). Each is checked
@@ -26,14 +29,12 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 "$TB" plan "$name" --format json >"$work/plan.json"
-# The lab's own Services and pods (cluster DNS's, the ingress controller's)
-# serve no HTTP of the pod server: the targets are the generated ones.
 jq --argjson want "$want" '
-	def own: .namespace == "kube-system" or .namespace == "ingress-nginx";
-	[.services[] | select(.clusterIP and (own | not))] as $svcs | [.machines[] | select(.kind == "pod" and (own | not))] as $pods |
-	([$want, ($svcs | length), ($pods | length)] | min) as $t |
-	{service: $svcs[:$t] | map({from: "*", to: "service:\(.namespace)/\(.name)", proto: "http"}),
-	 pod: $pods[:$t] | map({from: "*", to: .name, proto: "http"})}' \
+	[.services[] | select(.namespace == "default" and .clusterIP)] as $svc |
+	[.machines[] | select(.kind == "pod" and .namespace == "default")] as $pods |
+	([$want, ($svc | length), ($pods | length)] | min) as $t |
+	{service: $svc[:$t] | map({from: "default/", to: "service:\(.namespace)/\(.name)", proto: "http"}),
+	 pod: $pods[:$t] | map({from: "default/", to: "default/\(.name)", proto: "http"})}' \
 	"$work/plan.json" >"$work/expect.json"
 jq '.service' "$work/expect.json" >"$work/service.json"
 jq '.pod' "$work/expect.json" >"$work/pod.json"

@@ -175,6 +175,30 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				.many.floorSequentialMs / .many.floorNodes | r1 else null end)
 		  | .many.builtAndLoadedMs = (if .many.planMs and .many.timingsMs.rules then
 				.many.planMs + .many.timingsMs.rules | r1 else null end)),
+		# What cluster DNS and the ingress controller cost (bench/measure-dns.sh):
+		# each lab's faster up in a run (turns), the run's difference and
+		# ratio, then the medians over runs; the probes' figures each kind's
+		# faster turn whose probes all passed.
+		dns: (($r | map(.dns | select(. != null and .error == null))) as $v |
+			($v | map({with: (.with | turns), plain: (.plain | turns)} | select(.with and .plain))) as $w |
+			($v | map(.probes | select(. != null and .error == null and .dns != null and .http != null))) as $pr | {
+			pods: $v[0].pods, services: $v[0].services, okRuns: ($w | length),
+			upMs: ($w | med(.with.upMs)), plainUpMs: ($w | med(.plain.upMs)),
+			addedMs: ($w | med(.with.upMs - .plain.upMs)),
+			timingsMs: ($w | phases(.with.timingsMs)), plainTimingsMs: ($w | phases(.plain.timingsMs)),
+			probes: {
+				okRuns: ($pr | length), targets: $v[0].probes.targets, sources: $v[0].probes.sources,
+				dnsProbes: ($pr | med(.dns.probes)), dnsWallMs: ($pr | med(.dns.wallMs)),
+				dnsProbesPerSec: ($pr | med(.dns.probesPerSec)),
+				httpProbes: ($pr | med(.http.probes)), httpWallMs: ($pr | med(.http.wallMs)),
+				httpProbesPerSec: ($pr | med(.http.probesPerSec))
+			},
+			ratios: {
+				upVsPlainUp: ($w | medratio(.with.upMs; .plain.upMs)),
+				# A probe's cost is the wall clock per probe.
+				dnsProbeVsHttpProbe: ($pr | medratio(.dns.wallMs / .dns.probes; .http.wallMs / .http.probes))
+			}
+		}),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
@@ -206,6 +230,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 		servicesRulesVsFloorParallel: .services.ratios.rulesVsFloorParallel,
 		servicesUpVsPlainUp: .services.ratios.upVsPlainUp,
 		serviceProbeVsPodProbe: .services.ratios.serviceProbeVsPodProbe,
+		dnsUpVsPlainUp: .dns.ratios.upVsPlainUp,
+		dnsProbeVsHttpProbe: .dns.ratios.dnsProbeVsHttpProbe,
 		probesPerSecVsPingsPerSec: ratio(.testbed.check.probesPerSec; .mininet.pingsPerSec),
 		pssPerPodVsMininetHost: ratio(.testbed.memory.pssKiBPerPod; .mininet.pssKiBPerHost)
 	}
@@ -222,16 +248,17 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 		},
 		othersShareOfMachine: (if $wall > 0 then ([($total / $hz) - $bench, 0] | max) / ($cpus * $wall / 1000) | r2 else null end)
 	},
-	# What issue #24 asks of manifests and ports (docs/bench.md): report.sh
+	# What issues #24, #25 and #26 ask (docs/bench.md): report.sh
 	# marks a figure past its target; none fails the bench.
 	targets: {
 		manifestsValidateMs: 100, manifestsPlanMs: 100, manifestsUpVsInlineUp: 1.1,
 		portsUpVsOnePortUp: 1.2, portsPssVsOnePortPss: 1.2, udpVsHttpProbesPerSecAtLeast: 0.5,
-		servicesBuiltAndLoadedMs: 1000, serviceProbeVsPodProbe: 1.2, servicesUpVsPlainUp: 1.15
+		servicesBuiltAndLoadedMs: 1000, serviceProbeVsPodProbe: 1.2, servicesUpVsPlainUp: 1.15,
+		dnsAddedUpMs: 300, dnsProbeVsHttpProbe: 1.0
 	},
 	sizes: $sizes,
 	problems: [
-		($runs[] | (.testbed, .meshes, .variants, .services, .ipBatch, .mininet) | select(. != null and .error) | .error),
+		($runs[] | (.testbed, .meshes, .variants, .services, .dns, .ipBatch, .mininet) | select(. != null and .error) | .error),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == false) | "the http and udp meshes at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
 		($runs[] | .pods as $p | .meshes | select(.up.ok == true) | (.http, .udp) | select(.error) | "a mesh at \($p) pods: \(.error)"),
 		($runs[] | .pods as $p | .meshes | select(.down.clean == false or (.up.ok == true and .down.ok == false)) | "the meshes' lab at \($p) pods was not taken down cleanly"),
@@ -262,6 +289,16 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			(.probes | select(. != null and .error == null) | (.turns.pod[], .turns.service[]) |
 				(select(.error) | "the service and pod probes at \($p) pods: \(.error)"),
 				(select(.failed and .failed > 0) | "the service and pod probes at \($p) pods: \(.failed) of \(.probes) failed: \(.failures | join("; "))"))),
+		($runs[] | .pods as $p | .dns | select(. != null and .error == null) |
+			((.plain[] | {k: "the lab without DNS and Ingress", v: .}), (.with[] | {k: "the lab with DNS and Ingress", v: .}) |
+			 .k as $k | .v |
+				(select(.up.ok == false) | "\($k) at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
+				(select(.up.ok == true and .down.ok == false) | "\($k) at \($p) pods: down failed (exit \(.down.exit))"),
+				(.during | select(. != null and .error) | "\($k) at \($p) pods: \(.error)"),
+				(.down.leftovers // [] | .[] | "testbed down of \($k) at \($p) pods left \(.)")),
+			(.probes | select(. != null and .error == null) | (.turns.http[], .turns.dns[]) |
+				(select(.error) | "the dns and http probes at \($p) pods: \(.error)"),
+				(select(.failed and .failed > 0) | "the dns and http probes at \($p) pods: \(.failed) of \(.probes) failed: \(.failures | join("; "))"))),
 		($sizes[] | . as $s |
 			(.testbed.down.leftovers[] | "testbed down at \($s.pods) pods left \(.)"),
 			(select(.ipBatch.clean == false) | "ip -batch delete at \($s.pods) pods left namespaces"),
