@@ -161,7 +161,7 @@ bool cluster_dns_add(struct tb_topology *t, struct diag *d)
 		return false;
 	}
 	bool on = t->n_nodes > 0 && (c->dns == TB_CLUSTER_DNS_ON ||
-				     (c->dns == TB_CLUSTER_DNS_AUTO && (t->n_services_objects > 0 || t->n_ingress > 0)));
+				     (c->dns == TB_CLUSTER_DNS_AUTO && (t->n_services_objects > 0 || t->n_ingresses > 0)));
 	if (!on)
 		return true;
 	size_t errors = d->count;

@@ -803,8 +803,8 @@ static void parse_top(struct parser *p, const cJSON *root)
 				       "Services are Kubernetes objects: write them as kind: Service (v1) in \"objects\" or "
 				       "\"manifests\"");
 	t->n_ingress = parse_reserved(p, root, "ingress",
-				      "not implemented: Ingress is not built yet (it will come as kind: Ingress objects in "
-				      "\"objects\" or \"manifests\")");
+				      "Ingresses are Kubernetes objects: write them as kind: Ingress (networking.k8s.io/v1) in "
+				      "\"objects\" or \"manifests\"");
 	t->n_policies = parse_reserved(p, root, "policies",
 				       "not implemented: NetworkPolicy is not built yet (it will come as kind: "
 				       "NetworkPolicy objects in \"objects\" or \"manifests\")");
