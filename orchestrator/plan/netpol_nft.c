@@ -33,9 +33,10 @@
  * after this hook. Through another node the packet arrives with that
  * node's address, which is what this node's forward hook sees. On the
  * endpoint's own node it is marked for masquerade (kube-proxy's mark
- * 0x4000) and will leave cbr0 with cbr0's address: such packets are
- * judged as from that address (rules admitting it: no peers, or an
- * ipBlock holding it), before the rules that read the source. */
+ * 0x4000; later packets of the connection: `ct status snat`) and will
+ * leave cbr0 with cbr0's address: such packets go to the pod's chain
+ * ingress-NS/NAME/masqueraded, which judges them as from that address
+ * (the rules admitting it: no peers, or an ipBlock holding it). */
 #define _GNU_SOURCE
 #include "plan/netpol_nft.h"
 
@@ -278,8 +279,6 @@ static void ingress_rule(struct text *t, const struct chain_ctx *c, const struct
 			if (r->n_ports && !port_match(&r->ports[pi], dst, pm, sizeof(pm)))
 				continue;
 			struct text m = {0};
-			if (marked)
-				put(&m, " " MARKED);
 			if (clauses[ci] == -2) {
 				put(&m, " ip saddr ");
 				put_addresses(&m, addrs, n_addrs);
@@ -290,7 +289,7 @@ static void ingress_rule(struct text *t, const struct chain_ctx *c, const struct
 			put(t, "\t\t%s%sreturn", m.p ? m.p + 1 : "", m.p ? " " : "");
 			free(m.p);
 			if (marked)
-				comment(t, "%s/%s ingress[%zu]: masqueraded, from %s", pol->namespace, pol->name, ri, from);
+				comment(t, "%s/%s ingress[%zu]: from %s", pol->namespace, pol->name, ri, from);
 			else
 				comment(t, "%s/%s ingress[%zu]", pol->namespace, pol->name, ri);
 		}
@@ -369,22 +368,26 @@ static void egress_rule(struct text *t, const struct chain_ctx *c, const struct 
 
 /* The chain's name: ingress-NS/NAME or egress-NS/NAME (see the top); past
  * nft's limit, cut and made unique by the pod's index in the plan. */
-static char *chain_name(const struct plan *p, size_t pod, bool ingress)
+static char *chain_name(const struct plan *p, size_t pod, bool ingress, const char *suffix)
 {
 	const struct plan_machine *m = &p->machines[pod];
 	char *s = xasprintf("%s-%s/%s", ingress ? "ingress" : "egress", m->namespace, plan_machine_object_name(m));
-	if (strlen(s) > CHAIN_MAX) {
+	size_t room = CHAIN_MAX - strlen(suffix);
+	if (strlen(s) > room) {
 		char tail[32];
 		int n = snprintf(tail, sizeof(tail), "~%zu", pod);
-		memcpy(s + CHAIN_MAX - (size_t)n, tail, (size_t)n + 1);
+		memcpy(s + room - (size_t)n, tail, (size_t)n + 1);
 	}
-	return s;
+	char *full = xasprintf("%s%s", s, suffix);
+	free(s);
+	return full;
 }
 
 static void pod_chain(struct text *t, const struct chain_ctx *c)
 {
 	const struct plan_machine *pod = &c->p->machines[c->pod];
-	autofree char *name = chain_name(c->p, c->pod, c->ingress);
+	autofree char *name = chain_name(c->p, c->pod, c->ingress, "");
+	autofree char *masq = chain_name(c->p, c->pod, c->ingress, "/masqueraded");
 	char self[IPV4_PREFIX_STRLEN];
 	ipv4_addr_format(pod->address, self);
 	put(t, "\n\tchain %s {\n", name);
@@ -397,17 +400,15 @@ static void pod_chain(struct text *t, const struct chain_ctx *c)
 		if ((c->ingress ? pol->ingress : pol->egress) && selects(pol, pod))
 			put(&by, "%s%s/%s", by.len ? ", " : "", pol->namespace, pol->name);
 	}
+	char from[IPV4_PREFIX_STRLEN];
+	ipv4_addr_format(c->masq_from, from);
 	if (c->ingress && c->masq_from) {
-		for (size_t i = 0; i < c->in->n_policies; i++) {
-			const struct plan_policy *pol = &c->in->policies[i];
-			if (pol->ingress && selects(pol, pod))
-				for (size_t r = 0; r < pol->n_ingress_rules; r++)
-					ingress_rule(t, c, pol, r, true);
-		}
-		char from[IPV4_PREFIX_STRLEN];
-		put(t, "\t\t" MARKED " counter drop");
-		comment(t, "masqueraded, from %s: isolated for ingress by %s", ipv4_addr_format(c->masq_from, from),
-			by.p);
+		/* The first packet carries kube-proxy's mark; later ones of a
+		 * connection not yet answered (UDP) its SNAT in conntrack. */
+		put(t, "\t\t" MARKED " goto %s", masq);
+		comment(t, "kube-proxy masquerades it: it arrives from %s", from);
+		put(t, "\t\tct status snat goto %s", masq);
+		comment(t, "masqueraded: it arrives from %s", from);
 	}
 	for (size_t i = 0; i < c->in->n_policies; i++) {
 		const struct plan_policy *pol = &c->in->policies[i];
@@ -423,8 +424,20 @@ static void pod_chain(struct text *t, const struct chain_ctx *c)
 	}
 	put(t, "\t\tcounter drop");
 	comment(t, "isolated for %s by %s", c->ingress ? "ingress" : "egress", by.p);
-	free(by.p);
 	put(t, "\t}\n");
+	if (c->ingress && c->masq_from) {
+		put(t, "\n\tchain %s {\n", masq);
+		for (size_t i = 0; i < c->in->n_policies; i++) {
+			const struct plan_policy *pol = &c->in->policies[i];
+			if (pol->ingress && selects(pol, pod))
+				for (size_t r = 0; r < pol->n_ingress_rules; r++)
+					ingress_rule(t, c, pol, r, true);
+		}
+		put(t, "\t\tcounter drop");
+		comment(t, "from %s: isolated for ingress by %s", from, by.p);
+		put(t, "\t}\n");
+	}
+	free(by.p);
 }
 
 /* The address cbr0 holds on NODE (what kube-proxy's masquerade gives
@@ -445,7 +458,7 @@ static void dispatch(struct text *t, const struct plan *p, const struct netpol_i
 		const struct plan_machine *pod = &p->machines[m];
 		if (pod->parent != node || !netpol_isolated(in, pod, ingress))
 			continue;
-		autofree char *name = chain_name(p, m, ingress);
+		autofree char *name = chain_name(p, m, ingress, "");
 		put(t, "%s%s : jump %s", n++ ? ", " : (ingress ? "\t\tip daddr vmap { " : "\t\tip saddr vmap { "),
 		    ipv4_addr_format(pod->address, buf), name);
 	}

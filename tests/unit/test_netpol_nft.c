@@ -265,14 +265,18 @@ TEST(netpol_masqueraded_sources_are_judged_as_the_node)
 	struct netpol_input in = {&pol, 1, namespaces, 2};
 	autofree char *t = netpol_ruleset(&p, &in, NODE1);
 	dump("masqueraded", t);
-	CHECK_LINE(t, "meta mark & 0x00004000 == 0x00004000 tcp dport 80 return comment "
-		      "\"shop/nodeport ingress[0]: masqueraded, from 10.244.1.1\"");
-	CHECK(strstr(t, "ingress[1]: masqueraded") == NULL);
-	CHECK_LINE(t, "meta mark & 0x00004000 == 0x00004000 counter drop comment "
-		      "\"masqueraded, from 10.244.1.1: isolated for ingress by shop/nodeport\"");
+	CHECK_LINE(t, "meta mark & 0x00004000 == 0x00004000 goto ingress-shop/db/masqueraded comment "
+		      "\"kube-proxy masquerades it: it arrives from 10.244.1.1\"");
+	CHECK_LINE(t, "ct status snat goto ingress-shop/db/masqueraded comment \"masqueraded: it arrives from 10.244.1.1\"");
+	CHECK_LINE(t, "chain ingress-shop/db/masqueraded {");
+	const char *masq = strstr(t, "chain ingress-shop/db/masqueraded {");
+	CHECK(masq && strstr(masq, "tcp dport 80 return comment \"shop/nodeport ingress[0]: from 10.244.1.1\"\n"));
+	CHECK(masq && !strstr(masq, "ingress[1]"));
+	CHECK_LINE(t, "counter drop comment \"from 10.244.1.1: isolated for ingress by shop/nodeport\"");
 	CHECK_LINE(t, "ip saddr 203.0.113.0/24 return comment \"shop/nodeport ingress[1]\"");
-	/* The marked rules come before those that read the source. */
-	CHECK(strstr(t, "counter drop comment \"masqueraded") < strstr(t, "ip saddr 10.244.1.0/24"));
+	CHECK_LINE(t, "ip saddr 10.244.1.0/24 tcp dport 80 return comment \"shop/nodeport ingress[0]\"");
+	/* The diversion comes before the rules that read the source. */
+	CHECK(strstr(t, "goto ingress-shop/db/masqueraded") < strstr(t, "ip saddr 10.244.1.0/24"));
 	free_policy(&pol);
 	plan_free(&p);
 }
