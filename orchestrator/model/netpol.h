@@ -49,11 +49,6 @@ struct tb_policy {
 	struct tb_origin origin;
 };
 
-/* Said by validate and up while no rules enforce policies. */
-#define TB_POLICIES_NOT_ENFORCED                                                                                    \
-	"NetworkPolicies are parsed, checked and saved in the plan, but not enforced yet: traffic flows as if there "  \
-	"were none"
-
 void tb_policy_free(struct tb_policy *p);
 
 #endif

@@ -440,11 +440,6 @@ static void check_policies(struct tb_topology *t, struct diag *d)
 				 "the policy has no effect",
 				 p->namespace);
 	}
-	/* Until the rule builder lands, say so rather than pretend. */
-	if (t->n_policy_objects) {
-		t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
-		t->notes[t->n_notes++] = xstrdup(TB_POLICIES_NOT_ENFORCED);
-	}
 }
 
 /* What an address outside the cluster may not be: 0.0.0.0/8, loopback,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "model/netpol.h"
+#include "plan/netpol_nft.h"
 #include "plan/plan_passes.h"
 #include "util/util.h"
 
@@ -301,6 +302,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_externals(t, p, &c);
 	}
 	plan_host_network(t, p, lab, first_host);
+	plan_policies(t, source, p);
 	if (t->n_nodes) {
 		plan_cluster_links(t, p, &c);
 		plan_cluster_addresses(t, p, &c);
@@ -314,11 +316,13 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 		plan_cluster_service_routes(t, p, &c);
 		plan_cluster_kube_proxy(t, p, &c);
 		plan_cluster_egress(t, p, &c);
+		/* After kube-proxy's: its DNAT comes first, so policies judge
+		 * Service traffic against the endpoint pod. */
+		netpol_add_steps(p, &(struct netpol_input){p->policies, p->n_policies, p->namespaces, p->n_namespaces});
 	}
 	free(c.first_pod);
 	plan_neighbours(p, t->neighbours);
 	order_steps(p);
-	plan_policies(t, source, p);
 	plan_expectations(t, p);
 	return 0;
 }
