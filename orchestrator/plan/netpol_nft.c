@@ -202,15 +202,21 @@ static void put_addresses(struct text *t, const uint32_t *a, size_t n)
 	put(t, " }");
 }
 
+/* A prefix as nft lists it: a /32 is its address. */
+static const char *prefix_nft(struct ipv4_prefix p, char buf[IPV4_PREFIX_STRLEN])
+{
+	return p.len == 32 ? ipv4_addr_format(p.addr, buf) : ipv4_network_format(p, buf);
+}
+
 static void put_block(struct text *t, const char *field, const struct plan_policy_peer *peer)
 {
 	char buf[IPV4_PREFIX_STRLEN];
-	put(t, " ip %s %s", field, ipv4_network_format(peer->cidr, buf));
+	put(t, " ip %s %s", field, prefix_nft(peer->cidr, buf));
 	if (!peer->n_except)
 		return;
 	put(t, " ip %s != { ", field);
 	for (size_t i = 0; i < peer->n_except; i++)
-		put(t, "%s%s", i ? ", " : "", ipv4_network_format(peer->except[i], buf));
+		put(t, "%s%s", i ? ", " : "", prefix_nft(peer->except[i], buf));
 	put(t, " }");
 }
 

@@ -22,7 +22,8 @@ probe() {
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/$1.out.json"
 }
 
-# verdicts NAME: "FROM -> TO PORT: passed|failed (how)" per probe of NAME's report.
+# verdicts NAME: each probe of NAME's report, whether it held and what it
+# got (bats shows it when the test fails).
 verdicts() {
 	jq -r '.probes[] | "\(.from) -> \(.to) \(.port): \(if .ok then "held" else "broken" end) got \(.got) \(.failed // "")"' \
 		"$BATS_TEST_TMPDIR/$1.out.json"
@@ -41,7 +42,7 @@ verdicts() {
 	  {"from": "y/a", "to": "x/b", "port": 80, "failure": "timeout"},
 	  {"from": "z/a", "to": "y/b", "port": 80, "failure": "timeout"}
 	]'
-	verdicts ingress >&3 || true
+	verdicts ingress
 	assert_success
 	run jq -r '[.probes[] | select(.ok | not)] | length' "$BATS_TEST_TMPDIR/ingress.out.json"
 	assert_output 0
@@ -83,7 +84,21 @@ verdicts() {
 	  {"from": "x/a", "to": "internet"},
 	  {"from": "y/b", "to": "blocked"}
 	]'
-	verdicts egress >&3 || true
+	verdicts egress
+	assert_success
+}
+
+@test "ipBlock sees the source as it arrives: the client's under a Local NodePort, the masquerading node's under Cluster" {
+	probe nodeports '[
+	  {"from": "internet", "to": "x/b", "port": 80},
+	  {"from": "blocked", "to": "x/b", "port": 80, "failure": "timeout"},
+	  {"from": "internet", "to": "nodeport:node2:30081"},
+	  {"from": "blocked", "to": "nodeport:node2:30081", "failure": "timeout"},
+	  {"from": "blocked", "to": "nodeport:node2:30080"},
+	  {"from": "internet", "to": "nodeport:node1:30080", "failure": "timeout"},
+	  {"from": "y/b", "to": "x/b", "port": 80, "failure": "timeout"}
+	]'
+	verdicts nodeports
 	assert_success
 }
 
@@ -98,10 +113,10 @@ verdicts() {
 	assert_output --partial 'chain ingress-x/b {'
 	assert_output --partial 'chain egress-z/a {'
 	assert_output --partial 'tcp dport 8000-8010 return comment "z/egress-allowed egress[2]"'
-	# x/b on node2 lets nothing in: a denied probe lands on its counted drop.
+	# y/a is no peer of x/b: its probe lands on the counted drop.
 	counter() {
 		"$TESTBED" exec "$LAB" node2 -- nft list chain ip testbed-netpol ingress-x/b |
-			sed -n 's/.*counter packets \([0-9]*\) .*drop comment "isolated for ingress by x\/default-deny-ingress".*/\1/p'
+			sed -n 's/.*counter packets \([0-9]*\) .*drop comment "isolated for ingress by x\/default-deny-ingress, x\/allow-b-from-outside".*/\1/p'
 	}
 	before=$(counter)
 	probe deny '[{"from": "y/a", "to": "x/b", "port": 80, "failure": "timeout"}]'
