@@ -67,9 +67,6 @@ static char *messages_of(const char *text)
 	return got;
 }
 
-#define NOT_ENFORCED                                                                                                \
-	"note: NetworkPolicies are parsed, checked and saved in the plan, but not enforced yet: traffic flows as if " \
-	"there were none\n"
 #define E "t.json:1: NetworkPolicy shop/p: "
 #define E_OTHER "t.json:1: NetworkPolicy other/p: "
 
@@ -255,20 +252,20 @@ TEST(network_policies_reach_the_plan_as_written_with_every_namespace_and_its_lab
 	plan_free(&p);
 }
 
-TEST(network_policies_without_effect_are_noted_and_a_lab_is_told_they_are_not_enforced)
+TEST(network_policies_without_effect_are_noted)
 {
 	autofree char *none = messages_of(LAB(POLICY("shop", "{'podSelector': {'matchLabels': {'app': 'db'}}}")));
 	CHECK_STR(none, "note: t.json:1: NetworkPolicy shop/p: spec.podSelector: selects no pod of namespace shop "
-			"(hostNetwork pods are never selected): the policy has no effect\n" NOT_ENFORCED);
+			"(hostNetwork pods are never selected): the policy has no effect\n");
 	autofree char *types = messages_of(LAB(POLICY(
 		"shop", "{'podSelector': {}, 'policyTypes': ['Egress'], 'ingress': [{}], 'egress': []}") ", " POLICY("default", "{'podSelector': {}, 'policyTypes': ['Ingress'], 'egress': [{}]}")));
 	CHECK_STR(types, "note: t.json:1: NetworkPolicy shop/p: spec.ingress: has no effect: spec.policyTypes does not "
 			 "name Ingress\n"
 			 "note: t.json:1: NetworkPolicy default/p: spec.egress: has no effect: spec.policyTypes does not "
-			 "name Egress\n" NOT_ENFORCED);
+			 "name Egress\n");
 	autofree char *undeclared = messages_of(LAB(POLICY("shop", "{}") ", " POLICY("other", "{}")));
 	CHECK_STR(undeclared, E_OTHER "metadata.namespace: namespace \"other\" is not declared: add a Namespace object for "
-				      "it\n" NOT_ENFORCED);
+				      "it\n");
 	/* A repeated policy is refused as any repeated object. */
 	autofree char *twice = messages_of(LAB(POLICY("shop", "{}") ", " POLICY("shop", "{}")));
 	CHECK(strstr(twice, "NetworkPolicy shop/p: given twice") != NULL);
