@@ -141,3 +141,18 @@ verdicts() {
 	assert_success
 	refute_output --partial 'not enforced'
 }
+
+@test "every unit scenario's rule set loads (SCTP matches too, on a kernel without SCTP) and a second load replaces it" {
+	make -C "$REPO" -s build/unit-tests >&2
+	local out=$BATS_TEST_TMPDIR/rulesets n=0
+	(cd "$REPO/tests/unit" && NETPOL_OUT=$out "$REPO/build/unit-tests" netpol_) >&2
+	for f in "$out"/*.nft; do
+		run unshare --net -- sh -c 'nft -f "$1" && nft list ruleset | grep -c . && nft -f "$1" && nft list ruleset | grep -c .' sh "$f"
+		assert_success
+		# Loaded again, the same listing: replaced, not doubled.
+		assert_equal "${lines[0]}" "${lines[1]}"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 5 ]
+	grep -q 'sctp dport 9 return' "$out"/ingress-peers.nft
+}
