@@ -79,53 +79,48 @@ static const struct {
 	 E "spec.podSelector.matchExpressions[0].values: In needs a non-empty list of values\n"},
 	{"{'podSelector': {'matchExpressions': [{'key': 'app', 'operator': 'Exists', 'values': ['x']}]}}",
 	 E "spec.podSelector.matchExpressions[0].values: Exists takes no values\n"},
-	{"{'podSelector': {'matchExpressions': [{'key': 'app', 'operator': 'Gt', 'values': ['1']}]}}", 
+	{"{'podSelector': {'matchExpressions': [{'key': 'app', 'operator': 'Gt', 'values': ['1']}]}}",
 	 E "spec.podSelector.matchExpressions[0].operator: \"Gt\": expected \"In\", \"NotIn\", \"Exists\" or \"DoesNotExist\"\n"},
-	{"{'podSelector': {'matchLabels': {'app': 'a b'}}}", 
+	{"{'podSelector': {'matchLabels': {'app': 'a b'}}}",
 	 E "spec.podSelector.matchLabels.app: \"a b\" is not a valid label value: up to 63 of a-z, A-Z, 0-9, '-', '_', '.', alphanumeric at both ends\n"},
 	{"{'podSelector': {}, 'policyTypes': ['Ingress', 'Egress', 'Ingress']}",
 	 E "spec.policyTypes: may not specify more than two policyTypes\n"},
-	{"{'podSelector': {}, 'policyTypes': ['ingress']}", 
+	{"{'podSelector': {}, 'policyTypes': ['ingress']}",
 	 E "spec.policyTypes[0]: \"ingress\": expected \"Ingress\" or \"Egress\"\n"},
-	{"{'podSelector': {}, 'ingress': [{'from': [{}]}]}", 
+	{"{'podSelector': {}, 'ingress': [{'from': [{}]}]}",
 	 E "spec.ingress[0].from[0]: must specify a peer: podSelector, namespaceSelector (or both) or ipBlock (an empty peer is refused by the API server; leave from/to out to match every peer)\n"},
-	{"{'podSelector': {}, 'ingress': [{'from': [{'podSelector': {}, 'ipBlock': {'cidr': '10.0.0.0/8'}}]}]}", 
+	{"{'podSelector': {}, 'ingress': [{'from': [{'podSelector': {}, 'ipBlock': {'cidr': '10.0.0.0/8'}}]}]}",
 	 E "spec.ingress[0].from[0]: may not specify both ipBlock and another peer (podSelector)\n"},
 	{"{'podSelector': {}, 'egress': [{'to': [{'ipBlock': {'cidr': '10.0.0.0/8', 'except': ['10.0.0.0/8', "
 	 "'11.0.0.0/16', '10.1.0.0/16']}}]}]}",
-	 
 	 E "spec.egress[0].to[0].ipBlock.except[0]: \"10.0.0.0/8\" must be a strict subset of cidr \"10.0.0.0/8\"\n"
 	 E "spec.egress[0].to[0].ipBlock.except[1]: \"11.0.0.0/16\" must be a strict subset of cidr \"10.0.0.0/8\"\n"},
-	{"{'podSelector': {}, 'egress': [{'to': [{'ipBlock': {'cidr': 'fd00::/64'}}]}]}", 
+	{"{'podSelector': {}, 'egress': [{'to': [{'ipBlock': {'cidr': 'fd00::/64'}}]}]}",
 	 E "spec.egress[0].to[0].ipBlock.cidr: \"fd00::/64\": not implemented: an IPv6 CIDR (testbed's labs are IPv4 only)\n"},
 	{"{'podSelector': {}, 'egress': [{'to': [{'ipBlock': {'cidr': '10.0.0.0'}}, {'ipBlock': {}}, {'ipBlock': "
 	 "{'cidr': '10.0.0.0/33'}}]}]}",
-	 
 	 E "spec.egress[0].to[0].ipBlock.cidr: \"10.0.0.0\" is not a valid CIDR: missing the prefix length (like /24)\n"
 	 E "spec.egress[0].to[1].ipBlock.cidr: required: the block's CIDR\n"
 	 E "spec.egress[0].to[2].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR: the prefix length must be a number from 0 to 32\n"},
 	{"{'podSelector': {}, 'ingress': [{'ports': [{'port': 0}, {'port': 65536}, {'port': '80'}, {'port': 'HTTP'}]}]}",
-	 
 	 E "spec.ingress[0].ports[0].port: 0 is not a port: expected a whole number from 1 to 65535\n"
 	 E "spec.ingress[0].ports[1].port: 65536 is not a port: expected a whole number from 1 to 65535\n"
 	 E "spec.ingress[0].ports[2].port: \"80\" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no '-' at an end or twice in a row (a port number is written as a number)\n"
 	 E "spec.ingress[0].ports[3].port: \"HTTP\" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter, no '-' at an end or twice in a row (a port number is written as a number)\n"},
 	{"{'podSelector': {}, 'ingress': [{'ports': [{'port': 90, 'endPort': 80}, {'port': 'http', 'endPort': 90}, "
 	 "{'endPort': 90}]}]}",
-	 
 	 E "spec.ingress[0].ports[0].endPort: 80 must be greater than or equal to port (90)\n"
 	 E "spec.ingress[0].ports[1].endPort: may not be specified when port is non-numeric\n"
 	 E "spec.ingress[0].ports[2].endPort: may not be specified when port is not specified\n"},
-	{"{'podSelector': {}, 'ingress': [{'ports': [{'protocol': 'ICMP', 'port': 1}]}]}", 
+	{"{'podSelector': {}, 'ingress': [{'ports': [{'protocol': 'ICMP', 'port': 1}]}]}",
 	 E "spec.ingress[0].ports[0].protocol: \"ICMP\": supported values: \"TCP\", \"UDP\", \"SCTP\"\n"},
-	{"{'podSelector': {}, 'ingres': []}", 
+	{"{'podSelector': {}, 'ingres': []}",
 	 E "spec.ingres: unknown key (did you mean \"ingress\"?)\n"},
-	{"{'podSelector': {}, 'ingress': [{'to': []}], 'egress': [{'from': []}]}", 
+	{"{'podSelector': {}, 'ingress': [{'to': []}], 'egress': [{'from': []}]}",
 	 E "spec.ingress[0].to: unknown key (expected one of: ports, from)\n"
 	 E "spec.egress[0].from: unknown key (expected one of: ports, to)\n"},
 	{"{'podSelector': {}, 'ingress': [{'from': [{'ipBlock': {'cidr': '10.0.0.0/8', 'exclude': []}}], 'ports': "
 	 "[{'port': 80, 'name': 'x'}]}]}",
-	 
 	 E "spec.ingress[0].from[0].ipBlock.exclude: unknown key (expected one of: cidr, except)\n"
 	 E "spec.ingress[0].ports[0].name: unknown key (expected one of: protocol, port, endPort)\n"},
 };
