@@ -273,5 +273,8 @@ bad_lab() {
 	assert_success
 	assert_output --partial 'chain forward {'
 	run "$TESTBED" plan shop
-	assert_output --partial 'return comment "shop/backend ingress[0]"'
+	assert_output --partial 'ip daddr 10.96.0.0/16 return comment "shop/backend egress[0]"'
+	# The backend's containers name no port http: that rule lets nothing in.
+	assert_output --partial 'chain ingress-shop/backend-0 {'
+	refute_output --partial 'shop/backend ingress[0]'
 }
