@@ -3,7 +3,7 @@
 # from JSON manifests and inline give the identical saved plan; a mistake
 # in any manifest is refused with its file, line and column and the object,
 # before anything is made; hostNetwork pods and host ports answer for their
-# node.
+# node; NetworkPolicies reach the saved plan and each node's rules.
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -220,4 +220,61 @@ bad_lab() {
 	assert_line --regexp '^  \. web -> node1 http:8081: pass, [0-9.]+ ms, answered by web$'
 	run "$TESTBED" exec hostport node1 -- nft list table ip testbed-hostports
 	assert_output --partial 'tcp dport 8081 dnat to 10.244.0.2:8000'
+}
+
+@test "NetworkPolicies as kubectl prints them reach the saved plan and the nodes' rules" {
+	shop_copy policies.yaml
+	# As kubectl get -o yaml prints one: status and metadata the API server fills in.
+	cat >policies.yaml <<-'YAML'
+	apiVersion: networking.k8s.io/v1
+	kind: NetworkPolicy
+	metadata:
+	  name: backend
+	  namespace: shop
+	  resourceVersion: "812"
+	  uid: 6f1c2a5e-0d1b-4a57-9b7e-3c1d2e4f5a6b
+	  generation: 1
+	  annotations:
+	    kubectl.kubernetes.io/last-applied-configuration: "{}"
+	spec:
+	  podSelector:
+	    matchLabels: {app: backend}
+	  ingress:
+	  - from:
+	    - podSelector: {matchLabels: {app: frontend}}
+	      namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: shop}}
+	    ports:
+	    - {protocol: TCP, port: http}
+	  egress:
+	  - to: [{ipBlock: {cidr: 10.96.0.0/16}}]
+	status: {}
+	YAML
+	# The shop's own manifests too: the policy needs its namespace.
+	jq --arg k8s "$SHOP/k8s" '.manifests = [$k8s, "policies.yaml"]' lab.json >tmp.json && mv tmp.json lab.json
+	run "$TESTBED" validate lab.json
+	assert_success
+	refute_output --partial 'not enforced'
+	assert_line --regexp '^note: .*policies\.yaml:1:1: NetworkPolicy shop/backend: not used: status, metadata\.resourceVersion, metadata\.uid, metadata\.generation, metadata\.annotations \(they do not change the network\)$'
+	run "$TESTBED" plan --format json lab.json
+	assert_success
+	run jq -c '[.policies[] | {namespace, name, policyTypes, port: .ingress[0].ports[0].port, cidr: .egress[0].to[0].ipBlock.cidr}],
+		[.namespaces[] | select(.name == "shop") | .labels["kubernetes.io/metadata.name"]]' <<<"$output"
+	assert_line '[{"namespace":"shop","name":"backend","policyTypes":["Ingress","Egress"],"port":"http","cidr":"10.96.0.0/16"}]'
+	assert_line '["shop"]'
+	LAB=shop
+	run --separate-stderr "$TESTBED" up --quiet lab.json
+	assert_success
+	[[ "$stderr" != *"not enforced"* ]]
+	run "$TESTBED" plan --format json shop
+	assert_success
+	assert_equal "$(jq -r '.policies[0].name' <<<"$output")" backend
+	# Enforced: the backend pods' node judges their ingress by the policy.
+	run "$TESTBED" exec shop node1 -- nft list table ip testbed-netpol
+	assert_success
+	assert_output --partial 'chain forward {'
+	run "$TESTBED" plan shop
+	assert_output --partial 'ip daddr 10.96.0.0/16 return comment "shop/backend egress[0]"'
+	# The backend's containers name no port http: that rule lets nothing in.
+	assert_output --partial 'chain ingress-shop/backend-0 {'
+	refute_output --partial 'shop/backend ingress[0]'
 }

@@ -148,6 +148,17 @@ replay() {
 	assert_output --partial '10.96.0.10 . udp . 53'
 }
 
+@test "replay: NetworkPolicies (each node's testbed-netpol table) in every routing mode" {
+	for mode in vxlan host-gw gateway; do
+		replay "$REPO/tests/labs/netpol/lab.json" "$mode"
+	done
+	# Not vacuous: node2's dump holds its pods' chains.
+	run jq -r '.namespaces.node2.nft' "$BATS_TEST_TMPDIR/up.json"
+	assert_output --partial 'table ip testbed-netpol'
+	assert_output --partial 'chain egress-z/a'
+	assert_output --partial 'chain ingress-x/b/masqueraded'
+}
+
 @test "replay: a lab with Services, its nodes' rule sets loaded side by side, in every routing mode" {
 	# 4 nodes, 4 Deployments of 2 replicas, 40 Services: up loads the
 	# nodes' kube-proxy and egress tables on several threads at once

@@ -1,0 +1,158 @@
+# NetworkPolicy enforcement (plan/netpol_nft.c) on a lab from YAML
+# (tests/labs/netpol): namespace x default-denies ingress and lets in only
+# pod a of the namespace labelled team=y, on the port named http; z denies
+# everything but DNS, an ipBlock with an except (the lab's internet, not
+# 203.0.113.200) and ports 8000-8010 (endPort) of team y's pods. Probes go
+# to pods' addresses and through their Services, which must give the same
+# verdict; what is denied must time out (dropped, not refused); replies of
+# allowed connections come back into isolated pods.
+bats_require_minimum_version 1.5.0
+load helpers
+
+LAB=netpol
+# NETPOL_LAB: a variant of it (another routing mode), with absolute paths.
+FILE=${NETPOL_LAB:-$REPO/tests/labs/netpol/lab.json}
+
+lab_suite "$FILE"
+
+# probe NAME JSON: checks the expectations JSON (a list) against the lab;
+# the JSON report goes to NAME.out.json, the exit code to $status.
+probe() {
+	printf '%s\n' "$2" >"$BATS_TEST_TMPDIR/$1.json"
+	run "$TESTBED" check --format json --expect "$BATS_TEST_TMPDIR/$1.json" "$LAB"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/$1.out.json"
+}
+
+# verdicts NAME: each probe of NAME's report, whether it held and what it
+# got (bats shows it when the test fails).
+verdicts() {
+	jq -r '.probes[] | "\(.from) -> \(.to) \(.port): \(if .ok then "held" else "broken" end) got \(.got) \(.failed // "")"' \
+		"$BATS_TEST_TMPDIR/$1.out.json"
+}
+
+@test "x default-denies ingress: only y's pod a gets in, on the port named http, at the pod and through its Service alike" {
+	probe ingress '[
+	  {"from": "y/a", "to": "x/a", "port": 80},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 80},
+	  {"from": "y/b", "to": "x/a", "port": 80, "failure": "timeout"},
+	  {"from": "y/b", "to": "service:x/s-a", "port": 80, "failure": "timeout"},
+	  {"from": "x/b", "to": "x/a", "port": 80, "failure": "timeout"},
+	  {"from": "x/b", "to": "service:x/s-a", "port": 80, "failure": "timeout"},
+	  {"from": "y/a", "to": "x/a", "port": 81, "failure": "timeout"},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 81, "failure": "timeout"},
+	  {"from": "y/a", "to": "x/b", "port": 80, "failure": "timeout"},
+	  {"from": "z/a", "to": "y/b", "port": 80, "failure": "timeout"}
+	]'
+	verdicts ingress
+	assert_success
+	run jq -r '[.probes[] | select(.ok | not)] | length' "$BATS_TEST_TMPDIR/ingress.out.json"
+	assert_output 0
+	# The denied ones timed out: dropped, not refused.
+	run jq -r '[.probes[] | .failed // empty] | unique | join(",")' "$BATS_TEST_TMPDIR/ingress.out.json"
+	assert_output timeout
+}
+
+@test "the same probes expecting the opposite verdicts all fail: the expectations above are not vacuous" {
+	probe opposite '[
+	  {"from": "y/a", "to": "x/a", "port": 80, "failure": "timeout"},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 80, "failure": "timeout"},
+	  {"from": "y/b", "to": "x/a", "port": 80},
+	  {"from": "y/b", "to": "service:x/s-a", "port": 80},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 81}
+	]'
+	assert_failure 1
+	run jq -r '[.probes[] | select(.ok)] | length' "$BATS_TEST_TMPDIR/opposite.out.json"
+	assert_output 0
+}
+
+@test "a pod cannot block itself: isolated x/a reaches itself at its address and through its own Service (hairpin)" {
+	probe self '[{"from": "x/a", "to": "x/a", "port": 80}, {"from": "x/a", "to": "service:x/s-a", "port": 80},
+	             {"from": "x/b", "to": "x/b", "port": 81}]'
+	assert_success
+}
+
+@test "z: egress denied but DNS, an ipBlock with an except, and an endPort range into y; replies come back into the isolated pod" {
+	probe egress '[
+	  {"from": "z/a", "to": "s-a.y", "proto": "dns"},
+	  {"from": "z/a", "to": "internet"},
+	  {"from": "z/a", "to": "blocked", "failure": "timeout"},
+	  {"from": "z/a", "to": "y/a", "port": 8005},
+	  {"from": "z/a", "to": "service:y/s-a", "port": 8005},
+	  {"from": "z/a", "to": "y/a", "port": 80, "failure": "timeout"},
+	  {"from": "z/a", "to": "service:y/s-a", "port": 80, "failure": "timeout"},
+	  {"from": "z/a", "to": "x/b", "port": 80, "failure": "timeout"},
+	  {"from": "y/a", "to": "z/a", "port": 80, "failure": "timeout"},
+	  {"from": "x/a", "to": "internet"},
+	  {"from": "y/b", "to": "blocked"}
+	]'
+	verdicts egress
+	assert_success
+}
+
+@test "ipBlock sees the source as it arrives: the client's under a Local NodePort, the masquerading node's under Cluster" {
+	# The outside reaches pods' addresses where the gateway routes them.
+	if [ "$(jq -r '.cluster.routing // "gateway"' "$FILE")" = gateway ]; then
+		probe direct '[{"from": "internet", "to": "x/b", "port": 80},
+		               {"from": "blocked", "to": "x/b", "port": 80, "failure": "timeout"}]'
+		verdicts direct
+		assert_success
+	fi
+	probe nodeports '[
+	  {"from": "internet", "to": "nodeport:node2:30081"},
+	  {"from": "blocked", "to": "nodeport:node2:30081", "failure": "timeout"},
+	  {"from": "blocked", "to": "nodeport:node2:30080"},
+	  {"from": "internet", "to": "nodeport:node1:30080", "failure": "timeout"},
+	  {"from": "y/b", "to": "x/b", "port": 80, "failure": "timeout"}
+	]'
+	verdicts nodeports
+	assert_success
+}
+
+@test "each node holds the rules for its own pods; the drop that stopped a probe counts it, commented with the isolating policies" {
+	run "$TESTBED" exec "$LAB" node1 -- nft list chain ip testbed-netpol forward
+	assert_success
+	assert_output --partial 'type filter hook forward priority filter; policy accept;'
+	assert_line --regexp '^[[:space:]]+ct state established,related accept'
+	assert_output --partial ': jump ingress-x/a'
+	refute_output --partial 'ingress-x/b'
+	run "$TESTBED" exec "$LAB" node2 -- nft list table ip testbed-netpol
+	assert_output --partial 'chain ingress-x/b {'
+	assert_output --partial 'chain egress-z/a {'
+	assert_output --partial 'tcp dport 8000-8010 return comment "z/egress-allowed egress[2]"'
+	# y/a is no peer of x/b: its probe lands on the counted drop.
+	counter() {
+		"$TESTBED" exec "$LAB" node2 -- nft list chain ip testbed-netpol ingress-x/b |
+			sed -n 's/.*counter packets \([0-9]*\) .*drop comment "isolated for ingress by x\/default-deny-ingress, x\/allow-b-from-outside".*/\1/p'
+	}
+	before=$(counter)
+	probe deny '[{"from": "y/a", "to": "x/b", "port": 80, "failure": "timeout"}]'
+	assert_success
+	after=$(counter)
+	[ "$after" -gt "$before" ]
+}
+
+@test "the plan shows the rule sets, and validate no longer says policies are not enforced" {
+	run "$TESTBED" plan "$LAB"
+	assert_success
+	assert_output --partial "ip netns exec node2 nft -f -"
+	assert_output --partial 'chain ingress-x/a {'
+	assert_output --partial 'ip daddr 203.0.113.0/24 ip daddr != { 203.0.113.128/25 } return'
+	run "$TESTBED" validate "$FILE"
+	assert_success
+	refute_output --partial 'not enforced'
+}
+
+@test "every unit scenario's rule set loads (SCTP matches too, on a kernel without SCTP) and a second load replaces it" {
+	make -C "$REPO" -s build/unit-tests >&2
+	local out=$BATS_TEST_TMPDIR/rulesets n=0
+	(cd "$REPO/tests/unit" && NETPOL_OUT=$out "$REPO/build/unit-tests" netpol_) >&2
+	for f in "$out"/*.nft; do
+		run unshare --net -- sh -c 'nft -f "$1" && nft list ruleset | grep -c . && nft -f "$1" && nft list ruleset | grep -c .' sh "$f"
+		assert_success
+		# Loaded again, the same listing: replaced, not doubled.
+		assert_equal "${lines[0]}" "${lines[1]}"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 5 ]
+	grep -q 'sctp dport 9 return' "$out"/ingress-peers.nft
+}
