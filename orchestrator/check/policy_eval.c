@@ -8,6 +8,11 @@
 #include "util/ipv4.h"
 #include "util/util.h"
 
+void policy_world_of(const struct plan *p, struct policy_world *w)
+{
+	*w = (struct policy_world){.machines = p->machines, .n_machines = p->n_machines};
+}
+
 /* Label selectors, as k8s.io/apimachinery has them: every requirement
  * holds; NotIn and DoesNotExist hold for a missing key. Our own reading,
  * not model/selector.c's: the evaluator is the independent one. */

@@ -46,6 +46,9 @@ struct policy_world {
 	size_t n_policies;
 };
 
+/* The world of a plan: its machines, namespaces and policies. */
+void policy_world_of(const struct plan *p, struct policy_world *w);
+
 /* One end of a connection: a machine of the plan, or an address only
  * (machine PLAN_NONE: a pod's address is taken as that pod, a node's as
  * that node). ADDRESS 0: the machine's own. */
