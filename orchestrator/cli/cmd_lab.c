@@ -13,6 +13,7 @@
 #include "lab/machine.h"
 #include "lab/live.h"
 #include "util/progress.h"
+#include "model/netpol.h"
 #include "model/topology.h"
 #include "util/util.h"
 
@@ -65,6 +66,9 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 		plan_free(&p);
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
 	}
+	/* Until the rule builder lands, up says so rather than pretend. */
+	if (p.n_policies)
+		fprintf(stderr, "note: %s\n", TB_POLICIES_NOT_ENFORCED);
 	pid_t *pids;
 	struct progress progress;
 	progress_init_for_terminal(&progress, stderr, o->quiet);

@@ -729,7 +729,7 @@ static void read_daemonset(struct object *x, const cJSON *spec, const char *name
 	read_workload_selector(x, spec, "spec", wl);
 }
 
-/* The kinds testbed knows. Later kinds (NetworkPolicy) join this table. */
+/* The kinds testbed knows. */
 static const struct kind {
 	const char *kind, *api_version;
 	bool namespaced;
@@ -749,6 +749,7 @@ static const struct kind {
 	{"EndpointSlice", "discovery.k8s.io/v1", true, false, k8s_read_endpoint_slice, NULL, slice_top, false},
 	{"Ingress", "networking.k8s.io/v1", true, false, k8s_read_ingress, NULL, NULL, false},
 	{"IngressClass", "networking.k8s.io/v1", false, false, k8s_read_ingress_class, NULL, NULL, false},
+	{"NetworkPolicy", "networking.k8s.io/v1", true, false, k8s_read_network_policy, NULL, NULL, false},
 };
 
 static const struct kind *find_kind(const char *name)
@@ -891,7 +892,7 @@ static void read_object(struct k8s_objects *o, struct docwalk *w, const cJSON *o
 		 * Service's or a Namespace's are simply not needed. */
 		bool workload = k->read != read_namespace && k->read != k8s_read_service &&
 				k->read != k8s_read_endpoint_slice && k->read != k8s_read_ingress &&
-				k->read != k8s_read_ingress_class;
+				k->read != k8s_read_ingress_class && k->read != k8s_read_network_policy;
 		t->notes[t->n_notes++] = xasprintf(workload ? "%s:%d:%d: %s: the pod server stands in for %s (they do not "
 							      "change the network)"
 							    : "%s:%d:%d: %s: not used: %s (they do not change the network)",

@@ -65,5 +65,7 @@ void k8s_read_endpoint_slice(struct object *x, const cJSON *spec, const char *na
 /* The kinds of k8s_ingress.c. */
 void k8s_read_ingress(struct object *x, const cJSON *spec, const char *namespace, const char *name);
 void k8s_read_ingress_class(struct object *x, const cJSON *spec, const char *namespace, const char *name);
+/* The kind of k8s_netpol.c. */
+void k8s_read_network_policy(struct object *x, const cJSON *spec, const char *namespace, const char *name);
 
 #endif

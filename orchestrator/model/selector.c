@@ -103,6 +103,14 @@ void label_selector_add(struct label_selector *s, const char *key, enum selector
 		r->values[i] = xstrdup(values[i]);
 }
 
+void label_selector_copy(struct label_selector *dst, const struct label_selector *src)
+{
+	*dst = (struct label_selector){0};
+	for (size_t i = 0; i < src->n_reqs; i++)
+		label_selector_add(dst, src->reqs[i].key, src->reqs[i].op, (const char *const *)src->reqs[i].values,
+				   src->reqs[i].n_values);
+}
+
 void label_selector_free(struct label_selector *s)
 {
 	for (size_t i = 0; i < s->n_reqs; i++) {

@@ -48,6 +48,8 @@ bool label_selector_parse(const char *text, struct label_selector *s, char **why
 /* Appends a requirement: KEY, OP and N VALUES (copied). */
 void label_selector_add(struct label_selector *s, const char *key, enum selector_op op, const char *const *values,
 			size_t n);
+/* DST becomes a copy of SRC (which it must not be). */
+void label_selector_copy(struct label_selector *dst, const struct label_selector *src);
 bool label_selector_matches(const struct label_selector *s, const struct tb_label *labels, size_t n);
 void label_selector_free(struct label_selector *s);
 

@@ -806,8 +806,8 @@ static void parse_top(struct parser *p, const cJSON *root)
 				      "not implemented: Ingress is not built yet (it will come as kind: Ingress objects in "
 				      "\"objects\" or \"manifests\")");
 	t->n_policies = parse_reserved(p, root, "policies",
-				       "not implemented: NetworkPolicy is not built yet (it will come as kind: "
-				       "NetworkPolicy objects in \"objects\" or \"manifests\")");
+				       "NetworkPolicies are Kubernetes objects: write them as kind: NetworkPolicy "
+				       "(networking.k8s.io/v1) in \"objects\" or \"manifests\"");
 	/* "expect" is expect.c's, which compile.c runs beside this parse. */
 }
 
@@ -1045,6 +1045,7 @@ void topology_free(struct tb_topology *t)
 		free(t->ingress_classes[i].origin.what);
 	}
 	free(t->ingress_classes);
+	tb_policies_free(t->policies, t->n_policy_objects);
 	for (size_t i = 0; i < t->n_externals; i++)
 		free(t->externals[i].name);
 	free(t->externals);

@@ -462,6 +462,11 @@ struct tb_cluster {
 	int pod_cidr_line, service_cidr_line, underlay_line;
 };
 
+struct tb_policy; /* model/netpol.h */
+/* Frees N policies and the array (k8s_netpol.c, which knows their shape:
+ * this header cannot include netpol.h, which needs it). */
+void tb_policies_free(struct tb_policy *policies, size_t n);
+
 struct tb_topology {
 	char *text; /* the file as read: `up` records it, `check FILE` compares it */
 	char *dir; /* absolute folder of the topology file (as given if it does not exist) */
@@ -496,6 +501,8 @@ struct tb_topology {
 	size_t n_ingresses;
 	struct tb_ingress_class *ingress_classes;
 	size_t n_ingress_classes;
+	struct tb_policy *policies; /* NetworkPolicy objects (k8s_netpol.c) */
+	size_t n_policy_objects;
 	struct tb_external *externals; /* a cluster's: "internet" unless "external" says */
 	size_t n_externals;
 	bool externals_given;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "model/names.h"
+#include "model/netpol.h"
 #include "model/topology.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -396,6 +397,56 @@ static void object_error(struct diag *d, const struct tb_origin *o, const char *
 	diag_error_in(d, o->file, o->line, o->column, where, "%s", why);
 }
 
+static void add_note(struct tb_topology *t, struct diag *d, const struct tb_origin *o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void add_note(struct tb_topology *t, struct diag *d, const struct tb_origin *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	autofree char *why = xvasprintf(fmt, ap);
+	va_end(ap);
+	t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+	t->notes[t->n_notes++] = xasprintf("%s:%d:%d: %s: %s", o->file ? o->file : (d->file ? d->file : "topology"),
+					   o->line, o->column, o->what, why);
+}
+
+/* NetworkPolicies: in declared namespaces, in a lab with nodes (they act
+ * on pods). One that selects no pod is noted: it isolates nothing.
+ * hostNetwork pods are not selected, as Kubernetes has it. */
+static void check_policies(struct tb_topology *t, struct diag *d)
+{
+	for (size_t i = 0; i < t->n_policy_objects; i++) {
+		const struct tb_policy *p = &t->policies[i];
+		if (!topology_find_namespace(t, p->namespace)) {
+			object_error(d, &p->origin, "metadata.namespace",
+				     "namespace \"%s\" is not declared: add a Namespace object for it", p->namespace);
+			continue;
+		}
+		if (t->n_nodes == 0) {
+			object_error(d, &p->origin, "spec", "a NetworkPolicy needs nodes: the lab has no pods for it to select");
+			continue;
+		}
+		size_t selected = 0;
+		for (size_t n = 0; n < t->n_nodes; n++)
+			for (size_t k = 0; k < t->nodes[n].n_pods; k++) {
+				const struct tb_pod *pod = &t->nodes[n].pods[k];
+				if (!pod->host_network && strcmp(pod->namespace, p->namespace) == 0 &&
+				    label_selector_matches(&p->pod_selector, pod->labels, pod->n_labels))
+					selected++;
+			}
+		if (!selected)
+			add_note(t, d, &p->origin,
+				 "spec.podSelector: selects no pod of namespace %s (hostNetwork pods are never selected): "
+				 "the policy has no effect",
+				 p->namespace);
+	}
+	/* Until the rule builder lands, say so rather than pretend. */
+	if (t->n_policy_objects) {
+		t->notes = xrealloc(t->notes, (t->n_notes + 1) * sizeof(*t->notes));
+		t->notes[t->n_notes++] = xstrdup(TB_POLICIES_NOT_ENFORCED);
+	}
+}
+
 /* What an address outside the cluster may not be: 0.0.0.0/8, loopback,
  * link-local, multicast and above; none is a host a route can lead to. */
 static const char *not_a_host(uint32_t a)
@@ -593,6 +644,7 @@ bool validate_topology(struct tb_topology *t, struct diag *d)
 	check_links(t, d, &names);
 	check_addresses(t, d);
 	check_services(t, d);
+	check_policies(t, d);
 	check_outside_addresses(t, d);
 	struct name_entry *entries = xcalloc(names.count + 1, sizeof(*entries));
 	for (size_t i = 0; i < names.count; i++)

@@ -213,8 +213,52 @@ void plan_ingress_free(struct plan_ingress *in)
 	*in = (struct plan_ingress){0};
 }
 
+static void policy_rules_free(struct plan_policy_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < rules[i].n_peers; k++) {
+			label_selector_free(&rules[i].peers[k].pod_selector);
+			label_selector_free(&rules[i].peers[k].namespace_selector);
+			free(rules[i].peers[k].except);
+		}
+		free(rules[i].peers);
+		for (size_t k = 0; k < rules[i].n_ports; k++)
+			free(rules[i].ports[k].name);
+		free(rules[i].ports);
+	}
+	free(rules);
+}
+
+void plan_policy_free(struct plan_policy *p)
+{
+	free(p->namespace);
+	free(p->name);
+	label_selector_free(&p->pod_selector);
+	policy_rules_free(p->ingress_rules, p->n_ingress_rules);
+	policy_rules_free(p->egress_rules, p->n_egress_rules);
+	free(p->where);
+	*p = (struct plan_policy){0};
+}
+
+void plan_namespace_free(struct plan_namespace *n)
+{
+	free(n->name);
+	for (size_t i = 0; i < n->n_labels; i++) {
+		free(n->labels[i].key);
+		free(n->labels[i].value);
+	}
+	free(n->labels);
+	*n = (struct plan_namespace){0};
+}
+
 void plan_free(struct plan *p)
 {
+	for (size_t i = 0; i < p->n_policies; i++)
+		plan_policy_free(&p->policies[i]);
+	free(p->policies);
+	for (size_t i = 0; i < p->n_namespaces; i++)
+		plan_namespace_free(&p->namespaces[i]);
+	free(p->namespaces);
 	plan_ingress_free(&p->ingress);
 	for (size_t i = 0; i < p->n_machines; i++) {
 		struct plan_machine *m = &p->machines[i];

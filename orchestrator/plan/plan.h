@@ -19,6 +19,7 @@
 #include "util/ipv4.h"
 #include "model/names.h"
 #include "model/topology.h"
+#include "plan/plan_policy.h"
 #include "util/util.h"
 
 /* Bumped whenever a saved plan's meaning changes: a lab saved with another
@@ -363,6 +364,12 @@ struct plan {
 	char *cluster_domain;
 	uint32_t dns_address;
 	struct plan_ingress ingress;
+	/* NetworkPolicy (plan_policy.h): every namespace of the lab with its
+	 * labels (which namespaceSelector matches), and the policies. */
+	struct plan_namespace *namespaces;
+	size_t n_namespaces;
+	struct plan_policy *policies;
+	size_t n_policies;
 	bool has_expect; /* false: the Kubernetes model is checked */
 	struct plan_expect *expects;
 	size_t n_expects;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/netpol.h"
 #include "plan/plan_passes.h"
 #include "util/util.h"
 
@@ -175,6 +176,79 @@ static void plan_host_network(const struct tb_topology *t, struct plan *p, size_
 		}
 }
 
+static struct plan_policy_rule *copy_rules(const struct tb_policy_rule *rules, size_t n)
+{
+	struct plan_policy_rule *out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++) {
+		const struct tb_policy_rule *r = &rules[i];
+		out[i].peers = xcalloc(r->n_peers + 1, sizeof(*out[i].peers));
+		out[i].n_peers = r->n_peers;
+		for (size_t k = 0; k < r->n_peers; k++) {
+			const struct tb_policy_peer *from = &r->peers[k];
+			struct plan_policy_peer *to = &out[i].peers[k];
+			*to = (struct plan_policy_peer){
+				.kind = from->kind == TB_PEER_IP_BLOCK ? PLAN_PEER_IP_BLOCK : PLAN_PEER_PODS,
+				.has_pod_selector = from->has_pod_selector,
+				.has_namespace_selector = from->has_namespace_selector,
+				.cidr = from->cidr,
+				.n_except = from->n_except,
+			};
+			label_selector_copy(&to->pod_selector, &from->pod_selector);
+			label_selector_copy(&to->namespace_selector, &from->namespace_selector);
+			to->except = xcalloc(from->n_except + 1, sizeof(*to->except));
+			for (size_t e = 0; e < from->n_except; e++)
+				to->except[e] = from->except[e];
+		}
+		out[i].ports = xcalloc(r->n_ports + 1, sizeof(*out[i].ports));
+		out[i].n_ports = r->n_ports;
+		for (size_t k = 0; k < r->n_ports; k++) {
+			const struct tb_policy_port *from = &r->ports[k];
+			out[i].ports[k] = (struct plan_policy_port){
+				.protocol = from->protocol,
+				.any_port = from->any_port,
+				.port = from->port,
+				.end_port = from->end_port,
+				.name = from->name ? xstrdup(from->name) : NULL,
+			};
+		}
+	}
+	return out;
+}
+
+/* NetworkPolicies as the model read them, and every namespace's labels,
+ * which their namespaceSelectors match: the rule builder's and the
+ * evaluator's input. */
+static void plan_policies(const struct tb_topology *t, const char *source, struct plan *p)
+{
+	p->namespaces = xcalloc(t->n_namespaces + 1, sizeof(*p->namespaces));
+	for (size_t i = 0; i < t->n_namespaces; i++) {
+		const struct tb_namespace *ns = &t->namespaces[i];
+		struct plan_namespace *to = &p->namespaces[p->n_namespaces++];
+		to->name = xstrdup(ns->name);
+		to->labels = xcalloc(ns->n_labels + 1, sizeof(*to->labels));
+		for (size_t k = 0; k < ns->n_labels; k++)
+			to->labels[to->n_labels++] = (struct tb_label){xstrdup(ns->labels[k].key), xstrdup(ns->labels[k].value)};
+	}
+	p->policies = xcalloc(t->n_policy_objects + 1, sizeof(*p->policies));
+	for (size_t i = 0; i < t->n_policy_objects; i++) {
+		const struct tb_policy *from = &t->policies[i];
+		struct plan_policy *to = &p->policies[p->n_policies++];
+		*to = (struct plan_policy){
+			.namespace = xstrdup(from->namespace),
+			.name = xstrdup(from->name),
+			.ingress = from->ingress,
+			.egress = from->egress,
+			.ingress_rules = copy_rules(from->ingress_rules, from->n_ingress_rules),
+			.n_ingress_rules = from->n_ingress_rules,
+			.egress_rules = copy_rules(from->egress_rules, from->n_egress_rules),
+			.n_egress_rules = from->n_egress_rules,
+			.where = xasprintf("%s:%d", from->origin.file ? from->origin.file : (source && *source ? source : "topology"),
+					   from->origin.line),
+		};
+		label_selector_copy(&to->pod_selector, &from->pod_selector);
+	}
+}
+
 static void plan_expectations(const struct tb_topology *t, struct plan *p)
 {
 	plan_set_expects(p, t->expects, t->n_expects);
@@ -244,6 +318,7 @@ int plan_build(const struct tb_topology *t, const char *source, struct plan *p, 
 	free(c.first_pod);
 	plan_neighbours(p, t->neighbours);
 	order_steps(p);
+	plan_policies(t, source, p);
 	plan_expectations(t, p);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "model/docwalk.h"
 #include "model/ports.h"
 #include "plan/plan_fields.h"
+#include "plan/plan_policy_json.h"
 #include "plan/plan_services_json.h"
 #include "plan/step_ops.h"
 
@@ -188,6 +189,7 @@ static cJSON *plan_json(const struct plan *p, bool with_state, bool with_expect)
 		cJSON_AddItemToArray(steps, o);
 	}
 	plan_services_to_json(p, root);
+	plan_policies_to_json(p, root);
 	if (with_expect) {
 		if (p->has_expect) {
 			cJSON *expect = cJSON_AddArrayToObject(root, "expect");
@@ -648,7 +650,7 @@ static int read_plan(const cJSON *root, struct plan *p, struct tb_err *e)
 	for (const cJSON *o = list->child; o; o = o->next, i++)
 		if (read_step(p, o, i, e) < 0)
 			return -1;
-	if (plan_services_from_json(p, root, e) < 0)
+	if (plan_services_from_json(p, root, e) < 0 || plan_policies_from_json(p, root, e) < 0)
 		return -1;
 	list = cJSON_GetObjectItemCaseSensitive(root, "expect");
 	p->has_expect = cJSON_IsArray(list);
