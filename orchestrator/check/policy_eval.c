@@ -10,7 +10,9 @@
 
 void policy_world_of(const struct plan *p, struct policy_world *w)
 {
-	*w = (struct policy_world){.machines = p->machines, .n_machines = p->n_machines};
+	*w = (struct policy_world){.machines = p->machines, .n_machines = p->n_machines,
+				   .namespaces = p->namespaces, .n_namespaces = p->n_namespaces,
+				   .policies = p->policies, .n_policies = p->n_policies};
 }
 
 /* Label selectors, as k8s.io/apimachinery has them: every requirement

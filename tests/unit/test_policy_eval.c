@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check/policy_eval.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "model/selector.h"
 #include "util/ipv4.h"
@@ -662,4 +663,70 @@ TEST(policy_eval_explains_which_policy_and_rule)
 	CHECK(!v.ingress.isolated);
 	policy_verdict_free(&v);
 	world_free(&w);
+}
+
+/* From objects as users write them, through the model and the compiler:
+ * the plan's policies and namespaces are what the evaluator reads. */
+static char *quoted(const char *text)
+{
+	char *s = xstrdup(text);
+	for (char *c = s; *c; c++)
+		if (*c == '\'')
+			*c = '"';
+	return s;
+}
+
+#define POD(ns, name, node, labels, ports)                                                                         \
+	"{'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': '" name "', 'namespace': '" ns "', 'labels': "    \
+	labels "}, 'spec': {'nodeName': '" node "', 'containers': [{'name': 'c', 'image': 'x', 'ports': " ports "}]}}"
+
+TEST(policy_eval_reads_the_compiled_plan)
+{
+	autofree char *json = quoted(
+		"{'name': 'np', 'images': {'pod': 'img.tar', 'node': 'img.tar'}, "
+		"'nodes': [{'name': 'node1'}, {'name': 'node2'}], 'objects': ["
+		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'myproject', 'labels': {'project': 'myproject'}}}, "
+		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'other'}}, "
+		POD("default", "db", "node1", "{'role': 'db'}", "[{'name': 'redis', 'containerPort': 6379}]") ", "
+		POD("default", "frontend", "node2", "{'role': 'frontend'}", "[{'name': 'http', 'containerPort': 80}]") ", "
+		POD("myproject", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", "
+		POD("other", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", "
+		"{'apiVersion': 'networking.k8s.io/v1', 'kind': 'NetworkPolicy', 'metadata': {'name': 'test-network-policy', "
+		"'namespace': 'default'}, 'spec': {'podSelector': {'matchLabels': {'role': 'db'}}, "
+		"'ingress': [{'from': [{'namespaceSelector': {'matchExpressions': [{'key': 'project', 'operator': 'In', "
+		"'values': ['myproject']}]}}, {'podSelector': {'matchLabels': {'role': 'frontend'}}}], "
+		"'ports': [{'protocol': 'TCP', 'port': 'redis'}]}], "
+		"'egress': [{'to': [{'ipBlock': {'cidr': '10.0.0.0/24'}}], 'ports': [{'port': 5978}]}]}}"
+		"]}");
+	struct plan p = {0};
+	if (!fixture_plan(json, &p)) {
+		harness_fail(__FILE__, __LINE__, "the lab does not compile");
+		return;
+	}
+	struct policy_world w;
+	policy_world_of(&p, &w);
+	CHECK_INT(w.n_policies, 1);
+	const struct {
+		const char *from, *to;
+		uint16_t port;
+		bool allowed;
+	} rows[] = {
+		{"frontend", "db", 6379, true},   {"myproject/client", "db", 6379, true},
+		{"other/client", "db", 6379, false}, {"frontend", "db", 80, false},
+		/* defaulted policyTypes: egress given, so Egress too */
+		{"db", "frontend", 80, false},    {"frontend", "myproject/client", 80, true},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		struct policy_end src = {.machine = plan_find(&p, rows[i].from)}, dst = {.machine = plan_find(&p, rows[i].to)};
+		CHECK(src.machine != PLAN_NONE && dst.machine != PLAN_NONE);
+		if (src.machine == PLAN_NONE || dst.machine == PLAN_NONE)
+			continue;
+		struct policy_verdict v;
+		policy_eval(&w, src, dst, rows[i].port, TCP, &v);
+		if (v.allowed != rows[i].allowed)
+			harness_fail(__FILE__, __LINE__, "%s -> %s %u: %d, want %d", rows[i].from, rows[i].to, rows[i].port,
+				     v.allowed, rows[i].allowed);
+		policy_verdict_free(&v);
+	}
+	plan_free(&p);
 }
