@@ -384,6 +384,8 @@ int cmd_check(const struct command *cmd, const struct cli_options *o, int n, cha
 	run.machines = l.plan.machines;
 	run.n_machines = l.plan.n_machines;
 	rc = run_probes(cmd, &l, &run, &c.probe, o->verbose);
+	if (rc == TB_EXIT_OK)
+		check_policy_notes(&run);
 	if (rc == TB_EXIT_OK) {
 		struct report_style text_style = {.colour = use_colour(), .verbose = o->verbose};
 		struct report_style file_style = {.verbose = o->verbose};

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "check/policy_eval.h"
+#include "check/check.h"
 #include "fixtures.h"
+#include "util/diag.h"
 #include "harness.h"
 #include "model/selector.h"
 #include "util/ipv4.h"
@@ -680,24 +682,26 @@ static char *quoted(const char *text)
 	"{'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {'name': '" name "', 'namespace': '" ns "', 'labels': "    \
 	labels "}, 'spec': {'nodeName': '" node "', 'containers': [{'name': 'c', 'image': 'x', 'ports': " ports "}]}}"
 
+#define NP_LAB \
+		"{'name': 'np', 'images': {'pod': 'img.tar', 'node': 'img.tar'}, " \
+		"'nodes': [{'name': 'node1'}, {'name': 'node2'}], 'objects': [" \
+		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'myproject', 'labels': {'project': 'myproject'}}}, " \
+		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'other'}}, " \
+		POD("default", "db", "node1", "{'role': 'db'}", "[{'name': 'redis', 'containerPort': 6379}]") ", " \
+		POD("default", "frontend", "node2", "{'role': 'frontend'}", "[{'name': 'http', 'containerPort': 80}]") ", " \
+		POD("myproject", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", " \
+		POD("other", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", " \
+		"{'apiVersion': 'networking.k8s.io/v1', 'kind': 'NetworkPolicy', 'metadata': {'name': 'test-network-policy', " \
+		"'namespace': 'default'}, 'spec': {'podSelector': {'matchLabels': {'role': 'db'}}, " \
+		"'ingress': [{'from': [{'namespaceSelector': {'matchExpressions': [{'key': 'project', 'operator': 'In', " \
+		"'values': ['myproject']}]}}, {'podSelector': {'matchLabels': {'role': 'frontend'}}}], " \
+		"'ports': [{'protocol': 'TCP', 'port': 'redis'}]}], " \
+		"'egress': [{'to': [{'ipBlock': {'cidr': '10.0.0.0/24'}}], 'ports': [{'port': 5978}]}]}}" \
+		"]}"
+
 TEST(policy_eval_reads_the_compiled_plan)
 {
-	autofree char *json = quoted(
-		"{'name': 'np', 'images': {'pod': 'img.tar', 'node': 'img.tar'}, "
-		"'nodes': [{'name': 'node1'}, {'name': 'node2'}], 'objects': ["
-		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'myproject', 'labels': {'project': 'myproject'}}}, "
-		"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'other'}}, "
-		POD("default", "db", "node1", "{'role': 'db'}", "[{'name': 'redis', 'containerPort': 6379}]") ", "
-		POD("default", "frontend", "node2", "{'role': 'frontend'}", "[{'name': 'http', 'containerPort': 80}]") ", "
-		POD("myproject", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", "
-		POD("other", "client", "node2", "{'app': 'client'}", "[{'name': 'http', 'containerPort': 80}]") ", "
-		"{'apiVersion': 'networking.k8s.io/v1', 'kind': 'NetworkPolicy', 'metadata': {'name': 'test-network-policy', "
-		"'namespace': 'default'}, 'spec': {'podSelector': {'matchLabels': {'role': 'db'}}, "
-		"'ingress': [{'from': [{'namespaceSelector': {'matchExpressions': [{'key': 'project', 'operator': 'In', "
-		"'values': ['myproject']}]}}, {'podSelector': {'matchLabels': {'role': 'frontend'}}}], "
-		"'ports': [{'protocol': 'TCP', 'port': 'redis'}]}], "
-		"'egress': [{'to': [{'ipBlock': {'cidr': '10.0.0.0/24'}}], 'ports': [{'port': 5978}]}]}}"
-		"]}");
+	autofree char *json = quoted(NP_LAB);
 	struct plan p = {0};
 	if (!fixture_plan(json, &p)) {
 		harness_fail(__FILE__, __LINE__, "the lab does not compile");
@@ -728,5 +732,83 @@ TEST(policy_eval_reads_the_compiled_plan)
 				     v.allowed, rows[i].allowed);
 		policy_verdict_free(&v);
 	}
+	plan_free(&p);
+}
+
+/* The probe of RUN from FROM to TO on PORT over PROTO, or NULL. */
+static const struct check_probe *probe_of(const struct check_run *run, const char *from, const char *to, uint16_t port,
+					  enum tb_proto proto)
+{
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		const struct check_target *t = check_target_of(run, p);
+		if (strcmp(run->machines[p->from].name, from) == 0 && strcmp(check_end_name(run, t->end), to) == 0 &&
+		    t->port == port && t->proto == proto)
+			return p;
+	}
+	return NULL;
+}
+
+TEST(policy_eval_derives_the_checks_truth_table)
+{
+	autofree char *json = quoted(NP_LAB);
+	struct plan p = {0};
+	if (!fixture_plan(json, &p)) {
+		harness_fail(__FILE__, __LINE__, "the lab does not compile");
+		return;
+	}
+	CHECK(!p.has_expect);
+	struct check_run run;
+	struct diag d;
+	diag_init(&d, "t.json");
+	CHECK(check_compile(&p, &run, &d));
+	diag_free(&d);
+	const struct {
+		const char *from, *to;
+		uint16_t port;
+		enum tb_proto proto;
+		int want; /* 1 pass, 0 fail, -1 no probe */
+	} cells[] = {
+		{"frontend", "db", 6379, TB_PROTO_HTTP, 1},
+		{"myproject/client", "db", 6379, TB_PROTO_HTTP, 1},
+		{"other/client", "db", 6379, TB_PROTO_HTTP, 0},
+		/* db is isolated for egress (to 10.0.0.0/24 on 5978 only) */
+		{"db", "frontend", 80, TB_PROTO_HTTP, 0},
+		{"db", "myproject/client", 80, TB_PROTO_HTTP, 0},
+		{"frontend", "myproject/client", 80, TB_PROTO_HTTP, 1},
+		{"other/client", "frontend", 80, TB_PROTO_HTTP, 1},
+		/* ping only where no policy isolates either end */
+		{"frontend", "db", 0, TB_PROTO_PING, -1},
+		{"db", "frontend", 0, TB_PROTO_PING, -1},
+		{"frontend", "myproject/client", 0, TB_PROTO_PING, 1},
+	};
+	for (size_t i = 0; i < sizeof cells / sizeof *cells; i++) {
+		const struct check_probe *pr = probe_of(&run, cells[i].from, cells[i].to, cells[i].port, cells[i].proto);
+		int got = pr ? pr->expect_pass : -1;
+		if (got != cells[i].want)
+			harness_fail(__FILE__, __LINE__, "%s -> %s %s:%u: %d, want %d", cells[i].from, cells[i].to,
+				     tb_proto_name(cells[i].proto), cells[i].port, got, cells[i].want);
+	}
+	/* An allowed pod-server cell still asks for the source's own address. */
+	const struct check_probe *pr = probe_of(&run, "frontend", "db", 6379, TB_PROTO_HTTP);
+	CHECK(pr && pr->client_ip == TB_CLIENT_IP_PRESERVED);
+	/* A cell that disagrees names the policies: other/client reached db. */
+	struct check_probe *bad = (struct check_probe *)probe_of(&run, "other/client", "db", 6379, TB_PROTO_HTTP);
+	struct check_probe *good = (struct check_probe *)probe_of(&run, "frontend", "db", 6379, TB_PROTO_HTTP);
+	if (bad && good) {
+		bad->outcome = PROBE_PASS;
+		good->outcome = PROBE_PASS;
+		CHECK(!check_probe_ok(bad));
+		check_policy_notes(&run);
+		struct check_view v;
+		check_view(&run, (size_t)(bad - run.probes), &v);
+		CHECK_STR(v.path_note, "NetworkPolicies: denied\n"
+				       "  egress of other/client: allowed (no policy selects it for Egress)\n"
+				       "  ingress of db: DENIED; isolated by default/test-network-policy (topology:1)\n"
+				       "    no rule of those policies matches this peer and port");
+		check_view(&run, (size_t)(good - run.probes), &v);
+		CHECK(v.path_note == NULL);
+	}
+	check_run_free(&run);
 	plan_free(&p);
 }
