@@ -10,6 +10,7 @@
 
 #include "check/policy_eval.h"
 #include "check/check.h"
+#include "check/report.h"
 #include "fixtures.h"
 #include "util/diag.h"
 #include "harness.h"
@@ -809,6 +810,34 @@ TEST(policy_eval_derives_the_checks_truth_table)
 		check_view(&run, (size_t)(good - run.probes), &v);
 		CHECK(v.path_note == NULL);
 	}
+	/* The report: a truth table per port and protocol, expected denials
+	 * marked x apart from ., the disagreeing cell P. */
+	for (size_t i = 0; i < run.n_probes; i++) {
+		struct check_probe *q = &run.probes[i];
+		if (q == bad)
+			continue;
+		q->outcome = q->expect_pass ? PROBE_PASS : PROBE_FAIL;
+		q->failed = q->expect_pass ? CHECK_FAILED_NOT : CHECK_FAILED_TIMEOUT;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct report_style style = {0};
+	report_write(f, REPORT_TEXT, &run, &style);
+	fclose(f);
+	const char *want6379 = "\nhttp:6379         db\n"
+			       "frontend          .\n"
+			       "myproject/client  .\n"
+			       "other/client      P\n";
+	if (!strstr(text, want6379))
+		harness_fail(__FILE__, __LINE__, "no http:6379 table as wanted in:\n%s", text);
+	/* db may reach the internet only at 10.0.0.0/24 on 5978 */
+	CHECK(strstr(text, "\nhttp:8000         internet\ndb                x\n") != NULL);
+	CHECK(strstr(text, "  other/client -> db http:6379: expected fail, got pass") != NULL);
+	CHECK(strstr(text, "        no rule of those policies matches this peer and port\n") != NULL);
+	CHECK(strstr(text, "\nhttp:80 ") != NULL);
+	CHECK(strstr(text, "\nhttp ") == NULL);
+	free(text);
 	check_run_free(&run);
 	plan_free(&p);
 }
