@@ -326,6 +326,13 @@ _testbed() {
 		mapfile -t names < <(_testbed_machines "${operands[0]}" pod node host gateway)
 		_testbed_add "${names[@]}"
 		;;
+	check:1 | check:2)
+		# check --explain NAME FROM TO: the lab's machines.
+		if [[ " ${COMP_WORDS[*]} " == *" --explain "* ]]; then
+			mapfile -t names < <(_testbed_machines "${operands[0]}" pod node host gateway external)
+			_testbed_add "${names[@]}"
+		fi
+		;;
 	esac
 	return 0
 } && complete -F _testbed testbed

@@ -1,6 +1,7 @@
 /* Compiling expectations into probes. */
 #define _GNU_SOURCE
 #include "check/check.h"
+#include "check/policy_eval.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -1636,6 +1637,112 @@ struct model_target {
 	bool *from_node; /* per machine: its pods probe this target */
 };
 
+/* What the NetworkPolicies say of FROM reaching service S's port PI,
+ * judged at each endpoint after DNAT (its own port): every endpoint
+ * allowed, every one denied, or some of each (a probe answered by one of
+ * them then proves nothing either way). */
+enum policy_say { POLICY_SAYS_ALLOWED, POLICY_SAYS_DENIED, POLICY_SAYS_MIXED };
+
+static enum policy_say service_policy(const struct policy_world *w, size_t from, const struct plan_service *s, size_t pi)
+{
+	size_t allowed = 0, denied = 0;
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		if (!ep->ports[pi] || !ep->ready)
+			continue;
+		struct policy_verdict v;
+		policy_eval(w, (struct policy_end){.machine = from},
+			    (struct policy_end){.machine = ep->machine, .address = ep->machine == PLAN_NONE ? ep->address : 0},
+			    ep->ports[pi], s->ports[pi].protocol, &v);
+		allowed += v.allowed;
+		denied += !v.allowed;
+		policy_verdict_free(&v);
+	}
+	return denied == 0 ? POLICY_SAYS_ALLOWED : allowed == 0 ? POLICY_SAYS_DENIED : POLICY_SAYS_MIXED;
+}
+
+/* Is FROM or TO isolated by some policy in the direction that matters?
+ * Ping (ICMP) is not a protocol policies name: where either end is
+ * isolated, what passes depends on the implementation, so no ping probe. */
+static bool policy_isolates(const struct policy_world *w, size_t from, size_t to)
+{
+	struct policy_verdict v;
+	policy_eval(w, (struct policy_end){.machine = from}, (struct policy_end){.machine = to}, 1, TB_PROTOCOL_TCP, &v);
+	bool isolated = v.egress.isolated || v.ingress.isolated;
+	policy_verdict_free(&v);
+	return isolated;
+}
+
+/* The Kubernetes model under NetworkPolicies: the cells of the mesh come
+ * from the evaluator. Every pod to every other pod on each TCP port the
+ * target declares (and each UDP port of a pod server, whose answer is
+ * known), expected to pass where the policies allow and to fail where they
+ * deny; ping only between pods no policy isolates. */
+static void compile_policy_mesh(struct check_run *run, struct target_index *ti, const struct plan *t,
+				const struct end *pods, size_t n)
+{
+	struct policy_world w;
+	policy_world_of(t, &w);
+	struct check_mesh mesh;
+	check_mesh_begin(&mesh, n, true);
+	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
+		const struct end *to = &pods[k];
+		const struct plan_machine *m = &t->machines[to->machine];
+		for (size_t pi = 0; pi < m->n_ports; pi++) {
+			const struct tb_port *port = &m->ports[pi];
+			bool udp = port->protocol == TB_PROTOCOL_UDP;
+			if (port->protocol == TB_PROTOCOL_SCTP || (udp && !to->pod_server) ||
+			    (!udp && !to->pod_server && port->port != to->http_port))
+				continue; /* SCTP is not carried; what a command of its own serves nobody knows */
+			struct policy_verdict v;
+			policy_eval(&w, (struct policy_end){.machine = pods[i].machine},
+				    (struct policy_end){.machine = to->machine}, (uint16_t)port->port, port->protocol, &v);
+			enum tb_proto proto = udp ? TB_PROTO_UDP : to->pod_server ? TB_PROTO_HTTP : TB_PROTO_TCP;
+			struct check_probe p = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, proto, port->port);
+			p.expect_pass = v.allowed;
+			if (v.allowed && proto == TB_PROTO_HTTP)
+				p.client_ip = TB_CLIENT_IP_PRESERVED;
+			append_probe(run, &p);
+			policy_verdict_free(&v);
+		}
+		if (!policy_isolates(&w, pods[i].machine, to->machine)) {
+			struct check_probe ping = new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], to, TB_PROTO_PING, 0);
+			append_probe(run, &ping);
+		}
+	}
+}
+
+/* Sets P's expectation from the policies for a probe from FROM to MT (an
+ * external machine or a Service port); false when they give none (ping
+ * from an isolated pod, endpoints the policies treat apart). */
+static bool policy_says(const struct policy_world *w, const struct plan *t, const struct end *from,
+			const struct model_target *mt, struct check_probe *p)
+{
+	if (!mt->to.named) {
+		if (mt->proto == TB_PROTO_PING)
+			return !policy_isolates(w, from->machine, mt->to.machine);
+		struct policy_verdict v;
+		policy_eval(w, (struct policy_end){.machine = from->machine}, (struct policy_end){.machine = mt->to.machine},
+			    (uint16_t)mt->to.http_port, TB_PROTOCOL_TCP, &v);
+		p->expect_pass = v.allowed;
+		if (!v.allowed)
+			p->client_ip = TB_CLIENT_IP_ANY;
+		policy_verdict_free(&v);
+		return true;
+	}
+	for (size_t k = 0; k < t->n_services; k++) {
+		const struct plan_service *s = &t->services[k];
+		for (size_t pi = 0; pi < s->n_ports; pi++)
+			if (s->cluster_ip == mt->to.address && s->ports[pi].port == mt->to.port &&
+			    s->ports[pi].protocol == (mt->proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP)) {
+				enum policy_say say = service_policy(w, from->machine, s, pi);
+				p->expect_pass = say == POLICY_SAYS_ALLOWED;
+				return say != POLICY_SAYS_MIXED;
+			}
+	}
+	return true;
+}
+
 /* The model's probes from every pod to what lies outside the cluster and
  * to every service: egress reaches each external machine, which sees the
  * pod's node's address (the masquerade); each service port with ready
@@ -1646,6 +1753,8 @@ struct model_target {
 static void compile_default_services(struct check_run *run, struct target_index *ti, const struct plan *t,
 				     const struct end *pods, size_t n_pods)
 {
+	struct policy_world w;
+	policy_world_of(t, &w);
 	struct model_target *targets = NULL;
 	size_t n = 0, cap = 0;
 	for (size_t m = 0; m < t->n_machines; m++) {
@@ -1713,12 +1822,35 @@ static void compile_default_services(struct check_run *run, struct target_index 
 					struct check_probe p =
 						new_probe(run, ti, CHECK_DEFAULT_MODEL, &pods[i], &mt->to, mt->proto, 0);
 					p.client_ip = mt->client_ip;
+					/* Under NetworkPolicies: what they say of this pod and
+					 * that machine, or of the Service's endpoints. */
+					if (w.n_policies && !policy_says(&w, t, &pods[i], mt, &p))
+						continue;
 					append_probe(run, &p);
 				}
 		}
 	for (size_t k = 0; k < n; k++)
 		free(targets[k].from_node);
 	free(targets);
+}
+
+/* Do the NetworkPolicies let pod FROM ask cluster DNS over UDP, at
+ * every endpoint of the kube-dns Service? */
+static bool dns_allowed(const struct plan *t, size_t from)
+{
+	if (!t->n_policies)
+		return true;
+	struct policy_world w;
+	policy_world_of(t, &w);
+	for (size_t k = 0; k < t->n_services; k++) {
+		const struct plan_service *s = &t->services[k];
+		if (s->cluster_ip != t->dns_address)
+			continue;
+		for (size_t pi = 0; pi < s->n_ports; pi++)
+			if (s->ports[pi].protocol == TB_PROTOCOL_UDP)
+				return service_policy(&w, from, s, pi) == POLICY_SAYS_ALLOWED;
+	}
+	return true;
 }
 
 /* Cluster DNS, once a namespace: from its first pod whose resolver asks
@@ -1743,6 +1875,8 @@ static void compile_default_dns(struct check_run *run, struct target_index *ti, 
 		const struct dns_resolver *r = seen ? NULL : check_resolver(run, (uint32_t)pods[i].machine, &why);
 		if (!r || !r->n_nameservers || r->nameservers[0] != t->dns_address)
 			continue;
+		if (!dns_allowed(t, pods[i].machine))
+			continue; /* the policies keep this pod from cluster DNS: another of its namespace may ask */
 		done[n_done++] = m->namespace;
 		if (to.machine == 0 && !to.name) {
 			to.machine = end_named(run, ti, name);
@@ -1761,6 +1895,12 @@ static void compile_default_model(struct check_run *run, struct target_index *ti
 {
 	autofree struct end *pods = NULL;
 	size_t n = all_pods(t, &pods);
+	if (t->n_policies) {
+		compile_policy_mesh(run, ti, t, pods, n);
+		compile_default_services(run, ti, t, pods, n);
+		compile_default_dns(run, ti, t, pods, n);
+		return;
+	}
 	struct check_mesh mesh;
 	check_mesh_begin(&mesh, n, true);
 	for (size_t i, k; check_mesh_next(&mesh, &i, &k);) {
@@ -1894,4 +2034,43 @@ bool check_validate(const struct plan *p, struct diag *d)
 	bool ok = check_compile(p, &run, d);
 	check_run_free(&run);
 	return ok;
+}
+
+void check_policy_notes(struct check_run *run)
+{
+	const struct plan *t = run->plan;
+	if (!t || !t->n_policies)
+		return;
+	struct policy_world w;
+	policy_world_of(t, &w);
+	for (size_t i = 0; i < run->n_probes; i++) {
+		const struct check_probe *p = &run->probes[i];
+		const struct check_target *to = check_target_of(run, p);
+		if (check_probe_ok(p) || to->end >= run->n_machines || to->proto == TB_PROTO_PING ||
+		    to->proto == TB_PROTO_DNS)
+			continue;
+		struct policy_verdict v;
+		policy_eval(&w, (struct policy_end){.machine = p->from}, (struct policy_end){.machine = to->end}, to->port,
+			    to->proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP, &v);
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (f) {
+			fprintf(f, "NetworkPolicies: %s\n", v.allowed ? "allowed" : "denied");
+			policy_verdict_explain(f, &w, &v, "  ");
+			fclose(f);
+			/* Beside what verbose put there already. */
+			const struct check_detail *d = p->detail ? &run->details[p->detail - 1] : NULL;
+			if (d && d->path_note) {
+				char *both = xasprintf("%s\n%s", d->path_note, text);
+				free(text);
+				text = both;
+			}
+			size_t n = strlen(text);
+			if (n && text[n - 1] == '\n')
+				text[n - 1] = 0;
+			check_probe_set_path_note(run, i, text);
+		}
+		policy_verdict_free(&v);
+	}
 }

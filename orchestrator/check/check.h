@@ -273,6 +273,10 @@ char *check_probe_missing_answerer(const struct check_run *run, size_t i);
  * Reports contradictions through D (at the expectations' lines) and
  * returns false. */
 bool check_compile(const struct plan *p, struct check_run *run, struct diag *d);
+/* After the probes ran, under NetworkPolicies: each failing probe to a
+ * machine gets the evaluator's verdict and reasons as its note (the
+ * policies and rules involved), so that a disagreeing cell names them. */
+void check_policy_notes(struct check_run *run);
 void check_run_free(struct check_run *run);
 /* Part of validating a topology: do its expectations contradict each other? */
 bool check_validate(const struct plan *p, struct diag *d);

@@ -239,6 +239,8 @@ static bool any_other_failure(const struct check_run *run)
 /* A truth table: rows are sources, columns targets, both plan machines. */
 struct table {
 	enum tb_proto proto;
+	uint16_t port;                  /* 0: every port of PROTO */
+	char title[32];                 /* "http", or "http:6379" for one port */
 	size_t n_probes, n_bad;         /* of this protocol */
 	size_t *rows, *cols;            /* machine indices (rows), ends (columns), in the order shown */
 	size_t n_rows, n_cols;
@@ -263,11 +265,63 @@ static void free_names(char **text, size_t count)
 
 static const enum tb_proto table_order[] = {TB_PROTO_HTTP, TB_PROTO_TCP, TB_PROTO_UDP, TB_PROTO_PING, TB_PROTO_DNS};
 
+/* Which tables a report shows, in order: one per protocol; under
+ * NetworkPolicies without expectations (the conformance check), one per
+ * port and protocol, as the upstream truth tables are. */
+struct table_key {
+	enum tb_proto proto;
+	uint16_t port;
+};
+
+static int cmp_port(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+static size_t table_keys(const struct check_run *run, struct table_key **keys)
+{
+	bool per_port = run->default_model && run->plan && run->plan->n_policies;
+	size_t n = 0, cap = 0;
+	*keys = NULL;
+	autofree uint16_t *ports = NULL;
+	size_t cap_ports = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
+		enum tb_proto proto = table_order[i];
+		size_t n_ports = 0;
+		if (per_port && proto != TB_PROTO_PING && proto != TB_PROTO_DNS)
+			for (size_t k = 0; k < run->n_probes; k++) {
+				const struct check_target *to = check_target_of(run, &run->probes[k]);
+				if (to->proto != proto)
+					continue;
+				bool seen = false;
+				for (size_t j = 0; j < n_ports && !seen; j++)
+					seen = ports[j] == to->port;
+				if (!seen) {
+					grow_array((void **)&ports, &cap_ports, n_ports + 1, sizeof(*ports));
+					ports[n_ports++] = to->port;
+				}
+			}
+		if (n_ports > 1)
+			qsort(ports, n_ports, sizeof(*ports), cmp_port);
+		grow_array((void **)keys, &cap, n + (n_ports ? n_ports : 1), sizeof(**keys));
+		if (n_ports < 2)
+			(*keys)[n++] = (struct table_key){proto, 0};
+		else
+			for (size_t j = 0; j < n_ports; j++)
+				(*keys)[n++] = (struct table_key){proto, ports[j]};
+	}
+	return n;
+}
+
 /* The table of RUN's probes of PROTO; false when there are none. Tables
  * past TABLE_MAX keep only their counts. */
-static bool table_build(const struct check_run *run, enum tb_proto proto, struct table *t)
+static bool table_build(const struct check_run *run, enum tb_proto proto, uint16_t port, struct table *t)
 {
-	*t = (struct table){.proto = proto};
+	*t = (struct table){.proto = proto, .port = port};
+	if (port)
+		snprintf(t->title, sizeof t->title, "%s:%u", tb_proto_name(proto), port);
+	else
+		snprintf(t->title, sizeof t->title, "%s", tb_proto_name(proto));
 	size_t m = run->n_machines + run->n_end_names; /* rows are machines, columns ends */
 	autofree size_t *row_of = xcalloc(m ? m : 1, sizeof(*row_of)); /* index + 1 */
 	autofree size_t *col_of = xcalloc(m ? m : 1, sizeof(*col_of));
@@ -278,7 +332,7 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
 		const struct check_target *to = check_target_of(run, p);
-		if (to->proto != proto)
+		if (to->proto != proto || (port && to->port != port))
 			continue;
 		t->n_probes++;
 		t->n_bad += !check_probe_ok(p);
@@ -311,7 +365,7 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, struct
 	for (size_t i = 0; i < run->n_probes; i++) {
 		const struct check_probe *p = &run->probes[i];
 		const struct check_target *to = check_target_of(run, p);
-		if (to->proto != proto)
+		if (to->proto != proto || (port && to->port != port))
 			continue;
 		enum mark *cell = &t->cells[(row_of[p->from] - 1) * t->n_cols + col_of[to->end] - 1];
 		enum mark mk = probe_mark(p);
@@ -329,7 +383,7 @@ static char *table_summary(const struct table *t)
 {
 	return xasprintf("%s: %zu probe%s from %zu source%s to %zu target%s, %zu not as expected (no table past %d "
 			 "rows or columns)",
-			 tb_proto_name(t->proto), t->n_probes, t->n_probes == 1 ? "" : "s", t->n_rows,
+			 t->title, t->n_probes, t->n_probes == 1 ? "" : "s", t->n_rows,
 			 t->n_rows == 1 ? "" : "s", t->n_cols, t->n_cols == 1 ? "" : "s", t->n_bad, TABLE_MAX);
 }
 
@@ -368,8 +422,8 @@ static const char *colour_of(enum mark m, const struct report_style *s)
 static void text_table(FILE *out, const struct table *t, const struct report_style *s)
 {
 	size_t label = longest(t->row_text, t->n_rows);
-	if (label < strlen(tb_proto_name(t->proto)))
-		label = strlen(tb_proto_name(t->proto));
+	if (label < strlen(t->title))
+		label = strlen(t->title);
 	size_t wide = label;
 	for (size_t c = 0; c < t->n_cols; c++)
 		wide += 2 + strlen(t->col_text[c]);
@@ -378,7 +432,7 @@ static void text_table(FILE *out, const struct table *t, const struct report_sty
 	if (vertical) {
 		size_t height = longest(t->col_text, t->n_cols);
 		for (size_t line = 0; line < height; line++) {
-			fprintf(out, "%s%-*s%s", bold, (int)label, line + 1 == height ? tb_proto_name(t->proto) : "",
+			fprintf(out, "%s%-*s%s", bold, (int)label, line + 1 == height ? t->title : "",
 				reset);
 			for (size_t c = 0; c < t->n_cols; c++) {
 				const char *name = t->col_text[c];
@@ -389,7 +443,7 @@ static void text_table(FILE *out, const struct table *t, const struct report_sty
 			fputc('\n', out);
 		}
 	} else {
-		fprintf(out, "%s%-*s%s", bold, (int)label, tb_proto_name(t->proto), reset);
+		fprintf(out, "%s%-*s%s", bold, (int)label, t->title, reset);
 		for (size_t c = 0; c < t->n_cols; c++)
 			fprintf(out, "  %s", t->col_text[c]);
 		fputc('\n', out);
@@ -464,9 +518,11 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 		run->duration_ms);
 	text_build(out, run->plan);
 	bool any_table = false;
-	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
+	autofree struct table_key *keys = NULL;
+	size_t n_keys = table_keys(run, &keys);
+	for (size_t i = 0; i < n_keys; i++) {
 		struct table t;
-		if (table_build(run, table_order[i], &t)) {
+		if (table_build(run, keys[i].proto, keys[i].port, &t)) {
 			fputc('\n', out);
 			if (t.cells) {
 				text_table(out, &t, s);
@@ -1092,15 +1148,17 @@ static void markdown_report(FILE *out, const struct check_run *run)
 		fputc('\n', out);
 	}
 	bool any_table = false;
-	for (size_t i = 0; i < ARRAY_SIZE(table_order); i++) {
+	autofree struct table_key *keys = NULL;
+	size_t n_keys = table_keys(run, &keys);
+	for (size_t i = 0; i < n_keys; i++) {
 		struct table t;
-		if (table_build(run, table_order[i], &t) && !t.cells) {
+		if (table_build(run, keys[i].proto, keys[i].port, &t) && !t.cells) {
 			autofree char *summary = table_summary(&t);
 			fprintf(out, "\n");
 			md_text(out, summary);
 			fputc('\n', out);
 		} else if (t.cells) {
-			fprintf(out, "\n**%s**\n\n| from \\\\ to |", tb_proto_name(t.proto));
+			fprintf(out, "\n**%s**\n\n| from \\\\ to |", t.title);
 			for (size_t c = 0; c < t.n_cols; c++) {
 				fputc(' ', out);
 				md_text(out, t.col_text[c]);

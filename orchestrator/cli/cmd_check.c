@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "check/policy_eval.h"
 #include "cli/commands.h"
 #include "plan/plan.h"
 #include "util/diag.h"
@@ -167,11 +169,165 @@ static bool load_expectations(const char *file, struct plan *p, struct diag *d)
 	return true;
 }
 
+
+/* PORT or PORT/PROTO (TCP, UDP, SCTP, any case); PROTO alone is refused. */
+static bool parse_port_proto(const char *s, uint16_t *port, enum tb_protocol *proto)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || v < 1 || v > 65535 || (*end && *end != '/'))
+		return false;
+	*port = (uint16_t)v;
+	*proto = TB_PROTOCOL_TCP;
+	if (!*end)
+		return true;
+	char up[8];
+	size_t n = strlen(end + 1);
+	if (n == 0 || n >= sizeof up)
+		return false;
+	for (size_t i = 0; i <= n; i++)
+		up[i] = (char)toupper((unsigned char)end[1 + i]);
+	return tb_protocol_parse(up, proto);
+}
+
+/* Probes FROM -> TO once, as an expectation of VERDICT's outcome; *PASSED
+ * is what the probe saw, *WHY (malloc'd) its error when it failed. */
+static int explain_probe(const struct command *cmd, struct live_lab *l, const char *from, const char *to,
+			 uint16_t port, enum tb_protocol protocol, const struct check_options *c, bool *passed,
+			 char **why)
+{
+	struct tb_expect x = {.from = {.kind = TB_KIND_POD, .name = (char *)from},
+			      .proto = protocol == TB_PROTOCOL_UDP ? TB_PROTO_UDP : TB_PROTO_TCP,
+			      .expect_pass = true};
+	autofree char *target = NULL;
+	uint32_t a;
+	if (ipv4_addr_parse(to, &a)) {
+		target = xasprintf("ip:%s:%u", to, port);
+		x.to = (struct tb_target){.kind = TB_KIND_ADDRESS, .name = target};
+	} else {
+		x.to = (struct tb_target){.kind = TB_KIND_POD, .name = (char *)to};
+		x.port = port;
+	}
+	plan_set_expects(&l->plan, &x, 1);
+	struct check_run run;
+	struct diag d;
+	diag_init(&d, "--explain");
+	if (!check_compile(&l->plan, &run, &d)) {
+		diag_print(&d, stderr);
+		diag_free(&d);
+		check_run_free(&run);
+		return TB_EXIT_USAGE;
+	}
+	diag_free(&d);
+	run.lab = l->plan.lab;
+	run.plan = &l->plan;
+	run.machines = l->plan.machines;
+	run.n_machines = l->plan.n_machines;
+	int rc = run_probes(cmd, l, &run, &c->probe, false);
+	if (rc == TB_EXIT_OK && run.n_probes != 1)
+		rc = command_fail(cmd, TB_EXIT_SYSTEM, "%s -> %s: %zu probes, expected one", from, to, run.n_probes);
+	if (rc == TB_EXIT_OK) {
+		const struct check_probe *p = &run.probes[0];
+		*passed = p->outcome == PROBE_PASS;
+		const struct check_detail *det = p->detail ? &run.details[p->detail - 1] : NULL;
+		*why = xstrdup(det && det->error ? det->error : *passed ? "" : "failed");
+	}
+	check_run_free(&run);
+	return rc;
+}
+
+/* check --explain NAME FROM TO [PORT/PROTO]: the evaluator's verdict and
+ * its reasons beside what a real probe sees; 0 when they agree. */
+static int check_explain(const struct command *cmd, const struct cli_options *o, const struct check_options *c, int n,
+			 char **operands)
+{
+	if (n != 3 && n != 4)
+		return command_usage_error(cmd, "--explain: expected NAME FROM TO [PORT/PROTO]");
+	if (o->expect || o->output || o->format)
+		return command_usage_error(cmd, "--explain takes no --expect, --output or --format");
+	const char *name = operands[0], *from = operands[1], *to = operands[2];
+	uint16_t port = 0;
+	enum tb_protocol protocol = TB_PROTOCOL_TCP;
+	if (n == 4 && !parse_port_proto(operands[3], &port, &protocol))
+		return command_usage_error(cmd, "--explain: \"%s\": expected PORT or PORT/PROTO (TCP, UDP or SCTP), "
+						"PORT 1 to 65535", operands[3]);
+	if (!topology_is_lab_name(name))
+		return command_usage_error(cmd, "--explain: \"%s\": expected the name of a running lab", name);
+	if (geteuid() != 0)
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it probes from inside the lab's namespaces");
+	struct live_lab l;
+	struct tb_err e;
+	int rc = live_open(name, o->state_dir, true, &l, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s", e.msg);
+	struct policy_end src = {.machine = PLAN_NONE}, dst = {.machine = PLAN_NONE};
+	autofree char *why = NULL;
+	if (plan_resolve(&l.plan, from, &src.machine, &why) != NAME_FOUND) {
+		if (why)
+			rc = command_fail(cmd, TB_EXIT_USAGE, "FROM: %s", why);
+		else
+			rc = command_fail(cmd, TB_EXIT_USAGE, "FROM: no machine \"%s\" in lab %s", from, name);
+		goto done;
+	}
+	free(why);
+	why = NULL;
+	if (!ipv4_addr_parse(to, &dst.address) && plan_resolve(&l.plan, to, &dst.machine, &why) != NAME_FOUND) {
+		if (why)
+			rc = command_fail(cmd, TB_EXIT_USAGE, "TO: %s", why);
+		else
+			rc = command_fail(cmd, TB_EXIT_USAGE, "TO: no machine \"%s\" in lab %s, nor an IPv4 address", to,
+					  name);
+		goto done;
+	}
+	if (!port) {
+		int http = dst.machine != PLAN_NONE ? plan_machine_http_port(&l.plan.machines[dst.machine]) : 0;
+		if (!http) {
+			rc = command_usage_error(cmd, "--explain: %s serves no TCP port to default to: give PORT/PROTO", to);
+			goto done;
+		}
+		port = (uint16_t)http;
+	}
+	struct policy_world w;
+	policy_world_of(&l.plan, &w);
+	struct policy_verdict v;
+	policy_eval(&w, src, dst, port, protocol, &v);
+	printf("%s -> %s %u/%s\n", from, to, port, tb_protocol_name(protocol));
+	printf("policies: %s\n", v.allowed ? "allowed" : "denied");
+	policy_verdict_explain(stdout, &w, &v, "  ");
+	bool expected = v.allowed;
+	policy_verdict_free(&v);
+	if (protocol == TB_PROTOCOL_SCTP) {
+		printf("probe: none: testbed's probes carry TCP and UDP, not SCTP\n");
+		fflush(stdout);
+		rc = command_fail(cmd, TB_EXIT_USAGE, "--explain: %u/SCTP can be explained, not probed", port);
+		goto done;
+	}
+	fflush(stdout);
+	bool passed = false;
+	free(why);
+	why = NULL;
+	rc = explain_probe(cmd, &l, from, to, port, protocol, c, &passed, &why);
+	if (rc != TB_EXIT_OK)
+		goto done;
+	if (passed)
+		printf("probe: passed (%s)\n", protocol == TB_PROTOCOL_UDP ? "answered" : "connected");
+	else
+		printf("probe: failed: %s\n", why);
+	printf("%s\n", passed == expected ? "agree" : "DISAGREE: the lab does not do what the policies say");
+	rc = passed == expected ? TB_EXIT_OK : TB_EXIT_EXPECTATIONS;
+done:
+	live_close(&l);
+	return rc;
+}
+
 int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands)
 {
 	struct check_options c;
 	if (parse_options(cmd, o, &c) < 0)
 		return TB_EXIT_USAGE;
+	if (o->explain)
+		return check_explain(cmd, o, &c, n, operands);
 	if (n != 1)
 		return command_usage_error(cmd, "expected one lab name or topology file");
 	const char *arg = operands[0];
@@ -228,6 +384,8 @@ int cmd_check(const struct command *cmd, const struct cli_options *o, int n, cha
 	run.machines = l.plan.machines;
 	run.n_machines = l.plan.n_machines;
 	rc = run_probes(cmd, &l, &run, &c.probe, o->verbose);
+	if (rc == TB_EXIT_OK)
+		check_policy_notes(&run);
 	if (rc == TB_EXIT_OK) {
 		struct report_style text_style = {.colour = use_colour(), .verbose = o->verbose};
 		struct report_style file_style = {.verbose = o->verbose};

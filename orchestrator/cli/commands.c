@@ -27,6 +27,7 @@ static const struct {
 	{{"all", no_argument, NULL, OPT_LONG + 9}, CLI_ALL},
 	{{"dry-run", no_argument, NULL, OPT_LONG + 10}, CLI_DRY_RUN},
 	{{"expect", required_argument, NULL, OPT_LONG + 11}, CLI_EXPECT},
+	{{"explain", no_argument, NULL, OPT_LONG + 12}, CLI_EXPLAIN},
 };
 
 void command_usage(const struct command *cmd, FILE *out)
@@ -138,6 +139,9 @@ int command_run(const struct command *cmd, int argc, char **argv)
 			break;
 		case OPT_LONG + 11:
 			o.expect = optarg;
+			break;
+		case OPT_LONG + 12:
+			o.explain = true;
 			break;
 		default:
 			return unknown_option(cmd, argv[optind - 1]);

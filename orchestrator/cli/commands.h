@@ -22,12 +22,13 @@ enum cli_option {
 	CLI_ALL = 1 << 9,
 	CLI_DRY_RUN = 1 << 10,
 	CLI_EXPECT = 1 << 11,
+	CLI_EXPLAIN = 1 << 12,
 };
 
 /* Values as given; each command reads what its options mean. */
 struct cli_options {
 	const char *state_dir, *timeout, *format, *output, *retries, *parallel, *expect;
-	bool json, quiet, verbose, all, dry_run;
+	bool json, quiet, verbose, all, dry_run, explain;
 };
 
 struct command {

@@ -97,7 +97,7 @@ static const struct command commands[] = {
 	},
 	{
 		.name = "check",
-		.args = "FILE|NAME",
+		.args = "FILE|NAME | --explain NAME FROM TO [PORT/PROTO]",
 		.summary = "probe what reaches what in a running lab and report it (root)",
 		.help = "Run the lab's expectations (its topology's \"expect\" list; without one, the Kubernetes\n"
 			"model: every pod reaches every other pod over http and ping, and udp where it serves\n"
@@ -105,9 +105,16 @@ static const struct command commands[] = {
 			"seen as its node; and reaches every service port with endpoints, answered by one)\n"
 			"as probes from inside the lab's namespaces, all at once, and report them. Given FILE,\n"
 			"its \"expect\" list is used; the rest must match the running lab. Exits 0 when every\n"
-			"expectation holds, 1 when some do not.\n"
+			"expectation holds, 1 when some do not. Under NetworkPolicies the model's cells come\n"
+			"from testbed's own evaluator of them: every pod to every pod on each declared port,\n"
+			"expected to pass or to fail as the policies say.\n"
+			"With --explain, one connection of running lab NAME, FROM (a machine) to TO (a machine\n"
+			"or an address) on PORT/PROTO (TCP unless said; default TO's http port): what the\n"
+			"NetworkPolicies say (which policies isolate each end, which policy, rule, peer and\n"
+			"port allow it) beside what a real probe sees. Exits 0 when they agree, 1 when not.\n"
 			"\n"
 			"Options:\n"
+			"  --explain           explain one connection by the lab's NetworkPolicies, and probe it\n"
 			"  --expect FILE       the expectations in FILE (a JSON list, as \"expect\") instead\n"
 			"  --format FORMAT     text (default), json, junit, tap or markdown\n"
 			"  --output PATH       write the report to PATH (the text report still goes to stdout)\n"
@@ -119,7 +126,7 @@ static const struct command commands[] = {
 			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n"
 			"Colour only on a terminal, and never with NO_COLOR set.\n",
 		.options = CLI_STATE_DIR | CLI_FORMAT | CLI_OUTPUT | CLI_TIMEOUT | CLI_RETRIES | CLI_PARALLEL | CLI_VERBOSE |
-			   CLI_QUIET | CLI_EXPECT,
+			   CLI_QUIET | CLI_EXPECT | CLI_EXPLAIN,
 		.run = cmd_check,
 	},
 	{

@@ -79,3 +79,52 @@ lab_suite "$FILE"
 	run "$TESTBED" graph --format dot "$LAB"
 	assert_line '    subgraph "cluster_ns_node2_shop" {'
 }
+
+@test "check --explain: the policies' verdict beside a real probe; 0 when they agree, 1 when not" {
+	run "$TESTBED" check --explain "$LAB" client shop/web 8080/tcp
+	assert_success
+	assert_output "client -> shop/web 8080/TCP
+policies: allowed
+  egress of client: allowed (no policy selects it for Egress)
+  ingress of shop/web: allowed (no policy selects it for Ingress)
+probe: passed (connected)
+agree"
+	# UDP, and TO's http port by default.
+	run "$TESTBED" check --explain "$LAB" client shop/web 5353/UDP
+	assert_success
+	assert_line "probe: passed (answered)"
+	run "$TESTBED" check --explain "$LAB" shop/db default/web
+	assert_success
+	assert_line --regexp '^shop/db -> default/web [0-9]+/TCP$'
+	# Nothing listens on 9: the policies allow it, the probe is refused.
+	run "$TESTBED" check --explain "$LAB" client shop/web 9
+	assert_failure 1
+	assert_line "policies: allowed"
+	assert_line --regexp '^probe: failed: .*refused'
+	assert_line "DISAGREE: the lab does not do what the policies say"
+	# An address as TO: the pod there.
+	addr=$("$TESTBED" status --json "$LAB" | jq -r '.labs[0].machines[] | select(.name == "shop/web") | .address')
+	run "$TESTBED" check --explain "$LAB" client "$addr" 8080/TCP
+	assert_success
+	assert_line "  ingress of shop/web: allowed (no policy selects it for Ingress)"
+}
+
+@test "check --explain refuses what it cannot explain or probe" {
+	run "$TESTBED" check --explain "$LAB" client shop/web 80/icmp
+	assert_failure 2
+	assert_line --index 0 'testbed check: --explain: "80/icmp": expected PORT or PORT/PROTO (TCP, UDP or SCTP), PORT 1 to 65535'
+	run "$TESTBED" check --explain "$LAB" client web
+	assert_failure 2
+	assert_output --partial 'TO: "web" is ambiguous'
+	run "$TESTBED" check --explain "$LAB" nobody shop/web
+	assert_failure 2
+	assert_output 'testbed check: FROM: no machine "nobody" in lab check-ns'
+	run "$TESTBED" check --explain "$LAB" client shop/web
+	assert_success
+	run "$TESTBED" check --explain "$LAB" client shop/web 9/SCTP
+	assert_failure 2
+	assert_line "policies: allowed"
+	assert_line "probe: none: testbed's probes carry TCP and UDP, not SCTP"
+	run "$TESTBED" check --explain "$LAB" client
+	assert_failure 2
+}

@@ -67,7 +67,7 @@ machines_where() {
 
 @test "options come from each command's --help" {
 	run complete_words check -
-	assert_output "$(sorted --help --expect --format --output --timeout --retries --parallel -v --verbose -q --quiet --state-dir)"
+	assert_output "$(sorted --help --explain --expect --format --output --timeout --retries --parallel -v --verbose -q --quiet --state-dir)"
 	run complete_words check --st
 	assert_output "--state-dir"
 	run complete_words down --
@@ -205,6 +205,19 @@ machines_where() {
 	run complete_words trace "$LAB" net0 ""
 	assert_output "$want"
 	run complete_words trace "$LAB" net0 net1 ""
+	assert_output ""
+}
+
+@test "check --explain NAME FROM TO: the lab's machines; plain check takes no more" {
+	local want
+	want=$(machines_where '.kind == "pod" or .kind == "node" or .kind == "host" or .kind == "gateway" or .kind == "external"')
+	run complete_words check --explain "$LAB" ""
+	assert_output "$want"
+	run complete_words check --explain "$LAB" net0 ""
+	assert_output "$want"
+	run complete_words check --explain "$LAB" net0 net1 ""
+	assert_output ""
+	run complete_words check "$LAB" ""
 	assert_output ""
 }
 
