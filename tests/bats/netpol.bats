@@ -156,3 +156,31 @@ verdicts() {
 	[ "$n" -ge 5 ]
 	grep -q 'sctp dport 9 return' "$out"/ingress-peers.nft
 }
+
+@test "conformance: check with no expectations derives every cell from the evaluator, and the kernel agrees in each" {
+	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/cells.json" "$LAB"
+	assert_success
+	# Cells expected to pass and cells expected to be denied, both probed.
+	run jq -r '[.probes[] | select(.ok | not)] | length' "$BATS_TEST_TMPDIR/cells.json"
+	assert_output 0
+	run jq -r '[.probes[] | select(.expected == "fail")] | length > 0' "$BATS_TEST_TMPDIR/cells.json"
+	assert_output true
+	run jq -r '[.probes[] | select(.expected == "pass")] | length > 0' "$BATS_TEST_TMPDIR/cells.json"
+	assert_output true
+	# The text report prints the truth table with expected denials marked apart.
+	run "$TESTBED" check "$LAB"
+	assert_success
+	assert_output --partial 'x blocked as expected'
+}
+
+@test "conformance: check --explain gives the evaluator's reasons beside what the probe saw, and they agree" {
+	run "$TESTBED" check --explain "$LAB" y/a x/a 80/tcp
+	assert_success
+	assert_output --partial 'allow'
+	run "$TESTBED" check --explain "$LAB" y/b x/a 80/tcp
+	assert_success
+	assert_output --partial 'den'
+	# Bad input is exit 2.
+	run "$TESTBED" check --explain "$LAB" y/a nosuchpod 80/tcp
+	assert_failure 2
+}
