@@ -508,14 +508,24 @@ static void text_build(FILE *out, const struct plan *p)
 	}
 }
 
+/* What a run without expectations checks: the Kubernetes model, whose
+ * cells NetworkPolicies decide where the lab has any. */
+static const char *model_words(const struct check_run *run)
+{
+	if (!run->default_model)
+		return "";
+	if (run->plan && run->plan->n_policies)
+		return " (Kubernetes model under the lab's NetworkPolicies: each cell as the evaluator decides it)";
+	return " (Kubernetes model: every pod reaches every other pod, no NAT)";
+}
+
 static void text_report(FILE *out, const struct check_run *run, const struct report_style *s)
 {
 	const char *bold = s->colour ? BOLD : "", *reset = s->colour ? RESET : "";
 	autofree char *lab = str_escape(run->lab);
 	fprintf(out, "%stestbed check %s%s: %zu probe%s%s, %.0f ms\n", bold, lab, reset, run->n_probes,
 		run->n_probes == 1 ? "" : "s",
-		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "",
-		run->duration_ms);
+		model_words(run), run->duration_ms);
 	text_build(out, run->plan);
 	bool any_table = false;
 	autofree struct table_key *keys = NULL;
@@ -1130,7 +1140,7 @@ static void markdown_report(FILE *out, const struct check_run *run)
 	md_text(out, lab);
 	fprintf(out, "\n\n%s **%zu passed, %zu failed** of %zu probe%s%s\n", ok == run->n_probes ? "✅" : "❌", ok,
 		run->n_probes - ok, run->n_probes, run->n_probes == 1 ? "" : "s",
-		run->default_model ? " (Kubernetes model: every pod reaches every other pod, no NAT)" : "");
+		model_words(run));
 	if (run->plan) {
 		autofree char *summary = safe_summary(run->plan);
 		fprintf(out, "\nBuilt by ");
