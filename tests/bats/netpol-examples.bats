@@ -1,0 +1,109 @@
+# examples/netpol, one lab each from its unchanged YAML folder: three-tier
+# (default-deny in two namespaces, DNS egress), and-or (a peer's selectors
+# ANDed in one element, ORed in two), ipblock (cidr with except, to and
+# from the lab's outside) and ports (named ports, endPort). For each:
+# check with no expectations derives every pod-to-pod cell from the
+# evaluator and the kernel agrees in each; the example's expect.json pins
+# the cells it teaches independently of the evaluator, denials included
+# (dropped: timeout, not refused); and trace names the NetworkPolicy rule
+# that let a connection through or the drop that stopped it.
+bats_require_minimum_version 1.5.0
+load helpers
+
+EXAMPLES=$REPO/examples/netpol
+
+setup_file() {
+	require_lab_sandbox
+	use_lab_dirs
+}
+
+setup() {
+	use_lab_dirs
+}
+
+teardown() {
+	[ -z "${LAB:-}" ] || "$TESTBED" down "$LAB" >/dev/null 2>&1 || true
+}
+
+# up_example NAME: brings examples/netpol/NAME up as it is; sets LAB.
+up_example() {
+	LAB=$(jq -r .name "$EXAMPLES/$1/lab.json")
+	"$TESTBED" up --quiet "$EXAMPLES/$1/lab.json"
+}
+
+# conformance NAME: check with no expectations on the running lab: every
+# derived cell holds, some expected to pass and some to be denied.
+conformance() {
+	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/$1.cells.json" "$LAB"
+	jq -r '.probes[] | select(.ok | not) | "broken: \(.from) -> \(.to) \(.port) expected \(.expected) got \(.got)"' \
+		"$BATS_TEST_TMPDIR/$1.cells.json"
+	assert_success
+	run jq -r '[.probes[] | select(.expected == "fail")] | length > 0' "$BATS_TEST_TMPDIR/$1.cells.json"
+	assert_output true
+	run jq -r '[.probes[] | select(.expected == "pass")] | length > 0' "$BATS_TEST_TMPDIR/$1.cells.json"
+	assert_output true
+}
+
+# pinned NAME: the example's expect.json holds, every probe of it, and
+# its denials timed out.
+pinned() {
+	run "$TESTBED" check --format json --expect "$EXAMPLES/$1/expect.json" "$LAB"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/$1.pinned.json"
+	jq -r '.probes[] | "\(.from) -> \(.to) \(.port): \(if .ok then "held" else "broken" end) got \(.got) \(.failed // "")"' \
+		"$BATS_TEST_TMPDIR/$1.pinned.json"
+	assert_success
+	run jq -r '[.probes[] | select(.ok | not)] | length' "$BATS_TEST_TMPDIR/$1.pinned.json"
+	assert_output 0
+	run jq -r '[.probes[] | .failed // empty] | unique | join(",")' "$BATS_TEST_TMPDIR/$1.pinned.json"
+	assert_output timeout
+	# As many probes as expectations (a selector may stand for more pods).
+	run jq -r '.probes | length' "$BATS_TEST_TMPDIR/$1.pinned.json"
+	[ "$output" -ge "$(jq length "$EXAMPLES/$1/expect.json")" ]
+}
+
+# opposite NAME: expect.json with every verdict turned fails in every probe.
+opposite() {
+	jq 'map(if .failure then del(.failure) else . + {"failure": "timeout"} end
+	        | del(.requests, .answeredBy))' "$EXAMPLES/$1/expect.json" >"$BATS_TEST_TMPDIR/$1.opposite.json"
+	run "$TESTBED" check --format json --expect "$BATS_TEST_TMPDIR/$1.opposite.json" "$LAB"
+	assert_failure 1
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/$1.opposite.out.json"
+	run jq -r '[.probes[] | select(.ok) | "\(.from) -> \(.to) \(.port)"] | join("; ")' \
+		"$BATS_TEST_TMPDIR/$1.opposite.out.json"
+	assert_output ''
+}
+
+@test "three-tier: from its YAML, every derived cell holds; frontend reaches backend by name, not db; backend reaches db; db reaches nothing" {
+	up_example three-tier
+	conformance three-tier
+	pinned three-tier
+	opposite three-tier
+	# The default-deny egress lets DNS out: the name resolves from the
+	# frontend, and not from the db, which no policy lets reach kube-dns.
+	backend=$("$TESTBED" plan --format json "$LAB" | jq -r '.services[] | select(.namespace == "app" and .name == "backend") | .clusterIP')
+	printf '%s\n' '[{"from": "web/tier=frontend", "to": "backend.app", "proto": "dns", "addresses": ["'"$backend"'"]},
+	  {"from": "app/db-0", "to": "backend.app", "proto": "dns", "failure": "timeout"}]' >"$BATS_TEST_TMPDIR/dns.json"
+	run "$TESTBED" check --format json --expect "$BATS_TEST_TMPDIR/dns.json" "$LAB"
+	assert_success
+}
+
+@test "and-or: a pod matching only the namespace selector is denied under AND and let in under OR; a bare podSelector selects in the policy's namespace only" {
+	up_example and-or
+	conformance and-or
+	pinned and-or
+	opposite and-or
+}
+
+@test "ipblock: the block but its except, out of the cluster and into a pod; pods outside the block are denied" {
+	up_example ipblock
+	conformance ipblock
+	pinned ipblock
+	opposite ipblock
+}
+
+@test "ports: a named port is each destination pod's own; endPort allows through its last port and not past it" {
+	up_example ports
+	conformance ports
+	pinned ports
+	opposite ports
+}
