@@ -450,7 +450,17 @@ static const char *l4_name(uint8_t l4)
 	return l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "?";
 }
 
-/* Does a number or "{ 1, 2 }" hold PORT? */
+/* Does C, a number or a range "8000-8010" (a policy's endPort), hold PORT? */
+static bool port_in(const char *c, uint16_t port)
+{
+	char *end;
+	unsigned long low = strtoul(c, &end, 10), high = low;
+	if (*end == '-')
+		high = strtoul(end + 1, NULL, 10);
+	return port >= low && port <= high;
+}
+
+/* Does a number, a range or "{ 1, 2, 8000-8010 }" hold PORT? */
 static enum tri port_value(const char *v, uint16_t port)
 {
 	if (v[0] == '{') {
@@ -458,7 +468,7 @@ static enum tri port_value(const char *v, uint16_t port)
 		for (const char *c = v + 1; *c && r != YES;) {
 			c += strspn(c, " ,");
 			if (*c >= '0' && *c <= '9')
-				r = strtoul(c, NULL, 10) == port ? YES : r;
+				r = port_in(c, port) ? YES : r;
 			else if (*c && *c != '}')
 				r = MAYBE;
 			c += strcspn(c, " ,");
@@ -466,8 +476,66 @@ static enum tri port_value(const char *v, uint16_t port)
 		return r;
 	}
 	if (v[0] >= '0' && v[0] <= '9')
-		return strtoul(v, NULL, 10) == port ? YES : NO;
+		return port_in(v, port) ? YES : NO;
 	return MAYBE;
+}
+
+/* Does the key part PART (as a set or map element writes it: an address,
+ * a prefix, a port, a range, a protocol) hold KEY (as selector() reads
+ * the packet)? */
+static enum tri key_part(const char *part, const char *key)
+{
+	uint32_t a;
+	if (ipv4_addr_parse(key, &a))
+		return addr_is(part, a);
+	if (key[0] >= '0' && key[0] <= '9')
+		return port_value(part, (uint16_t)strtoul(key, NULL, 10));
+	return strcmp(part, key) == 0 ? YES : NO;
+}
+
+/* Does the element key EL ("10.244.1.2 . 8080", comment and verdict cut
+ * off) hold the N keys? */
+static enum tri key_matches(char *el, char keys[][20], size_t n)
+{
+	enum tri r = YES;
+	size_t k = 0;
+	char *part = el;
+	for (; part && k < n; k++) {
+		char *dot = strstr(part, " . ");
+		if (dot)
+			*dot = '\0';
+		r = tri_and(r, key_part(part, keys[k]));
+		part = dot ? dot + 3 : NULL;
+	}
+	return k == n && !part ? r : NO;
+}
+
+/* Does the anonymous set or verdict map V ("{ K : VERDICT, ... }" or
+ * "{ A . P, ... }") hold the N keys? The verdict of the element that
+ * does into *VERDICT (malloc'd), for a map. */
+static enum tri anonymous_lookup(const char *v, char keys[][20], size_t n, char **verdict)
+{
+	struct nft_set anonymous = {0};
+	autofree char *inner = xasprintf("%.*s", (int)strlen(v) - 2, v + 1);
+	add_elements(&anonymous, inner);
+	enum tri r = NO;
+	for (size_t i = 0; i < anonymous.n; i++) {
+		char *el = anonymous.elements[i];
+		char *colon = strstr(el, " : ");
+		if (colon)
+			*colon = '\0';
+		char *comment = strstr(el, " comment ");
+		if (comment)
+			*comment = '\0';
+		enum tri one = r == YES ? NO : key_matches(el, keys, n);
+		if (one == YES && colon && verdict && !*verdict)
+			*verdict = xstrdup(colon + 3);
+		r = one == YES ? YES : one == MAYBE ? MAYBE : r;
+	}
+	for (size_t i = 0; i < anonymous.n; i++)
+		free(anonymous.elements[i]);
+	free(anonymous.elements);
+	return r;
 }
 
 static enum tri proto_value(const char *v, uint8_t l4)
@@ -501,7 +569,8 @@ static bool selector(const struct words *w, size_t *i, const struct nft_packet *
 		ipv4_addr_format(b[0] == 's' ? p->saddr : p->daddr, buf);
 	} else if (strcmp(a, "meta") == 0 && strcmp(b, "l4proto") == 0) {
 		snprintf(buf, size, "%s", l4_name(p->l4));
-	} else if ((strcmp(a, "th") == 0 || strcmp(a, "tcp") == 0 || strcmp(a, "udp") == 0) &&
+	} else if ((strcmp(a, "th") == 0 || strcmp(a, "tcp") == 0 || strcmp(a, "udp") == 0 ||
+		    strcmp(a, "sctp") == 0) &&
 		   (strcmp(b, "dport") == 0 || strcmp(b, "sport") == 0)) {
 		snprintf(buf, size, "%u", b[0] == 'd' ? p->dport : p->sport);
 		if (a[0] != 't' || a[1] != 'h')
@@ -581,6 +650,11 @@ static void evaluate(const struct nft_table *t, const char *rule, const struct n
 				const char *v = map ? element_verdict(map, map_lookup(map, keys, n_keys)) : NULL;
 				if (v)
 					add_verdict_text(o, v);
+				/* "ip daddr vmap { 10.244.1.2 : jump ingress-x/a, ... }" (testbed-netpol's) */
+				autofree char *anonymous = NULL;
+				if (w.w[i + 1][0] == '{' && anonymous_lookup(w.w[i + 1], keys, n_keys, &anonymous) == YES &&
+				    anonymous)
+					add_verdict_text(o, anonymous);
 				statements = true;
 				i += 2;
 				continue;
@@ -591,7 +665,9 @@ static void evaluate(const struct nft_table *t, const char *rule, const struct n
 			if (i >= w.n)
 				break;
 			const char *v = w.w[i++];
-			enum tri r = n_keys > 1	   ? MAYBE
+			/* "ip daddr . tcp dport { 10.244.1.2 . 8080 }" (a named port's peers) */
+			enum tri r = n_keys > 1 && v[0] == '{' ? anonymous_lookup(v, keys, n_keys, NULL)
+				     : n_keys > 1 ? MAYBE
 				     : address	   ? addr_value(t, v, value)
 				     : keys[0][0] >= '0' && keys[0][0] <= '9' ? port_value(v, (uint16_t)strtoul(keys[0], NULL, 10))
 							     : proto_value(v, p->l4);
@@ -926,4 +1002,75 @@ bool nft_explain_filter(const struct nft_ruleset *r, const struct nft_packet *p,
 	each_element(r, p, filter_from_element, &s);
 	*rejected = s.rejected;
 	return s.found;
+}
+
+/* ---- NetworkPolicy: testbed's table ---- */
+
+enum pass { PASS_ON, PASS_ACCEPT, PASS_DROP };
+
+/* Where chain C (of T) lets P go: on (it returns, or ends), accepted or
+ * dropped; the rules that decided, in order, into OUT. A rule whose
+ * matches may hold (one this walk cannot evaluate) is taken when what it
+ * leads to is what happened to the packet (WANT_DROP): it may be the one. */
+static enum pass policy_chain(const struct nft_table *t, const struct nft_chain *c, const struct nft_packet *p,
+			      bool want_drop, int depth, struct nft_quotes *out)
+{
+	if (depth > MAX_DEPTH)
+		return PASS_ON;
+	for (size_t k = 0; k < c->n; k++) {
+		const struct nft_rule *rule = &c->rules[k];
+		struct outcome o;
+		evaluate(t, rule->text, p, &o);
+		if (o.holds == NO || !o.n_verdicts) {
+			outcome_free(&o);
+			continue;
+		}
+		const struct verdict *v = &o.verdicts[0];
+		enum pass r = PASS_ON;
+		bool ends = true; /* the chain's walk ends with this rule */
+		struct nft_quotes sub = {0};
+		if (v->kind == V_DROP || v->kind == V_REJECT) {
+			r = PASS_DROP;
+		} else if (v->kind == V_ACCEPT) {
+			r = PASS_ACCEPT;
+		} else if (v->kind == V_JUMP || v->kind == V_GOTO) {
+			const struct nft_chain *next = find_chain(t, v->chain);
+			r = next ? policy_chain(t, next, p, want_drop, depth + 1, &sub) : PASS_ON;
+			/* A jump that returns goes on here; a goto's return returns from here. */
+			ends = v->kind == V_GOTO || r != PASS_ON;
+		}
+		bool taken = o.holds == YES || (r == PASS_DROP) == want_drop;
+		outcome_free(&o);
+		if (!taken) {
+			nft_quotes_free(&sub);
+			continue;
+		}
+		quote_rule(out, t, c, rule);
+		quotes_move(out, &sub);
+		if (ends)
+			return r;
+	}
+	return PASS_ON;
+}
+
+bool nft_explain_policy(const struct nft_ruleset *r, const struct nft_packet *p, bool dropped, struct nft_quotes *out)
+{
+	*out = (struct nft_quotes){0};
+	for (size_t ti = 0; ti < r->n; ti++) {
+		const struct nft_table *t = &r->tables[ti];
+		if (strcmp(t->label, "ip " NFT_NETPOL_TABLE) != 0)
+			continue;
+		const struct nft_chain *forward = find_chain(t, "forward");
+		if (!forward)
+			continue;
+		enum pass pass = policy_chain(t, forward, p, dropped, 0, out);
+		/* Only the packet's own chains: not isolated here, nothing to say. */
+		bool pod_chain = false;
+		for (size_t k = 0; k < out->n; k++)
+			pod_chain |= strcmp(out->items[k].chain, "forward") != 0;
+		if (pod_chain && (pass == PASS_DROP) == dropped)
+			return true;
+		nft_quotes_free(out);
+	}
+	return false;
 }

@@ -72,4 +72,19 @@ bool nft_explain_masquerade(const struct nft_ruleset *r, const struct nft_packet
 bool nft_explain_filter(const struct nft_ruleset *r, const struct nft_packet *p, struct nft_quotes *out,
 			bool *rejected);
 
+/* testbed's NetworkPolicy table (plan/netpol_nft.c), family ip. */
+#define NFT_NETPOL_TABLE "testbed-netpol"
+
+/* How P (its destination already rewritten by a Service's DNAT, as the
+ * forward hook sees it) fared in the NetworkPolicy table: the forward
+ * chain's rule that sent it into a pod's chain (egress of its source,
+ * ingress of its destination) and, in each, the rule that let it on (a
+ * return commented with the policy and its rule's index: "x/allow
+ * ingress[0]") or the counted drop that stopped it (commented with the
+ * policies isolating that pod). DROPPED says what happened to it (a
+ * conntrack entry past this machine, or none): of the rules that may
+ * hold, the walk takes those that lead there. False when no pod's chain
+ * of the table holds P (neither end isolated here, or no table). */
+bool nft_explain_policy(const struct nft_ruleset *r, const struct nft_packet *p, bool dropped, struct nft_quotes *out);
+
 #endif
