@@ -140,8 +140,9 @@ static size_t through_vxlan(const struct plan *p, size_t machine, const struct s
  * that receives the packet, or PLAN_NONE; the interface it arrives on
  * goes into IN_DEV. */
 static size_t across(const struct plan *p, size_t machine, const struct trace_hop *hop, struct trace_hop *wire,
-		     char in_dev[PLAN_IFNAME])
+		     char in_dev[PLAN_IFNAME], size_t *bridged)
 {
+	*bridged = PLAN_NONE;
 	char *path = wire->path;
 	size_t size = sizeof(wire->path);
 	const char *dev = hop->dev;
@@ -164,8 +165,13 @@ static size_t across(const struct plan *p, size_t machine, const struct trace_ho
 	append(path, size, "%s %s -> %s %s", p->machines[machine].name, dev, p->machines[peer].name,
 	       end == 0 ? v->peer_name : v->name);
 	/* Bridge ports are always the step's own end of their pair. */
-	if (end == 1 && v->master[0])
-		return through_bridge(p, peer, v->master, hop->next_hop, path, size, in_dev);
+	if (end == 1 && v->master[0]) {
+		size_t next = through_bridge(p, peer, v->master, hop->next_hop, path, size, in_dev);
+		/* Bridged by PEER, not routed: its forward hook sees it all the same (br_netfilter). */
+		if (next != peer)
+			*bridged = peer;
+		return next;
+	}
 	snprintf(in_dev, PLAN_IFNAME, "%s", end == 0 ? v->peer_name : v->name);
 	return peer;
 }
@@ -206,6 +212,34 @@ static struct nft_ruleset *ruleset_of(const struct live_lab *l, size_t machine)
 	return text ? nft_ruleset_parse(text) : NULL;
 }
 
+/* The NetworkPolicy drop that stopped P in a machine with RULES: as P
+ * is, or, to a Service's address, as the DNAT the machine did before
+ * dropping it (whose conntrack entry went with the packet) would have
+ * made it: the first of the Service's endpoints for which a drop is found. */
+static bool policy_drop(const struct plan *p, const struct nft_ruleset *rules, const struct nft_packet *np,
+			struct nft_quotes *why)
+{
+	if (nft_explain_policy(rules, np, true, why))
+		return true;
+	for (size_t k = 0; k < p->n_services; k++) {
+		const struct plan_service *s = &p->services[k];
+		if (s->cluster_ip != np->daddr)
+			continue;
+		for (size_t i = 0; i < s->n_ports; i++) {
+			if (s->ports[i].port != np->dport)
+				continue;
+			for (size_t e = 0; e < s->n_endpoints; e++) {
+				struct nft_packet to = *np;
+				to.daddr = s->endpoints[e].address;
+				to.dport = s->endpoints[e].ports[i];
+				if (to.dport && nft_explain_policy(rules, &to, true, why))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 /* What NAT did to the followed connection in MACHINE, from its conntrack
  * entry: a DNAT hop now, an SNAT to add after the route (SNAT set). Or,
  * for a connection that was not answered, the rule that rejected or
@@ -236,13 +270,21 @@ static int nat_at(const struct live_lab *l, size_t machine, struct follow *f, st
 				 why.items[why.n - 1].table);
 			hop->rules = why;
 			*stopped = true;
+		} else if (rules && policy_drop(&l->plan, rules, &np, &why)) {
+			struct trace_hop *hop = add_hop(t, HOP_DROP, machine);
+			snprintf(hop->reason, sizeof(hop->reason), "dropped by NetworkPolicy (a rule of %s)",
+				 why.items[why.n - 1].table);
+			hop->rules = why;
+			*stopped = true;
 		}
 		nft_ruleset_free(rules);
 		return 0;
 	}
 	bool dnat = ct.reply.src != f->pkt.dst || ct.reply.sport != f->pkt.dport;
 	*snat = ct.reply.dst != f->pkt.src || ct.reply.dport != f->pkt.sport;
-	if (!dnat && !*snat)
+	/* Nodes hold NetworkPolicy's table: read theirs even without NAT. */
+	bool node = l->plan.machines[machine].kind == MACHINE_NODE;
+	if (!dnat && !*snat && !node)
 		return 0;
 	struct nft_ruleset *rules = ruleset_of(l, machine);
 	if (dnat) {
@@ -253,6 +295,15 @@ static int nat_at(const struct live_lab *l, size_t machine, struct follow *f, st
 			nft_explain_dnat(rules, &np, hop->after.addr, hop->after.port, &hop->rules, marks);
 		f->pkt.dst = ct.reply.src;
 		f->pkt.dport = ct.reply.sport;
+	}
+	/* The connection went on from here: the policy rules that let it
+	 * through, as the forward hook saw it (after the DNAT, before a
+	 * masquerade). */
+	struct nft_packet forwarded = {f->pkt.l4, f->pkt.src, f->pkt.dst, f->pkt.sport, f->pkt.dport, local, n_local};
+	struct nft_quotes let;
+	if (rules && nft_explain_policy(rules, &forwarded, false, &let)) {
+		struct trace_hop *hop = add_hop(t, HOP_POLICY, machine);
+		hop->rules = let;
 	}
 	*snat_to = (struct trace_end){ct.reply.dst, ct.reply.dport};
 	nft_ruleset_free(rules);
@@ -345,8 +396,25 @@ static int walk(const struct live_lab *l, size_t from, uint32_t dst, struct foll
 		}
 		nft_quotes_free(&marks);
 		struct trace_hop *route = hop; /* for across(), which reads its device and neighbour */
+		struct trace_hop crossed = {.kind = HOP_WIRE, .machine = cur};
+		size_t bridged;
+		size_t next = across(p, cur, route, &crossed, in_dev, &bridged);
+		/* A node's bridge between two of its pods: NetworkPolicy's table
+		 * has its say there, before the packet goes on. */
+		if (f && next != PLAN_NONE && bridged != PLAN_NONE && l->netns[bridged] >= 0 &&
+		    p->machines[bridged].kind == MACHINE_NODE) {
+			bool bridge_snat, bridge_stopped;
+			struct trace_end bridge_snat_to;
+			struct nft_quotes bridge_marks = {0};
+			int bridge_rc = nat_at(l, bridged, f, t, &bridge_snat, &bridge_snat_to, &bridge_marks, &bridge_stopped, e);
+			nft_quotes_free(&bridge_marks);
+			if (bridge_rc < 0)
+				return -1;
+			if (bridge_stopped)
+				return 0;
+		}
 		struct trace_hop *wire = add_hop(t, HOP_WIRE, cur);
-		size_t next = across(p, cur, route, wire, in_dev);
+		*wire = crossed;
 		if (next == PLAN_NONE) {
 			char why[sizeof(wire->reason)], a_buf[16];
 			snprintf(why, sizeof(why), "nobody on %s's %s holds %s", p->machines[cur].name, route->dev,
@@ -957,6 +1025,11 @@ void trace_print_text(FILE *out, const struct live_lab *l, const struct trace *t
 				put_line(out, "%2zu. %s: proxy (nginx): %s %s", step, m, h->path, h->reason);
 			break;
 		}
+		case HOP_POLICY:
+			put_line(out, "%2zu. %s: let through by NetworkPolicy (%s)", step, m,
+				 h->rules.n ? h->rules.items[0].table : "");
+			print_rules(out, &h->rules);
+			break;
 		case HOP_DNAT:
 		case HOP_SNAT: {
 			char a[22], b[22];
@@ -1031,7 +1104,7 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 	cJSON *hops = cJSON_AddArrayToObject(root, "hops");
 	static const char *const kinds[] = {[HOP_ROUTE] = "route", [HOP_WIRE] = "wire", [HOP_DELIVER] = "deliver",
 					    [HOP_DROP] = "drop",   [HOP_DNAT] = "dnat", [HOP_SNAT] = "snat",
-					    [HOP_PROXY] = "proxy"};
+					    [HOP_PROXY] = "proxy", [HOP_POLICY] = "policy"};
 	for (size_t i = 0; i < t->n_hops; i++) {
 		const struct trace_hop *h = &t->hops[i];
 		cJSON *o = cJSON_CreateObject();
@@ -1070,6 +1143,8 @@ void trace_print_json(FILE *out, const struct live_lab *l, const struct trace *t
 			cJSON_AddStringToObject(o, "reason", h->reason);
 			if (h->rules.n)
 				json_rules(o, &h->rules);
+		} else if (h->kind == HOP_POLICY) {
+			json_rules(o, &h->rules);
 		} else if (h->kind == HOP_PROXY) {
 			char a[22];
 			cJSON_AddStringToObject(o, "location", h->path);

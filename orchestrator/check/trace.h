@@ -24,8 +24,10 @@
 
 /* Route and wire hops, in pairs; a NAT hop or two may come between. */
 #define TRACE_MAX_HOPS 32
-/* Two walks at most: to an ingress controller, then from its proxy on. */
-#define TRACE_HOPS_ROOM (2 * (2 * TRACE_MAX_HOPS + 1))
+/* Two walks at most: to an ingress controller, then from its proxy on;
+ * each pair of route and wire hops may come with a DNAT, an SNAT and
+ * NetworkPolicy's verdicts, routed and bridged. */
+#define TRACE_HOPS_ROOM (2 * (3 * TRACE_MAX_HOPS + 1))
 
 enum trace_hop_kind {
 	HOP_ROUTE,   /* a namespace's routing decision */
@@ -35,6 +37,7 @@ enum trace_hop_kind {
 	HOP_DNAT,    /* the destination rewritten (a Service's address to an endpoint) */
 	HOP_SNAT,    /* the source rewritten (a masquerade) */
 	HOP_PROXY,   /* the ingress controller's nginx: the server and location it chose, the upstream it opens */
+	HOP_POLICY,  /* NetworkPolicy's table let the connection through: the rules that did (a pod's chain's return) */
 };
 
 /* An address and port of a connection. */
@@ -65,7 +68,7 @@ struct trace_hop {
 	/* HOP_DNAT, HOP_SNAT: the address and port before and after (the
 	 * destination's, the source's), from the conntrack entry */
 	struct trace_end before, after;
-	/* HOP_DNAT, HOP_SNAT, and a HOP_DROP by a rule: the rules that did it (owned) */
+	/* HOP_DNAT, HOP_SNAT, HOP_POLICY, and a HOP_DROP by a rule: the rules that did it (owned) */
 	struct nft_quotes rules;
 };
 

@@ -107,3 +107,48 @@ opposite() {
 	pinned ports
 	opposite ports
 }
+
+# address NAMESPACE NAME: the pod's address in the running lab's plan.
+address() {
+	"$TESTBED" plan --format json "$LAB" | jq -r --arg ns "$1" --arg n "$2" \
+		'.machines[] | select(.namespace == $ns and (.name == $n or .name == "\($ns)/\($n)")) | .address'
+}
+
+@test "trace names the NetworkPolicy rule that let a connection through, and ends a denied one at the pod chain's counted drop" {
+	up_example and-or
+	# Let in under OR by its namespace alone: the or policy's first rule.
+	run "$TESTBED" trace "$LAB" team-a/batch "ip:$(address api or):80"
+	assert_success
+	assert_output --partial 'answered by or'
+	assert_line --regexp '^ *[0-9]+\. node2: let through by NetworkPolicy \(ip testbed-netpol\)$'
+	assert_line --regexp '^ +ip testbed-netpol chain ingress-api/or: ip saddr .* return comment "api/or ingress\[0\]" \(handle [0-9]+\)$'
+	assert_line --regexp '^ +ip testbed-netpol chain forward: ip daddr vmap \{ .*: jump ingress-api/or.* \(handle [0-9]+\)$'
+	refute_output --partial 'dropped'
+	# Denied under AND: the drop at the end of and's chain, on its node.
+	run "$TESTBED" trace "$LAB" team-a/batch "ip:$(address api and):80"
+	assert_success
+	assert_output --partial 'timeout'
+	assert_line --regexp '^ *[0-9]+\. node1: dropped by NetworkPolicy \(a rule of ip testbed-netpol\)$'
+	assert_line --regexp '^ +ip testbed-netpol chain ingress-api/and: counter packets [0-9]+ bytes [0-9]+ drop comment "isolated for ingress by api/and" \(handle [0-9]+\)$'
+	refute_output --partial 'delivered'
+	refute_output --partial 'let through'
+	# The same in JSON: a policy hop with its rules, and a drop hop ending the trace.
+	run "$TESTBED" trace --json "$LAB" team-a/batch "ip:$(address api and):80"
+	assert_success
+	run jq -r '.hops[-1] | "\(.kind) \(.machine) \(.rules[-1].chain) \(.rules[-1].rule)"' <<<"$output"
+	assert_output --regexp '^drop node1 ingress-api/and counter packets [0-9]+ bytes [0-9]+ drop comment "isolated for ingress by api/and"$'
+}
+
+@test "trace through a Service under default-deny: the frontend's egress and the backend's ingress rules; to the db, frontend's egress drop" {
+	up_example three-tier
+	front=$("$TESTBED" plan --format json "$LAB" | jq -r '[.machines[] | select(.namespace == "web") | .name][0]')
+	run "$TESTBED" trace --json "$LAB" "$front" service:app/backend:80
+	assert_success
+	run jq -r '[.hops[] | select(.kind == "policy") | .rules[] | select(.chain != "forward") | .rule | capture("comment \"(?<c>[^\"]*)\"").c] | join(", ")' <<<"$output"
+	assert_output --regexp 'web/frontend egress\[0\]'
+	assert_output --regexp 'app/backend ingress\[0\]'
+	run "$TESTBED" trace "$LAB" "$front" service:app/db:5432
+	assert_success
+	assert_output --partial 'dropped by NetworkPolicy'
+	assert_line --regexp '^ +ip testbed-netpol chain egress-web/frontend-[a-z0-9-]+: counter packets [0-9]+ bytes [0-9]+ drop comment "isolated for egress by .*web/frontend.*"'
+}

@@ -333,3 +333,137 @@ TEST(nft_rules_a_host_port_is_explained_from_its_hook)
 	CHECK(!nft_explain_dnat(r, &p, IP(10, 244, 0, 5), 80, &path, &marks));
 	nft_ruleset_free(r);
 }
+
+/* node1's NetworkPolicy table (plan/netpol_nft.c) as `nft -a list ruleset`
+ * prints it: web ingress-isolated (a pod, a port range, an ipBlock with an
+ * except, UDP, SCTP), db egress-isolated (DNS, a named port's peers), and
+ * the masqueraded branch kube-proxy's NodePorts lead to. */
+static const char netpol[] =
+	"table ip testbed-netpol { # handle 7\n"
+	"\tcomment \"NetworkPolicy enforcement for the pods of node1\"\n"
+	"\tchain forward { # handle 1\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tct state established,related accept comment \"replies of allowed connections always pass\" # handle 4\n"
+	"\t\tct state invalid drop comment \"as CNI plugins do: no connection, no verdict\" # handle 5\n"
+	"\t\tip saddr vmap { 10.244.1.3 : jump egress-shop/db } comment \"egress-isolated pods of this node, by "
+	"source\" # handle 6\n"
+	"\t\tip daddr vmap { 10.244.1.2 : jump ingress-shop/web, 10.244.1.3 : jump ingress-shop/db } comment "
+	"\"ingress-isolated pods of this node, by destination (after DNAT)\" # handle 7\n"
+	"\t}\n"
+	"\n"
+	"\tchain ingress-shop/web { # handle 2\n"
+	"\t\tip saddr 10.244.1.2 return comment \"a pod cannot block access to itself (its own Service: hairpin)\" # "
+	"handle 8\n"
+	"\t\tsctp dport 9 return comment \"shop/allow-web ingress[1]\" # handle 9\n"
+	"\t\tip saddr 10.244.2.2 tcp dport 8080 return comment \"shop/allow-web ingress[0]\" # handle 10\n"
+	"\t\tip saddr 10.244.2.2 tcp dport 8000-8010 return comment \"shop/allow-web ingress[0]\" # handle 11\n"
+	"\t\tip saddr 192.0.2.0/24 ip saddr != { 192.0.2.128/25 } tcp dport 8080 return comment \"shop/allow-web "
+	"ingress[0]\" # handle 12\n"
+	"\t\tmeta l4proto udp return comment \"shop/allow-web ingress[1]\" # handle 13\n"
+	"\t\tcounter packets 3 bytes 180 drop comment \"isolated for ingress by shop/allow-web\" # handle 14\n"
+	"\t}\n"
+	"\n"
+	"\tchain egress-shop/db { # handle 3\n"
+	"\t\tip daddr 10.244.1.3 return comment \"a pod cannot block access to itself (its own Service: hairpin)\" # "
+	"handle 15\n"
+	"\t\tudp dport 53 return comment \"shop/db-egress egress[0]\" # handle 16\n"
+	"\t\ttcp dport 53 return comment \"shop/db-egress egress[0]\" # handle 17\n"
+	"\t\tip daddr . tcp dport { 10.244.1.2 . 8080, 10.244.2.5 . 9000 } return comment \"shop/db-egress "
+	"egress[1]: port http\" # handle 18\n"
+	"\t\tcounter packets 0 bytes 0 drop comment \"isolated for egress by shop/db-egress\" # handle 19\n"
+	"\t}\n"
+	"\n"
+	"\tchain ingress-shop/db { # handle 20\n"
+	"\t\tip saddr 10.244.1.3 return comment \"a pod cannot block access to itself (its own Service: hairpin)\" # "
+	"handle 21\n"
+	"\t\tmeta mark & 0x00004000 == 0x00004000 goto ingress-shop/db/masqueraded comment \"kube-proxy "
+	"masquerades it: it arrives from 10.244.1.1\" # handle 22\n"
+	"\t\tip saddr 10.244.2.0/24 tcp dport 5432 return comment \"shop/db ingress[0]\" # handle 23\n"
+	"\t\tcounter packets 0 bytes 0 drop comment \"isolated for ingress by shop/db\" # handle 24\n"
+	"\t}\n"
+	"\n"
+	"\tchain ingress-shop/db/masqueraded { # handle 25\n"
+	"\t\ttcp dport 5432 return comment \"shop/db ingress[0]: from 10.244.1.1\" # handle 26\n"
+	"\t\tcounter packets 0 bytes 0 drop comment \"from 10.244.1.1: isolated for ingress by shop/db\" # handle 27\n"
+	"\t}\n"
+	"}\n";
+
+#define FORWARD_INGRESS                                                                                          \
+	"ip testbed-netpol chain forward: ip daddr vmap { 10.244.1.2 : jump ingress-shop/web, 10.244.1.3 : jump " \
+	"ingress-shop/db } comment \"ingress-isolated pods of this node, by destination (after DNAT)\" (handle 7)\n"
+#define FORWARD_EGRESS                                                                                          \
+	"ip testbed-netpol chain forward: ip saddr vmap { 10.244.1.3 : jump egress-shop/db } comment \"egress-isolated " \
+	"pods of this node, by source\" (handle 6)\n"
+
+/* The policy walk's quotes for P, expecting it DROPPED or not; NULL when it explains nothing. */
+static char *policy_lines(const struct nft_ruleset *r, struct nft_packet p, bool dropped)
+{
+	struct nft_quotes q;
+	if (!nft_explain_policy(r, &p, dropped, &q)) {
+		CHECK_INT(q.n, 0);
+		return NULL;
+	}
+	char *all = lines(&q);
+	nft_quotes_free(&q);
+	return all;
+}
+
+TEST(nft_rules_a_connection_a_policy_allows_names_the_policys_rule)
+{
+	struct nft_ruleset *r = nft_ruleset_parse(netpol);
+	CHECK(nft_ruleset_has_table(r, "ip", NFT_NETPOL_TABLE));
+	/* A pod peer on the named port's number. */
+	autofree char *peer = policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8080), false);
+	CHECK_STR(peer, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/web: ip saddr 10.244.2.2 tcp dport 8080 "
+				       "return comment \"shop/allow-web ingress[0]\" (handle 10)\n");
+	/* endPort: inside the range, at its last port; and past it, the drop. */
+	autofree char *range = policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8010), false);
+	CHECK_STR(range, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/web: ip saddr 10.244.2.2 tcp dport "
+					"8000-8010 return comment \"shop/allow-web ingress[0]\" (handle 11)\n");
+	CHECK(policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8011), false) == NULL);
+	/* ipBlock with except: the block's lower half is let in. */
+	autofree char *block = policy_lines(r, packet(IP(192, 0, 2, 5), IP(10, 244, 1, 2), 8080), false);
+	CHECK_STR(block, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/web: ip saddr 192.0.2.0/24 ip saddr != { "
+					"192.0.2.128/25 } tcp dport 8080 return comment \"shop/allow-web ingress[0]\" "
+					"(handle 12)\n");
+	/* Egress to a named port's peer (address and port together), then ingress of the destination. */
+	autofree char *named = policy_lines(r, packet(IP(10, 244, 1, 3), IP(10, 244, 1, 2), 8080), false);
+	CHECK(named == NULL); /* db's egress lets it out, but web's ingress takes 10.244.2.2 only */
+	autofree char *out = policy_lines(r, packet(IP(10, 244, 1, 3), IP(10, 244, 2, 5), 9000), false);
+	CHECK_STR(out, FORWARD_EGRESS "ip testbed-netpol chain egress-shop/db: ip daddr . tcp dport { 10.244.1.2 . 8080, "
+				     "10.244.2.5 . 9000 } return comment \"shop/db-egress egress[1]: port http\" (handle 18)\n");
+	/* A pod no policy isolates: the table has nothing to say. */
+	CHECK(policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 9), 80), false) == NULL);
+	CHECK(policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 9), 80), true) == NULL);
+	nft_ruleset_free(r);
+}
+
+TEST(nft_rules_a_connection_a_policy_denies_ends_at_the_chains_counted_drop)
+{
+	struct nft_ruleset *r = nft_ruleset_parse(netpol);
+	autofree char *port = policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8011), true);
+	CHECK_STR(port, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/web: counter packets 3 bytes 180 drop comment "
+				       "\"isolated for ingress by shop/allow-web\" (handle 14)\n");
+	/* The block's except. */
+	autofree char *except = policy_lines(r, packet(IP(192, 0, 2, 200), IP(10, 244, 1, 2), 8080), true);
+	CHECK(except && strstr(except, "drop comment \"isolated for ingress by shop/allow-web\" (handle 14)"));
+	/* Out of db: its egress chain's drop, before any ingress chain. */
+	autofree char *egress = policy_lines(r, packet(IP(10, 244, 1, 3), IP(10, 244, 2, 5), 8080), true);
+	CHECK_STR(egress, FORWARD_EGRESS "ip testbed-netpol chain egress-shop/db: counter packets 0 bytes 0 drop comment "
+					"\"isolated for egress by shop/db-egress\" (handle 19)\n");
+	/* Let out by db's egress, stopped by web's ingress: both chains quoted. */
+	autofree char *both = policy_lines(r, packet(IP(10, 244, 1, 3), IP(10, 244, 1, 2), 8080), true);
+	CHECK_STR(both, FORWARD_EGRESS "ip testbed-netpol chain egress-shop/db: ip daddr . tcp dport { 10.244.1.2 . 8080, "
+				      "10.244.2.5 . 9000 } return comment \"shop/db-egress egress[1]: port http\" (handle 18)\n"
+				      FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/web: counter packets 3 bytes 180 "
+				      "drop comment \"isolated for ingress by shop/allow-web\" (handle 14)\n");
+	/* An allowed connection walked as dropped: no drop explains it. */
+	CHECK(policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8080), true) == NULL);
+	/* A mark this walk cannot read: the masqueraded branch is taken only
+	 * where it leads to what happened. Dropped from outside the peers:
+	 * the main chain's drop (the branch would have let port 5432 on). */
+	autofree char *db = policy_lines(r, packet(IP(10, 244, 9, 9), IP(10, 244, 1, 3), 5432), true);
+	CHECK_STR(db, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/db: counter packets 0 bytes 0 drop comment "
+				     "\"isolated for ingress by shop/db\" (handle 24)\n");
+	nft_ruleset_free(r);
+}
