@@ -1008,16 +1008,18 @@ bool nft_explain_filter(const struct nft_ruleset *r, const struct nft_packet *p,
 
 enum pass { PASS_ON, PASS_ACCEPT, PASS_DROP };
 
-/* Where chain C (of T) lets P go: on (it returns, or ends), accepted or
- * dropped; the rules that decided, in order, into OUT. A rule whose
- * matches may hold (one this walk cannot evaluate) is taken when what it
- * leads to is what happened to the packet (WANT_DROP): it may be the one. */
-static enum pass policy_chain(const struct nft_table *t, const struct nft_chain *c, const struct nft_packet *p,
-			      bool want_drop, int depth, struct nft_quotes *out)
+/* Where chain C (of T), from its rule START on, lets P go: on (it
+ * returns, or ends), accepted or dropped; the rules that decided, in
+ * order, into OUT. A rule whose matches may hold (one this walk cannot
+ * evaluate: kube-proxy's masquerade mark) is taken when what it leads to
+ * is what happened to the packet (WANT_DROP) and the rules after it,
+ * whose matches surely hold, would not lead there without it. */
+static enum pass policy_chain(const struct nft_table *t, const struct nft_chain *c, size_t start,
+			      const struct nft_packet *p, bool want_drop, int depth, struct nft_quotes *out)
 {
 	if (depth > MAX_DEPTH)
 		return PASS_ON;
-	for (size_t k = 0; k < c->n; k++) {
+	for (size_t k = start; k < c->n; k++) {
 		const struct nft_rule *rule = &c->rules[k];
 		struct outcome o;
 		evaluate(t, rule->text, p, &o);
@@ -1035,11 +1037,22 @@ static enum pass policy_chain(const struct nft_table *t, const struct nft_chain 
 			r = PASS_ACCEPT;
 		} else if (v->kind == V_JUMP || v->kind == V_GOTO) {
 			const struct nft_chain *next = find_chain(t, v->chain);
-			r = next ? policy_chain(t, next, p, want_drop, depth + 1, &sub) : PASS_ON;
+			r = next ? policy_chain(t, next, 0, p, want_drop, depth + 1, &sub) : PASS_ON;
 			/* A jump that returns goes on here; a goto's return returns from here. */
 			ends = v->kind == V_GOTO || r != PASS_ON;
 		}
 		bool taken = o.holds == YES || (r == PASS_DROP) == want_drop;
+		if (taken && o.holds == MAYBE && ends) {
+			struct nft_quotes rest = {0};
+			enum pass without = policy_chain(t, c, k + 1, p, want_drop, depth, &rest);
+			if ((without == PASS_DROP) == want_drop) {
+				outcome_free(&o);
+				nft_quotes_free(&sub);
+				quotes_move(out, &rest);
+				return without;
+			}
+			nft_quotes_free(&rest);
+		}
 		outcome_free(&o);
 		if (!taken) {
 			nft_quotes_free(&sub);
@@ -1063,7 +1076,7 @@ bool nft_explain_policy(const struct nft_ruleset *r, const struct nft_packet *p,
 		const struct nft_chain *forward = find_chain(t, "forward");
 		if (!forward)
 			continue;
-		enum pass pass = policy_chain(t, forward, p, dropped, 0, out);
+		enum pass pass = policy_chain(t, forward, 0, p, dropped, 0, out);
 		/* Only the packet's own chains: not isolated here, nothing to say. */
 		bool pod_chain = false;
 		for (size_t k = 0; k < out->n; k++)

@@ -132,10 +132,15 @@ address() {
 	assert_line --regexp '^ +ip testbed-netpol chain ingress-api/and: counter packets [0-9]+ bytes [0-9]+ drop comment "isolated for ingress by api/and" \(handle [0-9]+\)$'
 	refute_output --partial 'delivered'
 	refute_output --partial 'let through'
-	# The same in JSON: a policy hop with its rules, and a drop hop ending the trace.
-	run "$TESTBED" trace --json "$LAB" team-a/batch "ip:$(address api and):80"
+	# The same in JSON, as trace.schema.json has it: a policy hop with its
+	# rules, and a drop hop ending the trace.
+	"$TESTBED" trace --json "$LAB" team-a/batch "ip:$(address api or):80" >"$BATS_TEST_TMPDIR/let.json"
+	"$TESTBED" trace --json "$LAB" team-a/batch "ip:$(address api and):80" >"$BATS_TEST_TMPDIR/drop.json"
+	run python3 "$REPO/tests/validate-json.py" trace "$BATS_TEST_TMPDIR/let.json" "$BATS_TEST_TMPDIR/drop.json"
 	assert_success
-	run jq -r '.hops[-1] | "\(.kind) \(.machine) \(.rules[-1].chain) \(.rules[-1].rule)"' <<<"$output"
+	run jq -r '.hops[] | select(.kind == "policy") | "\(.machine) \(.rules[-1].chain) \(.rules[-1].rule)"' "$BATS_TEST_TMPDIR/let.json"
+	assert_output --regexp '^node2 ingress-api/or ip saddr .* return comment "api/or ingress\[0\]"$'
+	run jq -r '.hops[-1] | "\(.kind) \(.machine) \(.rules[-1].chain) \(.rules[-1].rule)"' "$BATS_TEST_TMPDIR/drop.json"
 	assert_output --regexp '^drop node1 ingress-api/and counter packets [0-9]+ bytes [0-9]+ drop comment "isolated for ingress by api/and"$'
 }
 

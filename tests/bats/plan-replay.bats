@@ -329,3 +329,11 @@ replay() {
 	assert_line --index $((${#lines[@]} - 2)) EOF
 	assert_line --index $((${#lines[@]} - 1)) EOF1
 }
+
+@test "replay: examples/netpol/three-tier (default-deny in two namespaces, DNS egress to kube-dns)" {
+	replay "$REPO/examples/netpol/three-tier/lab.json"
+	run jq -r '.namespaces.node1.nft, .namespaces.node2.nft' "$BATS_TEST_TMPDIR/up.json"
+	assert_output --partial 'table ip testbed-netpol'
+	assert_output --regexp 'chain egress-web/frontend-[a-z0-9-]+ \{'
+	assert_output --partial 'udp dport 53 return comment "web/allow-dns egress[0]'
+}

@@ -460,10 +460,25 @@ TEST(nft_rules_a_connection_a_policy_denies_ends_at_the_chains_counted_drop)
 	/* An allowed connection walked as dropped: no drop explains it. */
 	CHECK(policy_lines(r, packet(IP(10, 244, 2, 2), IP(10, 244, 1, 2), 8080), true) == NULL);
 	/* A mark this walk cannot read: the masqueraded branch is taken only
-	 * where it leads to what happened. Dropped from outside the peers:
-	 * the main chain's drop (the branch would have let port 5432 on). */
+	 * where it leads to what happened and the rest of the chain would
+	 * not. Dropped from outside the peers: the main chain's drop, though
+	 * the branch would drop it too (on another port). */
 	autofree char *db = policy_lines(r, packet(IP(10, 244, 9, 9), IP(10, 244, 1, 3), 5432), true);
 	CHECK_STR(db, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/db: counter packets 0 bytes 0 drop comment "
 				     "\"isolated for ingress by shop/db\" (handle 24)\n");
+	autofree char *other = policy_lines(r, packet(IP(10, 244, 9, 9), IP(10, 244, 1, 3), 80), true);
+	CHECK_STR(other, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/db: counter packets 0 bytes 0 drop comment "
+					"\"isolated for ingress by shop/db\" (handle 24)\n");
+	/* Let through from outside the peers on 5432: only the branch explains it. */
+	autofree char *marked = policy_lines(r, packet(IP(10, 244, 1, 1), IP(10, 244, 1, 3), 5432), false);
+	CHECK_STR(marked, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/db: meta mark & 0x00004000 == 0x00004000 goto "
+					 "ingress-shop/db/masqueraded comment \"kube-proxy masquerades it: it arrives from "
+					 "10.244.1.1\" (handle 22)\n"
+					 "ip testbed-netpol chain ingress-shop/db/masqueraded: tcp dport 5432 return comment "
+					 "\"shop/db ingress[0]: from 10.244.1.1\" (handle 26)\n");
+	/* From a peer: the peer's rule, not the branch. */
+	autofree char *peer = policy_lines(r, packet(IP(10, 244, 2, 7), IP(10, 244, 1, 3), 5432), false);
+	CHECK_STR(peer, FORWARD_INGRESS "ip testbed-netpol chain ingress-shop/db: ip saddr 10.244.2.0/24 tcp dport 5432 "
+				       "return comment \"shop/db ingress[0]\" (handle 23)\n");
 	nft_ruleset_free(r);
 }
