@@ -1,0 +1,230 @@
+/* testbed apply NAME FILE... and testbed delete NAME FILE...: kubectl apply
+ * -f and delete -f on a running lab. The lab's objects (as its topology and
+ * manifests declared them at its first apply, and as applies changed them
+ * since: objects.json in its state) are edited (model/k8s_apply.h) and
+ * compiled again as the lab's topology, through the compiler `up` uses; the
+ * new plan must differ from the saved one only where a running lab can
+ * change (plan/plan_diff.h). Then each node whose tables change loads them
+ * in one nftables transaction, and the new plan is saved: the plan a
+ * topology declaring the resulting objects gives. Nothing restarts. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/compile.h"
+#include "lab/live.h"
+#include "model/compile.h"
+#include "model/docwalk.h"
+#include "model/jsondoc.h"
+#include "model/k8s_apply.h"
+#include "model/topology.h"
+#include "model/yamldoc.h"
+#include "plan/plan_diff.h"
+#include "steps/step.h"
+#include "util/diag.h"
+#include "util/outfile.h"
+#include "util/util.h"
+
+#define OBJECTS_FILE "objects.json"
+
+/* J as text, malloc'd (cJSON's own allocation freed as cJSON wants). */
+static char *print_json(const cJSON *j)
+{
+	char *text = cJSON_Print(j);
+	char *copy = xstrdup(text ? text : "null");
+	cJSON_free(text);
+	return copy;
+}
+
+/* The lab's object set, as {"source": a topology document, "where": where
+ * each object was written}: what the last apply saved, else its topology's
+ * and manifests'. */
+static cJSON *lab_objects(const struct live_lab *l, struct diag *d)
+{
+	autofree char *path = lab_path(&l->dir, OBJECTS_FILE);
+	size_t len;
+	struct tb_err e;
+	autofree char *text = json_doc_read(path, &len, &e);
+	if (text) {
+		cJSON *set = cJSON_Parse(text);
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(set, "source")) ||
+		    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(set, "where"))) {
+			diag_error_at(d, 0, 0, "%s: not a lab's object set", path);
+			cJSON_Delete(set);
+			return NULL;
+		}
+		return set;
+	}
+	if (errno != ENOENT) {
+		diag_error_at(d, 0, 0, "%s: %s", path, e.msg);
+		return NULL;
+	}
+	cJSON *where;
+	cJSON *source = compile_source_doc(l->plan.topology, &where, d);
+	if (!source)
+		return NULL;
+	cJSON *set = cJSON_CreateObject();
+	cJSON_AddItemToObject(set, "source", source);
+	cJSON_AddItemToObject(set, "where", where);
+	return set;
+}
+
+/* The rule sets of one machine as one transaction: each table is replaced
+ * whole (added, so that deleting it cannot fail, then deleted), or only
+ * deleted where the new plan has none. */
+static char *machine_batch(const struct plan_nft_change *c, size_t n)
+{
+	char *out = xstrdup("");
+	for (size_t i = 0; i < n; i++) {
+		char *next = xasprintf("%sadd table %s\ndelete table %s\n%s", out, c[i].table, c[i].table,
+				       c[i].ruleset ? c[i].ruleset : "");
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static int load_tables(struct live_lab *l, const struct plan_nft_change *c, size_t n, struct tb_err *e)
+{
+	struct step *steps = xcalloc(n ? n : 1, sizeof(*steps));
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && c[j].machine == c[i].machine)
+			j++;
+		steps[k].kind = STEP_NFT;
+		steps[k].machine = c[i].machine;
+		steps[k].u.nft.table = xstrdup(c[i].table);
+		steps[k].u.nft.ruleset = machine_batch(c + i, j - i);
+		k++;
+		i = j;
+	}
+	/* The running lab's machines, with these steps alone. */
+	struct plan batch = l->plan;
+	batch.steps = steps;
+	batch.n_steps = k;
+	struct exec_ctx ctx;
+	exec_ctx_init(&ctx, &batch, l->netns);
+	struct steps_walk walk = {.threads = k > 1 ? (unsigned)k : 0};
+	int rc = steps_apply(&ctx, &walk, e);
+	exec_ctx_close(&ctx);
+	for (size_t i = 0; i < k; i++) {
+		free(steps[i].u.nft.table);
+		free(steps[i].u.nft.ruleset);
+	}
+	free(steps);
+	return rc;
+}
+
+static int apply_or_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands,
+			   bool delete)
+{
+	if (n < 2)
+		return command_usage_error(cmd, "expected a lab NAME and at least one FILE");
+	const char *name = operands[0];
+	if (!topology_is_lab_name(name))
+		return command_fail(cmd, TB_EXIT_USAGE, "\"%s\" is not a lab name", name);
+	if (geteuid() != 0)
+		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it changes the lab's nftables tables");
+	long long t0 = now_ms();
+	struct live_lab l;
+	struct tb_err e;
+	int rc = live_open(name, o->state_dir, true, &l, &e);
+	if (rc != TB_EXIT_OK)
+		return command_fail(cmd, rc, "%s", e.msg);
+	struct diag d;
+	diag_init(&d, NULL);
+	struct plan np = {0};
+	struct plan_nft_change *changes = NULL;
+	size_t n_changes = 0;
+	autofree char *text = NULL, *what = NULL, *topology = NULL, *dir_copy = NULL, *objects_path = NULL, *source_text = NULL;
+	cJSON *set = lab_objects(&l, &d);
+	rc = TB_EXIT_USAGE;
+	if (!set)
+		goto out;
+	cJSON *source = cJSON_GetObjectItemCaseSensitive(set, "source");
+	cJSON *where = cJSON_GetObjectItemCaseSensitive(set, "where");
+	cJSON *objects = cJSON_GetObjectItemCaseSensitive(source, "objects");
+	if (!cJSON_IsArray(objects)) {
+		cJSON_AddItemToObject(source, "objects", objects = cJSON_CreateArray());
+	}
+	/* Every file is read and checked before anything changes. */
+	bool ok = true;
+	for (int i = 1; i < n; i++) {
+		struct json_doc *doc = json_doc_load_manifest(operands[i], &d);
+		if (!doc) {
+			ok = false;
+			continue;
+		}
+		d.file = doc->file;
+		struct docwalk w = {.doc = doc, .d = &d, .columns = true};
+		ok = k8s_set_edit(objects, where, &w, delete) && ok;
+		d.file = NULL;
+		json_doc_free(doc);
+	}
+	if (!ok)
+		goto out;
+	source_text = print_json(source);
+	text = print_json(set);
+	what = xasprintf("%s's objects after %s", name, delete ? "delete" : "apply");
+	struct json_doc *doc = json_doc_parse(what, source_text, &d);
+	topology = xstrdup(l.plan.topology);
+	dir_copy = xstrdup(l.plan.topology);
+	if (!doc || compile_topology_doc(doc, dirname(dir_copy), topology, &np, &d) < 0)
+		goto out;
+	if (strcmp(np.lab, l.plan.lab) != 0 || plan_diff(&l.plan, &np, &changes, &n_changes, &e) < 0) {
+		if (strcmp(np.lab, l.plan.lab) != 0)
+			tb_fail(&e, "apply cannot rename the lab");
+		command_fail(cmd, rc, "%s", e.msg);
+		goto out;
+	}
+	/* Policies name where they were written, as a topology's do. */
+	for (size_t i = 0; i < np.n_policies; i++) {
+		const char *at = k8s_set_where(objects, where, "NetworkPolicy", np.policies[i].namespace,
+					       np.policies[i].name);
+		if (at) {
+			free(np.policies[i].where);
+			np.policies[i].where = xstrdup(at);
+		}
+	}
+	/* What up measured and read stays the lab's. */
+	for (size_t i = 0; i < np.n_images && i < l.plan.n_images; i++)
+		memcpy(np.images[i].sha256, l.plan.images[i].sha256, sizeof(np.images[i].sha256));
+	np.timings = l.plan.timings;
+	rc = TB_EXIT_SYSTEM;
+	if (load_tables(&l, changes, n_changes, &e) < 0) {
+		command_fail(cmd, rc, "%s", e.msg);
+		goto out;
+	}
+	objects_path = lab_path(&l.dir, OBJECTS_FILE);
+	if (lab_save_plan(&l.dir, &np, &e) < 0 || write_file_atomic(objects_path, text, strlen(text), &e) < 0) {
+		command_fail(cmd, rc, "%s", e.msg);
+		goto out;
+	}
+	rc = TB_EXIT_OK;
+	if (!o->quiet)
+		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name, n_changes,
+		       n_changes == 1 ? "" : "s", now_ms() - t0);
+out:
+	diag_print(&d, stderr);
+	diag_free(&d);
+	cJSON_Delete(set);
+	free(changes);
+	plan_free(&np);
+	live_close(&l);
+	return rc;
+}
+
+int cmd_apply(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	return apply_or_delete(cmd, o, n, operands, false);
+}
+
+int cmd_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands)
+{
+	return apply_or_delete(cmd, o, n, operands, true);
+}
