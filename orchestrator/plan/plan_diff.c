@@ -120,7 +120,9 @@ int plan_diff(const struct plan *old, const struct plan *new, struct plan_nft_ch
 	*changes = NULL;
 	*n = 0;
 	cJSON *a = shape(old), *b = shape(new);
-	int rc = 0;
+	/* Machines first: a new pod changes much else (addresses, routes,
+	 * neighbours), and is what to name. */
+	int rc = machines_diff(old, new, a, b, e);
 	for (const cJSON *k = a->child; k && rc == 0; k = k->next) {
 		size_t c = 0;
 		while (changeable[c] && strcmp(changeable[c], k->string) != 0)
@@ -134,7 +136,6 @@ int plan_diff(const struct plan *old, const struct plan *new, struct plan_nft_ch
 		if (!cJSON_GetObjectItemCaseSensitive(a, k->string))
 			rc = tb_fail(e, "apply cannot add \"%s\" to the lab's plan: bring the lab down and up",
 				     k->string);
-	rc = rc == 0 ? machines_diff(old, new, a, b, e) : rc;
 	rc = rc == 0 ? steps_diff(a, b, e) : rc;
 	cJSON_Delete(a);
 	cJSON_Delete(b);
