@@ -88,10 +88,21 @@ static char *machine_batch(const struct plan_nft_change *c, size_t n)
 	return out;
 }
 
-static int load_tables(struct live_lab *l, const struct plan_nft_change *c, size_t n, struct tb_err *e)
+/* The new settings first (what the new rules rely on), then per machine
+ * its tables in one transaction; machines side by side, as up loads them. */
+static int load_changes(struct live_lab *l, const struct plan_changes *pc, struct tb_err *e)
 {
-	struct step *steps = xcalloc(n ? n : 1, sizeof(*steps));
+	const struct plan_nft_change *c = pc->tables;
+	size_t n = pc->n_tables;
+	struct step *steps = xcalloc(n + pc->n_sysctls + 1, sizeof(*steps));
 	size_t k = 0;
+	for (size_t i = 0; i < pc->n_sysctls; i++) {
+		steps[k].kind = STEP_SYSCTL;
+		steps[k].machine = pc->sysctls[i]->machine; /* the same machine in both plans (plan_diff) */
+		steps[k].u.sysctl.key = xstrdup(pc->sysctls[i]->u.sysctl.key);
+		steps[k].u.sysctl.value = xstrdup(pc->sysctls[i]->u.sysctl.value);
+		k++;
+	}
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && c[j].machine == c[i].machine)
@@ -109,12 +120,17 @@ static int load_tables(struct live_lab *l, const struct plan_nft_change *c, size
 	batch.n_steps = k;
 	struct exec_ctx ctx;
 	exec_ctx_init(&ctx, &batch, l->netns);
-	struct steps_walk walk = {.threads = k > 1 ? (unsigned)k : 0};
+	struct steps_walk walk = {.threads = n > 1 ? (unsigned)n : 0};
 	int rc = steps_apply(&ctx, &walk, e);
 	exec_ctx_close(&ctx);
 	for (size_t i = 0; i < k; i++) {
-		free(steps[i].u.nft.table);
-		free(steps[i].u.nft.ruleset);
+		if (steps[i].kind == STEP_SYSCTL) {
+			free(steps[i].u.sysctl.key);
+			free(steps[i].u.sysctl.value);
+		} else {
+			free(steps[i].u.nft.table);
+			free(steps[i].u.nft.ruleset);
+		}
 	}
 	free(steps);
 	return rc;
@@ -139,8 +155,7 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	struct diag d;
 	diag_init(&d, NULL);
 	struct plan np = {0};
-	struct plan_nft_change *changes = NULL;
-	size_t n_changes = 0;
+	struct plan_changes changes = {0};
 	autofree char *text = NULL, *what = NULL, *topology = NULL, *dir_copy = NULL, *objects_path = NULL, *source_text = NULL;
 	cJSON *set = lab_objects(&l, &d);
 	rc = TB_EXIT_USAGE;
@@ -176,7 +191,7 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	dir_copy = xstrdup(l.plan.topology);
 	if (!doc || compile_topology_doc(doc, dirname(dir_copy), topology, &np, &d) < 0)
 		goto out;
-	if (strcmp(np.lab, l.plan.lab) != 0 || plan_diff(&l.plan, &np, &changes, &n_changes, &e) < 0) {
+	if (strcmp(np.lab, l.plan.lab) != 0 || plan_diff(&l.plan, &np, &changes, &e) < 0) {
 		if (strcmp(np.lab, l.plan.lab) != 0)
 			tb_fail(&e, "apply cannot rename the lab");
 		command_fail(cmd, rc, "%s", e.msg);
@@ -196,7 +211,7 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		memcpy(np.images[i].sha256, l.plan.images[i].sha256, sizeof(np.images[i].sha256));
 	np.timings = l.plan.timings;
 	rc = TB_EXIT_SYSTEM;
-	if (load_tables(&l, changes, n_changes, &e) < 0) {
+	if (load_changes(&l, &changes, &e) < 0) {
 		command_fail(cmd, rc, "%s", e.msg);
 		goto out;
 	}
@@ -207,13 +222,13 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	}
 	rc = TB_EXIT_OK;
 	if (!o->quiet)
-		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name, n_changes,
-		       n_changes == 1 ? "" : "s", now_ms() - t0);
+		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name,
+		       changes.n_tables, changes.n_tables == 1 ? "" : "s", now_ms() - t0);
 out:
 	diag_print(&d, stderr);
 	diag_free(&d);
 	cJSON_Delete(set);
-	free(changes);
+	plan_changes_free(&changes);
 	plan_free(&np);
 	live_close(&l);
 	return rc;

@@ -6,8 +6,19 @@
 
 #include <cjson/cJSON.h>
 
-/* Keys of the plan's JSON shape that apply may change. */
-static const char *const changeable[] = {"machines", "steps", "services", "namespaces", "policies", NULL};
+/* Keys of the plan's JSON shape that apply may change (machines and steps
+ * compared below). kubeProxy: KubeProxyConfiguration is no kind apply
+ * takes, so only its presence changes, with the lab's first Service. */
+static const char *const changeable[] = {"machines", "steps",    "services",  "namespaces",
+					 "policies", "kubeProxy", NULL};
+
+static bool is_changeable(const char *key)
+{
+	for (size_t i = 0; changeable[i]; i++)
+		if (strcmp(changeable[i], key) == 0)
+			return true;
+	return false;
+}
 
 static cJSON *shape(const struct plan *p)
 {
@@ -66,15 +77,21 @@ static int machines_diff(const struct plan *old, const struct plan *new, const c
 	return 0;
 }
 
-/* The steps other than rule sets must be the same, in the same order. */
+static bool changeable_step(const cJSON *s)
+{
+	return strcmp(str(s, "kind"), "nft") == 0 || strcmp(str(s, "kind"), "sysctl") == 0;
+}
+
+/* The steps other than rule sets and sysctl settings must be the same, in
+ * the same order. */
 static int steps_diff(const cJSON *a, const cJSON *b, struct tb_err *e)
 {
 	const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "steps")->child;
 	const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "steps")->child;
 	for (;;) {
-		while (sa && strcmp(str(sa, "kind"), "nft") == 0)
+		while (sa && changeable_step(sa))
 			sa = sa->next;
-		while (sb && strcmp(str(sb, "kind"), "nft") == 0)
+		while (sb && changeable_step(sb))
 			sb = sb->next;
 		if (!sa && !sb)
 			return 0;
@@ -87,6 +104,39 @@ static int steps_diff(const cJSON *a, const cJSON *b, struct tb_err *e)
 		sa = sa->next;
 		sb = sb->next;
 	}
+}
+
+static const struct step *sysctl_step(const struct plan *p, const char *machine, const struct step_sysctl *want)
+{
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct step *s = &p->steps[i];
+		if (s->kind == STEP_SYSCTL && strcmp(s->u.sysctl.key, want->key) == 0 &&
+		    strcmp(s->u.sysctl.value, want->value) == 0 && strcmp(p->machines[s->machine].name, machine) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+/* Settings NEW adds go to C; one it drops is an error. */
+static int sysctls_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e)
+{
+	for (size_t i = 0; i < old->n_steps; i++) {
+		const struct step *s = &old->steps[i];
+		if (s->kind == STEP_SYSCTL && !sysctl_step(new, old->machines[s->machine].name, &s->u.sysctl))
+			return tb_fail(e,
+				       "apply cannot undo the setting %s=%s on %s%s%s (what it was before is not "
+				       "known): bring the lab down and up",
+				       s->u.sysctl.key, s->u.sysctl.value, old->machines[s->machine].name,
+				       s->note ? ": " : "", s->note ? s->note : "");
+	}
+	for (size_t i = 0; i < new->n_steps; i++) {
+		const struct step *s = &new->steps[i];
+		if (s->kind == STEP_SYSCTL && !sysctl_step(old, new->machines[s->machine].name, &s->u.sysctl)) {
+			c->sysctls = xrealloc(c->sysctls, (c->n_sysctls + 1) * sizeof(*c->sysctls));
+			c->sysctls[c->n_sysctls++] = s;
+		}
+	}
+	return 0;
 }
 
 static const struct step *nft_step(const struct plan *p, const char *machine, const char *table)
@@ -114,33 +164,40 @@ static int by_machine(const void *x, const void *y)
 	return strcmp(a->table, b->table);
 }
 
-int plan_diff(const struct plan *old, const struct plan *new, struct plan_nft_change **changes, size_t *n,
-	      struct tb_err *e)
+void plan_changes_free(struct plan_changes *c)
 {
-	*changes = NULL;
-	*n = 0;
+	free(c->tables);
+	free(c->sysctls);
+	*c = (struct plan_changes){0};
+}
+
+int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e)
+{
+	*c = (struct plan_changes){0};
+	struct plan_nft_change **changes = &c->tables;
+	size_t *n = &c->n_tables;
 	cJSON *a = shape(old), *b = shape(new);
 	/* Machines first: a new pod changes much else (addresses, routes,
 	 * neighbours), and is what to name. */
 	int rc = machines_diff(old, new, a, b, e);
 	for (const cJSON *k = a->child; k && rc == 0; k = k->next) {
-		size_t c = 0;
-		while (changeable[c] && strcmp(changeable[c], k->string) != 0)
-			c++;
-		if (!changeable[c] && !cJSON_Compare(k, cJSON_GetObjectItemCaseSensitive(b, k->string), true))
+		if (!is_changeable(k->string) && !cJSON_Compare(k, cJSON_GetObjectItemCaseSensitive(b, k->string), true))
 			rc = tb_fail(e, "apply cannot change the lab's \"%s\" (see `testbed plan`): bring the lab down "
 					"and up",
 				     k->string);
 	}
 	for (const cJSON *k = b->child; k && rc == 0; k = k->next)
-		if (!cJSON_GetObjectItemCaseSensitive(a, k->string))
+		if (!is_changeable(k->string) && !cJSON_GetObjectItemCaseSensitive(a, k->string))
 			rc = tb_fail(e, "apply cannot add \"%s\" to the lab's plan: bring the lab down and up",
 				     k->string);
 	rc = rc == 0 ? steps_diff(a, b, e) : rc;
+	rc = rc == 0 ? sysctls_diff(old, new, c, e) : rc;
 	cJSON_Delete(a);
 	cJSON_Delete(b);
-	if (rc < 0)
+	if (rc < 0) {
+		plan_changes_free(c);
 		return -1;
+	}
 	for (size_t i = 0; i < new->n_steps; i++) {
 		const struct step *s = &new->steps[i];
 		if (s->kind != STEP_NFT)

@@ -1,7 +1,7 @@
 /* What `apply` may change in a running lab, found by comparing the plan the
  * lab was brought up from with the plan of its edited objects: nftables
- * rule sets (kube-proxy, NetworkPolicy, egress), the Services, namespaces
- * and policies the plan carries, and pods' labels. Anything else (a pod
+ * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings added,
+ * the Services, namespaces and policies the plan carries, and pods' labels. Anything else (a pod
  * added or removed, an address, a link, a route, a file in a machine's
  * root such as cluster DNS's configuration) needs the lab brought down
  * and up, and is an error naming the first such difference. Pure data. */
@@ -19,9 +19,20 @@ struct plan_nft_change {
 	const char *ruleset; /* borrowed from NEW; NULL: delete the table */
 };
 
-/* 0 with the tables that change (*CHANGES, malloc'd, *N of them, by
- * machine then table), or -1 with E naming what apply cannot change. */
-int plan_diff(const struct plan *old, const struct plan *new, struct plan_nft_change **changes, size_t *n,
-	      struct tb_err *e);
+/* What to do to a running lab: the sysctl settings NEW adds (the first
+ * NetworkPolicy or Service of a lab makes its nodes pass bridged traffic
+ * through their rules), then the tables that change. */
+struct plan_changes {
+	struct plan_nft_change *tables; /* by machine, then table */
+	size_t n_tables;
+	const struct step **sysctls; /* NEW's steps, in plan order */
+	size_t n_sysctls;
+};
+
+/* 0 with the changes in *C (plan_changes_free), or -1 with E naming what
+ * apply cannot change (a sysctl setting NEW drops among it: the value
+ * before it is not known). */
+int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e);
+void plan_changes_free(struct plan_changes *c);
 
 #endif
