@@ -116,13 +116,20 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	rc = TB_EXIT_SYSTEM;
 	if (lab_apply_changes(&l, &changes, &e) < 0) {
 		command_fail(cmd, rc, "%s", e.msg);
+		lab_apply_undo(&l, &changes, cmd->name);
 		goto out;
 	}
 	if (lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
 		command_fail(cmd, rc, "%s", e.msg);
+		lab_apply_undo(&l, &changes, cmd->name);
 		goto out;
 	}
 	rc = TB_EXIT_OK;
+	for (size_t i = 0; i < changes.n_kept; i++) {
+		const struct step *s = changes.kept[i];
+		fprintf(stderr, "note: %s: %s stays %s (what it was before the lab set it is not known)\n",
+			l.plan.machines[s->machine].name, s->u.sysctl.key, s->u.sysctl.value);
+	}
 	if (!o->quiet)
 		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name,
 		       changes.n_tables, changes.n_tables == 1 ? "" : "s", now_ms() - t0);

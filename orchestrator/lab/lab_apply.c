@@ -5,6 +5,7 @@
 #include "lab/lab_apply.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,4 +118,22 @@ int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *
 {
 	autofree char *path = lab_path(&l->dir, OBJECTS_FILE);
 	return write_file_atomic(path, text, strlen(text), e);
+}
+
+void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who)
+{
+	struct plan_changes back = {.tables = xcalloc(c->n_tables + 1, sizeof(*back.tables)), .n_tables = c->n_tables};
+	for (size_t i = 0; i < c->n_tables; i++) {
+		back.tables[i] = (struct plan_nft_change){c->tables[i].machine, c->tables[i].table, NULL};
+		for (size_t k = 0; k < l->plan.n_steps; k++) {
+			const struct step *s = &l->plan.steps[k];
+			if (s->kind == STEP_NFT && s->machine == c->tables[i].machine &&
+			    strcmp(s->u.nft.table, c->tables[i].table) == 0)
+				back.tables[i].ruleset = s->u.nft.ruleset;
+		}
+	}
+	struct tb_err e;
+	if (lab_apply_changes(l, &back, &e) < 0)
+		fprintf(stderr, "testbed %s: putting the old rules back: %s; bring the lab down and up\n", who, e.msg);
+	free(back.tables);
 }

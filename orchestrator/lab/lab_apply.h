@@ -23,4 +23,10 @@ int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *
  * changed tables in one nftables transaction, machines side by side. */
 int lab_apply_changes(struct live_lab *l, const struct plan_changes *c, struct tb_err *e);
 
+/* After a failure: the tables C changed back to the saved plan's (L's),
+ * each replaced whole, so that the lab stays as that plan says; what
+ * fails here is said on stderr, prefixed by WHO. The settings C added
+ * stay: they only let bridged traffic reach the rules. */
+void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who);
+
 #endif

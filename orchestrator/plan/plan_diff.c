@@ -117,17 +117,17 @@ static const struct step *sysctl_step(const struct plan *p, const char *machine,
 	return NULL;
 }
 
-/* Settings NEW adds go to C; one it drops is an error. */
+/* Settings NEW adds go to C's sysctls, those it drops to C's kept: what a
+ * setting was before the lab set it is not known, so it stays. */
 static int sysctls_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e)
 {
+	(void)e;
 	for (size_t i = 0; i < old->n_steps; i++) {
 		const struct step *s = &old->steps[i];
-		if (s->kind == STEP_SYSCTL && !sysctl_step(new, old->machines[s->machine].name, &s->u.sysctl))
-			return tb_fail(e,
-				       "apply cannot undo the setting %s=%s on %s%s%s (what it was before is not "
-				       "known): bring the lab down and up",
-				       s->u.sysctl.key, s->u.sysctl.value, old->machines[s->machine].name,
-				       s->note ? ": " : "", s->note ? s->note : "");
+		if (s->kind == STEP_SYSCTL && !sysctl_step(new, old->machines[s->machine].name, &s->u.sysctl)) {
+			c->kept = xrealloc(c->kept, (c->n_kept + 1) * sizeof(*c->kept));
+			c->kept[c->n_kept++] = s;
+		}
 	}
 	for (size_t i = 0; i < new->n_steps; i++) {
 		const struct step *s = &new->steps[i];
@@ -168,6 +168,7 @@ void plan_changes_free(struct plan_changes *c)
 {
 	free(c->tables);
 	free(c->sysctls);
+	free(c->kept);
 	*c = (struct plan_changes){0};
 }
 

@@ -1,6 +1,6 @@
 /* What `apply` may change in a running lab, found by comparing the plan the
  * lab was brought up from with the plan of its edited objects: nftables
- * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings added,
+ * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings,
  * the Services, namespaces and policies the plan carries, and pods' labels. Anything else (a pod
  * added or removed, an address, a link, a route, a file in a machine's
  * root such as cluster DNS's configuration) needs the lab brought down
@@ -27,11 +27,14 @@ struct plan_changes {
 	size_t n_tables;
 	const struct step **sysctls; /* NEW's steps, in plan order */
 	size_t n_sysctls;
+	/* OLD's settings NEW has not (the last policy or Service gone): what
+	 * they were before the lab set them is not known, so they stay. */
+	const struct step **kept;
+	size_t n_kept;
 };
 
 /* 0 with the changes in *C (plan_changes_free), or -1 with E naming what
- * apply cannot change (a sysctl setting NEW drops among it: the value
- * before it is not known). */
+ * apply cannot change. */
 int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e);
 void plan_changes_free(struct plan_changes *c);
 
