@@ -21,6 +21,30 @@
 /* The lab's object set, as {"source": a topology document, "where": where
  * each object was written}: what the last apply saved, else its topology's
  * and manifests'. */
+static cJSON *objects_of_file(const char *file, struct diag *d)
+{
+	cJSON *where;
+	cJSON *source = compile_source_doc(file, &where, d);
+	if (!source)
+		return NULL;
+	cJSON *set = cJSON_CreateObject();
+	cJSON_AddItemToObject(set, "source", source);
+	cJSON_AddItemToObject(set, "where", where);
+	return set;
+}
+
+char *lab_objects_of_file(const char *file, struct diag *d)
+{
+	cJSON *set = objects_of_file(file, d);
+	if (!set)
+		return NULL;
+	char *text = cJSON_PrintUnformatted(set);
+	cJSON_Delete(set);
+	char *copy = xstrdup(text);
+	cJSON_free(text);
+	return copy;
+}
+
 cJSON *lab_objects_load(const struct live_lab *l, struct diag *d)
 {
 	autofree char *path = lab_path(&l->dir, OBJECTS_FILE);
@@ -41,14 +65,7 @@ cJSON *lab_objects_load(const struct live_lab *l, struct diag *d)
 		diag_error_at(d, 0, 0, "%s: %s", path, e.msg);
 		return NULL;
 	}
-	cJSON *where;
-	cJSON *source = compile_source_doc(l->plan.topology, &where, d);
-	if (!source)
-		return NULL;
-	cJSON *set = cJSON_CreateObject();
-	cJSON_AddItemToObject(set, "source", source);
-	cJSON_AddItemToObject(set, "where", where);
-	return set;
+	return objects_of_file(l->plan.topology, d);
 }
 
 /* The rule sets of one machine as one transaction: each table is replaced
@@ -114,10 +131,15 @@ int lab_apply_changes(struct live_lab *l, const struct plan_changes *pc, struct 
 	return rc;
 }
 
+int lab_objects_write(const struct lab_dir *d, const char *text, struct tb_err *e)
+{
+	autofree char *path = lab_path(d, OBJECTS_FILE);
+	return write_file_atomic(path, text, strlen(text), e);
+}
+
 int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *e)
 {
-	autofree char *path = lab_path(&l->dir, OBJECTS_FILE);
-	return write_file_atomic(path, text, strlen(text), e);
+	return lab_objects_write(&l->dir, text, e);
 }
 
 void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who)

@@ -46,6 +46,15 @@ spec:
 YAML
 }
 
+@test "up keeps the lab's objects, each with where it was written, for apply" {
+	run jq -r '.where[]' "$TESTBED_STATE_DIR/$LAB/objects.json"
+	assert_line "$REPO/tests/labs/netpol/k8s/30-policies.yaml:2"
+	run jq -r '[.source.objects[] | select(.kind == "NetworkPolicy")] | length' "$TESTBED_STATE_DIR/$LAB/objects.json"
+	assert_output 5
+	run jq -r '.source | has("manifests")' "$TESTBED_STATE_DIR/$LAB/objects.json"
+	assert_output false
+}
+
 @test "apply of a new policy: check sees the new verdict right away, no machine restarted" {
 	write_allow
 	run verdict y/b x/a 80
