@@ -39,6 +39,50 @@ static char *print_json(const cJSON *j)
 	return copy;
 }
 
+/* Each item under DST (DOC's) at the position of its counterpart under SRC
+ * (IN's); none elsewhere. */
+static void positions(struct json_doc *doc, const cJSON *dst, const struct json_doc *in, const cJSON *src)
+{
+	json_doc_set_position(doc, dst, src ? json_doc_line(in, src) : 0, src ? json_doc_column(in, src) : 0);
+	size_t i = 0;
+	for (const cJSON *c = dst->child; c; c = c->next, i++) {
+		const cJSON *from = NULL;
+		if (src && cJSON_IsObject(dst))
+			from = cJSON_GetObjectItemCaseSensitive(src, c->string);
+		else if (src && cJSON_IsArray(dst))
+			from = cJSON_GetArrayItem(src, (int)i);
+		positions(doc, c, in, from);
+	}
+}
+
+/* SOURCE (the lab's topology with its objects, IN's edits made) compiled
+ * into P as the lab's topology. Messages name IN, where its objects were
+ * written: the set's other objects compiled before, and a problem they
+ * have now (a namespace deleted under them) names them by path. */
+static int compile_set(const cJSON *source, const struct json_doc *in, const char *dir, const char *topology,
+		       struct plan *p, struct diag *d)
+{
+	autofree char *text = print_json(source);
+	struct json_doc *doc = json_doc_parse(in->file, text, d);
+	if (!doc)
+		return -1;
+	cJSON *objects = cJSON_GetObjectItemCaseSensitive(doc->root, "objects");
+	positions(doc, doc->root, in, NULL);
+	const cJSON *docs = in->root;
+	for (const cJSON *o = cJSON_IsArray(docs) ? docs->child : NULL; o; o = o->next) {
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(o, "kind");
+		const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+		bool is_list = cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0 && cJSON_IsArray(items);
+		const cJSON *list = is_list ? items->child : o;
+		for (const cJSON *item = list; item; item = list == o ? NULL : item->next) {
+			int at = k8s_set_index(objects, item);
+			if (at >= 0)
+				positions(doc, cJSON_GetArrayItem(objects, at), in, item);
+		}
+	}
+	return compile_topology_doc(doc, dir, topology, p, d);
+}
+
 static int apply_or_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands,
 			   bool delete)
 {
@@ -59,7 +103,7 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	diag_init(&d, NULL);
 	struct plan np = {0};
 	struct plan_changes changes = {0};
-	autofree char *text = NULL, *what = NULL, *topology = NULL, *dir_copy = NULL, *source_text = NULL;
+	autofree char *text = NULL, *topology = NULL, *dir_copy = NULL;
 	cJSON *set = lab_objects_load(&l, &d);
 	rc = TB_EXIT_USAGE;
 	if (!set)
@@ -70,30 +114,28 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	if (!cJSON_IsArray(objects)) {
 		cJSON_AddItemToObject(source, "objects", objects = cJSON_CreateArray());
 	}
-	/* Every file is read and checked before anything changes. */
-	bool ok = true;
-	for (int i = 1; i < n; i++) {
-		struct json_doc *doc = json_doc_load_manifest(operands[i], &d);
-		if (!doc) {
-			ok = false;
-			continue;
-		}
-		d.file = doc->file;
-		struct docwalk w = {.doc = doc, .d = &d, .columns = true};
-		ok = k8s_set_edit(objects, where, &w, delete) && ok;
-		d.file = NULL;
-		json_doc_free(doc);
-	}
-	if (!ok)
-		goto out;
-	source_text = print_json(source);
-	text = print_json(set);
-	what = xasprintf("%s's objects after %s", name, delete ? "delete" : "apply");
-	struct json_doc *doc = json_doc_parse(what, source_text, &d);
+	/* Files in turn, as kubectl takes them, each edit compiled (so that a
+	 * message names the file that brought the problem, at its line); the
+	 * lab changes only once every one is in. */
 	topology = xstrdup(l.plan.topology);
 	dir_copy = xstrdup(l.plan.topology);
-	if (!doc || compile_topology_doc(doc, dirname(dir_copy), topology, &np, &d) < 0)
-		goto out;
+	const char *dir = dirname(dir_copy);
+	for (int i = 1; i < n; i++) {
+		struct json_doc *in = json_doc_load_manifest(operands[i], &d);
+		if (!in)
+			goto out;
+		d.file = in->file;
+		struct docwalk w = {.doc = in, .d = &d, .columns = true};
+		bool ok = k8s_set_edit(objects, where, &w, delete);
+		d.file = NULL;
+		plan_free(&np);
+		np = (struct plan){0};
+		ok = ok && compile_set(source, in, dir, topology, &np, &d) == 0;
+		json_doc_free(in);
+		if (!ok)
+			goto out;
+	}
+	text = print_json(set);
 	if (strcmp(np.lab, l.plan.lab) != 0 || plan_diff(&l.plan, &np, &changes, &e) < 0) {
 		if (strcmp(np.lab, l.plan.lab) != 0)
 			tb_fail(&e, "apply cannot rename the lab");

@@ -154,3 +154,12 @@ const char *k8s_set_where(const cJSON *objects, const cJSON *where, const char *
 	const cJSON *w = cJSON_GetArrayItem(where, index);
 	return cJSON_IsString(w) ? w->valuestring : NULL;
 }
+
+int k8s_set_index(const cJSON *objects, const cJSON *obj)
+{
+	const char *kind = str_at(obj, "kind", NULL), *name = str_at(obj, "metadata", "name");
+	int index;
+	if (!cJSON_IsObject(obj) || !kind || !name || !find(objects, kind, namespace_of(obj), name, &index))
+		return -1;
+	return index;
+}

@@ -22,6 +22,9 @@
  * edited: the caller edits a copy). WHERE, beside OBJECTS, holds where
  * each object was written ("FILE:LINE"), kept in step. */
 bool k8s_set_edit(cJSON *objects, cJSON *where, struct docwalk *w, bool delete);
+/* The index in OBJECTS of the object of OBJ's kind, namespace and name,
+ * or -1. */
+int k8s_set_index(const cJSON *objects, const cJSON *obj);
 /* Where the object of KIND, NAMESPACE and NAME was written, or NULL. */
 const char *k8s_set_where(const cJSON *objects, const cJSON *where, const char *kind, const char *ns,
 			  const char *name);

@@ -195,7 +195,7 @@ spec:
 YAML
 	run "$TESTBED" apply "$LAB" "$BATS_FILE_TMPDIR/allow.yaml" "$BATS_TEST_TMPDIR/bad.yaml"
 	assert_failure 2
-	assert_output --partial "10.0.0.0/33"
+	assert_output --partial "bad.yaml:11:19: NetworkPolicy x/bad: spec.ingress[0].from[0].ipBlock.cidr: \"10.0.0.0/33\" is not a valid CIDR"
 	run verdict y/b x/a 80
 	assert_output denied
 	assert_equal "$(sha256sum "$TESTBED_STATE_DIR/$LAB/plan.json")" "$plan"
