@@ -314,9 +314,23 @@ _testbed() {
 		_testbed_add "${names[@]}"
 		_testbed_files json
 		;;
-	status:0 | exec:0 | trace:0)
+	status:0 | exec:0 | trace:0 | apply:0 | delete:0)
 		mapfile -t names < <(_testbed_labs)
 		_testbed_add "${names[@]}"
+		;;
+	apply:* | delete:*)
+		# kubectl's manifests: YAML or JSON.
+		if declare -F _filedir >/dev/null; then
+			_filedir '@(yaml|yml|json)'
+		else
+			compopt -o filenames 2>/dev/null
+			mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(
+				compgen -f -X '!*.yaml' -- "$cur"
+				compgen -f -X '!*.yml' -- "$cur"
+				compgen -f -X '!*.json' -- "$cur"
+				compgen -d -- "$cur"
+			)
+		fi
 		;;
 	exec:1)
 		mapfile -t names < <(_testbed_machines "${operands[0]}" pod node host gateway lab)

@@ -8,6 +8,9 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "util/diag.h"
+#include "model/jsondoc.h"
+#include "lab/lab_apply.h"
 #include "plan/plan.h"
 #include "lab/lab.h"
 #include "lab/machine.h"
@@ -65,10 +68,26 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 		plan_free(&p);
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
 	}
+	/* The objects as read now, for `apply` later; standard input cannot be
+	 * read twice (such a lab takes no apply). */
+	autofree char *objects = NULL;
+	if (strcmp(operands[0], JSON_DOC_STDIN) != 0) {
+		struct diag d;
+		diag_init(&d, operands[0]);
+		objects = lab_objects_of_file(operands[0], &d);
+		diag_print(&d, stderr);
+		bool failed = !objects;
+		diag_free(&d);
+		if (failed) {
+			plan_free(&p);
+			machine_spawner_stop();
+			return TB_EXIT_USAGE;
+		}
+	}
 	pid_t *pids;
 	struct progress progress;
 	progress_init_for_terminal(&progress, stderr, o->quiet);
-	int rc = lab_up(&p, o->state_dir, timeout_s, &progress, &pids, &e);
+	int rc = lab_up(&p, objects, o->state_dir, timeout_s, &progress, &pids, &e);
 	/* The table or the error starts on a clean line. */
 	progress_clear(&progress);
 	machine_spawner_stop();

@@ -64,6 +64,8 @@ int cmd_gc(const struct command *cmd, const struct cli_options *o, int n, char *
 int cmd_status(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_exec(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_check(const struct command *cmd, const struct cli_options *o, int n, char **operands);
+int cmd_apply(const struct command *cmd, const struct cli_options *o, int n, char **operands);
+int cmd_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_trace(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_plan(const struct command *cmd, const struct cli_options *o, int n, char **operands);
 int cmd_images(const struct command *cmd, const struct cli_options *o, int n, char **operands);

@@ -11,6 +11,8 @@
 #include "model/topology.h"
 #include "plan/plan_compile.h"
 
+static int plan_from_model(struct tb_topology *t, const char *topology, struct plan *p, struct diag *d);
+
 int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 {
 	*p = (struct plan){0};
@@ -22,9 +24,24 @@ int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 	if (!t)
 		return -1;
 	char abs[PATH_MAX];
-	struct tb_err e;
 	bool from_stdin = name != file;
-	int rc = plan_build(t, !from_stdin && realpath(file, abs) ? abs : name, p, &e);
+	return plan_from_model(t, !from_stdin && realpath(file, abs) ? abs : name, p, d);
+}
+
+int compile_topology_doc(struct json_doc *doc, const char *dir, const char *topology, struct plan *p,
+			 struct diag *d)
+{
+	*p = (struct plan){0};
+	struct tb_topology *t = compile_model_doc(doc, dir, d);
+	if (!t)
+		return -1;
+	return plan_from_model(t, topology, p, d);
+}
+
+static int plan_from_model(struct tb_topology *t, const char *topology, struct plan *p, struct diag *d)
+{
+	struct tb_err e;
+	int rc = plan_build(t, topology, p, &e);
 	topology_free(t);
 	if (rc < 0) {
 		diag_error_at(d, 0, 0, "%s", e.msg);

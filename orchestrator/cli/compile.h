@@ -11,4 +11,11 @@
 /* 0, or -1 after reporting every error found through D. */
 int compile_topology_file(const char *file, struct plan *p, struct diag *d);
 
+struct json_doc;
+/* The same for DOC, which this takes over: DIR resolves its relative paths,
+ * TOPOLOGY is the file the plan names (apply's edited object set, compiled
+ * as the lab's own topology). */
+int compile_topology_doc(struct json_doc *doc, const char *dir, const char *topology, struct plan *p,
+			 struct diag *d);
+
 #endif

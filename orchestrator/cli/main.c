@@ -130,6 +130,41 @@ static const struct command commands[] = {
 		.run = cmd_check,
 	},
 	{
+		.name = "apply",
+		.args = "NAME FILE...",
+		.summary = "apply Kubernetes objects to a running lab, as kubectl apply -f (root)",
+		.help = "Create or replace, in running lab NAME, the objects FILEs hold (YAML or JSON, as\n"
+			"kubectl apply -f reads them): NetworkPolicies, Services, EndpointSlices, Namespaces\n"
+			"(their labels) and pods' labels (a Pod naming an existing pod, spec left out or\n"
+			"unchanged; or a workload's template). Every file is checked first, then the lab's\n"
+			"objects are compiled again as `up` compiles them: where the result differs from the\n"
+			"running lab in more than rules, Services, policies and labels (a new pod, an address,\n"
+			"cluster DNS's records), nothing changes and it says what. Else each node's nftables\n"
+			"tables change in one transaction, nothing restarts, and the saved plan becomes the\n"
+			"one a topology declaring the resulting objects gives. Exits 2 on bad input.\n"
+			"\n"
+			"Options:\n"
+			"  -q, --quiet         no summary line\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_QUIET,
+		.run = cmd_apply,
+	},
+	{
+		.name = "delete",
+		.args = "NAME FILE...",
+		.summary = "delete Kubernetes objects from a running lab, as kubectl delete -f (root)",
+		.help = "Delete from running lab NAME the objects FILEs name (by kind, namespace and name, as\n"
+			"kubectl delete -f does): an object the lab does not hold is an error (NotFound), and\n"
+			"nothing changes. Otherwise as apply: checked first, compiled again, rules changed in\n"
+			"one nftables transaction per node, the saved plan replaced. Exits 2 on bad input.\n"
+			"\n"
+			"Options:\n"
+			"  -q, --quiet         no summary line\n"
+			"  --state-dir DIR     where labs keep their state (TESTBED_STATE_DIR, /run/testbed)\n",
+		.options = CLI_STATE_DIR | CLI_QUIET,
+		.run = cmd_delete,
+	},
+	{
 		.name = "trace",
 		.args = "NAME FROM TO",
 		.summary = "show the path a packet takes, hop by hop, from the kernel's tables (root)",

@@ -19,9 +19,11 @@
  * workloads and waits up to TIMEOUT_S for every HTTP server. Fills in the
  * plan's image hashes and timings, and PIDS (per plan machine, malloc'd).
  * Reports each phase's progress to PROGRESS (NULL: none), and leaves its
- * line on screen for the caller to clear. On failure removes all it made. */
-int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress *progress, pid_t **pids,
-	   struct tb_err *e);
+ * line on screen for the caller to clear. On failure removes all it made.
+ * OBJECTS (NULL: none) is the lab's object set as lab/lab_apply.h keeps it,
+ * saved with the plan for `apply`. */
+int lab_up(struct plan *p, const char *objects, const char *state_dir, int timeout_s, struct progress *progress,
+	   pid_t **pids, struct tb_err *e);
 
 struct down_result {
 	bool was_up;    /* there was anything to do */

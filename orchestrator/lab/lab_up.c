@@ -3,6 +3,7 @@
  * failure removes everything it made. */
 #define _GNU_SOURCE
 #include "lab/lab.h"
+#include "lab/lab_apply.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -444,8 +445,8 @@ static int claim_lab(struct up *u, const char *state_dir, struct tb_err *e)
 	return TB_EXIT_OK;
 }
 
-int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress *progress, pid_t **pids,
-	   struct tb_err *e)
+int lab_up(struct plan *p, const char *objects, const char *state_dir, int timeout_s, struct progress *progress,
+	   pid_t **pids, struct tb_err *e)
 {
 	struct up u = {.plan = p, .cgroup = LAB_CGROUP_INIT, .progress = progress};
 	*pids = NULL;
@@ -474,6 +475,7 @@ int lab_up(struct plan *p, const char *state_dir, int timeout_s, struct progress
 		 unpack_images(&u, e) == 0;
 	p->timings.images = (double)(now_ms() - phase);
 	/* The contract, saved before the first change to the kernel. */
+	ok = ok && (!objects || lab_objects_write(&u.dir, objects, e) == 0);
 	ok = ok && lab_save_plan(&u.dir, p, e) == 0 && machine_spawner_start(e) == 0 && start_pools(&u, e) == 0 &&
 	     apply_steps(&u, e) == 0;
 	phase = now_ms();

@@ -4,6 +4,8 @@
  *   plan.json       the plan up built it from (docs/plan.md), written before
  *                   the first change to the kernel
  *   machines.jsonl  one line per machine, appended just after it is spawned
+ *   objects.json    after an apply or delete: the lab's Kubernetes objects as
+ *                   they now are (lab/lab_apply.h); plan.json is their plan
  *   logs/NAME.log   each machine's init and workload output
  *   mnt/            an empty directory where machines mount their tmpfs
  * and STATE_ROOT/.failed-NAME/ the logs of NAME's last failed up, until the

@@ -172,3 +172,64 @@ struct tb_topology *compile_model_file(const char *file, struct diag *d)
 	autofree char *copy = xstrdup(file);
 	return compile_model_doc(doc, dirname(copy), d);
 }
+
+/* Appends OBJ to OUT, a kind: List's items one by one, as copies, and
+ * where each was written ("FILE:LINE" of DOC) to WHERE. */
+static void flatten_into(cJSON *out, cJSON *where, const struct json_doc *doc, const cJSON *obj)
+{
+	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(obj, "items");
+	if (cJSON_IsString(kind) && strcmp(kind->valuestring, "List") == 0 && cJSON_IsArray(items)) {
+		for (const cJSON *i = items->child; i; i = i->next)
+			flatten_into(out, where, doc, i);
+		return;
+	}
+	cJSON_AddItemToArray(out, cJSON_Duplicate(obj, true));
+	autofree char *at = xasprintf("%s:%d", doc->file, json_doc_line(doc, obj));
+	cJSON_AddItemToArray(where, cJSON_CreateString(at));
+}
+
+cJSON *compile_source_doc(const char *file, cJSON **where, struct diag *d)
+{
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return NULL;
+	autofree char *copy = xstrdup(file);
+	const char *dir = dirname(copy);
+	size_t errors = d->count;
+	cJSON *root = cJSON_Duplicate(doc->root, true);
+	cJSON *objects = cJSON_CreateArray();
+	*where = cJSON_CreateArray();
+	const cJSON *inline_objects = cJSON_GetObjectItemCaseSensitive(doc->root, "objects");
+	for (const cJSON *o = cJSON_IsArray(inline_objects) ? inline_objects->child : NULL; o; o = o->next)
+		flatten_into(objects, *where, doc, o);
+	const cJSON *manifests = cJSON_GetObjectItemCaseSensitive(doc->root, "manifests");
+	struct docwalk top = {.doc = doc, .d = d};
+	size_t i = 0;
+	for (const cJSON *m = cJSON_IsArray(manifests) ? manifests->child : NULL; m; m = m->next, i++) {
+		autofree char *at = docwalk_path_index("manifests", i);
+		const char *entry = docwalk_string(&top, m, at, "a path: a file or a directory of manifests");
+		size_t n = 0;
+		char **files = entry ? manifest_files(dir, entry, m, at, &top, &n) : NULL;
+		for (size_t k = 0; k < n; k++) {
+			struct json_doc *manifest = json_doc_load_manifest(files[k], d);
+			for (const cJSON *o = manifest && cJSON_IsArray(manifest->root) ? manifest->root->child : NULL;
+			     o; o = o->next)
+				flatten_into(objects, *where, manifest, o);
+			json_doc_free(manifest);
+			free(files[k]);
+		}
+		free(files);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "manifests");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "objects");
+	cJSON_AddItemToObject(root, "objects", objects);
+	json_doc_free(doc);
+	if (d->count != errors) {
+		cJSON_Delete(root);
+		cJSON_Delete(*where);
+		*where = NULL;
+		return NULL;
+	}
+	return root;
+}

@@ -21,4 +21,13 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
  * image paths resolve against FILE's folder. */
 struct tb_topology *compile_model_file(const char *file, struct diag *d);
 
+/* The Kubernetes objects FILE's lab declares, as one topology document:
+ * FILE's root with its "manifests" read and put, with its own "objects",
+ * into "objects" as a flat array (kind: List opened), in the order the
+ * compiler reads them. What `apply` and `delete` edit (cli/cmd_apply.c) and
+ * compile again; *WHERE, an array of "FILE:LINE" strings, says where each
+ * object was written. NULL after reporting through D. */
+#include <cjson/cJSON.h>
+cJSON *compile_source_doc(const char *file, cJSON **where, struct diag *d);
+
 #endif

@@ -56,13 +56,23 @@ machines_where() {
 
 @test "testbed <TAB> offers every command; a prefix only those it starts" {
 	run complete_words ""
-	assert_output "$(sorted validate up down gc status exec check trace plan graph images prune)"
+	assert_output "$(sorted validate up down gc status exec check apply delete trace plan graph images prune)"
 	run complete_words ch
 	assert_output "check"
 	run complete_words -
 	assert_output "$(sorted --help --version)"
 	run complete_words help g
 	assert_output "$(sorted gc graph)"
+}
+
+@test "apply and delete offer the labs, then manifests: YAML and JSON files and folders" {
+	mkdir -p "$BATS_TEST_TMPDIR/m/sub"
+	touch "$BATS_TEST_TMPDIR/m/p.yaml" "$BATS_TEST_TMPDIR/m/q.yml" "$BATS_TEST_TMPDIR/m/r.json" "$BATS_TEST_TMPDIR/m/notes.txt"
+	cd "$BATS_TEST_TMPDIR/m"
+	run complete_words apply lab ""
+	assert_output "$(sorted p.yaml q.yml r.json sub)"
+	run complete_words delete lab p
+	assert_output "p.yaml"
 }
 
 @test "options come from each command's --help" {

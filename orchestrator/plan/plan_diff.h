@@ -1,0 +1,41 @@
+/* What `apply` may change in a running lab, found by comparing the plan the
+ * lab was brought up from with the plan of its edited objects: nftables
+ * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings,
+ * the Services, namespaces and policies the plan carries, and pods' labels. Anything else (a pod
+ * added or removed, an address, a link, a route, a file in a machine's
+ * root such as cluster DNS's configuration) needs the lab brought down
+ * and up, and is an error naming the first such difference. Pure data. */
+#ifndef TESTBED_PLAN_DIFF_H
+#define TESTBED_PLAN_DIFF_H
+
+#include "plan/plan.h"
+#include "util/util.h"
+
+/* One table to load into a machine: its new rule set, or NULL where the
+ * new plan has no such table (it is deleted). */
+struct plan_nft_change {
+	size_t machine; /* in both plans: their machines are the same */
+	const char *table;   /* "ip testbed-netpol": borrowed from a plan */
+	const char *ruleset; /* borrowed from NEW; NULL: delete the table */
+};
+
+/* What to do to a running lab: the sysctl settings NEW adds (the first
+ * NetworkPolicy or Service of a lab makes its nodes pass bridged traffic
+ * through their rules), then the tables that change. */
+struct plan_changes {
+	struct plan_nft_change *tables; /* by machine, then table */
+	size_t n_tables;
+	const struct step **sysctls; /* NEW's steps, in plan order */
+	size_t n_sysctls;
+	/* OLD's settings NEW has not (the last policy or Service gone): what
+	 * they were before the lab set them is not known, so they stay. */
+	const struct step **kept;
+	size_t n_kept;
+};
+
+/* 0 with the changes in *C (plan_changes_free), or -1 with E naming what
+ * apply cannot change. */
+int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e);
+void plan_changes_free(struct plan_changes *c);
+
+#endif

@@ -1,0 +1,276 @@
+/* apply and delete's pure halves: editing a lab's object set as kubectl
+ * apply -f and delete -f do (model/k8s_apply.c), and telling what a
+ * running lab may change between two plans (plan/plan_diff.c). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixtures.h"
+#include "harness.h"
+#include "model/docwalk.h"
+#include "model/jsondoc.h"
+#include "model/k8s_apply.h"
+#include "plan/plan.h"
+#include "plan/plan_diff.h"
+#include "util/diag.h"
+#include "util/util.h"
+
+#define SET                                                                                                  \
+	"[{\"apiVersion\": \"v1\", \"kind\": \"Namespace\", \"metadata\": {\"name\": \"x\", \"labels\": "      \
+	"{\"team\": \"x\"}}},"                                                                                 \
+	" {\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": \"NetworkPolicy\", \"metadata\": {\"name\": "  \
+	"\"p\", \"namespace\": \"x\"}, \"spec\": {\"podSelector\": {}}},"                                      \
+	" {\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\", \"namespace\": \"x\", "   \
+	"\"labels\": {\"app\": \"a\"}}, \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": \"i\"}]}}]"
+
+struct edit {
+	cJSON *objects, *where;
+	struct diag d;
+	bool ok;
+};
+
+/* SET edited by the manifest TEXT (JSON), applied or deleted. */
+static void edit(struct edit *x, const char *text, bool delete)
+{
+	x->objects = cJSON_Parse(SET);
+	x->where = cJSON_CreateArray();
+	for (int i = 0; i < cJSON_GetArraySize(x->objects); i++)
+		cJSON_AddItemToArray(x->where, cJSON_CreateString("lab.json:1"));
+	diag_init(&x->d, "in.json");
+	struct json_doc *doc = json_doc_parse("in.json", text, &x->d);
+	CHECK(doc != NULL);
+	if (!doc)
+		return;
+	struct docwalk w = {.doc = doc, .d = &x->d, .columns = true};
+	x->ok = k8s_set_edit(x->objects, x->where, &w, delete);
+	json_doc_free(doc);
+}
+
+static void edit_free(struct edit *x)
+{
+	cJSON_Delete(x->objects);
+	cJSON_Delete(x->where);
+	diag_free(&x->d);
+}
+
+static bool said(const struct edit *x, const char *part)
+{
+	for (size_t i = 0; i < x->d.count; i++)
+		if (strstr(x->d.messages[i], part))
+			return true;
+	harness_fail(__FILE__, __LINE__, "no message says \"%s\" (%zu messages: %s)", part, x->d.count,
+		     x->d.count ? x->d.messages[0] : "");
+	return false;
+}
+
+static const char *label_of(const cJSON *objects, int i, const char *key)
+{
+	const cJSON *l = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(objects, i), "metadata"), "labels");
+	const cJSON *v = cJSON_GetObjectItem(l, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+TEST(apply_replaces_by_kind_namespace_and_name)
+{
+	struct edit x;
+	edit(&x, "[{\"kind\": \"Namespace\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"x\", \"labels\": "
+		 "{\"team\": \"q\"}}}]",
+	     false);
+	CHECK(x.ok);
+	CHECK_INT(cJSON_GetArraySize(x.objects), 3);
+	CHECK_STR(label_of(x.objects, 0, "team"), "q");
+	CHECK_STR(cJSON_GetArrayItem(x.where, 0)->valuestring, "in.json:1");
+	CHECK_STR(cJSON_GetArrayItem(x.where, 1)->valuestring, "lab.json:1");
+	edit_free(&x);
+}
+
+TEST(apply_creates_what_is_new_in_the_default_namespace)
+{
+	struct edit x;
+	/* A policy p without a namespace is default/p, not x/p. */
+	edit(&x, "[{\"kind\": \"NetworkPolicy\", \"apiVersion\": \"networking.k8s.io/v1\", \"metadata\": "
+		 "{\"name\": \"p\"}, \"spec\": {\"podSelector\": {}}}]",
+	     false);
+	CHECK(x.ok);
+	CHECK_INT(cJSON_GetArraySize(x.objects), 4);
+	CHECK_INT(cJSON_GetArraySize(x.where), 4);
+	CHECK_STR(k8s_set_where(x.objects, x.where, "NetworkPolicy", "default", "p"), "in.json:1");
+	CHECK_STR(k8s_set_where(x.objects, x.where, "NetworkPolicy", "x", "p"), "lab.json:1");
+	edit_free(&x);
+}
+
+TEST(apply_opens_a_list)
+{
+	struct edit x;
+	edit(&x, "[{\"kind\": \"List\", \"apiVersion\": \"v1\", \"items\": [{\"kind\": \"Namespace\", "
+		 "\"apiVersion\": \"v1\", \"metadata\": {\"name\": \"z\"}}, {\"kind\": \"Namespace\", "
+		 "\"apiVersion\": \"v1\", \"metadata\": {\"name\": \"x\"}}]}]",
+	     false);
+	CHECK(x.ok);
+	CHECK_INT(cJSON_GetArraySize(x.objects), 4);
+	/* x replaced whole: its labels are gone, as kubectl apply of the whole object leaves them. */
+	CHECK_STR(label_of(x.objects, 0, "team"), "");
+	edit_free(&x);
+}
+
+TEST(delete_removes_and_missing_is_not_found)
+{
+	struct edit x;
+	edit(&x, "[{\"kind\": \"NetworkPolicy\", \"apiVersion\": \"networking.k8s.io/v1\", \"metadata\": "
+		 "{\"name\": \"p\", \"namespace\": \"x\"}}]",
+	     true);
+	CHECK(x.ok);
+	CHECK_INT(cJSON_GetArraySize(x.objects), 2);
+	CHECK_INT(cJSON_GetArraySize(x.where), 2);
+	CHECK(!k8s_set_where(x.objects, x.where, "NetworkPolicy", "x", "p"));
+	edit_free(&x);
+
+	edit(&x, "[{\"kind\": \"NetworkPolicy\", \"apiVersion\": \"networking.k8s.io/v1\", \"metadata\": "
+		 "{\"name\": \"p\", \"namespace\": \"y\"}}]",
+	     true);
+	CHECK(!x.ok);
+	CHECK(said(&x, "NotFound: NetworkPolicy y/p"));
+	CHECK_INT(cJSON_GetArraySize(x.objects), 3);
+	edit_free(&x);
+}
+
+TEST(apply_pod_labels_keep_its_spec_and_refuse_a_new_one)
+{
+	struct edit x;
+	edit(&x, "[{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"a\", \"namespace\": "
+		 "\"x\", \"labels\": {\"app\": \"b\"}}}]",
+	     false);
+	CHECK(x.ok);
+	CHECK_STR(label_of(x.objects, 2, "app"), "b");
+	CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(x.objects, 2), "spec") != NULL);
+	edit_free(&x);
+
+	edit(&x, "[{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"a\", \"namespace\": "
+		 "\"x\", \"labels\": {\"app\": \"b\"}}, \"spec\": {\"containers\": [{\"name\": \"c\", \"image\": "
+		 "\"j\"}]}}]",
+	     false);
+	CHECK(!x.ok);
+	CHECK(said(&x, "a pod's spec cannot change"));
+	CHECK(said(&x, "[0].spec"));
+	edit_free(&x);
+
+	edit(&x, "[{\"kind\": \"Pod\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"b\", \"namespace\": "
+		 "\"x\"}}]",
+	     false);
+	CHECK(!x.ok);
+	CHECK(said(&x, "the lab holds no Pod object of that name"));
+	edit_free(&x);
+}
+
+TEST(apply_refuses_other_kinds_and_nameless_objects)
+{
+	struct edit x;
+	edit(&x, "[{\"kind\": \"ConfigMap\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"c\"}}, "
+		 "{\"kind\": \"Namespace\", \"apiVersion\": \"v1\", \"metadata\": {}}]",
+	     false);
+	CHECK(!x.ok);
+	CHECK(said(&x, "ConfigMap: not implemented for a running lab"));
+	CHECK(said(&x, "needs a kind and a metadata.name"));
+	edit_free(&x);
+}
+
+/* ---- plan_diff ---- */
+
+#define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
+#define POLICY                                                                                               \
+	"{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": \"NetworkPolicy\", \"metadata\": {\"name\": "   \
+	"\"deny\"}, \"spec\": {\"podSelector\": {\"matchLabels\": {\"app\": \"web\"}}, \"policyTypes\": "       \
+	"[\"Ingress\"]}}"
+#define LAB_WITH(web_labels, extra_pod, objects)                                                             \
+	"{\"name\": \"d\", " IMAGES ", \"nodes\": [{\"name\": \"n1\", \"pods\": [{\"name\": \"web\", "         \
+	"\"labels\": " web_labels "}" extra_pod "]}, {\"name\": \"n2\", \"pods\": [{\"name\": \"client\"}]}], " \
+	"\"objects\": [" objects "]}"
+
+TEST(plan_diff_allows_rules_and_labels)
+{
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", POLICY), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"other\"}", "", POLICY), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	CHECK_INT(plan_diff(&a, &b, &pc, &e), 0);
+	/* web no longer selected: n1's policy table changes. */
+	bool netpol = false;
+	for (size_t i = 0; i < pc.n_tables; i++)
+		if (strstr(pc.tables[i].table, "netpol") && strcmp(a.machines[pc.tables[i].machine].name, "n1") == 0)
+			netpol = true;
+	CHECK(netpol);
+	plan_changes_free(&pc);
+	/* The same plan: nothing to load. */
+	CHECK_INT(plan_diff(&a, &a, &pc, &e), 0);
+	CHECK_INT(pc.n_tables, 0);
+	CHECK_INT(pc.n_sysctls, 0);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_diff_adds_settings_and_keeps_dropped_ones)
+{
+	/* The first policy of a lab without Services: its nodes pass bridged
+	 * traffic through their rules from then on. */
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", ""), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", POLICY), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.n_sysctls > 0);
+	CHECK(pc.n_tables > 0);
+	for (size_t i = 0; i < pc.n_sysctls; i++)
+		CHECK_STR(pc.sysctls[i]->u.sysctl.key, "net/bridge/bridge-nf-call-iptables");
+	plan_changes_free(&pc);
+	/* Back: what the setting was before is not known; it stays, and is said. */
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), 0);
+	CHECK_INT(pc.n_sysctls, 0);
+	CHECK(pc.n_kept > 0);
+	for (size_t i = 0; i < pc.n_kept; i++)
+		CHECK_STR(pc.kept[i]->u.sysctl.key, "net/bridge/bridge-nf-call-iptables");
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+#define SERVICE                                                                                              \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"s\"}, \"spec\": "     \
+	"{\"selector\": {\"app\": \"web\"}, \"ports\": [{\"port\": 80}]}}"
+
+TEST(plan_diff_deletes_a_table_the_new_plan_has_not)
+{
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " POLICY), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	bool deleted = false;
+	for (size_t i = 0; i < pc.n_tables; i++)
+		if (strstr(pc.tables[i].table, "netpol") && !pc.tables[i].ruleset)
+			deleted = true;
+	CHECK(deleted);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_diff_refuses_a_new_pod_by_name)
+{
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", POLICY), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", ", {\"name\": \"extra\"}", POLICY), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	CHECK_INT(plan_diff(&a, &b, &pc, &e), -1);
+	CHECK(strstr(e.msg, "apply cannot add pod extra to a running lab") != NULL);
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), -1);
+	CHECK(strstr(e.msg, "apply cannot remove pod extra") != NULL);
+	plan_free(&a);
+	plan_free(&b);
+}
