@@ -42,31 +42,7 @@ if [ "$targets" = 0 ] || [ "$(jq '.dns | length' "$work/expect.json")" != "$targ
 	die "$name: no Services or pods to probe"
 fi
 
-# One check of KIND's file: {ok, wallMs, probes, passed, failed,
-# probesPerSec, failures}, or {ok: false, error} when check itself fails.
-check() {
-	local kind=$1 rc=0 t0 t1 wall
-	t0=$(now_us)
-	"$TB" check "$name" --expect "$work/$kind.json" --format json >"$work/check.json" 2>"$work/check.err" || rc=$?
-	t1=$(now_us)
-	wall=$(elapsed_ms "$t0" "$t1")
-	if [ "$rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
-		jq -c --argjson wall "$wall" --argjson rc "$rc" '{
-			ok: ($rc == 0 and .summary.failed == 0), exit: $rc, wallMs: $wall, probes: .summary.total,
-			passed: .summary.passed, failed: .summary.failed,
-			probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end),
-			failures: [.probes[]? | select(.ok == false) | "\(.from) -> \(.to): \(.error // .got)"][:3]
-		}' "$work/check.json"
-	else
-		jq -nc --argjson wall "$wall" --argjson rc "$rc" --arg err "$(tail -n 3 "$work/check.err")" \
-			'{ok: false, wallMs: $wall, exit: $rc, error: $err}'
-	fi
-}
-
-turns='{"http": [], "dns": []}'
-for kind in http dns dns http; do
-	turns=$(jq -c --arg k "$kind" --argjson r "$(check "$kind")" '.[$k] += [$r]' <<<"$turns")
-done
+turns=$(check_turns "$name" "$work" http dns)
 jq -c --argjson targets "$targets" --argjson sources "$(jq .sources "$work/expect.json")" '{
 	targets: $targets, sources: $sources, order: ["http", "dns", "dns", "http"], turns: .,
 	http: ([.http[] | select(.ok == true)] | min_by(.wallMs)),

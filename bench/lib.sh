@@ -74,3 +74,38 @@ die() {
 	echo "bench: $*" >&2
 	exit 2
 }
+
+# check_turn LAB FILE WORK: one `testbed check LAB --expect FILE`, timed:
+# {ok, exit, wallMs, probes, passed, failed, probesPerSec, failures}, or
+# {ok: false, wallMs, exit, error} when check itself fails. $TB is testbed;
+# WORK holds its output.
+check_turn() {
+	local lab=$1 file=$2 work=$3 rc=0 t0 t1 wall
+	t0=$(now_us)
+	"$TB" check "$lab" --expect "$file" --format json >"$work/check.json" 2>"$work/check.err" || rc=$?
+	t1=$(now_us)
+	wall=$(elapsed_ms "$t0" "$t1")
+	if [ "$rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
+		jq -c --argjson wall "$wall" --argjson rc "$rc" '{
+			ok: ($rc == 0 and .summary.failed == 0), exit: $rc, wallMs: $wall, probes: .summary.total,
+			passed: .summary.passed, failed: .summary.failed,
+			probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end),
+			failures: [.probes[]? | select(.ok == false) | "\(.from) -> \(.to): \(.error // .got)"][:3]
+		}' "$work/check.json"
+	else
+		jq -nc --argjson wall "$wall" --argjson rc "$rc" --arg err "$(tail -n 3 "$work/check.err")" \
+			'{ok: false, wallMs: $wall, exit: $rc, error: $err}'
+	fi
+}
+
+# check_turns LAB WORK A B: checks of WORK/A.json and WORK/B.json in the
+# order A, B, B, A (so that neither always runs on a warmer lab), as
+# {A: [turn, turn], B: [turn, turn]}.
+check_turns() {
+	local lab=$1 work=$2 a=$3 b=$4 turns kind
+	turns=$(jq -nc --arg a "$a" --arg b "$b" '{($a): [], ($b): []}')
+	for kind in "$a" "$b" "$b" "$a"; do
+		turns=$(jq -c --arg k "$kind" --argjson r "$(check_turn "$lab" "$work/$kind.json" "$work")" '.[$k] += [$r]' <<<"$turns")
+	done
+	printf '%s\n' "$turns"
+}

@@ -15,8 +15,7 @@
 # address, or a cluster IP that kube-proxy's rules DNAT to an endpoint
 # (whose answer must come from one of the Service's pods). Each is checked
 # twice, in the order pods, services, services, pods; a kind's figure is
-# its faster turn. A testbed that does not know service: targets yet is a
-# result ("unsupported", its error), not a failure.
+# its faster turn (bench/lib.sh: check_turns).
 # Needs TB and TESTBED_STATE_DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,36 +42,9 @@ if [ "$targets" = 0 ] || [ "$(jq '.service | length' "$work/expect.json")" != "$
 	die "$name: no Services or pods to probe"
 fi
 
-# One check of KIND's file: {ok, wallMs, probes, passed, failed, probesPerSec},
-# or {unsupported: ERROR} when testbed refuses the file's targets, or
-# {ok: false, error} when it fails otherwise.
-check() {
-	local kind=$1 rc=0 t0 t1 wall
-	t0=$(now_us)
-	"$TB" check "$name" --expect "$work/$kind.json" --format json >"$work/check.json" 2>"$work/check.err" || rc=$?
-	t1=$(now_us)
-	wall=$(elapsed_ms "$t0" "$t1")
-	if [ "$rc" -le 1 ] && jq -e .summary "$work/check.json" >/dev/null 2>&1; then
-		jq -c --argjson wall "$wall" --argjson rc "$rc" '{
-			ok: ($rc == 0), wallMs: $wall, probes: .summary.total, passed: .summary.passed,
-			failed: .summary.failed, probesPerSec: (if $wall > 0 then (.summary.total * 1000 / $wall | floor) else null end),
-			failures: [.probes[]? | select(.ok == false) | "\(.from) -> \(.to): \(.error // .got)"][:3]
-		}' "$work/check.json"
-	elif [ "$rc" = 2 ] && grep -q 'service:' "$work/check.err"; then
-		jq -nc --arg err "$(head -n 1 "$work/check.err")" '{unsupported: $err}'
-	else
-		jq -nc --argjson wall "$wall" --argjson rc "$rc" --arg err "$(tail -n 3 "$work/check.err")" \
-			'{ok: false, wallMs: $wall, exit: $rc, error: $err}'
-	fi
-}
-
-turns='{"pod": [], "service": []}'
-for kind in pod service service pod; do
-	turns=$(jq -c --arg k "$kind" --argjson r "$(check "$kind")" '.[$k] += [$r]' <<<"$turns")
-done
+turns=$(check_turns "$name" "$work" pod service)
 jq -c --argjson targets "$targets" '{
 	targets: $targets, order: ["pod", "service", "service", "pod"], turns: .,
-	unsupported: ([.service[] | .unsupported // empty] | first),
 	pod: ([.pod[] | select(.wallMs and .error == null)] | min_by(.wallMs)),
 	service: ([.service[] | select(.wallMs and .error == null)] | min_by(.wallMs))
 }' <<<"$turns"
