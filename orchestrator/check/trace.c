@@ -620,11 +620,12 @@ bool trace_target_resolve(const struct plan *p, size_t from, const char *text, s
 	}
 	out->address = p->machines[m].address;
 	snprintf(out->name, sizeof(out->name), "%s", p->machines[m].name);
-	/* Outside the cluster, traffic is masqueraded on its way out (and
-	 * its servers answer on their http port): follow a connection. */
+	/* Outside the cluster, traffic is masqueraded on its way out, and
+	 * NetworkPolicies judge connections by port: follow a connection to
+	 * the target's http port, which is what a check of it probes. */
 	int http = plan_machine_http_port(&p->machines[m]);
 	bool outside = p->machines[m].kind == MACHINE_EXTERNAL || p->machines[from].kind == MACHINE_EXTERNAL;
-	if (outside && http && p->machines[m].pod_server) {
+	if ((outside || p->n_policies) && http && p->machines[m].pod_server) {
 		out->port = (uint16_t)http;
 		out->connect = true;
 	}

@@ -131,6 +131,19 @@ verdicts() {
 	[ "$after" -gt "$before" ]
 }
 
+@test "trace to a pod by name sends a connection to its http port: the rule that let y/a in, the drop that stopped z/a" {
+	run "$TESTBED" trace "$LAB" y/a x/a
+	assert_success
+	assert_output --regexp 'x/a \(10\.244\.[0-9.]+:80/tcp\)'
+	assert_output --partial 'answered by a'
+	assert_output --regexp 'node1: let through by NetworkPolicy'
+	assert_output --partial 'return comment "x/allow-y-a ingress[0]"'
+	run "$TESTBED" trace "$LAB" z/a x/a
+	assert_output --partial 'timeout: no answer'
+	assert_output --regexp 'node2: dropped by NetworkPolicy'
+	assert_output --partial 'drop comment "isolated for egress by z/default-deny-all, z/egress-allowed"'
+}
+
 @test "the plan shows the rule sets, and validate no longer says policies are not enforced" {
 	run "$TESTBED" plan "$LAB"
 	assert_success
