@@ -195,7 +195,7 @@ static bool parse_port_proto(const char *s, uint16_t *port, enum tb_protocol *pr
  * is what the probe saw, *WHY (malloc'd) its error when it failed. */
 static int explain_probe(const struct command *cmd, struct live_lab *l, const char *from, const char *to,
 			 uint16_t port, enum tb_protocol protocol, const struct check_options *c, bool *passed,
-			 char **why)
+			 char **why, char **answered_by)
 {
 	struct tb_expect x = {.from = {.kind = TB_KIND_POD, .name = (char *)from},
 			      .proto = protocol == TB_PROTOCOL_UDP ? TB_PROTO_UDP : TB_PROTO_TCP,
@@ -206,7 +206,8 @@ static int explain_probe(const struct command *cmd, struct live_lab *l, const ch
 		target = xasprintf("ip:%s:%u", to, port);
 		x.to = (struct tb_target){.kind = TB_KIND_ADDRESS, .name = target};
 	} else {
-		x.to = (struct tb_target){.kind = TB_KIND_POD, .name = (char *)to};
+		x.to = (struct tb_target){.kind = str_has_prefix(to, "service:") ? TB_KIND_SERVICE : TB_KIND_POD,
+					  .name = (char *)to};
 		x.port = port;
 	}
 	plan_set_expects(&l->plan, &x, 1);
@@ -232,9 +233,132 @@ static int explain_probe(const struct command *cmd, struct live_lab *l, const ch
 		*passed = p->outcome == PROBE_PASS;
 		const struct check_detail *det = p->detail ? &run.details[p->detail - 1] : NULL;
 		*why = xstrdup(det && det->error ? det->error : *passed ? "" : "failed");
+		if (answered_by)
+			*answered_by = det && det->answered_by ? xstrdup(det->answered_by) : NULL;
 	}
 	check_run_free(&run);
 	return rc;
+}
+
+/* The endpoints of S's port PI that kube-proxy may pick for a connection
+ * to its cluster IP from machine SRC (its CategorizeEndpoints): the ready
+ * ones, or, when none is, the serving and terminating ones; under
+ * internalTrafficPolicy Local only those on SRC's node. */
+static size_t service_endpoints_for(const struct plan *p, const struct plan_service *s, size_t pi, size_t src,
+				    bool *usable)
+{
+	size_t node = p->machines[src].kind == MACHINE_POD ? p->machines[src].parent : src;
+	bool any_ready = false;
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		usable[e] = ep->ports[pi] && (!s->internal_local || ep->node == node);
+		any_ready |= usable[e] && ep->ready;
+	}
+	size_t n = 0;
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		usable[e] = usable[e] && (any_ready ? ep->ready : ep->serving && ep->terminating);
+		n += usable[e];
+	}
+	return n;
+}
+
+/* check --explain NAME FROM service:[NS/]NAME[:PORT]: the evaluator's
+ * verdict for each endpoint kube-proxy may pick (policies judge the
+ * connection after its DNAT, at the endpoint pod and its target port),
+ * beside one probe of the Service. Where the endpoints' verdicts differ,
+ * the probe agrees when the pod that answered is one the policies allow,
+ * or when it failed and some endpoint is denied. */
+static int explain_service(const struct command *cmd, struct live_lab *l, const char *from, struct policy_end src,
+			   const char *to, uint16_t port, bool has_port, const struct check_options *c)
+{
+	const struct plan *p = &l->plan;
+	const char *rest = to + strlen("service:");
+	if (has_port && strchr(rest, ':'))
+		return command_usage_error(cmd, "--explain: %s names its port already: leave out PORT/PROTO", to);
+	autofree char *text = has_port ? xasprintf("%s:%u", to, port) : xstrdup(to);
+	struct trace_target tt;
+	autofree char *why = NULL;
+	if (!trace_target_resolve(p, src.machine, text, &tt, &why))
+		return command_fail(cmd, TB_EXIT_USAGE, "TO: %s", why);
+	const struct plan_service *s = NULL;
+	size_t pi = 0;
+	for (size_t k = 0; k < p->n_services && !s; k++) {
+		if (p->services[k].cluster_ip != tt.address)
+			continue;
+		for (size_t i = 0; i < p->services[k].n_ports && !s; i++)
+			if (p->services[k].ports[i].port == tt.port) {
+				s = &p->services[k];
+				pi = i;
+			}
+	}
+	if (!s)
+		return command_fail(cmd, TB_EXIT_SYSTEM, "TO: %s: no Service port at %u", to, tt.port);
+	enum tb_protocol protocol = s->ports[pi].protocol;
+	autofree bool *usable = xcalloc(s->n_endpoints ? s->n_endpoints : 1, sizeof(*usable));
+	size_t n_usable = service_endpoints_for(p, s, pi, src.machine, usable);
+	printf("%s -> service:%s/%s %u/%s\n", from, s->namespace, s->name, tt.port, tb_protocol_name(protocol));
+	struct policy_world w;
+	policy_world_of(p, &w);
+	size_t n_allowed = 0;
+	autofree bool *allowed = xcalloc(s->n_endpoints ? s->n_endpoints : 1, sizeof(*allowed));
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		if (!usable[e])
+			continue;
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		struct policy_end dst = {.machine = ep->machine, .address = ep->address};
+		struct policy_verdict v;
+		policy_eval(&w, src, dst, ep->ports[pi], protocol, &v);
+		char addr[16];
+		ipv4_addr_format(ep->address, addr);
+		printf("endpoint %s (%s:%u): policies: %s\n",
+		       ep->machine != PLAN_NONE ? p->machines[ep->machine].name : addr, addr, ep->ports[pi],
+		       v.allowed ? "allowed" : "denied");
+		policy_verdict_explain(stdout, &w, &v, "  ");
+		allowed[e] = v.allowed;
+		n_allowed += v.allowed;
+		policy_verdict_free(&v);
+	}
+	if (!n_usable)
+		printf("no endpoint kube-proxy may pick: it rejects the connection\n");
+	printf("policies: %s\n", !n_usable ? "no endpoint" : n_allowed == n_usable ? "allowed" : !n_allowed ? "denied"
+		: "allowed to some endpoints only: the verdict depends on the one kube-proxy picks");
+	if (protocol == TB_PROTOCOL_SCTP) {
+		printf("probe: none: testbed's probes carry TCP and UDP, not SCTP\n");
+		fflush(stdout);
+		return command_fail(cmd, TB_EXIT_USAGE, "--explain: %u/SCTP can be explained, not probed", tt.port);
+	}
+	fflush(stdout);
+	autofree char *service = xasprintf("service:%s/%s", s->namespace, s->name);
+	autofree char *answered_by = NULL;
+	bool passed = false;
+	free(why);
+	why = NULL;
+	int rc = explain_probe(cmd, l, from, service, tt.port, protocol, c, &passed, &why, &answered_by);
+	if (rc != TB_EXIT_OK)
+		return rc;
+	/* Which endpoint answered: its pod's name (the server says it; the
+	 * probe leaves it out when it is the one pod the Service leads to). */
+	bool answerer_allowed = false;
+	const char *answerer = answered_by;
+	for (size_t e = 0; e < s->n_endpoints && passed && !answerer && n_usable == 1; e++)
+		if (usable[e] && s->endpoints[e].machine != PLAN_NONE)
+			answerer = plan_machine_object_name(&p->machines[s->endpoints[e].machine]);
+	for (size_t e = 0; e < s->n_endpoints && passed && answerer; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		if (usable[e] && ep->machine != PLAN_NONE &&
+		    strcmp(plan_machine_object_name(&p->machines[ep->machine]), answerer) == 0)
+			answerer_allowed |= allowed[e];
+	}
+	if (passed)
+		printf("probe: passed (%s%s%s)\n", protocol == TB_PROTOCOL_UDP ? "answered" : "connected",
+		       answerer ? ", answered by " : "", answerer ? answerer : "");
+	else
+		printf("probe: failed: %s\n", why);
+	bool agree = passed ? answerer_allowed || (!answerer && n_allowed == n_usable && n_usable)
+			    : n_allowed < n_usable || !n_usable;
+	printf("%s\n", agree ? "agree" : "DISAGREE: the lab does not do what the policies say");
+	return agree ? TB_EXIT_OK : TB_EXIT_EXPECTATIONS;
 }
 
 /* check --explain NAME FROM TO [PORT/PROTO]: the evaluator's verdict and
@@ -272,6 +396,10 @@ static int check_explain(const struct command *cmd, const struct cli_options *o,
 	}
 	free(why);
 	why = NULL;
+	if (str_has_prefix(to, "service:")) {
+		rc = explain_service(cmd, &l, from, src, to, port, n == 4, c);
+		goto done;
+	}
 	if (!ipv4_addr_parse(to, &dst.address) && plan_resolve(&l.plan, to, &dst.machine, &why) != NAME_FOUND) {
 		if (why)
 			rc = command_fail(cmd, TB_EXIT_USAGE, "TO: %s", why);
@@ -307,7 +435,7 @@ static int check_explain(const struct command *cmd, const struct cli_options *o,
 	bool passed = false;
 	free(why);
 	why = NULL;
-	rc = explain_probe(cmd, &l, from, to, port, protocol, c, &passed, &why);
+	rc = explain_probe(cmd, &l, from, to, port, protocol, c, &passed, &why, NULL);
 	if (rc != TB_EXIT_OK)
 		goto done;
 	if (passed)

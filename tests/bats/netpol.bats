@@ -189,11 +189,43 @@ verdicts() {
 @test "conformance: check --explain gives the evaluator's reasons beside what the probe saw, and they agree" {
 	run "$TESTBED" check --explain "$LAB" y/a x/a 80/tcp
 	assert_success
-	assert_output --partial 'allow'
+	assert_line 'y/a -> x/a 80/TCP'
+	assert_line 'policies: allowed'
+	assert_line --regexp 'allowed by x/allow-y-a ingress\[0\]: from\[0\] namespaceSelector\+podSelector, ports\[0\] TCP http'
+	assert_line 'probe: passed (connected)'
+	assert_line 'agree'
 	run "$TESTBED" check --explain "$LAB" y/b x/a 80/tcp
 	assert_success
-	assert_output --partial 'den'
+	assert_line 'policies: denied'
+	assert_line --regexp '^  ingress of x/a: DENIED; isolated by x/default-deny-ingress'
+	assert_line --regexp '^probe: failed: '
+	assert_line 'agree'
 	# Bad input is exit 2.
 	run "$TESTBED" check --explain "$LAB" y/a nosuchpod 80/tcp
 	assert_failure 2
+}
+
+@test "check --explain to a Service judges each endpoint kube-proxy may pick, after the DNAT, at its target port" {
+	# Port 81 of s-a leads to x/a's port named alt: not the one allow-y-a lets in.
+	run "$TESTBED" check --explain "$LAB" y/a service:x/s-a
+	assert_success
+	assert_line 'y/a -> service:x/s-a 80/TCP'
+	assert_line --regexp '^endpoint x/a \(10\.244\.[0-9.]+:80\): policies: allowed$'
+	assert_line 'probe: passed (connected, answered by a)'
+	assert_line 'agree'
+	run "$TESTBED" check --explain "$LAB" y/a service:x/s-a:81
+	assert_success
+	assert_line --regexp '^endpoint x/a \(10\.244\.[0-9.]+:81\): policies: denied$'
+	assert_line --regexp '^probe: failed: '
+	assert_line 'agree'
+	# The same port as an operand; twice is an error, as is an unknown Service.
+	run "$TESTBED" check --explain "$LAB" y/a service:x/s-a 81/tcp
+	assert_success
+	assert_line 'y/a -> service:x/s-a 81/TCP'
+	run "$TESTBED" check --explain "$LAB" y/a service:x/s-a:80 80
+	assert_failure 2
+	assert_output --partial 'names its port already'
+	run "$TESTBED" check --explain "$LAB" y/a service:x/nope
+	assert_failure 2
+	assert_output --partial 'no Service "nope" in namespace x'
 }
