@@ -297,3 +297,23 @@ TEST(services_saved_wrong_are_refused_naming_the_field)
 		CHECK_STR(e.msg, cases[i].error);
 	}
 }
+
+TEST(services_source_ranges_may_be_space_padded_as_the_api_server_allows)
+{
+	/* kube-proxy's own test gives " 203.0.113.0/25": the API server
+	 * validates loadBalancerSourceRanges trimmed and stores them as given. */
+	struct plan p;
+	CHECK(build(LAB(LB_SERVICE("web", "{'type': 'LoadBalancer', 'selector': {'app': 'web'}, "
+					  "'loadBalancerSourceRanges': [' 203.0.113.0/25', '10.10.0.0/24\\t '], "
+					  "'ports': [{'name': 'http', 'port': 80, 'targetPort': 'http'}]}", "192.0.2.10")),
+		    &p));
+	const struct plan_service *web = service(&p, "web");
+	CHECK(web != NULL);
+	if (web) {
+		CHECK_INT(web->n_source_ranges, 2);
+		CHECK_INT(web->source_ranges[0].addr, addr("203.0.113.0"));
+		CHECK_INT(web->source_ranges[0].len, 25);
+		CHECK_INT(web->source_ranges[1].addr, addr("10.10.0.0"));
+	}
+	plan_free(&p);
+}
