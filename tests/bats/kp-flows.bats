@@ -63,6 +63,16 @@ flows() {
 	assert_output ''
 }
 
+# slices_of NS SERVICE...: the EndpointSlices SERVICE-1 of NS, as a
+# manifest for testbed delete.
+slices_of() {
+	local ns=$1
+	shift
+	for svc in "$@"; do
+		printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %s-1\n  namespace: %s\n' "$svc" "$ns"
+	done
+}
+
 @test "TestNoEndpointsReject: cluster IP, external IP, NodePort and load balancer of a Service without endpoints reject, from a pod and from outside" {
 	flows kpf-base no-endpoints <<-EOF
 		[{"from": "client", "to": "service:noeps/svc1", "failure": "refused"},
@@ -154,7 +164,7 @@ flows() {
 		 {"from": "client", "to": "service:itp/local-none", "failure": "timeout"}]
 	EOF
 	# Upstream then deletes each case's EndpointSlice and syncs again.
-	yq_slices itp cluster local-one local-many local-none >"$BATS_TEST_TMPDIR/slices.yaml"
+	slices_of itp cluster local-one local-many local-none >"$BATS_TEST_TMPDIR/slices.yaml"
 	run "$TESTBED" delete kpf-base "$BATS_TEST_TMPDIR/slices.yaml"
 	assert_success
 	flows kpf-base itp-deleted <<-EOF
@@ -163,16 +173,6 @@ flows() {
 		 {"from": "client", "to": "service:itp/local-many", "failure": "refused"},
 		 {"from": "client", "to": "service:itp/local-none", "failure": "refused"}]
 	EOF
-}
-
-# yq_slices NS SERVICE...: the EndpointSlices SERVICE-1 of NS, as a
-# manifest for testbed delete.
-yq_slices() {
-	local ns=$1
-	shift
-	for svc in "$@"; do
-		printf -- '---\napiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata:\n  name: %s-1\n  namespace: %s\n' "$svc" "$ns"
-	done
 }
 
 @test "TestTerminatingEndpointsTrafficPolicyLocal: ready endpoints first, then serving terminating ones, per policy; none usable rejects; none local drops" {
@@ -196,7 +196,7 @@ yq_slices() {
 	# deletion would take the load balancer's route from the gateway,
 	# which apply does not change on a running lab, the lab keeps them:
 	# a Local load balancer without endpoints is TestNoEndpointsReject's.
-	yq_slices terml remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
+	slices_of terml remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
 	run "$TESTBED" delete kpf-base "$BATS_TEST_TMPDIR/slices.yaml"
 	assert_success
 	flows kpf-base terminating-local-deleted <<-EOF
@@ -218,7 +218,7 @@ yq_slices() {
 		 {"from": "client", "to": "service:termc/unusable", "failure": "refused"},
 		 {"from": "internet", "to": "ip:192.0.2.94:80", "failure": "refused"}]
 	EOF
-	yq_slices termc ready terminating remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
+	slices_of termc ready terminating remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
 	run "$TESTBED" delete kpf-base "$BATS_TEST_TMPDIR/slices.yaml"
 	assert_success
 	flows kpf-base terminating-cluster-deleted <<-EOF
