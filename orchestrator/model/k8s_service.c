@@ -284,11 +284,21 @@ void k8s_read_service(struct object *x, const cJSON *spec, const char *namespace
 		size_t i = 0;
 		for (const cJSON *r = ranges->child; r; r = r->next, i++) {
 			autofree char *at = docwalk_path_index("spec.loadBalancerSourceRanges", i);
-			const char *text = docwalk_string(x->w, r, at, "a CIDR");
+			const char *given = docwalk_string(x->w, r, at, "a CIDR");
+			/* The API server takes these space-padded (strings.TrimSpace,
+			 * a leftover of the annotation they replaced), and kube-proxy
+			 * uses them trimmed. */
+			autofree char *text = NULL;
+			if (given) {
+				size_t start = strspn(given, " \t\n\v\f\r"), end = strlen(given);
+				while (end > start && strchr(" \t\n\v\f\r", given[end - 1]))
+					end--;
+				text = xasprintf("%.*s", (int)(end - start), given + start);
+			}
 			const char *why = NULL;
 			struct ipv4_prefix prefix;
 			if (text && (!strchr(text, '/') || !ipv4_prefix_parse(text, &prefix, &why)))
-				docwalk_error(x->w, r, at, "\"%s\" is not an IPv4 CIDR%s%s", text, why ? ": " : "",
+				docwalk_error(x->w, r, at, "\"%s\" is not an IPv4 CIDR%s%s", given, why ? ": " : "",
 					      why ? why : "");
 			else if (text)
 				s.source_ranges[s.n_source_ranges++] = prefix;

@@ -106,11 +106,12 @@ static void sliced_endpoints(const struct tb_topology *t, const struct tb_servic
 			for (size_t m = 0; m < p->n_machines && e.machine == PLAN_NONE; m++)
 				if (p->machines[m].kind == MACHINE_POD && p->machines[m].address == e.address)
 					e.machine = m;
+			/* kube-proxy knows an endpoint's node by nodeName alone: one
+			 * without it is local to no node, wherever its address is
+			 * (upstream's proxier tests rely on it). */
 			for (size_t n = 0; se->node_name && n < t->n_nodes; n++)
 				if (strcmp(t->nodes[n].name, se->node_name) == 0)
 					e.node = c->first_node + n;
-			if (e.node == PLAN_NONE && e.machine != PLAN_NONE)
-				e.node = p->machines[e.machine].parent;
 			for (size_t sp = 0; sp < s->n_ports; sp++)
 				for (size_t q = 0; q < es->n_ports; q++)
 					if (es->ports[q].protocol == s->ports[sp].protocol &&
@@ -208,6 +209,13 @@ void plan_cluster_kube_proxy(const struct tb_topology *t, struct plan *p, const 
 			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
 		build_sysctl(p, node, "net/ipv4/conf/eth0/send_redirects", "0",
 			     "kube-proxy: no ICMP redirects for NodePort traffic that leaves as it came");
+		/* A node answers at most 6 REJECTs a second to any one client
+		 * (icmp_ratelimit's token bucket for destination unreachable):
+		 * past that, a client of a Service without endpoints would wait
+		 * out its timeout as for a DROP, and whether a probe is refused
+		 * would hang on how many were before it. */
+		build_sysctl(p, node, "net/ipv4/icmp_ratelimit", "0",
+			     "kube-proxy: every REJECT answered at once, however many come in a second");
 		char *ruleset = kubeproxy_ruleset(p, node);
 		if (!ruleset)
 			continue;

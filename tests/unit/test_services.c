@@ -7,6 +7,7 @@
 
 #include "fixtures.h"
 #include "harness.h"
+#include "plan/kubeproxy.h"
 #include "plan/plan.h"
 #include "util/ipv4.h"
 #include "util/util.h"
@@ -296,4 +297,70 @@ TEST(services_saved_wrong_are_refused_naming_the_field)
 		CHECK_INT(plan_from_json(bad, &p, &e), -1);
 		CHECK_STR(e.msg, cases[i].error);
 	}
+}
+
+TEST(services_source_ranges_may_be_space_padded_as_the_api_server_allows)
+{
+	/* kube-proxy's own test gives " 203.0.113.0/25": the API server
+	 * validates loadBalancerSourceRanges trimmed and stores them as given. */
+	struct plan p;
+	CHECK(build(LAB(LB_SERVICE("web", "{'type': 'LoadBalancer', 'selector': {'app': 'web'}, "
+					  "'loadBalancerSourceRanges': [' 203.0.113.0/25', '10.10.0.0/24\\t '], "
+					  "'ports': [{'name': 'http', 'port': 80, 'targetPort': 'http'}]}", "192.0.2.10")),
+		    &p));
+	const struct plan_service *web = service(&p, "web");
+	CHECK(web != NULL);
+	if (web) {
+		CHECK_INT(web->n_source_ranges, 2);
+		CHECK_INT(web->source_ranges[0].addr, addr("203.0.113.0"));
+		CHECK_INT(web->source_ranges[0].len, 25);
+		CHECK_INT(web->source_ranges[1].addr, addr("10.10.0.0"));
+	}
+	plan_free(&p);
+}
+
+TEST(services_nodes_answer_every_reject_without_a_rate_limit)
+{
+	/* Only a lab with Services changes the nodes' ICMP rate limit, on
+	 * every node, so that a REJECT is told at once however many come. */
+	struct plan p;
+	CHECK(build(LAB(SERVICE("web", "{'selector': {'app': 'web'}, 'ports': [{'name': 'http', 'port': 80}]}")), &p));
+	size_t n = 0;
+	for (const struct step *s = plan_next(&p, NULL, STEP_SYSCTL); s; s = plan_next(&p, s, STEP_SYSCTL))
+		if (strcmp(s->u.sysctl.key, "net/ipv4/icmp_ratelimit") == 0) {
+			CHECK_STR(s->u.sysctl.value, "0");
+			CHECK_INT(p.machines[s->machine].kind, MACHINE_NODE);
+			n++;
+		}
+	CHECK_INT(n, 3);
+	plan_free(&p);
+	CHECK(build(LAB("{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'other'}}"), &p));
+	for (const struct step *s = plan_next(&p, NULL, STEP_SYSCTL); s; s = plan_next(&p, s, STEP_SYSCTL))
+		CHECK(strcmp(s->u.sysctl.key, "net/ipv4/icmp_ratelimit") != 0);
+	plan_free(&p);
+}
+
+TEST(services_slice_endpoints_without_node_name_are_local_to_no_node)
+{
+	/* kube-proxy's endpoint-slice cache: local only by nodeName, not by
+	 * where the address is; upstream's TestNodePorts and
+	 * TestExternalTrafficPolicyLocal give such an endpoint and expect
+	 * external traffic under Local never to reach it. */
+	struct plan p;
+	CHECK(build(LAB(SERVICE("db", "{'type': 'NodePort', 'externalTrafficPolicy': 'Local', "
+				      "'ports': [{'name': 'http', 'port': 80}]}") ", "
+		       SLICE("db-1", "db", "",
+			     "[{'addresses': ['10.244.0.2']}, {'addresses': ['10.244.1.2'], 'nodeName': 'node2'}]")),
+		    &p));
+	const struct plan_service *db = service(&p, "db");
+	CHECK(db && db->n_endpoints == 2);
+	if (!db || db->n_endpoints != 2)
+		return;
+	CHECK(db->endpoints[0].machine != PLAN_NONE && p.machines[db->endpoints[0].machine].parent == plan_find(&p, "node1"));
+	CHECK_INT(db->endpoints[0].node, PLAN_NONE);
+	CHECK_INT(db->endpoints[1].node, plan_find(&p, "node2"));
+	/* node1's kube-proxy has no local endpoint for external traffic: it drops it. */
+	autofree char *rules = kubeproxy_ruleset(&p, plan_find(&p, "node1"));
+	CHECK(rules && strstr(rules, "comment \"shop/db:http\" : drop") != NULL);
+	plan_free(&p);
 }
