@@ -21,6 +21,9 @@ load helpers
 LAB=npu-upstream
 FILE=$REPO/tests/labs/netpol-upstream/lab.json
 CASES=$REPO/tests/netpol-upstream
+# A denied probe waits this long (an answer in the lab takes a millisecond;
+# unanswered packets are sent again after 100 and 200 ms).
+TIMEOUT=0.4
 
 lab_suite "$FILE"
 
@@ -39,9 +42,9 @@ run_case() {
 			break
 		fi
 		[ "$status" -eq 0 ] || { echo "step $n: ${f##*/}: $output"; return 1; }
-		run "$TESTBED" check --expect "$CASE_DIR/$n.expect.json" "$LAB"
+		run "$TESTBED" check --timeout "$TIMEOUT" --expect "$CASE_DIR/$n.expect.json" "$LAB"
 		[ "$status" -eq 0 ] || { echo "step $n: upstream's table does not hold:"; echo "$output"; return 1; }
-		run "$TESTBED" check "$LAB"
+		run "$TESTBED" check --timeout "$TIMEOUT" "$LAB"
 		[ "$status" -eq 0 ] || { echo "step $n: the evaluator and the lab disagree:"; echo "$output"; return 1; }
 		n=$((n + 1))
 	done
