@@ -246,3 +246,7 @@ teardown() {
 @test "45 UDP: should enforce policy to allow traffic only from a pod in a different namespace based on PodSelector and NamespaceSelector" {
 	run_case 45-udp-pod-in-another-namespace
 }
+
+@test "46 endPort and several ports in one rule (upstream's style; no It of the current file)" {
+	run_case 46-endport-and-several-ports
+}
