@@ -250,3 +250,48 @@ teardown() {
 @test "46 endPort and several ports in one rule (upstream's style; no It of the current file)" {
 	run_case 46-endport-and-several-ports
 }
+
+# Not upstream's: NodePort traffic kube-proxy masquerades is the client's,
+# judged as the address it arrives from (ipBlock only), also on the
+# endpoint's own node, where that is cbr0's (docs/check.md; the evaluator
+# says the same: test_policy_eval). z/a and x/a are both on node1.
+@test "47 masqueraded NodePort traffic is judged by the address it arrives from, on the endpoint's node too" {
+	CASE_DIR=$CASES/01-default-deny-ingress
+	run "$TESTBED" apply "$LAB" "$CASE_DIR/1.apply.yaml"
+	assert_success
+	cat >"$BATS_TEST_TMPDIR/denied.json" <<'JSON'
+[{"from": "z/a", "to": "nodeport:node1:30080", "failure": "timeout"},
+ {"from": "z/a", "to": "nodeport:node2:30080", "failure": "timeout"},
+ {"from": "z/a", "to": "service:x/np-x-a", "port": 80, "failure": "timeout"}]
+JSON
+	run "$TESTBED" check --timeout "$TIMEOUT" --expect "$BATS_TEST_TMPDIR/denied.json" "$LAB"
+	assert_success
+	# node1's cbr0 address (10.244.0.1) let in: through node1's NodePort
+	# only; node2's masquerade arrives from node2's underlay address.
+	cat >"$BATS_TEST_TMPDIR/cbr0.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: from-node1-cbr0
+  namespace: x
+spec:
+  podSelector:
+    matchLabels:
+      pod: a
+  ingress:
+    - from:
+        - ipBlock:
+            cidr: 10.244.0.1/32
+YAML
+	run "$TESTBED" apply "$LAB" "$BATS_TEST_TMPDIR/cbr0.yaml"
+	assert_success
+	cat >"$BATS_TEST_TMPDIR/allowed.json" <<'JSON'
+[{"from": "z/a", "to": "nodeport:node1:30080", "clientIP": "10.244.0.1"},
+ {"from": "z/a", "to": "nodeport:node2:30080", "failure": "timeout"},
+ {"from": "z/a", "to": "service:x/np-x-a", "port": 80, "failure": "timeout"}]
+JSON
+	run "$TESTBED" check --timeout "$TIMEOUT" --expect "$BATS_TEST_TMPDIR/allowed.json" "$LAB"
+	assert_success
+	run "$TESTBED" check --timeout "$TIMEOUT" "$LAB"
+	assert_success
+}
