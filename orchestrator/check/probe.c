@@ -124,7 +124,29 @@ struct engine {
 	uint16_t dns_id; /* the next query's id */
 	size_t dns_rotate; /* options rotate: the next query's first nameserver */
 	double now; /* the loop's clock, read once per turn */
+	uint16_t udp_port; /* the next datagram probe's source port */
 };
+
+/* Datagram probes take their source ports in turn from a random start
+ * rather than the kernel's random pick each: a UDP conntrack entry lives
+ * on for 30 s or more after its exchange, so a new probe that happened
+ * on an earlier one's port (to the same target) would ride that entry
+ * ("ct state established") past rules that now deny it; a NetworkPolicy
+ * check right after a change would see a pass that no policy gave. In
+ * turn, no port repeats within a run. Linux's default ephemeral range. */
+#define UDP_PORT_FIRST 32768
+#define UDP_PORT_LAST 60999
+
+static void bind_next_port(struct engine *g, int fd)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint16_t port = g->udp_port;
+		g->udp_port = port >= UDP_PORT_LAST ? UDP_PORT_FIRST : (uint16_t)(port + 1);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != EADDRINUSE)
+			return; /* unbound, connect picks one as before */
+	}
+}
 
 static double clock_ms(void)
 {
@@ -551,6 +573,7 @@ static void start_datagram(struct engine *g, struct slot *s, int fd)
 		fail(g, s, "epoll: %s", strerror(errno));
 		return;
 	}
+	bind_next_port(g, s->fd);
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons(target_of(g, p)->port),
 				 .sin_addr.s_addr = htonl(target_address(g, p))};
@@ -882,6 +905,7 @@ static void start_lookup(struct engine *g, struct slot *s, int fd)
 		fail(g, s, "epoll: %s", strerror(errno));
 		return;
 	}
+	bind_next_port(g, s->fd);
 	ask_name(g, s);
 }
 
@@ -1289,6 +1313,7 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 		g.token = (uint32_t)getpid() ^ (uint32_t)now_ms();
 	g.ident = (uint16_t)(g.token >> 16);
 	g.dns_id = (uint16_t)g.token;
+	g.udp_port = (uint16_t)(UDP_PORT_FIRST + (g.token >> 8) % (UDP_PORT_LAST - UDP_PORT_FIRST + 1));
 	for (size_t i = 0; i < n; i++) {
 		run->probes[i].outcome = PROBE_NOT_RUN;
 		run->probes[i].attempts = 0;

@@ -109,8 +109,13 @@ static void read_service_ports(struct object *x, const cJSON *spec, struct tb_se
 		const cJSON *name = k8s_field(p, "name");
 		autofree char *name_at = k8s_path(at, "name");
 		const char *text = name ? docwalk_string(x->w, name, name_at, "a port name") : NULL;
-		if (text && !ports_is_name(text))
-			docwalk_error(x->w, name, name_at, "\"%s\" is not a port name: 1-15 of a-z, 0-9 and '-', with a letter",
+		/* A Service's port name is a DNS label (ValidateDNS1123Label), not
+		 * a container port's IANA name: upstream's own e2e model names
+		 * them service-port-tcp-80. */
+		if (text && !docwalk_is_dns_label(text))
+			docwalk_error(x->w, name, name_at,
+				      "\"%s\" is not a Service port name: a DNS label, 1-63 of a-z, 0-9 and '-', "
+				      "a letter or digit at both ends",
 				      text);
 		sp.name = xstrdup(text ? text : "");
 		if (n > 1 && !sp.name[0])

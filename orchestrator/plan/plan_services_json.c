@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "model/docwalk.h"
 #include "model/ports.h"
 #include "plan/plan_fields.h"
 
@@ -251,7 +252,7 @@ static int read_service_ports(const cJSON *o, struct plan_service *s, struct tb_
 	s->ports = xcalloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*s->ports));
 	for (const cJSON *x = list->child; x; x = x->next) {
 		struct plan_service_port *sp = &s->ports[s->n_ports];
-		char name[32], protocol[8];
+		char name[DOCWALK_DNS_LABEL_MAX + 1], protocol[8];
 		long port = 0, node_port = 0;
 		size_t i = s->n_ports++;
 		sp->name = xstrdup("");
@@ -260,8 +261,8 @@ static int read_service_ports(const cJSON *o, struct plan_service *s, struct tb_
 		    json_get_int(x, "port", 1, 65535, &port, true, e) < 0 ||
 		    json_get_int(x, "nodePort", 1, 65535, &node_port, false, e) < 0)
 			return tb_context(e, "ports[%zu]", i);
-		if (name[0] && !ports_is_name(name))
-			return tb_fail(e, "ports[%zu].name: expected a port name (a DNS label of at most 15)", i);
+		if (name[0] && !docwalk_is_dns_label(name))
+			return tb_fail(e, "ports[%zu].name: expected a Service port name (a DNS label)", i);
 		if (!tb_protocol_parse(protocol, &sp->protocol))
 			return tb_fail(e, "ports[%zu].protocol: \"%s\" is not TCP, UDP or SCTP", i, protocol);
 		free(sp->name);

@@ -518,6 +518,39 @@ TEST(policy_eval_host_network_pods_and_nodes)
 	world_free(&w);
 }
 
+/* NodePort traffic kube-proxy masquerades on the endpoint's own node
+ * arrives from that node's cbr0 address. It is the client's traffic, not
+ * the node's own (which never crosses the forward hook the rules sit on):
+ * judged as that address, by ipBlock alone, as plan/netpol_nft.c's
+ * ingress-NS/NAME/masqueraded chain judges it; the node's own address
+ * stays exempt. The NetworkPolicy documentation leaves open whether
+ * ipBlock sees a source before or after such rewriting; the builder and
+ * the evaluator must say the same. */
+TEST(policy_eval_masqueraded_nodeport_traffic_is_judged_by_its_address)
+{
+	struct world w;
+	cluster(&w);
+	/* node2's pods are in 10.244.2.0/24: cbr0 holds 10.244.2.1. */
+	struct plan_policy *p = policy(&w, "default", "from-outside", "role=misc", true, false);
+	peer_block(&w, rule(&w, p, true), "172.17.0.0/16", NULL);
+	static const struct row rows[] = {
+		{"10.244.2.1", "default/misc", 80, TCP, false},
+		{"inside", "default/misc", 80, TCP, true},
+		/* the node itself, by machine or by its own address */
+		{"node2", "default/misc", 80, TCP, true},
+		{"192.168.0.12", "default/misc", 80, TCP, true},
+	};
+	TABLE(&w, rows);
+	/* An ipBlock holding cbr0's address lets masqueraded traffic in. */
+	peer_block(&w, &p->ingress_rules[0], "10.244.2.1/32", NULL);
+	static const struct row rows2[] = {
+		{"10.244.2.1", "default/misc", 80, TCP, true},
+		{"10.244.1.1", "default/misc", 80, TCP, false},
+	};
+	TABLE(&w, rows2);
+	world_free(&w);
+}
+
 TEST(policy_eval_ip_blocks_match_pod_addresses_too)
 {
 	struct world w;
