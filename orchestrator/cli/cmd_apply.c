@@ -14,10 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check/dns_served.h"
 #include "cli/commands.h"
 #include "cli/compile.h"
 #include "lab/lab_apply.h"
+#include "lab/lab_dns.h"
 #include "lab/live.h"
+#include "model/cluster_dns.h"
 #include "model/compile.h"
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
@@ -81,6 +84,56 @@ static int compile_set(const cJSON *source, const struct json_doc *in, const cha
 		}
 	}
 	return compile_topology_doc(doc, dir, topology, p, d);
+}
+
+#define DNS_SERVED_TIMEOUT_MS 5000
+
+/* C's records into L's DNS pod, served before this returns: *PIDS, the
+ * dnsmasq PID before and after ("" when unchanged). */
+static int dns_apply(struct live_lab *l, const struct plan_dns_change *c, char *pids, size_t size, struct tb_err *e)
+{
+	pid_t before, after;
+	if (lab_dns_update(l, c, &before, &after, e) < 0)
+		return -1;
+	const struct plan_machine *m = &l->plan.machines[c->machine];
+	autofree char *fallback = xasprintf("%s.%s.svc.%s", TB_DNS_SERVICE, TB_DNS_NAMESPACE, l->plan.cluster_domain);
+	if (dns_wait_served(l->netns[c->machine], m->address, c, fallback, DNS_SERVED_TIMEOUT_MS, e) < 0)
+		return -1;
+	if (!after && !(after = lab_dns_server_pid(l, c->machine, e)))
+		return -1;
+	if (after == before)
+		snprintf(pids, size, "cluster DNS reloaded its records (dnsmasq PID %d kept)", before);
+	else
+		snprintf(pids, size, "cluster DNS restarted (dnsmasq PID %d, was %d)", after, before);
+	return 0;
+}
+
+/* C undone: the saved plan's (L's) records back in the DNS pod, as NEW
+ * changed them; what fails is said on stderr, prefixed by WHO. */
+static void dns_undo(struct live_lab *l, const struct plan *new, const struct plan_dns_change *c, const char *who)
+{
+	if (c->machine == PLAN_NONE)
+		return;
+	const struct plan_machine *was = &l->plan.machines[c->machine], *now = &new->machines[c->machine];
+	struct plan_dns_change back = {.machine = c->machine, .restart = c->restart};
+	const char *new_hosts = "", *old_hosts = "";
+	for (size_t i = 0; i < was->n_files; i++) {
+		if (c->config && strcmp(was->files[i].path, TB_DNS_CONFIG) == 0)
+			back.config = was->files[i].content;
+		if (strcmp(was->files[i].path, TB_DNS_HOSTS) == 0)
+			old_hosts = back.hosts = was->files[i].content;
+	}
+	for (size_t i = 0; i < now->n_files; i++)
+		if (strcmp(now->files[i].path, TB_DNS_HOSTS) == 0)
+			new_hosts = now->files[i].content;
+	if (!c->hosts)
+		back.hosts = NULL;
+	plan_dns_probe(new_hosts, old_hosts, &back);
+	char pids[128];
+	struct tb_err e;
+	if (dns_apply(l, &back, pids, sizeof(pids), &e) < 0)
+		fprintf(stderr, "testbed %s: putting cluster DNS's old records back: %s; bring the lab down and up\n",
+			who, e.msg);
 }
 
 static int apply_or_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands,
@@ -161,9 +214,18 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		lab_apply_undo(&l, &changes, cmd->name);
 		goto out;
 	}
+	/* Cluster DNS after the rules: a failure there puts both back. */
+	char dns_said[128] = "";
+	if (changes.dns.machine != PLAN_NONE && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0) {
+		command_fail(cmd, rc, "%s", e.msg);
+		lab_apply_undo(&l, &changes, cmd->name);
+		dns_undo(&l, &np, &changes.dns, cmd->name);
+		goto out;
+	}
 	if (lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
 		command_fail(cmd, rc, "%s", e.msg);
 		lab_apply_undo(&l, &changes, cmd->name);
+		dns_undo(&l, &np, &changes.dns, cmd->name);
 		goto out;
 	}
 	rc = TB_EXIT_OK;
@@ -173,8 +235,9 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 			l.plan.machines[s->machine].name, s->u.sysctl.key, s->u.sysctl.value);
 	}
 	if (!o->quiet)
-		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name,
-		       changes.n_tables, changes.n_tables == 1 ? "" : "s", now_ms() - t0);
+		printf("%s: %zu nftables table%s changed%s%s in %lld ms; no machine restarted\n", name,
+		       changes.n_tables, changes.n_tables == 1 ? "" : "s", dns_said[0] ? ", " : "", dns_said,
+		       now_ms() - t0);
 out:
 	diag_print(&d, stderr);
 	diag_free(&d);

@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "model/cluster_dns.h"
+
 /* Keys of the plan's JSON shape that apply may change (machines and steps
  * compared below). kubeProxy: KubeProxyConfiguration is no kind apply
  * takes, so only its presence changes, with the lab's first Service. */
@@ -32,8 +34,95 @@ static const char *str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* Is M cluster DNS's server, whose two files (plan_dns.h) apply rewrites? */
+static bool is_dns_server(const struct plan *p, const struct plan_machine *m)
+{
+	return p->dns_address && m->kind == MACHINE_POD && m->namespace &&
+	       strcmp(m->namespace, TB_DNS_NAMESPACE) == 0 && strcmp(plan_machine_object_name(m), TB_DNS_POD) == 0;
+}
+
+static bool is_dns_file(const char *path)
+{
+	return strcmp(path, TB_DNS_CONFIG) == 0 || strcmp(path, TB_DNS_HOSTS) == 0;
+}
+
+/* FILES (a machine's, as JSON) without cluster DNS's two. */
+static void drop_dns_files(cJSON *files)
+{
+	for (cJSON *f = files ? files->child : NULL, *next; f; f = next) {
+		next = f->next;
+		if (is_dns_file(str(f, "path")))
+			cJSON_Delete(cJSON_DetachItemViaPointer(files, f));
+	}
+}
+
+static const char *file_content(const struct plan_machine *m, const char *path)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (strcmp(m->files[i].path, path) == 0)
+			return m->files[i].content;
+	return NULL;
+}
+
+static bool has_line(const char *text, const char *line, size_t len)
+{
+	for (const char *at = text; *at;) {
+		const char *end = strchrnul(at, '\n');
+		if ((size_t)(end - at) == len && memcmp(at, line, len) == 0)
+			return true;
+		at = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* The first line of FROM that TO has not, as a probe: "ADDRESS NAME". */
+static bool first_missing(const char *from, const char *to, bool present, struct plan_dns_change *c)
+{
+	for (const char *at = from; *at;) {
+		const char *end = strchrnul(at, '\n');
+		size_t len = (size_t)(end - at);
+		if (len && !has_line(to, at, len)) {
+			autofree char *line = xasprintf("%.*s", (int)len, at);
+			char *space = strchr(line, ' ');
+			uint32_t a;
+			if (space && (*space = '\0', ipv4_addr_parse(line, &a)) && strlen(space + 1) < sizeof(c->probe_name)) {
+				snprintf(c->probe_name, sizeof(c->probe_name), "%s", space + 1);
+				c->probe_address = a;
+				c->probe_present = present;
+				return true;
+			}
+		}
+		at = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+bool plan_dns_probe(const char *old_hosts, const char *new_hosts, struct plan_dns_change *c)
+{
+	c->probe_name[0] = '\0';
+	c->probe_address = 0;
+	return first_missing(new_hosts, old_hosts, true, c) || first_missing(old_hosts, new_hosts, false, c);
+}
+
+/* What changes in the DNS server's files (machine I of both plans). */
+static void dns_diff(const struct plan *old, const struct plan *new, size_t i, struct plan_dns_change *c)
+{
+	const struct plan_machine *ma = &old->machines[i], *mb = &new->machines[i];
+	const char *conf_a = file_content(ma, TB_DNS_CONFIG), *conf_b = file_content(mb, TB_DNS_CONFIG);
+	const char *hosts_a = file_content(ma, TB_DNS_HOSTS), *hosts_b = file_content(mb, TB_DNS_HOSTS);
+	if (conf_b && (!conf_a || strcmp(conf_a, conf_b) != 0))
+		c->config = conf_b;
+	if (hosts_b && (!hosts_a || strcmp(hosts_a, hosts_b) != 0))
+		c->hosts = hosts_b;
+	if (!c->config && !c->hosts)
+		return;
+	c->machine = i;
+	c->restart = c->config != NULL;
+	plan_dns_probe(hosts_a ? hosts_a : "", hosts_b ? hosts_b : "", c);
+}
+
 static int machines_diff(const struct plan *old, const struct plan *new, const cJSON *a, const cJSON *b,
-			 struct tb_err *e)
+			 struct plan_dns_change *dns, struct tb_err *e)
 {
 	for (size_t i = 0; i < new->n_machines; i++)
 		if (plan_find(old, new->machines[i].name) == PLAN_NONE)
@@ -52,16 +141,22 @@ static int machines_diff(const struct plan *old, const struct plan *new, const c
 		if (strcmp(name, str(mb, "name")) != 0)
 			return tb_fail(e, "apply cannot reorder the lab's machines (%s is now %s): bring the lab down "
 					  "and up", name, str(mb, "name"));
-		const cJSON *fa = cJSON_GetObjectItemCaseSensitive(ma, "files");
-		const cJSON *fb = cJSON_GetObjectItemCaseSensitive(mb, "files");
-		if ((fa || fb) && !cJSON_Compare(fa, fb, true))
-			return tb_fail(e,
-				       "apply cannot change the files in %s's root%s: bring the lab down and up",
-				       name,
-				       new->dns_address && strcmp(name, "coredns") == 0
-					       ? " (cluster DNS's records: a Service added, removed or renamed)"
-					       : "");
+		/* Cluster DNS's records may change (lab/lab_dns.h rewrites
+		 * them); every other file stays as up wrote it. */
+		bool dns_server = is_dns_server(old, &old->machines[i]) && is_dns_server(new, &new->machines[i]);
 		cJSON *ca = cJSON_Duplicate(ma, true), *cb = cJSON_Duplicate(mb, true);
+		if (dns_server) {
+			drop_dns_files(cJSON_GetObjectItemCaseSensitive(ca, "files"));
+			drop_dns_files(cJSON_GetObjectItemCaseSensitive(cb, "files"));
+			dns_diff(old, new, i, dns);
+		}
+		const cJSON *fa = cJSON_GetObjectItemCaseSensitive(ca, "files");
+		const cJSON *fb = cJSON_GetObjectItemCaseSensitive(cb, "files");
+		if ((fa || fb) && !cJSON_Compare(fa, fb, true)) {
+			cJSON_Delete(ca);
+			cJSON_Delete(cb);
+			return tb_fail(e, "apply cannot change the files in %s's root: bring the lab down and up", name);
+		}
 		/* A pod's labels only feed selectors: policies' and Services'. */
 		cJSON_DeleteItemFromObjectCaseSensitive(ca, "labels");
 		cJSON_DeleteItemFromObjectCaseSensitive(cb, "labels");
@@ -169,18 +264,18 @@ void plan_changes_free(struct plan_changes *c)
 	free(c->tables);
 	free(c->sysctls);
 	free(c->kept);
-	*c = (struct plan_changes){0};
+	*c = (struct plan_changes){.dns.machine = PLAN_NONE};
 }
 
 int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e)
 {
-	*c = (struct plan_changes){0};
+	*c = (struct plan_changes){.dns.machine = PLAN_NONE};
 	struct plan_nft_change **changes = &c->tables;
 	size_t *n = &c->n_tables;
 	cJSON *a = shape(old), *b = shape(new);
 	/* Machines first: a new pod changes much else (addresses, routes,
 	 * neighbours), and is what to name. */
-	int rc = machines_diff(old, new, a, b, e);
+	int rc = machines_diff(old, new, a, b, &c->dns, e);
 	for (const cJSON *k = a->child; k && rc == 0; k = k->next) {
 		if (!is_changeable(k->string) && !cJSON_Compare(k, cJSON_GetObjectItemCaseSensitive(b, k->string), true))
 			rc = tb_fail(e, "apply cannot change the lab's \"%s\" (see `testbed plan`): bring the lab down "

@@ -1,0 +1,141 @@
+# testbed apply / delete and cluster DNS (cli/cmd_apply.c, lab/lab_dns.c):
+# on examples/dns/by-name (as lab apd-dns), a Service applied, deleted or
+# renamed is resolved (or NXDOMAIN) from a pod right after apply returns;
+# a hosts-only change reloads dnsmasq (its PID stays), a named port's SRV
+# record restarts it (a new PID); no machine restarts either way.
+bats_require_minimum_version 1.5.0
+load helpers
+
+LAB=apd-dns
+
+setup_file() {
+	require_lab_sandbox
+	use_lab_dirs
+	local ex=$REPO/examples/dns/by-name
+	jq --arg k8s "$ex/k8s/" --arg pod "$REPO/images/pod.tar.zst" --arg node "$REPO/images/node.tar.zst" \
+		'.name = "apd-dns" | .manifests = [$k8s] | .images = {pod: $pod, node: $node} | del(.expect)' \
+		"$ex/lab.json" >"$BATS_FILE_TMPDIR/lab.json"
+	testbed_up "$BATS_FILE_TMPDIR/lab.json"
+}
+
+setup() {
+	use_lab_dirs
+}
+
+teardown_file() {
+	use_lab_dirs
+	testbed_teardown
+}
+
+# pids: every machine's PID, as status records them.
+pids() {
+	"$TESTBED" status --json "$LAB" | jq -c '[.labs[].machines[].pid]'
+}
+
+# dnsmasq_pid: the DNS server's PID, the child of pod kube-system/coredns's init.
+dnsmasq_pid() {
+	local init
+	init=$("$TESTBED" status --json "$LAB" | jq -r '.labs[].machines[] | select(.name | endswith("coredns")) | .pid')
+	for p in $(cat "/proc/$init/task/$init/children"); do
+		[ "$(cat "/proc/$p/comm")" = dnsmasq ] && echo "$p"
+	done
+}
+
+# expect JSON: check the running lab against the expectations JSON (a list).
+expect() {
+	printf '%s\n' "$1" >"$BATS_TEST_TMPDIR/expect.json"
+	run "$TESTBED" check --retries 0 "$LAB" --expect "$BATS_TEST_TMPDIR/expect.json"
+}
+
+cluster_ip() {
+	"$TESTBED" plan --format json "$LAB" | jq -r --arg n "$1" '.services[] | select(.namespace == "shop" and .name == $n) | .clusterIP'
+}
+
+# service NAME [PORTNAME]: a Service NAME of shop for the web pods, port 80
+# (named PORTNAME when given: an SRV record).
+service() {
+	local ports='[{port: 80, targetPort: 8080}]'
+	[ -z "${2:-}" ] || ports="[{name: $2, port: 80, targetPort: 8080}]"
+	printf 'apiVersion: v1\nkind: Service\nmetadata: {name: %s, namespace: shop}\nspec:\n  selector: {app: web}\n  ports: %s\n' \
+		"$1" "$ports" >"$BATS_FILE_TMPDIR/$1.yaml"
+}
+
+@test "a Service applied resolves from a pod right after apply; dnsmasq reloaded its hosts file, its PID and every machine's stay" {
+	service api
+	before=$(pids)
+	server=$(dnsmasq_pid)
+	[ -n "$server" ]
+	expect '[{"from": "front/client", "to": "api.shop", "proto": "dns", "result": "fail", "failure": "nxdomain"}]'
+	assert_success
+	run "$TESTBED" apply "$LAB" "$BATS_FILE_TMPDIR/api.yaml"
+	assert_success
+	assert_output --partial "cluster DNS reloaded its records (dnsmasq PID $server kept)"
+	assert_output --partial "no machine restarted"
+	ip=$(cluster_ip api)
+	[ -n "$ip" ]
+	expect "[{\"from\": \"front/client\", \"to\": \"api.shop\", \"proto\": \"dns\", \"addresses\": [\"$ip\"]},
+		{\"from\": \"front/client\", \"to\": \"api.shop\", \"answeredBy\": \"shop/app=web\"}]"
+	assert_success
+	assert_equal "$(dnsmasq_pid)" "$server"
+	assert_equal "$(pids)" "$before"
+	# The saved plan is the one a topology declaring the objects gives.
+	run jq -r '.machines[] | select(.name | endswith("coredns")) | .files[] | select(.path == "/etc/dnsmasq.hosts") | .content' \
+		"$TESTBED_STATE_DIR/$LAB/plan.json"
+	assert_output --partial "$ip api.shop.svc.cluster.local"
+	run "$TESTBED" exec "$LAB" kube-system/coredns cat /etc/dnsmasq.hosts
+	assert_output --partial "$ip api.shop.svc.cluster.local"
+}
+
+@test "the Service deleted: NXDOMAIN right after delete" {
+	before=$(pids)
+	run "$TESTBED" delete "$LAB" "$BATS_FILE_TMPDIR/api.yaml"
+	assert_success
+	assert_output --partial "cluster DNS reloaded its records"
+	expect '[{"from": "front/client", "to": "api.shop", "proto": "dns", "result": "fail", "failure": "nxdomain"},
+		{"from": "front/client", "to": "web.shop", "answeredBy": "shop/app=web"}]'
+	assert_success
+	assert_equal "$(pids)" "$before"
+}
+
+@test "a Service renamed (the new applied, the old deleted): the new name resolves, the old is NXDOMAIN" {
+	service api
+	service api-v2
+	run "$TESTBED" apply "$LAB" "$BATS_FILE_TMPDIR/api.yaml"
+	assert_success
+	before=$(pids)
+	run "$TESTBED" apply "$LAB" "$BATS_FILE_TMPDIR/api-v2.yaml"
+	assert_success
+	run "$TESTBED" delete "$LAB" "$BATS_FILE_TMPDIR/api.yaml"
+	assert_success
+	ip=$(cluster_ip api-v2)
+	expect "[{\"from\": \"front/client\", \"to\": \"api-v2.shop\", \"proto\": \"dns\", \"addresses\": [\"$ip\"]},
+		{\"from\": \"front/client\", \"to\": \"api.shop\", \"proto\": \"dns\", \"result\": \"fail\", \"failure\": \"nxdomain\"}]"
+	assert_success
+	assert_equal "$(pids)" "$before"
+	run "$TESTBED" delete "$LAB" "$BATS_FILE_TMPDIR/api-v2.yaml"
+	assert_success
+}
+
+@test "a named port's SRV record: dnsmasq restarts (a new PID), every machine's PID stays; its CNAME still answers" {
+	service grpc grpc
+	before=$(pids)
+	server=$(dnsmasq_pid)
+	run "$TESTBED" apply "$LAB" "$BATS_FILE_TMPDIR/grpc.yaml"
+	assert_success
+	assert_output --partial "cluster DNS restarted (dnsmasq PID "
+	assert_output --partial ", was $server)"
+	expect '[{"from": "front/client", "to": "_grpc._tcp.grpc.shop.svc.cluster.local", "proto": "dns", "type": "SRV",
+		"records": ["grpc.shop.svc.cluster.local:80"]},
+		{"from": "front/client", "to": "store.shop", "answeredBy": "shop/app=web"}]'
+	assert_success
+	now=$(dnsmasq_pid)
+	[ -n "$now" ] && [ "$now" != "$server" ]
+	assert_equal "$(pids)" "$before"
+	run "$TESTBED" delete "$LAB" "$BATS_FILE_TMPDIR/grpc.yaml"
+	assert_success
+	assert_output --partial "cluster DNS restarted"
+	expect '[{"from": "front/client", "to": "_grpc._tcp.grpc.shop.svc.cluster.local", "proto": "dns", "type": "SRV",
+		"result": "fail", "failure": "nxdomain"}]'
+	assert_success
+	assert_equal "$(pids)" "$before"
+}
