@@ -274,3 +274,76 @@ TEST(plan_diff_refuses_a_new_pod_by_name)
 	plan_free(&a);
 	plan_free(&b);
 }
+
+#define SERVICE_NAMED(name, port)                                                                            \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"" name "\"}, \"spec\": " \
+	"{\"selector\": {\"app\": \"web\"}, \"ports\": [{" port "\"port\": 80}]}}"
+
+TEST(plan_diff_dns_hosts_change_reloads_with_a_probe)
+{
+	/* A second Service: a new A record, in the hosts file only. */
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " SERVICE_NAMED("t", "")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.dns.machine != PLAN_NONE);
+	CHECK_STR(b.machines[pc.dns.machine].name, "coredns");
+	CHECK(pc.dns.hosts != NULL);
+	CHECK(pc.dns.config == NULL);
+	CHECK(!pc.dns.restart);
+	CHECK_STR(pc.dns.probe_name, "t.default.svc.cluster.local");
+	CHECK(pc.dns.probe_present);
+	CHECK(pc.dns.probe_address != 0);
+	uint32_t added = pc.dns.probe_address;
+	plan_changes_free(&pc);
+	/* Back: the record removed, probed as gone. */
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), 0);
+	CHECK_STR(pc.dns.probe_name, "t.default.svc.cluster.local");
+	CHECK(!pc.dns.probe_present);
+	CHECK(pc.dns.probe_address == added);
+	plan_changes_free(&pc);
+	/* The same records: nothing for DNS. */
+	CHECK_INT(plan_diff(&a, &a, &pc, &e), 0);
+	CHECK(pc.dns.machine == PLAN_NONE);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_diff_dns_named_port_restarts)
+{
+	/* A named port: an SRV record, which only the configuration gives. */
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE_NAMED("s", "\"name\": \"http\", ")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.dns.machine != PLAN_NONE);
+	CHECK(pc.dns.config != NULL);
+	CHECK(strstr(pc.dns.config, "srv-host=_http._tcp.s.default.svc.cluster.local,") != NULL);
+	CHECK(pc.dns.hosts == NULL);
+	CHECK(pc.dns.restart);
+	CHECK_INT((int)pc.dns.probe_address, 0);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_dns_probe_finds_added_then_removed_lines)
+{
+	struct plan_dns_change c;
+	CHECK(plan_dns_probe("10.0.0.1 a.x\n10.0.0.2 b.x\n", "10.0.0.1 a.x\n10.0.0.3 b.x\n", &c));
+	CHECK_STR(c.probe_name, "b.x");
+	CHECK(c.probe_present);
+	CHECK(c.probe_address == 0x0a000003);
+	CHECK(plan_dns_probe("10.0.0.1 a.x\n10.0.0.2 b.x\n", "10.0.0.1 a.x\n", &c));
+	CHECK_STR(c.probe_name, "b.x");
+	CHECK(!c.probe_present);
+	CHECK(!plan_dns_probe("10.0.0.1 a.x\n", "10.0.0.1 a.x\n", &c));
+	CHECK_INT((int)c.probe_address, 0);
+}
