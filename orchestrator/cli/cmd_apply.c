@@ -171,8 +171,11 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	 * message names the file that brought the problem, at its line); the
 	 * lab changes only once every one is in. */
 	topology = xstrdup(l.plan.topology);
-	dir_copy = xstrdup(l.plan.topology);
-	const char *dir = dirname(dir_copy);
+	/* Relative paths (images) as up resolved them: the topology's folder,
+	 * or the working directory of an up from standard input. */
+	const cJSON *set_dir = cJSON_GetObjectItemCaseSensitive(set, "dir");
+	dir_copy = xstrdup(cJSON_IsString(set_dir) ? set_dir->valuestring : l.plan.topology);
+	const char *dir = cJSON_IsString(set_dir) ? dir_copy : dirname(dir_copy);
 	for (int i = 1; i < n; i++) {
 		struct json_doc *in = json_doc_load_manifest(operands[i], &d);
 		if (!in)

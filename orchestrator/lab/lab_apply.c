@@ -33,11 +33,12 @@ static cJSON *objects_of_file(const char *file, struct diag *d)
 	return set;
 }
 
-char *lab_objects_of_file(const char *file, struct diag *d)
+char *lab_objects_text(cJSON *source, cJSON *where, const char *dir)
 {
-	cJSON *set = objects_of_file(file, d);
-	if (!set)
-		return NULL;
+	cJSON *set = cJSON_CreateObject();
+	cJSON_AddItemToObject(set, "source", source);
+	cJSON_AddItemToObject(set, "where", where);
+	cJSON_AddStringToObject(set, "dir", dir);
 	char *text = cJSON_PrintUnformatted(set);
 	cJSON_Delete(set);
 	char *copy = xstrdup(text);
@@ -63,6 +64,13 @@ cJSON *lab_objects_load(const struct live_lab *l, struct diag *d)
 	}
 	if (errno != ENOENT) {
 		diag_error_at(d, 0, 0, "%s: %s", path, e.msg);
+		return NULL;
+	}
+	/* A lab up kept no objects for (an older testbed's): its topology
+	 * file, read again; standard input cannot be. */
+	if (strcmp(l->plan.topology, JSON_DOC_STDIN_NAME) == 0) {
+		diag_error_at(d, 0, 0, "lab %s was brought up from standard input by a testbed that kept no objects "
+				       "for apply (%s): bring it down and up again", l->plan.lab, path);
 		return NULL;
 	}
 	return objects_of_file(l->plan.topology, d);

@@ -22,6 +22,10 @@ setup() {
 	use_lab_dirs
 }
 
+teardown() {
+	"$TESTBED" down apd-stdin >/dev/null 2>&1 || true
+}
+
 teardown_file() {
 	use_lab_dirs
 	testbed_teardown
@@ -138,4 +142,37 @@ service() {
 		"result": "fail", "failure": "nxdomain"}]'
 	assert_success
 	assert_equal "$(pids)" "$before"
+}
+
+@test "a lab brought up from standard input keeps its objects: apply works on it, its relative image paths as up read them" {
+	local lab=apd-stdin dir=$BATS_TEST_TMPDIR/cwd
+	mkdir -p "$dir/images"
+	ln -s "$REPO/images/pod.tar.zst" "$REPO/images/node.tar.zst" "$dir/images/"
+	cat >"$BATS_TEST_TMPDIR/deny.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-b}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  policyTypes: [Ingress]
+YAML
+	(cd "$dir" && "$TESTBED" up --quiet - <<'JSON'
+{"name": "apd-stdin", "images": {"pod": "images/pod.tar.zst", "node": "images/node.tar.zst"},
+ "nodes": [{"name": "n1", "pods": [{"name": "a", "labels": {"app": "a"}}, {"name": "b", "labels": {"app": "b"}}]}]}
+JSON
+	)
+	run jq -r '.dir' "$TESTBED_STATE_DIR/$lab/objects.json"
+	assert_output "$dir"
+	run "$TESTBED" check --explain "$lab" a b
+	assert_success
+	assert_output --partial "policies: allowed"
+	# From another working directory: the images are the ones up read.
+	run "$TESTBED" apply "$lab" "$BATS_TEST_TMPDIR/deny.yaml"
+	assert_success
+	run "$TESTBED" check --explain "$lab" a b
+	assert_success
+	assert_output --partial "policies: denied"
+	run "$TESTBED" delete "$lab" "$BATS_TEST_TMPDIR/deny.yaml"
+	assert_success
+	"$TESTBED" down "$lab"
 }
