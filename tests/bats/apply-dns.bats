@@ -144,6 +144,55 @@ service() {
 	assert_equal "$(pids)" "$before"
 }
 
+# rulesets: every node's nft list ruleset, each under its name.
+rulesets() {
+	for n in node1 node2; do
+		echo "== $n"
+		"$TESTBED" exec "$LAB" "$n" nft list ruleset
+	done
+}
+
+@test "a node refusing its rule set midway: every node's rules, the saved plan and the objects stay as before, exit 3 naming the node" {
+	# node2 holds a table of the policies' name that only its creator may
+	# change (nftables' owner flag, held by an nft -i kept open): the
+	# kernel refuses apply's transaction there, after node1 took its own.
+	local node2 fifo=$BATS_TEST_TMPDIR/owner
+	node2=$("$TESTBED" status --json "$LAB" | jq -r '.labs[].machines[] | select(.name == "node2") | .pid')
+	mkfifo "$fifo"
+	nsenter --net="/proc/$node2/ns/net" nft -i <"$fifo" >/dev/null 2>&1 &
+	holder=$!
+	exec {owner}>"$fifo"
+	echo "add table ip testbed-netpol { flags owner; }" >&"$owner"
+	for _ in $(seq 50); do
+		"$TESTBED" exec "$LAB" node2 nft list table ip testbed-netpol >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	rules=$(rulesets)
+	plan=$("$TESTBED" plan "$LAB")
+	objects=$(sha256sum <"$TESTBED_STATE_DIR/$LAB/objects.json")
+	before=$(pids)
+	printf 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n' \
+		>"$BATS_TEST_TMPDIR/deny.yaml"
+	run "$TESTBED" apply "$LAB" "$BATS_TEST_TMPDIR/deny.yaml"
+	after=$(rulesets)
+	exec {owner}>&-
+	wait "$holder" || true
+	assert_failure 3
+	assert_output --partial "node2"
+	assert_output --partial "ip testbed-netpol"
+	assert_output --partial "Operation not permitted"
+	diff -u <(echo "$rules") <(echo "$after")
+	# The owner gone, its table went with it.
+	run "$TESTBED" exec "$LAB" node2 nft list table ip testbed-netpol
+	assert_failure
+	assert_equal "$("$TESTBED" plan "$LAB")" "$plan"
+	assert_equal "$(sha256sum <"$TESTBED_STATE_DIR/$LAB/objects.json")" "$objects"
+	assert_equal "$(pids)" "$before"
+	# node1 took the policy and gave it back: nothing denies there.
+	expect '[{"from": "front/client", "to": "web.shop", "answeredBy": "shop/app=web"}]'
+	assert_success
+}
+
 @test "a lab brought up from standard input keeps its objects: apply works on it, its relative image paths as up read them" {
 	local lab=apd-stdin dir=$BATS_TEST_TMPDIR/cwd
 	mkdir -p "$dir/images"
