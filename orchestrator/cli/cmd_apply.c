@@ -237,10 +237,15 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		fprintf(stderr, "note: %s: %s stays %s (what it was before the lab set it is not known)\n",
 			l.plan.machines[s->machine].name, s->u.sysctl.key, s->u.sysctl.value);
 	}
-	if (!o->quiet)
-		printf("%s: %zu nftables table%s changed%s%s in %lld ms; no machine restarted\n", name,
-		       changes.n_tables, changes.n_tables == 1 ? "" : "s", dns_said[0] ? ", " : "", dns_said,
+	if (!o->quiet) {
+		char routes[64] = "";
+		if (changes.n_routes)
+			snprintf(routes, sizeof(routes), ", %zu gateway route%s changed", changes.n_routes,
+				 changes.n_routes == 1 ? "" : "s");
+		printf("%s: %zu nftables table%s changed%s%s%s in %lld ms; no machine restarted\n", name,
+		       changes.n_tables, changes.n_tables == 1 ? "" : "s", routes, dns_said[0] ? ", " : "", dns_said,
 		       now_ms() - t0);
+	}
 out:
 	diag_print(&d, stderr);
 	diag_free(&d);

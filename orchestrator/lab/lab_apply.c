@@ -125,6 +125,11 @@ int lab_apply_changes(struct live_lab *l, const struct plan_changes *pc, struct 
 	exec_ctx_init(&ctx, &batch, l->netns);
 	struct steps_walk walk = {.threads = n > 1 ? (unsigned)n : 0};
 	int rc = steps_apply(&ctx, &walk, e);
+	/* The gateway's routes once the nodes' rules take their addresses. */
+	for (size_t i = 0; rc == 0 && i < pc->n_routes; i++) {
+		const struct plan_route_change *r = &pc->routes[i];
+		rc = step_route_change(&ctx, r->new ? r->new : r->old, !r->new, e);
+	}
 	exec_ctx_close(&ctx);
 	for (size_t i = 0; i < k; i++) {
 		if (steps[i].kind == STEP_SYSCTL) {
@@ -152,7 +157,12 @@ int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *
 
 void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who)
 {
-	struct plan_changes back = {.tables = xcalloc(c->n_tables + 1, sizeof(*back.tables)), .n_tables = c->n_tables};
+	struct plan_changes back = {.tables = xcalloc(c->n_tables + 1, sizeof(*back.tables)), .n_tables = c->n_tables,
+				    .routes = xcalloc(c->n_routes + 1, sizeof(*back.routes)), .n_routes = c->n_routes};
+	/* Routes back as the saved plan has them: each change reversed,
+	 * which holds whether or not it was made (replace; delete of none). */
+	for (size_t i = 0; i < c->n_routes; i++)
+		back.routes[i] = (struct plan_route_change){c->routes[i].new, c->routes[i].old};
 	for (size_t i = 0; i < c->n_tables; i++) {
 		back.tables[i] = (struct plan_nft_change){c->tables[i].machine, c->tables[i].table, NULL};
 		for (size_t k = 0; k < l->plan.n_steps; k++) {
@@ -166,4 +176,5 @@ void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char
 	if (lab_apply_changes(l, &back, &e) < 0)
 		fprintf(stderr, "testbed %s: putting the old rules back: %s; bring the lab down and up\n", who, e.msg);
 	free(back.tables);
+	free(back.routes);
 }

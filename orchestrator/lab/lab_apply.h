@@ -25,11 +25,13 @@ char *lab_objects_text(cJSON *source, cJSON *where, const char *dir);
 int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *e);
 int lab_objects_write(const struct lab_dir *d, const char *text, struct tb_err *e);
 /* Applies C to the running lab: the sysctl settings, then each machine's
- * changed tables in one nftables transaction, machines side by side. */
+ * changed tables in one nftables transaction, machines side by side, then
+ * the gateway's routes to Services' addresses. */
 int lab_apply_changes(struct live_lab *l, const struct plan_changes *c, struct tb_err *e);
 
 /* After a failure: the tables C changed back to the saved plan's (L's),
- * each replaced whole, so that the lab stays as that plan says; what
+ * each replaced whole, and its routes as that plan has them, so that the
+ * lab stays as that plan says; what
  * fails here is said on stderr, prefixed by WHO. The settings C added
  * stay: they only let bridged traffic reach the rules. */
 void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who);

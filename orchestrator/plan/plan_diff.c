@@ -172,22 +172,53 @@ static int machines_diff(const struct plan *old, const struct plan *new, const c
 	return 0;
 }
 
-static bool changeable_step(const cJSON *s)
+/* Is S the gateway's route to a load balancer's or an external IP's
+ * address of P's Services (plan_services.c's announce: a /32 by next
+ * hops, no device)? */
+static bool service_route(const struct plan *p, const struct step *s)
 {
-	return strcmp(str(s, "kind"), "nft") == 0 || strcmp(str(s, "kind"), "sysctl") == 0;
+	if (s->kind != STEP_ROUTE || p->machines[s->machine].kind != MACHINE_GATEWAY || s->u.route.dst.len != 32 ||
+	    s->u.route.dev[0] || !s->u.route.via)
+		return false;
+	uint32_t a = s->u.route.dst.addr;
+	for (size_t i = 0; i < p->n_services; i++) {
+		const struct plan_service *sv = &p->services[i];
+		for (size_t k = 0; k < sv->n_load_balancer_ips; k++)
+			if (sv->load_balancer_ips[k] == a)
+				return true;
+		for (size_t k = 0; k < sv->n_external_ips; k++)
+			if (sv->external_ips[k] == a)
+				return true;
+	}
+	return false;
 }
 
-/* The steps other than rule sets and sysctl settings must be the same, in
- * the same order. */
-static int steps_diff(const cJSON *a, const cJSON *b, struct tb_err *e)
+/* Step I of P (its JSON S) is one apply may change: a rule set, a
+ * setting, a Service's route on the gateway. */
+static bool changeable_step(const struct plan *p, size_t i, const cJSON *s)
 {
-	const cJSON *sa = cJSON_GetObjectItemCaseSensitive(a, "steps")->child;
-	const cJSON *sb = cJSON_GetObjectItemCaseSensitive(b, "steps")->child;
+	if (strcmp(str(s, "kind"), "nft") == 0 || strcmp(str(s, "kind"), "sysctl") == 0)
+		return true;
+	return i < p->n_steps && service_route(p, &p->steps[i]);
+}
+
+/* The steps other than rule sets, sysctl settings and Services' routes
+ * must be the same, in the same order. */
+static int steps_diff(const struct plan *old, const struct plan *new, const cJSON *a, const cJSON *b,
+		      struct tb_err *e)
+{
+	const cJSON *la = cJSON_GetObjectItemCaseSensitive(a, "steps");
+	const cJSON *lb = cJSON_GetObjectItemCaseSensitive(b, "steps");
+	/* The JSON's steps are the plan's, one for one. */
+	if ((size_t)cJSON_GetArraySize(la) != old->n_steps || (size_t)cJSON_GetArraySize(lb) != new->n_steps)
+		return tb_fail(e, "apply cannot compare the lab's steps: bring the lab down and up");
+	const cJSON *sa = la->child, *sb = lb->child;
+	size_t ia = 0, ib = 0;
 	for (;;) {
-		while (sa && changeable_step(sa))
-			sa = sa->next;
-		while (sb && changeable_step(sb))
-			sb = sb->next;
+		while (sa && changeable_step(old, ia, sa))
+			sa = sa->next, ia++;
+		while (sb && changeable_step(new, ib, sb))
+			sb = sb->next, ib++;
 		if (!sa && !sb)
 			return 0;
 		if (!sa || !sb || !cJSON_Compare(sa, sb, true)) {
@@ -196,8 +227,52 @@ static int steps_diff(const cJSON *a, const cJSON *b, struct tb_err *e)
 					  "down and up",
 				       str(s, "kind"), str(s, "machine"), str(s, "note")[0] ? ": " : "", str(s, "note"));
 		}
-		sa = sa->next;
-		sb = sb->next;
+		sa = sa->next, ia++;
+		sb = sb->next, ib++;
+	}
+}
+
+static bool same_route(const struct step_route *a, const struct step_route *b)
+{
+	if (a->via != b->via || a->n_also_via != b->n_also_via || a->table != b->table)
+		return false;
+	for (size_t i = 0; i < a->n_also_via; i++)
+		if (a->also_via[i] != b->also_via[i])
+			return false;
+	return true;
+}
+
+static const struct step *route_to(const struct plan *p, const struct step *like)
+{
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct step *s = &p->steps[i];
+		if (service_route(p, s) && s->machine == like->machine && s->u.route.dst.addr == like->u.route.dst.addr &&
+		    s->u.route.table == like->u.route.table)
+			return s;
+	}
+	return NULL;
+}
+
+/* The gateway's routes to Services' addresses: added, replaced where
+ * their next hops change, deleted. */
+static void routes_diff(const struct plan *old, const struct plan *new, struct plan_changes *c)
+{
+	for (size_t i = 0; i < new->n_steps; i++) {
+		const struct step *s = &new->steps[i];
+		if (!service_route(new, s))
+			continue;
+		const struct step *was = route_to(old, s);
+		if (was && same_route(&was->u.route, &s->u.route))
+			continue;
+		c->routes = xrealloc(c->routes, (c->n_routes + 1) * sizeof(*c->routes));
+		c->routes[c->n_routes++] = (struct plan_route_change){was, s};
+	}
+	for (size_t i = 0; i < old->n_steps; i++) {
+		const struct step *s = &old->steps[i];
+		if (service_route(old, s) && !route_to(new, s)) {
+			c->routes = xrealloc(c->routes, (c->n_routes + 1) * sizeof(*c->routes));
+			c->routes[c->n_routes++] = (struct plan_route_change){s, NULL};
+		}
 	}
 }
 
@@ -264,6 +339,7 @@ void plan_changes_free(struct plan_changes *c)
 	free(c->tables);
 	free(c->sysctls);
 	free(c->kept);
+	free(c->routes);
 	*c = (struct plan_changes){.dns.machine = PLAN_NONE};
 }
 
@@ -286,7 +362,7 @@ int plan_diff(const struct plan *old, const struct plan *new, struct plan_change
 		if (!is_changeable(k->string) && !cJSON_GetObjectItemCaseSensitive(a, k->string))
 			rc = tb_fail(e, "apply cannot add \"%s\" to the lab's plan: bring the lab down and up",
 				     k->string);
-	rc = rc == 0 ? steps_diff(a, b, e) : rc;
+	rc = rc == 0 ? steps_diff(old, new, a, b, e) : rc;
 	rc = rc == 0 ? sysctls_diff(old, new, c, e) : rc;
 	cJSON_Delete(a);
 	cJSON_Delete(b);
@@ -311,5 +387,6 @@ int plan_diff(const struct plan *old, const struct plan *new, struct plan_change
 	}
 	if (*n > 1)
 		qsort(*changes, *n, sizeof(**changes), by_machine);
+	routes_diff(old, new, c);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * lab was brought up from with the plan of its edited objects: nftables
  * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings,
  * the Services, namespaces and policies the plan carries, pods' labels,
+ * the gateway's routes to load balancers' and external IPs' addresses,
  * and cluster DNS's records (its server's two files). Anything else (a pod
  * added or removed, an address, a link, a route, another file in a
  * machine's root) needs the lab brought down
@@ -18,6 +19,14 @@ struct plan_nft_change {
 	size_t machine; /* in both plans: their machines are the same */
 	const char *table;   /* "ip testbed-netpol": borrowed from a plan */
 	const char *ruleset; /* borrowed from NEW; NULL: delete the table */
+};
+
+/* A route the gateway has for a LoadBalancer's or an external IP's
+ * address (equal-cost over the nodes announcing it): OLD's, NEW's, or
+ * both where its next hops change. Steps borrowed from the plans. */
+struct plan_route_change {
+	const struct step *old; /* NULL: added */
+	const struct step *new; /* NULL: deleted */
 };
 
 /* Cluster DNS's records changed: the files of the DNS pod (plan_dns.h)
@@ -48,6 +57,8 @@ struct plan_changes {
 	 * they were before the lab set them is not known, so they stay. */
 	const struct step **kept;
 	size_t n_kept;
+	struct plan_route_change *routes;
+	size_t n_routes;
 	struct plan_dns_change dns;
 };
 

@@ -347,3 +347,45 @@ TEST(plan_dns_probe_finds_added_then_removed_lines)
 	CHECK(!plan_dns_probe("10.0.0.1 a.x\n", "10.0.0.1 a.x\n", &c));
 	CHECK_INT((int)c.probe_address, 0);
 }
+
+#define LB_SERVICE(ip)                                                                                       \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"lb\"}, \"spec\": "    \
+	"{\"type\": \"LoadBalancer\", \"selector\": {\"app\": \"web\"}, \"ports\": [{\"port\": 80}]}, "        \
+	"\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"" ip "\"}]}}}"
+
+TEST(plan_diff_adds_replaces_and_deletes_load_balancer_routes)
+{
+	struct plan a, b, c;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " LB_SERVICE("192.0.2.20")), &b));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " LB_SERVICE("192.0.2.21")), &c));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	/* The gateway's route to the new address, equal-cost over both nodes. */
+	CHECK_INT(pc.n_routes, 1);
+	CHECK(pc.routes[0].old == NULL);
+	CHECK(pc.routes[0].new->u.route.dst.addr == 0xc0000214);
+	CHECK_INT(pc.routes[0].new->u.route.n_also_via, 1);
+	CHECK_STR(b.machines[pc.routes[0].new->machine].name, "gateway");
+	/* Its multipath hashing is a setting apply adds. */
+	bool hash = false;
+	for (size_t i = 0; i < pc.n_sysctls; i++)
+		hash = hash || strcmp(pc.sysctls[i]->u.sysctl.key, "net/ipv4/fib_multipath_hash_policy") == 0;
+	CHECK(hash);
+	plan_changes_free(&pc);
+	/* Another address: one route goes, one comes. */
+	CHECK_INT(plan_diff(&b, &c, &pc, &e), 0);
+	CHECK_INT(pc.n_routes, 2);
+	plan_changes_free(&pc);
+	/* The Service gone: its route deleted. */
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), 0);
+	CHECK_INT(pc.n_routes, 1);
+	CHECK(pc.routes[0].new == NULL);
+	CHECK(pc.routes[0].old->u.route.dst.addr == 0xc0000214);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+	plan_free(&c);
+}
