@@ -2,7 +2,10 @@
 # on examples/dns/by-name (as lab apd-dns), a Service applied, deleted or
 # renamed is resolved (or NXDOMAIN) from a pod right after apply returns;
 # a hosts-only change reloads dnsmasq (its PID stays), a named port's SRV
-# record restarts it (a new PID); no machine restarts either way.
+# record restarts it (a new PID); no machine restarts either way. Also:
+# the rollback when a node refuses its rule set midway, a lab brought up
+# from standard input (apd-stdin), and a LoadBalancer's gateway route
+# (examples/services/loadbalancer as apd-lb).
 bats_require_minimum_version 1.5.0
 load helpers
 
@@ -23,7 +26,9 @@ setup() {
 }
 
 teardown() {
-	"$TESTBED" down apd-stdin >/dev/null 2>&1 || true
+	for lab in apd-stdin apd-lb; do
+		"$TESTBED" down "$lab" >/dev/null 2>&1 || true
+	done
 }
 
 teardown_file() {
@@ -223,5 +228,49 @@ JSON
 	assert_output --partial "policies: denied"
 	run "$TESTBED" delete "$lab" "$BATS_TEST_TMPDIR/deny.yaml"
 	assert_success
+	"$TESTBED" down "$lab"
+}
+
+@test "a LoadBalancer Service applied: the gateway's equal-cost route comes, the outside reaches it; deleted, the route goes" {
+	local lab=apd-lb ex=$REPO/examples/services/loadbalancer
+	jq --arg k8s "$ex/k8s/" --arg pod "$REPO/images/pod.tar.zst" --arg node "$REPO/images/node.tar.zst" \
+		'.name = "apd-lb" | .manifests = [$k8s] | .images = {pod: $pod, node: $node} | del(.expect)' \
+		"$ex/lab.json" >"$BATS_TEST_TMPDIR/lb.json"
+	"$TESTBED" up --quiet "$BATS_TEST_TMPDIR/lb.json"
+	cat >"$BATS_TEST_TMPDIR/lb2.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: web-2, namespace: shop}
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+status:
+  loadBalancer:
+    ingress: [{ip: 192.0.2.20}]
+YAML
+	printf '[{"from": "internet", "to": "ip:192.0.2.20:80", "requests": 10, "answeredBy": "shop/app=web"}]\n' >"$BATS_TEST_TMPDIR/reach.json"
+	printf '[{"from": "internet", "to": "ip:192.0.2.20:80", "result": "fail"}]\n' >"$BATS_TEST_TMPDIR/gone.json"
+	before=$("$TESTBED" status --json "$lab" | jq -c '[.labs[].machines[].pid]')
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/gone.json"
+	assert_success
+	run "$TESTBED" apply "$lab" "$BATS_TEST_TMPDIR/lb2.yaml"
+	assert_success
+	assert_output --partial "1 gateway route changed"
+	run "$TESTBED" exec "$lab" gateway ip route show 192.0.2.20
+	assert_success
+	# Equal-cost over both nodes, as up routes the example's own 192.0.2.10.
+	assert_equal "$(printf '%s\n' "$output" | grep -c 'nexthop via')" 2
+	assert_equal "$("$TESTBED" exec "$lab" gateway ip route show 192.0.2.10 | tail -n +2)" "$(printf '%s\n' "$output" | tail -n +2)"
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/reach.json"
+	assert_success
+	run "$TESTBED" delete "$lab" "$BATS_TEST_TMPDIR/lb2.yaml"
+	assert_success
+	assert_output --partial "1 gateway route changed"
+	run "$TESTBED" exec "$lab" gateway ip route show 192.0.2.20
+	assert_output ""
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/gone.json"
+	assert_success
+	assert_equal "$("$TESTBED" status --json "$lab" | jq -c '[.labs[].machines[].pid]')" "$before"
 	"$TESTBED" down "$lab"
 }
