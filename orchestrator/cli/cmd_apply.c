@@ -14,19 +14,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check/dns_served.h"
+#include "check/served.h"
 #include "cli/commands.h"
 #include "cli/compile.h"
 #include "lab/lab_apply.h"
 #include "lab/lab_dns.h"
+#include "lab/lab_ingress.h"
+#include "lab/lab_pod.h"
 #include "lab/live.h"
 #include "model/cluster_dns.h"
 #include "model/compile.h"
+#include "model/ingress.h"
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
 #include "model/k8s_apply.h"
 #include "model/topology.h"
 #include "model/yamldoc.h"
+#include "plan/ingress_nginx.h"
 #include "plan/plan_diff.h"
 #include "steps/step.h"
 #include "util/diag.h"
@@ -99,7 +103,7 @@ static int dns_apply(struct live_lab *l, const struct plan_dns_change *c, char *
 	autofree char *fallback = xasprintf("%s.%s.svc.%s", TB_DNS_SERVICE, TB_DNS_NAMESPACE, l->plan.cluster_domain);
 	if (dns_wait_served(l->netns[c->machine], m->address, c, fallback, DNS_SERVED_TIMEOUT_MS, e) < 0)
 		return -1;
-	if (!after && !(after = lab_dns_server_pid(l, c->machine, e)))
+	if (!after && !(after = lab_pod_workload_pid(l, c->machine, e)))
 		return -1;
 	if (after == before)
 		snprintf(pids, size, "cluster DNS reloaded its records (dnsmasq PID %d kept)", before);
@@ -134,6 +138,41 @@ static void dns_undo(struct live_lab *l, const struct plan *new, const struct pl
 	if (dns_apply(l, &back, pids, sizeof(pids), &e) < 0)
 		fprintf(stderr, "testbed %s: putting cluster DNS's old records back: %s; bring the lab down and up\n",
 			who, e.msg);
+}
+
+#define INGRESS_SERVED_TIMEOUT_MS 5000
+
+/* C's nginx.conf into L's ingress controller, served before this returns;
+ * *SAID what happened. */
+static int ingress_apply(struct live_lab *l, const struct plan_ingress_change *c, char *said, size_t size,
+			 struct tb_err *e)
+{
+	pid_t was, now;
+	if (lab_ingress_update(l, c, &was, e) < 0 ||
+	    ingress_wait_served(l->netns[c->machine], c, INGRESS_SERVED_TIMEOUT_MS, e) < 0 ||
+	    !(now = lab_pod_workload_pid(l, c->machine, e)))
+		return -1;
+	snprintf(said, size, "the ingress controller restarted nginx (PID %d, was %d)", now, was);
+	return 0;
+}
+
+/* C undone: the saved plan's (L's) nginx.conf back; what fails is said on
+ * stderr, prefixed by WHO. */
+static void ingress_undo(struct live_lab *l, const struct plan_ingress_change *c, const char *who)
+{
+	if (c->machine == PLAN_NONE)
+		return;
+	const struct plan_machine *was = &l->plan.machines[c->machine];
+	struct plan_ingress_change back = {.machine = c->machine};
+	for (size_t i = 0; i < was->n_files; i++)
+		if (strcmp(was->files[i].path, INGRESS_NGINX_CONF) == 0)
+			back.config = was->files[i].content;
+	char said[128];
+	struct tb_err e;
+	if (!back.config || !ingress_nginx_checksum(back.config, back.checksum) ||
+	    ingress_apply(l, &back, said, sizeof(said), &e) < 0)
+		fprintf(stderr, "testbed %s: putting the ingress controller's old nginx.conf back: %s; bring the lab down "
+				"and up\n", who, back.config ? e.msg : "the saved plan has none");
 }
 
 static int apply_or_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands,
@@ -219,16 +258,15 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	}
 	/* Cluster DNS after the rules: a failure there puts both back. */
 	char dns_said[128] = "";
-	if (changes.dns.machine != PLAN_NONE && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0) {
+	char ingress_said[128] = "";
+	if ((changes.dns.machine != PLAN_NONE && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0) ||
+	    (changes.ingress.machine != PLAN_NONE &&
+	     ingress_apply(&l, &changes.ingress, ingress_said, sizeof(ingress_said), &e) < 0) ||
+	    lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
 		command_fail(cmd, rc, "%s", e.msg);
 		lab_apply_undo(&l, &changes, cmd->name);
 		dns_undo(&l, &np, &changes.dns, cmd->name);
-		goto out;
-	}
-	if (lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
-		command_fail(cmd, rc, "%s", e.msg);
-		lab_apply_undo(&l, &changes, cmd->name);
-		dns_undo(&l, &np, &changes.dns, cmd->name);
+		ingress_undo(&l, &changes.ingress, cmd->name);
 		goto out;
 	}
 	rc = TB_EXIT_OK;
@@ -242,9 +280,9 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		if (changes.n_routes)
 			snprintf(routes, sizeof(routes), ", %zu gateway route%s changed", changes.n_routes,
 				 changes.n_routes == 1 ? "" : "s");
-		printf("%s: %zu nftables table%s changed%s%s%s in %lld ms; no machine restarted\n", name,
+		printf("%s: %zu nftables table%s changed%s%s%s%s%s in %lld ms; no machine restarted\n", name,
 		       changes.n_tables, changes.n_tables == 1 ? "" : "s", routes, dns_said[0] ? ", " : "", dns_said,
-		       now_ms() - t0);
+		       ingress_said[0] ? ", " : "", ingress_said, now_ms() - t0);
 	}
 out:
 	diag_print(&d, stderr);

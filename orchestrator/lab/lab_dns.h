@@ -19,8 +19,5 @@
  * seen); with SIGHUP both are the one PID. */
 int lab_dns_update(struct live_lab *l, const struct plan_dns_change *c, pid_t *old_pid, pid_t *new_pid,
 		   struct tb_err *e);
-/* The PID of dnsmasq in L's DNS pod MACHINE (the init's child running
- * the pod's command), or 0 with E set. */
-pid_t lab_dns_server_pid(struct live_lab *l, size_t machine, struct tb_err *e);
 
 #endif

@@ -7,12 +7,14 @@
 #include <cjson/cJSON.h>
 
 #include "model/cluster_dns.h"
+#include "model/ingress.h"
+#include "plan/ingress_nginx.h"
 
 /* Keys of the plan's JSON shape that apply may change (machines and steps
  * compared below). kubeProxy: KubeProxyConfiguration is no kind apply
  * takes, so only its presence changes, with the lab's first Service. */
-static const char *const changeable[] = {"machines", "steps",    "services",  "namespaces",
-					 "policies", "kubeProxy", NULL};
+static const char *const changeable[] = {"machines", "steps",     "services", "namespaces",
+					 "policies", "kubeProxy", "ingress",  NULL};
 
 static bool is_changeable(const char *key)
 {
@@ -41,17 +43,19 @@ static bool is_dns_server(const struct plan *p, const struct plan_machine *m)
 	       strcmp(m->namespace, TB_DNS_NAMESPACE) == 0 && strcmp(plan_machine_object_name(m), TB_DNS_POD) == 0;
 }
 
-static bool is_dns_file(const char *path)
+/* Is machine I P's ingress controller, whose nginx.conf apply rewrites? */
+static bool is_ingress_controller(const struct plan *p, size_t i)
 {
-	return strcmp(path, TB_DNS_CONFIG) == 0 || strcmp(path, TB_DNS_HOSTS) == 0;
+	return p->ingress.n_servers && p->ingress.controller == i;
 }
 
-/* FILES (a machine's, as JSON) without cluster DNS's two. */
-static void drop_dns_files(cJSON *files)
+/* FILES (a machine's, as JSON) without those at paths A and B (B may be
+ * NULL). */
+static void drop_files(cJSON *files, const char *a, const char *b)
 {
 	for (cJSON *f = files ? files->child : NULL, *next; f; f = next) {
 		next = f->next;
-		if (is_dns_file(str(f, "path")))
+		if (strcmp(str(f, "path"), a) == 0 || (b && strcmp(str(f, "path"), b) == 0))
 			cJSON_Delete(cJSON_DetachItemViaPointer(files, f));
 	}
 }
@@ -122,7 +126,7 @@ static void dns_diff(const struct plan *old, const struct plan *new, size_t i, s
 }
 
 static int machines_diff(const struct plan *old, const struct plan *new, const cJSON *a, const cJSON *b,
-			 struct plan_dns_change *dns, struct tb_err *e)
+			 struct plan_dns_change *dns, struct plan_ingress_change *ingress, struct tb_err *e)
 {
 	for (size_t i = 0; i < new->n_machines; i++)
 		if (plan_find(old, new->machines[i].name) == PLAN_NONE)
@@ -146,9 +150,22 @@ static int machines_diff(const struct plan *old, const struct plan *new, const c
 		bool dns_server = is_dns_server(old, &old->machines[i]) && is_dns_server(new, &new->machines[i]);
 		cJSON *ca = cJSON_Duplicate(ma, true), *cb = cJSON_Duplicate(mb, true);
 		if (dns_server) {
-			drop_dns_files(cJSON_GetObjectItemCaseSensitive(ca, "files"));
-			drop_dns_files(cJSON_GetObjectItemCaseSensitive(cb, "files"));
+			drop_files(cJSON_GetObjectItemCaseSensitive(ca, "files"), TB_DNS_CONFIG, TB_DNS_HOSTS);
+			drop_files(cJSON_GetObjectItemCaseSensitive(cb, "files"), TB_DNS_CONFIG, TB_DNS_HOSTS);
 			dns_diff(old, new, i, dns);
+		}
+		/* So may the ingress controller's nginx.conf (Ingresses). */
+		if (is_ingress_controller(old, i) && is_ingress_controller(new, i)) {
+			drop_files(cJSON_GetObjectItemCaseSensitive(ca, "files"), INGRESS_NGINX_CONF, NULL);
+			drop_files(cJSON_GetObjectItemCaseSensitive(cb, "files"), INGRESS_NGINX_CONF, NULL);
+			const char *was = file_content(&old->machines[i], INGRESS_NGINX_CONF);
+			const char *now = file_content(&new->machines[i], INGRESS_NGINX_CONF);
+			if (now && (!was || strcmp(was, now) != 0)) {
+				ingress->machine = i;
+				ingress->config = now;
+				if (!ingress_nginx_checksum(now, ingress->checksum))
+					ingress->checksum[0] = '\0';
+			}
 		}
 		const cJSON *fa = cJSON_GetObjectItemCaseSensitive(ca, "files");
 		const cJSON *fb = cJSON_GetObjectItemCaseSensitive(cb, "files");
@@ -340,18 +357,18 @@ void plan_changes_free(struct plan_changes *c)
 	free(c->sysctls);
 	free(c->kept);
 	free(c->routes);
-	*c = (struct plan_changes){.dns.machine = PLAN_NONE};
+	*c = (struct plan_changes){.dns.machine = PLAN_NONE, .ingress.machine = PLAN_NONE};
 }
 
 int plan_diff(const struct plan *old, const struct plan *new, struct plan_changes *c, struct tb_err *e)
 {
-	*c = (struct plan_changes){.dns.machine = PLAN_NONE};
+	*c = (struct plan_changes){.dns.machine = PLAN_NONE, .ingress.machine = PLAN_NONE};
 	struct plan_nft_change **changes = &c->tables;
 	size_t *n = &c->n_tables;
 	cJSON *a = shape(old), *b = shape(new);
 	/* Machines first: a new pod changes much else (addresses, routes,
 	 * neighbours), and is what to name. */
-	int rc = machines_diff(old, new, a, b, &c->dns, e);
+	int rc = machines_diff(old, new, a, b, &c->dns, &c->ingress, e);
 	for (const cJSON *k = a->child; k && rc == 0; k = k->next) {
 		if (!is_changeable(k->string) && !cJSON_Compare(k, cJSON_GetObjectItemCaseSensitive(b, k->string), true))
 			rc = tb_fail(e, "apply cannot change the lab's \"%s\" (see `testbed plan`): bring the lab down "

@@ -3,7 +3,8 @@
  * rule sets (kube-proxy, NetworkPolicy, egress), sysctl settings,
  * the Services, namespaces and policies the plan carries, pods' labels,
  * the gateway's routes to load balancers' and external IPs' addresses,
- * and cluster DNS's records (its server's two files). Anything else (a pod
+ * cluster DNS's records (its server's two files) and the ingress
+ * controller's nginx.conf. Anything else (a pod
  * added or removed, an address, a link, a route, another file in a
  * machine's root) needs the lab brought down
  * and up, and is an error naming the first such difference. Pure data. */
@@ -45,6 +46,16 @@ struct plan_dns_change {
 	bool probe_present;
 };
 
+/* The ingress controller's nginx.conf changed (Ingresses, IngressClasses,
+ * their Services): written again, and nginx restarted (lab/lab_ingress.h).
+ * It serves the new file once its status server answers with CHECKSUM
+ * (ingress_nginx.h). */
+struct plan_ingress_change {
+	size_t machine;     /* the controller pod, in both plans; PLAN_NONE: no change */
+	const char *config; /* NEW's nginx.conf */
+	char checksum[17];
+};
+
 /* What to do to a running lab: the sysctl settings NEW adds (the first
  * NetworkPolicy or Service of a lab makes its nodes pass bridged traffic
  * through their rules), then the tables that change. */
@@ -60,6 +71,7 @@ struct plan_changes {
 	struct plan_route_change *routes;
 	size_t n_routes;
 	struct plan_dns_change dns;
+	struct plan_ingress_change ingress;
 };
 
 /* 0 with the changes in *C (plan_changes_free), or -1 with E naming what

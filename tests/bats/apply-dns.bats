@@ -26,7 +26,7 @@ setup() {
 }
 
 teardown() {
-	for lab in apd-stdin apd-lb; do
+	for lab in apd-stdin apd-lb apd-ing; do
 		"$TESTBED" down "$lab" >/dev/null 2>&1 || true
 	done
 }
@@ -271,6 +271,51 @@ YAML
 	assert_output ""
 	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/gone.json"
 	assert_success
+	assert_equal "$("$TESTBED" status --json "$lab" | jq -c '[.labs[].machines[].pid]')" "$before"
+	"$TESTBED" down "$lab"
+}
+
+@test "an Ingress applied: nginx restarts with the new nginx.conf (a new PID, every machine's stays) and serves the new host right after; deleted, 404 again" {
+	local lab=apd-ing ex=$REPO/examples/ingress
+	jq --arg k8s "$ex/k8s/" --arg pod "$REPO/images/pod.tar.zst" --arg node "$REPO/images/node.tar.zst" \
+		'.name = "apd-ing" | .manifests = [$k8s] | .images = {pod: $pod, node: $node} | del(.expect)' \
+		"$ex/lab.json" >"$BATS_TEST_TMPDIR/ing.json"
+	"$TESTBED" up --quiet "$BATS_TEST_TMPDIR/ing.json"
+	cat >"$BATS_TEST_TMPDIR/new.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: new, namespace: shop}
+spec:
+  ingressClassName: nginx
+  rules:
+    - host: new.example.com
+      http:
+        paths:
+          - {path: /, pathType: Prefix, backend: {service: {name: cart, port: {name: api}}}}
+YAML
+	printf '[{"from": "internet", "to": "ingress:new.example.com/", "status": 404}, {"from": "internet", "to": "ingress:shop.example.com/cart", "answeredBy": "shop/app=cart"}]\n' >"$BATS_TEST_TMPDIR/before.json"
+	printf '[{"from": "internet", "to": "ingress:new.example.com/", "requests": 10, "answeredBy": "shop/app=cart"}, {"from": "internet", "to": "ingress:shop.example.com/cart", "answeredBy": "shop/app=cart"}]\n' >"$BATS_TEST_TMPDIR/after.json"
+	local init nginx
+	init=$("$TESTBED" status --json "$lab" | jq -r '.labs[].machines[] | select(.name | endswith("ingress-nginx-controller")) | .pid')
+	nginx=$(tr -d " " <"/proc/$init/task/$init/children")
+	[ -n "$nginx" ]
+	before=$("$TESTBED" status --json "$lab" | jq -c '[.labs[].machines[].pid]')
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/before.json"
+	assert_success
+	run "$TESTBED" apply "$lab" "$BATS_TEST_TMPDIR/new.yaml"
+	assert_success
+	assert_output --partial "the ingress controller restarted nginx (PID "
+	assert_output --partial ", was $nginx)"
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/after.json"
+	assert_success
+	run "$TESTBED" exec "$lab" ingress-nginx/ingress-nginx-controller grep -c new.example.com /etc/nginx/ingress-nginx.conf
+	assert_success
+	run "$TESTBED" delete "$lab" "$BATS_TEST_TMPDIR/new.yaml"
+	assert_success
+	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/before.json"
+	assert_success
+	now=$(tr -d " " <"/proc/$init/task/$init/children")
+	[ -n "$now" ] && [ "$now" != "$nginx" ]
 	assert_equal "$("$TESTBED" status --json "$lab" | jq -c '[.labs[].machines[].pid]')" "$before"
 	"$TESTBED" down "$lab"
 }

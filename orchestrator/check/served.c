@@ -1,6 +1,6 @@
-/* Cluster DNS serving what apply changed: see dns_served.h. */
+/* Servers serving what apply changed: see served.h. */
 #define _GNU_SOURCE
-#include "check/dns_served.h"
+#include "check/served.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,9 +11,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "check/dns.h"
+#include "plan/ingress_nginx.h"
 #include "steps/netlink.h"
 #include "util/ipv4.h"
 
@@ -91,4 +93,53 @@ int dns_wait_served(int netns, uint32_t server, const struct plan_dns_change *c,
 	char addr[IPV4_PREFIX_STRLEN];
 	return tb_fail(e, "cluster DNS (%s) did not serve the new records within %d ms: %s: %s", ipv4_addr_format(server, addr),
 		       timeout_ms, name, said);
+}
+
+/* The body of one GET of the checksum, or "" (*SAID: why). */
+static void ask_checksum(int netns, char *body, size_t size, char *said, size_t said_size)
+{
+	body[0] = '\0';
+	struct tb_err e;
+	autoclose int fd = netns_socket(netns, AF_INET, SOCK_STREAM, &e);
+	if (fd < 0) {
+		snprintf(said, said_size, "%s", e.msg);
+		return;
+	}
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 500 * 1000};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(INGRESS_NGINX_STATUS_PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	static const char request[] = "GET " INGRESS_NGINX_CHECKSUM_PATH " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) < 0 || write_all(fd, request, sizeof(request) - 1) < 0) {
+		snprintf(said, said_size, "%s", strerror(errno));
+		return;
+	}
+	char buf[1024];
+	size_t used = 0;
+	ssize_t n;
+	while (used + 1 < sizeof(buf) && ((n = read(fd, buf + used, sizeof(buf) - 1 - used)) > 0 || (n < 0 && errno == EINTR)))
+		used += n > 0 ? (size_t)n : 0;
+	buf[used] = '\0';
+	const char *at = strstr(buf, "\r\n\r\n");
+	if (!at) {
+		snprintf(said, said_size, "no HTTP answer");
+		return;
+	}
+	snprintf(body, size, "%s", at + 4);
+	snprintf(said, said_size, "checksum %s", body);
+}
+
+int ingress_wait_served(int netns, const struct plan_ingress_change *c, int timeout_ms, struct tb_err *e)
+{
+	char said[sizeof(e->msg)] = "no answer", body[64];
+	long long deadline = now_ms() + timeout_ms;
+	while (now_ms() < deadline) {
+		ask_checksum(netns, body, sizeof(body), said, sizeof(said));
+		if (strcmp(body, c->checksum) == 0)
+			return 0;
+		usleep(RETRY_MS * 1000);
+	}
+	return tb_fail(e, "the ingress controller did not serve its new nginx.conf (checksum %s) within %d ms: %s "
+			  "(see its log)", c->checksum, timeout_ms, said);
 }
