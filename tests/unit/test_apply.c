@@ -11,6 +11,7 @@
 #include "model/jsondoc.h"
 #include "model/k8s_apply.h"
 #include "plan/plan.h"
+#include "plan/ingress_nginx.h"
 #include "plan/plan_diff.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -275,6 +276,14 @@ TEST(plan_diff_refuses_a_new_pod_by_name)
 	plan_free(&b);
 }
 
+static const char *file_of(const struct plan_machine *m, const char *path)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (strcmp(m->files[i].path, path) == 0)
+			return m->files[i].content;
+	return "";
+}
+
 #define SERVICE_NAMED(name, port)                                                                            \
 	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"" name "\"}, \"spec\": " \
 	"{\"selector\": {\"app\": \"web\"}, \"ports\": [{" port "\"port\": 80}]}}"
@@ -388,4 +397,34 @@ TEST(plan_diff_adds_replaces_and_deletes_load_balancer_routes)
 	plan_free(&a);
 	plan_free(&b);
 	plan_free(&c);
+}
+
+#define INGRESS(host)                                                                                        \
+	"{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": \"Ingress\", \"metadata\": {\"name\": \"i\"}, "  \
+	"\"spec\": {\"ingressClassName\": \"nginx\", \"rules\": [{\"host\": \"" host "\", \"http\": {\"paths\": " \
+	"[{\"path\": \"/\", \"pathType\": \"Prefix\", \"backend\": {\"service\": {\"name\": \"s\", \"port\": "   \
+	"{\"number\": 80}}}}]}}]}}"
+
+TEST(plan_diff_ingress_rewrites_nginx_conf_with_its_checksum)
+{
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " INGRESS("a.example.com")), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " INGRESS("b.example.com")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.ingress.machine == b.ingress.controller);
+	CHECK(strstr(pc.ingress.config, "server_name b.example.com") != NULL);
+	CHECK_INT((int)strlen(pc.ingress.checksum), 16);
+	char other[17];
+	CHECK(ingress_nginx_checksum(file_of(&a.machines[a.ingress.controller], "/etc/nginx/ingress-nginx.conf"), other));
+	CHECK(strcmp(other, pc.ingress.checksum) != 0);
+	CHECK(pc.dns.machine == PLAN_NONE);
+	plan_changes_free(&pc);
+	CHECK_INT(plan_diff(&a, &a, &pc, &e), 0);
+	CHECK(pc.ingress.machine == PLAN_NONE);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
 }
