@@ -175,6 +175,27 @@ TEST(apply_refuses_other_kinds_and_nameless_objects)
 	edit_free(&x);
 }
 
+TEST(apply_takes_ingress_classes_cluster_scoped)
+{
+	/* An IngressClass has no namespace: one given is not part of its
+	 * name, as a Namespace's is not. */
+	struct edit x;
+	edit(&x, "[{\"kind\": \"IngressClass\", \"apiVersion\": \"networking.k8s.io/v1\", \"metadata\": "
+		 "{\"name\": \"nginx\"}, \"spec\": {\"controller\": \"k8s.io/ingress-nginx\"}}]",
+	     false);
+	CHECK(x.ok);
+	int n = cJSON_GetArraySize(x.objects);
+	struct json_doc *doc = json_doc_parse("in.json",
+					      "[{\"kind\": \"IngressClass\", \"apiVersion\": \"networking.k8s.io/v1\", "
+					      "\"metadata\": {\"name\": \"nginx\", \"namespace\": \"other\"}}]",
+					      &x.d);
+	struct docwalk w = {.doc = doc, .d = &x.d, .columns = true};
+	CHECK(k8s_set_edit(x.objects, x.where, &w, true));
+	CHECK_INT(cJSON_GetArraySize(x.objects), n - 1);
+	json_doc_free(doc);
+	edit_free(&x);
+}
+
 /* ---- plan_diff ---- */
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
