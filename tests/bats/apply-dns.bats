@@ -80,6 +80,7 @@ service() {
 	assert_success
 	assert_output --partial "cluster DNS reloaded its records (dnsmasq PID $server kept)"
 	assert_output --partial "no machine restarted"
+	echo "# $output" >&3
 	ip=$(cluster_ip api)
 	[ -n "$ip" ]
 	expect "[{\"from\": \"front/client\", \"to\": \"api.shop\", \"proto\": \"dns\", \"addresses\": [\"$ip\"]},
@@ -133,6 +134,7 @@ service() {
 	assert_success
 	assert_output --partial "cluster DNS restarted (dnsmasq PID "
 	assert_output --partial ", was $server)"
+	echo "# $output" >&3
 	expect '[{"from": "front/client", "to": "_grpc._tcp.grpc.shop.svc.cluster.local", "proto": "dns", "type": "SRV",
 		"records": ["grpc.shop.svc.cluster.local:80"]},
 		{"from": "front/client", "to": "store.shop", "answeredBy": "shop/app=web"}]'
@@ -306,6 +308,7 @@ YAML
 	assert_success
 	assert_output --partial "the ingress controller restarted nginx (PID "
 	assert_output --partial ", was $nginx)"
+	echo "# $output" >&3
 	run "$TESTBED" check "$lab" --expect "$BATS_TEST_TMPDIR/after.json"
 	assert_success
 	run "$TESTBED" exec "$lab" ingress-nginx/ingress-nginx-controller grep -c new.example.com /etc/nginx/ingress-nginx.conf
