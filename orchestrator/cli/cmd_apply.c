@@ -259,14 +259,21 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	/* Cluster DNS after the rules: a failure there puts both back. */
 	char dns_said[128] = "";
 	char ingress_said[128] = "";
-	if ((changes.dns.machine != PLAN_NONE && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0) ||
-	    (changes.ingress.machine != PLAN_NONE &&
-	     ingress_apply(&l, &changes.ingress, ingress_said, sizeof(ingress_said), &e) < 0) ||
-	    lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
+	/* What was touched is put back, a server that failed midway too. */
+	bool dns_touched = changes.dns.machine != PLAN_NONE, ingress_touched = false;
+	bool failed = dns_touched && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0;
+	if (!failed && changes.ingress.machine != PLAN_NONE) {
+		ingress_touched = true;
+		failed = ingress_apply(&l, &changes.ingress, ingress_said, sizeof(ingress_said), &e) < 0;
+	}
+	failed = failed || lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0;
+	if (failed) {
 		command_fail(cmd, rc, "%s", e.msg);
 		lab_apply_undo(&l, &changes, cmd->name);
-		dns_undo(&l, &np, &changes.dns, cmd->name);
-		ingress_undo(&l, &changes.ingress, cmd->name);
+		if (dns_touched)
+			dns_undo(&l, &np, &changes.dns, cmd->name);
+		if (ingress_touched)
+			ingress_undo(&l, &changes.ingress, cmd->name);
 		goto out;
 	}
 	rc = TB_EXIT_OK;
