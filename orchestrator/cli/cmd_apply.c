@@ -1,12 +1,15 @@
 /* testbed apply NAME FILE... and testbed delete NAME FILE...: kubectl apply
  * -f and delete -f on a running lab. The lab's objects (as its topology and
- * manifests declared them at its first apply, and as applies changed them
- * since: objects.json in its state) are edited (model/k8s_apply.h) and
+ * manifests declared them at up, which keeps them, and as applies changed
+ * them since: objects.json in its state) are edited (model/k8s_apply.h) and
  * compiled again as the lab's topology, through the compiler `up` uses; the
  * new plan must differ from the saved one only where a running lab can
  * change (plan/plan_diff.h). Then each node whose tables change loads them
- * in one nftables transaction, and the new plan is saved: the plan a
- * topology declaring the resulting objects gives. Nothing restarts. */
+ * in one nftables transaction, the gateway's routes to Services' addresses
+ * follow, cluster DNS and the ingress controller take their new files and
+ * serve them, and the new plan is saved: the plan a topology declaring the
+ * resulting objects gives. No machine restarts (dnsmasq or nginx may,
+ * inside their pods); a failure puts back what changed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libgen.h>
