@@ -13,10 +13,10 @@ struct diag;
 
 /* The lab's object set, {"source": a topology document whose "objects"
  * are the lab's Kubernetes objects, "where": "FILE:LINE" of each, "dir":
- * the folder its relative paths resolve against}: as the
- * last apply saved it (objects.json in the lab's state), else read from
- * the topology file and manifests the lab was brought up from. NULL after
- * reporting through D. */
+ * the folder its relative paths resolve against}: as up kept it and the
+ * last apply saved it (objects.json in the lab's state), else (a lab an
+ * older testbed brought up) read from the topology file and manifests the
+ * lab was brought up from. NULL after reporting through D. */
 cJSON *lab_objects_load(const struct live_lab *l, struct diag *d);
 /* The set of SOURCE and WHERE (taken over), whose relative paths resolve
  * against DIR, as JSON text (malloc'd): what up keeps for apply. */
