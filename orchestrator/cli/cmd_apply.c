@@ -1,12 +1,15 @@
 /* testbed apply NAME FILE... and testbed delete NAME FILE...: kubectl apply
  * -f and delete -f on a running lab. The lab's objects (as its topology and
- * manifests declared them at its first apply, and as applies changed them
- * since: objects.json in its state) are edited (model/k8s_apply.h) and
+ * manifests declared them at up, which keeps them, and as applies changed
+ * them since: objects.json in its state) are edited (model/k8s_apply.h) and
  * compiled again as the lab's topology, through the compiler `up` uses; the
  * new plan must differ from the saved one only where a running lab can
  * change (plan/plan_diff.h). Then each node whose tables change loads them
- * in one nftables transaction, and the new plan is saved: the plan a
- * topology declaring the resulting objects gives. Nothing restarts. */
+ * in one nftables transaction, the gateway's routes to Services' addresses
+ * follow, cluster DNS and the ingress controller take their new files and
+ * serve them, and the new plan is saved: the plan a topology declaring the
+ * resulting objects gives. No machine restarts (dnsmasq or nginx may,
+ * inside their pods); a failure puts back what changed. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <libgen.h>
@@ -14,16 +17,23 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check/served.h"
 #include "cli/commands.h"
 #include "cli/compile.h"
 #include "lab/lab_apply.h"
+#include "lab/lab_dns.h"
+#include "lab/lab_ingress.h"
+#include "lab/lab_pod.h"
 #include "lab/live.h"
+#include "model/cluster_dns.h"
 #include "model/compile.h"
+#include "model/ingress.h"
 #include "model/docwalk.h"
 #include "model/jsondoc.h"
 #include "model/k8s_apply.h"
 #include "model/topology.h"
 #include "model/yamldoc.h"
+#include "plan/ingress_nginx.h"
 #include "plan/plan_diff.h"
 #include "steps/step.h"
 #include "util/diag.h"
@@ -83,6 +93,91 @@ static int compile_set(const cJSON *source, const struct json_doc *in, const cha
 	return compile_topology_doc(doc, dir, topology, p, d);
 }
 
+#define DNS_SERVED_TIMEOUT_MS 5000
+
+/* C's records into L's DNS pod, served before this returns: *PIDS, the
+ * dnsmasq PID before and after ("" when unchanged). */
+static int dns_apply(struct live_lab *l, const struct plan_dns_change *c, char *pids, size_t size, struct tb_err *e)
+{
+	pid_t before, after;
+	if (lab_dns_update(l, c, &before, &after, e) < 0)
+		return -1;
+	const struct plan_machine *m = &l->plan.machines[c->machine];
+	autofree char *fallback = xasprintf("%s.%s.svc.%s", TB_DNS_SERVICE, TB_DNS_NAMESPACE, l->plan.cluster_domain);
+	if (dns_wait_served(l->netns[c->machine], m->address, c, fallback, DNS_SERVED_TIMEOUT_MS, e) < 0)
+		return -1;
+	if (!after && !(after = lab_pod_workload_pid(l, c->machine, e)))
+		return -1;
+	if (after == before)
+		snprintf(pids, size, "cluster DNS reloaded its records (dnsmasq PID %d kept)", before);
+	else
+		snprintf(pids, size, "cluster DNS restarted (dnsmasq PID %d, was %d)", after, before);
+	return 0;
+}
+
+/* C undone: the saved plan's (L's) records back in the DNS pod, as NEW
+ * changed them; what fails is said on stderr, prefixed by WHO. */
+static void dns_undo(struct live_lab *l, const struct plan *new, const struct plan_dns_change *c, const char *who)
+{
+	if (c->machine == PLAN_NONE)
+		return;
+	const struct plan_machine *was = &l->plan.machines[c->machine], *now = &new->machines[c->machine];
+	struct plan_dns_change back = {.machine = c->machine, .restart = c->restart};
+	const char *new_hosts = "", *old_hosts = "";
+	for (size_t i = 0; i < was->n_files; i++) {
+		if (c->config && strcmp(was->files[i].path, TB_DNS_CONFIG) == 0)
+			back.config = was->files[i].content;
+		if (strcmp(was->files[i].path, TB_DNS_HOSTS) == 0)
+			old_hosts = back.hosts = was->files[i].content;
+	}
+	for (size_t i = 0; i < now->n_files; i++)
+		if (strcmp(now->files[i].path, TB_DNS_HOSTS) == 0)
+			new_hosts = now->files[i].content;
+	if (!c->hosts)
+		back.hosts = NULL;
+	plan_dns_probe(new_hosts, old_hosts, &back);
+	char pids[128];
+	struct tb_err e;
+	if (dns_apply(l, &back, pids, sizeof(pids), &e) < 0)
+		fprintf(stderr, "testbed %s: putting cluster DNS's old records back: %s; bring the lab down and up\n",
+			who, e.msg);
+}
+
+#define INGRESS_SERVED_TIMEOUT_MS 5000
+
+/* C's nginx.conf into L's ingress controller, served before this returns;
+ * *SAID what happened. */
+static int ingress_apply(struct live_lab *l, const struct plan_ingress_change *c, char *said, size_t size,
+			 struct tb_err *e)
+{
+	pid_t was, now;
+	if (lab_ingress_update(l, c, &was, e) < 0 ||
+	    ingress_wait_served(l->netns[c->machine], c, INGRESS_SERVED_TIMEOUT_MS, e) < 0 ||
+	    !(now = lab_pod_workload_pid(l, c->machine, e)))
+		return -1;
+	snprintf(said, size, "the ingress controller restarted nginx (PID %d, was %d)", now, was);
+	return 0;
+}
+
+/* C undone: the saved plan's (L's) nginx.conf back; what fails is said on
+ * stderr, prefixed by WHO. */
+static void ingress_undo(struct live_lab *l, const struct plan_ingress_change *c, const char *who)
+{
+	if (c->machine == PLAN_NONE)
+		return;
+	const struct plan_machine *was = &l->plan.machines[c->machine];
+	struct plan_ingress_change back = {.machine = c->machine};
+	for (size_t i = 0; i < was->n_files; i++)
+		if (strcmp(was->files[i].path, INGRESS_NGINX_CONF) == 0)
+			back.config = was->files[i].content;
+	char said[128];
+	struct tb_err e;
+	if (!back.config || !ingress_nginx_checksum(back.config, back.checksum) ||
+	    ingress_apply(l, &back, said, sizeof(said), &e) < 0)
+		fprintf(stderr, "testbed %s: putting the ingress controller's old nginx.conf back: %s; bring the lab down "
+				"and up\n", who, back.config ? e.msg : "the saved plan has none");
+}
+
 static int apply_or_delete(const struct command *cmd, const struct cli_options *o, int n, char **operands,
 			   bool delete)
 {
@@ -118,8 +213,11 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 	 * message names the file that brought the problem, at its line); the
 	 * lab changes only once every one is in. */
 	topology = xstrdup(l.plan.topology);
-	dir_copy = xstrdup(l.plan.topology);
-	const char *dir = dirname(dir_copy);
+	/* Relative paths (images) as up resolved them: the topology's folder,
+	 * or the working directory of an up from standard input. */
+	const cJSON *set_dir = cJSON_GetObjectItemCaseSensitive(set, "dir");
+	dir_copy = xstrdup(cJSON_IsString(set_dir) ? set_dir->valuestring : l.plan.topology);
+	const char *dir = cJSON_IsString(set_dir) ? dir_copy : dirname(dir_copy);
 	for (int i = 1; i < n; i++) {
 		struct json_doc *in = json_doc_load_manifest(operands[i], &d);
 		if (!in)
@@ -161,9 +259,24 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		lab_apply_undo(&l, &changes, cmd->name);
 		goto out;
 	}
-	if (lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0) {
+	/* Cluster DNS after the rules: a failure there puts both back. */
+	char dns_said[128] = "";
+	char ingress_said[128] = "";
+	/* What was touched is put back, a server that failed midway too. */
+	bool dns_touched = changes.dns.machine != PLAN_NONE, ingress_touched = false;
+	bool failed = dns_touched && dns_apply(&l, &changes.dns, dns_said, sizeof(dns_said), &e) < 0;
+	if (!failed && changes.ingress.machine != PLAN_NONE) {
+		ingress_touched = true;
+		failed = ingress_apply(&l, &changes.ingress, ingress_said, sizeof(ingress_said), &e) < 0;
+	}
+	failed = failed || lab_save_plan(&l.dir, &np, &e) < 0 || lab_objects_save(&l, text, &e) < 0;
+	if (failed) {
 		command_fail(cmd, rc, "%s", e.msg);
 		lab_apply_undo(&l, &changes, cmd->name);
+		if (dns_touched)
+			dns_undo(&l, &np, &changes.dns, cmd->name);
+		if (ingress_touched)
+			ingress_undo(&l, &changes.ingress, cmd->name);
 		goto out;
 	}
 	rc = TB_EXIT_OK;
@@ -172,9 +285,15 @@ static int apply_or_delete(const struct command *cmd, const struct cli_options *
 		fprintf(stderr, "note: %s: %s stays %s (what it was before the lab set it is not known)\n",
 			l.plan.machines[s->machine].name, s->u.sysctl.key, s->u.sysctl.value);
 	}
-	if (!o->quiet)
-		printf("%s: %zu nftables table%s changed in %lld ms; no machine restarted\n", name,
-		       changes.n_tables, changes.n_tables == 1 ? "" : "s", now_ms() - t0);
+	if (!o->quiet) {
+		char routes[64] = "";
+		if (changes.n_routes)
+			snprintf(routes, sizeof(routes), ", %zu gateway route%s changed", changes.n_routes,
+				 changes.n_routes == 1 ? "" : "s");
+		printf("%s: %zu nftables table%s changed%s%s%s%s%s in %lld ms; no machine restarted\n", name,
+		       changes.n_tables, changes.n_tables == 1 ? "" : "s", routes, dns_said[0] ? ", " : "", dns_said,
+		       ingress_said[0] ? ", " : "", ingress_said, now_ms() - t0);
+	}
 out:
 	diag_print(&d, stderr);
 	diag_free(&d);

@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/commands.h"
+#include "cli/compile.h"
 #include "util/diag.h"
 #include "model/jsondoc.h"
 #include "lab/lab_apply.h"
@@ -59,30 +60,24 @@ int cmd_up(const struct command *cmd, const struct cli_options *o, int n, char *
 	 * (machine.c), and what a copy costs grows with the memory copied. */
 	if (geteuid() == 0 && machine_spawner_start(&e) < 0)
 		return command_fail(cmd, TB_EXIT_SYSTEM, "%s", e.msg);
+	/* The plan, and the objects as read now for `apply` later: from one
+	 * reading of the file (standard input cannot be read twice). */
 	struct plan p;
-	if (command_compile(operands[0], &p) != TB_EXIT_OK) {
+	struct diag d;
+	diag_init(&d, operands[0]);
+	cJSON *source, *where;
+	autofree char *dir = NULL;
+	bool failed = compile_topology_file_source(operands[0], &p, &source, &where, &dir, &d) < 0;
+	diag_print(&d, stderr);
+	diag_free(&d);
+	if (failed) {
 		machine_spawner_stop();
 		return TB_EXIT_USAGE;
 	}
+	autofree char *objects = lab_objects_text(source, where, dir);
 	if (geteuid() != 0) {
 		plan_free(&p);
 		return command_fail(cmd, TB_EXIT_USAGE, "needs root: it creates namespaces, links and mounts");
-	}
-	/* The objects as read now, for `apply` later; standard input cannot be
-	 * read twice (such a lab takes no apply). */
-	autofree char *objects = NULL;
-	if (strcmp(operands[0], JSON_DOC_STDIN) != 0) {
-		struct diag d;
-		diag_init(&d, operands[0]);
-		objects = lab_objects_of_file(operands[0], &d);
-		diag_print(&d, stderr);
-		bool failed = !objects;
-		diag_free(&d);
-		if (failed) {
-			plan_free(&p);
-			machine_spawner_stop();
-			return TB_EXIT_USAGE;
-		}
 	}
 	pid_t *pids;
 	struct progress progress;

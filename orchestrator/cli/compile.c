@@ -28,6 +28,39 @@ int compile_topology_file(const char *file, struct plan *p, struct diag *d)
 	return plan_from_model(t, !from_stdin && realpath(file, abs) ? abs : name, p, d);
 }
 
+int compile_topology_file_source(const char *file, struct plan *p, cJSON **source, cJSON **where, char **dir,
+				 struct diag *d)
+{
+	*p = (struct plan){0};
+	*source = *where = NULL;
+	const char *name = json_doc_file_name(file);
+	if (d->file && strcmp(d->file, file) == 0)
+		d->file = name;
+	/* Read once: standard input cannot be read again. */
+	struct json_doc *doc = json_doc_load(file, d);
+	if (!doc)
+		return -1;
+	autofree char *folder = compile_file_dir(file);
+	*source = compile_source_of(doc, folder, where, d);
+	if (!*source) {
+		json_doc_free(doc);
+		return -1;
+	}
+	struct tb_topology *t = compile_model_doc(doc, folder, d);
+	char abs[PATH_MAX];
+	bool from_stdin = name != file;
+	if (!t || plan_from_model(t, !from_stdin && realpath(file, abs) ? abs : name, p, d) < 0) {
+		cJSON_Delete(*source);
+		cJSON_Delete(*where);
+		*source = *where = NULL;
+		return -1;
+	}
+	*dir = realpath(folder, NULL);
+	if (!*dir)
+		*dir = xstrdup(folder);
+	return 0;
+}
+
 int compile_topology_doc(struct json_doc *doc, const char *dir, const char *topology, struct plan *p,
 			 struct diag *d)
 {

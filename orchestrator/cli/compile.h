@@ -11,6 +11,14 @@
 /* 0, or -1 after reporting every error found through D. */
 int compile_topology_file(const char *file, struct plan *p, struct diag *d);
 
+/* The same, reading FILE once, with the Kubernetes objects it declares
+ * (model/compile.h's compile_source_of: *SOURCE and *WHERE) and the folder
+ * its relative paths resolve against, absolute (*DIR, malloc'd): what up
+ * keeps for apply, standard input's too. */
+#include <cjson/cJSON.h>
+int compile_topology_file_source(const char *file, struct plan *p, cJSON **source, cJSON **where, char **dir,
+				 struct diag *d);
+
 struct json_doc;
 /* The same for DOC, which this takes over: DIR resolves its relative paths,
  * TOPOLOGY is the file the plan names (apply's edited object set, compiled

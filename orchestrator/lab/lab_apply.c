@@ -33,11 +33,12 @@ static cJSON *objects_of_file(const char *file, struct diag *d)
 	return set;
 }
 
-char *lab_objects_of_file(const char *file, struct diag *d)
+char *lab_objects_text(cJSON *source, cJSON *where, const char *dir)
 {
-	cJSON *set = objects_of_file(file, d);
-	if (!set)
-		return NULL;
+	cJSON *set = cJSON_CreateObject();
+	cJSON_AddItemToObject(set, "source", source);
+	cJSON_AddItemToObject(set, "where", where);
+	cJSON_AddStringToObject(set, "dir", dir);
 	char *text = cJSON_PrintUnformatted(set);
 	cJSON_Delete(set);
 	char *copy = xstrdup(text);
@@ -63,6 +64,13 @@ cJSON *lab_objects_load(const struct live_lab *l, struct diag *d)
 	}
 	if (errno != ENOENT) {
 		diag_error_at(d, 0, 0, "%s: %s", path, e.msg);
+		return NULL;
+	}
+	/* A lab up kept no objects for (an older testbed's): its topology
+	 * file, read again; standard input cannot be. */
+	if (strcmp(l->plan.topology, JSON_DOC_STDIN_NAME) == 0) {
+		diag_error_at(d, 0, 0, "lab %s was brought up from standard input by a testbed that kept no objects "
+				       "for apply (%s): bring it down and up again", l->plan.lab, path);
 		return NULL;
 	}
 	return objects_of_file(l->plan.topology, d);
@@ -117,6 +125,11 @@ int lab_apply_changes(struct live_lab *l, const struct plan_changes *pc, struct 
 	exec_ctx_init(&ctx, &batch, l->netns);
 	struct steps_walk walk = {.threads = n > 1 ? (unsigned)n : 0};
 	int rc = steps_apply(&ctx, &walk, e);
+	/* The gateway's routes once the nodes' rules take their addresses. */
+	for (size_t i = 0; rc == 0 && i < pc->n_routes; i++) {
+		const struct plan_route_change *r = &pc->routes[i];
+		rc = step_route_change(&ctx, r->new ? r->new : r->old, !r->new, e);
+	}
 	exec_ctx_close(&ctx);
 	for (size_t i = 0; i < k; i++) {
 		if (steps[i].kind == STEP_SYSCTL) {
@@ -144,7 +157,12 @@ int lab_objects_save(const struct live_lab *l, const char *text, struct tb_err *
 
 void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char *who)
 {
-	struct plan_changes back = {.tables = xcalloc(c->n_tables + 1, sizeof(*back.tables)), .n_tables = c->n_tables};
+	struct plan_changes back = {.tables = xcalloc(c->n_tables + 1, sizeof(*back.tables)), .n_tables = c->n_tables,
+				    .routes = xcalloc(c->n_routes + 1, sizeof(*back.routes)), .n_routes = c->n_routes};
+	/* Routes back as the saved plan has them: each change reversed,
+	 * which holds whether or not it was made (replace; delete of none). */
+	for (size_t i = 0; i < c->n_routes; i++)
+		back.routes[i] = (struct plan_route_change){c->routes[i].new, c->routes[i].old};
 	for (size_t i = 0; i < c->n_tables; i++) {
 		back.tables[i] = (struct plan_nft_change){c->tables[i].machine, c->tables[i].table, NULL};
 		for (size_t k = 0; k < l->plan.n_steps; k++) {
@@ -158,4 +176,5 @@ void lab_apply_undo(struct live_lab *l, const struct plan_changes *c, const char
 	if (lab_apply_changes(l, &back, &e) < 0)
 		fprintf(stderr, "testbed %s: putting the old rules back: %s; bring the lab down and up\n", who, e.msg);
 	free(back.tables);
+	free(back.routes);
 }

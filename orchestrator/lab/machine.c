@@ -171,14 +171,17 @@ static void signal_machine(int sig)
 
 /* Reaps every exited process; the workload's end goes to the log and,
  * while up still waits on us (not COMMITTED), to up, which then fails at
- * once instead of waiting for a server that will never listen. */
-static void reap(pid_t workload, const char *name, bool committed)
+ * once instead of waiting for a server that will never listen. True when
+ * the workload was among them. */
+static bool reap(pid_t workload, const char *name, bool committed)
 {
 	int status;
 	pid_t pid;
+	bool ended = false;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid != workload)
+		if (pid != workload || workload <= 0)
 			continue;
+		ended = true;
 		char why[64];
 		if (WIFEXITED(status))
 			snprintf(why, sizeof(why), "workload exited with status %d", WEXITSTATUS(status));
@@ -188,6 +191,7 @@ static void reap(pid_t workload, const char *name, bool committed)
 		if (!committed)
 			report("%s", why);
 	}
+	return ended;
 }
 
 struct workload_args {
@@ -287,11 +291,13 @@ static int machine_child(void *arg)
 	sigaddset(&blocked, SIGTERM);
 	sigaddset(&blocked, SIGINT);
 	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	signal(SIGUSR1, SIG_DFL);
 	/* Into the lab's cgroup first, before anything could fork. */
 	int cgroup_errno = s->cgroup_procs >= 0 && cgroup_enter(s->cgroup_procs) < 0 ? errno : 0;
 	/* A pod on its node's network joins the node's namespace before its
@@ -371,7 +377,7 @@ static int machine_child(void *arg)
 	if (workload < 0 && s->argv)
 		fprintf(stderr, "testbed init: %s: fork: %s\n", s->name, strerror(errno));
 
-	bool committed = false;
+	bool committed = false, restart = false;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = committed ? -1 : CTL_FD, .events = POLLIN}};
 		if (poll(p, 2, -1) < 0) {
@@ -393,10 +399,29 @@ static int machine_child(void *arg)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) != sizeof(si))
 				continue;
-			if (si.ssi_signo == SIGCHLD)
-				reap(workload, s->name, committed);
-			else
+			if (si.ssi_signo == SIGUSR1 && committed && s->argv) {
+				/* A restart (apply, after changing the configuration
+				 * the workload reads only when it starts): the
+				 * workload is ended, and started again once reaped. */
+				if (workload > 0) {
+					restart = true;
+					kill(workload, SIGTERM);
+				} else {
+					workload = start_workload(s, &blocked);
+					fprintf(stderr, "testbed init: %s: workload started again\n", s->name);
+				}
+			} else if (si.ssi_signo == SIGCHLD) {
+				if (reap(workload, s->name, committed)) {
+					workload = -1;
+					if (restart) {
+						restart = false;
+						workload = start_workload(s, &blocked);
+						fprintf(stderr, "testbed init: %s: workload started again\n", s->name);
+					}
+				}
+			} else if (si.ssi_signo != SIGUSR1) {
 				shut_down(sfd, workload, s->name);
+			}
 		}
 	}
 }

@@ -8,7 +8,10 @@
  * The init talks to `up` over two pipes: it reports "ok" once its root
  * filesystem is ready, waits for 'g' to start its workload and for 'c'
  * (commit) to live on its own. If the control pipe closes before the
- * commit, `up` failed or was killed, and the init ends its machine. */
+ * commit, `up` failed or was killed, and the init ends its machine.
+ * Once committed, SIGUSR1 makes the init restart its workload: SIGTERM to
+ * it, and the same command again once it has ended (apply, after changing
+ * what a workload reads only when it starts: cluster DNS's dnsmasq.conf). */
 #ifndef TESTBED_MACHINE_H
 #define TESTBED_MACHINE_H
 

@@ -158,19 +158,25 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 	return t;
 }
 
+char *compile_file_dir(const char *file)
+{
+	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
+	 * folder of their own: their relative paths mean the working
+	 * directory's. */
+	struct stat st;
+	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+		return xstrdup(".");
+	autofree char *copy = xstrdup(file);
+	return xstrdup(dirname(copy));
+}
+
 struct tb_topology *compile_model_file(const char *file, struct diag *d)
 {
 	struct json_doc *doc = json_doc_load(file, d);
 	if (!doc)
 		return NULL;
-	/* Standard input and pipes (<(jq . lab.json) is /dev/fd/63) have no
-	 * folder of their own: their relative image paths mean the working
-	 * directory's. */
-	struct stat st;
-	if (strcmp(file, JSON_DOC_STDIN) == 0 || stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-		return compile_model_doc(doc, ".", d);
-	autofree char *copy = xstrdup(file);
-	return compile_model_doc(doc, dirname(copy), d);
+	autofree char *dir = compile_file_dir(file);
+	return compile_model_doc(doc, dir, d);
 }
 
 /* Appends OBJ to OUT, a kind: List's items one by one, as copies, and
@@ -194,8 +200,14 @@ cJSON *compile_source_doc(const char *file, cJSON **where, struct diag *d)
 	struct json_doc *doc = json_doc_load(file, d);
 	if (!doc)
 		return NULL;
-	autofree char *copy = xstrdup(file);
-	const char *dir = dirname(copy);
+	autofree char *dir = compile_file_dir(file);
+	cJSON *root = compile_source_of(doc, dir, where, d);
+	json_doc_free(doc);
+	return root;
+}
+
+cJSON *compile_source_of(const struct json_doc *doc, const char *dir, cJSON **where, struct diag *d)
+{
 	size_t errors = d->count;
 	cJSON *root = cJSON_Duplicate(doc->root, true);
 	cJSON *objects = cJSON_CreateArray();
@@ -224,7 +236,6 @@ cJSON *compile_source_doc(const char *file, cJSON **where, struct diag *d)
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "manifests");
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "objects");
 	cJSON_AddItemToObject(root, "objects", objects);
-	json_doc_free(doc);
 	if (d->count != errors) {
 		cJSON_Delete(root);
 		cJSON_Delete(*where);

@@ -20,6 +20,9 @@ struct tb_topology *compile_model_doc(struct json_doc *doc, const char *dir, str
 /* The same for FILE ("-": standard input), read and parsed first; relative
  * image paths resolve against FILE's folder. */
 struct tb_topology *compile_model_file(const char *file, struct diag *d);
+/* The folder FILE's relative paths resolve against (malloc'd): its own,
+ * or "." (the working directory) for standard input and pipes. */
+char *compile_file_dir(const char *file);
 
 /* The Kubernetes objects FILE's lab declares, as one topology document:
  * FILE's root with its "manifests" read and put, with its own "objects",
@@ -29,5 +32,8 @@ struct tb_topology *compile_model_file(const char *file, struct diag *d);
  * object was written. NULL after reporting through D. */
 #include <cjson/cJSON.h>
 cJSON *compile_source_doc(const char *file, cJSON **where, struct diag *d);
+/* The same for DOC, already read (standard input is read once), its
+ * manifests under DIR; DOC stays the caller's. */
+cJSON *compile_source_of(const struct json_doc *doc, const char *dir, cJSON **where, struct diag *d);
 
 #endif

@@ -8,8 +8,9 @@
 
 /* Kinds whose objects apply may change in a running lab: what the network
  * rules and labels come from. Nodes' pods and the rest need a new lab. */
-static const char *const kinds[] = {"Namespace", "NetworkPolicy", "Service", "EndpointSlice", "Pod",
-				    "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", NULL};
+static const char *const kinds[] = {"Namespace", "NetworkPolicy", "Service", "EndpointSlice", "Ingress",
+				    "IngressClass", "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+				    "Job", NULL};
 
 static const char *str_at(const cJSON *o, const char *a, const char *b)
 {
@@ -19,12 +20,13 @@ static const char *str_at(const cJSON *o, const char *a, const char *b)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* The namespace OBJ is in: "" for a Namespace, metadata.namespace or
- * "default" (kubectl's, without a context naming another). */
+/* The namespace OBJ is in: "" for a cluster-scoped kind (Namespace,
+ * IngressClass), metadata.namespace or "default" (kubectl's, without a
+ * context naming another). */
 static const char *namespace_of(const cJSON *obj)
 {
 	const char *kind = str_at(obj, "kind", NULL);
-	if (kind && strcmp(kind, "Namespace") == 0)
+	if (kind && (strcmp(kind, "Namespace") == 0 || strcmp(kind, "IngressClass") == 0))
 		return "";
 	const char *ns = str_at(obj, "metadata", "namespace");
 	return ns && ns[0] ? ns : "default";
@@ -63,8 +65,8 @@ static bool edit_one(cJSON *objects, cJSON *where, struct docwalk *w, const cJSO
 	if (!kinds[k]) {
 		docwalk_error(w, obj, path,
 			      "%s: not implemented for a running lab: apply and delete change Namespaces (labels), "
-			      "NetworkPolicies, Services, EndpointSlices and pods' labels (a Pod or a workload's "
-			      "template); bring the lab down and up for the rest",
+			      "NetworkPolicies, Services, EndpointSlices, Ingresses, IngressClasses and pods' labels "
+			      "(a Pod or a workload's template); bring the lab down and up for the rest",
 			      kind);
 		return false;
 	}

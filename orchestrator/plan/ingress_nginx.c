@@ -523,6 +523,33 @@ char *ingress_nginx_conf(const struct plan *p)
 			location(&t, p, &s->locations[k]);
 		put(&t, "\t}\n\t## end server %s\n", s->host);
 	}
-	put(&t, "}\n");
+	/* The checksum of everything above, which ingress-nginx's template
+	 * also writes: apply, having had nginx read a new file, asks for it
+	 * until it is the new file's. */
+	uint64_t sum = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (const char *c = t.s; *c; c++)
+		sum = (sum ^ (unsigned char)*c) * 0x100000001b3ULL;
+	put(&t, "\n\t# ingress-nginx's internal status server, on the pod's own loopback only\n"
+		"\tserver {\n"
+		"\t\tlisten 127.0.0.1:%d;\n"
+		"\t\taccess_log off;\n"
+		"\t\tlocation = " INGRESS_NGINX_CHECKSUM_PATH " {\n"
+		"\t\t\treturn 200 \"%016llx\";\n"
+		"\t\t}\n"
+		"\t}\n}\n",
+	    INGRESS_NGINX_STATUS_PORT, (unsigned long long)sum);
 	return t.s;
+}
+
+bool ingress_nginx_checksum(const char *conf, char out[17])
+{
+	const char *at = strstr(conf, "location = " INGRESS_NGINX_CHECKSUM_PATH " {\n\t\t\treturn 200 \"");
+	if (!at)
+		return false;
+	at = strchr(at, '"') + 1;
+	if (strlen(at) < 16 || at[16] != '"')
+		return false;
+	memcpy(out, at, 16);
+	out[16] = '\0';
+	return true;
 }

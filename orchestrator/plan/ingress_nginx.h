@@ -7,6 +7,8 @@
 #ifndef TESTBED_INGRESS_NGINX_H
 #define TESTBED_INGRESS_NGINX_H
 
+#include <stdbool.h>
+
 #include "model/topology.h"
 #include "plan/plan.h"
 
@@ -18,6 +20,14 @@ void ingress_nginx_servers(const struct tb_topology *t, struct plan *p);
 
 /* P's ingress servers as nginx.conf (malloc'd). */
 char *ingress_nginx_conf(const struct plan *p);
+
+/* Its internal status server (ingress-nginx's, on the pod's loopback),
+ * which answers GET CHECKSUM_PATH with the configuration's checksum. */
+#define INGRESS_NGINX_STATUS_PORT 10246
+#define INGRESS_NGINX_CHECKSUM_PATH "/configuration/checksum"
+/* The checksum CONF (an ingress_nginx_conf) answers with, as 16 hex
+ * digits; false when CONF has none. */
+bool ingress_nginx_checksum(const char *conf, char out[17]);
 
 /* The location nginx chooses for a request to HOST (a Host header: its
  * port, if any, is not matched) and PATH (its query is not matched), and

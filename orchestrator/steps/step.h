@@ -65,6 +65,11 @@ struct steps_walk {
 	void *arg;
 	unsigned threads;
 };
+/* A running lab's route S (a STEP_ROUTE of CTX's plan, apply's): added or
+ * replacing the route to its destination in its table, or with DELETE
+ * that route deleted (none there is no error). */
+int step_route_change(struct exec_ctx *ctx, const struct step *s, bool delete, struct tb_err *e);
+
 /* Applies CTX's plan's steps, in order, as WALK says. Stops at the first
  * that fails, E naming it; its errno, where the kernel gave one, is kept
  * (tb_err.err: EEXIST, ENOENT...). In a run applied side by side, the

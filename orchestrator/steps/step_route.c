@@ -13,7 +13,10 @@
 #include "steps/netlink.h"
 #include "steps/step.h"
 
-static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+/* Adds S's route (FLAGS: NLM_F_EXCL, or NLM_F_REPLACE to replace the
+ * route to its destination in its table), or deletes it (DELETE: the
+ * route to its destination in its table; a missing one is no error). */
+static int change(struct exec_ctx *ctx, const struct step *s, int flags, bool delete, struct tb_err *e)
 {
 	const struct step_route *r = &s->u.route;
 	char d[IPV4_PREFIX_STRLEN], g[IPV4_PREFIX_STRLEN];
@@ -32,6 +35,12 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 	rtnl_route_set_protocol(route, RTPROT_BOOT);
 	rtnl_route_set_scope(route, r->scope == ROUTE_SCOPE_LINK ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE);
 	rtnl_route_set_dst(route, dst);
+	if (delete) {
+		rc = rtnl_route_delete(sk, route, 0);
+		if (rc == -NLE_OBJ_NOTFOUND)
+			rc = 0;
+		goto out;
+	}
 	if (gw)
 		rtnl_route_nh_set_gateway(nh, gw);
 	if (r->dev[0]) {
@@ -58,17 +67,28 @@ static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
 		rtnl_route_nh_set_gateway(more, also);
 		rtnl_route_add_nexthop(route, more);
 	}
-	rc = rtnl_route_add(sk, route, NLM_F_CREATE | NLM_F_EXCL);
+	rc = rtnl_route_add(sk, route, NLM_F_CREATE | flags);
 out:
 	if (nh)
 		rtnl_route_nh_free(nh);
 	if (route)
 		rtnl_route_put(route);
 	if (rc < 0)
-		return tb_fail_errno(e, nl_errno(rc), "%s: adding route %s%s%s%s%s: %s", ctx->plan->machines[s->machine].name,
+		return tb_fail_errno(e, nl_errno(rc), "%s: %s route %s%s%s%s%s: %s", ctx->plan->machines[s->machine].name,
+			       delete ? "deleting" : flags & NLM_F_REPLACE ? "replacing" : "adding",
 			       ipv4_prefix_format(r->dst, d), r->via ? " via " : "", r->via ? ipv4_addr_format(r->via, g) : "",
 			       r->dev[0] ? " dev " : "", r->dev, nl_geterror(rc));
 	return 0;
+}
+
+static int apply(struct exec_ctx *ctx, const struct step *s, struct tb_err *e)
+{
+	return change(ctx, s, NLM_F_EXCL, false, e);
+}
+
+int step_route_change(struct exec_ctx *ctx, const struct step *s, bool delete, struct tb_err *e)
+{
+	return change(ctx, s, NLM_F_REPLACE, delete, e);
 }
 
 static void render(const struct render_ctx *r, const struct step *s)

@@ -11,6 +11,7 @@
 #include "model/jsondoc.h"
 #include "model/k8s_apply.h"
 #include "plan/plan.h"
+#include "plan/ingress_nginx.h"
 #include "plan/plan_diff.h"
 #include "util/diag.h"
 #include "util/util.h"
@@ -174,6 +175,27 @@ TEST(apply_refuses_other_kinds_and_nameless_objects)
 	edit_free(&x);
 }
 
+TEST(apply_takes_ingress_classes_cluster_scoped)
+{
+	/* An IngressClass has no namespace: one given is not part of its
+	 * name, as a Namespace's is not. */
+	struct edit x;
+	edit(&x, "[{\"kind\": \"IngressClass\", \"apiVersion\": \"networking.k8s.io/v1\", \"metadata\": "
+		 "{\"name\": \"nginx\"}, \"spec\": {\"controller\": \"k8s.io/ingress-nginx\"}}]",
+	     false);
+	CHECK(x.ok);
+	int n = cJSON_GetArraySize(x.objects);
+	struct json_doc *doc = json_doc_parse("in.json",
+					      "[{\"kind\": \"IngressClass\", \"apiVersion\": \"networking.k8s.io/v1\", "
+					      "\"metadata\": {\"name\": \"nginx\", \"namespace\": \"other\"}}]",
+					      &x.d);
+	struct docwalk w = {.doc = doc, .d = &x.d, .columns = true};
+	CHECK(k8s_set_edit(x.objects, x.where, &w, true));
+	CHECK_INT(cJSON_GetArraySize(x.objects), n - 1);
+	json_doc_free(doc);
+	edit_free(&x);
+}
+
 /* ---- plan_diff ---- */
 
 #define IMAGES "\"images\": {\"pod\": \"img.tar\", \"node\": \"img.tar\"}"
@@ -271,6 +293,159 @@ TEST(plan_diff_refuses_a_new_pod_by_name)
 	CHECK(strstr(e.msg, "apply cannot add pod extra to a running lab") != NULL);
 	CHECK_INT(plan_diff(&b, &a, &pc, &e), -1);
 	CHECK(strstr(e.msg, "apply cannot remove pod extra") != NULL);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+static const char *file_of(const struct plan_machine *m, const char *path)
+{
+	for (size_t i = 0; i < m->n_files; i++)
+		if (strcmp(m->files[i].path, path) == 0)
+			return m->files[i].content;
+	return "";
+}
+
+#define SERVICE_NAMED(name, port)                                                                            \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"" name "\"}, \"spec\": " \
+	"{\"selector\": {\"app\": \"web\"}, \"ports\": [{" port "\"port\": 80}]}}"
+
+TEST(plan_diff_dns_hosts_change_reloads_with_a_probe)
+{
+	/* A second Service: a new A record, in the hosts file only. */
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " SERVICE_NAMED("t", "")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.dns.machine != PLAN_NONE);
+	CHECK_STR(b.machines[pc.dns.machine].name, "coredns");
+	CHECK(pc.dns.hosts != NULL);
+	CHECK(pc.dns.config == NULL);
+	CHECK(!pc.dns.restart);
+	CHECK_STR(pc.dns.probe_name, "t.default.svc.cluster.local");
+	CHECK(pc.dns.probe_present);
+	CHECK(pc.dns.probe_address != 0);
+	uint32_t added = pc.dns.probe_address;
+	plan_changes_free(&pc);
+	/* Back: the record removed, probed as gone. */
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), 0);
+	CHECK_STR(pc.dns.probe_name, "t.default.svc.cluster.local");
+	CHECK(!pc.dns.probe_present);
+	CHECK(pc.dns.probe_address == added);
+	plan_changes_free(&pc);
+	/* The same records: nothing for DNS. */
+	CHECK_INT(plan_diff(&a, &a, &pc, &e), 0);
+	CHECK(pc.dns.machine == PLAN_NONE);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_diff_dns_named_port_restarts)
+{
+	/* A named port: an SRV record, which only the configuration gives. */
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE_NAMED("s", "\"name\": \"http\", ")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.dns.machine != PLAN_NONE);
+	CHECK(pc.dns.config != NULL);
+	CHECK(strstr(pc.dns.config, "srv-host=_http._tcp.s.default.svc.cluster.local,") != NULL);
+	CHECK(pc.dns.hosts == NULL);
+	CHECK(pc.dns.restart);
+	CHECK_INT((int)pc.dns.probe_address, 0);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+}
+
+TEST(plan_dns_probe_finds_added_then_removed_lines)
+{
+	struct plan_dns_change c;
+	CHECK(plan_dns_probe("10.0.0.1 a.x\n10.0.0.2 b.x\n", "10.0.0.1 a.x\n10.0.0.3 b.x\n", &c));
+	CHECK_STR(c.probe_name, "b.x");
+	CHECK(c.probe_present);
+	CHECK(c.probe_address == 0x0a000003);
+	CHECK(plan_dns_probe("10.0.0.1 a.x\n10.0.0.2 b.x\n", "10.0.0.1 a.x\n", &c));
+	CHECK_STR(c.probe_name, "b.x");
+	CHECK(!c.probe_present);
+	CHECK(!plan_dns_probe("10.0.0.1 a.x\n", "10.0.0.1 a.x\n", &c));
+	CHECK_INT((int)c.probe_address, 0);
+}
+
+#define LB_SERVICE(ip)                                                                                       \
+	"{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"lb\"}, \"spec\": "    \
+	"{\"type\": \"LoadBalancer\", \"selector\": {\"app\": \"web\"}, \"ports\": [{\"port\": 80}]}, "        \
+	"\"status\": {\"loadBalancer\": {\"ingress\": [{\"ip\": \"" ip "\"}]}}}"
+
+TEST(plan_diff_adds_replaces_and_deletes_load_balancer_routes)
+{
+	struct plan a, b, c;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " LB_SERVICE("192.0.2.20")), &b));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " LB_SERVICE("192.0.2.21")), &c));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	/* The gateway's route to the new address, equal-cost over both nodes. */
+	CHECK_INT(pc.n_routes, 1);
+	CHECK(pc.routes[0].old == NULL);
+	CHECK(pc.routes[0].new->u.route.dst.addr == 0xc0000214);
+	CHECK_INT(pc.routes[0].new->u.route.n_also_via, 1);
+	CHECK_STR(b.machines[pc.routes[0].new->machine].name, "gateway");
+	/* Its multipath hashing is a setting apply adds. */
+	bool hash = false;
+	for (size_t i = 0; i < pc.n_sysctls; i++)
+		hash = hash || strcmp(pc.sysctls[i]->u.sysctl.key, "net/ipv4/fib_multipath_hash_policy") == 0;
+	CHECK(hash);
+	plan_changes_free(&pc);
+	/* Another address: one route goes, one comes. */
+	CHECK_INT(plan_diff(&b, &c, &pc, &e), 0);
+	CHECK_INT(pc.n_routes, 2);
+	plan_changes_free(&pc);
+	/* The Service gone: its route deleted. */
+	CHECK_INT(plan_diff(&b, &a, &pc, &e), 0);
+	CHECK_INT(pc.n_routes, 1);
+	CHECK(pc.routes[0].new == NULL);
+	CHECK(pc.routes[0].old->u.route.dst.addr == 0xc0000214);
+	plan_changes_free(&pc);
+	plan_free(&a);
+	plan_free(&b);
+	plan_free(&c);
+}
+
+#define INGRESS(host)                                                                                        \
+	"{\"apiVersion\": \"networking.k8s.io/v1\", \"kind\": \"Ingress\", \"metadata\": {\"name\": \"i\"}, "  \
+	"\"spec\": {\"ingressClassName\": \"nginx\", \"rules\": [{\"host\": \"" host "\", \"http\": {\"paths\": " \
+	"[{\"path\": \"/\", \"pathType\": \"Prefix\", \"backend\": {\"service\": {\"name\": \"s\", \"port\": "   \
+	"{\"number\": 80}}}}]}}]}}"
+
+TEST(plan_diff_ingress_rewrites_nginx_conf_with_its_checksum)
+{
+	struct plan a, b;
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " INGRESS("a.example.com")), &a));
+	CHECK(fixture_plan(LAB_WITH("{\"app\": \"web\"}", "", SERVICE ", " INGRESS("b.example.com")), &b));
+	struct plan_changes pc;
+	struct tb_err e;
+	if (plan_diff(&a, &b, &pc, &e) < 0)
+		harness_fail(__FILE__, __LINE__, "%s", e.msg);
+	CHECK(pc.ingress.machine == b.ingress.controller);
+	CHECK(strstr(pc.ingress.config, "server_name b.example.com") != NULL);
+	CHECK_INT((int)strlen(pc.ingress.checksum), 16);
+	char other[17];
+	CHECK(ingress_nginx_checksum(file_of(&a.machines[a.ingress.controller], "/etc/nginx/ingress-nginx.conf"), other));
+	CHECK(strcmp(other, pc.ingress.checksum) != 0);
+	CHECK(pc.dns.machine == PLAN_NONE);
+	plan_changes_free(&pc);
+	CHECK_INT(plan_diff(&a, &a, &pc, &e), 0);
+	CHECK(pc.ingress.machine == PLAN_NONE);
+	plan_changes_free(&pc);
 	plan_free(&a);
 	plan_free(&b);
 }
