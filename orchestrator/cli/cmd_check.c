@@ -197,8 +197,13 @@ static int explain_probe(const struct command *cmd, struct live_lab *l, const ch
 			 uint16_t port, enum tb_protocol protocol, const struct check_options *c, bool *passed,
 			 char **why, char **answered_by)
 {
+	/* To a Service, TCP as an HTTP request: the pod server's answer names
+	 * the endpoint that took it (a datagram's answer does anyway). */
+	bool service = str_has_prefix(to, "service:");
 	struct tb_expect x = {.from = {.kind = TB_KIND_POD, .name = (char *)from},
-			      .proto = protocol == TB_PROTOCOL_UDP ? TB_PROTO_UDP : TB_PROTO_TCP,
+			      .proto = protocol == TB_PROTOCOL_UDP ? TB_PROTO_UDP
+				       : service		   ? TB_PROTO_HTTP
+								   : TB_PROTO_TCP,
 			      .expect_pass = true};
 	autofree char *target = NULL;
 	uint32_t a;
@@ -206,8 +211,7 @@ static int explain_probe(const struct command *cmd, struct live_lab *l, const ch
 		target = xasprintf("ip:%s:%u", to, port);
 		x.to = (struct tb_target){.kind = TB_KIND_ADDRESS, .name = target};
 	} else {
-		x.to = (struct tb_target){.kind = str_has_prefix(to, "service:") ? TB_KIND_SERVICE : TB_KIND_POD,
-					  .name = (char *)to};
+		x.to = (struct tb_target){.kind = service ? TB_KIND_SERVICE : TB_KIND_POD, .name = (char *)to};
 		x.port = port;
 	}
 	plan_set_expects(&l->plan, &x, 1);
@@ -351,8 +355,7 @@ static int explain_service(const struct command *cmd, struct live_lab *l, const 
 			answerer_allowed |= allowed[e];
 	}
 	if (passed)
-		printf("probe: passed (%s%s%s)\n", protocol == TB_PROTOCOL_UDP ? "answered" : "connected",
-		       answerer ? ", answered by " : "", answerer ? answerer : "");
+		printf("probe: passed (%s%s)\n", answerer ? "answered by " : "answered", answerer ? answerer : "");
 	else
 		printf("probe: failed: %s\n", why);
 	bool agree = passed ? answerer_allowed || (!answerer && n_allowed == n_usable && n_usable)

@@ -144,6 +144,50 @@ verdicts() {
 	assert_output --partial 'drop comment "isolated for egress by z/default-deny-all, z/egress-allowed"'
 }
 
+@test "check --explain to a Service whose endpoints the policies judge apart: allowed to some only, and the probe agrees whichever answers" {
+	# A Service of x with no selector and a slice of its own: x/a (lets y/a
+	# in on http) and x/b (does not). apply adds it, delete takes it away.
+	addr() {
+		"$TESTBED" plan --format json "$LAB" | jq -r --arg n "$1" '.machines[] | select(.name == $n) | .address'
+	}
+	cat >"$BATS_TEST_TMPDIR/s-ab.yaml" <<-EOF
+	apiVersion: v1
+	kind: Service
+	metadata: {name: s-ab, namespace: x}
+	spec:
+	  ports: [{name: http, port: 80, targetPort: 80}]
+	---
+	apiVersion: discovery.k8s.io/v1
+	kind: EndpointSlice
+	metadata:
+	  name: s-ab-1
+	  namespace: x
+	  labels: {kubernetes.io/service-name: s-ab}
+	addressType: IPv4
+	ports: [{name: http, port: 80, protocol: TCP}]
+	endpoints:
+	  - addresses: ["$(addr x/a)"]
+	    conditions: {ready: true}
+	    targetRef: {kind: Pod, namespace: x, name: a}
+	  - addresses: ["$(addr x/b)"]
+	    conditions: {ready: true}
+	    targetRef: {kind: Pod, namespace: x, name: b}
+	EOF
+	run "$TESTBED" apply "$LAB" "$BATS_TEST_TMPDIR/s-ab.yaml"
+	assert_success
+	for _ in 1 2 3 4; do
+		run "$TESTBED" check --explain "$LAB" y/a service:x/s-ab
+		assert_success
+		assert_line --regexp '^endpoint x/a \(10\.244\.[0-9.]+:80\): policies: allowed$'
+		assert_line --regexp '^endpoint x/b \(10\.244\.[0-9.]+:80\): policies: denied$'
+		assert_line 'policies: allowed to some endpoints only: the verdict depends on the one kube-proxy picks'
+		assert_line --regexp '^probe: (passed \(answered by a\)|failed: .*)$'
+		assert_line 'agree'
+	done
+	run "$TESTBED" delete "$LAB" "$BATS_TEST_TMPDIR/s-ab.yaml"
+	assert_success
+}
+
 @test "the plan shows the rule sets, and validate no longer says policies are not enforced" {
 	run "$TESTBED" plan "$LAB"
 	assert_success
@@ -211,7 +255,7 @@ verdicts() {
 	assert_success
 	assert_line 'y/a -> service:x/s-a 80/TCP'
 	assert_line --regexp '^endpoint x/a \(10\.244\.[0-9.]+:80\): policies: allowed$'
-	assert_line 'probe: passed (connected, answered by a)'
+	assert_line 'probe: passed (answered by a)'
 	assert_line 'agree'
 	run "$TESTBED" check --explain "$LAB" y/a service:x/s-a:81
 	assert_success
