@@ -192,15 +192,18 @@ slices_of() {
 		 {"from": "client", "to": "service:terml/unusable", "failure": "refused"},
 		 {"from": "internet", "to": "nodeport:node1:30084", "failure": "refused"}]
 	EOF
-	# Upstream then deletes the slices. Of ready and terminating, whose
-	# deletion would take the load balancer's route from the gateway,
-	# which apply does not change on a running lab, the lab keeps them:
-	# a Local load balancer without endpoints is TestNoEndpointsReject's.
-	slices_of terml remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
+	# Upstream then deletes the slices: every flow rejects. (The gateway's
+	# routes to ready's and terminating's Local load-balancer addresses go
+	# with their endpoints, as a health check takes the nodes out.)
+	slices_of terml ready terminating remote unusable >"$BATS_TEST_TMPDIR/slices.yaml"
 	run "$TESTBED" delete kpf-base "$BATS_TEST_TMPDIR/slices.yaml"
 	assert_success
 	flows kpf-base terminating-local-deleted <<-EOF
-		[{"from": "client", "to": "service:terml/remote", "failure": "refused"},
+		[{"from": "client", "to": "service:terml/ready", "failure": "refused"},
+		 {"from": "internet", "to": "nodeport:node1:30081", "failure": "refused"},
+		 {"from": "client", "to": "service:terml/terminating", "failure": "refused"},
+		 {"from": "internet", "to": "nodeport:node1:30082", "failure": "refused"},
+		 {"from": "client", "to": "service:terml/remote", "failure": "refused"},
 		 {"from": "internet", "to": "nodeport:node1:30083", "failure": "refused"},
 		 {"from": "client", "to": "service:terml/unusable", "failure": "refused"},
 		 {"from": "internet", "to": "nodeport:node1:30084", "failure": "refused"}]
