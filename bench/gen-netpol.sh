@@ -48,15 +48,15 @@ def dns: {ports: [udp(53), tcp(53)]};
 	objects: ([range(1; 5) as $i | {apiVersion: "v1", kind: "Namespace",
 		metadata: {name: "ns\($i)", labels: {team: "t\($i)", env: (if $i <= 2 then "prod" else "dev" end)}}}]
 	+ (if $policies == 0 then [] else [
-		# ns1: default deny in; its own pods on http; app=a from prod on both
-		# TCP ports (a range); app=b from ns3 app=c over UDP 5353; app=e out
-		# to ns4 over UDP only.
+		# ns1: default deny in; its own pods on http and dns; prod pods on every
+		# port (two ranges); app=b from ns3 app=c over UDP 5353; app=e out to
+		# ns4 over UDP only.
 		np("ns1"; "default-deny-ingress"; {podSelector: {}, policyTypes: ["Ingress"]}),
-		np("ns1"; "allow-same-namespace-http"; {podSelector: {},
-			ingress: [{from: [{podSelector: {}}], ports: [{port: "http"}]}]}),
-		np("ns1"; "allow-prod-to-a"; {podSelector: {matchLabels: {app: "a"}},
+		np("ns1"; "allow-same-namespace"; {podSelector: {},
+			ingress: [{from: [{podSelector: {}}], ports: [{port: "http"}, {protocol: "UDP", port: "dns"}]}]}),
+		np("ns1"; "allow-prod"; {podSelector: {},
 			ingress: [{from: [{namespaceSelector: {matchLabels: {env: "prod"}}}],
-				ports: [{protocol: "TCP", port: 8000, endPort: 8001}]}]}),
+				ports: [{protocol: "TCP", port: 8000, endPort: 8001}, {protocol: "UDP", port: 5353, endPort: 5354}]}]}),
 		np("ns1"; "allow-ns3-c-to-b-dns"; {podSelector: {matchLabels: {app: "b"}},
 			ingress: [{from: [(ns("ns3") + {podSelector: {matchLabels: {app: "c"}}})], ports: [udp(5353)]}]}),
 		np("ns1"; "e-egress-udp-to-ns4"; {podSelector: {matchLabels: {app: "e"}}, policyTypes: ["Egress"],
@@ -70,30 +70,31 @@ def dns: {ports: [udp(53), tcp(53)]};
 			egress: [{to: [{namespaceSelector: {matchLabels: {team: "t1"}}}]}]}),
 		np("ns2"; "allow-ipblock-http"; {podSelector: {matchLabels: {tier: "front"}},
 			ingress: [{from: [{ipBlock: {cidr: "10.244.0.0/20", except: ["10.244.1.0/24"]}}],
-				ports: [{port: "http"}, {port: "alt"}]}]}),
+				ports: [{port: "http"}, {port: "alt"}, {protocol: "UDP", port: "dns"}]}]}),
 		np("ns2"; "allow-dev-to-a-udp"; {podSelector: {matchLabels: {app: "a"}},
 			ingress: [{from: [{namespaceSelector: {matchLabels: {env: "dev"}}}],
 				ports: [{protocol: "UDP", port: 5353, endPort: 5354}]}]}),
 		np("ns2"; "allow-same-namespace"; {podSelector: {},
 			ingress: [{from: [{podSelector: {}}]}], egress: [{to: [{podSelector: {}}]}],
 			policyTypes: ["Ingress", "Egress"]}),
-		# ns3: default deny out; DNS, its own namespace and prod on http out;
+		# ns3: default deny out; DNS, its own namespace and prod out;
 		# app=e takes nothing in.
 		np("ns3"; "default-deny-egress"; {podSelector: {}, policyTypes: ["Egress"]}),
 		np("ns3"; "allow-dns"; {podSelector: {}, policyTypes: ["Egress"], egress: [dns]}),
 		np("ns3"; "allow-egress-same-namespace"; {podSelector: {}, policyTypes: ["Egress"],
 			egress: [{to: [{podSelector: {}}]}]}),
-		np("ns3"; "allow-egress-prod-http"; {podSelector: {}, policyTypes: ["Egress"],
-			egress: [{to: [{namespaceSelector: {matchLabels: {env: "prod"}}}], ports: [tcp(8000), udp(5353)]}]}),
+		np("ns3"; "allow-egress-prod"; {podSelector: {}, policyTypes: ["Egress"],
+			egress: [{to: [{namespaceSelector: {matchLabels: {env: "prod"}}}]}]}),
 		np("ns3"; "deny-ingress-e"; {podSelector: {matchLabels: {app: "e"}}, policyTypes: ["Ingress"]}),
 		# ns4: app in (a, b) from ns1 and ns2 on named ports; back from any
-		# namespace front; app=d from anywhere; app=c out anywhere but pods
+		# namespace front; app=d and e from anywhere; app=c out anywhere but pods
 		# of nodes 1-16 and half of node 17.
 		np("ns4"; "allow-a-b-from-prod"; {podSelector: {matchExpressions: [{key: "app", operator: "In", values: ["a", "b"]}]},
-			ingress: [{from: [ns("ns1"), ns("ns2")], ports: [{port: "http"}, {port: "dns"}]}]}),
+			ingress: [{from: [ns("ns1"), ns("ns2")], ports: [{port: "http"}, {protocol: "UDP", port: "dns"}]}]}),
 		np("ns4"; "allow-front-to-back"; {podSelector: {matchLabels: {tier: "back"}},
 			ingress: [{from: [{namespaceSelector: {}, podSelector: {matchLabels: {tier: "front"}}}]}]}),
-		np("ns4"; "allow-all-to-d"; {podSelector: {matchLabels: {app: "d"}}, ingress: [{}]}),
+		np("ns4"; "allow-all-to-d-e"; {podSelector: {matchExpressions: [{key: "app", operator: "In", values: ["d", "e"]}]},
+			ingress: [{}]}),
 		np("ns4"; "c-egress-ipblock"; {podSelector: {matchLabels: {app: "c"}}, policyTypes: ["Egress"],
 			egress: [dns, {to: [{ipBlock: {cidr: "0.0.0.0/0", except: ["10.244.0.0/20", "10.244.16.0/25"]}}]}]})
 	] end))
