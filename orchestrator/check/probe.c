@@ -1316,6 +1316,18 @@ static double timers(struct engine *g)
 	return next;
 }
 
+/* The events epoll_wait gave, each to its socket's slot or pinger. */
+static void dispatch(struct engine *g, const struct epoll_event *events, int n)
+{
+	for (int k = 0; k < n; k++) {
+		uint64_t tag = events[k].data.u64;
+		if (tag & PINGER_TAG)
+			on_pinger_event(g, (uint32_t)(tag & ~PINGER_TAG));
+		else
+			on_socket_event(g, &g->slots[tag], events[k].events);
+	}
+}
+
 /* One fd per probe in flight and one per source pinging: ask for them. */
 static size_t fit_open_files(size_t slots, size_t machines)
 {
@@ -1418,6 +1430,14 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 			rc = -1;
 			goto out;
 		}
+		/* What arrived while sockets were being made is taken before any
+		 * deadline is judged: an answer waiting unread is no timeout. */
+		for (int r; (r = epoll_wait(g.epoll, events, ARRAY_SIZE(events), 0)) > 0;) {
+			g.now = clock_ms();
+			dispatch(&g, events, r);
+			if (r < (int)ARRAY_SIZE(events))
+				break;
+		}
 		g.now = clock_ms();
 		double due = timers(&g);
 		if (g.n_want || g.n_next_request || may_start(&g))
@@ -1429,13 +1449,7 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 			goto out;
 		}
 		g.now = clock_ms();
-		for (int k = 0; k < r; k++) {
-			uint64_t tag = events[k].data.u64;
-			if (tag & PINGER_TAG)
-				on_pinger_event(&g, (uint32_t)(tag & ~PINGER_TAG));
-			else
-				on_socket_event(&g, &g.slots[tag], events[k].events);
-		}
+		dispatch(&g, events, r);
 	}
 	run->duration_ms = clock_ms() - began;
 	run->timeout_ms = o->timeout_ms;
