@@ -188,7 +188,7 @@ verdicts() {
 	run jq -r '
 		. as $r | [$r.truthTables[] | select(.port != null) | . as $t |
 			([$r.probes[] | select(.proto == $t.proto and .port == $t.port) |
-				(($t.rows | index(.from)) as $i | ($t.columns | index(.to)) as $j |
+				(.from as $f | .to as $to | ($t.rows | index($f)) as $i | ($t.columns | index($to)) as $j |
 					$t.cells[$i][$j] == (if .expected == "pass" then "allowed" else "expected-denied" end))] | all) and
 			([$t.cells[][] | select(. != null)] | length) == $t.probes] | all' "$BATS_TEST_TMPDIR/t.json"
 	assert_output true
