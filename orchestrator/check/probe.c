@@ -85,6 +85,7 @@ struct slot {
 	uint8_t asked;   /* udp: ASK_HOSTNAME, then ASK_CLIENT for client_ip */
 	uint32_t request; /* of the probe's requests, from 0 */
 	bool dropped;     /* taken from the pool of probes expected to be dropped */
+	bool sent;        /* this request's first packet went out: its deadline runs */
 	int fd;
 	double started;   /* this attempt */
 	double deadline;  /* of this attempt */
@@ -1123,10 +1124,18 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 		}
 		netns_return(g->home_netns);
 	}
-	/* In the order they asked, now that every one has its socket. */
+	/* In the order they asked, now that every one has its socket. A
+	 * request's deadline runs from its first packet: making a batch of
+	 * thousands of sockets, on a loaded machine, may take a while that
+	 * is no part of any probe's wait. */
 	for (size_t k = 0; k < n; k++) {
 		struct slot *s = &g->slots[g->want[k]];
 		const struct check_probe *p = probe_of(g, s);
+		g->now = clock_ms();
+		if (!s->sent) {
+			s->deadline = g->now + g->o->timeout_ms;
+			s->sent = true;
+		}
 		bool resolving = s->resolving;
 		bool ping = !resolving && target_of(g, p)->proto == TB_PROTO_PING;
 		s->resolving = false;
@@ -1158,6 +1167,7 @@ static void begin_request(struct engine *g, struct slot *s)
 	s->resend_at = 0;
 	s->asked = ASK_HOSTNAME;
 	s->deadline = g->now + g->o->timeout_ms;
+	s->sent = false;
 	if (g->netns[p->from] < 0)
 		fail(g, s, "%s is not running", g->run->machines[p->from].name);
 	else if (target_of(g, p)->resolve)
