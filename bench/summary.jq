@@ -208,7 +208,7 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				{one: (.one | map(.wallMs) | min), twenty: (.twenty | map(.wallMs) | min), pidsUnchanged})) as $a |
 			[$v[] | .during.checks | arrays | .[]] as $c |
 			($v | map(.during.plain | map(select(.ok == true)) | select(length > 0) | min_by(.wallMs))) as $pl |
-			($v | map({c: (.during.checks | arrays | map(select(.ok == true)) | map(.wallMs) | median),
+			($v | map({c: (.during.checks | arrays | map(select(.error == null)) | map(.wallMs) | median),
 				p: (.during.plain | map(select(.ok == true)) | min_by(.wallMs) | .wallMs)})) as $cp |
 			if ($r | map(.netpol) | all(. == null)) then null else {
 			pods: $v[0].pods, policies: $v[0].policies, okRuns: ($v | length),
@@ -220,11 +220,12 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			check: {
 				runs: ($c | length), failedRuns: ($c | map(select(.ok != true)) | length),
 				falseFailures: ($c | map(.failed // 0) | add // 0),
-				minMs: ($c | map(select(.ok == true) | .wallMs) | min | r1),
-				medianMs: ($c | map(select(.ok == true) | .wallMs) | median | r1),
-				maxMs: ($c | map(select(.ok == true) | .wallMs) | max | r1),
+				# Every check that ran to its end, false failures or not.
+				minMs: ($c | map(select(.error == null) | .wallMs) | min | r1),
+				medianMs: ($c | map(select(.error == null) | .wallMs) | median | r1),
+				maxMs: ($c | map(select(.error == null) | .wallMs) | max | r1),
 				probes: ($c | med(.probes)), cells: ($c | med(.cells)), denied: ($c | med(.denied)),
-				probesPerSec: ($c | map(select(.ok == true) | .probes * 1000 / .wallMs) | median | floor?)
+				probesPerSec: ($c | map(select(.error == null) | .probes * 1000 / .wallMs) | median | if . == null then null else floor end)
 			},
 			plain: {
 				okRuns: ($pl | length), wallMs: ($pl | med(.wallMs)), probes: ($pl | med(.probes)),
