@@ -101,7 +101,7 @@ jq -r '
 	row("dns vs http probes: targets; probes each"; .dns.probes |
 		"\(.targets // "-"); \(.dnsProbes // "-") / \(.httpProbes // "-")"),
 	row("  dns / http probes/s"; .dns.probes | "\(.dnsProbesPerSec | n) / \(.httpProbesPerSec | n)"),
-	row("NetworkPolicies: pods x policies (up to BENCH_NETPOL_MAX)"; .netpol | if . == null then "-" else "\(.pods) x \(.policies)" end),
+	row("NetworkPolicies: pods x policies"; .netpol | if . == null then "-" else "\(.pods) x \(.policies)" end),
 	row("  apply of 20 policies, running lab (< \($t.netpolApplyMs) ms)"; .netpol.apply.twentyMs | "\(s)\(atmost($t.netpolApplyMs))"),
 	row("  apply of 1 policy"; .netpol.apply.oneMs | s),
 	row("  pods kept their PIDs"; .netpol | if . == null then "-" elif .apply.pidsUnchanged then "yes" else "NO" end),
