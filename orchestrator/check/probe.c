@@ -41,10 +41,6 @@
  * second before sending the SYN again. So the engine sends it again itself,
  * sooner, doubling the wait each time, within the attempt's timeout. */
 #define RESEND_FIRST_MS 100
-/* The pool of probes expected to be dropped (probe_dropped): this many
- * times --parallel, at most PROBE_DROPPED_MAX sockets. */
-#define PROBE_DROPPED_FACTOR 32
-#define PROBE_DROPPED_MAX 4096
 
 enum phase {
 	PHASE_FREE,       /* no probe */
@@ -1366,20 +1362,10 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 	for (size_t i = 0; i < n; i++)
 		n_dropped += probe_dropped(run, &run->probes[i]);
 	size_t per = o->max_in_flight > 0 ? (size_t)o->max_in_flight : 1;
-	size_t limit = per < n - n_dropped ? per : n - n_dropped;
-	size_t limit_dropped = per * PROBE_DROPPED_FACTOR < PROBE_DROPPED_MAX ? per * PROBE_DROPPED_FACTOR : PROBE_DROPPED_MAX;
-	if (limit_dropped > n_dropped)
-		limit_dropped = n_dropped;
-	if (limit + limit_dropped == 0)
-		limit = 1;
+	size_t limit, limit_dropped;
+	probe_pools(n - n_dropped, n_dropped, per, SIZE_MAX, &limit, &limit_dropped);
 	size_t fit = fit_open_files(limit + limit_dropped, run->n_machines);
-	if (fit < limit + limit_dropped) {
-		size_t room = fit > limit ? fit - limit : 0;
-		limit_dropped = room < limit_dropped ? room : limit_dropped;
-		limit = limit < fit ? limit : fit;
-		if (limit == 0 && limit_dropped == 0)
-			limit = 1;
-	}
+	probe_pools(n - n_dropped, n_dropped, per, fit, &limit, &limit_dropped);
 	size_t slots = limit + limit_dropped;
 	struct engine g = {
 		.run = run,
