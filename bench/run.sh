@@ -18,6 +18,7 @@ sizes=${BENCH_SIZES:-10 100 1000}
 out=${BENCH_OUT:-$repo/build/bench.json}
 export TB=${TB:-$repo/bin/testbed}
 pingall_max=${BENCH_PINGALL_MAX:-10}
+netpol_max=${BENCH_NETPOL_MAX:-100}
 settle=${BENCH_SETTLE:-1}
 
 # Pods as nodes x pods-per-node: up to 10 pods on 2 nodes, more on 20.
@@ -70,7 +71,7 @@ inner() {
 	mkdir /run/netns
 	ip link set lo up
 	export TESTBED_STATE_DIR=$work/state
-	local pods nodes per runs run name lab deployments services replicas svc dns
+	local pods nodes per runs run name lab deployments services replicas svc dns np
 	for pods in $sizes; do
 		read -r nodes per < <(layout "$pods")
 		runs=$(runs_for "$pods")
@@ -104,6 +105,13 @@ inner() {
 			>"$work/${name}d.json"
 		"$here/gen-services.sh" "${name}d0" "$nodes" $((pods / replicas)) "$replicas" $(((pods + 1) / 2)) nodns \
 			>"$work/${name}d0.json"
+		# What NetworkPolicies cost (issue #27): the pods in 4 namespaces, 2
+		# TCP and 2 UDP ports each, without policies and with 20; up to
+		# BENCH_NETPOL_MAX pods (the conformance check grows as the square).
+		if [ "$pods" -le "$netpol_max" ]; then
+			"$here/gen-netpol.sh" "${name}n" "$nodes" "$per" 0 >"$work/${name}n.json"
+			"$here/gen-netpol.sh" "${name}n" "$nodes" "$per" 20 >"$work/${name}n20.json"
+		fi
 		"$TB" plan "$lab" >"$work/$name.sh"
 		for ((run = 1; run <= runs; run++)); do
 			echo "bench: $pods pods ($nodes x $per), run $run of $runs" >&2
@@ -119,6 +127,11 @@ inner() {
 			sleep "$settle"
 			dns=$(peer "$here/measure-dns.sh" "$work/${name}d.json" "$work/${name}d0.json")
 			sleep "$settle"
+			np=null
+			if [ "$pods" -le "$netpol_max" ]; then
+				np=$(peer "$here/measure-netpol.sh" "$work/${name}n.json" "$work/${name}n20.json")
+				sleep "$settle"
+			fi
 			ipb=$(peer "$here/peer-ipbatch.sh" "$work/$name.sh")
 			sleep "$settle"
 			mn_args=("$pods")
@@ -127,9 +140,11 @@ inner() {
 			sleep "$settle"
 			jq -nc --argjson pods "$pods" --argjson nodes "$nodes" --argjson per "$per" --argjson run "$run" \
 				--argjson deployments "$deployments" --argjson tb "$tb" --argjson meshes "$meshes" \
-				--argjson variants "$variants" --argjson svc "$svc" --argjson dns "$dns" --argjson ipb "$ipb" --argjson mn "$mn" \
+				--argjson variants "$variants" --argjson svc "$svc" --argjson dns "$dns" --argjson np "$np" \
+				--argjson ipb "$ipb" --argjson mn "$mn" \
 				'{pods: $pods, nodes: $nodes, podsPerNode: $per, deployments: $deployments, run: $run,
-				  testbed: $tb, meshes: $meshes, variants: $variants, services: $svc, dns: $dns, ipBatch: $ipb, mininet: $mn}'
+				  testbed: $tb, meshes: $meshes, variants: $variants, services: $svc, dns: $dns, netpol: $np,
+				  ipBatch: $ipb, mininet: $mn}'
 		done
 	done
 }
@@ -189,7 +204,7 @@ read -r child_user child_sys < <(tail -n 1 "$work/times")
 to_s() { awk -v t="$1" 'BEGIN { split(t, a, "m"); sub(/s$/, "", a[2]); printf "%.2f", a[1] * 60 + a[2] }'; }
 bench_cpu=$(awk -v u="$(to_s "$child_user")" -v s="$(to_s "$child_sys")" \
 	-v lab="$(jq -s '[.[] | .testbed.labCpuMs // 0, .meshes.labCpuMs // 0, .variants.labCpuMs // 0,
-		.services.labCpuMs // 0, .dns.labCpuMs // 0] | add // 0' \
+		.services.labCpuMs // 0, .dns.labCpuMs // 0, .netpol.labCpuMs // 0] | add // 0' \
 		"$work/runs.jsonl")" \
 	'BEGIN { printf "%.2f", u + s + lab / 1000 }')
 hz=$(getconf CLK_TCK)

@@ -199,6 +199,43 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 				dnsProbeVsHttpProbe: ($pr | medratio(.dns.wallMs / .dns.probes; .http.wallMs / .http.probes))
 			}
 		}),
+		# What NetworkPolicies cost (bench/measure-netpol.sh): apply's figure
+		# is each run's faster turn of a kind, then the median over runs; the
+		# conformance checks count over every run (each failure is a false
+		# one), with their min, median and max.
+		netpol: (($r | map(.netpol | select(. != null and .error == null and .during != null and .during.error == null))) as $v |
+			($v | map(.during.apply | select(all(.one[], .twenty[]; .ok == true)) |
+				{one: (.one | map(.wallMs) | min), twenty: (.twenty | map(.wallMs) | min), pidsUnchanged})) as $a |
+			[$v[] | .during.checks | arrays | .[]] as $c |
+			($v | map(.during.plain | map(select(.ok == true)) | select(length > 0) | min_by(.wallMs))) as $pl |
+			($v | map({c: (.during.checks | arrays | map(select(.error == null)) | map(.wallMs) | median),
+				p: (.during.plain | map(select(.ok == true)) | min_by(.wallMs) | .wallMs)})) as $cp |
+			if ($r | map(.netpol) | all(. == null)) then null else {
+			pods: $v[0].pods, policies: $v[0].policies, okRuns: ($v | length),
+			apply: {
+				okRuns: ($a | length),
+				twentyMs: ($a | med(.twenty)), oneMs: ($a | med(.one)),
+				pidsUnchanged: ($v | length > 0 and all(.during.apply.pidsUnchanged == true))
+			},
+			check: {
+				runs: ($c | length), failedRuns: ($c | map(select(.ok != true)) | length),
+				falseFailures: ($c | map(.failed // 0) | add // 0),
+				# Every check that ran to its end, false failures or not.
+				minMs: ($c | map(select(.error == null) | .wallMs) | min | r1),
+				medianMs: ($c | map(select(.error == null) | .wallMs) | median | r1),
+				maxMs: ($c | map(select(.error == null) | .wallMs) | max | r1),
+				probes: ($c | med(.probes)), cells: ($c | med(.cells)), denied: ($c | med(.denied)),
+				probesPerSec: ($c | map(select(.error == null) | .probes * 1000 / .wallMs) | median | if . == null then null else floor end)
+			},
+			plain: {
+				okRuns: ($pl | length), wallMs: ($pl | med(.wallMs)), probes: ($pl | med(.probes)),
+				probesPerSec: ($pl | med(.probesPerSec))
+			},
+			ratios: {
+				applyTwentyVsOne: ($a | medratio(.twenty; .one)),
+				checkVsPlainProbes: ($cp | medratio(.c; .p))
+			}
+		} end),
 		mininet: {
 			buildMs: med(.mininet.buildMs), stopMs: med(.mininet.stopMs),
 			pssKiBPerHost: med(.mininet.pssKiBPerHost),
@@ -231,6 +268,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 		servicesUpVsPlainUp: .services.ratios.upVsPlainUp,
 		serviceProbeVsPodProbe: .services.ratios.serviceProbeVsPodProbe,
 		dnsUpVsPlainUp: .dns.ratios.upVsPlainUp,
+		netpolApplyTwentyVsOne: .netpol.ratios.applyTwentyVsOne,
+		netpolCheckVsPlainProbes: .netpol.ratios.checkVsPlainProbes,
 		dnsProbeVsHttpProbe: .dns.ratios.dnsProbeVsHttpProbe,
 		probesPerSecVsPingsPerSec: ratio(.testbed.check.probesPerSec; .mininet.pingsPerSec),
 		pssPerPodVsMininetHost: ratio(.testbed.memory.pssKiBPerPod; .mininet.pssKiBPerHost)
@@ -254,7 +293,8 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 		manifestsValidateMs: 100, manifestsPlanMs: 100, manifestsUpVsInlineUp: 1.1,
 		portsUpVsOnePortUp: 1.2, portsPssVsOnePortPss: 1.2, udpVsHttpProbesPerSecAtLeast: 0.5,
 		servicesBuiltAndLoadedMs: 1000, serviceProbeVsPodProbe: 1.2, servicesUpVsPlainUp: 1.15,
-		dnsAddedUpMs: 300, dnsProbeVsHttpProbe: 1.0
+		dnsAddedUpMs: 300, dnsProbeVsHttpProbe: 1.0,
+		netpolApplyMs: 200, netpolCheckMs: 15000
 	},
 	sizes: $sizes,
 	problems: [
@@ -299,6 +339,25 @@ def phases(f): if length == 0 or (.[0] | f) == null then null else
 			(.probes | select(. != null and .error == null) | (.turns.http[], .turns.dns[]) |
 				(select(.error) | "the dns and http probes at \($p) pods: \(.error)"),
 				(select(.failed and .failed > 0) | "the dns and http probes at \($p) pods: \(.failed) of \(.probes) failed: \(.failures | join("; "))"))),
+		($runs[] | .pods as $p | .netpol | select(. != null and .error == null) |
+			(.lab | (select(.up.ok == false) | "the NetworkPolicy lab at \($p) pods: up failed (exit \(.up.exit)): \(.up.error // "" | gsub("\n"; " "))"),
+				(select(.up.ok == true and .down.ok == false) | "the NetworkPolicy lab at \($p) pods: down failed (exit \(.down.exit))"),
+				(.down.leftovers // [] | .[] | "testbed down of the NetworkPolicy lab at \($p) pods left \(.)")),
+			(.during | select(. != null) |
+				(select(.error) | "the NetworkPolicy lab at \($p) pods: \(.error)"),
+				(.apply // {} | (.one // [], .twenty // [] | .[] | select(.ok == false) |
+					"apply of NetworkPolicies at \($p) pods failed (exit \(.exit)): \(.error // "" | gsub("\n"; " "))"),
+					(select(.pidsUnchanged == false) | "apply of NetworkPolicies at \($p) pods restarted machines"),
+					(select(.undone == false) | "delete of NetworkPolicies at \($p) pods failed")),
+				(.checks | objects | select(.error) | "the NetworkPolicy lab at \($p) pods: \(.error)"),
+				(.checks | arrays | .[] | select(.ok != true) |
+					(.error // ((.failed | tostring) + " of " + (.probes | tostring) + " probes: " + (.failures | join("; "))) |
+						gsub("\n"; " ")) as $why |
+					"a conformance check at \($p) pods failed (exit \(.exit)): \($why)"),
+				(.plain // [] | .[] | select(.ok != true) |
+					(.error // ((.failed | tostring) + " of " + (.probes | tostring) + " probes: " + (.failures | join("; "))) |
+						gsub("\n"; " ")) as $why |
+					"the plain probes of the NetworkPolicy lab at \($p) pods failed: \($why)"))),
 		($sizes[] | . as $s |
 			(.testbed.down.leftovers[] | "testbed down at \($s.pods) pods left \(.)"),
 			(select(.ipBatch.clean == false) | "ip -batch delete at \($s.pods) pods left namespaces"),

@@ -80,6 +80,8 @@ struct slot {
 	uint8_t http;    /* http: REQUEST_HOSTNAME or REQUEST_BOTH */
 	uint8_t asked;   /* udp: ASK_HOSTNAME, then ASK_CLIENT for client_ip */
 	uint32_t request; /* of the probe's requests, from 0 */
+	bool dropped;     /* taken from the pool of probes expected to be dropped */
+	bool sent;        /* this request's first packet went out: its deadline runs */
 	int fd;
 	double started;   /* this attempt */
 	double deadline;  /* of this attempt */
@@ -116,7 +118,11 @@ struct engine {
 	size_t n_next_request;
 	uint32_t *retry; /* failed probes waiting for another attempt */
 	size_t n_retry, cap_retry;
-	size_t next; /* next probe never started */
+	/* Two pools of slots (see probe_dropped): the probes of each start in
+	 * the run's order, from their own cursor, within their own limit. */
+	size_t next, next_dropped; /* next probe of each kind never started */
+	size_t in_flight, in_flight_dropped;
+	size_t limit, limit_dropped;
 	size_t done;
 	int *pinger; /* per machine: its raw ICMP socket, -1 until needed */
 	uint32_t token;
@@ -264,6 +270,10 @@ static void finish(struct engine *g, struct slot *s, enum probe_outcome outcome)
 	p->latency_us = ms <= 0 ? 0 : ms * 1000 >= UINT32_MAX ? UINT32_MAX : (uint32_t)(ms * 1000);
 	s->phase = PHASE_FREE;
 	g->free_slots[g->n_free++] = (uint32_t)(s - g->slots);
+	if (s->dropped)
+		g->in_flight_dropped--;
+	else
+		g->in_flight--;
 	if (outcome == PROBE_FAIL && p->attempts <= g->o->retries) {
 		grow_array((void **)&g->retry, &g->cap_retry, g->n_retry + 1, sizeof(*g->retry));
 		g->retry[g->n_retry++] = s->probe;
@@ -1134,10 +1144,18 @@ static int make_sockets(struct engine *g, struct tb_err *e)
 		}
 		netns_return(g->home_netns);
 	}
-	/* In the order they asked, now that every one has its socket. */
+	/* In the order they asked, now that every one has its socket. A
+	 * request's deadline runs from its first packet: making a batch of
+	 * thousands of sockets, on a loaded machine, may take a while that
+	 * is no part of any probe's wait. */
 	for (size_t k = 0; k < n; k++) {
 		struct slot *s = &g->slots[g->want[k]];
 		const struct check_probe *p = probe_of(g, s);
+		g->now = clock_ms();
+		if (!s->sent) {
+			s->deadline = g->now + g->o->timeout_ms;
+			s->sent = true;
+		}
 		bool resolving = s->resolving;
 		bool ping = !resolving && target_of(g, p)->proto == TB_PROTO_PING;
 		s->resolving = false;
@@ -1169,6 +1187,7 @@ static void begin_request(struct engine *g, struct slot *s)
 	s->resend_at = 0;
 	s->asked = ASK_HOSTNAME;
 	s->deadline = g->now + g->o->timeout_ms;
+	s->sent = false;
 	if (g->netns[p->from] < 0)
 		fail(g, s, "%s is not running", g->run->machines[p->from].name);
 	else if (target_of(g, p)->resolve)
@@ -1181,10 +1200,79 @@ static void begin_request(struct engine *g, struct slot *s)
 		want_socket(g, s);
 }
 
-static void start(struct engine *g, uint32_t probe)
+/* Whether PROBE is expected to fail without reaching any server: its packets
+ * are to be dropped or refused on the way (a NetworkPolicy's deny), so that
+ * it costs no server anything and its wait is a timeout spent idle. Those
+ * run from a pool of their own, much larger than --parallel, so that a
+ * mesh's denied cells wait out their timeouts side by side instead of
+ * taking the servers' turns. Not those whose target is a name (a lookup
+ * asks a nameserver) nor those judged by an HTTP status (a server answers). */
+static bool probe_dropped(const struct check_run *run, const struct check_probe *p)
+{
+	const struct check_target *t = check_target_of(run, p);
+	return !p->expect_pass && !p->expect_status && !t->resolve && t->proto != TB_PROTO_DNS;
+}
+
+/* The next probe of the kind starting from *CURSOR, or N when none is left. */
+static size_t next_of_kind(const struct engine *g, size_t *cursor, bool dropped)
+{
+	size_t n = g->run->n_probes;
+	while (*cursor < n && probe_dropped(g->run, &g->run->probes[*cursor]) != dropped)
+		(*cursor)++;
+	return *cursor;
+}
+
+/* The next probe to start, from the retries or either pool's cursor,
+ * within that pool's limit; false when none may start now. */
+static bool next_to_start(struct engine *g, uint32_t *probe, bool *dropped)
+{
+	if (!g->n_free)
+		return false;
+	size_t n = g->run->n_probes;
+	for (size_t k = g->n_retry; k-- > 0;) {
+		bool d = probe_dropped(g->run, &g->run->probes[g->retry[k]]);
+		if (d ? g->in_flight_dropped < g->limit_dropped : g->in_flight < g->limit) {
+			*probe = g->retry[k];
+			*dropped = d;
+			g->retry[k] = g->retry[--g->n_retry];
+			return true;
+		}
+	}
+	if (g->in_flight < g->limit && next_of_kind(g, &g->next, false) < n) {
+		*probe = (uint32_t)g->next++;
+		*dropped = false;
+		return true;
+	}
+	if (g->in_flight_dropped < g->limit_dropped && next_of_kind(g, &g->next_dropped, true) < n) {
+		*probe = (uint32_t)g->next_dropped++;
+		*dropped = true;
+		return true;
+	}
+	return false;
+}
+
+/* Whether a probe may start now (next_to_start, without taking it). */
+static bool may_start(struct engine *g)
+{
+	if (!g->n_free)
+		return false;
+	size_t n = g->run->n_probes;
+	for (size_t k = 0; k < g->n_retry; k++)
+		if (probe_dropped(g->run, &g->run->probes[g->retry[k]]) ? g->in_flight_dropped < g->limit_dropped
+								    : g->in_flight < g->limit)
+			return true;
+	return (g->in_flight < g->limit && next_of_kind(g, &g->next, false) < n) ||
+	       (g->in_flight_dropped < g->limit_dropped && next_of_kind(g, &g->next_dropped, true) < n);
+}
+
+static void start(struct engine *g, uint32_t probe, bool dropped)
 {
 	struct slot *s = &g->slots[g->free_slots[--g->n_free]];
 	struct check_probe *p = &g->run->probes[probe];
+	if (dropped)
+		g->in_flight_dropped++;
+	else
+		g->in_flight++;
 	/* A name is resolved afresh each attempt. */
 	if (g->run->targets[p->to].name_of)
 		p->to = g->run->targets[p->to].name_of - 1;
@@ -1194,6 +1282,7 @@ static void start(struct engine *g, uint32_t probe)
 			   .lookup = s->lookup,
 			   .resend_ms = RESEND_FIRST_MS,
 			   .request = 0,
+			   .dropped = dropped,
 			   .http = p->client_ip == TB_CLIENT_IP_ANY ? REQUEST_HOSTNAME : REQUEST_BOTH};
 	p->attempts++;
 	check_probe_clear_results(g->run, probe);
@@ -1257,6 +1346,18 @@ static double timers(struct engine *g)
 	return next;
 }
 
+/* The events epoll_wait gave, each to its socket's slot or pinger. */
+static void dispatch(struct engine *g, const struct epoll_event *events, int n)
+{
+	for (int k = 0; k < n; k++) {
+		uint64_t tag = events[k].data.u64;
+		if (tag & PINGER_TAG)
+			on_pinger_event(g, (uint32_t)(tag & ~PINGER_TAG));
+		else
+			on_socket_event(g, &g->slots[tag], events[k].events);
+	}
+}
+
 /* One fd per probe in flight and one per source pinging: ask for them. */
 static size_t fit_open_files(size_t slots, size_t machines)
 {
@@ -1279,27 +1380,36 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 	      struct tb_err *e)
 {
 	size_t n = run->n_probes;
-	size_t limit = o->max_in_flight > 0 ? (size_t)o->max_in_flight : 1;
-	if (limit > n && n > 0)
-		limit = n;
-	limit = fit_open_files(limit, run->n_machines);
+	/* Each pool as large as its probes need, within its limit; when open
+	 * files run short, the dropped probes' pool gives way first. */
+	size_t n_dropped = 0;
+	for (size_t i = 0; i < n; i++)
+		n_dropped += probe_dropped(run, &run->probes[i]);
+	size_t per = o->max_in_flight > 0 ? (size_t)o->max_in_flight : 1;
+	size_t limit, limit_dropped;
+	probe_pools(n - n_dropped, n_dropped, per, SIZE_MAX, &limit, &limit_dropped);
+	size_t fit = fit_open_files(limit + limit_dropped, run->n_machines);
+	probe_pools(n - n_dropped, n_dropped, per, fit, &limit, &limit_dropped);
+	size_t slots = limit + limit_dropped;
 	struct engine g = {
 		.run = run,
 		.netns = netns,
 		.o = o,
-		.n_slots = limit,
-		.slots = xcalloc(limit, sizeof(*g.slots)),
-		.free_slots = xcalloc(limit, sizeof(*g.free_slots)),
-		.want = xcalloc(limit, sizeof(*g.want)),
+		.limit = limit,
+		.limit_dropped = limit_dropped,
+		.n_slots = slots,
+		.slots = xcalloc(slots, sizeof(*g.slots)),
+		.free_slots = xcalloc(slots, sizeof(*g.free_slots)),
+		.want = xcalloc(slots, sizeof(*g.want)),
 		/* A slot whose request is begun may queue its next before the round ends. */
-		.next_request = xcalloc(2 * limit, sizeof(*g.next_request)),
+		.next_request = xcalloc(2 * slots, sizeof(*g.next_request)),
 		.pinger = xcalloc(run->n_machines ? run->n_machines : 1, sizeof(*g.pinger)),
 	};
 	int rc = 0;
-	for (size_t k = 0; k < limit; k++) {
+	for (size_t k = 0; k < g.n_slots; k++) {
 		g.slots[k].fd = -1;
 		g.slots[k].response = xmalloc(RESPONSE_MAX + 1);
-		g.free_slots[g.n_free++] = (uint32_t)(limit - 1 - k);
+		g.free_slots[g.n_free++] = (uint32_t)(g.n_slots - 1 - k);
 	}
 	for (size_t m = 0; m < run->n_machines; m++)
 		g.pinger[m] = -1;
@@ -1326,8 +1436,10 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 			goto out;
 		}
 		g.now = clock_ms();
-		while (g.n_free && (g.n_retry || g.next < n))
-			start(&g, g.n_retry ? g.retry[--g.n_retry] : (uint32_t)g.next++);
+		uint32_t probe;
+		bool dropped;
+		while (next_to_start(&g, &probe, &dropped))
+			start(&g, probe, dropped);
 		/* Requests begun may end at once and queue their next: taken
 		 * in turns, one round a turn. */
 		size_t waiting = g.n_next_request;
@@ -1339,9 +1451,17 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 			rc = -1;
 			goto out;
 		}
+		/* What arrived while sockets were being made is taken before any
+		 * deadline is judged: an answer waiting unread is no timeout. */
+		for (int r; (r = epoll_wait(g.epoll, events, ARRAY_SIZE(events), 0)) > 0;) {
+			g.now = clock_ms();
+			dispatch(&g, events, r);
+			if (r < (int)ARRAY_SIZE(events))
+				break;
+		}
 		g.now = clock_ms();
 		double due = timers(&g);
-		if (g.n_want || g.n_next_request || (g.n_free && (g.n_retry || g.next < n)))
+		if (g.n_want || g.n_next_request || may_start(&g))
 			continue; /* timers freed slots or asked for sockets */
 		double wait = due - clock_ms();
 		int r = epoll_wait(g.epoll, events, ARRAY_SIZE(events), wait > 0 ? (int)wait + 1 : 0);
@@ -1350,13 +1470,7 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 			goto out;
 		}
 		g.now = clock_ms();
-		for (int k = 0; k < r; k++) {
-			uint64_t tag = events[k].data.u64;
-			if (tag & PINGER_TAG)
-				on_pinger_event(&g, (uint32_t)(tag & ~PINGER_TAG));
-			else
-				on_socket_event(&g, &g.slots[tag], events[k].events);
-		}
+		dispatch(&g, events, r);
 	}
 	run->duration_ms = clock_ms() - began;
 	run->timeout_ms = o->timeout_ms;

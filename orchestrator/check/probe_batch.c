@@ -1,4 +1,4 @@
-/* Grouping a batch of socket requests by namespace. */
+/* Grouping a batch of socket requests by namespace, and the pools' sizes. */
 #include "check/probe_batch.h"
 
 #include <stdlib.h>
@@ -34,4 +34,23 @@ size_t probe_batch_order(const int *keys, size_t n, uint32_t *order)
 	}
 	free(k);
 	return groups;
+}
+
+void probe_pools(size_t n_pass, size_t n_dropped, size_t per, size_t fit, size_t *limit, size_t *limit_dropped)
+{
+	if (per == 0)
+		per = 1;
+	size_t dropped = per > PROBE_DROPPED_MAX / PROBE_DROPPED_FACTOR ? PROBE_DROPPED_MAX : per * PROBE_DROPPED_FACTOR;
+	*limit = per < n_pass ? per : n_pass;
+	*limit_dropped = dropped < n_dropped ? dropped : n_dropped;
+	if (*limit + *limit_dropped == 0)
+		*limit = 1;
+	if (fit == 0)
+		fit = 1;
+	if (fit >= *limit + *limit_dropped)
+		return;
+	size_t keep = *limit_dropped ? 1 : 0;
+	if (*limit && *limit + keep > fit)
+		*limit = fit > keep ? fit - keep : 1;
+	*limit_dropped = fit > *limit + keep ? fit - *limit : keep;
 }

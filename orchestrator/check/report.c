@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "check/policy_eval.h"
 #include "util/util.h"
 
 #define WIDE_TABLE 120 /* wider than this, column names are printed vertically */
@@ -174,11 +175,67 @@ static char *probe_label(const struct check_run *run, const struct check_probe *
 	return str_escape(label);
 }
 
+/* For a probe expected to fail that the lab's NetworkPolicies deny (as the
+ * evaluator, check/policy_eval.c, judges its connection), which policies
+ * deny it: "ingress of x/a isolated by x/deny-all, x/allow-y" (and the
+ * egress side's, where it denies too), escaped; NULL for any other probe.
+ * junit and tap mark expected denials apart with it. */
+static char *expected_denial(const struct check_run *run, const struct policy_world *w, const struct check_probe *p)
+{
+	if (!w || p->expect_pass)
+		return NULL;
+	const struct check_target *to = check_target_of(run, p);
+	if (to->end >= run->n_machines || p->from >= run->n_machines ||
+	    (to->proto != TB_PROTO_HTTP && to->proto != TB_PROTO_TCP && to->proto != TB_PROTO_UDP))
+		return NULL;
+	struct policy_verdict v;
+	policy_eval(w, (struct policy_end){.machine = p->from}, (struct policy_end){.machine = to->end}, to->port,
+		    to->proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP, &v);
+	char *text = NULL;
+	if (!v.allowed) {
+		text = xstrdup("");
+		const struct policy_side *sides[] = {&v.egress, &v.ingress};
+		const char *words[] = {"egress", "ingress"};
+		for (size_t k = 0; k < ARRAY_SIZE(sides); k++) {
+			const struct policy_side *side = sides[k];
+			if (side->allowed)
+				continue;
+			const char *who = side->pod < w->n_machines ? w->machines[side->pod].name : "?";
+			char *more = xasprintf("%s%s%s of %s isolated by", text, *text ? "; " : "", words[k], who);
+			free(text);
+			text = more;
+			for (size_t j = 0; j < side->n_isolating; j++) {
+				const struct plan_policy *pol = &w->policies[side->isolating[j]];
+				more = xasprintf("%s%s %s/%s", text, j ? "," : "", pol->namespace, pol->name);
+				free(text);
+				text = more;
+			}
+		}
+		char *safe = str_escape(text);
+		free(text);
+		text = safe;
+	}
+	policy_verdict_free(&v);
+	return text;
+}
+
+/* The world expected_denial reads, when RUN's lab has policies. */
+static const struct policy_world *denial_world(const struct check_run *run, struct policy_world *w)
+{
+	if (!run->plan || !run->plan->n_policies)
+		return NULL;
+	policy_world_of(run->plan, w);
+	return w;
+}
+
 /* Past these, a text or markdown report summarises rather than lists: a
  * 1000-pod mesh would otherwise print a million-cell table per protocol
  * and, if a node is down, a hundred thousand failure lines. json, junit
  * and tap still list every probe. */
 #define TABLE_MAX 128   /* rows or columns of a truth table */
+/* json carries its tables' cells up to this many rows or columns (a
+ * 1000-pod mesh's a million each), past it their names and counts only. */
+#define JSON_TABLE_MAX 2048
 #define FAILURES_SHOWN 200
 
 static const char *const more_failures =
@@ -313,9 +370,10 @@ static size_t table_keys(const struct check_run *run, struct table_key **keys)
 	return n;
 }
 
-/* The table of RUN's probes of PROTO; false when there are none. Tables
- * past TABLE_MAX keep only their counts. */
-static bool table_build(const struct check_run *run, enum tb_proto proto, uint16_t port, struct table *t)
+/* The table of RUN's probes of PROTO (of PORT alone, unless 0); false when
+ * there are none. Tables past MAX rows or columns keep only their rows,
+ * columns and counts. */
+static bool table_build(const struct check_run *run, enum tb_proto proto, uint16_t port, size_t max, struct table *t)
 {
 	*t = (struct table){.proto = proto, .port = port};
 	if (port)
@@ -359,7 +417,7 @@ static bool table_build(const struct check_run *run, enum tb_proto proto, uint16
 			t->cols[t->n_cols++] = k;
 			col_of[k] = t->n_cols;
 		}
-	if (t->n_rows > TABLE_MAX || t->n_cols > TABLE_MAX)
+	if (t->n_rows > max || t->n_cols > max)
 		return true;
 	t->cells = xcalloc(t->n_rows * t->n_cols, sizeof(*t->cells));
 	for (size_t i = 0; i < run->n_probes; i++) {
@@ -532,7 +590,7 @@ static void text_report(FILE *out, const struct check_run *run, const struct rep
 	size_t n_keys = table_keys(run, &keys);
 	for (size_t i = 0; i < n_keys; i++) {
 		struct table t;
-		if (table_build(run, keys[i].proto, keys[i].port, &t)) {
+		if (table_build(run, keys[i].proto, keys[i].port, TABLE_MAX, &t)) {
 			fputc('\n', out);
 			if (t.cells) {
 				text_table(out, &t, s);
@@ -698,6 +756,65 @@ static void json_number(FILE *out, double v)
 	fprintf(out, "%.15g", v);
 }
 
+/* A truth table's cells in json: what each cell's probes found against
+ * what was expected, as the text report's marks say it. */
+static const char *const json_marks[] = {[MARK_NONE] = NULL,
+					 [MARK_PASS] = "allowed",
+					 [MARK_BLOCKED] = "expected-denied",
+					 [MARK_UNEXPECTED_FAIL] = "denied",
+					 [MARK_UNEXPECTED_PASS] = "unexpectedly-allowed",
+					 [MARK_OTHER_FAILURE] = "failed"};
+
+/* "truthTables": the text report's tables (one per protocol, or per port
+ * and protocol under NetworkPolicies), each with its rows (sources),
+ * columns (targets) and cells, a row per source; NAMES are the ends'
+ * names, escaped. */
+static void json_tables(FILE *out, const struct check_run *run, char *const *names)
+{
+	fputs("\t\"truthTables\": [", out);
+	autofree struct table_key *keys = NULL;
+	size_t n_keys = table_keys(run, &keys), shown = 0;
+	for (size_t i = 0; i < n_keys; i++) {
+		struct table t;
+		if (!table_build(run, keys[i].proto, keys[i].port, JSON_TABLE_MAX, &t)) {
+			table_free(&t);
+			continue;
+		}
+		fprintf(out, "%s\n\t\t{\"title\": \"%s\", \"proto\": \"%s\", \"port\": ", shown++ ? "," : "", t.title,
+			tb_proto_name(t.proto));
+		if (t.port)
+			fprintf(out, "%u", t.port);
+		else
+			fputs("null", out);
+		fprintf(out, ", \"probes\": %zu, \"notAsExpected\": %zu,\n\t\t \"rows\": [", t.n_probes, t.n_bad);
+		for (size_t r = 0; r < t.n_rows; r++) {
+			fputs(r ? ", " : "", out);
+			json_string(out, names[t.rows[r]]);
+		}
+		fputs("],\n\t\t \"columns\": [", out);
+		for (size_t c = 0; c < t.n_cols; c++) {
+			fputs(c ? ", " : "", out);
+			json_string(out, names[t.cols[c]]);
+		}
+		fputs("],\n\t\t \"cells\": ", out);
+		if (!t.cells)
+			fputs("null", out);
+		for (size_t r = 0; t.cells && r < t.n_rows; r++) {
+			fputs(r ? ",\n\t\t\t[" : "[\n\t\t\t[", out);
+			for (size_t c = 0; c < t.n_cols; c++) {
+				fputs(c ? ", " : "", out);
+				json_string(out, json_marks[t.cells[r * t.n_cols + c]]);
+			}
+			fputc(']', out);
+		}
+		if (t.cells)
+			fputs("]", out);
+		fputc('}', out);
+		table_free(&t);
+	}
+	fputs(shown ? "\n\t],\n" : "],\n", out);
+}
+
 /* The header is a small cJSON tree; the probes, possibly millions, are
  * streamed one line each rather than built into a tree first. */
 static void json_report(FILE *out, const struct check_run *run)
@@ -747,13 +864,15 @@ static void json_report(FILE *out, const struct check_run *run)
 		len--;
 	while (len && (text[len - 1] == '\n' || text[len - 1] == '\t'))
 		len--;
-	fprintf(out, "%.*s,\n\t\"probes\": [", (int)len, text);
+	fprintf(out, "%.*s,\n", (int)len, text);
 	free(text);
 	/* Each machine's name escaped once, not once per probe: a mesh has millions. */
 	size_t n_ends = run->n_machines + run->n_end_names;
 	char **names = xcalloc(n_ends ? n_ends : 1, sizeof(*names));
 	for (size_t k = 0; k < n_ends; k++)
 		names[k] = str_escape(check_end_name(run, (uint32_t)k));
+	json_tables(out, run, names);
+	fputs("\t\"probes\": [", out);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		struct check_view v;
 		check_view(run, i, &v);
@@ -903,19 +1022,36 @@ static void junit_report(FILE *out, const struct check_run *run)
 	fprintf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" time=\"%.3f\">\n", run->n_probes,
 		run->n_probes - ok, run->duration_ms / 1000);
 	junit_properties(out, run->plan);
+	struct policy_world world;
+	const struct policy_world *w = denial_world(run, &world);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		struct check_view v;
 		check_view(run, i, &v);
 		const struct check_probe *p = v.p;
 		autofree char *label = probe_label(run, p);
+		autofree char *denial = expected_denial(run, w, p);
 		fprintf(out, "    <testcase classname=\"testbed.");
 		xml_escaped(out, lab);
 		fprintf(out, ".%s\" name=\"", tb_proto_name((enum tb_proto)v.target->proto));
 		xml_escaped(out, label);
-		fprintf(out, " expected %s\" time=\"%.3f\"", expected_word(p), v.latency_ms / 1000);
+		fprintf(out, " expected %s%s\" time=\"%.3f\"", expected_word(p),
+			denial ? " (denied by NetworkPolicy)" : "", v.latency_ms / 1000);
 		autofree char *dns = dns_text(&v);
+		if (denial) {
+			/* Which policies the denial was expected of, apart from the name. */
+			fprintf(out, ">\n      <properties>\n");
+			junit_property(out, "testbed.expectedDenial", denial);
+			fprintf(out, "      </properties>");
+		}
 		if (check_probe_ok(p)) {
-			if (dns) {
+			if (denial) {
+				if (dns) {
+					fprintf(out, "\n      <system-out>resolved ");
+					xml_escaped(out, dns);
+					fprintf(out, "</system-out>");
+				}
+				fprintf(out, "\n    </testcase>\n");
+			} else if (dns) {
 				fprintf(out, ">\n      <system-out>resolved ");
 				xml_escaped(out, dns);
 				fprintf(out, "</system-out>\n    </testcase>\n");
@@ -925,7 +1061,7 @@ static void junit_report(FILE *out, const struct check_run *run)
 			continue;
 		}
 		autofree char *reason = probe_reason(&v);
-		fprintf(out, ">\n      <failure message=\"");
+		fprintf(out, "%s      <failure message=\"", denial ? "\n" : ">\n");
 		xml_escaped(out, reason);
 		fprintf(out, "\" type=\"%s\">",
 			p->expect_pass			? "unexpected fail"
@@ -979,14 +1115,21 @@ static void tap_report(FILE *out, const struct check_run *run)
 			fprintf(out, "# image %s sha256:%s\n", name, sha);
 		}
 	}
+	struct policy_world world;
+	const struct policy_world *w = denial_world(run, &world);
 	for (size_t i = 0; i < run->n_probes; i++) {
 		struct check_view v;
 		check_view(run, i, &v);
 		const struct check_probe *p = v.p;
 		autofree char *label = probe_label(run, p);
+		autofree char *denial = expected_denial(run, w, p);
 		bool ok = check_probe_ok(p);
-		/* '#' would start a TAP directive; names and ports never hold one. */
-		fprintf(out, "%s %zu - %s expected %s\n", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
+		/* '#' would start a TAP directive; names, ports and policy names
+		 * (DNS labels) never hold one. */
+		fprintf(out, "%s %zu - %s expected %s", ok ? "ok" : "not ok", i + 1, label, expected_word(p));
+		if (denial)
+			fprintf(out, " (denied by NetworkPolicy: %s)", denial);
+		fputc('\n', out);
 		autofree char *dns = dns_text(&v);
 		if (ok) {
 			if (dns)
@@ -1162,7 +1305,7 @@ static void markdown_report(FILE *out, const struct check_run *run)
 	size_t n_keys = table_keys(run, &keys);
 	for (size_t i = 0; i < n_keys; i++) {
 		struct table t;
-		if (table_build(run, keys[i].proto, keys[i].port, &t) && !t.cells) {
+		if (table_build(run, keys[i].proto, keys[i].port, TABLE_MAX, &t) && !t.cells) {
 			autofree char *summary = table_summary(&t);
 			fprintf(out, "\n");
 			md_text(out, summary);

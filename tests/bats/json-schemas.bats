@@ -148,6 +148,27 @@ refuses() {
 	refuses check "$f" '.summary.skipped = 0' "'skipped' was unexpected"
 	refuses check "$f" '(.probes[] | select(.got == "fail")).error = null' "error"
 	refuses check "$f" '.build.images[0].sha256 = "abc"' "sha256"
+	refuses check "$f" '.truthTables[0].cells[0][0] = "maybe"' "'maybe' is not one of"
+	refuses check "$f" 'del(.truthTables[0].rows)' "'rows' is a required property"
+	refuses check "$f" 'del(.truthTables)' "'truthTables' is a required property"
+}
+
+@test "check --format json's truth tables: one per protocol, each cell its probe's mark" {
+	save neg "$TESTBED" check --format json "$NEGATIVE"
+	local f=$BATS_TEST_TMPDIR/neg.json
+	run jq -r '[.truthTables[] | "\(.title):\(.port)"] | join(" ")' "$f"
+	assert_output "$(jq -r '[.probes[].proto] | unique as $p | ["http", "tcp", "udp", "ping", "dns"] |
+		map(select(. as $x | $p | index($x))) | map("\(.):null") | join(" ")' "$f")"
+	# Each probe's cell: its mark, or a bad one where several share it (the
+	# first bad one shows).
+	run jq -r '. as $r | [$r.probes[] | . as $p | ($r.truthTables[] | select(.proto == $p.proto)) as $t |
+		($t.rows | index($p.from)) as $i | ($t.columns | index($p.to)) as $j | $t.cells[$i][$j] as $c |
+		if $p.ok then ($c == (if $p.expected == "pass" then "allowed" else "expected-denied" end) or
+			($c | IN("denied", "unexpectedly-allowed", "failed")))
+		else ($c | IN("denied", "unexpectedly-allowed", "failed")) end] | all' "$f"
+	assert_output true
+	run jq -r '[.truthTables[].notAsExpected] | add' "$f"
+	assert_output 5
 }
 
 @test "trace --json across nodes, on one node, between hosts and to a drop matches trace.schema.json" {

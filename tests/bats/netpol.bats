@@ -230,6 +230,54 @@ verdicts() {
 	assert_output --partial 'x blocked as expected'
 }
 
+@test "conformance reports: json's truth tables match its probes cell by cell; junit and tap name the policies of each expected denial" {
+	run "$TESTBED" check --format json --output "$BATS_TEST_TMPDIR/t.json" "$LAB"
+	assert_success
+	if /usr/bin/python3 -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null; then
+		run /usr/bin/python3 "$REPO/tests/validate-json.py" "$REPO/docs/schemas/check.schema.json" "$BATS_TEST_TMPDIR/t.json"
+		assert_success
+	fi
+	# A table per port and protocol: x's pods serve http 80 and alt 81.
+	run jq -r '[.truthTables[].title] | join(" ")' "$BATS_TEST_TMPDIR/t.json"
+	assert_output --partial 'http:80 http:81'
+	# Every probe of a port's table is its cell, as expected: allowed or
+	# expected-denied; and the table has no cell without a probe.
+	run jq -r '
+		. as $r | [$r.truthTables[] | select(.port != null) | . as $t |
+			([$r.probes[] | select(.proto == $t.proto and .port == $t.port) |
+				(.from as $f | .to as $to | ($t.rows | index($f)) as $i | ($t.columns | index($to)) as $j |
+					$t.cells[$i][$j] == (if .expected == "pass" then "allowed" else "expected-denied" end))] | all) and
+			([$t.cells[][] | select(. != null)] | length) == $t.probes] | all' "$BATS_TEST_TMPDIR/t.json"
+	assert_output true
+	run jq -r '[.truthTables[].cells[]?[] | select(. == "expected-denied")] | length > 0' "$BATS_TEST_TMPDIR/t.json"
+	assert_output true
+	# junit: valid, every denial the policies make marked, none of the passes.
+	run "$TESTBED" check --format junit --output "$BATS_TEST_TMPDIR/t.xml" "$LAB"
+	assert_success
+	run xmllint --noout --schema "$REPO/tests/junit.xsd" "$BATS_TEST_TMPDIR/t.xml"
+	assert_success
+	run xmllint --xpath 'string(//testcase[@name="y/b -> x/a http:80 expected fail (denied by NetworkPolicy)"]/properties/property[@name="testbed.expectedDenial"]/@value)' \
+		"$BATS_TEST_TMPDIR/t.xml"
+	assert_output 'ingress of x/a isolated by x/default-deny-ingress, x/allow-y-a'
+	run xmllint --xpath 'count(//testcase[contains(@name, "expected pass") and properties])' "$BATS_TEST_TMPDIR/t.xml"
+	assert_output 0
+	run xmllint --xpath 'count(//testcase[contains(@name, "(denied by NetworkPolicy)")])' "$BATS_TEST_TMPDIR/t.xml"
+	marked=$output
+	[ "$marked" -gt 0 ]
+	# tap: the same denial, on its line; prove reads it.
+	run "$TESTBED" check --format tap --output "$BATS_TEST_TMPDIR/t.tap" "$LAB"
+	assert_success
+	run grep -c '(denied by NetworkPolicy: ' "$BATS_TEST_TMPDIR/t.tap"
+	assert_output "$marked"
+	run grep -E '^ok [0-9]+ - y/b -> x/a http:80 expected fail \(denied by NetworkPolicy: ingress of x/a isolated by x/default-deny-ingress, x/allow-y-a\)$' \
+		"$BATS_TEST_TMPDIR/t.tap"
+	assert_success
+	if command -v prove >/dev/null; then
+		run prove --exec cat "$BATS_TEST_TMPDIR/t.tap"
+		assert_success
+	fi
+}
+
 @test "conformance: check --explain gives the evaluator's reasons beside what the probe saw, and they agree" {
 	run "$TESTBED" check --explain "$LAB" y/a x/a 80/tcp
 	assert_success

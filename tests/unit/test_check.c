@@ -410,6 +410,41 @@ TEST(check_socket_batches_group_by_namespace)
 	CHECK_INT(probe_batch_order(keys, 0, order), 0);
 }
 
+/* The engine's pools: --parallel for probes that reach servers, 32 times
+ * as many (at most 4096) for those expected to be dropped, each no larger
+ * than its probes, within the open files there is room for. */
+TEST(check_probe_pools_split_the_slots)
+{
+	size_t pass, dropped;
+	probe_pools(17500, 22100, 128, SIZE_MAX, &pass, &dropped);
+	CHECK_INT(pass, 128);
+	CHECK_INT(dropped, 4096);
+	probe_pools(17500, 22100, 4096, SIZE_MAX, &pass, &dropped);
+	CHECK_INT(dropped, 4096);
+	probe_pools(5, 3, 128, SIZE_MAX, &pass, &dropped);
+	CHECK_INT(pass, 5);
+	CHECK_INT(dropped, 3);
+	probe_pools(100, 100, 1, SIZE_MAX, &pass, &dropped);
+	CHECK_INT(pass, 1);
+	CHECK_INT(dropped, 32);
+	probe_pools(0, 0, 128, SIZE_MAX, &pass, &dropped);
+	CHECK_INT(pass + dropped, 1);
+	/* Short of open files, the dropped pool gives way first... */
+	probe_pools(17500, 22100, 128, 1000, &pass, &dropped);
+	CHECK_INT(pass, 128);
+	CHECK_INT(dropped, 872);
+	/* ...but each kind with probes keeps a slot. */
+	probe_pools(17500, 22100, 128, 100, &pass, &dropped);
+	CHECK_INT(pass, 99);
+	CHECK_INT(dropped, 1);
+	probe_pools(0, 22100, 128, 100, &pass, &dropped);
+	CHECK_INT(pass, 0);
+	CHECK_INT(dropped, 100);
+	probe_pools(500, 0, 128, 100, &pass, &dropped);
+	CHECK_INT(pass, 100);
+	CHECK_INT(dropped, 0);
+}
+
 /* A target is an address, a port and the machines whose answer passes: a
  * Service's address answered by any of its endpoints fits the table as a
  * pod's own address does. */

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include "check/policy_eval.h"
 #include "check/check.h"
@@ -870,6 +873,121 @@ TEST(policy_eval_derives_the_checks_truth_table)
 	CHECK(strstr(text, "        no rule of those policies matches this peer and port\n") != NULL);
 	CHECK(strstr(text, "\nhttp:80 ") != NULL);
 	CHECK(strstr(text, "\nhttp ") == NULL);
+	free(text);
+	check_run_free(&run);
+	plan_free(&p);
+}
+
+/* What RUN's report in format F says, every probe as its expectation
+ * says (OTHER excepted: it passed where it should not). */
+static char *report_of(struct check_run *run, enum report_format f)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	struct report_style style = {0};
+	report_write(out, f, run, &style);
+	fclose(out);
+	return text;
+}
+
+TEST(policy_reports_mark_expected_denials_apart_in_every_format)
+{
+	autofree char *json = quoted(NP_LAB);
+	struct plan p = {0};
+	if (!fixture_plan(json, &p)) {
+		harness_fail(__FILE__, __LINE__, "the lab does not compile");
+		return;
+	}
+	struct check_run run;
+	struct diag d;
+	diag_init(&d, "t.json");
+	CHECK(check_compile(&p, &run, &d));
+	diag_free(&d);
+	struct check_probe *bad = (struct check_probe *)probe_of(&run, "other/client", "db", 6379, TB_PROTO_HTTP);
+	for (size_t i = 0; i < run.n_probes; i++) {
+		struct check_probe *q = &run.probes[i];
+		q->outcome = q->expect_pass != (q == bad) ? PROBE_PASS : PROBE_FAIL;
+		q->failed = q->outcome == PROBE_PASS ? CHECK_FAILED_NOT : CHECK_FAILED_TIMEOUT;
+		q->attempts = 1;
+	}
+	/* json: the text report's tables, per port and protocol, each cell
+	 * named; rows are sources, columns targets, in the topology's order. */
+	char *text = report_of(&run, REPORT_JSON);
+	cJSON *root = cJSON_Parse(text);
+	CHECK(root != NULL);
+	cJSON *tables = cJSON_GetObjectItem(root, "truthTables");
+	CHECK(cJSON_IsArray(tables));
+	cJSON *t6379 = NULL, *t80 = NULL;
+	cJSON *t;
+	cJSON_ArrayForEach(t, tables)
+	{
+		const char *title = cJSON_GetStringValue(cJSON_GetObjectItem(t, "title"));
+		if (title && strcmp(title, "http:6379") == 0)
+			t6379 = t;
+		if (title && strcmp(title, "http:80") == 0)
+			t80 = t;
+	}
+	CHECK(t6379 && t80);
+	if (t6379) {
+		CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(t6379, "proto")), "http");
+		CHECK_INT(cJSON_GetObjectItem(t6379, "port")->valuedouble, 6379);
+		CHECK_INT(cJSON_GetObjectItem(t6379, "notAsExpected")->valuedouble, 1);
+		autofree char *rows = cJSON_PrintUnformatted(cJSON_GetObjectItem(t6379, "rows"));
+		autofree char *cols = cJSON_PrintUnformatted(cJSON_GetObjectItem(t6379, "columns"));
+		autofree char *cells = cJSON_PrintUnformatted(cJSON_GetObjectItem(t6379, "cells"));
+		CHECK_STR(rows, "[\"frontend\",\"myproject/client\",\"other/client\"]");
+		CHECK_STR(cols, "[\"db\"]");
+		CHECK_STR(cells, "[[\"allowed\"],[\"allowed\"],[\"unexpectedly-allowed\"]]");
+	}
+	if (t80) {
+		/* db's egress is denied everywhere but 10.0.0.0/24:5978; no pod to itself */
+		cJSON *rows = cJSON_GetObjectItem(t80, "rows"), *cols = cJSON_GetObjectItem(t80, "columns");
+		cJSON *cells = cJSON_GetObjectItem(t80, "cells");
+		CHECK_INT(cJSON_GetArraySize(cells), cJSON_GetArraySize(rows));
+		size_t db = SIZE_MAX, front = SIZE_MAX, self = SIZE_MAX;
+		for (int r = 0; r < cJSON_GetArraySize(rows); r++)
+			if (strcmp(cJSON_GetArrayItem(rows, r)->valuestring, "db") == 0)
+				db = (size_t)r;
+		for (int c = 0; c < cJSON_GetArraySize(cols); c++) {
+			if (strcmp(cJSON_GetArrayItem(cols, c)->valuestring, "frontend") == 0)
+				front = (size_t)c;
+			if (strcmp(cJSON_GetArrayItem(cols, c)->valuestring, "db") == 0)
+				self = (size_t)c;
+		}
+		CHECK(db != SIZE_MAX && front != SIZE_MAX);
+		if (db != SIZE_MAX && front != SIZE_MAX) {
+			cJSON *row = cJSON_GetArrayItem(cells, (int)db);
+			CHECK_INT(cJSON_GetArraySize(row), cJSON_GetArraySize(cols));
+			CHECK_STR(cJSON_GetArrayItem(row, (int)front)->valuestring, "expected-denied");
+			if (self != SIZE_MAX)
+				CHECK(cJSON_IsNull(cJSON_GetArrayItem(row, (int)self)));
+		}
+	}
+	cJSON_Delete(root);
+	free(text);
+	/* junit: the denial expected, and which policies isolate the end that
+	 * denies, apart from the failure of the cell that disagrees. */
+	text = report_of(&run, REPORT_JUNIT);
+	CHECK(strstr(text, "name=\"other/client -&gt; db http:6379 expected fail (denied by NetworkPolicy)\"") != NULL);
+	CHECK(strstr(text, "name=\"db -&gt; frontend http:80 expected fail (denied by NetworkPolicy)\" time=\"0.000\">\n"
+			   "      <properties>\n"
+			   "      <property name=\"testbed.expectedDenial\" "
+			   "value=\"egress of db isolated by default/test-network-policy\"/>\n"
+			   "      </properties>\n    </testcase>\n") != NULL);
+	CHECK(strstr(text, "value=\"ingress of db isolated by default/test-network-policy\"/>\n      </properties>\n"
+			   "      <failure message=\"expected fail, got pass") != NULL);
+	CHECK(strstr(text, "name=\"frontend -&gt; db http:6379 (client IP preserved) expected pass\" time=\"0.000\"/>\n") !=
+	      NULL);
+	free(text);
+	/* tap: the same, on the test's line. */
+	text = report_of(&run, REPORT_TAP);
+	CHECK(strstr(text, " - db -> frontend http:80 expected fail (denied by NetworkPolicy: egress of db isolated by "
+			   "default/test-network-policy)\n") != NULL);
+	CHECK(strstr(text, "not ok ") != NULL);
+	CHECK(strstr(text, " - other/client -> db http:6379 expected fail (denied by NetworkPolicy: ingress of db "
+			   "isolated by default/test-network-policy)\n  ---\n") != NULL);
+	CHECK(strstr(text, "ok 1 - frontend -> db http:6379 (client IP preserved) expected pass\n") != NULL);
 	free(text);
 	check_run_free(&run);
 	plan_free(&p);

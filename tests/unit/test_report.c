@@ -248,6 +248,29 @@ TEST(report_json_parses_back_with_every_field)
 	run_done(&run);
 }
 
+TEST(report_json_carries_the_truth_tables)
+{
+	struct check_probe probes[5];
+	struct check_run run = sample(probes);
+	char *text = render(REPORT_JSON, &run, false, false);
+	cJSON *root = cJSON_Parse(text);
+	CHECK(root != NULL);
+	if (root) {
+		/* One table per protocol, as the text report's; cells as its marks. */
+		autofree char *tables = cJSON_PrintUnformatted(cJSON_GetObjectItem(root, "truthTables"));
+		CHECK_STR(tables, "[{\"title\":\"http\",\"proto\":\"http\",\"port\":null,\"probes\":2,\"notAsExpected\":1,"
+				  "\"rows\":[\"a\",\"b\"],\"columns\":[\"a\",\"b\"],\"cells\":[[null,\"allowed\"],[\"denied\",null]]},"
+				  "{\"title\":\"tcp\",\"proto\":\"tcp\",\"port\":null,\"probes\":2,\"notAsExpected\":1,"
+				  "\"rows\":[\"a\",\"c\"],\"columns\":[\"a\",\"c\"],"
+				  "\"cells\":[[null,\"expected-denied\"],[\"unexpectedly-allowed\",null]]},"
+				  "{\"title\":\"ping\",\"proto\":\"ping\",\"port\":null,\"probes\":1,\"notAsExpected\":0,"
+				  "\"rows\":[\"a\"],\"columns\":[\"b\"],\"cells\":[[\"allowed\"]]}]");
+	}
+	cJSON_Delete(root);
+	free(text);
+	run_done(&run);
+}
+
 TEST(report_junit_escapes_what_it_quotes)
 {
 	struct check_probe probes[1] = {probe("a", "b", TB_PROTO_HTTP, 80, true, PROBE_FAIL)};
