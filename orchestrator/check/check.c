@@ -254,6 +254,25 @@ bool check_target_answered_by(const struct check_run *run, const struct check_ta
 	return answerers_hold(run, t->answerers, t->n_answerers, name);
 }
 
+size_t check_service_endpoints(const struct plan *p, const struct plan_service *s, size_t pi, size_t src,
+			       bool *usable)
+{
+	size_t node = p->machines[src].kind == MACHINE_POD ? p->machines[src].parent : src;
+	bool any_ready = false;
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		usable[e] = ep->ports[pi] && (!s->internal_local || ep->node == node);
+		any_ready |= usable[e] && ep->ready;
+	}
+	size_t n = 0;
+	for (size_t e = 0; e < s->n_endpoints; e++) {
+		const struct plan_endpoint *ep = &s->endpoints[e];
+		usable[e] = usable[e] && (any_ready ? ep->ready : ep->serving && ep->terminating);
+		n += usable[e];
+	}
+	return n;
+}
+
 bool check_probe_answered_by(const struct check_run *run, size_t i, const char *name)
 {
 	uint32_t first, n;

@@ -240,6 +240,14 @@ bool check_probe_dns_ok(const struct check_run *run, size_t i, const struct dns_
 bool check_target_answered_by(const struct check_run *run, const struct check_target *t, const char *name);
 /* Does it pass probe I: one of its expectation's answeredBy, or of its target's? */
 bool check_probe_answered_by(const struct check_run *run, size_t i, const char *name);
+
+/* Which endpoints of Service S's port PI kube-proxy may pick for a
+ * connection to its cluster IP from machine SRC of plan P (its
+ * CategorizeEndpoints): the ready ones, or, when none is, the serving and
+ * terminating ones; under internalTrafficPolicy Local only those on SRC's
+ * node. Sets USABLE[e] for each of S's endpoints; returns how many. */
+size_t check_service_endpoints(const struct plan *p, const struct plan_service *s, size_t pi, size_t src,
+			       bool *usable);
 /* Whether the client address ADDR the server saw is what probe I's
  * clientIP asks, for the addresses it names (NAMED, SOURCE_NODE); OWN is
  * the address the connection left with. */

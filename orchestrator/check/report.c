@@ -175,48 +175,99 @@ static char *probe_label(const struct check_run *run, const struct check_probe *
 	return str_escape(label);
 }
 
+/* Appends to *TEXT what denies verdict V: "egress of x/b isolated by
+ * x/deny" and "ingress of x/a isolated by x/deny-all, x/allow-y", each
+ * side once however many endpoints repeat it. */
+static void append_denial(char **text, const struct policy_world *w, const struct policy_verdict *v)
+{
+	const struct policy_side *sides[] = {&v->egress, &v->ingress};
+	const char *words[] = {"egress", "ingress"};
+	for (size_t k = 0; k < ARRAY_SIZE(sides); k++) {
+		const struct policy_side *side = sides[k];
+		if (side->allowed)
+			continue;
+		const char *who = side->pod < w->n_machines ? w->machines[side->pod].name : "?";
+		autofree char *part = xasprintf("%s of %s isolated by", words[k], who);
+		for (size_t j = 0; j < side->n_isolating; j++) {
+			const struct plan_policy *pol = &w->policies[side->isolating[j]];
+			char *more = xasprintf("%s%s %s/%s", part, j ? "," : "", pol->namespace, pol->name);
+			free(part);
+			part = more;
+		}
+		if (strstr(*text, part))
+			continue;
+		char *more = xasprintf("%s%s%s", *text, **text ? "; " : "", part);
+		free(*text);
+		*text = more;
+	}
+}
+
+/* The Service whose cluster IP and port TO is, and that port's index. */
+static const struct plan_service *service_of(const struct plan *p, const struct check_target *to, size_t *pi)
+{
+	for (size_t k = 0; to->address && k < p->n_services; k++) {
+		const struct plan_service *s = &p->services[k];
+		if (s->cluster_ip != to->address)
+			continue;
+		for (size_t i = 0; i < s->n_ports; i++)
+			if (s->ports[i].port == to->port &&
+			    (s->ports[i].protocol == TB_PROTOCOL_UDP) == (to->proto == TB_PROTO_UDP)) {
+				*pi = i;
+				return s;
+			}
+	}
+	return NULL;
+}
+
 /* For a probe expected to fail that the lab's NetworkPolicies deny (as the
  * evaluator, check/policy_eval.c, judges its connection), which policies
  * deny it: "ingress of x/a isolated by x/deny-all, x/allow-y" (and the
  * egress side's, where it denies too), escaped; NULL for any other probe.
+ * A probe to a Service's cluster IP is denied when every endpoint
+ * kube-proxy may pick is, each judged after the DNAT at its target port.
  * junit and tap mark expected denials apart with it. */
 static char *expected_denial(const struct check_run *run, const struct policy_world *w, const struct check_probe *p)
 {
 	if (!w || p->expect_pass)
 		return NULL;
 	const struct check_target *to = check_target_of(run, p);
-	if (to->end >= run->n_machines || p->from >= run->n_machines ||
+	if (p->from >= run->n_machines ||
 	    (to->proto != TB_PROTO_HTTP && to->proto != TB_PROTO_TCP && to->proto != TB_PROTO_UDP))
 		return NULL;
-	struct policy_verdict v;
-	policy_eval(w, (struct policy_end){.machine = p->from}, (struct policy_end){.machine = to->end}, to->port,
-		    to->proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP, &v);
-	char *text = NULL;
-	if (!v.allowed) {
-		text = xstrdup("");
-		const struct policy_side *sides[] = {&v.egress, &v.ingress};
-		const char *words[] = {"egress", "ingress"};
-		for (size_t k = 0; k < ARRAY_SIZE(sides); k++) {
-			const struct policy_side *side = sides[k];
-			if (side->allowed)
+	enum tb_protocol protocol = to->proto == TB_PROTO_UDP ? TB_PROTOCOL_UDP : TB_PROTOCOL_TCP;
+	autofree char *text = xstrdup("");
+	bool denied = true;
+	if (to->end < run->n_machines) {
+		struct policy_verdict v;
+		policy_eval(w, (struct policy_end){.machine = p->from}, (struct policy_end){.machine = to->end},
+			    to->port, protocol, &v);
+		denied = !v.allowed;
+		if (denied)
+			append_denial(&text, w, &v);
+		policy_verdict_free(&v);
+	} else {
+		size_t pi = 0;
+		const struct plan_service *s = run->plan ? service_of(run->plan, to, &pi) : NULL;
+		if (!s || !s->n_endpoints)
+			return NULL;
+		autofree bool *usable = xcalloc(s->n_endpoints, sizeof(*usable));
+		if (!check_service_endpoints(run->plan, s, pi, p->from, usable))
+			return NULL; /* kube-proxy rejects it: no policy's doing */
+		for (size_t e = 0; e < s->n_endpoints && denied; e++) {
+			if (!usable[e])
 				continue;
-			const char *who = side->pod < w->n_machines ? w->machines[side->pod].name : "?";
-			char *more = xasprintf("%s%s%s of %s isolated by", text, *text ? "; " : "", words[k], who);
-			free(text);
-			text = more;
-			for (size_t j = 0; j < side->n_isolating; j++) {
-				const struct plan_policy *pol = &w->policies[side->isolating[j]];
-				more = xasprintf("%s%s %s/%s", text, j ? "," : "", pol->namespace, pol->name);
-				free(text);
-				text = more;
-			}
+			const struct plan_endpoint *ep = &s->endpoints[e];
+			struct policy_verdict v;
+			policy_eval(w, (struct policy_end){.machine = p->from},
+				    (struct policy_end){.machine = ep->machine, .address = ep->address}, ep->ports[pi],
+				    protocol, &v);
+			denied = !v.allowed;
+			if (denied)
+				append_denial(&text, w, &v);
+			policy_verdict_free(&v);
 		}
-		char *safe = str_escape(text);
-		free(text);
-		text = safe;
 	}
-	policy_verdict_free(&v);
-	return text;
+	return denied ? str_escape(text) : NULL;
 }
 
 /* The world expected_denial reads, when RUN's lab has policies. */

@@ -244,29 +244,6 @@ static int explain_probe(const struct command *cmd, struct live_lab *l, const ch
 	return rc;
 }
 
-/* The endpoints of S's port PI that kube-proxy may pick for a connection
- * to its cluster IP from machine SRC (its CategorizeEndpoints): the ready
- * ones, or, when none is, the serving and terminating ones; under
- * internalTrafficPolicy Local only those on SRC's node. */
-static size_t service_endpoints_for(const struct plan *p, const struct plan_service *s, size_t pi, size_t src,
-				    bool *usable)
-{
-	size_t node = p->machines[src].kind == MACHINE_POD ? p->machines[src].parent : src;
-	bool any_ready = false;
-	for (size_t e = 0; e < s->n_endpoints; e++) {
-		const struct plan_endpoint *ep = &s->endpoints[e];
-		usable[e] = ep->ports[pi] && (!s->internal_local || ep->node == node);
-		any_ready |= usable[e] && ep->ready;
-	}
-	size_t n = 0;
-	for (size_t e = 0; e < s->n_endpoints; e++) {
-		const struct plan_endpoint *ep = &s->endpoints[e];
-		usable[e] = usable[e] && (any_ready ? ep->ready : ep->serving && ep->terminating);
-		n += usable[e];
-	}
-	return n;
-}
-
 /* check --explain NAME FROM service:[NS/]NAME[:PORT]: the evaluator's
  * verdict for each endpoint kube-proxy may pick (policies judge the
  * connection after its DNAT, at the endpoint pod and its target port),
@@ -300,7 +277,7 @@ static int explain_service(const struct command *cmd, struct live_lab *l, const 
 		return command_fail(cmd, TB_EXIT_SYSTEM, "TO: %s: no Service port at %u", to, tt.port);
 	enum tb_protocol protocol = s->ports[pi].protocol;
 	autofree bool *usable = xcalloc(s->n_endpoints ? s->n_endpoints : 1, sizeof(*usable));
-	size_t n_usable = service_endpoints_for(p, s, pi, src.machine, usable);
+	size_t n_usable = check_service_endpoints(p, s, pi, src.machine, usable);
 	printf("%s -> service:%s/%s %u/%s\n", from, s->namespace, s->name, tt.port, tb_protocol_name(protocol));
 	struct policy_world w;
 	policy_world_of(p, &w);

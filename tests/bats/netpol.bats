@@ -278,6 +278,30 @@ verdicts() {
 	fi
 }
 
+@test "junit and tap mark a Service probe's expected denial when the policies deny every endpoint kube-proxy may pick; a refusal no policy makes stays unmarked" {
+	printf '%s\n' '[
+	  {"from": "y/b", "to": "service:x/s-a", "port": 80, "failure": "timeout"},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 81, "failure": "timeout"},
+	  {"from": "y/a", "to": "service:x/s-a", "port": 80},
+	  {"from": "x/a", "to": "y/b", "port": 9999, "failure": "refused"}
+	]' >"$BATS_TEST_TMPDIR/svc.json"
+	run "$TESTBED" check --format junit --expect "$BATS_TEST_TMPDIR/svc.json" --output "$BATS_TEST_TMPDIR/svc.xml" "$LAB"
+	assert_success
+	run xmllint --noout --schema "$REPO/tests/junit.xsd" "$BATS_TEST_TMPDIR/svc.xml"
+	assert_success
+	run xmllint --xpath 'count(//testcase[contains(@name, "(denied by NetworkPolicy)")])' "$BATS_TEST_TMPDIR/svc.xml"
+	assert_output 2
+	run xmllint --xpath 'string(//testcase[starts-with(@name, "y/a -> service:x/s-a") and contains(@name, "81")]/properties/property[@name="testbed.expectedDenial"]/@value)' \
+		"$BATS_TEST_TMPDIR/svc.xml"
+	assert_output 'ingress of x/a isolated by x/default-deny-ingress, x/allow-y-a'
+	run "$TESTBED" check --format tap --expect "$BATS_TEST_TMPDIR/svc.json" --output "$BATS_TEST_TMPDIR/svc.tap" "$LAB"
+	assert_success
+	run grep -c '(denied by NetworkPolicy: ingress of x/a isolated by x/default-deny-ingress, x/allow-y-a)$' "$BATS_TEST_TMPDIR/svc.tap"
+	assert_output 2
+	run grep -E '^ok [0-9]+ - x/a -> y/b .*9999 expected fail$' "$BATS_TEST_TMPDIR/svc.tap"
+	assert_success
+}
+
 @test "conformance: check --explain gives the evaluator's reasons beside what the probe saw, and they agree" {
 	run "$TESTBED" check --explain "$LAB" y/a x/a 80/tcp
 	assert_success
