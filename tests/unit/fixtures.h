@@ -17,4 +17,20 @@ struct tb_topology *fixture_topology(const char *text);
  * cannot be made. */
 bool fixture_plan(const char *text, struct plan *p);
 
+struct diag;
+
+/* The plan (malloc'd) of TEXT, read as t.json, with the parse's messages in
+ * D (which it initialises); NULL when TEXT is not valid. A plan that cannot
+ * be built fails the calling test. Free it with fixture_plan_free. */
+struct plan *fixture_load(const char *text, struct diag *d);
+void fixture_plan_free(struct plan *p);
+
+/* Every message D holds, one a line (malloc'd). */
+char *fixture_messages(const struct diag *d);
+
+/* Every error compiling TEXT gives, and each note KEEP_NOTE keeps as
+ * "note: ...", one a line; the columns of the one-line document left out
+ * ("t.json:1:2129:" is "t.json:1:"), as they say little (malloc'd). */
+char *fixture_compile_messages(const char *text, bool (*keep_note)(const char *note));
+
 #endif

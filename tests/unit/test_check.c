@@ -5,6 +5,7 @@
 
 #include "check/check.h"
 #include "util/diag.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "model/compile.h"
 #include "model/expect.h"
@@ -25,32 +26,6 @@
 	"{\"name\": \"n2\", \"pods\": [{\"name\": \"c\", \"http\": false}, {\"name\": \"d\", \"http\": 7000, \"command\": "     \
 	"[\"/bin/sleep\", \"1d\"]}]}]"
 
-static void free_plan(struct plan *p)
-{
-	if (p)
-		plan_free(p);
-	free(p);
-}
-
-/* Parses TEXT and compiles its plan, where expectations are checked. */
-static struct plan *load(const char *text, struct diag *d)
-{
-	diag_init(d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, d);
-	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", d) : NULL;
-	if (!t)
-		return NULL;
-	struct plan *p = xcalloc(1, sizeof(*p));
-	struct tb_err e;
-	if (plan_build(t, "t.json", p, &e) < 0) {
-		harness_fail(__FILE__, __LINE__, "plan_build: %s", e.msg);
-		free(p);
-		p = NULL;
-	}
-	topology_free(t);
-	return p;
-}
-
 static const struct check_probe *find(const struct check_run *r, const char *from, const char *to, enum tb_proto proto)
 {
 	for (size_t i = 0; i < r->n_probes; i++) {
@@ -69,7 +44,7 @@ static const struct check_probe *find(const struct check_run *r, const char *fro
 TEST(check_default_model_is_every_pod_to_every_other_pod)
 {
 	struct diag d;
-	struct plan *t = load("{" LAB "}", &d);
+	struct plan *t = fixture_load("{" LAB "}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -95,14 +70,14 @@ TEST(check_default_model_is_every_pod_to_every_other_pod)
 	CHECK_STR(label, "c -> internet http:8000 (client IP n2)");
 	CHECK(find(&r, "c", "internet", TB_PROTO_PING) != NULL);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
 TEST(check_expectations_expand_and_default_their_ports)
 {
 	struct diag d;
-	struct plan *t = load("{" LAB ", \"expect\": ["
+	struct plan *t = fixture_load("{" LAB ", \"expect\": ["
 				     "{\"from\": \"*\", \"to\": \"b\", \"proto\": \"tcp\"},"
 				     "{\"from\": \"h\", \"to\": \"gateway\", \"proto\": \"ping\", \"result\": \"fail\"},"
 				     "{\"from\": \"a\", \"to\": \"h\"},"
@@ -127,14 +102,14 @@ TEST(check_expectations_expand_and_default_their_ports)
 	p = find(&r, "n1", "c", TB_PROTO_HTTP);
 	CHECK(p && PORT(p) == 81 && p->from == plan_find(t, "n1"));
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
 TEST(check_the_more_specific_expectation_wins)
 {
 	struct diag d;
-	struct plan *t = load("{" LAB ", \"expect\": ["
+	struct plan *t = fixture_load("{" LAB ", \"expect\": ["
 				     "{\"from\": \"a\", \"to\": \"b\", \"result\": \"fail\"},"
 				     "{\"from\": \"*\", \"to\": \"*\", \"result\": \"pass\"},"
 				     "{\"from\": \"*\", \"to\": \"a\", \"result\": \"fail\"}]}",
@@ -154,14 +129,14 @@ TEST(check_the_more_specific_expectation_wins)
 	p = find(&r, "b", "c", TB_PROTO_HTTP);
 	CHECK(p && p->expect_pass && p->expect == 1 && PORT(p) == 8000);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
 TEST(check_an_empty_expect_list_checks_nothing)
 {
 	struct diag d;
-	struct plan *t = load("{" LAB ", \"expect\": []}", &d);
+	struct plan *t = fixture_load("{" LAB ", \"expect\": []}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -170,7 +145,7 @@ TEST(check_an_empty_expect_list_checks_nothing)
 	CHECK(!r.default_model);
 	CHECK_INT(r.n_probes, 0);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -205,7 +180,7 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 	enum { PODS = 150 };
 	char *text = mesh_topology(10, PODS / 10, "");
 	struct diag d;
-	struct plan *t = load(text, &d);
+	struct plan *t = fixture_load(text, &d);
 	CHECK(t != NULL);
 	if (!t) {
 		free(text);
@@ -264,7 +239,7 @@ TEST(check_the_mesh_schedule_takes_each_target_in_one_burst_per_group)
 		CHECK(sources <= CHECK_MESH_GROUP);
 	}
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 	free(text);
 }
@@ -344,7 +319,7 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 	free(text);
 	struct diag d;
 	long long start = now_ms();
-	struct plan *t = load(full, &d);
+	struct plan *t = fixture_load(full, &d);
 	CHECK(t != NULL);
 	if (t) {
 		struct check_run r;
@@ -364,7 +339,7 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 	}
 	/* Generous: a linear search per probe would take minutes. */
 	CHECK(now_ms() - start < 20000);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 	free(full);
 }
@@ -374,7 +349,7 @@ TEST(check_a_full_mesh_of_many_pods_compiles_quickly)
 TEST(check_validate_reports_contradictions_on_a_loaded_model)
 {
 	struct diag d;
-	struct plan *t = load("{" LAB ", \"expect\": [\n"
+	struct plan *t = fixture_load("{" LAB ", \"expect\": [\n"
 				     "{\"from\": \"*\", \"to\": \"b\", \"result\": \"pass\"},\n"
 				     "{\"from\": \"a\", \"to\": \"*\", \"result\": \"fail\"}]}",
 				     &d);
@@ -385,7 +360,7 @@ TEST(check_validate_reports_contradictions_on_a_loaded_model)
 	CHECK_INT(d.count, 1);
 	if (d.count)
 		CHECK_STR(d.messages[0], "t.json:3: expect[1]: contradicts expect[0] for a -> b http:8080");
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -483,18 +458,6 @@ static void set_expects(struct plan *p, const struct plan_expect *xs, size_t n)
 	p->has_expect = true;
 }
 
-/* Every message D holds, one a line, for comparing (malloc'd). */
-static char *messages(const struct diag *d)
-{
-	char *all = xstrdup("");
-	for (size_t i = 0; i < d->count; i++) {
-		char *more = xasprintf("%s%s\n", all, d->messages[i]);
-		free(all);
-		all = more;
-	}
-	return all;
-}
-
 /* Three pods with labels and ports on two nodes; web serves http and a
  * UDP port named dns. */
 #define LABELLED                                                                                              \
@@ -509,7 +472,7 @@ static char *messages(const struct diag *d)
 TEST(check_selectors_pick_pods_by_their_labels_and_never_pair_a_pod_with_itself)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED ", \"expect\": ["
+	struct plan *t = fixture_load(LABELLED ", \"expect\": ["
 				  "{\"from\": \"default/tier=front\", \"to\": \"*/tier=front\", \"proto\": \"ping\"},"
 				  "{\"from\": \"db\", \"to\": \"default/app in (web, api)\", \"proto\": \"tcp\", \"port\": \"metrics\"},"
 				  "{\"from\": \"*/!tier\", \"to\": \"default/web\", \"result\": \"fail\"}]}",
@@ -532,7 +495,7 @@ TEST(check_selectors_pick_pods_by_their_labels_and_never_pair_a_pod_with_itself)
 	p = find(&r, "db", "web", TB_PROTO_HTTP);
 	CHECK(p && PORT(p) == 8080 && !p->expect_pass && p->expect == 2);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -540,7 +503,7 @@ TEST(check_selectors_pick_pods_by_their_labels_and_never_pair_a_pod_with_itself)
 TEST(check_a_name_is_more_specific_than_a_selector_and_a_selector_than_star)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED ", \"expect\": ["
+	struct plan *t = fixture_load(LABELLED ", \"expect\": ["
 				  "{\"from\": \"*\", \"to\": \"*\", \"proto\": \"ping\"},"
 				  "{\"from\": \"*\", \"to\": \"*/app=db\", \"proto\": \"ping\", \"result\": \"fail\"},"
 				  "{\"from\": \"web\", \"to\": \"*/app=db\", \"proto\": \"ping\"},"
@@ -564,7 +527,7 @@ TEST(check_a_name_is_more_specific_than_a_selector_and_a_selector_than_star)
 	if (d.count)
 		CHECK_STR(d.messages[0], "t.json:1: expect[4]: contradicts expect[3] for api -> web ping");
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -574,7 +537,7 @@ TEST(check_a_name_is_more_specific_than_a_selector_and_a_selector_than_star)
 TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED "}", &d);
+	struct plan *t = fixture_load(LABELLED "}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -600,7 +563,7 @@ TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
 	set_expects(t, xs, ARRAY_SIZE(xs));
 	struct check_run r;
 	CHECK(!check_compile(t, &r, &d));
-	autofree char *got = messages(&d);
+	autofree char *got = fixture_messages(&d);
 	CHECK_STR(got,
 		  "t.json:3: expect[0].to: \"web\" is ambiguous: pods default/web and shop/web have that name; say which, "
 		  "as NAMESPACE/NAME\n"
@@ -614,7 +577,7 @@ TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
 	CHECK(find(&r, "db", "shop/web", TB_PROTO_HTTP) != NULL);
 	CHECK(find(&r, "db", "gateway", TB_PROTO_PING) != NULL);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -622,7 +585,7 @@ TEST(check_compile_reports_what_expectations_name_that_the_plan_lacks)
 TEST(check_saved_plans_keep_selectors_and_port_names)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED ", \"expect\": [{\"from\": \"default/app=web\", \"to\": \"*/tier\", \"port\": \"metrics\", "
+	struct plan *t = fixture_load(LABELLED ", \"expect\": [{\"from\": \"default/app=web\", \"to\": \"*/tier\", \"port\": \"metrics\", "
 				  "\"proto\": \"tcp\"}]}",
 			      &d);
 	CHECK(t != NULL);
@@ -645,7 +608,7 @@ TEST(check_saved_plans_keep_selectors_and_port_names)
 	CHECK(p && PORT(p) == 9200);
 	check_run_free(&r);
 	plan_free(&back);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -654,7 +617,7 @@ TEST(check_saved_plans_keep_selectors_and_port_names)
 TEST(check_udp_probes_take_udp_ports)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED ", \"expect\": ["
+	struct plan *t = fixture_load(LABELLED ", \"expect\": ["
 				  "{\"from\": \"db\", \"to\": \"web\", \"proto\": \"udp\"},"
 				  "{\"from\": \"api\", \"to\": \"web\", \"proto\": \"udp\", \"port\": \"dns\", \"clientIP\": \"preserved\"},"
 				  "{\"from\": \"web\", \"to\": \"db\", \"proto\": \"udp\", \"port\": 9999, \"result\": \"fail\"}]}",
@@ -683,7 +646,7 @@ TEST(check_udp_probes_take_udp_ports)
 	};
 	set_expects(t, xs, ARRAY_SIZE(xs));
 	CHECK(!check_compile(t, &r, &d));
-	autofree char *got = messages(&d);
+	autofree char *got = fixture_messages(&d);
 	CHECK_STR(got, "t.json:2: expect[0]: db has no UDP port to probe: give \"port\"\n"
 		       "t.json:3: expect[1].port: port \"metrics\" of api is 9200/TCP; udp probes need a UDP port\n");
 	check_run_free(&r);
@@ -698,7 +661,7 @@ TEST(check_udp_probes_take_udp_ports)
 	CHECK(find(&r, "db", "web", TB_PROTO_UDP) != NULL);
 	CHECK(find(&r, "web", "api", TB_PROTO_UDP) == NULL);
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -720,7 +683,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 	size_t n;
 	CHECK(!expect_load_file(path, &d, &xs, &n));
 	CHECK(xs == NULL && n == 0);
-	autofree char *got = messages(&d);
+	autofree char *got = fixture_messages(&d);
 	autofree char *want = xasprintf("%s:2: expect[0].proto: \"smtp\": expected \"http\", \"tcp\", \"ping\", \"udp\" or \"dns\"\n"
 					"%s:3: expect[1]: missing required key \"to\"\n",
 					path, path);
@@ -736,7 +699,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 		return;
 	fputs(good, f);
 	fclose(f);
-	struct plan *t = load(LABELLED "}", &d);
+	struct plan *t = fixture_load(LABELLED "}", &d);
 	CHECK(t != NULL && !t->has_expect);
 	diag_free(&d);
 	diag_init(&d, path);
@@ -747,7 +710,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 		CHECK(t->has_expect && t->n_expects == 2);
 		struct check_run r;
 		CHECK(!check_compile(t, &r, &d));
-		autofree char *said = messages(&d);
+		autofree char *said = fixture_messages(&d);
 		autofree char *expected = xasprintf("%s:3: expect[1].to: no pod, node, host or external machine is named \"nope\"\n", path);
 		CHECK_STR(said, expected);
 		/* The first one compiled. */
@@ -755,7 +718,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 		check_run_free(&r);
 	}
 	expect_free(xs, n);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 	unlink(path);
 }
@@ -765,7 +728,7 @@ TEST(check_expectations_from_a_file_of_their_own)
 TEST(check_compile_knows_a_lab_without_pods_or_gateway)
 {
 	struct diag d;
-	struct plan *t = load("{\"name\": \"k\", " IMAGES ", \"hosts\": [{\"name\": \"h\"}]}", &d);
+	struct plan *t = fixture_load("{\"name\": \"k\", " IMAGES ", \"hosts\": [{\"name\": \"h\"}]}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -776,11 +739,11 @@ TEST(check_compile_knows_a_lab_without_pods_or_gateway)
 	set_expects(t, xs, ARRAY_SIZE(xs));
 	struct check_run r;
 	CHECK(!check_compile(t, &r, &d));
-	autofree char *got = messages(&d);
+	autofree char *got = fixture_messages(&d);
 	CHECK_STR(got, "t.json:2: expect[0].to: \"*\" means every pod, and the lab has none\n"
 		       "t.json:3: expect[1].from: the lab has no nodes, so no gateway\n");
 	check_run_free(&r);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }
 
@@ -788,7 +751,7 @@ TEST(check_compile_knows_a_lab_without_pods_or_gateway)
 TEST(check_a_saved_plan_with_a_bad_port_name_is_refused)
 {
 	struct diag d;
-	struct plan *t = load(LABELLED ", \"expect\": [{\"from\": \"web\", \"to\": \"api\", \"port\": \"metrics\"}]}", &d);
+	struct plan *t = fixture_load(LABELLED ", \"expect\": [{\"from\": \"web\", \"to\": \"api\", \"port\": \"metrics\"}]}", &d);
 	CHECK(t != NULL);
 	if (!t)
 		return;
@@ -807,6 +770,6 @@ TEST(check_a_saved_plan_with_a_bad_port_name_is_refused)
 		CHECK_STR(e.msg, "expect[0].port: expected a port's number or name");
 	}
 	free(json);
-	free_plan(t);
+	fixture_plan_free(t);
 	diag_free(&d);
 }

@@ -11,6 +11,7 @@
 
 #include "check/check.h"
 #include "check/report.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "model/compile.h"
 #include "model/jsondoc.h"
@@ -33,41 +34,10 @@
 	"\"db\", \"namespace\": \"shop\"}, \"spec\": {\"clusterIP\": \"None\", \"selector\": {\"app\": \"web\"}, " \
 	"\"ports\": [{\"port\": 8000}]}}]"
 
-static void free_plan(struct plan *p)
-{
-	if (p)
-		plan_free(p);
-	free(p);
-}
-
 static struct plan *load(const char *expect, struct diag *d)
 {
 	autofree char *text = xasprintf("{" LAB ", \"expect\": %s}", expect);
-	diag_init(d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, d);
-	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", d) : NULL;
-	if (!t)
-		return NULL;
-	struct plan *p = xcalloc(1, sizeof(*p));
-	struct tb_err e;
-	if (plan_build(t, "t.json", p, &e) < 0) {
-		harness_fail(__FILE__, __LINE__, "plan_build: %s", e.msg);
-		free(p);
-		p = NULL;
-	}
-	topology_free(t);
-	return p;
-}
-
-static char *messages(const struct diag *d)
-{
-	char *all = xstrdup("");
-	for (size_t i = 0; i < d->count; i++) {
-		char *more = xasprintf("%s%s\n", all, d->messages[i]);
-		free(all);
-		all = more;
-	}
-	return all;
+	return fixture_load(text, d);
 }
 
 TEST(check_dns_fields_parse_with_their_errors)
@@ -90,7 +60,7 @@ TEST(check_dns_fields_parse_with_their_errors)
 			      "[\"web.shop\"]},\n"
 			      "{\"from\": \"client\", \"to\": \"web.shop\", \"port\": \"http\"}]",
 			      &d);
-	autofree char *got = messages(&d);
+	autofree char *got = fixture_messages(&d);
 	CHECK_STR(got,
 		  "t.json:1: expect[0].addresses: only dns probes have an answer to compare; proto is http\n"
 		  "t.json:2: expect[1].to: tcp probes to a name need a port: give \"port\"\n"
@@ -113,7 +83,7 @@ TEST(check_dns_fields_parse_with_their_errors)
 		  "(\"web-0.web.shop.svc.cluster.local:80\")\n"
 		  "t.json:13: expect[12].port: a name's port is a number: its address has no port names\n");
 	diag_free(&d);
-	free_plan(p);
+	fixture_plan_free(p);
 }
 
 static const struct check_probe *find(const struct check_run *r, const char *to, enum tb_proto proto)
@@ -198,7 +168,7 @@ TEST(check_dns_targets_compile_to_names_the_engine_resolves)
 	CHECK(web && web->cluster_ip);
 	if (!web) {
 		check_run_free(&r);
-		free_plan(p);
+		fixture_plan_free(p);
 		return;
 	}
 	uint32_t name = http->to;
@@ -231,7 +201,7 @@ TEST(check_dns_targets_compile_to_names_the_engine_resolves)
 	CHECK(!check_probe_dns_ok(&r, (size_t)(srv - r.probes), &s, &diff));
 	free(diff);
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -260,7 +230,7 @@ TEST(check_dns_expectations_survive_the_saved_plan)
 	autofree char *again = plan_to_json(&back, true);
 	CHECK_STR(again, json);
 	plan_free(&back);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -364,6 +334,6 @@ TEST(check_dns_reports_show_the_name_and_address)
 	CHECK(strstr(markdown, "#### Names\n\n- `client -> web.shop http:80`: web.shop.svc.cluster.local: 10.96.0.20\n") !=
 	      NULL);
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }

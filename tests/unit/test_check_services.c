@@ -10,6 +10,7 @@
 
 #include "check/check.h"
 #include "check/report.h"
+#include "fixtures.h"
 #include "harness.h"
 #include "model/compile.h"
 #include "model/jsondoc.h"
@@ -56,44 +57,12 @@
 	"\"outside-1\", \"labels\": {\"kubernetes.io/service-name\": \"outside\"}}, \"addressType\": \"IPv4\", " \
 	"\"ports\": [{\"name\": \"http\", \"port\": 8000}], \"endpoints\": [{\"addresses\": [\"203.0.113.2\"]}]}]"
 
-static void free_plan(struct plan *p)
-{
-	if (p)
-		plan_free(p);
-	free(p);
-}
-
 /* The plan of LAB with EXPECT (a JSON list, or NULL for none); NULL after
  * the parse's messages went into D. */
 static struct plan *load(const char *expect, struct diag *d)
 {
 	autofree char *text = expect ? xasprintf("{" LAB ", \"expect\": %s}", expect) : xasprintf("{" LAB "}");
-	diag_init(d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", text, d);
-	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", d) : NULL;
-	if (!t)
-		return NULL;
-	struct plan *p = xcalloc(1, sizeof(*p));
-	struct tb_err e;
-	if (plan_build(t, "t.json", p, &e) < 0) {
-		harness_fail(__FILE__, __LINE__, "plan_build: %s", e.msg);
-		free(p);
-		p = NULL;
-	}
-	topology_free(t);
-	return p;
-}
-
-/* Every message D holds, one a line (malloc'd). */
-static char *messages(const struct diag *d)
-{
-	char *all = xstrdup("");
-	for (size_t i = 0; i < d->count; i++) {
-		char *more = xasprintf("%s%s\n", all, d->messages[i]);
-		free(all);
-		all = more;
-	}
-	return all;
+	return fixture_load(text, d);
 }
 
 /* The messages of compiling EXPECT's expectations: the parse's, or,
@@ -107,9 +76,9 @@ static char *errors_of(const char *expect)
 		check_compile(p, &r, &d);
 		check_run_free(&r);
 	}
-	char *got = messages(&d);
+	char *got = fixture_messages(&d);
 	diag_free(&d);
-	free_plan(p);
+	fixture_plan_free(p);
 	return got;
 }
 
@@ -276,7 +245,7 @@ TEST(check_services_targets_take_addresses_ports_and_endpoints)
 		return;
 	struct check_run r;
 	CHECK(check_compile(p, &r, &d));
-	autofree char *said = messages(&d);
+	autofree char *said = fixture_messages(&d);
 	CHECK_STR(said, "");
 	CHECK_INT(r.n_probes, 11);
 	const struct check_probe *x = find(&r, "client", "service:web", TB_PROTO_HTTP);
@@ -347,7 +316,7 @@ TEST(check_services_targets_take_addresses_ports_and_endpoints)
 	x = find(&r, "client", "ip:10.96.0.1", TB_PROTO_PING);
 	CHECK(x && check_target_of(&r, x)->port == 0);
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -448,7 +417,7 @@ TEST(check_services_answers_are_counted_and_every_answerer_must_answer)
 		CHECK_INT(v.n_counts, 0);
 	}
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -513,7 +482,7 @@ TEST(check_services_default_model_probes_egress_and_services)
 	size_t mesh = 2 * 30 + 3 * 5, egress = 6 * 4, services = 7 * 6 + 5, dns = 1;
 	CHECK_INT(r.n_probes, mesh + egress + services + dns);
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -546,7 +515,7 @@ TEST(check_services_expectations_survive_the_saved_plan)
 	autofree char *again = plan_to_json(&back, true);
 	CHECK_STR(again, json);
 	plan_free(&back);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }
 
@@ -662,6 +631,6 @@ TEST(check_services_reports_show_targets_answers_and_failures)
 			       "100\n") != NULL);
 	CHECK(strstr(markdown, "❗ failed, not the way expected") != NULL);
 	check_run_free(&r);
-	free_plan(p);
+	fixture_plan_free(p);
 	diag_free(&d);
 }

@@ -86,36 +86,17 @@ static bool build(const char *text, struct plan *p)
 	return fixture_plan(json, p);
 }
 
+/* The notes about Ingresses worth comparing (not "not used:" ones). */
+static bool ingress_note(const char *note)
+{
+	return strstr(note, "Ingress") && !strstr(note, "not used:");
+}
+
 /* Every message compiling TEXT gives, errors and notes, one a line. */
 static char *messages_of(const char *text)
 {
 	autofree char *json = q(text);
-	struct diag d;
-	diag_init(&d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", json, &d);
-	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", &d) : NULL;
-	char *got = xstrdup("");
-	for (size_t i = 0; i < d.count; i++) {
-		char *more = xasprintf("%s%s\n", got, d.messages[i]);
-		free(got);
-		got = more;
-	}
-	for (size_t i = 0; i < d.n_notes; i++)
-		if (strstr(d.notes[i], "Ingress") && !strstr(d.notes[i], "not used:")) {
-			char *more = xasprintf("%snote: %s\n", got, d.notes[i]);
-			free(got);
-			got = more;
-		}
-	/* Columns of a one-line document say little: "t.json:1:2129:" is "t.json:1:". */
-	for (char *at = strstr(got, ".json:1:"); at; at = strstr(at + 1, ".json:1:")) {
-		char *digits = at + strlen(".json:1:");
-		size_t n = strspn(digits, "0123456789");
-		if (n && digits[n] == ':')
-			memmove(digits, digits + n + 1, strlen(digits + n + 1) + 1);
-	}
-	topology_free(t);
-	diag_free(&d);
-	return got;
+	return fixture_compile_messages(json, ingress_note);
 }
 
 TEST(ingress_objects_are_checked_as_the_api_server_checks_them_and_refused_by_name)

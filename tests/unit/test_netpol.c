@@ -35,36 +35,17 @@ static char *q(const char *text)
 	"{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'shop', 'labels': {'team': 'a'}}}, " POD(      \
 		"web", "shop", "{'app': 'web'}") ", " POD("client", "default", "{'app': 'client'}") ", " objects "]}"
 
+static bool policy_note(const char *note)
+{
+	return strstr(note, "NetworkPolic") != NULL;
+}
+
 /* Every error compiling TEXT gives, and the notes about NetworkPolicies,
  * one a line, columns of the one-line document left out. */
 static char *messages_of(const char *text)
 {
 	autofree char *json = q(text);
-	struct diag d;
-	diag_init(&d, "t.json");
-	struct json_doc *doc = json_doc_parse("t.json", json, &d);
-	struct tb_topology *t = doc ? compile_model_doc(doc, "../bad", &d) : NULL;
-	char *got = xstrdup("");
-	for (size_t i = 0; i < d.count; i++) {
-		char *more = xasprintf("%s%s\n", got, d.messages[i]);
-		free(got);
-		got = more;
-	}
-	for (size_t i = 0; i < d.n_notes; i++)
-		if (strstr(d.notes[i], "NetworkPolic")) {
-			char *more = xasprintf("%snote: %s\n", got, d.notes[i]);
-			free(got);
-			got = more;
-		}
-	for (char *at = strstr(got, ".json:1:"); at; at = strstr(at + 1, ".json:1:")) {
-		char *digits = at + strlen(".json:1:");
-		size_t n = strspn(digits, "0123456789");
-		if (n && digits[n] == ':')
-			memmove(digits, digits + n + 1, strlen(digits + n + 1) + 1);
-	}
-	topology_free(t);
-	diag_free(&d);
-	return got;
+	return fixture_compile_messages(json, policy_note);
 }
 
 #define E "t.json:1: NetworkPolicy shop/p: "
