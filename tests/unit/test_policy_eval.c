@@ -320,6 +320,42 @@ TEST(policy_eval_the_documentations_test_network_policy)
 	world_free(&w);
 }
 
+/* matchExpressions as the API reference defines them: NotIn and
+ * DoesNotExist also match objects without the key, In and Exists never. */
+TEST(policy_eval_match_expressions_notin_and_doesnotexist_match_what_lacks_the_key)
+{
+	struct world w;
+	cluster(&w);
+	pod(&w, "default", "bare", 1, "10.244.2.40", "tier=x", "http:80/TCP");
+	struct plan_policy *notin = policy(&w, "default", "notin", "role=db", true, false);
+	peer_pods(&w, rule(&w, notin, true), "role notin (frontend,misc)", NULL);
+	struct plan_policy *absent = policy(&w, "default", "absent", "role=frontend", true, false);
+	peer_pods(&w, rule(&w, absent, true), "", "!project");
+	struct plan_policy *in = policy(&w, "default", "in", "role=misc", true, false);
+	peer_pods(&w, rule(&w, in, true), "role in (frontend,db)", NULL);
+	struct plan_policy *exists = policy(&w, "default", "exists", "tier=x", true, false);
+	peer_pods(&w, rule(&w, exists, true), "", "project");
+	static const struct row rows[] = {
+		/* NotIn: db's peers are pods of default whose role is neither, the bare one included. */
+		{"default/bare", "default/db", 6379, TCP, true},
+		{"default/frontend", "default/db", 6379, TCP, false},
+		{"default/misc", "default/db", 6379, TCP, false},
+		{"myproject/client", "default/db", 6379, TCP, false},
+		/* DoesNotExist on namespaces: default and other have no project label. */
+		{"other/client", "default/frontend", 80, TCP, true},
+		{"default/misc", "default/frontend", 80, TCP, true},
+		{"myproject/client", "default/frontend", 80, TCP, false},
+		/* In: a pod without the key never matches. */
+		{"default/db", "default/misc", 80, TCP, true},
+		{"default/bare", "default/misc", 80, TCP, false},
+		/* Exists on namespaces: only myproject carries project. */
+		{"myproject/client", "default/bare", 80, TCP, true},
+		{"other/client", "default/bare", 80, TCP, false},
+	};
+	TABLE(&w, rows);
+	world_free(&w);
+}
+
 TEST(policy_eval_default_deny_and_allow_all_per_direction)
 {
 	struct world w;
