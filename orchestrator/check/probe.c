@@ -1424,6 +1424,8 @@ int probe_run(struct check_run *run, const int *netns, const struct probe_option
 	g.ident = (uint16_t)(g.token >> 16);
 	g.dns_id = (uint16_t)g.token;
 	g.udp_port = (uint16_t)(UDP_PORT_FIRST + (g.token >> 8) % (UDP_PORT_LAST - UDP_PORT_FIRST + 1));
+	if (o->udp_port_next && *o->udp_port_next >= UDP_PORT_FIRST && *o->udp_port_next <= UDP_PORT_LAST)
+		g.udp_port = *o->udp_port_next;
 	for (size_t i = 0; i < n; i++) {
 		run->probes[i].outcome = PROBE_NOT_RUN;
 		run->probes[i].attempts = 0;
@@ -1495,5 +1497,7 @@ out:
 	free(g.next_request);
 	free(g.retry);
 	free(g.pinger);
+	if (o->udp_port_next)
+		*o->udp_port_next = g.udp_port;
 	return rc;
 }

@@ -15,6 +15,10 @@ struct probe_options {
 	int timeout_ms;    /* per attempt */
 	int retries;       /* extra attempts after a failure */
 	int max_in_flight; /* probes running at once */
+	/* In and out: the first datagram probe's source port (0: one drawn at
+	 * random), and after the run the next one, so that the lab's next check
+	 * goes on from there rather than land on ports this one just used. */
+	uint16_t *udp_port_next;
 };
 
 /* Runs every probe of RUN concurrently, at most max_in_flight at a time:

@@ -138,8 +138,22 @@ static int run_probes(const struct command *cmd, struct live_lab *l, struct chec
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	struct tb_err e;
-	int rc = probe_run(run, l->netns, po, &interrupted, &e);
+	/* Datagram probes take source ports in turn (check/probe.c), and the
+	 * lab's checks one after another go on with the turn: a probe that
+	 * landed on a port an earlier check used to the same target would
+	 * ride that check's UDP conntrack entry (30 s) past rules that now
+	 * deny it, as right after an apply. */
+	autofree char *ports_path = xasprintf("%s/probe-udp-port", l->dir.path);
+	autofree char *saved = read_file(ports_path, NULL);
+	uint16_t next_port = saved ? (uint16_t)strtoul(saved, NULL, 10) : 0;
+	struct probe_options with_port = *po;
+	with_port.udp_port_next = &next_port;
+	int rc = probe_run(run, l->netns, &with_port, &interrupted, &e);
 	if (rc < 0)
+		return command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", run->lab, e.msg);
+	char text[8];
+	int len = snprintf(text, sizeof(text), "%u\n", next_port);
+	if (write_file_atomic(ports_path, text, (size_t)len, &e) < 0)
 		return command_fail(cmd, TB_EXIT_SYSTEM, "%s: %s", run->lab, e.msg);
 	/* Verbose: what the failing paths need from the neighbour tables. A
 	 * Service's, NodePort's or address's path depends on the NAT on the
